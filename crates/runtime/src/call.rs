@@ -1,0 +1,139 @@
+//! Turning what a progenitor-generated method returns into [`Error`].
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use progenitor_client::{Error as RawError, ResponseValue};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::error::{ApiError, DecodeError, Error, ErrorBody, TransportKind, snippet};
+use crate::provider::Provider;
+
+/// Headers providers use for a request id, most common first.
+const REQUEST_ID_HEADERS: &[&str] = &[
+    "x-request-id",
+    "request-id",
+    "x-amzn-requestid",
+    "x-amz-request-id",
+    "cf-ray",
+];
+
+/// What the last response of a call looked like; progenitor's errors drop the status of a body
+/// that failed to decode, so [`Runtime::execute`](crate::Runtime::execute) records it here.
+#[derive(Clone, Debug)]
+struct ResponseMeta {
+    status: StatusCode,
+    request_id: Option<String>,
+}
+
+tokio::task_local! {
+    static LAST_RESPONSE: RefCell<Option<ResponseMeta>>;
+}
+
+/// Records a response's status and request id for the [`call`] in progress, if any.
+pub(crate) fn record_response(response: &reqwest::Response) {
+    let meta = ResponseMeta {
+        status: response.status(),
+        request_id: request_id(response.headers()),
+    };
+    // Outside a `call` (a raw client used directly) there is nothing to record into.
+    let _ = LAST_RESPONSE.try_with(|slot| *slot.borrow_mut() = Some(meta));
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok().map(str::to_owned))
+}
+
+/// Runs one generated operation and maps its outcome into [`Error`].
+///
+/// Generated clients wrap every progenitor method in this; application code does not call it.
+pub async fn call<T, E, F>(
+    provider: &'static Provider,
+    operation: &'static str,
+    request: F,
+) -> Result<ResponseValue<T>, Error<E>>
+where
+    F: Future<Output = Result<ResponseValue<T>, RawError<E>>>,
+{
+    let (result, meta) = LAST_RESPONSE
+        .scope(RefCell::new(None), async {
+            let result = request.await;
+            let meta = LAST_RESPONSE.with(|slot| slot.borrow_mut().take());
+            (result, meta)
+        })
+        .await;
+    match result {
+        Ok(value) => Ok(value),
+        Err(error) => Err(map_error(provider.name, operation, error, meta).await),
+    }
+}
+
+async fn map_error<E>(
+    provider: &'static str,
+    operation: &'static str,
+    error: RawError<E>,
+    meta: Option<ResponseMeta>,
+) -> Error<E> {
+    let transport = |source: reqwest::Error| Error::Transport {
+        provider,
+        operation,
+        kind: TransportKind::of(&source),
+        source,
+    };
+    match error {
+        RawError::InvalidRequest(message) | RawError::Custom(message) => Error::InvalidRequest {
+            provider,
+            operation,
+            message,
+        },
+        RawError::CommunicationError(source)
+        | RawError::ResponseBodyError(source)
+        | RawError::InvalidUpgrade(source) => transport(source),
+        RawError::ErrorResponse(value) => Error::Api(ApiError {
+            provider,
+            operation,
+            status: value.status(),
+            request_id: request_id(value.headers()),
+            body: ErrorBody::Typed(value.into_inner()),
+        }),
+        RawError::InvalidResponsePayload(body, source) => {
+            let status = meta.as_ref().map_or(StatusCode::OK, |m| m.status);
+            let request_id = meta.and_then(|m| m.request_id);
+            if status.is_success() {
+                Error::Decode(DecodeError {
+                    provider,
+                    operation,
+                    status,
+                    snippet: snippet(&body),
+                    source,
+                })
+            } else {
+                // A documented error status whose body is not what the spec says: keep it raw.
+                Error::Api(ApiError {
+                    provider,
+                    operation,
+                    status,
+                    request_id,
+                    body: ErrorBody::Raw(body),
+                })
+            }
+        }
+        RawError::UnexpectedResponse(response) => {
+            let status = response.status();
+            let request_id = request_id(response.headers());
+            match response.bytes().await {
+                Ok(body) => Error::Api(ApiError {
+                    provider,
+                    operation,
+                    status,
+                    request_id,
+                    body: ErrorBody::Raw(body),
+                }),
+                Err(source) => transport(source),
+            }
+        }
+    }
+}

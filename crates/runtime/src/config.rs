@@ -1,0 +1,502 @@
+//! Client configuration, from the environment or from code.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{HeaderName, HeaderValue};
+
+use crate::provider::{CredentialSpec, Provider};
+use crate::runtime::Runtime;
+use crate::secret::Secret;
+
+/// Default total time allowed for one request, body included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time allowed to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a configured value came from, so errors can say what to fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Origin {
+    Env(&'static str),
+    Code,
+    Default,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Env(var) => write!(f, "env var {var}"),
+            Origin::Code => f.write_str("the value passed in code"),
+            Origin::Default => f.write_str("the default of the spec"),
+        }
+    }
+}
+
+/// A configuration problem, found before any request is sent.
+///
+/// Every message names what to set or fix, and none contains a credential.
+///
+/// ```
+/// use billfold_runtime::{AuthKind, ClientConfig, ConfigError, CredentialSpec, Provider};
+/// static P: Provider = Provider {
+///     id: "giga", name: "Giga", user_agent: "billfold-giga/0.1.0",
+///     default_base_url: None, base_url_env: "GIGA_BASE_URL",
+///     credentials: &[CredentialSpec { scheme: "bearerAuth", kind: AuthKind::Bearer, env_var: "GIGA_API_KEY" }],
+/// };
+/// let err = ClientConfig::new(&P).credential("bearerAuth", "k").build().unwrap_err();
+/// assert!(matches!(err, ConfigError::MissingBaseUrl { .. }));
+/// assert!(err.to_string().contains("GIGA_BASE_URL"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No credential was configured.
+    #[error("{provider}: no credential configured: set {env_vars}, or pass one in code")]
+    MissingCredential {
+        /// Provider name.
+        provider: &'static str,
+        /// The env vars that would provide one, joined with " or ".
+        env_vars: String,
+    },
+    /// The provider publishes no base URL and none was configured.
+    #[error(
+        "{provider}: no base URL configured and the provider publishes none: set {env_var} \
+         to the API's URL (a key is never sent to a guessed host)"
+    )]
+    MissingBaseUrl {
+        /// Provider name.
+        provider: &'static str,
+        /// The env var that sets it.
+        env_var: &'static str,
+    },
+    /// The base URL is not an absolute http(s) URL.
+    #[error("{provider}: invalid base URL {url:?} from {origin}: {reason}")]
+    InvalidBaseUrl {
+        /// Provider name.
+        provider: &'static str,
+        /// The rejected value.
+        url: String,
+        /// Where it came from (an env var, code or the spec).
+        origin: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A credential cannot be sent as an HTTP header value.
+    #[error(
+        "{provider}: the credential from {origin} is not a valid HTTP header value \
+         (it is empty or contains a control character such as CR or LF, or a non-ASCII byte): check {origin}"
+    )]
+    InvalidCredential {
+        /// Provider name.
+        provider: &'static str,
+        /// Where it came from (an env var or code); never the value.
+        origin: String,
+    },
+    /// A credential was given for a scheme the spec does not declare.
+    #[error("{provider}: unknown credential scheme {scheme:?}; the spec declares: {known}")]
+    UnknownScheme {
+        /// Provider name.
+        provider: &'static str,
+        /// The scheme asked for.
+        scheme: String,
+        /// The schemes the spec declares, comma-separated.
+        known: String,
+    },
+    /// An env var is set but is not valid Unicode.
+    #[error("{provider}: env var {env_var} is set but is not valid Unicode")]
+    NotUnicode {
+        /// Provider name.
+        provider: &'static str,
+        /// The env var.
+        env_var: &'static str,
+    },
+    /// A `User-Agent` that is not a valid header value.
+    #[error("{provider}: the user agent {user_agent:?} is not a valid HTTP header value")]
+    InvalidUserAgent {
+        /// Provider name.
+        provider: &'static str,
+        /// The rejected value.
+        user_agent: String,
+    },
+    /// A configuration made for one provider was given to another provider's client.
+    #[error(
+        "a configuration for {configured} was given to the {expected} client: start from that client's `config()`"
+    )]
+    WrongProvider {
+        /// The provider the configuration is for.
+        configured: &'static str,
+        /// The provider of the client it was given to.
+        expected: &'static str,
+    },
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("{provider}: could not build the HTTP client: {source}")]
+    HttpClient {
+        /// Provider name.
+        provider: &'static str,
+        /// The underlying error.
+        source: reqwest::Error,
+    },
+}
+
+/// Configuration of one provider client: base URL, credential, timeouts, user agent.
+///
+/// Start from [`ClientConfig::from_env`] (reads `<PROVIDER>_API_KEY`-style and
+/// `<PROVIDER>_BASE_URL` variables) or [`ClientConfig::new`] (spec defaults only), adjust with
+/// the builder methods, and hand it to the generated client's `from_config`. Nothing is checked
+/// until [`ClientConfig::build`], which reports every problem as a [`ConfigError`].
+///
+/// ```
+/// # use billfold_runtime::{AuthKind, ClientConfig, CredentialSpec, Provider};
+/// # static P: Provider = Provider {
+/// #     id: "olostep", name: "Olostep", user_agent: "billfold-olostep/0.1.0",
+/// #     default_base_url: Some("https://api.olostep.com"), base_url_env: "OLOSTEP_BASE_URL",
+/// #     credentials: &[CredentialSpec { scheme: "Authorization", kind: AuthKind::Bearer, env_var: "OLOSTEP_API_KEY" }],
+/// # };
+/// use std::time::Duration;
+/// let config = ClientConfig::new(&P)
+///     .credential("Authorization", "my-key")
+///     .base_url("http://127.0.0.1:8080/")
+///     .timeout(Duration::from_secs(5));
+/// let parts = config.build().unwrap();
+/// assert_eq!(parts.base_url, "http://127.0.0.1:8080");
+/// ```
+#[derive(Clone)]
+pub struct ClientConfig {
+    provider: &'static Provider,
+    base_url: Option<(String, Origin)>,
+    credential: Option<(String, Secret, Origin)>,
+    env_error: Option<&'static str>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("provider", &self.provider.id)
+            .field("base_url", &self.base_url.as_ref().map(|(url, _)| url))
+            .field(
+                "credential",
+                &self
+                    .credential
+                    .as_ref()
+                    .map(|(scheme, _, origin)| format!("{scheme} from {origin} (redacted)")),
+            )
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
+}
+
+/// What [`ClientConfig::build`] produces: everything a generated client is made of.
+///
+/// ```
+/// # use billfold_runtime::{AuthKind, ClientConfig, CredentialSpec, Provider};
+/// # static P: Provider = Provider {
+/// #     id: "aiml", name: "AIML API", user_agent: "billfold-aiml/0.1.0",
+/// #     default_base_url: Some("https://billing.aimlapi.com"), base_url_env: "AIML_BASE_URL",
+/// #     credentials: &[CredentialSpec { scheme: "bearerAuth", kind: AuthKind::Bearer, env_var: "AIML_API_KEY" }],
+/// # };
+/// let parts = ClientConfig::new(&P).credential("bearerAuth", "k").build().unwrap();
+/// assert_eq!(parts.runtime.provider().id, "aiml");
+/// ```
+#[derive(Debug)]
+pub struct ClientParts {
+    /// Base URL without a trailing slash.
+    pub base_url: String,
+    /// The HTTP client, with timeouts and user agent set.
+    pub http: reqwest::Client,
+    /// The per-request state (credential) the generated client carries.
+    pub runtime: Runtime,
+}
+
+impl ClientConfig {
+    /// A configuration with the spec's defaults: default base URL (if the provider has one),
+    /// no credential, default timeouts and user agent.
+    pub fn new(provider: &'static Provider) -> Self {
+        Self {
+            provider,
+            base_url: provider
+                .default_base_url
+                .map(|url| (url.to_owned(), Origin::Default)),
+            credential: None,
+            env_error: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            user_agent: provider.user_agent.to_owned(),
+        }
+    }
+
+    /// A configuration read from the environment: the base URL from the provider's
+    /// `<PROVIDER>_BASE_URL` (else the spec's default), and the first credential whose env var is
+    /// set and non-empty, in the order the spec lists its schemes.
+    pub fn from_env(provider: &'static Provider) -> Self {
+        let mut config = Self::new(provider);
+        match read_env(provider.base_url_env) {
+            Ok(Some(url)) => config.base_url = Some((url, Origin::Env(provider.base_url_env))),
+            Ok(None) => {}
+            Err(var) => config.env_error = Some(var),
+        }
+        for spec in provider.credentials {
+            match read_env(spec.env_var) {
+                Ok(Some(secret)) => {
+                    config.credential = Some((
+                        spec.scheme.to_owned(),
+                        Secret::new(secret),
+                        Origin::Env(spec.env_var),
+                    ));
+                    break;
+                }
+                Ok(None) => {}
+                Err(var) => {
+                    config.env_error.get_or_insert(var);
+                }
+            }
+        }
+        config
+    }
+
+    /// Sets the base URL (scheme, host, optional port and path prefix).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some((url.into(), Origin::Code));
+        self
+    }
+
+    /// Sets the credential for one of the spec's security schemes (by its name in the spec).
+    pub fn credential(mut self, scheme: &str, secret: impl Into<Secret>) -> Self {
+        self.credential = Some((scheme.to_owned(), secret.into(), Origin::Code));
+        self
+    }
+
+    /// Sets the total time allowed for one request, body included.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the time allowed to establish a connection.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Replaces the `User-Agent` header (default `billfold-<provider>/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The provider this configuration is for.
+    pub fn provider(&self) -> &'static Provider {
+        self.provider
+    }
+
+    /// Checks that this configuration is for `provider` (generated clients call this).
+    pub fn for_provider(self, provider: &'static Provider) -> Result<Self, ConfigError> {
+        if self.provider.id == provider.id {
+            Ok(self)
+        } else {
+            Err(ConfigError::WrongProvider {
+                configured: self.provider.name,
+                expected: provider.name,
+            })
+        }
+    }
+
+    /// Validates the configuration and builds the HTTP client and runtime state.
+    pub fn build(self) -> Result<ClientParts, ConfigError> {
+        let provider = self.provider;
+        if let Some(env_var) = self.env_error {
+            return Err(ConfigError::NotUnicode {
+                provider: provider.name,
+                env_var,
+            });
+        }
+        let (url, origin) = self.base_url.ok_or(ConfigError::MissingBaseUrl {
+            provider: provider.name,
+            env_var: provider.base_url_env,
+        })?;
+        let base_url = validate_base_url(&url).map_err(|reason| ConfigError::InvalidBaseUrl {
+            provider: provider.name,
+            url: url.clone(),
+            origin: origin.to_string(),
+            reason,
+        })?;
+
+        let (scheme, secret, origin) =
+            self.credential
+                .ok_or_else(|| ConfigError::MissingCredential {
+                    provider: provider.name,
+                    env_vars: provider.credential_env_vars(),
+                })?;
+        let spec = provider
+            .credential_spec(&scheme)
+            .ok_or_else(|| ConfigError::UnknownScheme {
+                provider: provider.name,
+                scheme: scheme.clone(),
+                known: provider
+                    .credentials
+                    .iter()
+                    .map(|c| c.scheme)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        let (name, value) =
+            auth_header(spec, &secret).ok_or_else(|| ConfigError::InvalidCredential {
+                provider: provider.name,
+                origin: origin.to_string(),
+            })?;
+
+        let user_agent =
+            HeaderValue::from_str(&self.user_agent).map_err(|_| ConfigError::InvalidUserAgent {
+                provider: provider.name,
+                user_agent: self.user_agent.clone(),
+            })?;
+        crate::tls::ensure_crypto_provider();
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(user_agent)
+            .build()
+            .map_err(|source| ConfigError::HttpClient {
+                provider: provider.name,
+                source,
+            })?;
+
+        Ok(ClientParts {
+            base_url,
+            http,
+            runtime: Runtime::new(provider, spec, name, value),
+        })
+    }
+}
+
+/// Reads an env var: `Ok(None)` when unset or blank, `Err(name)` when not Unicode.
+fn read_env(var: &'static str) -> Result<Option<String>, &'static str> {
+    match std::env::var(var) {
+        Ok(value) if value.trim().is_empty() => Ok(None),
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(var),
+    }
+}
+
+/// Checks that `url` is an absolute http(s) URL and returns it without a trailing slash.
+fn validate_base_url(url: &str) -> Result<String, String> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| e.to_string())?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("scheme {:?} is not http or https", parsed.scheme()));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("it has no host".to_owned());
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err("a base URL cannot have a query or fragment".to_owned());
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+/// The header a credential is sent in, marked sensitive; `None` if the secret is not a valid
+/// header value.
+fn auth_header(spec: &CredentialSpec, secret: &Secret) -> Option<(HeaderName, HeaderValue)> {
+    let raw = secret.expose().trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let name = HeaderName::from_bytes(spec.kind.header_name().as_bytes()).ok()?;
+    let text = match spec.kind {
+        crate::AuthKind::Bearer => format!("Bearer {raw}"),
+        crate::AuthKind::ApiKeyHeader(_) => raw.to_owned(),
+    };
+    let mut value = HeaderValue::from_str(&text).ok()?;
+    value.set_sensitive(true);
+    Some((name, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AuthKind;
+
+    static P: Provider = Provider {
+        id: "neo",
+        name: "ProjectDiscovery Neo",
+        user_agent: "billfold-neo/0.1.0",
+        default_base_url: Some("https://neo.example"),
+        base_url_env: "BILLFOLD_TEST_NEO_BASE_URL",
+        credentials: &[
+            CredentialSpec {
+                scheme: "BearerAuth",
+                kind: AuthKind::Bearer,
+                env_var: "BILLFOLD_TEST_NEO_TOKEN",
+            },
+            CredentialSpec {
+                scheme: "ApiKeyAuth",
+                kind: AuthKind::ApiKeyHeader("X-Api-Key"),
+                env_var: "BILLFOLD_TEST_NEO_API_KEY",
+            },
+        ],
+    };
+
+    #[test]
+    fn missing_credential_names_every_env_var() {
+        let err = ClientConfig::new(&P).build().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ProjectDiscovery Neo: no credential configured: set BILLFOLD_TEST_NEO_TOKEN or \
+             BILLFOLD_TEST_NEO_API_KEY, or pass one in code"
+        );
+    }
+
+    #[test]
+    fn credential_with_newline_is_rejected_without_echoing_it() {
+        let err = ClientConfig::new(&P)
+            .credential("ApiKeyAuth", "abc\r\nX-Evil: 1")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::InvalidCredential { .. }));
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("abc"), "{text}");
+        assert!(!text.contains("X-Evil"), "{text}");
+    }
+
+    #[test]
+    fn unknown_scheme_lists_known_ones() {
+        let err = ClientConfig::new(&P)
+            .credential("Basic", "k")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("BearerAuth, ApiKeyAuth"), "{err}");
+    }
+
+    #[test]
+    fn base_url_is_validated_and_normalised() {
+        let ok = ClientConfig::new(&P)
+            .credential("BearerAuth", "t")
+            .base_url("http://127.0.0.1:9/prefix/")
+            .build()
+            .unwrap();
+        assert_eq!(ok.base_url, "http://127.0.0.1:9/prefix");
+        for bad in ["127.0.0.1:9", "ftp://x", "not a url", "https://x/?q=1"] {
+            let err = ClientConfig::new(&P)
+                .credential("BearerAuth", "t")
+                .base_url(bad)
+                .build()
+                .unwrap_err();
+            assert!(
+                matches!(err, ConfigError::InvalidBaseUrl { .. }),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_of_config_and_parts_is_redacted() {
+        let config = ClientConfig::new(&P).credential("BearerAuth", "s3cr3t-token");
+        assert!(!format!("{config:?}").contains("s3cr3t"));
+        let parts = config.build().unwrap();
+        assert!(!format!("{parts:?}").contains("s3cr3t"));
+    }
+}

@@ -1,0 +1,250 @@
+//! The error every generated operation returns.
+
+use std::fmt;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+
+use crate::config::ConfigError;
+
+/// Longest part of a response body quoted in an error message.
+const SNIPPET_LIMIT: usize = 300;
+
+/// What went wrong with a call to a provider.
+///
+/// `E` is the typed error body the provider's spec declares (or `()` when it declares none).
+/// Match on the variant to tell configuration, network, API and decoding problems apart:
+///
+/// ```
+/// use billfold_runtime::{ApiError, Error, ErrorBody};
+/// fn describe(err: &Error<()>) -> String {
+///     match err {
+///         Error::Api(api) if api.status.as_u16() == 402 => "out of credits".into(),
+///         Error::Api(api) => format!("HTTP {}", api.status),
+///         Error::Transport { .. } => "network trouble".into(),
+///         other => other.to_string(),
+///     }
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error<E> {
+    /// The client is misconfigured (missing key, bad base URL, ...).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The request could not be sent or the response not received (connect, TLS, timeout).
+    #[error("{provider} {operation}: {kind}: {source}")]
+    Transport {
+        /// Provider name.
+        provider: &'static str,
+        /// Operation (method) name.
+        operation: &'static str,
+        /// What kind of failure.
+        kind: TransportKind,
+        /// The underlying error.
+        source: reqwest::Error,
+    },
+    /// The provider answered with an error status.
+    #[error("{0}")]
+    Api(ApiError<E>),
+    /// A success response whose body does not match the spec.
+    #[error("{0}")]
+    Decode(DecodeError),
+    /// The request could not be built from the arguments given.
+    #[error("{provider} {operation}: invalid request: {message}")]
+    InvalidRequest {
+        /// Provider name.
+        provider: &'static str,
+        /// Operation (method) name.
+        operation: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl<E> Error<E> {
+    /// The HTTP status of the response, when there was one.
+    ///
+    /// ```
+    /// # use billfold_runtime::Error;
+    /// fn status(err: &Error<()>) -> Option<u16> { err.status().map(|s| s.as_u16()) }
+    /// ```
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::Decode(decode) => Some(decode.status),
+            Error::Transport { source, .. } => source.status(),
+            Error::Config(_) | Error::InvalidRequest { .. } => None,
+        }
+    }
+}
+
+/// Kinds of transport failure.
+///
+/// ```
+/// use billfold_runtime::TransportKind;
+/// assert_eq!(TransportKind::Timeout.to_string(), "timed out");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// The connection could not be established (DNS, refused, TLS handshake).
+    Connect,
+    /// The request or connection timed out.
+    Timeout,
+    /// The response body could not be read.
+    Body,
+    /// Anything else reqwest reports.
+    Other,
+}
+
+impl TransportKind {
+    pub(crate) fn of(error: &reqwest::Error) -> Self {
+        if error.is_timeout() {
+            TransportKind::Timeout
+        } else if error.is_connect() {
+            TransportKind::Connect
+        } else if error.is_body() || error.is_decode() {
+            TransportKind::Body
+        } else {
+            TransportKind::Other
+        }
+    }
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "could not connect",
+            TransportKind::Timeout => "timed out",
+            TransportKind::Body => "could not read the response",
+            TransportKind::Other => "request failed",
+        })
+    }
+}
+
+/// An error status from the provider, with its body.
+///
+/// ```
+/// use billfold_runtime::{ApiError, ErrorBody};
+/// fn is_out_of_credits(err: &ApiError<()>) -> bool {
+///     err.status.as_u16() == 402 && matches!(&err.body, ErrorBody::Raw(raw) if raw.is_empty())
+/// }
+/// ```
+#[derive(Debug)]
+pub struct ApiError<E> {
+    /// Provider name.
+    pub provider: &'static str,
+    /// Operation (method) name.
+    pub operation: &'static str,
+    /// The response status.
+    pub status: StatusCode,
+    /// The response body: typed when the spec declares one for this status and it decoded.
+    pub body: ErrorBody<E>,
+    /// The provider's request id header, when present.
+    pub request_id: Option<String>,
+}
+
+/// The body of an error response.
+///
+/// ```
+/// use billfold_runtime::ErrorBody;
+/// let body: ErrorBody<()> = ErrorBody::Raw(bytes::Bytes::from_static(b"<html>bad gateway</html>"));
+/// assert!(body.typed().is_none());
+/// ```
+#[derive(Debug)]
+pub enum ErrorBody<E> {
+    /// The body decoded as the type the spec declares for this status.
+    Typed(E),
+    /// The raw body: the spec declares none for this status, or it did not match (may be empty).
+    Raw(Bytes),
+}
+
+impl<E> ErrorBody<E> {
+    /// The typed body, if it decoded.
+    pub fn typed(&self) -> Option<&E> {
+        match self {
+            ErrorBody::Typed(body) => Some(body),
+            ErrorBody::Raw(_) => None,
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Display for ApiError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: HTTP {}",
+            self.provider, self.operation, self.status
+        )?;
+        match &self.body {
+            ErrorBody::Typed(body) => write!(f, ": {body:?}")?,
+            ErrorBody::Raw(raw) if raw.is_empty() => f.write_str(" (empty body)")?,
+            ErrorBody::Raw(raw) => write!(f, ": {}", snippet(raw))?,
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A success response whose body does not match the spec's schema.
+///
+/// ```
+/// # use billfold_runtime::DecodeError;
+/// fn report(err: &DecodeError) -> String { format!("{} {}", err.status, err.snippet) }
+/// ```
+#[derive(Debug)]
+pub struct DecodeError {
+    /// Provider name.
+    pub provider: &'static str,
+    /// Operation (method) name.
+    pub operation: &'static str,
+    /// The response status.
+    pub status: StatusCode,
+    /// The start of the body (at most a few hundred characters).
+    pub snippet: String,
+    /// Why it did not decode.
+    pub source: serde_json::Error,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: HTTP {} response does not match the spec: {}; body starts: {}",
+            self.provider, self.operation, self.status, self.source, self.snippet
+        )
+    }
+}
+
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// The start of a body as text, bounded, for messages.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text.chars().take(SNIPPET_LIMIT).collect();
+    if text.chars().nth(SNIPPET_LIMIT).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_is_bounded_and_lossy() {
+        let long = "x".repeat(1000);
+        let s = snippet(long.as_bytes());
+        assert_eq!(s.chars().count(), SNIPPET_LIMIT + 1);
+        assert!(s.ends_with('…'));
+        assert_eq!(snippet(b"\xff{"), "\u{fffd}{");
+    }
+}

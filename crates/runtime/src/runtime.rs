@@ -1,0 +1,97 @@
+//! The per-client state a generated client carries, and what it does around each request.
+
+use std::fmt;
+
+use reqwest::header::{HeaderName, HeaderValue};
+
+use crate::call::record_response;
+use crate::provider::{CredentialSpec, Provider};
+
+/// Headers progenitor adds to every request that no provider asked for.
+const UNDECLARED_HEADERS: &[&str] = &["api-version"];
+
+/// The state a generated client carries: which provider it talks to and its credential.
+///
+/// Built by [`ClientConfig::build`](crate::ClientConfig::build); the generated crate's hooks call
+/// [`Runtime::prepare`] and [`Runtime::execute`] for every request. Its `Debug` output never
+/// shows the credential.
+///
+/// ```
+/// # use billfold_runtime::{AuthKind, ClientConfig, CredentialSpec, Provider};
+/// # static P: Provider = Provider {
+/// #     id: "anchor", name: "Anchor Browser", user_agent: "billfold-anchor/0.1.0",
+/// #     default_base_url: Some("https://api.anchorbrowser.io"), base_url_env: "ANCHOR_BASE_URL",
+/// #     credentials: &[CredentialSpec { scheme: "api_key_header", kind: AuthKind::ApiKeyHeader("anchor-api-key"), env_var: "ANCHOR_API_KEY" }],
+/// # };
+/// let runtime = ClientConfig::new(&P).credential("api_key_header", "sk-1").build().unwrap().runtime;
+/// let mut request = reqwest::Request::new(reqwest::Method::GET, "https://api.anchorbrowser.io/v1/billing".parse().unwrap());
+/// request.headers_mut().insert("api-version", "1.0.0".parse().unwrap());
+/// runtime.prepare(&mut request);
+/// assert_eq!(request.headers()["anchor-api-key"], "sk-1");
+/// assert!(request.headers().get("api-version").is_none());
+/// assert!(!format!("{runtime:?}").contains("sk-1"));
+/// ```
+#[derive(Clone)]
+pub struct Runtime {
+    provider: &'static Provider,
+    credential: &'static CredentialSpec,
+    auth_name: HeaderName,
+    auth_value: HeaderValue,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("provider", &self.provider.id)
+            .field("credential_scheme", &self.credential.scheme)
+            .field("credential", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Runtime {
+    pub(crate) fn new(
+        provider: &'static Provider,
+        credential: &'static CredentialSpec,
+        auth_name: HeaderName,
+        auth_value: HeaderValue,
+    ) -> Self {
+        Self {
+            provider,
+            credential,
+            auth_name,
+            auth_value,
+        }
+    }
+
+    /// The provider this client talks to.
+    pub fn provider(&self) -> &'static Provider {
+        self.provider
+    }
+
+    /// The security scheme whose credential this client sends.
+    pub fn credential_scheme(&self) -> &'static CredentialSpec {
+        self.credential
+    }
+
+    /// Prepares a request built by the generated code: removes headers the provider never asked
+    /// for and sets the credential header the spec names (marked sensitive).
+    pub fn prepare(&self, request: &mut reqwest::Request) {
+        let headers = request.headers_mut();
+        for name in UNDECLARED_HEADERS {
+            headers.remove(*name);
+        }
+        headers.insert(self.auth_name.clone(), self.auth_value.clone());
+    }
+
+    /// Sends a prepared request with the client's HTTP client.
+    pub async fn execute(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = http.execute(request).await?;
+        record_response(&response);
+        Ok(response)
+    }
+}

@@ -1,0 +1,624 @@
+//! The Rust source of a generated crate's `lib.rs`: progenitor's output in a private module,
+//! wrapped in a client with constructors from the spec's security schemes, typed errors, and
+//! the hooks that authenticate each request through billfold-runtime.
+
+use heck::ToSnakeCase;
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType, Type};
+
+use crate::error::Located;
+use crate::providers::ProviderEntry;
+use crate::validate::{SchemeKind, Validated};
+
+/// One public operation method, as the wrapper exposes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Method {
+    /// Method name (`get_credits_info`).
+    pub name: String,
+    /// The operationId it comes from.
+    pub operation_id: String,
+    /// Arguments after `&self`: (name, type).
+    pub args: Vec<(String, String)>,
+    /// Type of a successful response body.
+    pub success: String,
+    /// Type of a typed error body (`()` when none).
+    pub error: String,
+}
+
+/// A constructor generated from a security scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constructor {
+    /// Method name (`with_bearer_token`).
+    pub name: String,
+    /// The scheme it fills.
+    pub scheme: String,
+    /// The env var `from_env` reads it from.
+    pub env_var: String,
+    /// The header it sends, as text (`Authorization: Bearer <token>`).
+    pub header: String,
+}
+
+/// Everything the crate files are rendered from.
+#[derive(Debug, Clone)]
+pub struct CrateCode {
+    /// Formatted `src/lib.rs` (without the generated-file header line).
+    pub lib_rs: String,
+    /// Operation methods.
+    pub methods: Vec<Method>,
+    /// Credential constructors.
+    pub constructors: Vec<Constructor>,
+    /// The typed error body of the client (`()` when none).
+    pub error_type: String,
+    /// Public types: (item kind and name, members) for the API surface.
+    pub types: Vec<(String, Vec<String>)>,
+}
+
+/// Builds the crate's code from progenitor's output.
+pub fn build(
+    provider: &ProviderEntry,
+    validated: &Validated,
+    generated: TokenStream,
+) -> Result<CrateCode, Located> {
+    let file: syn::File = syn::parse2(generated.clone()).map_err(|e| {
+        Located::new(
+            "",
+            format!("progenitor produced code that does not parse: {e}"),
+        )
+    })?;
+    let raw_methods = client_methods(&file)?;
+    let methods: Vec<Method> = raw_methods.iter().map(|m| m.describe()).collect();
+    let error_type = common_error_type(&raw_methods)?;
+    let constructors = constructors(provider, validated);
+
+    let provider_static = provider_static(provider, &constructors, validated);
+    let error_alias_doc = format!(
+        "The error every operation of this client returns; API errors carry {}.",
+        if error_type == "()" {
+            "the raw body".to_owned()
+        } else {
+            format!("a typed `{error_type}` body where the spec declares one")
+        }
+    );
+    let error_ty: Type = syn::parse_str(&error_type)
+        .map_err(|e| Located::new("", format!("bad error type {error_type}: {e}")))?;
+    let wrappers = raw_methods.iter().map(RawMethod::wrapper);
+    let constructor_fns = constructors_code(provider, validated, &constructors);
+    let client_doc = client_doc(provider, &methods, &constructors);
+    let types = public_types(&file);
+
+    let tokens = quote! {
+        #![doc = include_str!("../README.md")]
+        #![deny(missing_docs)]
+
+        /// progenitor's output, unchanged: the raw client and the types of the spec.
+        #[rustfmt::skip]
+        #[allow(missing_docs, dead_code, unused_imports, clippy::all)]
+        mod generated {
+            #generated
+        }
+
+        /// The public client around progenitor's, with auth, configuration and typed errors.
+        #[rustfmt::skip]
+        mod client {
+            use super::generated;
+            use super::types;
+            #[allow(unused_imports)]
+            use super::generated::ByteStream;
+            use super::generated::ClientInfo as _;
+            use billfold_runtime::{ClientConfig, ConfigError, ResponseValue, Secret};
+
+            #[doc = #error_alias_doc]
+            pub type Error = billfold_runtime::Error<#error_ty>;
+
+            #provider_static
+
+            impl progenitor_client::ClientHooks<billfold_runtime::Runtime> for generated::Client {
+                async fn pre<E>(
+                    &self,
+                    request: &mut reqwest::Request,
+                    _info: &progenitor_client::OperationInfo,
+                ) -> Result<(), progenitor_client::Error<E>> {
+                    self.inner.prepare(request);
+                    Ok(())
+                }
+
+                async fn exec(
+                    &self,
+                    request: reqwest::Request,
+                    _info: &progenitor_client::OperationInfo,
+                ) -> reqwest::Result<reqwest::Response> {
+                    self.inner.execute(&self.client, request).await
+                }
+            }
+
+            #[doc = #client_doc]
+            #[derive(Clone)]
+            pub struct Client {
+                raw: generated::Client,
+            }
+
+            impl std::fmt::Debug for Client {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.debug_struct("Client")
+                        .field("base_url", &self.raw.baseurl())
+                        .field("runtime", self.raw.inner())
+                        .finish()
+                }
+            }
+
+            // Method signatures are progenitor's, lifetimes included.
+            #[allow(clippy::needless_lifetimes)]
+            impl Client {
+                /// A client configured from the environment (see [`ClientConfig::from_env`]).
+                pub fn from_env() -> Result<Self, ConfigError> {
+                    Self::from_config(ClientConfig::from_env(&PROVIDER))
+                }
+
+                /// A configuration with this provider's defaults, to adjust and pass to
+                /// [`Client::from_config`].
+                pub fn config() -> ClientConfig {
+                    ClientConfig::new(&PROVIDER)
+                }
+
+                /// A client from a configuration made with [`Client::config`] or
+                /// [`ClientConfig::from_env`] for [`PROVIDER`].
+                pub fn from_config(config: ClientConfig) -> Result<Self, ConfigError> {
+                    let parts = config.for_provider(&PROVIDER)?.build()?;
+                    Ok(Self {
+                        raw: generated::Client::new_with_client(&parts.base_url, parts.http, parts.runtime),
+                    })
+                }
+
+                #(#constructor_fns)*
+
+                /// The base URL requests go to.
+                pub fn base_url(&self) -> &str {
+                    self.raw.baseurl()
+                }
+
+                #(#wrappers)*
+            }
+        }
+
+        pub use billfold_runtime::{ClientConfig, ConfigError, ResponseValue, Secret};
+        pub use client::{Client, Error, PROVIDER};
+        pub use generated::types;
+    };
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| Located::new("", format!("the wrapper code does not parse: {e}")))?;
+    Ok(CrateCode {
+        lib_rs: prettyplease::unparse(&file),
+        methods,
+        constructors,
+        error_type,
+        types,
+    })
+}
+
+/// A method of progenitor's `impl Client`.
+struct RawMethod {
+    item: syn::ImplItemFn,
+    operation_id: String,
+    arg_names: Vec<syn::Ident>,
+    success: Type,
+    error: Type,
+}
+
+impl RawMethod {
+    fn describe(&self) -> Method {
+        Method {
+            name: self.item.sig.ident.to_string(),
+            operation_id: self.operation_id.clone(),
+            args: self
+                .item
+                .sig
+                .inputs
+                .iter()
+                .filter_map(|arg| match arg {
+                    FnArg::Typed(t) => Some((token_text(&t.pat), token_text(&t.ty))),
+                    FnArg::Receiver(_) => None,
+                })
+                .collect(),
+            success: token_text(&self.success),
+            error: token_text(&self.error),
+        }
+    }
+
+    fn wrapper(&self) -> TokenStream {
+        let docs = self.item.attrs.iter().filter(|a| a.path().is_ident("doc"));
+        let name = &self.item.sig.ident;
+        let generics = &self.item.sig.generics;
+        let inputs = &self.item.sig.inputs;
+        let args = &self.arg_names;
+        let success = &self.success;
+        let operation = name.to_string();
+        let errors_doc = format!(
+            "Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body \
+             where the spec declares one), `Transport` for network failures and timeouts, \
+             `Decode` for a success body that does not match the spec (operationId \
+             `{}`).",
+            self.operation_id
+        );
+        quote! {
+            #(#docs)*
+            #[doc = ""]
+            #[doc = #errors_doc]
+            pub async fn #name #generics (#inputs) -> Result<ResponseValue<#success>, Error> {
+                billfold_runtime::call(&PROVIDER, #operation, self.raw.#name(#(#args),*)).await
+            }
+        }
+    }
+}
+
+fn client_methods(file: &syn::File) -> Result<Vec<RawMethod>, Located> {
+    let mut methods = Vec::new();
+    for item in &file.items {
+        let Item::Impl(block) = item else { continue };
+        if block.trait_.is_some() || token_text(&block.self_ty) != "Client" {
+            continue;
+        }
+        for item in &block.items {
+            let ImplItem::Fn(function) = item else {
+                continue;
+            };
+            if function.sig.asyncness.is_none() {
+                continue;
+            }
+            methods.push(raw_method(function)?);
+        }
+    }
+    Ok(methods)
+}
+
+fn raw_method(function: &syn::ImplItemFn) -> Result<RawMethod, Located> {
+    let name = function.sig.ident.to_string();
+    let body = quote!(#function).to_string();
+    let operation_id = body
+        .split_once("operation_id : \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(id, _)| id.to_owned())
+        .ok_or_else(|| Located::new("", format!("cannot find the operationId of method {name}")))?;
+    let mut arg_names = Vec::new();
+    for arg in &function.sig.inputs {
+        if let FnArg::Typed(typed) = arg {
+            match &*typed.pat {
+                Pat::Ident(ident) => arg_names.push(ident.ident.clone()),
+                _ => {
+                    return Err(Located::new(
+                        "",
+                        format!("method {name} has an argument that is not a plain name"),
+                    ));
+                }
+            }
+        }
+    }
+    let ReturnType::Type(_, output) = &function.sig.output else {
+        return Err(Located::new("", format!("method {name} returns nothing")));
+    };
+    let result_args = type_args(output);
+    let [response, error] = result_args.as_slice() else {
+        return Err(Located::new(
+            "",
+            format!("method {name} does not return a Result"),
+        ));
+    };
+    let success = type_args(response)
+        .first()
+        .map(|t| (*t).clone())
+        .ok_or_else(|| {
+            Located::new("", format!("method {name} does not return a ResponseValue"))
+        })?;
+    let error = type_args(error)
+        .first()
+        .map(|t| (*t).clone())
+        .unwrap_or_else(|| syn::parse_quote!(()));
+    Ok(RawMethod {
+        item: function.clone(),
+        operation_id,
+        arg_names,
+        success,
+        error,
+    })
+}
+
+/// The type arguments of the last path segment (`Result<A, B>` → `[A, B]`).
+fn type_args(ty: &Type) -> Vec<&Type> {
+    let Type::Path(path) = ty else {
+        return Vec::new();
+    };
+    let Some(segment) = path.path.segments.last() else {
+        return Vec::new();
+    };
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return Vec::new();
+    };
+    args.args
+        .iter()
+        .filter_map(|arg| match arg {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+fn common_error_type(methods: &[RawMethod]) -> Result<String, Located> {
+    let mut types: Vec<String> = methods.iter().map(|m| token_text(&m.error)).collect();
+    types.sort();
+    types.dedup();
+    match types.as_slice() {
+        [] => Ok("()".to_owned()),
+        [one] => Ok(one.clone()),
+        several => Err(Located::new(
+            "/paths",
+            format!(
+                "operations have different error types ({}): a billfold client has one error type",
+                several.join(", ")
+            ),
+        )),
+    }
+}
+
+fn constructors(provider: &ProviderEntry, validated: &Validated) -> Vec<Constructor> {
+    validated
+        .schemes
+        .iter()
+        .map(|scheme| {
+            let (base, header) = match &scheme.kind {
+                SchemeKind::Bearer => (
+                    "with_bearer_token",
+                    "Authorization: Bearer <token>".to_owned(),
+                ),
+                SchemeKind::ApiKeyHeader(name) => ("with_api_key", format!("{name}: <key>")),
+            };
+            let same_kind = validated
+                .schemes
+                .iter()
+                .filter(|s| std::mem::discriminant(&s.kind) == std::mem::discriminant(&scheme.kind))
+                .count();
+            let name = if same_kind > 1 {
+                format!("{base}_{}", scheme.name.to_snake_case())
+            } else {
+                base.to_owned()
+            };
+            Constructor {
+                name,
+                scheme: scheme.name.clone(),
+                env_var: provider
+                    .credentials
+                    .get(&scheme.name)
+                    .cloned()
+                    .unwrap_or_default(),
+                header,
+            }
+        })
+        .collect()
+}
+
+fn provider_static(
+    provider: &ProviderEntry,
+    constructors: &[Constructor],
+    validated: &Validated,
+) -> TokenStream {
+    let id = &provider.id;
+    let name = &provider.name;
+    let user_agent_prefix = format!("{}/", provider.crate_name);
+    let base_url = match &provider.base_url {
+        Some(url) => quote!(Some(#url)),
+        None => quote!(None),
+    };
+    let base_url_env = &provider.base_url_env;
+    let credentials = validated.schemes.iter().zip(constructors).map(|(scheme, c)| {
+        let scheme_name = &scheme.name;
+        let env_var = &c.env_var;
+        let kind = match &scheme.kind {
+            SchemeKind::Bearer => quote!(billfold_runtime::AuthKind::Bearer),
+            SchemeKind::ApiKeyHeader(header) => quote!(billfold_runtime::AuthKind::ApiKeyHeader(#header)),
+        };
+        quote! {
+            billfold_runtime::CredentialSpec { scheme: #scheme_name, kind: #kind, env_var: #env_var }
+        }
+    });
+    let doc = format!(
+        "What this crate knows about {name}: default base URL, env vars and credential schemes \
+         (from `specs/{id}/` and `specs/providers.toml`)."
+    );
+    quote! {
+        #[doc = #doc]
+        pub static PROVIDER: billfold_runtime::Provider = billfold_runtime::Provider {
+            id: #id,
+            name: #name,
+            user_agent: concat!(#user_agent_prefix, env!("CARGO_PKG_VERSION")),
+            default_base_url: #base_url,
+            base_url_env: #base_url_env,
+            credentials: &[#(#credentials),*],
+        };
+    }
+}
+
+fn constructors_code(
+    provider: &ProviderEntry,
+    validated: &Validated,
+    constructors: &[Constructor],
+) -> Vec<TokenStream> {
+    constructors
+        .iter()
+        .map(|c| {
+            let name = syn::Ident::new(&c.name, Span::call_site());
+            let scheme = &c.scheme;
+            let description = validated
+                .schemes
+                .iter()
+                .find(|s| s.name == c.scheme)
+                .and_then(|s| s.description.clone())
+                .map(|d| format!(" ({})", d.trim_end_matches('.')))
+                .unwrap_or_default();
+            match &provider.base_url {
+                Some(url) => {
+                    let doc = format!(
+                        "A client that sends `{}` (security scheme `{}`{description}) to {url}.",
+                        c.header, c.scheme
+                    );
+                    quote! {
+                        #[doc = #doc]
+                        pub fn #name(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+                            Self::from_config(Self::config().credential(#scheme, secret))
+                        }
+                    }
+                }
+                None => {
+                    let doc = format!(
+                        "A client that sends `{}` (security scheme `{}`{description}) to \
+                         `base_url`: {} publishes no base URL, so it must be given.",
+                        c.header, c.scheme, provider.name
+                    );
+                    quote! {
+                        #[doc = #doc]
+                        pub fn #name(base_url: &str, secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+                            Self::from_config(Self::config().base_url(base_url).credential(#scheme, secret))
+                        }
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+fn client_doc(
+    provider: &ProviderEntry,
+    methods: &[Method],
+    constructors: &[Constructor],
+) -> String {
+    let crate_ident = provider.crate_name.replace('-', "_");
+    let env_vars: Vec<&str> = constructors.iter().map(|c| c.env_var.as_str()).collect();
+    let example_call = methods
+        .iter()
+        .find(|m| m.args.is_empty())
+        .map(|m| format!("let response = client.{}().await?;\nprintln!(\"{{:?}}\", response.into_inner());\n", m.name))
+        .unwrap_or_default();
+    format!(
+        "Client for the {name} API.\n\n\
+         Built from the environment ({creds}, and {base_env} to override the base URL) or from \
+         code; every request carries the configured credential and nothing the provider did not \
+         ask for. `Debug` never shows the credential.\n\n\
+         ```no_run\n\
+         # async fn run() -> Result<(), {krate}::Error> {{\n\
+         let client = {krate}::Client::from_env()?;\n\
+         {example_call}\
+         # Ok(()) }}\n\
+         ```\n",
+        name = provider.name,
+        creds = env_vars.join(" or "),
+        base_env = provider.base_url_env,
+        krate = crate_ident,
+    )
+}
+
+/// Public types of the `types` module, for the API surface: ("struct Name", ["field: Type"]).
+fn public_types(file: &syn::File) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for item in &file.items {
+        let Item::Mod(module) = item else { continue };
+        if module.ident != "types" {
+            continue;
+        }
+        let Some((_, items)) = &module.content else {
+            continue;
+        };
+        for item in items {
+            match item {
+                Item::Struct(s) => out.push((
+                    format!("struct {}", s.ident),
+                    s.fields
+                        .iter()
+                        .map(|f| {
+                            let name = f
+                                .ident
+                                .as_ref()
+                                .map(ToString::to_string)
+                                .unwrap_or_default();
+                            let json_name = serde_rename(&f.attrs)
+                                .map(|r| format!(" (json {r:?})"))
+                                .unwrap_or_default();
+                            format!("{name}{json_name}: {}", token_text(&f.ty))
+                        })
+                        .collect(),
+                )),
+                Item::Enum(e) => out.push((
+                    format!("enum {}", e.ident),
+                    e.variants
+                        .iter()
+                        .map(|v| {
+                            let fields = token_text(&v.fields);
+                            let json_name = serde_rename(&v.attrs)
+                                .map(|r| format!(" (json {r:?})"))
+                                .unwrap_or_default();
+                            format!("{}{fields}{json_name}", v.ident)
+                        })
+                        .collect(),
+                )),
+                Item::Type(t) => out.push((
+                    format!("type {} = {}", t.ident, token_text(&t.ty)),
+                    Vec::new(),
+                )),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .find_map(|a| {
+            let text = quote!(#a).to_string();
+            let (_, rest) = text.split_once("rename = \"")?;
+            rest.split_once('"').map(|(name, _)| name.to_owned())
+        })
+}
+
+/// Tokens as compact text: `Option<i64>`, not `Option < i64 >`.
+pub fn token_text(tokens: &impl quote::ToTokens) -> String {
+    let text = tokens.to_token_stream().to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut prev: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if c == ' ' {
+            let next = chars.peek().copied();
+            let glue =
+                |ch: Option<char>| matches!(ch, Some('<' | '>' | ':' | '(' | ')' | '&' | ','));
+            let keep = match (prev, next) {
+                (Some(','), _) => true,
+                (Some('&'), _) => false,
+                (_, n) if glue(n) => false,
+                (Some('<' | ':' | '('), _) => false,
+                _ => true,
+            };
+            if keep {
+                out.push(' ');
+            }
+            continue;
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_text_is_compact() {
+        let ty: Type = syn::parse_quote!(::std::option::Option<Vec<types::X>>);
+        assert_eq!(token_text(&ty), "::std::option::Option<Vec<types::X>>");
+        let ty: Type = syn::parse_quote!(&'a types::Body);
+        assert_eq!(token_text(&ty), "&'a types::Body");
+        let ty: Type = syn::parse_quote!(std::collections::HashMap<String, f64>);
+        assert_eq!(token_text(&ty), "std::collections::HashMap<String, f64>");
+    }
+}

@@ -1,0 +1,90 @@
+//! The one error type of the generator: what went wrong, in which provider, file and place.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A problem with a provider's spec, overlay or configuration, located as precisely as the
+/// input allows: provider, file, JSON pointer into the document, and line when the parser gave one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    /// Provider id (`anchor`), or `-` when the problem is not specific to one.
+    pub provider: String,
+    /// File the problem is in, relative to the workspace root.
+    pub file: PathBuf,
+    /// JSON pointer (RFC 6901) into that file's document; empty for the whole document.
+    pub pointer: String,
+    /// 1-based line, when the parser reported one.
+    pub line: Option<usize>,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+impl SpecError {
+    /// A new error at `pointer` of `file`.
+    pub fn new(
+        provider: impl Into<String>,
+        file: impl Into<PathBuf>,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            provider: provider.into(),
+            file: file.into(),
+            pointer: pointer.into(),
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    /// The same error with a line number.
+    pub fn at_line(mut self, line: Option<usize>) -> Self {
+        self.line = line;
+        self
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.provider, self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": at #{}: {}", self.pointer, self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// A located problem inside one document, before the provider and file are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// JSON pointer into the document.
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Located {
+    /// A problem at `pointer`.
+    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Attaches the provider and file.
+    pub fn in_file(self, provider: &str, file: impl Into<PathBuf>) -> SpecError {
+        SpecError::new(provider, file, self.pointer, self.message)
+    }
+}
+
+/// Escapes one JSON pointer segment (RFC 6901).
+pub fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Appends a segment to a JSON pointer.
+pub fn child(pointer: &str, segment: &str) -> String {
+    format!("{pointer}/{}", escape(segment))
+}

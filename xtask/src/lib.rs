@@ -1,0 +1,28 @@
+//! billfold's generator, run as `cargo xtask`.
+//!
+//! `cargo xtask regen` turns each provider's spec under `specs/` into a client crate under
+//! `crates/`; `cargo xtask regen --check` fails when the checked-in crates differ;
+//! `cargo xtask ingest <provider> <docs-page>` refreshes a spec from a saved docs page.
+//! The library half exists so tests can run the same pipeline.
+
+pub mod client_code;
+pub mod crate_files;
+pub mod document;
+pub mod error;
+pub mod ingest;
+pub mod lower;
+pub mod overlay;
+pub mod pipeline;
+pub mod progenitor_run;
+pub mod providers;
+pub mod regen;
+pub mod surface;
+pub mod validate;
+
+use std::path::PathBuf;
+
+/// The workspace root (the parent of `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}

@@ -1,0 +1,422 @@
+//! Lowering OpenAPI 3.1 to 3.0.3, which progenitor and openapiv3 read.
+//!
+//! Lowered: `type: [X, "null"]` and `anyOf`/`oneOf` members `{type: "null"}` to `nullable: true`;
+//! `const` to a one-value `enum`; a schema's `examples` list to `example` (the full list kept as
+//! `x-examples`); numeric `exclusiveMinimum`/`exclusiveMaximum` to the 3.0 boolean form;
+//! `info.summary` and `info.license.identifier` to `x-` fields. Everything else that 3.0 cannot
+//! express is refused with its JSON pointer, never dropped.
+//!
+//! A 3.0.x document passes through unchanged; lowering a lowered document changes nothing.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Located, child};
+
+/// 3.1 schema keywords with no 3.0 equivalent.
+const UNSUPPORTED_KEYWORDS: &[&str] = &[
+    "prefixItems",
+    "$dynamicRef",
+    "$dynamicAnchor",
+    "$anchor",
+    "$defs",
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "dependentRequired",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contains",
+    "minContains",
+    "maxContains",
+    "patternProperties",
+    "propertyNames",
+    "contentSchema",
+];
+
+/// Keywords whose value is a map of name to schema.
+const SCHEMA_MAPS: &[&str] = &["properties"];
+/// Keywords whose value is a schema.
+const SCHEMA_VALUES: &[&str] = &["items", "additionalProperties", "not"];
+/// Keywords whose value is a list of schemas.
+const SCHEMA_LISTS: &[&str] = &["allOf", "anyOf", "oneOf"];
+
+/// Lowers `doc` in place to OpenAPI 3.0.3 if it is 3.1; checks the version either way.
+pub fn lower(doc: &mut Value) -> Result<(), Located> {
+    if doc.get("swagger").is_some() {
+        return Err(Located::new(
+            "/swagger",
+            "Swagger 2.0 is not supported: convert the spec to OpenAPI 3 (for example with \
+             swagger2openapi) and ingest the result",
+        ));
+    }
+    let version = match doc.get("openapi") {
+        Some(Value::String(v)) => v.clone(),
+        Some(other) => {
+            return Err(Located::new(
+                "/openapi",
+                format!("`openapi` must be a version string such as \"3.0.3\", found {other}"),
+            ));
+        }
+        None => {
+            return Err(Located::new(
+                "",
+                "not an OpenAPI document: the top-level `openapi` version is missing",
+            ));
+        }
+    };
+    if version.starts_with("3.0.") {
+        return Ok(());
+    }
+    if !version.starts_with("3.1.") {
+        return Err(Located::new(
+            "/openapi",
+            format!("OpenAPI {version} is not supported (only 3.0.x and 3.1.x)"),
+        ));
+    }
+    lower_top_level(doc)?;
+    walk_document(doc, "")?;
+    doc["openapi"] = json!("3.0.3");
+    Ok(())
+}
+
+fn lower_top_level(doc: &mut Value) -> Result<(), Located> {
+    if let Some(webhooks) = doc.get("webhooks")
+        && webhooks.as_object().is_some_and(|w| !w.is_empty())
+    {
+        return Err(Located::new(
+            "/webhooks",
+            "webhooks have no OpenAPI 3.0 form: remove them with an overlay action \
+                 (`remove: true`) if the client does not need them",
+        ));
+    }
+    if let Some(map) = doc.as_object_mut() {
+        map.remove("webhooks");
+    }
+    if let Some(dialect) = doc.get("jsonSchemaDialect").and_then(Value::as_str)
+        && dialect != "https://spec.openapis.org/oas/3.1/dialect/base"
+    {
+        return Err(Located::new(
+            "/jsonSchemaDialect",
+            format!("JSON Schema dialect {dialect} cannot be lowered to OpenAPI 3.0"),
+        ));
+    }
+    if let Some(map) = doc.as_object_mut() {
+        map.remove("jsonSchemaDialect");
+    }
+    if doc
+        .pointer("/components/pathItems")
+        .is_some_and(|p| p.as_object().is_some_and(|m| !m.is_empty()))
+    {
+        return Err(Located::new(
+            "/components/pathItems",
+            "components.pathItems has no OpenAPI 3.0 form: inline the path items",
+        ));
+    }
+    rename_key(doc.pointer_mut("/info"), "summary", "x-summary");
+    rename_key(
+        doc.pointer_mut("/info/license"),
+        "identifier",
+        "x-identifier",
+    );
+    Ok(())
+}
+
+fn rename_key(node: Option<&mut Value>, from: &str, to: &str) {
+    if let Some(Value::Object(map)) = node
+        && let Some(value) = map.remove(from)
+    {
+        map.insert(to.to_owned(), value);
+    }
+}
+
+/// Walks the non-schema part of the document, lowering every schema it finds.
+fn walk_document(node: &mut Value, at: &str) -> Result<(), Located> {
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                let here = child(at, key);
+                if key.starts_with("x-") || key == "example" || key == "examples" {
+                    continue;
+                }
+                if key == "schema" {
+                    lower_schema(value, &here)?;
+                } else if key == "schemas" && at == "/components" {
+                    if let Value::Object(schemas) = value {
+                        for (name, schema) in schemas.iter_mut() {
+                            lower_schema(schema, &child(&here, name))?;
+                        }
+                    }
+                } else {
+                    walk_document(value, &here)?;
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                walk_document(item, &format!("{at}/{index}"))?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Lowers one schema and, recursively, its subschemas.
+fn lower_schema(schema: &mut Value, at: &str) -> Result<(), Located> {
+    let Value::Object(map) = schema else {
+        return Ok(());
+    };
+    for keyword in UNSUPPORTED_KEYWORDS {
+        if map.contains_key(*keyword) {
+            return Err(Located::new(
+                child(at, keyword),
+                format!(
+                    "`{keyword}` (JSON Schema 2020-12) has no OpenAPI 3.0 form and cannot be \
+                     lowered: rewrite this schema in the overlay"
+                ),
+            ));
+        }
+    }
+    lower_type(map, at)?;
+    lower_const(map, at)?;
+    lower_examples(map);
+    lower_exclusive_bound(map, "exclusiveMinimum", "minimum");
+    lower_exclusive_bound(map, "exclusiveMaximum", "maximum");
+    lower_null_members(map, at)?;
+
+    for keyword in SCHEMA_MAPS {
+        if let Some(Value::Object(members)) = map.get_mut(*keyword) {
+            for (name, member) in members.iter_mut() {
+                lower_schema(member, &child(&child(at, keyword), name))?;
+            }
+        }
+    }
+    for keyword in SCHEMA_VALUES {
+        if let Some(member) = map.get_mut(*keyword) {
+            lower_schema(member, &child(at, keyword))?;
+        }
+    }
+    for keyword in SCHEMA_LISTS {
+        if let Some(Value::Array(members)) = map.get_mut(*keyword) {
+            for (index, member) in members.iter_mut().enumerate() {
+                lower_schema(member, &format!("{}/{index}", child(at, keyword)))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `type: [X, "null"]` → `type: X, nullable: true`.
+fn lower_type(map: &mut Map<String, Value>, at: &str) -> Result<(), Located> {
+    let here = child(at, "type");
+    let types: Vec<String> = match map.get("type") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|t| {
+                t.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| Located::new(&here, "`type` entries must be strings"))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(Value::String(t)) if t == "null" => {
+            return Err(Located::new(
+                here,
+                "a schema of type \"null\" alone has no OpenAPI 3.0 form",
+            ));
+        }
+        _ => return Ok(()),
+    };
+    let nullable = types.iter().any(|t| t == "null");
+    let rest: Vec<&String> = types.iter().filter(|t| *t != "null").collect();
+    match rest.as_slice() {
+        [single] => {
+            map.insert("type".to_owned(), json!(single));
+        }
+        [] => {
+            return Err(Located::new(
+                here,
+                "a schema of type \"null\" alone has no OpenAPI 3.0 form",
+            ));
+        }
+        several => {
+            return Err(Located::new(
+                here,
+                format!(
+                    "`type` lists several non-null types ({}), which OpenAPI 3.0 cannot express: \
+                     rewrite it as `oneOf` in the overlay",
+                    several
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    if nullable {
+        map.insert("nullable".to_owned(), json!(true));
+    }
+    Ok(())
+}
+
+/// `const: v` → `enum: [v]`.
+fn lower_const(map: &mut Map<String, Value>, at: &str) -> Result<(), Located> {
+    if let Some(value) = map.remove("const") {
+        if map.contains_key("enum") {
+            return Err(Located::new(
+                child(at, "const"),
+                "a schema with both `const` and `enum` cannot be lowered",
+            ));
+        }
+        map.insert("enum".to_owned(), json!([value]));
+    }
+    Ok(())
+}
+
+/// A schema's `examples: [..]` → `example: first`, keeping the list as `x-examples`.
+fn lower_examples(map: &mut Map<String, Value>) {
+    if let Some(Value::Array(examples)) = map.get("examples") {
+        let examples = examples.clone();
+        map.remove("examples");
+        if let Some(first) = examples.first() {
+            map.entry("example".to_owned()).or_insert(first.clone());
+        }
+        map.insert("x-examples".to_owned(), Value::Array(examples));
+    }
+}
+
+/// Numeric `exclusiveMinimum: n` → `minimum: n, exclusiveMinimum: true` (likewise maximum).
+fn lower_exclusive_bound(map: &mut Map<String, Value>, exclusive: &str, bound: &str) {
+    if let Some(Value::Number(n)) = map.get(exclusive) {
+        let n = n.clone();
+        map.insert(bound.to_owned(), Value::Number(n));
+        map.insert(exclusive.to_owned(), json!(true));
+    }
+}
+
+/// `anyOf`/`oneOf` members `{type: "null"}` → `nullable: true` on the schema.
+fn lower_null_members(map: &mut Map<String, Value>, at: &str) -> Result<(), Located> {
+    for keyword in ["anyOf", "oneOf"] {
+        let Some(Value::Array(members)) = map.get(keyword) else {
+            continue;
+        };
+        let is_null = |m: &Value| m.get("type").and_then(Value::as_str) == Some("null");
+        if !members.iter().any(is_null) {
+            continue;
+        }
+        let rest: Vec<Value> = members.iter().filter(|m| !is_null(m)).cloned().collect();
+        map.remove(keyword);
+        map.insert("nullable".to_owned(), json!(true));
+        match rest.len() {
+            0 => {
+                return Err(Located::new(
+                    child(at, keyword),
+                    "a schema that only allows null has no OpenAPI 3.0 form",
+                ));
+            }
+            1 => {
+                let member = rest.into_iter().next().unwrap_or_default();
+                if member.get("$ref").is_some() {
+                    map.insert("allOf".to_owned(), json!([member]));
+                } else if let Value::Object(fields) = member {
+                    for (key, value) in fields {
+                        if map.contains_key(&key) {
+                            return Err(Located::new(
+                                child(at, keyword),
+                                format!(
+                                    "cannot fold the non-null member into the schema: both set `{key}`"
+                                ),
+                            ));
+                        }
+                        map.insert(key, value);
+                    }
+                }
+            }
+            _ => {
+                map.insert(keyword.to_owned(), Value::Array(rest));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(schema: Value) -> Value {
+        json!({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {},
+               "components": {"schemas": {"S": schema}}})
+    }
+
+    #[test]
+    fn lowers_nullable_forms_and_const() {
+        let mut d = doc(json!({"type": "object", "properties": {
+            "a": {"type": ["string", "null"]},
+            "b": {"anyOf": [{"$ref": "#/components/schemas/T"}, {"type": "null"}]},
+            "c": {"oneOf": [{"type": "integer"}, {"type": "null"}], "description": "d"},
+            "k": {"const": "fixed"}
+        }}));
+        lower(&mut d).unwrap();
+        assert_eq!(d["openapi"], "3.0.3");
+        let p = &d["components"]["schemas"]["S"]["properties"];
+        assert_eq!(p["a"], json!({"type": "string", "nullable": true}));
+        assert_eq!(
+            p["b"],
+            json!({"allOf": [{"$ref": "#/components/schemas/T"}], "nullable": true})
+        );
+        assert_eq!(
+            p["c"],
+            json!({"type": "integer", "nullable": true, "description": "d"})
+        );
+        assert_eq!(p["k"], json!({"enum": ["fixed"]}));
+        let again = d.clone();
+        lower(&mut d).unwrap();
+        assert_eq!(d, again, "lowering is idempotent");
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_express() {
+        for (schema, pointer) in [
+            (
+                json!({"prefixItems": [{"type": "string"}]}),
+                "/components/schemas/S/prefixItems",
+            ),
+            (
+                json!({"type": ["string", "integer"]}),
+                "/components/schemas/S/type",
+            ),
+            (
+                json!({"properties": {"x": {"$dynamicRef": "#a"}}}),
+                "/components/schemas/S/properties/x/$dynamicRef",
+            ),
+        ] {
+            let err = lower(&mut doc(schema)).unwrap_err();
+            assert_eq!(err.pointer, pointer, "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn checks_the_version() {
+        assert!(
+            lower(&mut json!({"swagger": "2.0"}))
+                .unwrap_err()
+                .message
+                .contains("Swagger 2.0")
+        );
+        assert!(
+            lower(&mut json!({"openapi": "3.2.0"}))
+                .unwrap_err()
+                .message
+                .contains("3.2.0")
+        );
+        assert_eq!(lower(&mut json!({"info": {}})).unwrap_err().pointer, "");
+        let mut v30 =
+            json!({"openapi": "3.0.1", "components": {"schemas": {"S": {"type": ["a", "b"]}}}});
+        let before = v30.clone();
+        lower(&mut v30).unwrap();
+        assert_eq!(v30, before, "3.0 passes through unchanged");
+    }
+}

@@ -1,0 +1,108 @@
+//! `cargo xtask`: see `cargo xtask help`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use xtask::{ingest, pipeline, regen, workspace_root};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  regen            regenerate crates/<provider>/ from specs/ (writes nothing unless every provider succeeds)
+  regen --check    regenerate in memory; exit 1 with a diff when crates/ is out of date
+  ingest <provider> <docs-page>
+                   extract the spec from a saved docs page (first ```yaml/```json fence, or a raw
+                   YAML/JSON spec) into specs/<provider>/openapi.yaml, byte for byte
+  help             show this text
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let root = workspace_root();
+    let result = match args.as_slice() {
+        ["regen"] => run_regen(&root, false),
+        ["regen", "--check"] => run_regen(&root, true),
+        ["ingest", provider, page] => run_ingest(&root, provider, Path::new(page)),
+        ["help" | "--help" | "-h"] => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!(
+            "unknown or incomplete command: {:?}\n\n{USAGE}",
+            args.join(" ")
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_regen(root: &Path, check: bool) -> Result<(), String> {
+    let start = std::time::Instant::now();
+    let outcome = regen::regen(root, check)?;
+    let elapsed = start.elapsed().as_millis();
+    if check {
+        if outcome.changed.is_empty() {
+            println!(
+                "generated crates are up to date ({}) [{elapsed} ms]",
+                outcome.unchanged.join(", ")
+            );
+            Ok(())
+        } else {
+            Err(format!(
+                "{}\ngenerated crates are out of date: {}\nrun `cargo xtask regen` locally and commit the result",
+                outcome.diff,
+                outcome.changed.join(", ")
+            ))
+        }
+    } else {
+        if outcome.changed.is_empty() {
+            println!("nothing to do: every crate is up to date [{elapsed} ms]");
+        } else {
+            println!(
+                "regenerated {} (unchanged: {}) [{elapsed} ms]",
+                outcome.changed.join(", "),
+                if outcome.unchanged.is_empty() {
+                    "none".to_owned()
+                } else {
+                    outcome.unchanged.join(", ")
+                }
+            );
+        }
+        Ok(())
+    }
+}
+
+fn run_ingest(root: &Path, provider: &str, page: &Path) -> Result<(), String> {
+    if provider.is_empty()
+        || !provider
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(format!(
+            "provider id {provider:?} must be lower-case ASCII letters, digits and `_`"
+        ));
+    }
+    let text = std::fs::read_to_string(page)
+        .map_err(|e| format!("cannot read docs page {}: {e}", page.display()))?;
+    let spec = ingest::extract_spec(&text).map_err(|e| format!("{}: {e}", page.display()))?;
+    let target: PathBuf = root.join(pipeline::spec_path(provider));
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("creating {}: {e}", parent.display()))?;
+    }
+    std::fs::write(&target, &spec).map_err(|e| format!("writing {}: {e}", target.display()))?;
+    println!(
+        "wrote {} ({} bytes) from {}\nnext: check specs/providers.toml has a [{provider}] entry, then run `cargo xtask regen`",
+        pipeline::spec_path(provider).display(),
+        spec.len(),
+        page.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The generation pipeline for one provider: load → overlay → lower → validate → progenitor →
+//! wrapper code → prettyplease → crate files. Everything happens in memory; nothing is written.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::client_code::{self, CrateCode};
+use crate::crate_files;
+use crate::document;
+use crate::error::SpecError;
+use crate::providers::{self, PROVIDERS_FILE, ProviderEntry};
+use crate::validate::{self, Validated};
+use crate::{lower, overlay, progenitor_run, surface};
+
+/// One provider's generated crate, in memory.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The provider.
+    pub provider: ProviderEntry,
+    /// The effective spec: after overlay, lowering and normalisation.
+    pub effective: Value,
+    /// Files of `crates/<id>/`, relative to that folder, with their contents.
+    pub files: Vec<(PathBuf, String)>,
+    /// The public API surface, as text.
+    pub surface: String,
+}
+
+/// The spec file of a provider, relative to the workspace root.
+pub fn spec_path(id: &str) -> PathBuf {
+    Path::new("specs").join(id).join("openapi.yaml")
+}
+
+/// The overlay file of a provider, relative to the workspace root.
+pub fn overlay_path(id: &str) -> PathBuf {
+    Path::new("specs").join(id).join("overlay.yaml")
+}
+
+/// Reads and checks `specs/providers.toml`.
+pub fn load_providers(root: &Path) -> Result<Vec<ProviderEntry>, SpecError> {
+    let text = std::fs::read_to_string(root.join(PROVIDERS_FILE))
+        .map_err(|e| SpecError::new("-", PROVIDERS_FILE, "", format!("cannot read it: {e}")))?;
+    providers::parse(&text).map_err(|message| SpecError::new("-", PROVIDERS_FILE, "", message))
+}
+
+fn read_document(root: &Path, provider: &str, file: &Path) -> Result<Value, SpecError> {
+    let text = std::fs::read_to_string(root.join(file))
+        .map_err(|e| SpecError::new(provider, file, "", format!("cannot read it: {e}")))?;
+    document::parse(&text)
+        .map_err(|e| SpecError::new(provider, file, "", e.message).at_line(e.line))
+}
+
+/// The effective spec of a provider and what validation learned from it.
+pub fn effective_spec(
+    root: &Path,
+    provider: &ProviderEntry,
+) -> Result<(Value, Validated), SpecError> {
+    let id = provider.id.as_str();
+    let spec_file = spec_path(id);
+    let overlay_file = overlay_path(id);
+    let mut doc = read_document(root, id, &spec_file)?;
+    if root.join(&overlay_file).exists() {
+        let overlay_doc = read_document(root, id, &overlay_file)?;
+        overlay::apply(&mut doc, &overlay_doc).map_err(|e| e.in_file(id, &overlay_file))?;
+    }
+    lower::lower(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
+    let validated = validate::validate(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
+    check_credentials(provider, &validated)?;
+    Ok((doc, validated))
+}
+
+/// Every scheme the operations use has an env var in providers.toml, and every env var there
+/// names a scheme the operations use.
+fn check_credentials(provider: &ProviderEntry, validated: &Validated) -> Result<(), SpecError> {
+    let id = provider.id.as_str();
+    for scheme in &validated.schemes {
+        if !provider.credentials.contains_key(&scheme.name) {
+            return Err(SpecError::new(
+                id,
+                PROVIDERS_FILE,
+                format!("/{id}/credentials"),
+                format!(
+                    "the spec's security scheme {:?} has no env var: add `{} = \"{}_API_KEY\"` \
+                     under [{id}.credentials]",
+                    scheme.name,
+                    scheme.name,
+                    id.to_uppercase()
+                ),
+            ));
+        }
+    }
+    if let Some(stale) = provider
+        .credentials
+        .keys()
+        .find(|name| !validated.schemes.iter().any(|s| &s.name == *name))
+    {
+        return Err(SpecError::new(
+            id,
+            PROVIDERS_FILE,
+            format!("/{id}/credentials/{stale}"),
+            format!(
+                "no operation of the spec uses the security scheme {stale:?}: remove it or fix its name"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs the whole pipeline for one provider.
+pub fn generate(root: &Path, provider: &ProviderEntry) -> Result<Generated, SpecError> {
+    let id = provider.id.as_str();
+    let (effective, validated) = effective_spec(root, provider)?;
+    let tokens =
+        progenitor_run::generate(&validated.openapi).map_err(|e| e.in_file(id, spec_path(id)))?;
+    let code: CrateCode = client_code::build(provider, &validated, tokens)
+        .map_err(|e| e.in_file(id, spec_path(id)))?;
+    let title = validated.openapi.info.title.clone();
+    let files = vec![
+        (
+            PathBuf::from("Cargo.toml"),
+            crate_files::cargo_toml(provider, &code),
+        ),
+        (
+            PathBuf::from("README.md"),
+            crate_files::readme(provider, &code, &title),
+        ),
+        (
+            PathBuf::from("src/lib.rs"),
+            crate_files::lib_rs(provider, &code),
+        ),
+    ];
+    let surface = surface::render(provider, &validated, &effective, &code);
+    Ok(Generated {
+        provider: provider.clone(),
+        effective,
+        files,
+        surface,
+    })
+}
+
+/// Runs the pipeline for every provider; returns every error, not just the first.
+pub fn generate_all(root: &Path) -> Result<Vec<Generated>, Vec<SpecError>> {
+    let providers = load_providers(root).map_err(|e| vec![e])?;
+    let mut generated = Vec::new();
+    let mut errors = Vec::new();
+    for provider in &providers {
+        match generate(root, provider) {
+            Ok(g) => generated.push(g),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(generated)
+    } else {
+        Err(errors)
+    }
+}

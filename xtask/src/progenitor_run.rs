@@ -1,0 +1,126 @@
+//! Running progenitor so that neither its errors nor its panics escape unlocated.
+
+use std::cell::{Cell, RefCell};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+use proc_macro2::TokenStream;
+use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use quote::quote;
+
+use crate::error::{Located, child};
+
+thread_local! {
+    /// Set while this thread runs progenitor: its panics are captured, not printed.
+    static CAPTURING: Cell<bool> = const { Cell::new(false) };
+    static CAPTURED: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Generates the client code for `spec`. A failure is located at the operation that causes it
+/// (by generating each operation alone), or at `/components` when no single operation does.
+pub fn generate(spec: &openapiv3::OpenAPI) -> Result<TokenStream, Located> {
+    match generate_once(spec) {
+        Ok(tokens) => Ok(tokens),
+        Err(message) => Err(Located::new(
+            locate(spec),
+            format!("progenitor cannot generate this: {message}"),
+        )),
+    }
+}
+
+fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Positional)
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(quote!(billfold_runtime::Runtime))
+        .with_hooks(HooksMode::Expected)
+        .with_derive("PartialEq");
+    settings
+}
+
+fn generate_once(spec: &openapiv3::OpenAPI) -> Result<TokenStream, String> {
+    install_hook();
+    CAPTURING.with(|c| c.set(true));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        Generator::new(&settings()).generate_tokens(spec)
+    }));
+    CAPTURING.with(|c| c.set(false));
+    match outcome {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(payload) => {
+            let captured = CAPTURED.with(|c| c.borrow_mut().take());
+            let message = captured
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(format!("it panicked: {message}"))
+        }
+    }
+}
+
+/// Finds the first operation that fails on its own.
+fn locate(spec: &openapiv3::OpenAPI) -> String {
+    for (path, item) in &spec.paths.paths {
+        let Some(item) = item.as_item() else { continue };
+        for (method, _) in item.iter() {
+            let mut alone = spec.clone();
+            let mut only = item.clone();
+            for (other, _) in item.iter() {
+                if other != method {
+                    clear_method(&mut only, other);
+                }
+            }
+            alone.paths.paths.clear();
+            alone
+                .paths
+                .paths
+                .insert(path.clone(), openapiv3::ReferenceOr::Item(only));
+            if generate_once(&alone).is_err() {
+                return child(&child("/paths", path), method);
+            }
+        }
+    }
+    "/components".to_owned()
+}
+
+fn clear_method(item: &mut openapiv3::PathItem, method: &str) {
+    let slot = match method {
+        "get" => &mut item.get,
+        "put" => &mut item.put,
+        "post" => &mut item.post,
+        "delete" => &mut item.delete,
+        "options" => &mut item.options,
+        "head" => &mut item.head,
+        "patch" => &mut item.patch,
+        "trace" => &mut item.trace,
+        _ => return,
+    };
+    *slot = None;
+}
+
+/// Installs, once per process, a panic hook that stays quiet on threads running progenitor.
+fn install_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if CAPTURING.with(Cell::get) {
+                let message = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                let location = info
+                    .location()
+                    .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+                    .unwrap_or_default();
+                CAPTURED.with(|c| *c.borrow_mut() = Some(format!("{message}{location}")));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}

@@ -1,0 +1,87 @@
+//! A plain-text summary of a generated crate's public API, for review in snapshot diffs.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::client_code::CrateCode;
+use crate::error::child;
+use crate::providers::ProviderEntry;
+use crate::validate::Validated;
+
+/// Operations (method, path, auth, argument and return types, errors), constructors and types.
+pub fn render(
+    provider: &ProviderEntry,
+    validated: &Validated,
+    effective: &Value,
+    code: &CrateCode,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "crate {} ({})", provider.crate_name, provider.name);
+    let _ = writeln!(
+        out,
+        "base url: {} (env {})",
+        provider
+            .base_url
+            .as_deref()
+            .unwrap_or("none, must be configured"),
+        provider.base_url_env
+    );
+    let _ = writeln!(out, "error body: {}", code.error_type);
+    out.push_str("constructors:\n");
+    for c in &code.constructors {
+        let _ = writeln!(
+            out,
+            "  Client::{} sends `{}` (scheme {}, env {})",
+            c.name, c.header, c.scheme, c.env_var
+        );
+    }
+    out.push_str("operations:\n");
+    for op in &validated.operations {
+        let _ = writeln!(out, "  {} {}", op.method, op.path);
+        if let Some(m) = code
+            .methods
+            .iter()
+            .find(|m| m.operation_id == op.operation_id)
+        {
+            let args = m
+                .args
+                .iter()
+                .map(|(name, ty)| format!("{name}: {ty}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let _ = writeln!(out, "    method: {}({args}) -> {}", m.name, m.success);
+        }
+        let _ = writeln!(out, "    operationId: {}", op.operation_id);
+        let _ = writeln!(out, "    auth: {}", op.security.join(" | "));
+        let typed: Vec<&String> = effective
+            .pointer(&child(&op.pointer, "responses"))
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|r| r.keys())
+            .filter(|s| !s.starts_with('2'))
+            .collect();
+        if !typed.is_empty() {
+            let _ = writeln!(
+                out,
+                "    typed errors: {}",
+                typed
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if !op.raw_errors.is_empty() {
+            let _ = writeln!(out, "    raw errors: {}", op.raw_errors.join(", "));
+        }
+    }
+    out.push_str("types:\n");
+    for (name, members) in &code.types {
+        let _ = writeln!(out, "  {name}");
+        for member in members {
+            let _ = writeln!(out, "    {member}");
+        }
+    }
+    out
+}

@@ -1,0 +1,619 @@
+//! Checking (and normalising) a 3.0 document before progenitor sees it.
+//!
+//! progenitor panics or fails obscurely on several inputs; each is caught here with its JSON
+//! pointer: unresolved or cyclic `$ref`s, missing or duplicate operationIds, undeclared path
+//! parameters, response sets it cannot combine, and security schemes billfold cannot send.
+//!
+//! One normalisation is applied: error responses without a JSON body (Olostep's 402) are removed
+//! from what progenitor sees and listed in the operation's `x-billfold-raw-errors`; the client
+//! returns them as API errors with their raw (possibly empty) body.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heck::ToSnakeCase;
+use serde_json::{Value, json};
+
+use crate::error::{Located, child};
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// How a credential is sent, from a security scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemeKind {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// An API key in the named header.
+    ApiKeyHeader(String),
+}
+
+/// A security scheme the operations use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scheme {
+    /// Its name under `components.securitySchemes`.
+    pub name: String,
+    /// How it is sent.
+    pub kind: SchemeKind,
+    /// Its description, if any.
+    pub description: Option<String>,
+}
+
+/// What the generator needs to know about one operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// JSON pointer of the operation object.
+    pub pointer: String,
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Path template.
+    pub path: String,
+    /// The operationId.
+    pub operation_id: String,
+    /// The summary, if any.
+    pub summary: Option<String>,
+    /// Error statuses returned with their raw body (no JSON body in the spec).
+    pub raw_errors: Vec<String>,
+    /// Names of the security schemes that authorise it (alternatives).
+    pub security: Vec<String>,
+}
+
+/// A document that progenitor can take, and the facts the generator needs from it.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    /// The parsed document.
+    pub openapi: openapiv3::OpenAPI,
+    /// Every operation, in document order.
+    pub operations: Vec<Operation>,
+    /// The security schemes the operations use, in the order they are first listed.
+    pub schemes: Vec<Scheme>,
+}
+
+/// Validates and normalises `doc` (an OpenAPI 3.0 document).
+pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
+    check_refs(doc)?;
+    let schemes = security_schemes(doc)?;
+    let operations = operations(doc, &schemes)?;
+    check_error_bodies_agree(doc, &operations)?;
+    let used: Vec<Scheme> = {
+        let mut order: Vec<&String> = Vec::new();
+        for op in &operations {
+            for name in &op.security {
+                if !order.contains(&name) {
+                    order.push(name);
+                }
+            }
+        }
+        order
+            .into_iter()
+            .filter_map(|name| schemes.get(name).cloned())
+            .collect()
+    };
+    if used.is_empty() {
+        return Err(Located::new(
+            "/components/securitySchemes",
+            "no operation declares a security requirement: billfold clients always \
+             authenticate, so declare the scheme the provider uses (in the overlay if needed)",
+        ));
+    }
+    let openapi =
+        serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&*doc).map_err(|e| {
+            Located::new(
+                pointer_of(e.path()),
+                format!("not a valid OpenAPI 3.0 document: {}", e.inner()),
+            )
+        })?;
+    Ok(Validated {
+        openapi,
+        operations,
+        schemes: used,
+    })
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.clone()),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .fold(String::new(), |pointer, segment| child(&pointer, &segment))
+}
+
+/// Every local `$ref` resolves, and no chain of `$ref`s loops.
+fn check_refs(doc: &Value) -> Result<(), Located> {
+    let mut refs = Vec::new();
+    collect_refs(doc, "", false, &mut refs);
+    for (at, target) in &refs {
+        let Some(local) = target.strip_prefix('#') else {
+            return Err(Located::new(
+                at,
+                format!("external $ref {target:?} is not supported: inline it with an overlay"),
+            ));
+        };
+        if doc.pointer(local).is_none() {
+            return Err(Located::new(
+                at,
+                format!("$ref {target:?} does not resolve to anything in this document"),
+            ));
+        }
+        // Follow a chain of pure references; coming back to a visited one is a cycle.
+        let mut seen = BTreeSet::from([local.to_owned()]);
+        let mut next = local.to_owned();
+        while let Some(further) = doc
+            .pointer(&next)
+            .and_then(|node| node.get("$ref"))
+            .and_then(Value::as_str)
+        {
+            let further = further.trim_start_matches('#').to_owned();
+            if !seen.insert(further.clone()) {
+                return Err(Located::new(
+                    at,
+                    format!(
+                        "$ref {target:?} is part of a cycle of references that never reaches a definition"
+                    ),
+                ));
+            }
+            if doc.pointer(&further).is_none() {
+                break;
+            }
+            next = further;
+        }
+    }
+    Ok(())
+}
+
+fn collect_refs(node: &Value, at: &str, in_examples: bool, out: &mut Vec<(String, String)>) {
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map {
+                let here = child(at, key);
+                if key == "$ref" {
+                    if let Value::String(target) = value {
+                        out.push((here, target.clone()));
+                    }
+                } else if key == "example"
+                    || key.starts_with("x-")
+                    || (in_examples && key == "value")
+                {
+                    continue;
+                } else if key == "examples" && value.is_object() {
+                    if let Value::Object(examples) = value {
+                        for (name, example) in examples {
+                            collect_refs(example, &child(&here, name), true, out);
+                        }
+                    }
+                } else {
+                    collect_refs(value, &here, false, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                collect_refs(item, &format!("{at}/{index}"), false, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Resolves a local `$ref` object to its target (one level), or returns the node itself.
+fn resolve<'a>(doc: &'a Value, node: &'a Value) -> &'a Value {
+    match node.get("$ref").and_then(Value::as_str) {
+        Some(target) => doc.pointer(target.trim_start_matches('#')).unwrap_or(node),
+        None => node,
+    }
+}
+
+fn security_schemes(doc: &Value) -> Result<BTreeMap<String, Scheme>, Located> {
+    let mut schemes = BTreeMap::new();
+    let Some(Value::Object(map)) = doc.pointer("/components/securitySchemes") else {
+        return Ok(schemes);
+    };
+    for (name, scheme) in map {
+        let at = child("/components/securitySchemes", name);
+        let scheme = resolve(doc, scheme);
+        let field = |key: &str| scheme.get(key).and_then(Value::as_str);
+        let kind = match (field("type"), field("scheme"), field("in"), field("name")) {
+            (Some("http"), Some(s), _, _) if s.eq_ignore_ascii_case("bearer") => SchemeKind::Bearer,
+            (Some("apiKey"), _, Some("header"), Some(header)) => {
+                if header.is_empty()
+                    || !header
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    return Err(Located::new(
+                        child(&at, "name"),
+                        format!("{header:?} is not a valid HTTP header name"),
+                    ));
+                }
+                SchemeKind::ApiKeyHeader(header.to_owned())
+            }
+            _ => {
+                return Err(Located::new(
+                    at,
+                    "unsupported security scheme: billfold sends `http` + `bearer` or `apiKey` \
+                     in a header; describe the provider's auth as one of those in the overlay",
+                ));
+            }
+        };
+        schemes.insert(
+            name.clone(),
+            Scheme {
+                name: name.clone(),
+                kind,
+                description: field("description").map(str::to_owned),
+            },
+        );
+    }
+    Ok(schemes)
+}
+
+fn operations(
+    doc: &mut Value,
+    schemes: &BTreeMap<String, Scheme>,
+) -> Result<Vec<Operation>, Located> {
+    let global_security = doc.get("security").cloned();
+    let Some(Value::Object(paths)) = doc.get("paths").cloned() else {
+        return Err(Located::new("/paths", "the document has no `paths`"));
+    };
+    let mut operations = Vec::new();
+    let mut method_names: BTreeMap<String, String> = BTreeMap::new();
+    for (path, item) in &paths {
+        let item_at = child("/paths", path);
+        if !path.starts_with('/') {
+            return Err(Located::new(item_at, "a path must start with `/`"));
+        }
+        if item.get("$ref").is_some() {
+            return Err(Located::new(
+                child(&item_at, "$ref"),
+                "path items defined by $ref are not supported: inline them",
+            ));
+        }
+        for method in METHODS {
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
+            let at = child(&item_at, method);
+            let operation_id = match op.get("operationId") {
+                Some(Value::String(id)) if !id.trim().is_empty() => id.clone(),
+                _ => {
+                    return Err(Located::new(
+                        &at,
+                        format!(
+                            "{} {path} has no operationId: name it in the provider's \
+                             overlay.yaml (an `update` with `operationId`)",
+                            method.to_uppercase()
+                        ),
+                    ));
+                }
+            };
+            let method_name = operation_id.to_snake_case();
+            if let Some(first) = method_names.insert(method_name.clone(), at.clone()) {
+                return Err(Located::new(
+                    child(&at, "operationId"),
+                    format!(
+                        "operationId {operation_id:?} gives the method name `{method_name}`, \
+                         which #{first} already has: rename one in the overlay"
+                    ),
+                ));
+            }
+            check_path_parameters(doc, path, item, op, &at)?;
+            check_success_responses(doc, op, &at)?;
+            let raw_errors = normalise_error_responses(doc, op, &at)?;
+            let security = security_of(op, global_security.as_ref(), schemes, &at)?;
+            operations.push(Operation {
+                pointer: at,
+                method: method.to_uppercase(),
+                path: path.clone(),
+                operation_id,
+                summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
+                raw_errors,
+                security,
+            });
+        }
+    }
+    Ok(operations)
+}
+
+fn check_path_parameters(
+    doc: &Value,
+    path: &str,
+    item: &Value,
+    op: &Value,
+    at: &str,
+) -> Result<(), Located> {
+    let mut in_template = BTreeSet::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            return Err(Located::new(
+                at,
+                format!("path {path:?} has an unclosed `{{`"),
+            ));
+        };
+        in_template.insert(rest[start + 1..start + len].to_owned());
+        rest = &rest[start + len + 1..];
+    }
+    let mut declared = BTreeSet::new();
+    for params in [item.get("parameters"), op.get("parameters")]
+        .into_iter()
+        .flatten()
+    {
+        for param in params.as_array().into_iter().flatten() {
+            let param = resolve(doc, param);
+            if param.get("in").and_then(Value::as_str) == Some("path")
+                && let Some(name) = param.get("name").and_then(Value::as_str)
+            {
+                declared.insert(name.to_owned());
+            }
+        }
+    }
+    if let Some(missing) = in_template.difference(&declared).next() {
+        return Err(Located::new(
+            child(at, "parameters"),
+            format!(
+                "path parameter {{{missing}}} of {path:?} is not declared: add it with `in: path`"
+            ),
+        ));
+    }
+    if let Some(extra) = declared.difference(&in_template).next() {
+        return Err(Located::new(
+            child(at, "parameters"),
+            format!("parameter {extra:?} is declared `in: path` but {path:?} has no {{{extra}}}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The JSON schema of a response's JSON body, if it has one.
+fn json_body_schema<'a>(doc: &'a Value, response: &'a Value) -> Option<&'a Value> {
+    let response = resolve(doc, response);
+    response
+        .get("content")?
+        .as_object()?
+        .iter()
+        .find(|(media, _)| is_json(media))
+        .and_then(|(_, media)| media.get("schema"))
+}
+
+fn is_json(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or("").trim();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+fn is_error_status(status: &str) -> bool {
+    status == "default" || status.starts_with('4') || status.starts_with('5')
+}
+
+fn check_success_responses(doc: &Value, op: &Value, at: &str) -> Result<(), Located> {
+    let Some(Value::Object(responses)) = op.get("responses") else {
+        return Err(Located::new(
+            child(at, "responses"),
+            "the operation has no `responses`",
+        ));
+    };
+    let bodies: BTreeSet<String> = responses
+        .iter()
+        .filter(|(status, _)| status.starts_with('2'))
+        .map(|(_, response)| {
+            json_body_schema(doc, response).map_or(String::new(), Value::to_string)
+        })
+        .collect();
+    if bodies.len() > 1 {
+        return Err(Located::new(
+            child(at, "responses"),
+            "the success responses have different bodies, which progenitor cannot combine \
+             into one return type: give them one schema in the overlay",
+        ));
+    }
+    Ok(())
+}
+
+/// Removes error responses without a JSON body; returns their statuses. Errors when the
+/// remaining ones have different bodies.
+fn normalise_error_responses(
+    doc: &mut Value,
+    op: &Value,
+    at: &str,
+) -> Result<Vec<String>, Located> {
+    let responses_at = child(at, "responses");
+    let Some(Value::Object(responses)) = op.get("responses") else {
+        return Ok(Vec::new());
+    };
+    let mut raw = Vec::new();
+    let mut typed: BTreeMap<String, String> = BTreeMap::new();
+    for (status, response) in responses.iter().filter(|(s, _)| is_error_status(s)) {
+        match json_body_schema(doc, response) {
+            Some(schema) => {
+                typed.insert(schema.to_string(), status.clone());
+            }
+            None => raw.push(status.clone()),
+        }
+    }
+    if typed.len() > 1 {
+        let statuses: Vec<&str> = typed.values().map(String::as_str).collect();
+        return Err(Located::new(
+            responses_at,
+            format!(
+                "error responses {} have different bodies, which progenitor cannot combine: \
+                 give them one schema in the overlay",
+                statuses.join(", ")
+            ),
+        ));
+    }
+    if !raw.is_empty()
+        && let Some(Value::Object(map)) = doc.pointer_mut(at)
+    {
+        if let Some(Value::Object(responses)) = map.get_mut("responses") {
+            for status in &raw {
+                responses.remove(status);
+            }
+        }
+        map.insert("x-billfold-raw-errors".to_owned(), json!(raw));
+    }
+    Ok(raw)
+}
+
+/// Every operation's typed error body is the same schema (one error type per client).
+fn check_error_bodies_agree(doc: &Value, operations: &[Operation]) -> Result<(), Located> {
+    let mut seen: Option<(String, &Operation)> = None;
+    for op in operations {
+        let body = doc
+            .pointer(&child(&op.pointer, "responses"))
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter(|(status, _)| is_error_status(status))
+            .find_map(|(_, response)| json_body_schema(doc, response))
+            .map_or(String::new(), Value::to_string);
+        match &seen {
+            None => seen = Some((body, op)),
+            Some((first, first_op)) if *first != body => {
+                return Err(Located::new(
+                    child(&op.pointer, "responses"),
+                    format!(
+                        "its error body differs from that of {} ({}): a billfold client has one \
+                         error type, so give every operation the same error schema (or none) in \
+                         the overlay",
+                        first_op.operation_id, first_op.pointer
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn security_of(
+    op: &Value,
+    global: Option<&Value>,
+    schemes: &BTreeMap<String, Scheme>,
+    at: &str,
+) -> Result<Vec<String>, Located> {
+    let (requirements, req_at) = match op.get("security") {
+        Some(s) => (s, child(at, "security")),
+        None => match global {
+            Some(s) => (s, "/security".to_owned()),
+            None => return Ok(Vec::new()),
+        },
+    };
+    let mut names = Vec::new();
+    for (index, requirement) in requirements.as_array().into_iter().flatten().enumerate() {
+        let Some(map) = requirement.as_object() else {
+            continue;
+        };
+        if map.len() > 1 {
+            return Err(Located::new(
+                format!("{req_at}/{index}"),
+                "a requirement that combines several schemes is not supported",
+            ));
+        }
+        for name in map.keys() {
+            if !schemes.contains_key(name) {
+                return Err(Located::new(
+                    format!("{req_at}/{index}"),
+                    format!(
+                        "security scheme {name:?} is not defined in components.securitySchemes"
+                    ),
+                ));
+            }
+            names.push(name.clone());
+        }
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(paths: Value) -> Value {
+        json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": paths,
+            "components": {
+                "schemas": {"E": {"type": "object"}, "F": {"type": "string"}},
+                "securitySchemes": {"b": {"type": "http", "scheme": "bearer"}}
+            },
+            "security": [{"b": []}]
+        })
+    }
+
+    fn ok(description: &str) -> Value {
+        json!({"description": description})
+    }
+
+    #[test]
+    fn body_less_errors_become_raw() {
+        let mut d = doc(json!({"/x": {"get": {"operationId": "get_x", "responses": {
+            "200": ok("ok"),
+            "402": ok("no body"),
+            "500": {"description": "e", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/E"}}}}
+        }}}}));
+        let v = validate(&mut d).unwrap();
+        assert_eq!(v.operations[0].raw_errors, vec!["402"]);
+        assert!(d.pointer("/paths/~1x/get/responses/402").is_none());
+        assert_eq!(
+            d.pointer("/paths/~1x/get/x-billfold-raw-errors"),
+            Some(&json!(["402"]))
+        );
+        assert_eq!(v.schemes[0].kind, SchemeKind::Bearer);
+    }
+
+    #[test]
+    fn located_errors() {
+        let cases = [
+            (
+                json!({"/x": {"get": {"responses": {"200": ok("ok")}}}}),
+                "/paths/~1x/get",
+                "no operationId",
+            ),
+            (
+                json!({"/x/{id}": {"get": {"operationId": "a", "responses": {"200": ok("ok")}}}}),
+                "/paths/~1x~1{id}/get/parameters",
+                "not declared",
+            ),
+            (
+                json!({"/x": {"get": {"operationId": "get-x", "responses": {"200": ok("ok")}}},
+                       "/y": {"get": {"operationId": "getX", "responses": {"200": ok("ok")}}}}),
+                "/paths/~1y/get/operationId",
+                "already has",
+            ),
+            (
+                json!({"/x": {"get": {"operationId": "a", "responses": {"200": {"description": "d",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Nope"}}}}}}}}),
+                "/paths/~1x/get/responses/200/content/application~1json/schema/$ref",
+                "does not resolve",
+            ),
+            (
+                json!({"/x": {"get": {"operationId": "a", "responses": {
+                    "200": ok("ok"),
+                    "400": {"description": "d", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/E"}}}},
+                    "500": {"description": "d", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/F"}}}}}}}}),
+                "/paths/~1x/get/responses",
+                "cannot combine",
+            ),
+        ];
+        for (paths, pointer, message) in cases {
+            let err = validate(&mut doc(paths)).unwrap_err();
+            assert_eq!(err.pointer, pointer, "{}", err.message);
+            assert!(err.message.contains(message), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn ref_cycles_are_errors() {
+        let mut d = doc(
+            json!({"/x": {"get": {"operationId": "a", "responses": {"200": {"description": "d",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}}}}}),
+        );
+        d["components"]["schemas"]["A"] = json!({"$ref": "#/components/schemas/B"});
+        d["components"]["schemas"]["B"] = json!({"$ref": "#/components/schemas/A"});
+        let err = validate(&mut d).unwrap_err();
+        assert!(err.message.contains("cycle"), "{}", err.message);
+    }
+}
