@@ -54,10 +54,10 @@ pub fn lib_rs(provider: &ProviderEntry, code: &CrateCode) -> String {
 pub fn readme(provider: &ProviderEntry, code: &CrateCode, spec_title: &str) -> String {
     let krate = provider.crate_name.replace('-', "_");
     let mut out = format!(
-        "<!-- {}-->\n# {}\n\nTyped Rust client for the {} API ({spec_title}), generated from \
+        "<!-- {} -->\n# {}\n\nTyped Rust client for the {} API ({spec_title}), generated from \
          [`specs/{}/`](../../specs/{}/) by `cargo xtask regen`. Part of billfold; the `billfold` \
          crate re-exports it as `billfold::{}`.\n\n",
-        header("", provider).trim_start(),
+        header("", provider).trim(),
         provider.crate_name,
         provider.name,
         provider.id,

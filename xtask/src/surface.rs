@@ -80,8 +80,21 @@ pub fn render(
     for (name, members) in &code.types {
         let _ = writeln!(out, "  {name}");
         for member in members {
-            let _ = writeln!(out, "    {member}");
+            let _ = writeln!(out, "    {}", short_paths(member));
         }
     }
     out
+}
+
+/// `::std::option::Option<::std::string::String>` → `Option<String>`, for reading.
+fn short_paths(text: &str) -> String {
+    [
+        "::std::option::",
+        "::std::string::",
+        "::std::vec::",
+        "::std::collections::",
+        "::chrono::offset::",
+    ]
+    .iter()
+    .fold(text.to_owned(), |t, prefix| t.replace(prefix, ""))
 }

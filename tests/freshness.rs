@@ -1,0 +1,136 @@
+//! The checked-in crates are exactly what the generator makes, and `regen` is all-or-nothing.
+
+use std::fs;
+use std::path::Path;
+
+use billfold_tests::{generated, workspace_root};
+
+#[test]
+fn checked_in_crates_match_the_generator() {
+    let outcome = xtask::regen::regen(&workspace_root(), true).expect("regen --check runs");
+    assert!(
+        outcome.changed.is_empty(),
+        "run `cargo xtask regen`:\n{}",
+        outcome.diff
+    );
+    assert_eq!(outcome.unchanged.len(), 5);
+}
+
+/// A scratch workspace holding copies of specs/ and the generated crates.
+fn scratch_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = workspace_root();
+    copy_dir(&root.join("specs"), &dir.path().join("specs"));
+    for g in generated() {
+        let id = &g.provider.id;
+        copy_dir(
+            &root.join("crates").join(id),
+            &dir.path().join("crates").join(id),
+        );
+    }
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn snapshot_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((path.display().to_string(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn a_hand_edit_is_detected_and_regen_repairs_it() {
+    let scratch = scratch_copy();
+    let lib = scratch.path().join("crates/olostep/src/lib.rs");
+    let edited = fs::read_to_string(&lib)
+        .unwrap()
+        .replace("pub struct Client", "pub struct Klient");
+    fs::write(&lib, edited).unwrap();
+    fs::write(
+        scratch.path().join("crates/olostep/src/extra.rs"),
+        "// hand-written\n",
+    )
+    .unwrap();
+
+    let outcome = xtask::regen::regen(scratch.path(), true).unwrap();
+    assert_eq!(outcome.changed, ["olostep"]);
+    assert!(
+        outcome.diff.contains("-    pub struct Klient"),
+        "{}",
+        outcome.diff
+    );
+    assert!(
+        outcome
+            .diff
+            .contains("crates/olostep/src/extra.rs: not generated"),
+        "{}",
+        outcome.diff
+    );
+
+    let fixed = xtask::regen::regen(scratch.path(), false).unwrap();
+    assert_eq!(fixed.changed, ["olostep"]);
+    let again = xtask::regen::regen(scratch.path(), true).unwrap();
+    assert!(again.changed.is_empty(), "{}", again.diff);
+    assert!(!scratch.path().join("crates/olostep/src/extra.rs").exists());
+}
+
+#[test]
+fn a_broken_spec_changes_no_file_of_any_provider() {
+    let scratch = scratch_copy();
+    // Make one crate stale, so a partial write would show.
+    let stale = scratch.path().join("crates/anchor/README.md");
+    fs::write(&stale, "stale\n").unwrap();
+    let spec = scratch.path().join("specs/giga/openapi.yaml");
+    let broken = fs::read_to_string(&spec)
+        .unwrap()
+        .replace("      operationId: list_plans\n", "");
+    fs::write(&spec, broken).unwrap();
+    let before = snapshot_of(&scratch.path().join("crates"));
+
+    let err = xtask::regen::regen(scratch.path(), false).unwrap_err();
+    assert!(
+        err.contains("giga: specs/giga/openapi.yaml: at #/paths/~1api~1billing~1plans/get: GET /api/billing/plans has no operationId"),
+        "{err}"
+    );
+    assert!(err.contains("nothing under crates/ was changed"), "{err}");
+    assert_eq!(snapshot_of(&scratch.path().join("crates")), before);
+}
+
+#[test]
+fn a_stale_overlay_is_an_error_naming_the_overlay() {
+    let scratch = scratch_copy();
+    let overlay = scratch.path().join("specs/olostep/overlay.yaml");
+    let stale = fs::read_to_string(&overlay)
+        .unwrap()
+        .replace("/user/credits/info", "/user/credits");
+    fs::write(&overlay, stale).unwrap();
+    let err = xtask::regen::regen(scratch.path(), true).unwrap_err();
+    assert!(
+        err.contains("olostep: specs/olostep/overlay.yaml: at #/actions/0/target: target"),
+        "{err}"
+    );
+    assert!(err.contains("matches nothing"), "{err}");
+}
