@@ -67,21 +67,20 @@ pub fn build(
         )
     })?;
     let raw_methods = client_methods(&file)?;
-    let methods: Vec<Method> = raw_methods
-        .iter()
-        .map(|m| {
-            let mut method = m.describe();
-            // progenitor records a sanitised id; report the spec's own.
-            if let Some(op) = validated
-                .operations
-                .iter()
-                .find(|op| op.operation_id.to_snake_case() == method.operation_id.to_snake_case())
-            {
-                method.operation_id = op.operation_id.clone();
-            }
-            method
-        })
-        .collect();
+    let methods: Vec<Method> =
+        raw_methods
+            .iter()
+            .map(|m| {
+                let mut method = m.describe();
+                // progenitor records a sanitised id; report the spec's own.
+                if let Some(op) = validated.operations.iter().find(|op| {
+                    op.operation_id.to_snake_case() == method.operation_id.to_snake_case()
+                }) {
+                    method.operation_id = op.operation_id.clone();
+                }
+                method
+            })
+            .collect();
     let error_type = common_error_type(&raw_methods)?;
     let constructors = constructors(provider, validated);
 
