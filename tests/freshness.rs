@@ -134,3 +134,47 @@ fn a_stale_overlay_is_an_error_naming_the_overlay() {
     );
     assert!(err.contains("matches nothing"), "{err}");
 }
+
+#[test]
+fn provider_crates_compile_none_of_the_generator_side() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    for g in generated() {
+        let output = std::process::Command::new(&cargo)
+            .args([
+                "tree",
+                "--frozen",
+                "-e",
+                "normal,build",
+                "--prefix",
+                "none",
+                "--format",
+                "{p}",
+                "-p",
+            ])
+            .arg(&g.provider.crate_name)
+            .current_dir(workspace_root())
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let tree = String::from_utf8_lossy(&output.stdout);
+        assert!(tree.contains("billfold-runtime"), "{tree}");
+        for generator_crate in [
+            "progenitor-impl",
+            "typify",
+            "openapiv3",
+            "prettyplease",
+            "serde_yaml",
+            "heck",
+        ] {
+            assert!(
+                !tree.lines().any(|line| line.starts_with(generator_crate)),
+                "{} depends on {generator_crate}:\n{tree}",
+                g.provider.crate_name
+            );
+        }
+    }
+}

@@ -124,3 +124,41 @@ fn install_hook() {
         }));
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(operation: serde_json::Value) -> openapiv3::OpenAPI {
+        serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/fine": {"get": {"operationId": "fine", "responses": {"200": {"description": "ok"}}}},
+                "/ws": {"get": operation}
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_progenitor_panic_becomes_a_located_error() {
+        // progenitor hits a `todo!` for a JSON response without a schema.
+        let err = generate(&spec(serde_json::json!({
+            "operationId": "ws",
+            "responses": {"200": {"description": "ok", "content": {"application/json": {}}}}
+        })))
+        .unwrap_err();
+        assert_eq!(err.pointer, "/paths/~1ws/get");
+        assert!(err.message.contains("panicked"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_fine_spec_generates() {
+        let tokens = generate(&spec(serde_json::json!({
+            "operationId": "ws_free", "responses": {"200": {"description": "ok"}}
+        })))
+        .unwrap();
+        assert!(tokens.to_string().contains("ws_free"));
+    }
+}
