@@ -175,7 +175,9 @@ async fn neo_with_api_key_and_typed_500() {
     let client = neo::Client::from_config(
         neo::Client::config()
             .base_url(server.uri())
-            .credential("ApiKeyAuth", KEY),
+            .credential("ApiKeyAuth", KEY)
+            // 500 is retryable: with retries off, exactly one request is made.
+            .max_retries(0),
     )
     .unwrap();
     let api = api_error(client.get_v1_billing_credits().await);
@@ -267,7 +269,8 @@ async fn olostep_typed_500() {
     let client = olostep::Client::from_config(
         olostep::Client::config()
             .base_url(server.uri())
-            .credential("Authorization", KEY),
+            .credential("Authorization", KEY)
+            .max_retries(0),
     )
     .unwrap();
     let api = api_error(client.get_credits_info().await);

@@ -66,7 +66,14 @@ pub fn build(
             format!("progenitor produced code that does not parse: {e}"),
         )
     })?;
-    let raw_methods = client_methods(&file)?;
+    let mut raw_methods = client_methods(&file)?;
+    for method in &mut raw_methods {
+        method.idempotent = validated
+            .operations
+            .iter()
+            .find(|op| op.operation_id.to_snake_case() == method.operation_id.to_snake_case())
+            .is_some_and(|op| !matches!(op.method.as_str(), "POST" | "PATCH"));
+    }
     let methods: Vec<Method> =
         raw_methods
             .iter()
@@ -190,6 +197,14 @@ pub fn build(
                     self.raw.baseurl()
                 }
 
+                /// A copy of this client that also retries POST and PATCH requests, for calls the
+                /// caller knows are safe to repeat. Other clients are unaffected.
+                pub fn with_non_idempotent_retries(&self) -> Self {
+                    let mut raw = self.raw.clone();
+                    raw.inner = raw.inner.with_non_idempotent_retries();
+                    Self { raw }
+                }
+
                 #(#wrappers)*
             }
         }
@@ -212,6 +227,7 @@ pub fn build(
 /// A method of progenitor's `impl Client`.
 struct RawMethod {
     item: syn::ImplItemFn,
+    idempotent: bool,
     operation_id: String,
     arg_names: Vec<syn::Ident>,
     success: Type,
@@ -247,10 +263,16 @@ impl RawMethod {
         let success = &self.success;
         let operation = name.to_string();
         let errors_doc = format!(
-            "Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body \
+            "{} Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body \
              where the spec declares one), `Transport` for network failures and timeouts, \
              `Decode` for a success body that does not match the spec (operationId \
              `{}`).",
+            if self.idempotent {
+                "Retried on connection errors and 408/429/5xx as the client's retry policy allows."
+            } else {
+                "Not retried (not idempotent) unless the client comes from \
+                 [`Client::with_non_idempotent_retries`]."
+            },
             self.operation_id
         );
         quote! {
@@ -328,6 +350,7 @@ fn raw_method(function: &syn::ImplItemFn) -> Result<RawMethod, Located> {
         .unwrap_or_else(|| syn::parse_quote!(()));
     Ok(RawMethod {
         item: function.clone(),
+        idempotent: false,
         operation_id,
         arg_names,
         success,

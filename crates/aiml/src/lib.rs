@@ -301,6 +301,13 @@ println!("{:?}", response.into_inner());
         pub fn base_url(&self) -> &str {
             self.raw.baseurl()
         }
+        /// A copy of this client that also retries POST and PATCH requests, for calls the
+        /// caller knows are safe to repeat. Other clients are unaffected.
+        pub fn with_non_idempotent_retries(&self) -> Self {
+            let mut raw = self.raw.clone();
+            raw.inner = raw.inner.with_non_idempotent_retries();
+            Self { raw }
+        }
         /**Get account balance info
 
 Returns the balance of the account that owns the API key.
@@ -309,7 +316,7 @@ Sends a `GET` request to `/v1/billing/balance`
 
 */
         ///
-        ///Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_balance`).
+        ///Retried on connection errors and 408/429/5xx as the client's retry policy allows. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_balance`).
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error> {

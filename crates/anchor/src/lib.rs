@@ -345,6 +345,13 @@ println!("{:?}", response.into_inner());
         pub fn base_url(&self) -> &str {
             self.raw.baseurl()
         }
+        /// A copy of this client that also retries POST and PATCH requests, for calls the
+        /// caller knows are safe to repeat. Other clients are unaffected.
+        pub fn with_non_idempotent_retries(&self) -> Self {
+            let mut raw = self.raw.clone();
+            raw.inner = raw.inner.with_non_idempotent_retries();
+            Self { raw }
+        }
         /**Get Billing Info
 
 Retrieves credit balance, current-period credit usage, tier, and billing limits for the authenticated project.
@@ -353,7 +360,7 @@ Sends a `GET` request to `/v1/billing`
 
 */
         ///
-        ///Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_billing`).
+        ///Retried on connection errors and 408/429/5xx as the client's retry policy allows. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_billing`).
         pub async fn get_billing<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingInfoResponse>, Error> {

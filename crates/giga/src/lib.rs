@@ -605,6 +605,13 @@ println!("{:?}", response.into_inner());
         pub fn base_url(&self) -> &str {
             self.raw.baseurl()
         }
+        /// A copy of this client that also retries POST and PATCH requests, for calls the
+        /// caller knows are safe to repeat. Other clients are unaffected.
+        pub fn with_non_idempotent_retries(&self) -> Self {
+            let mut raw = self.raw.clone();
+            raw.inner = raw.inner.with_non_idempotent_retries();
+            Self { raw }
+        }
         /**Get billing info
 
 Returns your current plan, credit balance, and usage for the current period.
@@ -613,7 +620,7 @@ Sends a `GET` request to `/api/billing`
 
 */
         ///
-        ///Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_billing`).
+        ///Retried on connection errors and 408/429/5xx as the client's retry policy allows. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_billing`).
         pub async fn get_billing<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingInfoResponse>, Error> {
@@ -628,7 +635,7 @@ Sends a `GET` request to `/api/billing/plans`
 
 */
         ///
-        ///Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `list_plans`).
+        ///Retried on connection errors and 408/429/5xx as the client's retry policy allows. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `list_plans`).
         pub async fn list_plans<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::PlansResponse>, Error> {
@@ -642,7 +649,7 @@ Sends a `POST` request to `/api/billing/recharge`
 
 */
         ///
-        ///Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `recharge`).
+        ///Not retried (not idempotent) unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `recharge`).
         pub async fn recharge<'a>(
             &'a self,
             body: &'a types::RechargeRequest,
@@ -657,7 +664,7 @@ Sends a `POST` request to `/api/billing/subscribe`
 
 */
         ///
-        ///Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `subscribe`).
+        ///Not retried (not idempotent) unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `subscribe`).
         pub async fn subscribe<'a>(
             &'a self,
             body: &'a types::SubscribeRequest,

@@ -427,6 +427,13 @@ println!("{:?}", response.into_inner());
         pub fn base_url(&self) -> &str {
             self.raw.baseurl()
         }
+        /// A copy of this client that also retries POST and PATCH requests, for calls the
+        /// caller knows are safe to repeat. Other clients are unaffected.
+        pub fn with_non_idempotent_retries(&self) -> Self {
+            let mut raw = self.raw.clone();
+            raw.inner = raw.inner.with_non_idempotent_retries();
+            Self { raw }
+        }
         /**Get credit balance
 
 Returns the current credit balance, usage, and expiry
@@ -437,7 +444,7 @@ Sends a `GET` request to `/api/v1/billing/credits`
 
 */
         ///
-        ///Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_billing_credits`).
+        ///Retried on connection errors and 408/429/5xx as the client's retry policy allows. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_billing_credits`).
         pub async fn get_v1_billing_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingCreditsResponse>, Error> {

@@ -422,6 +422,13 @@ println!("{:?}", response.into_inner());
         pub fn base_url(&self) -> &str {
             self.raw.baseurl()
         }
+        /// A copy of this client that also retries POST and PATCH requests, for calls the
+        /// caller knows are safe to repeat. Other clients are unaffected.
+        pub fn with_non_idempotent_retries(&self) -> Self {
+            let mut raw = self.raw.clone();
+            raw.inner = raw.inner.with_non_idempotent_retries();
+            Self { raw }
+        }
         /**Get credit info
 
 Returns the authenticated team's credit balance, per-lot breakdown, active subscription, and whether usage is allowed. Useful for billing widgets, usage dashboards, and pre-flight checks before large jobs.
@@ -430,7 +437,7 @@ Sends a `GET` request to `/user/credits/info`
 
 */
         ///
-        ///Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_credits_info`).
+        ///Retried on connection errors and 408/429/5xx as the client's retry policy allows. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_credits_info`).
         pub async fn get_credits_info<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditsInfoResponse>, Error> {

@@ -2,6 +2,9 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::time::Instant;
+
+use tracing::Instrument;
 
 use progenitor_client::{Error as RawError, ResponseValue};
 use reqwest::StatusCode;
@@ -57,18 +60,43 @@ pub async fn call<T, E, F>(
 ) -> Result<ResponseValue<T>, Error<E>>
 where
     F: Future<Output = Result<ResponseValue<T>, RawError<E>>>,
+    E: std::fmt::Debug,
 {
+    let span = tracing::info_span!(
+        "billfold.request",
+        provider = provider.id,
+        operation,
+        attempts = tracing::field::Empty,
+        status = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    );
+    let started = Instant::now();
     let (result, meta) = LAST_RESPONSE
         .scope(RefCell::new(None), async {
             let result = request.await;
             let meta = LAST_RESPONSE.with(|slot| slot.borrow_mut().take());
             (result, meta)
         })
+        .instrument(span.clone())
         .await;
-    match result {
+    let result = match result {
         Ok(value) => Ok(value),
         Err(error) => Err(map_error(provider.name, operation, error, meta).await),
+    };
+    let duration_ms = started.elapsed().as_millis() as u64;
+    span.record("duration_ms", duration_ms);
+    let status = match &result {
+        Ok(value) => Some(value.status()),
+        Err(error) => error.status(),
+    };
+    if let Some(status) = status {
+        span.record("status", status.as_u16());
     }
+    span.in_scope(|| match &result {
+        Ok(_) => tracing::debug!(duration_ms, "succeeded"),
+        Err(error) => tracing::debug!(duration_ms, error = %error, "failed"),
+    });
+    result
 }
 
 async fn map_error<E>(
@@ -108,6 +136,7 @@ async fn map_error<E>(
                     operation,
                     status,
                     snippet: snippet(&body),
+                    request_id,
                     source,
                 })
             } else {

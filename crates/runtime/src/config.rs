@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::provider::{CredentialSpec, Provider};
+use crate::retry::RetryPolicy;
 use crate::runtime::Runtime;
 use crate::secret::Secret;
 
@@ -169,6 +170,7 @@ pub struct ClientConfig {
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -186,6 +188,7 @@ impl fmt::Debug for ClientConfig {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -226,6 +229,7 @@ impl ClientConfig {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: provider.user_agent.to_owned(),
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -285,6 +289,33 @@ impl ClientConfig {
     /// Replaces the `User-Agent` header (default `billfold-<provider>/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sets how many times a failed idempotent request is retried (default 2; 0 disables).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// Sets the backoff between retries: the first delay, doubled each time (with jitter) up
+    /// to `max` (defaults 500 ms and 8 s).
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry.initial_backoff = initial;
+        self.retry.max_backoff = max;
+        self
+    }
+
+    /// Sets the longest server-requested wait (`Retry-After`) honoured before a retry
+    /// (default 60 s); a server asking for more gets no retry and the caller the response.
+    pub fn max_retry_wait(mut self, wait: Duration) -> Self {
+        self.retry.max_retry_wait = wait;
+        self
+    }
+
+    /// Replaces the whole retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
         self
     }
 
@@ -368,7 +399,7 @@ impl ClientConfig {
         Ok(ClientParts {
             base_url,
             http,
-            runtime: Runtime::new(provider, spec, name, value),
+            runtime: Runtime::new(provider, spec, name, value, self.retry),
         })
     }
 }

@@ -77,6 +77,39 @@ impl<E> Error<E> {
             Error::Config(_) | Error::InvalidRequest { .. } => None,
         }
     }
+
+    /// Whether trying again later may succeed: connection failures, timeouts, and the statuses
+    /// 408, 429, 500, 502, 503 and 504. (Idempotent calls were already retried by the policy.)
+    ///
+    /// ```
+    /// # use billfold_runtime::Error;
+    /// fn should_alert(err: &Error<()>) -> bool { !err.is_retryable() }
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(api) => crate::retry::is_retryable_status(api.status),
+            Error::Transport { kind, .. } => {
+                matches!(kind, TransportKind::Connect | TransportKind::Timeout)
+            }
+            Error::Config(_) | Error::Decode(_) | Error::InvalidRequest { .. } => false,
+        }
+    }
+
+    /// The provider's request id, when the response carried one (`x-request-id` and kin).
+    ///
+    /// ```
+    /// # use billfold_runtime::Error;
+    /// fn report(err: &Error<()>) -> String {
+    ///     format!("{err} (request {})", err.request_id().unwrap_or("unknown"))
+    /// }
+    /// ```
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.request_id.as_deref(),
+            Error::Decode(decode) => decode.request_id.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// Kinds of transport failure.
@@ -88,8 +121,10 @@ impl<E> Error<E> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportKind {
-    /// The connection could not be established (DNS, refused, TLS handshake).
+    /// The connection could not be established (DNS, refused, reset).
     Connect,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls,
     /// The request or connection timed out.
     Timeout,
     /// The response body could not be read.
@@ -100,6 +135,9 @@ pub enum TransportKind {
 
 impl TransportKind {
     pub(crate) fn of(error: &reqwest::Error) -> Self {
+        if std::error::Error::source(error).is_some_and(caused_by_tls) {
+            return TransportKind::Tls;
+        }
         if error.is_timeout() {
             TransportKind::Timeout
         } else if error.is_connect() {
@@ -112,10 +150,24 @@ impl TransportKind {
     }
 }
 
+/// Whether a rustls error is in this error's chain. rustls errors reach reqwest wrapped in
+/// `io::Error`s, whose `source` skips the wrapped error, so those are opened too.
+fn caused_by_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    if error.is::<rustls::Error>() {
+        return true;
+    }
+    let wrapped = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .is_some_and(|inner| caused_by_tls(inner));
+    wrapped || error.source().is_some_and(caused_by_tls)
+}
+
 impl fmt::Display for TransportKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             TransportKind::Connect => "could not connect",
+            TransportKind::Tls => "TLS handshake failed",
             TransportKind::Timeout => "timed out",
             TransportKind::Body => "could not read the response",
             TransportKind::Other => "request failed",
@@ -205,6 +257,8 @@ pub struct DecodeError {
     pub status: StatusCode,
     /// The start of the body (at most a few hundred characters).
     pub snippet: String,
+    /// The provider's request id header, when present.
+    pub request_id: Option<String>,
     /// Why it did not decode.
     pub source: serde_json::Error,
 }

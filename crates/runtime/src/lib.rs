@@ -9,7 +9,12 @@
 //! - [`ClientConfig`]: configuration from the environment or from code, validated by
 //!   [`ClientConfig::build`] into a [`Runtime`] and an HTTP client;
 //! - [`Runtime`]: the state a generated client carries to authenticate each request;
+//! - [`RetryPolicy`]: retries of idempotent requests with jittered backoff and `Retry-After`;
 //! - [`Error`]: the error every operation returns, with the status and body of API errors kept.
+//!
+//! Each call is a `billfold.request` tracing span (provider, operation, attempts, status,
+//! duration) with an event per attempt; nothing is logged unless the application installs a
+//! `tracing` subscriber, and credentials are never logged.
 //!
 //! ```
 //! use billfold_runtime::{AuthKind, ClientConfig, CredentialSpec, Provider};
@@ -40,6 +45,7 @@ mod call;
 mod config;
 mod error;
 mod provider;
+mod retry;
 mod runtime;
 mod secret;
 mod tls;
@@ -49,5 +55,6 @@ pub use config::{ClientConfig, ClientParts, ConfigError};
 pub use error::{ApiError, DecodeError, Error, ErrorBody, TransportKind};
 pub use progenitor_client::ResponseValue;
 pub use provider::{AuthKind, CredentialSpec, Provider};
+pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 pub use secret::Secret;

@@ -1,0 +1,194 @@
+//! When and how long to wait before trying a request again.
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+
+/// Default number of retries after the first attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Default delay before the first retry (doubled for each further one, with jitter).
+pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(500);
+/// Default longest delay between two attempts when the server does not say.
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(8);
+/// Default longest `Retry-After` honoured; a server asking for more gets no retry.
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+
+/// Statuses worth retrying: timeouts, rate limits and transient server errors.
+const RETRYABLE_STATUSES: &[u16] = &[408, 429, 500, 502, 503, 504];
+
+/// How a client retries: idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) only,
+/// unless `non_idempotent` is set; on connection errors and on 408, 429, 500, 502, 503, 504.
+///
+/// ```
+/// use std::time::Duration;
+/// use billfold_runtime::RetryPolicy;
+/// let policy = RetryPolicy::default();
+/// assert_eq!(policy.max_retries, 2);
+/// let none = RetryPolicy { max_retries: 0, ..RetryPolicy::default() };
+/// assert_eq!(none.max_retries, 0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; 0 disables retrying.
+    pub max_retries: u32,
+    /// Delay before the first retry; doubled for each further one, then jittered.
+    pub initial_backoff: Duration,
+    /// Longest computed delay between attempts.
+    pub max_backoff: Duration,
+    /// Longest server-requested delay (`Retry-After`, Olostep's `retry_after`) honoured; a
+    /// longer one ends the retries and the caller gets the response.
+    pub max_retry_wait: Duration,
+    /// Also retry POST and PATCH (opt-in, for requests known to be safe to repeat).
+    pub non_idempotent: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: DEFAULT_MAX_RETRIES,
+            initial_backoff: DEFAULT_INITIAL_BACKOFF,
+            max_backoff: DEFAULT_MAX_BACKOFF,
+            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+            non_idempotent: false,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Whether a request with this method may be sent again.
+    pub fn may_retry(&self, method: &Method) -> bool {
+        self.non_idempotent
+            || matches!(
+                *method,
+                Method::GET
+                    | Method::HEAD
+                    | Method::PUT
+                    | Method::DELETE
+                    | Method::OPTIONS
+                    | Method::TRACE
+            )
+    }
+
+    /// The jittered exponential delay before retry number `retry` (1-based): between half and
+    /// all of `initial * 2^(retry-1)`, capped at `max_backoff`.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let exponent = retry.saturating_sub(1).min(20);
+        let full = self
+            .initial_backoff
+            .saturating_mul(1 << exponent)
+            .min(self.max_backoff);
+        let jitter = 0.5 + 0.5 * random_fraction();
+        full.mul_f64(jitter)
+    }
+}
+
+/// Whether a status is worth retrying.
+pub fn is_retryable_status(status: StatusCode) -> bool {
+    RETRYABLE_STATUSES.contains(&status.as_u16())
+}
+
+/// The delay a `Retry-After` header asks for: delta-seconds or an HTTP date.
+pub fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// The delay a JSON body's `retry_after` field (seconds, as Olostep sends) asks for.
+pub fn retry_after_body(body: &[u8]) -> Option<Duration> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let seconds = value.get("retry_after")?;
+    seconds.as_u64().map(Duration::from_secs).or_else(|| {
+        seconds
+            .as_f64()
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Duration::from_secs_f64)
+    })
+}
+
+/// A fraction in [0, 1) from std's randomly keyed hasher (no RNG crate needed for jitter).
+fn random_fraction() -> f64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_jittered_and_capped() {
+        let policy = RetryPolicy {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(300),
+            ..RetryPolicy::default()
+        };
+        for _ in 0..50 {
+            let first = policy.backoff(1);
+            assert!(
+                first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
+                "{first:?}"
+            );
+            let second = policy.backoff(2);
+            assert!(
+                second >= Duration::from_millis(100) && second <= Duration::from_millis(200),
+                "{second:?}"
+            );
+            assert!(policy.backoff(30) <= Duration::from_millis(300));
+        }
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(retry_after_header(&headers), Some(Duration::from_secs(3)));
+        let later = SystemTime::now() + Duration::from_secs(120);
+        headers.insert(RETRY_AFTER, httpdate::fmt_http_date(later).parse().unwrap());
+        let wait = retry_after_header(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
+        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after_header(&headers), None);
+    }
+
+    #[test]
+    fn retry_after_from_an_olostep_body() {
+        assert_eq!(
+            retry_after_body(br#"{"error":"cooldown","retry_after":2}"#),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(retry_after_body(br#"{"retry_after":-1}"#), None);
+        assert_eq!(retry_after_body(b"<html>"), None);
+    }
+
+    #[test]
+    fn only_idempotent_methods_by_default() {
+        let policy = RetryPolicy::default();
+        assert!(policy.may_retry(&Method::GET));
+        assert!(!policy.may_retry(&Method::POST));
+        assert!(
+            RetryPolicy {
+                non_idempotent: true,
+                ..policy
+            }
+            .may_retry(&Method::POST)
+        );
+    }
+}

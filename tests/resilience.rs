@@ -1,0 +1,566 @@
+//! Production behaviour of every generated client, against local servers on 127.0.0.1:
+//! retries (and when not to), `Retry-After`, timeouts, typed errors for bad responses,
+//! redaction in Debug/Display/tracing, user agent and TLS failures.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use billfold::runtime::{ClientConfig, Error, ErrorBody, TransportKind};
+use billfold::{aiml, anchor, giga, neo, olostep};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const KEY: &str = "sk-test-9d1e77c4";
+
+/// Fast retries, so the tests stay short.
+fn quick(config: ClientConfig, server: &MockServer) -> ClientConfig {
+    config
+        .base_url(server.uri())
+        .retry_backoff(Duration::from_millis(10), Duration::from_millis(50))
+}
+
+fn olostep_client(server: &MockServer) -> olostep::Client {
+    olostep::Client::from_config(quick(
+        olostep::Client::config().credential("Authorization", KEY),
+        server,
+    ))
+    .unwrap()
+}
+
+fn giga_client(server: &MockServer) -> giga::Client {
+    giga::Client::from_config(quick(
+        giga::Client::config().credential("bearerAuth", KEY),
+        server,
+    ))
+    .unwrap()
+}
+
+/// `first` for the first `times` requests to `route`, then `then`.
+async fn sequence(
+    server: &MockServer,
+    verb: &str,
+    route: &str,
+    first: ResponseTemplate,
+    times: u64,
+    then: ResponseTemplate,
+) {
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(first)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(then)
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+async fn request_count(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+fn olostep_ok() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"credits": 7, "allow_usage": true}))
+}
+
+#[tokio::test]
+async fn status_429_with_retry_after_waits_then_succeeds() {
+    let server = MockServer::start().await;
+    sequence(
+        &server,
+        "GET",
+        "/user/credits/info",
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+        1,
+        olostep_ok(),
+    )
+    .await;
+    let started = Instant::now();
+    let info = olostep_client(&server).get_credits_info().await.unwrap();
+    assert_eq!(info.credits, Some(7));
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(request_count(&server).await, 2);
+}
+
+#[tokio::test]
+async fn olostep_retry_after_body_field_is_honoured() {
+    let server = MockServer::start().await;
+    let cooldown =
+        ResponseTemplate::new(429).set_body_json(json!({"error": "cooldown", "retry_after": 1}));
+    sequence(
+        &server,
+        "GET",
+        "/user/credits/info",
+        cooldown,
+        1,
+        olostep_ok(),
+    )
+    .await;
+    let started = Instant::now();
+    olostep_client(&server).get_credits_info().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(request_count(&server).await, 2);
+}
+
+#[tokio::test]
+async fn a_hostile_retry_after_is_not_waited_for() {
+    let server = MockServer::start().await;
+    sequence(
+        &server,
+        "GET",
+        "/user/credits/info",
+        ResponseTemplate::new(429).insert_header("retry-after", "100000"),
+        5,
+        olostep_ok(),
+    )
+    .await;
+    let started = Instant::now();
+    let err = olostep_client(&server)
+        .get_credits_info()
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
+    assert!(err.is_retryable());
+    assert_eq!(request_count(&server).await, 1);
+}
+
+/// 503, 503, then 200 for one provider's GET, with the default retry policy.
+macro_rules! twice_503_then_ok {
+    ($module:ident, $scheme:literal, $route:literal, $call:ident, $body:expr) => {{
+        let server = MockServer::start().await;
+        sequence(
+            &server,
+            "GET",
+            $route,
+            ResponseTemplate::new(503),
+            2,
+            ResponseTemplate::new(200).set_body_json($body),
+        )
+        .await;
+        let config = $module::Client::config()
+            .credential($scheme, KEY)
+            .base_url(server.uri());
+        let client = $module::Client::from_config(config).unwrap();
+        let result = client.$call().await;
+        assert!(
+            result.is_ok(),
+            "{}: {:?}",
+            stringify!($module),
+            result.err()
+        );
+        assert_eq!(request_count(&server).await, 3, "{}", stringify!($module));
+    }};
+}
+
+#[tokio::test]
+async fn twice_503_then_200_succeeds_with_the_default_policy_for_every_client() {
+    tokio::join!(
+        async {
+            twice_503_then_ok!(
+                anchor,
+                "api_key_header",
+                "/v1/billing",
+                get_billing,
+                json!({})
+            )
+        },
+        async {
+            twice_503_then_ok!(
+                neo,
+                "ApiKeyAuth",
+                "/api/v1/billing/credits",
+                get_v1_billing_credits,
+                json!({"available_credits": 1, "issued_credits": 1, "used_credits": 0})
+            )
+        },
+        async {
+            twice_503_then_ok!(
+                olostep,
+                "Authorization",
+                "/user/credits/info",
+                get_credits_info,
+                json!({})
+            )
+        },
+        async {
+            twice_503_then_ok!(
+                aiml,
+                "bearerAuth",
+                "/v1/billing/balance",
+                get_balance,
+                json!({"balance": 3})
+            )
+        },
+        async {
+            twice_503_then_ok!(
+                giga,
+                "bearerAuth",
+                "/api/billing/plans",
+                list_plans,
+                json!({"success": true, "data": {"plans": []}})
+            )
+        },
+    );
+}
+
+#[tokio::test]
+async fn a_post_is_sent_once_unless_opted_in() {
+    let server = MockServer::start().await;
+    let checkout = ResponseTemplate::new(200)
+        .set_body_json(json!({"success": true, "data": {"checkoutUrl": "u"}}));
+    sequence(
+        &server,
+        "POST",
+        "/api/billing/subscribe",
+        ResponseTemplate::new(503),
+        1,
+        checkout,
+    )
+    .await;
+    let request = giga::types::SubscribeRequest {
+        plan_id: "max".into(),
+    };
+    let client = giga_client(&server);
+    let err = client.subscribe(&request).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(
+        request_count(&server).await,
+        1,
+        "a POST must not be retried by default"
+    );
+
+    server.reset().await;
+    sequence(
+        &server,
+        "POST",
+        "/api/billing/subscribe",
+        ResponseTemplate::new(503),
+        1,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"success": true, "data": {"checkoutUrl": "u"}})),
+    )
+    .await;
+    let checkout = client
+        .with_non_idempotent_retries()
+        .subscribe(&request)
+        .await
+        .unwrap();
+    assert_eq!(checkout.data.checkout_url, "u");
+    assert_eq!(request_count(&server).await, 2);
+}
+
+#[tokio::test]
+async fn zero_retries_disables_retrying() {
+    let server = MockServer::start().await;
+    sequence(
+        &server,
+        "GET",
+        "/user/credits/info",
+        ResponseTemplate::new(503),
+        5,
+        olostep_ok(),
+    )
+    .await;
+    let config = quick(
+        olostep::Client::config().credential("Authorization", KEY),
+        &server,
+    )
+    .max_retries(0);
+    let err = olostep::Client::from_config(config)
+        .unwrap()
+        .get_credits_info()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(request_count(&server).await, 1);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_hits_the_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    // Accept connections and never answer.
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = held.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8).flatten() {
+            keep.lock().unwrap().push(stream);
+        }
+    });
+    let config = olostep::Client::config()
+        .credential("Authorization", KEY)
+        .base_url(format!("http://{address}"))
+        .timeout(Duration::from_millis(300));
+    let client = olostep::Client::from_config(config).unwrap();
+    let started = Instant::now();
+    let err = client.get_credits_info().await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    assert!(
+        elapsed >= Duration::from_millis(300) && elapsed < Duration::from_millis(1300),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_connect_error_after_retries() {
+    let address = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let config = olostep::Client::config()
+        .credential("Authorization", KEY)
+        .base_url(format!("http://{address}"))
+        .retry_backoff(Duration::from_millis(5), Duration::from_millis(10));
+    let err = olostep::Client::from_config(config)
+        .unwrap()
+        .get_credits_info()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn tls_to_a_plain_http_server_is_a_tls_error() {
+    let server = MockServer::start().await;
+    let config = olostep::Client::config()
+        .credential("Authorization", KEY)
+        .base_url(server.uri().replace("http://", "https://"))
+        .max_retries(0);
+    let err = olostep::Client::from_config(config)
+        .unwrap()
+        .get_credits_info()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Tls,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!format!("{err} {err:?}").contains(KEY));
+}
+
+#[tokio::test]
+async fn bad_responses_give_the_right_error_and_keep_the_status() {
+    let server = MockServer::start().await;
+    let client = olostep::Client::from_config(
+        quick(
+            olostep::Client::config().credential("Authorization", KEY),
+            &server,
+        )
+        .max_retries(0),
+    )
+    .unwrap();
+    let cases: Vec<(ResponseTemplate, &str)> = vec![
+        (
+            ResponseTemplate::new(502)
+                .set_body_raw("<html><h1>502 Bad Gateway</h1></html>", "text/html"),
+            "html 502",
+        ),
+        (
+            ResponseTemplate::new(200).set_body_raw(
+                r#"{"credits": 12, "breakdown": [{"purch"#,
+                "application/json",
+            ),
+            "truncated",
+        ),
+        (
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"credits": "lots", "allow_usage": "yes"})),
+            "wrong types",
+        ),
+        (ResponseTemplate::new(402), "empty 402"),
+        (
+            ResponseTemplate::new(500).set_body_raw("not json", "text/plain"),
+            "500 not as documented",
+        ),
+        (
+            ResponseTemplate::new(200)
+                .insert_header("x-request-id", "req-42")
+                .set_body_raw("", "application/json"),
+            "empty 200",
+        ),
+    ];
+    for (response, case) in cases {
+        server.reset().await;
+        Mock::given(method("GET"))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+        let err = client.get_credits_info().await.unwrap_err();
+        match (case, &err) {
+            ("html 502", Error::Api(api)) => {
+                assert_eq!(api.status, 502);
+                assert!(matches!(&api.body, ErrorBody::Raw(raw) if raw.starts_with(b"<html>")));
+                assert!(err.to_string().contains("502 Bad Gateway"), "{err}");
+            }
+            ("truncated" | "wrong types", Error::Decode(decode)) => {
+                assert_eq!(decode.status, 200);
+                assert!(decode.snippet.contains("credits"), "{}", decode.snippet);
+            }
+            ("empty 402", Error::Api(api)) => {
+                assert_eq!(api.status, 402);
+                assert!(matches!(&api.body, ErrorBody::Raw(raw) if raw.is_empty()));
+            }
+            ("500 not as documented", Error::Api(api)) => {
+                assert_eq!(api.status, 500);
+                assert!(matches!(&api.body, ErrorBody::Raw(raw) if raw.as_ref() == b"not json"));
+            }
+            ("empty 200", Error::Decode(decode)) => {
+                assert_eq!(decode.status, 200);
+                assert_eq!(err.request_id(), Some("req-42"));
+            }
+            _ => panic!("{case}: unexpected {err:?}"),
+        }
+        assert!(!format!("{err} {err:?}").contains(KEY), "{case}");
+    }
+}
+
+#[tokio::test]
+async fn the_user_agent_is_set_and_overridable() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(olostep_ok())
+        .mount(&server)
+        .await;
+    olostep_client(&server).get_credits_info().await.unwrap();
+    let config = quick(
+        olostep::Client::config().credential("Authorization", KEY),
+        &server,
+    )
+    .user_agent("my-app/2.0");
+    olostep::Client::from_config(config)
+        .unwrap()
+        .get_credits_info()
+        .await
+        .unwrap();
+    let agents: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.headers["user-agent"].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        agents,
+        [
+            format!("billfold-olostep/{}", env!("CARGO_PKG_VERSION")),
+            "my-app/2.0".to_owned()
+        ]
+    );
+}
+
+/// A `tracing` writer that keeps everything in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn nothing_shows_the_key_not_even_tracing() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    sequence(
+        &server,
+        "GET",
+        "/user/credits/info",
+        ResponseTemplate::new(503),
+        1,
+        ResponseTemplate::new(402),
+    )
+    .await;
+    let client = olostep_client(&server);
+    let err = client.get_credits_info().await.unwrap_err();
+
+    let anchor = anchor::Client::with_api_key(KEY).unwrap();
+    let neo = neo::Client::with_bearer_token(KEY).unwrap();
+    let aiml = aiml::Client::with_bearer_token(KEY).unwrap();
+    let giga = giga::Client::with_bearer_token("http://127.0.0.1:9", KEY).unwrap();
+    let config = olostep::Client::config().credential("Authorization", KEY);
+    let config_error = giga::Client::config()
+        .credential("bearerAuth", format!("{KEY}\r\n"))
+        .build()
+        .unwrap_err();
+    let texts = [
+        format!("{client:?}"),
+        format!("{anchor:?}"),
+        format!("{neo:?}"),
+        format!("{aiml:?}"),
+        format!("{giga:?}"),
+        format!("{config:?}"),
+        format!("{err} {err:?}"),
+        format!("{config_error} {config_error:?}"),
+    ];
+    for text in &texts {
+        assert!(!text.contains(KEY), "key leaked: {text}");
+    }
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("billfold.request"), "{log}");
+    assert!(
+        log.contains("provider=\"olostep\"") || log.contains("provider=olostep"),
+        "{log}"
+    );
+    assert!(log.contains("retrying"), "{log}");
+    assert!(log.contains("attempts=2"), "{log}");
+    assert!(log.contains("status=402"), "{log}");
+    assert!(!log.contains(KEY), "key in tracing output: {log}");
+}
