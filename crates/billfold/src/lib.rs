@@ -44,3 +44,8 @@ pub use billfold_aiml as aiml;
 /// Giga (`billfold-giga`).
 #[cfg(feature = "giga")]
 pub use billfold_giga as giga;
+
+/// The workspace README's examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
