@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use xtask::{ingest, pipeline, regen, workspace_root};
 
 const USAGE: &str = "\
-usage: cargo xtask <command>
+usage: cargo xtask [--root <workspace>] <command>
 
 commands:
   regen            regenerate crates/<provider>/ from specs/ (writes nothing unless every provider succeeds)
@@ -19,8 +19,15 @@ commands:
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let root = workspace_root();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let root = match args.as_slice() {
+        ["--root", dir, ..] => {
+            let root = PathBuf::from(dir);
+            args.drain(..2);
+            root
+        }
+        _ => workspace_root(),
+    };
     let result = match args.as_slice() {
         ["regen"] => run_regen(&root, false),
         ["regen", "--check"] => run_regen(&root, true),
@@ -91,7 +98,8 @@ fn run_ingest(root: &Path, provider: &str, page: &Path) -> Result<(), String> {
     }
     let text = std::fs::read_to_string(page)
         .map_err(|e| format!("cannot read docs page {}: {e}", page.display()))?;
-    let spec = ingest::extract_spec(&text).map_err(|e| format!("{}: {e}", page.display()))?;
+    let spec = ingest::extract_spec(&text)
+        .map_err(|e| format!("{provider}: {}: {e}; nothing was written", page.display()))?;
     let target: PathBuf = root.join(pipeline::spec_path(provider));
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent)

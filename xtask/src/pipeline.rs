@@ -43,8 +43,29 @@ pub fn load_providers(root: &Path) -> Result<Vec<ProviderEntry>, SpecError> {
     providers::parse(&text).map_err(|message| SpecError::new("-", PROVIDERS_FILE, "", message))
 }
 
+/// Largest spec or overlay file accepted. The largest public specs (Stripe's, about 6 MB)
+/// fit; anything bigger is more likely a mistake than a billing API.
+pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
+
 fn read_document(root: &Path, provider: &str, file: &Path) -> Result<Value, SpecError> {
-    let text = std::fs::read_to_string(root.join(file))
+    let path = root.join(file);
+    let size = std::fs::metadata(&path)
+        .map_err(|e| SpecError::new(provider, file, "", format!("cannot read it: {e}")))?
+        .len();
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(SpecError::new(
+            provider,
+            file,
+            "",
+            format!(
+                "the file is {:.1} MiB, over the {} MiB limit: trim it to the operations the \
+                 client needs (an overlay cannot shrink what must be parsed first)",
+                size as f64 / (1024.0 * 1024.0),
+                MAX_DOCUMENT_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    let text = std::fs::read_to_string(&path)
         .map_err(|e| SpecError::new(provider, file, "", format!("cannot read it: {e}")))?;
     document::parse(&text)
         .map_err(|e| SpecError::new(provider, file, "", e.message).at_line(e.line))

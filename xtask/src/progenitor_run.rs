@@ -55,7 +55,7 @@ fn generate_once(spec: &openapiv3::OpenAPI) -> Result<TokenStream, String> {
                 .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(format!("it panicked: {message}"))
+            Err(format!("internal failure in progenitor ({message})"))
         }
     }
 }
@@ -150,7 +150,11 @@ mod tests {
         })))
         .unwrap_err();
         assert_eq!(err.pointer, "/paths/~1ws/get");
-        assert!(err.message.contains("panicked"), "{}", err.message);
+        assert!(
+            err.message.contains("internal failure in progenitor"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

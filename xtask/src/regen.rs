@@ -1,8 +1,10 @@
 //! `cargo xtask regen [--check]`: writing the generated crates, or checking they are current.
 //!
-//! Nothing is written unless every provider generates. Then each changed crate is written to a
-//! temporary folder under `target/` and swapped in with renames, so an interrupted regen leaves
-//! each crate either old or new, never a mix.
+//! Nothing is written unless every provider generates. Then every changed crate is written in
+//! full to a staging folder under `target/`, a plan naming them is written, and each is swapped
+//! in with renames. A regen interrupted during the swaps is finished (rolled forward from the
+//! plan) by the next `cargo xtask regen`, so the tree ends up wholly new; before the plan exists
+//! nothing under `crates/` has changed. `--check` refuses to judge a half-swapped tree.
 
 use std::fs;
 use std::io;
@@ -14,6 +16,8 @@ use crate::pipeline::{self, Generated};
 
 /// Where crates are staged before they are swapped in.
 const STAGING: &str = "target/xtask-regen";
+/// The list of crates being swapped in; present only while a regen is swapping.
+const PLAN: &str = "target/xtask-regen/plan";
 
 /// What `regen` found or did, for the report.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -28,6 +32,15 @@ pub struct Outcome {
 
 /// Regenerates every crate under `root/crates/`, or in check mode compares without writing.
 pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
+    if root.join(PLAN).exists() {
+        if check {
+            return Err(format!(
+                "a previous `cargo xtask regen` was interrupted while replacing crates ({PLAN} \
+                 exists): run `cargo xtask regen` to finish it"
+            ));
+        }
+        finish_plan(root).map_err(|e| format!("finishing the interrupted regen: {e}"))?;
+    }
     let generated = pipeline::generate_all(root).map_err(|errors| {
         let mut text = String::new();
         for e in &errors {
@@ -53,21 +66,66 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
     if check || outcome.changed.is_empty() {
         return Ok(outcome);
     }
-    let staged: Vec<(&Generated, PathBuf)> = generated
+    let changed: Vec<&Generated> = generated
         .iter()
         .filter(|g| outcome.changed.contains(&g.provider.id))
-        .map(|g| stage(root, g).map(|path| (g, path)))
-        .collect::<Result<_, _>>()
-        .map_err(|e| {
+        .collect();
+    for g in &changed {
+        stage(root, g).map_err(|e| {
             format!(
                 "staging the new crates under {STAGING}: {e}; nothing under crates/ was changed"
             )
         })?;
-    for (g, staged_dir) in staged {
-        swap_in(&crate_dir(root, &g.provider.id), &staged_dir)
-            .map_err(|e| format!("replacing crates/{}: {e}", g.provider.id))?;
     }
+    write_plan(root, &outcome.changed)
+        .map_err(|e| format!("writing {PLAN}: {e}; nothing under crates/ was changed"))?;
+    finish_plan(root).map_err(|e| {
+        format!("replacing the crates: {e}; run `cargo xtask regen` again to finish")
+    })?;
     Ok(outcome)
+}
+
+/// Records which staged crates are to be swapped in (written to a temp file, then renamed).
+pub fn write_plan(root: &Path, ids: &[String]) -> io::Result<()> {
+    let plan = root.join(PLAN);
+    let partial = plan.with_extension("partial");
+    fs::write(&partial, ids.join("\n") + "\n")?;
+    fs::rename(partial, plan)
+}
+
+/// Swaps in every crate the plan names, then removes the plan. Safe to run again after an
+/// interruption at any point: each crate is either already swapped or still staged.
+pub fn finish_plan(root: &Path) -> io::Result<()> {
+    let plan = root.join(PLAN);
+    let ids = fs::read_to_string(&plan)?;
+    for id in ids.lines().filter(|l| !l.trim().is_empty()) {
+        finish_swap(root, id.trim())?;
+    }
+    fs::remove_file(plan)
+}
+
+/// Replaces `crates/<id>` by its staged copy with two renames (old aside, new in), then deletes
+/// the old one. Does nothing but tidy up when the staged copy is already in place.
+pub fn finish_swap(root: &Path, id: &str) -> io::Result<()> {
+    let target = crate_dir(root, id);
+    let staged = root.join(STAGING).join(id);
+    let old = root.join(STAGING).join(format!("{id}.old"));
+    if staged.exists() {
+        if target.exists() {
+            if old.exists() {
+                fs::remove_dir_all(&old)?;
+            }
+            fs::rename(&target, &old)?;
+        }
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::rename(&staged, &target)?;
+    }
+    if old.exists() {
+        fs::remove_dir_all(&old)?;
+    }
+    Ok(())
 }
 
 fn crate_dir(root: &Path, id: &str) -> PathBuf {
@@ -130,8 +188,8 @@ fn files_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Writes a crate's files into a fresh staging folder.
-fn stage(root: &Path, generated: &Generated) -> io::Result<PathBuf> {
+/// Writes a crate's files into a fresh staging folder, `target/xtask-regen/<id>`.
+pub fn stage(root: &Path, generated: &Generated) -> io::Result<PathBuf> {
     let dir = root.join(STAGING).join(&generated.provider.id);
     if dir.exists() {
         fs::remove_dir_all(&dir)?;
@@ -144,23 +202,4 @@ fn stage(root: &Path, generated: &Generated) -> io::Result<PathBuf> {
         fs::write(path, contents)?;
     }
     Ok(dir)
-}
-
-/// Replaces `target` by `staged` with two renames.
-fn swap_in(target: &Path, staged: &Path) -> io::Result<()> {
-    let old = staged.with_extension("old");
-    if old.exists() {
-        fs::remove_dir_all(&old)?;
-    }
-    if target.exists() {
-        fs::rename(target, &old)?;
-    }
-    if let Some(parent) = target.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    fs::rename(staged, target)?;
-    if old.exists() {
-        fs::remove_dir_all(&old)?;
-    }
-    Ok(())
 }

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use heck::ToSnakeCase;
+use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{Value, json};
 
 use crate::error::{Located, child};
@@ -72,6 +72,7 @@ pub struct Validated {
 /// Validates and normalises `doc` (an OpenAPI 3.0 document).
 pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
     check_refs(doc)?;
+    check_schema_names(doc)?;
     let schemes = security_schemes(doc)?;
     let operations = operations(doc, &schemes)?;
     check_error_bodies_agree(doc, &operations)?;
@@ -119,6 +120,30 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
             Segment::Enum { .. } | Segment::Unknown => None,
         })
         .fold(String::new(), |pointer, segment| child(&pointer, &segment))
+}
+
+/// No two component schemas get the same Rust type name (`foo_bar` and `FooBar` both become
+/// `FooBar`).
+fn check_schema_names(doc: &Value) -> Result<(), Located> {
+    let Some(Value::Object(schemas)) = doc.pointer("/components/schemas") else {
+        return Ok(());
+    };
+    let mut seen: BTreeMap<String, &String> = BTreeMap::new();
+    for name in schemas.keys() {
+        let rust_name = name
+            .replace(|c: char| !c.is_alphanumeric(), "-")
+            .to_upper_camel_case();
+        if let Some(first) = seen.insert(rust_name.clone(), name) {
+            return Err(Located::new(
+                child("/components/schemas", name),
+                format!(
+                    "schemas {first:?} and {name:?} both become the Rust type `{rust_name}`: \
+                     rename one in the overlay (and the $refs to it)"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every local `$ref` resolves, and no chain of `$ref`s loops.
@@ -394,6 +419,23 @@ fn check_success_responses(doc: &Value, op: &Value, at: &str) -> Result<(), Loca
             "the operation has no `responses`",
         ));
     };
+    for (status, response) in responses.iter().filter(|(s, _)| s.starts_with('2')) {
+        let content = resolve(doc, response)
+            .get("content")
+            .and_then(Value::as_object);
+        for (media, body) in content.into_iter().flatten() {
+            if is_json(media) && body.get("schema").is_none() {
+                return Err(Located::new(
+                    child(
+                        &child(&child(&child(at, "responses"), status), "content"),
+                        media,
+                    ),
+                    "a JSON response without a `schema` cannot be decoded: declare its schema \
+                     in the overlay",
+                ));
+            }
+        }
+    }
     let bodies: BTreeSet<String> = responses
         .iter()
         .filter(|(status, _)| status.starts_with('2'))
