@@ -178,3 +178,31 @@ fn provider_crates_compile_none_of_the_generator_side() {
         }
     }
 }
+
+#[test]
+fn an_interrupted_regen_is_finished_by_the_next_one() {
+    let scratch = scratch_copy();
+    for id in ["anchor", "olostep"] {
+        fs::write(
+            scratch.path().join("crates").join(id).join("README.md"),
+            "stale\n",
+        )
+        .unwrap();
+    }
+    // Run the write steps by hand and stop after the first swap, as a crash would.
+    let generated = xtask::pipeline::generate_all(scratch.path()).unwrap();
+    let ids = vec!["anchor".to_owned(), "olostep".to_owned()];
+    for g in generated.iter().filter(|g| ids.contains(&g.provider.id)) {
+        xtask::regen::stage(scratch.path(), g).unwrap();
+    }
+    xtask::regen::write_plan(scratch.path(), &ids).unwrap();
+    xtask::regen::finish_swap(scratch.path(), "anchor").unwrap();
+
+    let err = xtask::regen::regen(scratch.path(), true).unwrap_err();
+    assert!(err.contains("was interrupted"), "{err}");
+
+    xtask::regen::regen(scratch.path(), false).unwrap();
+    let check = xtask::regen::regen(scratch.path(), true).unwrap();
+    assert!(check.changed.is_empty(), "{}", check.diff);
+    assert_eq!(check.unchanged.len(), 5);
+}

@@ -102,7 +102,7 @@ pub fn build(
     );
     let error_ty: Type = syn::parse_str(&error_type)
         .map_err(|e| Located::new("", format!("bad error type {error_type}: {e}")))?;
-    let wrappers = raw_methods.iter().map(RawMethod::wrapper);
+    let wrappers = raw_methods.iter().map(|m| m.wrapper(&error_type));
     let constructor_fns = constructors_code(provider, validated, &constructors);
     let client_doc = client_doc(provider, &methods, &constructors);
     let types = public_types(&file);
@@ -254,7 +254,7 @@ impl RawMethod {
         }
     }
 
-    fn wrapper(&self) -> TokenStream {
+    fn wrapper(&self, client_error: &str) -> TokenStream {
         let docs = self.item.attrs.iter().filter(|a| a.path().is_ident("doc"));
         let name = &self.item.sig.ident;
         let generics = &self.item.sig.generics;
@@ -262,6 +262,12 @@ impl RawMethod {
         let args = &self.arg_names;
         let success = &self.success;
         let operation = name.to_string();
+        // An operation without an error body, in a client whose other operations have one.
+        let call = if token_text(&self.error) == "()" && client_error != "()" {
+            quote!(call_without_error_body)
+        } else {
+            quote!(call)
+        };
         let errors_doc = format!(
             "{} Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body \
              where the spec declares one), `Transport` for network failures and timeouts, \
@@ -280,7 +286,7 @@ impl RawMethod {
             #[doc = ""]
             #[doc = #errors_doc]
             pub async fn #name #generics (#inputs) -> Result<ResponseValue<#success>, Error> {
-                billfold_runtime::call(&PROVIDER, #operation, self.raw.#name(#(#args),*)).await
+                billfold_runtime::#call(&PROVIDER, #operation, self.raw.#name(#(#args),*)).await
             }
         }
     }
@@ -379,7 +385,11 @@ fn type_args(ty: &Type) -> Vec<&Type> {
 }
 
 fn common_error_type(methods: &[RawMethod]) -> Result<String, Located> {
-    let mut types: Vec<String> = methods.iter().map(|m| token_text(&m.error)).collect();
+    let mut types: Vec<String> = methods
+        .iter()
+        .map(|m| token_text(&m.error))
+        .filter(|t| t != "()")
+        .collect();
     types.sort();
     types.dedup();
     match types.as_slice() {

@@ -179,13 +179,7 @@ fn lower_schema(schema: &mut Value, at: &str) -> Result<(), Located> {
             ));
         }
     }
-    lower_type(map, at)?;
-    lower_const(map, at)?;
-    lower_examples(map);
-    lower_exclusive_bound(map, "exclusiveMinimum", "minimum");
-    lower_exclusive_bound(map, "exclusiveMaximum", "maximum");
-    lower_null_members(map, at)?;
-
+    // Children first, so that a member folded into this schema is already lowered.
     for keyword in SCHEMA_MAPS {
         if let Some(Value::Object(members)) = map.get_mut(*keyword) {
             for (name, member) in members.iter_mut() {
@@ -201,10 +195,20 @@ fn lower_schema(schema: &mut Value, at: &str) -> Result<(), Located> {
     for keyword in SCHEMA_LISTS {
         if let Some(Value::Array(members)) = map.get_mut(*keyword) {
             for (index, member) in members.iter_mut().enumerate() {
+                if is_null_schema(member) {
+                    continue; // removed by `lower_null_members` below
+                }
                 lower_schema(member, &format!("{}/{index}", child(at, keyword)))?;
             }
         }
     }
+    lower_type(map, at)?;
+    lower_const(map, at)?;
+    lower_examples(map);
+    lower_exclusive_bound(map, "exclusiveMinimum", "minimum");
+    lower_exclusive_bound(map, "exclusiveMaximum", "maximum");
+    lower_null_members(map, at)?;
+
     Ok(())
 }
 
@@ -270,6 +274,19 @@ fn lower_const(map: &mut Map<String, Value>, at: &str) -> Result<(), Located> {
                 "a schema with both `const` and `enum` cannot be lowered",
             ));
         }
+        // A const implies its type; typify needs it spelled out.
+        let implied = match &value {
+            Value::String(_) => Some("string"),
+            Value::Bool(_) => Some("boolean"),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Some("integer"),
+            Value::Number(_) => Some("number"),
+            Value::Object(_) => Some("object"),
+            Value::Array(_) => Some("array"),
+            Value::Null => None,
+        };
+        if let Some(implied) = implied {
+            map.entry("type".to_owned()).or_insert(json!(implied));
+        }
         map.insert("enum".to_owned(), json!([value]));
     }
     Ok(())
@@ -296,17 +313,29 @@ fn lower_exclusive_bound(map: &mut Map<String, Value>, exclusive: &str, bound: &
     }
 }
 
+/// Whether a schema allows only null (`{type: "null"}` or `{type: ["null"]}`).
+fn is_null_schema(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "null",
+        Some(Value::Array(types)) => !types.is_empty() && types.iter().all(|t| t == "null"),
+        _ => false,
+    }
+}
+
 /// `anyOf`/`oneOf` members `{type: "null"}` → `nullable: true` on the schema.
 fn lower_null_members(map: &mut Map<String, Value>, at: &str) -> Result<(), Located> {
     for keyword in ["anyOf", "oneOf"] {
         let Some(Value::Array(members)) = map.get(keyword) else {
             continue;
         };
-        let is_null = |m: &Value| m.get("type").and_then(Value::as_str) == Some("null");
-        if !members.iter().any(is_null) {
+        if !members.iter().any(is_null_schema) {
             continue;
         }
-        let rest: Vec<Value> = members.iter().filter(|m| !is_null(m)).cloned().collect();
+        let rest: Vec<Value> = members
+            .iter()
+            .filter(|m| !is_null_schema(m))
+            .cloned()
+            .collect();
         map.remove(keyword);
         map.insert("nullable".to_owned(), json!(true));
         match rest.len() {
@@ -322,7 +351,7 @@ fn lower_null_members(map: &mut Map<String, Value>, at: &str) -> Result<(), Loca
                     map.insert("allOf".to_owned(), json!([member]));
                 } else if let Value::Object(fields) = member {
                     for (key, value) in fields {
-                        if map.contains_key(&key) {
+                        if map.get(&key).is_some_and(|existing| *existing != value) {
                             return Err(Located::new(
                                 child(at, keyword),
                                 format!(
@@ -371,7 +400,7 @@ mod tests {
             p["c"],
             json!({"type": "integer", "nullable": true, "description": "d"})
         );
-        assert_eq!(p["k"], json!({"enum": ["fixed"]}));
+        assert_eq!(p["k"], json!({"enum": ["fixed"], "type": "string"}));
         let again = d.clone();
         lower(&mut d).unwrap();
         assert_eq!(d, again, "lowering is idempotent");

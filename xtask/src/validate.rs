@@ -73,6 +73,7 @@ pub struct Validated {
 pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
     check_refs(doc)?;
     check_schema_names(doc)?;
+    check_enums_have_a_type(doc, "")?;
     let schemes = security_schemes(doc)?;
     let operations = operations(doc, &schemes)?;
     check_error_bodies_agree(doc, &operations)?;
@@ -144,6 +145,32 @@ fn check_schema_names(doc: &Value) -> Result<(), Located> {
         }
     }
     Ok(())
+}
+
+/// Every `enum` states its `type` (typify cannot generate a type-less enum).
+fn check_enums_have_a_type(node: &Value, at: &str) -> Result<(), Located> {
+    match node {
+        Value::Object(map) => {
+            if map.get("enum").is_some_and(Value::is_array) && !map.contains_key("type") {
+                return Err(Located::new(
+                    child(at, "enum"),
+                    "an `enum` without a `type` cannot be generated: add its `type` in the overlay",
+                ));
+            }
+            for (key, value) in map {
+                if key == "example" || key == "examples" || key.starts_with("x-") {
+                    continue;
+                }
+                check_enums_have_a_type(value, &child(at, key))?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(index, item)| check_enums_have_a_type(item, &format!("{at}/{index}"))),
+        _ => Ok(()),
+    }
 }
 
 /// Every local `$ref` resolves, and no chain of `$ref`s loops.
@@ -498,7 +525,8 @@ fn normalise_error_responses(
     Ok(raw)
 }
 
-/// Every operation's typed error body is the same schema (one error type per client).
+/// Every operation that declares a typed error body declares the same schema (one error type
+/// per client; operations without one fit it).
 fn check_error_bodies_agree(doc: &Value, operations: &[Operation]) -> Result<(), Located> {
     let mut seen: Option<(String, &Operation)> = None;
     for op in operations {
@@ -509,14 +537,16 @@ fn check_error_bodies_agree(doc: &Value, operations: &[Operation]) -> Result<(),
             .flatten()
             .filter(|(status, _)| is_error_status(status))
             .find_map(|(_, response)| json_body_schema(doc, response))
-            .map_or(String::new(), Value::to_string);
+            .map(Value::to_string);
+        // Operations without a typed error body fit any client error type.
+        let Some(body) = body else { continue };
         match &seen {
             None => seen = Some((body, op)),
             Some((first, first_op)) if *first != body => {
                 return Err(Located::new(
                     child(&op.pointer, "responses"),
                     format!(
-                        "its error body differs from that of {} ({}): a billfold client has one \
+                        "its error body differs from that of {} (#{}): a billfold client has one \
                          error type, so give every operation the same error schema (or none) in \
                          the overlay",
                         first_op.operation_id, first_op.pointer

@@ -50,7 +50,7 @@ mod runtime;
 mod secret;
 mod tls;
 
-pub use call::call;
+pub use call::{call, call_without_error_body};
 pub use config::{ClientConfig, ClientParts, ConfigError};
 pub use error::{ApiError, DecodeError, Error, ErrorBody, TransportKind};
 pub use progenitor_client::ResponseValue;
