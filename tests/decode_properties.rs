@@ -65,7 +65,7 @@ fn status() -> impl Strategy<Value = u16> {
 }
 
 /// Checks an outcome: a value, or an error that kept the status.
-fn judge<T, E: std::fmt::Debug>(
+fn judge<T, E: std::fmt::Debug + serde::Serialize>(
     status: u16,
     outcome: Result<T, Error<E>>,
 ) -> Result<(), TestCaseError> {

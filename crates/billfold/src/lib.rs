@@ -22,6 +22,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod balance;
+
 /// Shared runtime: configuration, credentials and errors used by every client.
 pub use billfold_runtime as runtime;
 

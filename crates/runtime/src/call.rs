@@ -60,7 +60,7 @@ pub async fn call<T, E, F>(
 ) -> Result<ResponseValue<T>, Error<E>>
 where
     F: Future<Output = Result<ResponseValue<T>, RawError<E>>>,
-    E: std::fmt::Debug,
+    E: std::fmt::Debug + serde::Serialize,
 {
     run(provider, operation, request, |value| {
         ErrorBody::Typed(value.into_inner())
@@ -79,7 +79,7 @@ pub async fn call_without_error_body<T, E, F>(
 ) -> Result<ResponseValue<T>, Error<E>>
 where
     F: Future<Output = Result<ResponseValue<T>, RawError<()>>>,
-    E: std::fmt::Debug,
+    E: std::fmt::Debug + serde::Serialize,
 {
     // progenitor only makes `ErrorResponse` for documented error statuses, and the xtask
     // removes body-less ones, so this mapping is for completeness.
@@ -97,7 +97,7 @@ async fn run<T, E, D, F>(
 ) -> Result<ResponseValue<T>, Error<E>>
 where
     F: Future<Output = Result<ResponseValue<T>, RawError<D>>>,
-    E: std::fmt::Debug,
+    E: std::fmt::Debug + serde::Serialize,
 {
     let span = tracing::info_span!(
         "billfold.request",

@@ -345,23 +345,24 @@ impl ClientConfig {
                 env_var,
             });
         }
-        let (url, origin) = self.base_url.ok_or(ConfigError::MissingBaseUrl {
-            provider: provider.name,
-            env_var: provider.base_url_env,
-        })?;
-        let base_url = validate_base_url(&url).map_err(|reason| ConfigError::InvalidBaseUrl {
-            provider: provider.name,
-            url: url.clone(),
-            origin: origin.to_string(),
-            reason,
-        })?;
-
+        // The credential first: with nothing set, "not configured" is the clearer message.
         let (scheme, secret, origin) =
             self.credential
                 .ok_or_else(|| ConfigError::MissingCredential {
                     provider: provider.name,
                     env_vars: provider.credential_env_vars(),
                 })?;
+        let (url, url_origin) = self.base_url.ok_or(ConfigError::MissingBaseUrl {
+            provider: provider.name,
+            env_var: provider.base_url_env,
+        })?;
+        let base_url = validate_base_url(&url).map_err(|reason| ConfigError::InvalidBaseUrl {
+            provider: provider.name,
+            url: url.clone(),
+            origin: url_origin.to_string(),
+            reason,
+        })?;
+
         let spec = provider
             .credential_spec(&scheme)
             .ok_or_else(|| ConfigError::UnknownScheme {

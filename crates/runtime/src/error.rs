@@ -222,7 +222,7 @@ impl<E> ErrorBody<E> {
     }
 }
 
-impl<E: fmt::Debug> fmt::Display for ApiError<E> {
+impl<E: serde::Serialize> fmt::Display for ApiError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -230,7 +230,10 @@ impl<E: fmt::Debug> fmt::Display for ApiError<E> {
             self.provider, self.operation, self.status
         )?;
         match &self.body {
-            ErrorBody::Typed(body) => write!(f, ": {body:?}")?,
+            ErrorBody::Typed(body) => match serde_json::to_vec(body) {
+                Ok(json) => write!(f, ": {}", snippet(&json))?,
+                Err(_) => f.write_str(" (typed body)")?,
+            },
             ErrorBody::Raw(raw) if raw.is_empty() => f.write_str(" (empty body)")?,
             ErrorBody::Raw(raw) => write!(f, ": {}", snippet(raw))?,
         }
