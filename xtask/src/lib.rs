@@ -2,10 +2,12 @@
 //!
 //! `cargo xtask regen` turns each provider's spec under `specs/` into a client crate under
 //! `crates/`; `cargo xtask regen --check` fails when the checked-in crates differ;
-//! `cargo xtask ingest <provider> <docs-page>` refreshes a spec from a saved docs page.
+//! `cargo xtask ingest <provider> <docs-page>` refreshes a spec from a saved docs page;
+//! `cargo xtask conformance` checks specs and clients with Redocly and Prism.
 //! The library half exists so tests can run the same pipeline.
 
 pub mod client_code;
+pub mod conformance;
 pub mod crate_files;
 pub mod document;
 pub mod error;

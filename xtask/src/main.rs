@@ -14,6 +14,8 @@ commands:
   ingest <provider> <docs-page>
                    extract the spec from a saved docs page (first ```yaml/```json fence, or a raw
                    YAML/JSON spec) into specs/<provider>/openapi.yaml, byte for byte
+  conformance      lint the effective specs with Redocly and run every client against Prism mock
+                   servers (installs the pinned npm tools in xtask/conformance with `npm ci`)
   help             show this text
 ";
 
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         ["regen"] => run_regen(&root, false),
         ["regen", "--check"] => run_regen(&root, true),
         ["ingest", provider, page] => run_ingest(&root, provider, Path::new(page)),
+        ["conformance"] => xtask::conformance::run(&root).map(|table| print!("{table}")),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
             Ok(())

@@ -1,0 +1,428 @@
+//! `cargo xtask conformance`: checks the specs and clients against tools we did not write.
+//!
+//! 1. Redocly lints each provider's effective spec (recommended rules, `operation-operationId`
+//!    an error); errors fail, and so do warnings not accepted in
+//!    `xtask/conformance/accepted-warnings.toml`.
+//! 2. Prism serves each effective spec twice on 127.0.0.1 (examples, and generated data), with
+//!    request validation on; the `conformance-client` binary runs every operation of every
+//!    generated client against both, and once more with a credential sent the wrong way, which
+//!    Prism must answer with 401. Prism must report no request violation.
+//! 3. Every process started is stopped, also when a step fails; a summary table is printed.
+//!
+//! The npm tools are pinned in `xtask/conformance/package-lock.json` and installed there with
+//! `npm ci` when missing; nothing is installed globally.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::document;
+use crate::pipeline;
+
+const TOOLS_DIR: &str = "xtask/conformance";
+const WORK_DIR: &str = "target/conformance";
+
+/// One accepted Redocly warning.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Accepted {
+    provider: String,
+    rule: String,
+    pointer: Option<String>,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct AcceptedFile {
+    accept: Vec<Accepted>,
+}
+
+/// Lint outcome of one provider.
+#[derive(Debug, Default)]
+struct Lint {
+    errors: usize,
+    accepted: usize,
+    problems: Vec<String>,
+}
+
+/// Child processes that are killed when this is dropped, whatever happened.
+struct Processes(Vec<(String, Child)>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs the whole check; `Err` carries the report of what failed.
+pub fn run(root: &Path) -> Result<String, String> {
+    let started = Instant::now();
+    let tools = root.join(TOOLS_DIR);
+    ensure_tools(&tools)?;
+    let work = root.join(WORK_DIR);
+    fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
+
+    let providers = pipeline::load_providers(root).map_err(|e| e.to_string())?;
+    let mut specs = BTreeMap::new();
+    for provider in &providers {
+        let (effective, _) = pipeline::effective_spec(root, provider).map_err(|e| e.to_string())?;
+        let path = work.join(format!("{}.yaml", provider.id));
+        fs::write(&path, document::to_yaml(&effective))
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        specs.insert(provider.id.clone(), (path, effective));
+    }
+
+    let accepted = read_accepted(&tools)?;
+    let mut lints = BTreeMap::new();
+    for (id, (path, _)) in &specs {
+        lints.insert(id.clone(), lint(&tools, id, path, &accepted)?);
+    }
+
+    let client = build_client(root)?;
+    let mut servers = Processes(Vec::new());
+    let mut endpoints = Vec::new();
+    let mut ports = free_ports(specs.len() * 2)?.into_iter();
+    for (id, (path, _)) in &specs {
+        let mut start = |kind: &str, dynamic: bool| {
+            let port = ports.next().ok_or("ran out of ports")?;
+            start_prism(
+                &tools,
+                &work,
+                path,
+                &format!("{id}-{kind}"),
+                port,
+                dynamic,
+                &mut servers,
+            )
+        };
+        let examples = start("examples", false)?;
+        let dynamic = start("dynamic", true)?;
+        endpoints
+            .push(serde_json::json!({"provider": id, "examples": examples, "dynamic": dynamic}));
+    }
+    for (name, address) in servers_addresses(&endpoints) {
+        wait_for(&name, address, &mut servers)?;
+    }
+    // A Prism that lost its port to another would have exited: all must still run.
+    for (process, child) in &mut servers.0 {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "prism ({process}) exited ({status}); see {WORK_DIR}/prism-{process}.log"
+            ));
+        }
+    }
+    let config = work.join("servers.json");
+    fs::write(&config, Value::Array(endpoints).to_string())
+        .map_err(|e| format!("writing {}: {e}", config.display()))?;
+    let output = Command::new(&client)
+        .arg(&config)
+        .output()
+        .map_err(|e| format!("running {}: {e}", client.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "conformance-client failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let rows: Vec<Value> = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("conformance-client printed invalid JSON: {e}"))?;
+    drop(servers);
+
+    let mut failures = Vec::new();
+    // Every operation of every spec was exercised.
+    for (id, (_, effective)) in &specs {
+        for operation in operation_ids(effective) {
+            if !rows
+                .iter()
+                .any(|r| r["provider"] == id.as_str() && r["operation"] == operation.as_str())
+            {
+                failures.push(format!(
+                    "{id} {operation}: not exercised by tests/conformance_client.rs"
+                ));
+            }
+        }
+    }
+    // Prism saw no request violation on the servers only valid requests went to.
+    for id in specs.keys() {
+        let log = work.join(format!("prism-{id}-examples.log"));
+        let text = fs::read_to_string(&log).unwrap_or_default();
+        for line in text.lines().filter(|l| l.contains("Violation")) {
+            failures.push(format!("{id}: Prism reported: {}", line.trim()));
+        }
+    }
+    let mut table = String::new();
+    let _ = writeln!(
+        table,
+        "{:<8} {:<24} {:<9} {:<9} {:<14} lint",
+        "provider", "operation", "examples", "dynamic", "auth rejected"
+    );
+    for row in &rows {
+        let id = row["provider"].as_str().unwrap_or("?");
+        let operation = row["operation"].as_str().unwrap_or("?");
+        let mut cells = Vec::new();
+        for check in ["examples", "dynamic", "auth_rejected"] {
+            let outcome = row[check].as_str().unwrap_or("missing");
+            if outcome == "ok" {
+                cells.push("ok".to_owned());
+            } else {
+                cells.push("FAIL".to_owned());
+                failures.push(format!("{id} {operation} {check}: {outcome}"));
+            }
+        }
+        let lint = lints.get(id).map_or_else(
+            || "-".to_owned(),
+            |l| {
+                if l.errors == 0 && l.problems.is_empty() {
+                    format!("ok ({} accepted)", l.accepted)
+                } else {
+                    format!("{} error(s), {} unaccepted", l.errors, l.problems.len())
+                }
+            },
+        );
+        let _ = writeln!(
+            table,
+            "{id:<8} {operation:<24} {:<9} {:<9} {:<14} {lint}",
+            cells[0], cells[1], cells[2]
+        );
+    }
+    for (id, lint) in &lints {
+        for problem in &lint.problems {
+            failures.push(format!("{id}: redocly: {problem}"));
+        }
+    }
+    let _ = writeln!(table, "\n({} s)", started.elapsed().as_secs());
+    if failures.is_empty() {
+        Ok(table)
+    } else {
+        let mut report = table;
+        report.push_str("\nfailures:\n");
+        for failure in failures {
+            let _ = writeln!(report, "  {failure}");
+        }
+        Err(report)
+    }
+}
+
+/// Installs the pinned npm tools with `npm ci` when they are missing.
+fn ensure_tools(tools: &Path) -> Result<(), String> {
+    let present = ["prism", "redocly"]
+        .iter()
+        .all(|bin| tools.join("node_modules/.bin").join(bin).exists());
+    if present {
+        return Ok(());
+    }
+    eprintln!(
+        "installing the pinned conformance tools (npm ci in {})…",
+        tools.display()
+    );
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(tools)
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("running npm (Node.js and npm are needed for conformance): {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`npm ci` in {} failed ({status})", tools.display()))
+    }
+}
+
+fn read_accepted(tools: &Path) -> Result<Vec<Accepted>, String> {
+    let path = tools.join("accepted-warnings.toml");
+    let text = fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let file: AcceptedFile =
+        toml::from_str(&text).map_err(|e| format!("{}: invalid: {e}", path.display()))?;
+    if let Some(entry) = file.accept.iter().find(|a| a.reason.trim().is_empty()) {
+        return Err(format!(
+            "{}: the entry for {} {} has no reason",
+            path.display(),
+            entry.provider,
+            entry.rule
+        ));
+    }
+    Ok(file.accept)
+}
+
+fn lint(tools: &Path, id: &str, spec: &Path, accepted: &[Accepted]) -> Result<Lint, String> {
+    let output = Command::new(tools.join("node_modules/.bin/redocly"))
+        .arg("lint")
+        .arg(spec)
+        .arg("--config")
+        .arg(tools.join("redocly.yaml"))
+        .arg("--format=json")
+        .env("REDOCLY_TELEMETRY", "off")
+        .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+        .output()
+        .map_err(|e| format!("running redocly: {e}"))?;
+    let report: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
+        format!(
+            "{id}: redocly printed no JSON report ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })?;
+    let mut lint = Lint::default();
+    for problem in report["problems"].as_array().into_iter().flatten() {
+        let rule = problem["ruleId"].as_str().unwrap_or("?");
+        let severity = problem["severity"].as_str().unwrap_or("?");
+        let pointer = problem["location"][0]["pointer"].as_str().unwrap_or("");
+        let message = problem["message"].as_str().unwrap_or("");
+        if severity == "error" {
+            lint.errors += 1;
+            lint.problems
+                .push(format!("error {rule} at {pointer}: {message}"));
+            continue;
+        }
+        let is_accepted = accepted.iter().any(|a| {
+            a.provider == id && a.rule == rule && a.pointer.as_deref().is_none_or(|p| p == pointer)
+        });
+        if is_accepted {
+            lint.accepted += 1;
+        } else {
+            lint.problems.push(format!(
+                "{severity} {rule} at {pointer}: {message} (fix the spec or overlay, or accept it with a reason in accepted-warnings.toml)"
+            ));
+        }
+    }
+    Ok(lint)
+}
+
+/// Builds the `conformance-client` binary (in billfold-tests) and returns its path.
+fn build_client(root: &Path) -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "billfold-tests",
+            "--bin",
+            "conformance-client",
+            "--message-format=json",
+        ])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("building conformance-client: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "building conformance-client failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find_map(|message| {
+            (message["target"]["name"] == "conformance-client")
+                .then(|| message["executable"].as_str().map(PathBuf::from))
+                .flatten()
+        })
+        .ok_or_else(|| "cargo did not report the conformance-client executable".to_owned())
+}
+
+/// `count` distinct free ports on 127.0.0.1 (all held open while choosing, so none repeats).
+fn free_ports(count: usize) -> Result<Vec<u16>, String> {
+    let listeners: Vec<TcpListener> = (0..count)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("finding free ports: {e}"))?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("finding free ports: {e}"))
+}
+
+/// Starts `prism mock` for a spec on a 127.0.0.1 port; returns its base URL.
+fn start_prism(
+    tools: &Path,
+    work: &Path,
+    spec: &Path,
+    name: &str,
+    port: u16,
+    dynamic: bool,
+    processes: &mut Processes,
+) -> Result<String, String> {
+    let log_path = work.join(format!("prism-{name}.log"));
+    let log =
+        fs::File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
+    let log_err = log.try_clone().map_err(|e| e.to_string())?;
+    let mut command = Command::new(tools.join("node_modules/.bin/prism"));
+    command
+        .arg("mock")
+        .arg(spec)
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err);
+    if dynamic {
+        command.arg("--dynamic");
+    }
+    let child = command
+        .spawn()
+        .map_err(|e| format!("starting prism: {e}"))?;
+    processes.0.push((name.to_owned(), child));
+    Ok(format!("http://127.0.0.1:{port}"))
+}
+
+fn servers_addresses(endpoints: &[Value]) -> Vec<(String, SocketAddr)> {
+    endpoints
+        .iter()
+        .flat_map(|e| {
+            ["examples", "dynamic"].into_iter().filter_map(move |kind| {
+                let url = e[kind].as_str()?;
+                let address = url.trim_start_matches("http://").parse().ok()?;
+                Some((
+                    format!("{} {kind}", e["provider"].as_str().unwrap_or("?")),
+                    address,
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Waits until a server accepts connections (30 s at most), or its process exits.
+fn wait_for(name: &str, address: SocketAddr, processes: &mut Processes) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        for (process, child) in &mut processes.0 {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!(
+                    "prism ({process}) exited early ({status}); see {WORK_DIR}/prism-{process}.log"
+                ));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "prism ({name}) did not listen on {address} within 30 s"
+    ))
+}
+
+fn operation_ids(effective: &Value) -> Vec<String> {
+    effective["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .filter_map(|op| {
+            op.get("operationId")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect()
+}
