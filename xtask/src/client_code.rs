@@ -262,6 +262,7 @@ impl RawMethod {
         let args = &self.arg_names;
         let success = &self.success;
         let operation = name.to_string();
+        let idempotent = self.idempotent;
         // An operation without an error body, in a client whose other operations have one.
         let call = if token_text(&self.error) == "()" && client_error != "()" {
             quote!(call_without_error_body)
@@ -286,7 +287,7 @@ impl RawMethod {
             #[doc = ""]
             #[doc = #errors_doc]
             pub async fn #name #generics (#inputs) -> Result<ResponseValue<#success>, Error> {
-                billfold_runtime::#call(&PROVIDER, #operation, self.raw.#name(#(#args),*)).await
+                billfold_runtime::#call(&self.raw.inner, #operation, #idempotent, || self.raw.#name(#(#args),*)).await
             }
         }
     }

@@ -320,7 +320,12 @@ Sends a `GET` request to `/v1/billing/balance`
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error> {
-            billfold_runtime::call(&PROVIDER, "get_balance", self.raw.get_balance())
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_balance",
+                    true,
+                    || self.raw.get_balance(),
+                )
                 .await
         }
     }

@@ -364,7 +364,12 @@ Sends a `GET` request to `/v1/billing`
         pub async fn get_billing<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingInfoResponse>, Error> {
-            billfold_runtime::call(&PROVIDER, "get_billing", self.raw.get_billing())
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_billing",
+                    true,
+                    || self.raw.get_billing(),
+                )
                 .await
         }
     }

@@ -624,7 +624,12 @@ Sends a `GET` request to `/api/billing`
         pub async fn get_billing<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingInfoResponse>, Error> {
-            billfold_runtime::call(&PROVIDER, "get_billing", self.raw.get_billing())
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_billing",
+                    true,
+                    || self.raw.get_billing(),
+                )
                 .await
         }
         /**List plans
@@ -639,7 +644,13 @@ Sends a `GET` request to `/api/billing/plans`
         pub async fn list_plans<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::PlansResponse>, Error> {
-            billfold_runtime::call(&PROVIDER, "list_plans", self.raw.list_plans()).await
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "list_plans",
+                    true,
+                    || self.raw.list_plans(),
+                )
+                .await
         }
         /**Add credits
 
@@ -654,7 +665,13 @@ Sends a `POST` request to `/api/billing/recharge`
             &'a self,
             body: &'a types::RechargeRequest,
         ) -> Result<ResponseValue<types::CheckoutResponse>, Error> {
-            billfold_runtime::call(&PROVIDER, "recharge", self.raw.recharge(body)).await
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "recharge",
+                    false,
+                    || self.raw.recharge(body),
+                )
+                .await
         }
         /**Subscribe to a plan
 
@@ -669,7 +686,12 @@ Sends a `POST` request to `/api/billing/subscribe`
             &'a self,
             body: &'a types::SubscribeRequest,
         ) -> Result<ResponseValue<types::CheckoutResponse>, Error> {
-            billfold_runtime::call(&PROVIDER, "subscribe", self.raw.subscribe(body))
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "subscribe",
+                    false,
+                    || self.raw.subscribe(body),
+                )
                 .await
         }
     }

@@ -449,9 +449,10 @@ Sends a `GET` request to `/api/v1/billing/credits`
             &'a self,
         ) -> Result<ResponseValue<types::BillingCreditsResponse>, Error> {
             billfold_runtime::call(
-                    &PROVIDER,
+                    &self.raw.inner,
                     "get_v1_billing_credits",
-                    self.raw.get_v1_billing_credits(),
+                    true,
+                    || self.raw.get_v1_billing_credits(),
                 )
                 .await
         }

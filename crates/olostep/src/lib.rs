@@ -442,9 +442,10 @@ Sends a `GET` request to `/user/credits/info`
             &'a self,
         ) -> Result<ResponseValue<types::CreditsInfoResponse>, Error> {
             billfold_runtime::call(
-                    &PROVIDER,
+                    &self.raw.inner,
                     "get_credits_info",
-                    self.raw.get_credits_info(),
+                    true,
+                    || self.raw.get_credits_info(),
                 )
                 .await
         }

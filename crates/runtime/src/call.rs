@@ -2,24 +2,25 @@
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
 use progenitor_client::{Error as RawError, ResponseValue};
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::error::{ApiError, DecodeError, Error, ErrorBody, TransportKind, snippet};
-use crate::provider::Provider;
+use crate::retry::{RetryPolicy, is_retryable_status, retry_after_body, retry_after_header};
+use crate::runtime::Runtime;
 
-/// Headers providers use for a request id, most common first.
-const REQUEST_ID_HEADERS: &[&str] = &[
-    "x-request-id",
-    "request-id",
-    "x-amzn-requestid",
-    "x-amz-request-id",
-    "cf-ray",
+/// Headers providers use for a request id, most common first (parsed once, not per lookup).
+const REQUEST_ID_HEADERS: [HeaderName; 5] = [
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("request-id"),
+    HeaderName::from_static("x-amzn-requestid"),
+    HeaderName::from_static("x-amz-request-id"),
+    HeaderName::from_static("cf-ray"),
 ];
 
 /// What the last response of a call looked like; progenitor's errors drop the status of a body
@@ -28,6 +29,7 @@ const REQUEST_ID_HEADERS: &[&str] = &[
 struct ResponseMeta {
     status: StatusCode,
     request_id: Option<String>,
+    retry_after: Option<Duration>,
 }
 
 tokio::task_local! {
@@ -39,6 +41,7 @@ pub(crate) fn record_response(response: &reqwest::Response) {
     let meta = ResponseMeta {
         status: response.status(),
         request_id: request_id(response.headers()),
+        retry_after: retry_after_header(response.headers()),
     };
     // Outside a `call` (a raw client used directly) there is nothing to record into.
     let _ = LAST_RESPONSE.try_with(|slot| *slot.borrow_mut() = Some(meta));
@@ -47,22 +50,25 @@ pub(crate) fn record_response(response: &reqwest::Response) {
 fn request_id(headers: &HeaderMap) -> Option<String> {
     REQUEST_ID_HEADERS
         .iter()
-        .find_map(|name| headers.get(*name)?.to_str().ok().map(str::to_owned))
+        .find_map(|name| headers.get(name)?.to_str().ok().map(str::to_owned))
 }
 
-/// Runs one generated operation and maps its outcome into [`Error`].
+/// Runs one generated operation: sends it (again, as the client's [`RetryPolicy`] allows) and
+/// maps the outcome into [`Error`]. `request` makes the progenitor future for one attempt;
+/// `idempotent` says whether the operation may be retried without the caller opting in.
 ///
 /// Generated clients wrap every progenitor method in this; application code does not call it.
 pub async fn call<T, E, F>(
-    provider: &'static Provider,
+    runtime: &Runtime,
     operation: &'static str,
-    request: F,
+    idempotent: bool,
+    request: impl FnMut() -> F,
 ) -> Result<ResponseValue<T>, Error<E>>
 where
     F: Future<Output = Result<ResponseValue<T>, RawError<E>>>,
     E: std::fmt::Debug + serde::Serialize,
 {
-    run(provider, operation, request, |value| {
+    run(runtime, operation, idempotent, request, |value| {
         ErrorBody::Typed(value.into_inner())
     })
     .await
@@ -73,9 +79,10 @@ where
 ///
 /// Generated clients use this; application code does not call it.
 pub async fn call_without_error_body<T, E, F>(
-    provider: &'static Provider,
+    runtime: &Runtime,
     operation: &'static str,
-    request: F,
+    idempotent: bool,
+    request: impl FnMut() -> F,
 ) -> Result<ResponseValue<T>, Error<E>>
 where
     F: Future<Output = Result<ResponseValue<T>, RawError<()>>>,
@@ -83,22 +90,26 @@ where
 {
     // progenitor only makes `ErrorResponse` for documented error statuses, and the xtask
     // removes body-less ones, so this mapping is for completeness.
-    run(provider, operation, request, |_| {
+    run(runtime, operation, idempotent, request, |_| {
         ErrorBody::Raw(bytes::Bytes::new())
     })
     .await
 }
 
 async fn run<T, E, D, F>(
-    provider: &'static Provider,
+    runtime: &Runtime,
     operation: &'static str,
-    request: F,
+    idempotent: bool,
+    mut request: impl FnMut() -> F,
     typed_body: fn(ResponseValue<D>) -> ErrorBody<E>,
 ) -> Result<ResponseValue<T>, Error<E>>
 where
     F: Future<Output = Result<ResponseValue<T>, RawError<D>>>,
     E: std::fmt::Debug + serde::Serialize,
 {
+    let provider = runtime.provider();
+    let policy = runtime.retry_policy();
+    let may_retry = idempotent || policy.non_idempotent;
     let span = tracing::info_span!(
         "billfold.request",
         provider = provider.id,
@@ -108,19 +119,41 @@ where
         duration_ms = tracing::field::Empty,
     );
     let started = Instant::now();
-    let (result, meta) = LAST_RESPONSE
-        .scope(RefCell::new(None), async {
-            let result = request.await;
-            let meta = LAST_RESPONSE.with(|slot| slot.borrow_mut().take());
-            (result, meta)
-        })
-        .instrument(span.clone())
-        .await;
-    let result = match result {
-        Ok(value) => Ok(value),
-        Err(error) => Err(map_error(provider.name, operation, error, meta, typed_body).await),
+    let mut attempt: u32 = 0;
+    let result = loop {
+        attempt += 1;
+        // Boxed, so that the (large) progenitor future is not copied through every layer.
+        let future = Box::pin(request());
+        let (outcome, meta) = LAST_RESPONSE
+            .scope(RefCell::new(None), async {
+                let outcome = future.await;
+                let meta = LAST_RESPONSE.with(|slot| slot.borrow_mut().take());
+                (outcome, meta)
+            })
+            .instrument(span.clone())
+            .await;
+        let error = match outcome {
+            Ok(value) => break Ok(value),
+            Err(raw) => map_error(provider.name, operation, raw, meta, typed_body).await,
+        };
+        let retries_left = may_retry && attempt <= policy.max_retries;
+        match retry_delay(&error, policy, attempt).filter(|_| retries_left) {
+            Some(delay) => {
+                span.in_scope(|| {
+                    tracing::info!(
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        error = %error,
+                        "retrying"
+                    )
+                });
+                tokio::time::sleep(delay).await;
+            }
+            None => break Err(error),
+        }
     };
     let duration_ms = started.elapsed().as_millis() as u64;
+    span.record("attempts", attempt);
     span.record("duration_ms", duration_ms);
     let status = match &result {
         Ok(value) => Some(value.status()),
@@ -130,13 +163,39 @@ where
         span.record("status", status.as_u16());
     }
     span.in_scope(|| match &result {
-        Ok(_) => tracing::debug!(duration_ms, "succeeded"),
-        Err(error) => tracing::debug!(duration_ms, error = %error, "failed"),
+        Ok(_) => tracing::debug!(attempt, duration_ms, "succeeded"),
+        Err(error) => tracing::debug!(attempt, duration_ms, error = %error, "failed"),
     });
     result
 }
 
-async fn map_error<E, D>(
+/// How long to wait before retrying after `error`, or `None` when it is not worth retrying:
+/// retryable statuses wait what the server asks (up to `max_retry_wait`, beyond which there is
+/// no retry) or the backoff; connection failures wait the backoff; timeouts are not retried
+/// (the timeout bounds what the caller waits).
+fn retry_delay<E>(error: &Error<E>, policy: &RetryPolicy, attempt: u32) -> Option<Duration> {
+    match error {
+        Error::Api(api) if is_retryable_status(api.status) => match api.retry_after {
+            Some(asked) if asked > policy.max_retry_wait => {
+                tracing::info!(
+                    attempt,
+                    asked_ms = asked.as_millis() as u64,
+                    "the server asks to wait longer than max_retry_wait; not retrying"
+                );
+                None
+            }
+            Some(asked) => Some(asked),
+            None => Some(policy.backoff(attempt)),
+        },
+        Error::Transport {
+            kind: TransportKind::Connect,
+            ..
+        } => Some(policy.backoff(attempt)),
+        _ => None,
+    }
+}
+
+async fn map_error<E: serde::Serialize, D>(
     provider: &'static str,
     operation: &'static str,
     error: RawError<D>,
@@ -149,6 +208,23 @@ async fn map_error<E, D>(
         kind: TransportKind::of(&source),
         source,
     };
+    let api = |status, request_id, asked: Option<Duration>, body: ErrorBody<E>| {
+        // The server's wait: the Retry-After header, else a JSON `retry_after` field (Olostep).
+        let retry_after = asked.or_else(|| match &body {
+            ErrorBody::Raw(raw) => retry_after_body(raw),
+            ErrorBody::Typed(typed) => serde_json::to_vec(typed)
+                .ok()
+                .and_then(|json| retry_after_body(&json)),
+        });
+        Error::Api(ApiError {
+            provider,
+            operation,
+            status,
+            body,
+            request_id,
+            retry_after,
+        })
+    };
     match error {
         RawError::InvalidRequest(message) | RawError::Custom(message) => Error::InvalidRequest {
             provider,
@@ -158,47 +234,43 @@ async fn map_error<E, D>(
         RawError::CommunicationError(source)
         | RawError::ResponseBodyError(source)
         | RawError::InvalidUpgrade(source) => transport(source),
-        RawError::ErrorResponse(value) => Error::Api(ApiError {
-            provider,
-            operation,
-            status: value.status(),
-            request_id: request_id(value.headers()),
-            body: typed_body(value),
-        }),
+        RawError::ErrorResponse(value) => {
+            let status = value.status();
+            let request_id = request_id(value.headers());
+            let asked = retry_after_header(value.headers());
+            api(status, request_id, asked, typed_body(value))
+        }
         RawError::InvalidResponsePayload(body, source) => {
-            let status = meta.as_ref().map_or(StatusCode::OK, |m| m.status);
-            let request_id = meta.and_then(|m| m.request_id);
-            if status.is_success() {
+            let meta = meta.unwrap_or(ResponseMeta {
+                status: StatusCode::OK,
+                request_id: None,
+                retry_after: None,
+            });
+            if meta.status.is_success() {
                 Error::Decode(DecodeError {
                     provider,
                     operation,
-                    status,
+                    status: meta.status,
                     snippet: snippet(&body),
-                    request_id,
+                    request_id: meta.request_id,
                     source,
                 })
             } else {
                 // A documented error status whose body is not what the spec says: keep it raw.
-                Error::Api(ApiError {
-                    provider,
-                    operation,
-                    status,
-                    request_id,
-                    body: ErrorBody::Raw(body),
-                })
+                api(
+                    meta.status,
+                    meta.request_id,
+                    meta.retry_after,
+                    ErrorBody::Raw(body),
+                )
             }
         }
         RawError::UnexpectedResponse(response) => {
             let status = response.status();
             let request_id = request_id(response.headers());
+            let asked = retry_after_header(response.headers());
             match response.bytes().await {
-                Ok(body) => Error::Api(ApiError {
-                    provider,
-                    operation,
-                    status,
-                    request_id,
-                    body: ErrorBody::Raw(body),
-                }),
+                Ok(body) => api(status, request_id, asked, ErrorBody::Raw(body)),
                 Err(source) => transport(source),
             }
         }

@@ -195,6 +195,9 @@ pub struct ApiError<E> {
     pub body: ErrorBody<E>,
     /// The provider's request id header, when present.
     pub request_id: Option<String>,
+    /// How long the provider asks to wait before trying again (`Retry-After`, or a JSON
+    /// `retry_after` field), when it says.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// The body of an error response.

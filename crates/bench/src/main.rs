@@ -1,0 +1,230 @@
+//! Measurements for `cargo xtask bench`, printed as JSON on stdout:
+//!
+//! - `overhead REQUESTS`: the generated Olostep client against a hand-written reqwest + serde
+//!   baseline doing the same call, against one local server answering the spec example at once;
+//!   requests interleaved (alternating which goes first), latency of each recorded.
+//! - `fanout DELAY_MS ROUNDS`: `billfold::balance::fetch_all` over five providers whose local
+//!   servers each answer after DELAY_MS, against the slowest single call.
+
+mod server;
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::json;
+
+/// The Olostep response a careful engineer would write by hand.
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)] // Fields are decoded, as in real use, but not read.
+struct CreditsInfo {
+    credits: Option<i64>,
+    #[serde(default)]
+    breakdown: Vec<Lot>,
+    active_subscription: Option<Subscription>,
+    allow_usage: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Lot {
+    purchase_kind: Option<String>,
+    allocated_units: Option<i64>,
+    remaining_units: Option<i64>,
+    expiry_date: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Subscription {
+    id: Option<String>,
+    display_name: Option<String>,
+    credits: Option<i64>,
+    created_at: Option<i64>,
+}
+
+const OLOSTEP_EXAMPLE: &str = r#"{"credits":12500,"breakdown":[{"purchase_kind":"Subscription","allocated_units":10000,"remaining_units":8500,"expiry_date":1735689600},{"purchase_kind":"Top-up","allocated_units":5000,"remaining_units":4000,"expiry_date":1743465600}],"active_subscription":{"id":"SUB_PRO","display_name":"Pro","credits":10000,"created_at":1704067200},"allow_usage":true}"#;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn summary(mut samples: Vec<f64>) -> serde_json::Value {
+    samples.sort_by(f64::total_cmp);
+    json!({"median_us": percentile(&samples, 0.5), "p99_us": percentile(&samples, 0.99), "n": samples.len()})
+}
+
+async fn overhead(requests: usize) -> serde_json::Value {
+    let base = server::start(OLOSTEP_EXAMPLE.as_bytes().to_vec(), Duration::ZERO, 1);
+    let generated = billfold::olostep::Client::from_config(
+        billfold::olostep::Client::config()
+            .base_url(&base[0])
+            .credential("Authorization", "bench-key"),
+    )
+    .expect("client");
+    // What a careful engineer configures too: timeouts and a user agent.
+    let baseline = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent("hand-written/1.0")
+        .build()
+        .expect("reqwest client");
+    let url = format!("{}/user/credits/info", base[0]);
+
+    let run_generated = || async {
+        let started = Instant::now();
+        let info = generated.get_credits_info().await.expect("generated call");
+        assert_eq!(info.credits, Some(12500));
+        started.elapsed().as_secs_f64() * 1e6
+    };
+    let run_baseline = || async {
+        let started = Instant::now();
+        let info: CreditsInfo = baseline
+            .get(&url)
+            .bearer_auth("bench-key")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .expect("baseline call")
+            .error_for_status()
+            .expect("baseline status")
+            .json()
+            .await
+            .expect("baseline decode");
+        assert_eq!(info.credits, Some(12500));
+        started.elapsed().as_secs_f64() * 1e6
+    };
+    // Profiling aid: BENCH_ONLY=generated|baseline runs just one side (e.g. under callgrind).
+    if let Ok(only) = std::env::var("BENCH_ONLY") {
+        for _ in 0..requests {
+            if only == "generated" {
+                run_generated().await;
+            } else {
+                run_baseline().await;
+            }
+        }
+        return json!({"only": only, "requests": requests});
+    }
+    // Warm up both connections and code paths.
+    for _ in 0..200 {
+        run_generated().await;
+        run_baseline().await;
+    }
+    // Rounds of interleaved requests (alternating which client goes first); the ratios are the
+    // median over rounds, so one disturbed round (the machine is shared) does not decide them.
+    let mut all_generated = Vec::new();
+    let mut all_baseline = Vec::new();
+    let mut median_ratios = Vec::new();
+    let mut p99_ratios = Vec::new();
+    for _ in 0..ROUNDS {
+        let mut generated_us = Vec::with_capacity(requests);
+        let mut baseline_us = Vec::with_capacity(requests);
+        for i in 0..requests {
+            if i % 2 == 0 {
+                generated_us.push(run_generated().await);
+                baseline_us.push(run_baseline().await);
+            } else {
+                baseline_us.push(run_baseline().await);
+                generated_us.push(run_generated().await);
+            }
+        }
+        generated_us.sort_by(f64::total_cmp);
+        baseline_us.sort_by(f64::total_cmp);
+        median_ratios.push(percentile(&generated_us, 0.5) / percentile(&baseline_us, 0.5));
+        p99_ratios.push(percentile(&generated_us, 0.99) / percentile(&baseline_us, 0.99));
+        all_generated.extend(generated_us);
+        all_baseline.extend(baseline_us);
+    }
+    median_ratios.sort_by(f64::total_cmp);
+    p99_ratios.sort_by(f64::total_cmp);
+    json!({
+        "requests_per_client": requests * ROUNDS,
+        "rounds": ROUNDS,
+        "generated": summary(all_generated),
+        "baseline": summary(all_baseline),
+        "ratio_median": percentile(&median_ratios, 0.5),
+        "ratio_p99": percentile(&p99_ratios, 0.5),
+    })
+}
+
+/// Rounds of the overhead measurement.
+const ROUNDS: usize = 5;
+
+async fn fanout(delay: Duration, rounds: usize) -> serde_json::Value {
+    use billfold::balance::{FetchOptions, ProviderId, fetch, fetch_all};
+    let bodies = [
+        (
+            "ANCHOR",
+            r#"{"data":{"credits":1,"credits_used":0,"included_credits":1,"billing_period":"2026-04","tier":"t"}}"#,
+        ),
+        (
+            "NEO",
+            r#"{"available_credits":1,"issued_credits":1,"used_credits":0}"#,
+        ),
+        ("OLOSTEP", OLOSTEP_EXAMPLE),
+        ("AIML", r#"{"balance":1}"#),
+        (
+            "GIGA",
+            r#"{"success":true,"data":{"billing":{"plan":"p","planCreditsRemaining":1,"prepaidBalance":0,"totalBalance":1,"currentPeriodStart":"2024-03-01T00:00:00Z","currentPeriodEnd":"2024-04-01T00:00:00Z"}}}"#,
+        ),
+    ];
+    for (prefix, body) in bodies {
+        let url = server::start(body.as_bytes().to_vec(), delay, 1).remove(0);
+        // SAFETY: set before any other thread of ours reads the environment (servers don't).
+        unsafe {
+            std::env::set_var(format!("{prefix}_BASE_URL"), url);
+            std::env::set_var(
+                if prefix == "NEO" {
+                    "NEO_API_KEY".to_owned()
+                } else {
+                    format!("{prefix}_API_KEY")
+                },
+                "bench-key",
+            );
+        }
+    }
+    let options = FetchOptions::default();
+    let mut fanout_ms = Vec::new();
+    let mut slowest_ms = Vec::new();
+    for _ in 0..rounds {
+        let started = Instant::now();
+        let results = fetch_all(ProviderId::ALL, &options).await;
+        fanout_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        assert!(results.iter().all(|r| r.outcome.is_ok()), "{results:?}");
+        let mut slowest: f64 = 0.0;
+        for provider in ProviderId::ALL {
+            let started = Instant::now();
+            fetch(*provider, &options).await.expect("single call");
+            slowest = slowest.max(started.elapsed().as_secs_f64() * 1e3);
+        }
+        slowest_ms.push(slowest);
+    }
+    fanout_ms.sort_by(f64::total_cmp);
+    slowest_ms.sort_by(f64::total_cmp);
+    let fanout = percentile(&fanout_ms, 0.5);
+    let slowest = percentile(&slowest_ms, 0.5);
+    json!({"delay_ms": delay.as_millis() as u64, "rounds": rounds, "fanout_ms": fanout,
+           "slowest_single_ms": slowest, "ratio": fanout / slowest})
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number =
+        |i: usize, default: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let report = match args.first().map(String::as_str) {
+        Some("overhead") => runtime.block_on(overhead(number(1, 3000) as usize)),
+        Some("fanout") => runtime.block_on(fanout(
+            Duration::from_millis(number(1, 100)),
+            number(2, 10) as usize,
+        )),
+        _ => {
+            eprintln!("usage: billfold-bench overhead [REQUESTS] | fanout [DELAY_MS] [ROUNDS]");
+            std::process::exit(2);
+        }
+    };
+    println!("{report}");
+}
