@@ -48,11 +48,10 @@ impl fmt::Display for Origin {
 /// assert!(matches!(err, ConfigError::MissingBaseUrl { .. }));
 /// assert!(err.to_string().contains("GIGA_BASE_URL"));
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// No credential was configured.
-    #[error("{provider}: no credential configured: set {env_vars}, or pass one in code")]
     MissingCredential {
         /// Provider name.
         provider: &'static str,
@@ -60,10 +59,6 @@ pub enum ConfigError {
         env_vars: String,
     },
     /// The provider publishes no base URL and none was configured.
-    #[error(
-        "{provider}: no base URL configured and the provider publishes none: set {env_var} \
-         to the API's URL (a key is never sent to a guessed host)"
-    )]
     MissingBaseUrl {
         /// Provider name.
         provider: &'static str,
@@ -71,7 +66,6 @@ pub enum ConfigError {
         env_var: &'static str,
     },
     /// The base URL is not an absolute http(s) URL.
-    #[error("{provider}: invalid base URL {url:?} from {origin}: {reason}")]
     InvalidBaseUrl {
         /// Provider name.
         provider: &'static str,
@@ -83,10 +77,6 @@ pub enum ConfigError {
         reason: String,
     },
     /// A credential cannot be sent as an HTTP header value.
-    #[error(
-        "{provider}: the credential from {origin} is not a valid HTTP header value \
-         (it is empty or contains a control character such as CR or LF, or a non-ASCII byte): check {origin}"
-    )]
     InvalidCredential {
         /// Provider name.
         provider: &'static str,
@@ -94,7 +84,6 @@ pub enum ConfigError {
         origin: String,
     },
     /// A credential was given for a scheme the spec does not declare.
-    #[error("{provider}: unknown credential scheme {scheme:?}; the spec declares: {known}")]
     UnknownScheme {
         /// Provider name.
         provider: &'static str,
@@ -104,7 +93,6 @@ pub enum ConfigError {
         known: String,
     },
     /// An env var is set but is not valid Unicode.
-    #[error("{provider}: env var {env_var} is set but is not valid Unicode")]
     NotUnicode {
         /// Provider name.
         provider: &'static str,
@@ -112,7 +100,6 @@ pub enum ConfigError {
         env_var: &'static str,
     },
     /// A `User-Agent` that is not a valid header value.
-    #[error("{provider}: the user agent {user_agent:?} is not a valid HTTP header value")]
     InvalidUserAgent {
         /// Provider name.
         provider: &'static str,
@@ -120,9 +107,6 @@ pub enum ConfigError {
         user_agent: String,
     },
     /// A configuration made for one provider was given to another provider's client.
-    #[error(
-        "a configuration for {configured} was given to the {expected} client: start from that client's `config()`"
-    )]
     WrongProvider {
         /// The provider the configuration is for.
         configured: &'static str,
@@ -130,13 +114,82 @@ pub enum ConfigError {
         expected: &'static str,
     },
     /// The HTTP client could not be built (TLS set-up).
-    #[error("{provider}: could not build the HTTP client: {source}")]
     HttpClient {
         /// Provider name.
         provider: &'static str,
         /// The underlying error.
         source: reqwest::Error,
     },
+}
+
+// Display and Error are written out rather than derived: every generated crate depends on this
+// one, and thiserror would add two crates (and a proc-macro build) to each of them.
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::MissingCredential { provider, env_vars } => write!(
+                f,
+                "{provider}: no credential configured: set {env_vars}, or pass one in code"
+            ),
+            ConfigError::MissingBaseUrl { provider, env_var } => write!(
+                f,
+                "{provider}: no base URL configured and the provider publishes none: set {env_var} \
+         to the API's URL (a key is never sent to a guessed host)"
+            ),
+            ConfigError::InvalidBaseUrl {
+                provider,
+                url,
+                origin,
+                reason,
+            } => write!(
+                f,
+                "{provider}: invalid base URL {url:?} from {origin}: {reason}"
+            ),
+            ConfigError::InvalidCredential { provider, origin } => write!(
+                f,
+                "{provider}: the credential from {origin} is not a valid HTTP header value \
+         (it is empty or contains a control character such as CR or LF, or a non-ASCII byte): check {origin}"
+            ),
+            ConfigError::UnknownScheme {
+                provider,
+                scheme,
+                known,
+            } => write!(
+                f,
+                "{provider}: unknown credential scheme {scheme:?}; the spec declares: {known}"
+            ),
+            ConfigError::NotUnicode { provider, env_var } => write!(
+                f,
+                "{provider}: env var {env_var} is set but is not valid Unicode"
+            ),
+            ConfigError::InvalidUserAgent {
+                provider,
+                user_agent,
+            } => write!(
+                f,
+                "{provider}: the user agent {user_agent:?} is not a valid HTTP header value"
+            ),
+            ConfigError::WrongProvider {
+                configured,
+                expected,
+            } => write!(
+                f,
+                "a configuration for {configured} was given to the {expected} client: start from that client's `config()`"
+            ),
+            ConfigError::HttpClient { provider, source } => {
+                write!(f, "{provider}: could not build the HTTP client: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::HttpClient { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 /// Configuration of one provider client: base URL, credential, timeouts, user agent.
@@ -386,12 +439,7 @@ impl ClientConfig {
                 provider: provider.name,
                 user_agent: self.user_agent.clone(),
             })?;
-        crate::tls::ensure_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .user_agent(user_agent)
-            .build()
+        let http = crate::http_client::shared(self.timeout, self.connect_timeout, user_agent)
             .map_err(|source| ConfigError::HttpClient {
                 provider: provider.name,
                 source,

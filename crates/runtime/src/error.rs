@@ -26,14 +26,12 @@ const SNIPPET_LIMIT: usize = 300;
 ///     }
 /// }
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error<E> {
     /// The client is misconfigured (missing key, bad base URL, ...).
-    #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
     /// The request could not be sent or the response not received (connect, TLS, timeout).
-    #[error("{provider} {operation}: {kind}: {source}")]
     Transport {
         /// Provider name.
         provider: &'static str,
@@ -45,13 +43,10 @@ pub enum Error<E> {
         source: reqwest::Error,
     },
     /// The provider answered with an error status.
-    #[error("{0}")]
     Api(ApiError<E>),
     /// A success response whose body does not match the spec.
-    #[error("{0}")]
     Decode(DecodeError),
     /// The request could not be built from the arguments given.
-    #[error("{provider} {operation}: invalid request: {message}")]
     InvalidRequest {
         /// Provider name.
         provider: &'static str,
@@ -60,6 +55,46 @@ pub enum Error<E> {
         /// What is wrong.
         message: String,
     },
+}
+
+// Display and Error are written out rather than derived with thiserror: every generated crate
+// depends on this one, and thiserror would add two crates (and a proc-macro build) to each.
+impl<E: serde::Serialize> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(error) => error.fmt(f),
+            Error::Transport {
+                provider,
+                operation,
+                kind,
+                source,
+            } => write!(f, "{provider} {operation}: {kind}: {source}"),
+            Error::Api(error) => error.fmt(f),
+            Error::Decode(error) => error.fmt(f),
+            Error::InvalidRequest {
+                provider,
+                operation,
+                message,
+            } => write!(f, "{provider} {operation}: invalid request: {message}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug + serde::Serialize> std::error::Error for Error<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Config(error) => error.source(),
+            Error::Transport { source, .. } => Some(source),
+            Error::Decode(error) => Some(&error.source),
+            Error::Api(_) | Error::InvalidRequest { .. } => None,
+        }
+    }
+}
+
+impl<E> From<ConfigError> for Error<E> {
+    fn from(error: ConfigError) -> Self {
+        Error::Config(error)
+    }
 }
 
 impl<E> Error<E> {

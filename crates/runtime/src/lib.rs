@@ -44,6 +44,7 @@
 mod call;
 mod config;
 mod error;
+mod http_client;
 mod provider;
 mod retry;
 mod runtime;

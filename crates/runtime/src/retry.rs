@@ -95,11 +95,62 @@ pub fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let when = httpdate::parse_http_date(value).ok()?;
+    let when = parse_http_date(value)?;
     Some(
         when.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
+}
+
+/// Parses an HTTP date in the IMF-fixdate form every server sends today
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7). The obsolete RFC 850 and asctime forms
+/// give `None`, and the caller falls back to its own backoff.
+///
+/// Written here rather than taken from the httpdate crate: every generated crate depends on this
+/// one, and this is all of HTTP dates it needs.
+pub fn parse_http_date(text: &str) -> Option<SystemTime> {
+    let mut parts = text.split_ascii_whitespace();
+    let weekday = parts.next()?;
+    if !weekday.ends_with(',') || weekday.len() != 4 {
+        return None;
+    }
+    let day: u64 = parts.next().filter(|d| d.len() == 2)?.parse().ok()?;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month_name = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == month_name)? as u64 + 1;
+    let year: u64 = parts.next().filter(|y| y.len() == 4)?.parse().ok()?;
+    let mut clock = parts.next()?.split(':');
+    let mut field = |max: u64| -> Option<u64> {
+        clock
+            .next()
+            .filter(|c| c.len() == 2)?
+            .parse()
+            .ok()
+            .filter(|v| *v <= max)
+    };
+    let (hour, minute, second) = (field(23)?, field(59)?, field(60)?);
+    if parts.next() != Some("GMT")
+        || parts.next().is_some()
+        || !(1..=31).contains(&day)
+        || year < 1970
+    {
+        return None;
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * m + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = (era * 146_097 + day_of_era).checked_sub(719_468)?;
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
 }
 
 /// The delay a JSON body's `retry_after` field (seconds, as Olostep sends) asks for.
@@ -157,15 +208,44 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, "3".parse().unwrap());
         assert_eq!(retry_after_header(&headers), Some(Duration::from_secs(3)));
-        let later = SystemTime::now() + Duration::from_secs(120);
-        headers.insert(RETRY_AFTER, httpdate::fmt_http_date(later).parse().unwrap());
+        headers.insert(
+            RETRY_AFTER,
+            "Fri, 01 Jan 2100 00:00:00 GMT".parse().unwrap(),
+        );
         let wait = retry_after_header(&headers).unwrap();
-        assert!(
-            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
-            "{wait:?}"
+        assert!(wait > Duration::from_secs(70 * 365 * 86_400), "{wait:?}");
+        headers.insert(
+            RETRY_AFTER,
+            "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
+        );
+        assert_eq!(
+            retry_after_header(&headers),
+            Some(Duration::ZERO),
+            "a past date means now"
         );
         headers.insert(RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after_header(&headers), None);
+    }
+
+    #[test]
+    fn http_dates_parse_to_the_right_instant() {
+        let at = |s: &str| {
+            parse_http_date(s).map(|t| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs())
+        };
+        assert_eq!(at("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(at("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(at("Tue, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599));
+        for bad in [
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 25:00:00 GMT",
+            "",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
     }
 
     #[test]
