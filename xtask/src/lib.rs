@@ -3,9 +3,11 @@
 //! `cargo xtask regen` turns each provider's spec under `specs/` into a client crate under
 //! `crates/`; `cargo xtask regen --check` fails when the checked-in crates differ;
 //! `cargo xtask ingest <provider> <docs-page>` refreshes a spec from a saved docs page;
-//! `cargo xtask conformance` checks specs and clients with Redocly and Prism.
+//! `cargo xtask conformance` checks specs and clients with Redocly and Prism;
+//! `cargo xtask bench` measures generation, request overhead, fan-out and footprint.
 //! The library half exists so tests can run the same pipeline.
 
+pub mod bench;
 pub mod client_code;
 pub mod conformance;
 pub mod crate_files;

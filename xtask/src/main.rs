@@ -16,6 +16,10 @@ commands:
                    YAML/JSON spec) into specs/<provider>/openapi.yaml, byte for byte
   conformance      lint the effective specs with Redocly and run every client against Prism mock
                    servers (installs the pinned npm tools in xtask/conformance with `npm ci`)
+  bench [--footprint]
+                   measure generation, request overhead against hand-written reqwest, fan-out,
+                   and (--footprint, slower) build time, crates and binary size; writes
+                   target/bench/report.json
   help             show this text
 ";
 
@@ -34,6 +38,8 @@ fn main() -> ExitCode {
         ["regen"] => run_regen(&root, false),
         ["regen", "--check"] => run_regen(&root, true),
         ["ingest", provider, page] => run_ingest(&root, provider, Path::new(page)),
+        ["bench"] => xtask::bench::run(&root, false).map(|table| print!("{table}")),
+        ["bench", "--footprint"] => xtask::bench::run(&root, true).map(|table| print!("{table}")),
         ["conformance"] => xtask::conformance::run(&root).map(|table| print!("{table}")),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");

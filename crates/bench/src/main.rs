@@ -3,6 +3,8 @@
 //! - `overhead REQUESTS`: the generated Olostep client against a hand-written reqwest + serde
 //!   baseline doing the same call, against one local server answering the spec example at once;
 //!   requests interleaved (alternating which goes first), latency of each recorded.
+//! - `generation RUNS`: the whole generation pipeline (read, overlay, lower, validate,
+//!   progenitor, wrapper code, prettyplease, crate files) per provider, in process, RUNS times.
 //! - `fanout DELAY_MS ROUNDS`: `billfold::balance::fetch_all` over five providers whose local
 //!   servers each answer after DELAY_MS, against the slowest single call.
 
@@ -207,6 +209,34 @@ async fn fanout(delay: Duration, rounds: usize) -> serde_json::Value {
            "slowest_single_ms": slowest, "ratio": fanout / slowest})
 }
 
+fn generation(runs: usize) -> serde_json::Value {
+    let root = xtask::workspace_root();
+    let providers = xtask::pipeline::load_providers(&root).expect("specs/providers.toml");
+    let mut per_provider: Vec<Vec<f64>> = vec![Vec::new(); providers.len()];
+    let mut totals = Vec::new();
+    for _ in 0..runs {
+        let mut total = 0.0;
+        for (index, provider) in providers.iter().enumerate() {
+            let started = Instant::now();
+            xtask::pipeline::generate(&root, provider).expect("generation");
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            per_provider[index].push(ms);
+            total += ms;
+        }
+        totals.push(total);
+    }
+    let median = |mut samples: Vec<f64>| {
+        samples.sort_by(f64::total_cmp);
+        percentile(&samples, 0.5)
+    };
+    let providers: serde_json::Map<String, serde_json::Value> = providers
+        .iter()
+        .zip(per_provider)
+        .map(|(p, samples)| (p.id.clone(), json!(median(samples))))
+        .collect();
+    json!({"runs": runs, "median_ms": providers, "total_median_ms": median(totals)})
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let number =
@@ -216,13 +246,16 @@ fn main() {
         .build()
         .expect("runtime");
     let report = match args.first().map(String::as_str) {
+        Some("generation") => generation(number(1, 30) as usize),
         Some("overhead") => runtime.block_on(overhead(number(1, 3000) as usize)),
         Some("fanout") => runtime.block_on(fanout(
             Duration::from_millis(number(1, 100)),
             number(2, 10) as usize,
         )),
         _ => {
-            eprintln!("usage: billfold-bench overhead [REQUESTS] | fanout [DELAY_MS] [ROUNDS]");
+            eprintln!(
+                "usage: billfold-bench generation [RUNS] | overhead [REQUESTS] | fanout [DELAY_MS] [ROUNDS]"
+            );
             std::process::exit(2);
         }
     };

@@ -38,19 +38,34 @@ tokio::task_local! {
 
 /// Records a response's status and request id for the [`call`] in progress, if any.
 pub(crate) fn record_response(response: &reqwest::Response) {
+    let status = response.status();
     let meta = ResponseMeta {
-        status: response.status(),
+        status,
         request_id: request_id(response.headers()),
-        retry_after: retry_after_header(response.headers()),
+        // Only an error status can lead to a retry.
+        retry_after: if status.is_success() {
+            None
+        } else {
+            retry_after_header(response.headers())
+        },
     };
     // Outside a `call` (a raw client used directly) there is nothing to record into.
     let _ = LAST_RESPONSE.try_with(|slot| *slot.borrow_mut() = Some(meta));
 }
 
 fn request_id(headers: &HeaderMap) -> Option<String> {
-    REQUEST_ID_HEADERS
+    // One pass over the (few) response headers is cheaper than a hashed lookup per candidate;
+    // this runs on every response.
+    let (_, value) = headers
         .iter()
-        .find_map(|name| headers.get(name)?.to_str().ok().map(str::to_owned))
+        .filter_map(|(name, value)| {
+            let rank = REQUEST_ID_HEADERS
+                .iter()
+                .position(|candidate| candidate == name)?;
+            Some((rank, value))
+        })
+        .min_by_key(|(rank, _)| *rank)?;
+    value.to_str().ok().map(str::to_owned)
 }
 
 /// Runs one generated operation: sends it (again, as the client's [`RetryPolicy`] allows) and

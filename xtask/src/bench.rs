@@ -1,0 +1,343 @@
+//! `cargo xtask bench [--footprint]`: measures the generator and the generated clients against
+//! what a careful engineer would write by hand, as ratios measured side by side in one run.
+//!
+//! 1. Generation: the whole pipeline per provider and in total, median of 30 in-process runs.
+//! 2. Request overhead: the generated Olostep client against a hand-written reqwest + serde call,
+//!    interleaved, against one local server answering at once (ratio of medians and of p99).
+//! 3. Fan-out: `billfold::balance::fetch_all` over five local servers answering after 100 ms,
+//!    against the slowest single call.
+//! 4. With `--footprint`: a scratch crate using `billfold-olostep` against one using only
+//!    reqwest + serde + serde_json (same TLS set-up): clean release build time, unique crates
+//!    in `cargo tree`, release binary size.
+//!
+//! 1–3 run in `billfold-bench`, built in release (so the numbers are those of optimised code).
+//! The table is printed and written to `target/bench/report.json`.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+const REPORT: &str = "target/bench/report.json";
+
+/// Runs the benchmarks; returns the table.
+pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
+    let bench = build_release(root, "billfold-bench", "billfold-bench")?;
+    let generation = run_json(&bench, &["generation", "30"])?;
+    let overhead = run_json(&bench, &["overhead", "3000"])?;
+    let fanout = run_json(&bench, &["fanout", "100", "10"])?;
+    let footprint = if footprint {
+        Some(measure_footprint(root)?)
+    } else {
+        None
+    };
+    let report = json!({
+        "generation": generation,
+        "overhead": overhead,
+        "fanout": fanout,
+        "footprint": footprint,
+    });
+    let path = root.join(REPORT);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+    }
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(table(&report))
+}
+
+fn number(value: &Value) -> f64 {
+    value.as_f64().unwrap_or(f64::NAN)
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+/// The report as a Markdown table (it goes into the README as is).
+pub fn table(report: &Value) -> String {
+    let mut out = String::from(
+        "| measure | billfold | reference | ratio | target |\n| --- | --- | --- | --- | --- |\n",
+    );
+    let g = &report["generation"];
+    if let Some(providers) = g["median_ms"].as_object() {
+        for (id, ms) in providers {
+            let _ = writeln!(out, "| generation: {id} | {:.1} ms | | | |", number(ms));
+        }
+    }
+    let total = number(&g["total_median_ms"]);
+    let _ = writeln!(
+        out,
+        "| generation: all five (median of {}) | {total:.1} ms | 50 ms | {:.2} | under 50 ms: {} |",
+        g["runs"],
+        total / 50.0,
+        verdict(total < 50.0)
+    );
+    let o = &report["overhead"];
+    let (rm, rp) = (number(&o["ratio_median"]), number(&o["ratio_p99"]));
+    let _ = writeln!(
+        out,
+        "| request, median ({} per client) | {:.1} µs | {:.1} µs hand-written | {rm:.3} | ≤ 1.05: {} |",
+        o["requests_per_client"],
+        number(&o["generated"]["median_us"]),
+        number(&o["baseline"]["median_us"]),
+        verdict(rm <= 1.05)
+    );
+    let _ = writeln!(
+        out,
+        "| request, p99 | {:.1} µs | {:.1} µs hand-written | {rp:.3} | ≤ 1.05: {} |",
+        number(&o["generated"]["p99_us"]),
+        number(&o["baseline"]["p99_us"]),
+        verdict(rp <= 1.05)
+    );
+    let f = &report["fanout"];
+    let rf = number(&f["ratio"]);
+    let _ = writeln!(
+        out,
+        "| fan-out: fetch_all, 5 × {} ms servers | {:.1} ms | {:.1} ms slowest single call | {rf:.3} | ≤ 1.2: {} |",
+        f["delay_ms"],
+        number(&f["fanout_ms"]),
+        number(&f["slowest_single_ms"]),
+        verdict(rf <= 1.2)
+    );
+    let p = &report["footprint"];
+    if !p.is_null() {
+        let rt = number(&p["build_ratio"]);
+        let _ = writeln!(
+            out,
+            "| footprint: clean release build | {:.1} s | {:.1} s reqwest + serde | {rt:.3} | ≤ 1.10: {} |",
+            number(&p["generated"]["build_s"]),
+            number(&p["baseline"]["build_s"]),
+            verdict(rt <= 1.10)
+        );
+        let extra = p["extra_crates"].as_i64().unwrap_or(i64::MAX);
+        let _ = writeln!(
+            out,
+            "| footprint: unique crates | {} | {} | +{extra} | ≤ +5: {} |",
+            p["generated"]["crates"],
+            p["baseline"]["crates"],
+            verdict(extra <= 5)
+        );
+        let _ = writeln!(
+            out,
+            "| footprint: release binary | {:.2} MiB | {:.2} MiB | {:.3} | |",
+            number(&p["generated"]["binary_bytes"]) / 1048576.0,
+            number(&p["baseline"]["binary_bytes"]) / 1048576.0,
+            number(&p["binary_ratio"])
+        );
+    }
+    out
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Builds a package's binary in release and returns its path.
+fn build_release(root: &Path, package: &str, bin: &str) -> Result<PathBuf, String> {
+    let output = Command::new(cargo())
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            package,
+            "--bin",
+            bin,
+            "--message-format=json",
+        ])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("building {package}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "building {package} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find_map(|m| {
+            (m["target"]["name"] == bin)
+                .then(|| m["executable"].as_str().map(PathBuf::from))
+                .flatten()
+        })
+        .ok_or_else(|| format!("cargo did not report the {bin} executable"))
+}
+
+fn run_json(binary: &Path, args: &[&str]) -> Result<Value, String> {
+    let output = Command::new(binary)
+        .args(args)
+        .output()
+        .map_err(|e| format!("running {}: {e}", binary.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} {} failed:\n{}",
+            binary.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("{} printed invalid JSON: {e}", binary.display()))
+}
+
+/// The two scratch crates: name, dependencies, program.
+fn scratch_crates(root: &Path) -> [(&'static str, String, &'static str); 2] {
+    let olostep = root.join("crates/olostep");
+    [
+        (
+            "generated",
+            format!(
+                "billfold-olostep = {{ path = {:?} }}\ntokio = {{ version = \"1\", features = [\"macros\", \"rt\"] }}\n",
+                olostep.display().to_string()
+            ),
+            r#"#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let client = billfold_olostep::Client::from_env().expect("OLOSTEP_API_KEY");
+    match client.get_credits_info().await {
+        Ok(info) => println!("{:?}", info.credits),
+        Err(error) => eprintln!("{error}"),
+    }
+}
+"#,
+        ),
+        (
+            "baseline",
+            "reqwest = { version = \"0.13.5\", default-features = false, features = [\"json\", \"http2\", \"rustls-no-provider\"] }\n\
+             rustls = { version = \"0.23\", default-features = false, features = [\"ring\", \"std\", \"tls12\"] }\n\
+             serde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n\
+             tokio = { version = \"1\", features = [\"macros\", \"rt\"] }\n"
+                .to_owned(),
+            r#"#[derive(serde::Deserialize)]
+struct CreditsInfo {
+    credits: Option<i64>,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let key = std::env::var("OLOSTEP_API_KEY").expect("OLOSTEP_API_KEY");
+    let base = std::env::var("OLOSTEP_BASE_URL").unwrap_or_else(|_| "https://api.olostep.com".into());
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let response = client
+        .get(format!("{base}/user/credits/info"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status());
+    match response {
+        Ok(r) => match r.json::<CreditsInfo>().await {
+            Ok(info) => println!("{:?}", info.credits),
+            Err(error) => eprintln!("{error}"),
+        },
+        Err(error) => eprintln!("{error}"),
+    }
+}
+"#,
+        ),
+    ]
+}
+
+fn measure_footprint(root: &Path) -> Result<Value, String> {
+    let dir = root.join("target/bench/footprint");
+    let mut results = serde_json::Map::new();
+    let lock = fs::read_to_string(root.join("Cargo.lock"))
+        .map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    for (name, dependencies, program) in scratch_crates(root) {
+        let krate = dir.join(name);
+        fs::create_dir_all(krate.join("src")).map_err(|e| e.to_string())?;
+        fs::write(
+            krate.join("Cargo.toml"),
+            format!("[package]\nname = \"footprint-{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\n{dependencies}\n[workspace]\n"),
+        )
+        .map_err(|e| e.to_string())?;
+        fs::write(krate.join("src/main.rs"), program).map_err(|e| e.to_string())?;
+        // The workspace's lock file, so that both resolve the same versions.
+        fs::write(krate.join("Cargo.lock"), &lock).map_err(|e| e.to_string())?;
+    }
+    // Two alternating rounds of clean builds; the faster of each counts.
+    let mut best = [f64::INFINITY, f64::INFINITY];
+    for _ in 0..2 {
+        for (index, (name, _, _)) in scratch_crates(root).iter().enumerate() {
+            let krate = dir.join(name);
+            let target = krate.join("target");
+            if target.exists() {
+                fs::remove_dir_all(&target).map_err(|e| e.to_string())?;
+            }
+            let started = Instant::now();
+            let status = Command::new(cargo())
+                .args(["build", "--release", "--quiet"])
+                .current_dir(&krate)
+                .env("CARGO_TARGET_DIR", &target)
+                .status()
+                .map_err(|e| format!("building footprint-{name}: {e}"))?;
+            if !status.success() {
+                return Err(format!("building footprint-{name} failed ({status})"));
+            }
+            best[index] = best[index].min(started.elapsed().as_secs_f64());
+        }
+    }
+    for (index, (name, _, _)) in scratch_crates(root).iter().enumerate() {
+        let krate = dir.join(name);
+        let tree = Command::new(cargo())
+            .args([
+                "tree",
+                "--quiet",
+                "-e",
+                "normal,build",
+                "--prefix",
+                "none",
+                "--format",
+                "{p}",
+            ])
+            .current_dir(&krate)
+            .output()
+            .map_err(|e| format!("cargo tree: {e}"))?;
+        let mut crates: Vec<String> = String::from_utf8_lossy(&tree.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+            .filter(|c| !c.starts_with("footprint-"))
+            .collect();
+        crates.sort();
+        crates.dedup();
+        let binary = krate
+            .join("target/release")
+            .join(format!("footprint-{name}"));
+        let size = fs::metadata(&binary)
+            .map_err(|e| format!("{}: {e}", binary.display()))?
+            .len();
+        results.insert(
+            (*name).to_owned(),
+            json!({"build_s": best[index], "crates": crates.len(), "binary_bytes": size, "crate_list": crates}),
+        );
+    }
+    let generated = &results["generated"];
+    let baseline = &results["baseline"];
+    let extra: Vec<String> = generated["crate_list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| {
+            !baseline["crate_list"]
+                .as_array()
+                .is_some_and(|b| b.contains(c))
+        })
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect();
+    Ok(json!({
+        "generated": generated,
+        "baseline": baseline,
+        "build_ratio": number(&generated["build_s"]) / number(&baseline["build_s"]),
+        "extra_crates": generated["crates"].as_i64().unwrap_or(0) - baseline["crates"].as_i64().unwrap_or(0),
+        "extra_crate_names": extra,
+        "binary_ratio": number(&generated["binary_bytes"]) / number(&baseline["binary_bytes"]),
+    }))
+}
