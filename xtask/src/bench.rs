@@ -15,7 +15,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -25,7 +25,7 @@ const REPORT: &str = "target/bench/report.json";
 
 /// Runs the benchmarks; returns the table.
 pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
-    let bench = build_release(root, "billfold-bench", "billfold-bench")?;
+    let bench = crate::cargo_build::binary(root, "billfold-bench", "billfold-bench", true)?;
     let generation = run_json(&bench, &["generation", "30"])?;
     let overhead = run_json(&bench, &["overhead", "3000"])?;
     let fanout = run_json(&bench, &["fanout", "100", "10"])?;
@@ -134,39 +134,6 @@ pub fn table(report: &Value) -> String {
 
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
-}
-
-/// Builds a package's binary in release and returns its path.
-fn build_release(root: &Path, package: &str, bin: &str) -> Result<PathBuf, String> {
-    let output = Command::new(cargo())
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            package,
-            "--bin",
-            bin,
-            "--message-format=json",
-        ])
-        .current_dir(root)
-        .output()
-        .map_err(|e| format!("building {package}: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "building {package} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find_map(|m| {
-            (m["target"]["name"] == bin)
-                .then(|| m["executable"].as_str().map(PathBuf::from))
-                .flatten()
-        })
-        .ok_or_else(|| format!("cargo did not report the {bin} executable"))
 }
 
 fn run_json(binary: &Path, args: &[&str]) -> Result<Value, String> {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -88,7 +88,7 @@ pub fn run(root: &Path) -> Result<String, String> {
         lints.insert(id.clone(), lint(&tools, id, path, &accepted)?);
     }
 
-    let client = build_client(root)?;
+    let client = crate::cargo_build::binary(root, "billfold-tests", "conformance-client", false)?;
     let mut servers = Processes(Vec::new());
     let mut endpoints = Vec::new();
     let mut ports = free_ports(specs.len() * 2)?.into_iter();
@@ -295,39 +295,6 @@ fn lint(tools: &Path, id: &str, spec: &Path, accepted: &[Accepted]) -> Result<Li
         }
     }
     Ok(lint)
-}
-
-/// Builds the `conformance-client` binary (in billfold-tests) and returns its path.
-fn build_client(root: &Path) -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "billfold-tests",
-            "--bin",
-            "conformance-client",
-            "--message-format=json",
-        ])
-        .current_dir(root)
-        .output()
-        .map_err(|e| format!("building conformance-client: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "building conformance-client failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find_map(|message| {
-            (message["target"]["name"] == "conformance-client")
-                .then(|| message["executable"].as_str().map(PathBuf::from))
-                .flatten()
-        })
-        .ok_or_else(|| "cargo did not report the conformance-client executable".to_owned())
 }
 
 /// `count` distinct free ports on 127.0.0.1 (all held open while choosing, so none repeats).

@@ -8,6 +8,7 @@
 //! The library half exists so tests can run the same pipeline.
 
 pub mod bench;
+pub mod cargo_build;
 pub mod client_code;
 pub mod conformance;
 pub mod crate_files;

@@ -96,11 +96,7 @@ fn run_regen(root: &Path, check: bool) -> Result<(), String> {
 }
 
 fn run_ingest(root: &Path, provider: &str, page: &Path) -> Result<(), String> {
-    if provider.is_empty()
-        || !provider
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
+    if !xtask::providers::is_valid_id(provider) {
         return Err(format!(
             "provider id {provider:?} must be lower-case ASCII letters, digits and `_`"
         ));

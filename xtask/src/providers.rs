@@ -31,17 +31,26 @@ pub struct ProviderEntry {
 /// Path of the providers file, relative to the workspace root.
 pub const PROVIDERS_FILE: &str = "specs/providers.toml";
 
+/// Whether `id` can name a provider: lower-case ASCII letters, digits and `_`.
+pub fn is_valid_id(id: &str) -> bool {
+    is_made_of(id, |c| c.is_ascii_lowercase())
+}
+
+/// Non-empty, and only letters accepted by `letter`, ASCII digits and `_`.
+fn is_made_of(text: &str, letter: fn(&char) -> bool) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| letter(&c) || c.is_ascii_digit() || c == '_')
+}
+
 /// Parses `specs/providers.toml`, checking ids, crate names and env var names.
 pub fn parse(text: &str) -> Result<Vec<ProviderEntry>, String> {
     let table: BTreeMap<String, ProviderEntry> =
         toml::from_str(text).map_err(|e| format!("invalid TOML: {e}"))?;
     let mut entries = Vec::new();
     for (id, mut entry) in table {
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
+        if !is_valid_id(&id) {
             return Err(format!(
                 "[{id}]: a provider id is lower-case ASCII letters, digits and `_`"
             ));
@@ -54,11 +63,7 @@ pub fn parse(text: &str) -> Result<Vec<ProviderEntry>, String> {
         }
         let env_vars = std::iter::once(&entry.base_url_env).chain(entry.credentials.values());
         for var in env_vars {
-            if var.is_empty()
-                || !var
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            {
+            if !is_made_of(var, |c| c.is_ascii_uppercase()) {
                 return Err(format!(
                     "[{id}]: env var {var:?} must be upper-case ASCII letters, digits and `_`"
                 ));
