@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use billfold_runtime::{ClientConfig, ConfigError, Error, TransportKind};
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 /// The providers this build of billfold knows (one per enabled cargo feature).
 ///
@@ -192,6 +192,16 @@ pub struct Balance {
 }
 
 impl Balance {
+    #[cfg_attr(
+        not(any(
+            feature = "anchor",
+            feature = "neo",
+            feature = "olostep",
+            feature = "aiml",
+            feature = "giga"
+        )),
+        allow(dead_code)
+    )]
     fn new(provider: ProviderId, details: Details) -> Self {
         Self {
             provider,
@@ -238,6 +248,7 @@ impl From<crate::anchor::types::BillingInfoResponse> for Balance {
 /// The first instant after a `YYYY-MM` billing period.
 #[cfg(feature = "anchor")]
 fn end_of_month(period: &str) -> Option<DateTime<Utc>> {
+    use chrono::{Datelike, NaiveDate};
     let start = NaiveDate::parse_from_str(&format!("{}-01", period.trim()), "%Y-%m-%d").ok()?;
     let (year, month) = if start.month() == 12 {
         (start.year() + 1, 1)
@@ -452,6 +463,7 @@ pub struct ProviderBalance {
 /// # Ok(()) }
 /// ```
 pub async fn fetch(provider: ProviderId, options: &FetchOptions) -> Result<Balance, BalanceError> {
+    #[allow(unused_variables)] // with no provider feature enabled there is nothing to configure
     let config = options.config(provider.provider());
     match provider {
         #[cfg(feature = "anchor")]
