@@ -560,6 +560,10 @@ async fn nothing_shows_the_key_not_even_tracing() {
         "{log}"
     );
     assert!(log.contains("retrying"), "{log}");
+    assert!(
+        log.contains("attempt=1") && log.contains("attempt=2"),
+        "every attempt is traced: {log}"
+    );
     assert!(log.contains("attempts=2"), "{log}");
     assert!(log.contains("status=402"), "{log}");
     assert!(!log.contains(KEY), "key in tracing output: {log}");

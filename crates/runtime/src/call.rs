@@ -147,6 +147,10 @@ where
             })
             .instrument(span.clone())
             .await;
+        let status = meta.as_ref().map(|m| m.status.as_u16());
+        span.in_scope(|| {
+            tracing::debug!(attempt, status, ok = outcome.is_ok(), "attempt finished")
+        });
         let error = match outcome {
             Ok(value) => break Ok(value),
             Err(raw) => map_error(provider.name, operation, raw, meta, typed_body).await,
