@@ -124,7 +124,7 @@ where
 {
     let provider = runtime.provider();
     let policy = runtime.retry_policy();
-    let may_retry = idempotent || policy.non_idempotent;
+    let may_retry = policy.allows_retry(idempotent);
     let span = tracing::info_span!(
         "billfold.request",
         provider = provider.id,

@@ -3,8 +3,8 @@
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime};
 
+use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
 
 /// Default number of retries after the first attempt.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
@@ -57,18 +57,10 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Whether a request with this method may be sent again.
-    pub fn may_retry(&self, method: &Method) -> bool {
-        self.non_idempotent
-            || matches!(
-                *method,
-                Method::GET
-                    | Method::HEAD
-                    | Method::PUT
-                    | Method::DELETE
-                    | Method::OPTIONS
-                    | Method::TRACE
-            )
+    /// Whether an operation may be sent again: idempotent ones always (the generator marks
+    /// every operation that is not POST or PATCH idempotent), others only when opted in.
+    pub fn allows_retry(&self, idempotent: bool) -> bool {
+        idempotent || self.non_idempotent
     }
 
     /// The jittered exponential delay before retry number `retry` (1-based): between half and
@@ -259,16 +251,16 @@ mod tests {
     }
 
     #[test]
-    fn only_idempotent_methods_by_default() {
+    fn only_idempotent_operations_by_default() {
         let policy = RetryPolicy::default();
-        assert!(policy.may_retry(&Method::GET));
-        assert!(!policy.may_retry(&Method::POST));
+        assert!(policy.allows_retry(true));
+        assert!(!policy.allows_retry(false));
         assert!(
             RetryPolicy {
                 non_idempotent: true,
                 ..policy
             }
-            .may_retry(&Method::POST)
+            .allows_retry(false)
         );
     }
 }
