@@ -568,3 +568,106 @@ async fn nothing_shows_the_key_not_even_tracing() {
     assert!(log.contains("status=402"), "{log}");
     assert!(!log.contains(KEY), "key in tracing output: {log}");
 }
+
+/// A server that answers every connection with `status` and a chunked body of spaces (valid
+/// JSON whitespace) without end, counting what it managed to send. Returns its URL and counter.
+async fn endless_body_server(status: u16) -> (String, Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = sent.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+                );
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b' '; 64 * 1024];
+                let framed = [
+                    format!("{:x}\r\n", chunk.len()).into_bytes(),
+                    chunk,
+                    b"\r\n".to_vec(),
+                ]
+                .concat();
+                // Up to 1 GiB; the client hangs up long before.
+                for _ in 0..16 * 1024 {
+                    if socket.write_all(&framed).await.is_err() {
+                        return;
+                    }
+                    counter.fetch_add(64 * 1024, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    (url, sent)
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_ends_the_call_without_reading_the_rest() {
+    use std::sync::atomic::Ordering;
+    const LIMIT: u64 = 1024 * 1024;
+    for status in [200u16, 500] {
+        let (url, sent) = endless_body_server(status).await;
+        let client = olostep::Client::from_config(
+            olostep::Client::config()
+                .credential("Authorization", KEY)
+                .base_url(url)
+                .max_retries(0)
+                .max_response_bytes(LIMIT),
+        )
+        .unwrap();
+        let started = Instant::now();
+        let error = client.get_credits_info().await.unwrap_err();
+        match &error {
+            Error::ResponseTooLarge {
+                status: got, limit, ..
+            } => {
+                assert_eq!(got.as_u16(), status);
+                assert_eq!(*limit, LIMIT);
+            }
+            other => panic!("expected ResponseTooLarge, got {other:?}"),
+        }
+        assert!(error.to_string().contains("max_response_bytes"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        // Give the server a moment to notice the hang-up, then check it was cut short: what
+        // was sent is about the limit plus socket buffers, nowhere near the 1 GiB on offer.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let sent = sent.load(Ordering::Relaxed);
+        assert!(sent < 64 * LIMIT, "the server sent {sent} bytes");
+    }
+}
+
+#[tokio::test]
+async fn a_declared_length_over_the_limit_fails_and_one_under_it_passes() {
+    let server = MockServer::start().await;
+    let big = format!("{{\"credits\": 7, \"pad\": \"{}\"}}", "x".repeat(300_000));
+    Mock::given(method("GET"))
+        .and(path("/user/credits/info"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(big.clone(), "application/json"))
+        .mount(&server)
+        .await;
+    let config = || {
+        olostep::Client::config()
+            .credential("Authorization", KEY)
+            .base_url(server.uri())
+    };
+    let small = olostep::Client::from_config(config().max_response_bytes(100_000)).unwrap();
+    assert!(matches!(
+        small.get_credits_info().await,
+        Err(Error::ResponseTooLarge { limit: 100_000, .. })
+    ));
+    let roomy =
+        olostep::Client::from_config(config().max_response_bytes(big.len() as u64)).unwrap();
+    assert_eq!(roomy.get_credits_info().await.unwrap().credits, Some(7));
+    // The default (16 MiB) takes it too.
+    let default = olostep::Client::from_config(config()).unwrap();
+    assert_eq!(default.get_credits_info().await.unwrap().credits, Some(7));
+}

@@ -8,8 +8,12 @@ use quote::quote;
 use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType, Type};
 
 use crate::error::Located;
+use crate::open_types::{self, OpenEnum};
 use crate::providers::ProviderEntry;
 use crate::validate::{SchemeKind, Validated};
+
+/// Which requests are retried, word for word as the runtime documents it.
+pub const RETRY_RULES: &str = include_str!("../../crates/runtime/doc/retry-rules.md");
 
 /// One public operation method, as the wrapper exposes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +56,8 @@ pub struct CrateCode {
     pub error_type: String,
     /// Public types: (item kind and name, members) for the API surface.
     pub types: Vec<(String, Vec<String>)>,
+    /// Response enums made open (see [`open_types`]).
+    pub open_enums: Vec<OpenEnum>,
 }
 
 /// Builds the crate's code from progenitor's output.
@@ -60,13 +66,18 @@ pub fn build(
     validated: &Validated,
     generated: TokenStream,
 ) -> Result<CrateCode, Located> {
-    let file: syn::File = syn::parse2(generated.clone()).map_err(|e| {
+    let mut file: syn::File = syn::parse2(generated).map_err(|e| {
         Located::new(
             "",
             format!("progenitor produced code that does not parse: {e}"),
         )
     })?;
     let mut raw_methods = client_methods(&file)?;
+    let response_types: Vec<Type> = raw_methods
+        .iter()
+        .flat_map(|m| [m.success.clone(), m.error.clone()])
+        .collect();
+    let open_enums = open_types::open_response_types(&mut file, &response_types);
     for method in &mut raw_methods {
         method.idempotent = validated
             .operations
@@ -115,7 +126,7 @@ pub fn build(
         #[rustfmt::skip]
         #[allow(missing_docs, dead_code, unused_imports, clippy::all)]
         mod generated {
-            #generated
+            #file
         }
 
         /// The public client around progenitor's, with auth, configuration and typed errors.
@@ -221,6 +232,7 @@ pub fn build(
         constructors,
         error_type,
         types,
+        open_enums,
     })
 }
 
@@ -271,16 +283,18 @@ impl RawMethod {
         };
         let errors_doc = format!(
             "{} Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body \
-             where the spec declares one), `Transport` for network failures and timeouts, \
-             `Decode` for a success body that does not match the spec (operationId \
-             `{}`).",
+             where the spec declares one), `Redirect` for a redirect that would leave the \
+             configured origin, `ResponseTooLarge`, `Transport` for network failures and \
+             timeouts, `Decode` for a success body that does not match the spec (operationId \
+             `{}`).\n\n{}",
             if self.idempotent {
-                "Retried on connection errors and 408/429/5xx as the client's retry policy allows."
+                "Idempotent: retried as the rules below allow."
             } else {
-                "Not retried (not idempotent) unless the client comes from \
+                "Not idempotent: sent once unless the client comes from \
                  [`Client::with_non_idempotent_retries`]."
             },
-            self.operation_id
+            self.operation_id,
+            RETRY_RULES.trim_end(),
         );
         quote! {
             #(#docs)*

@@ -16,6 +16,7 @@ pub mod document;
 pub mod error;
 pub mod ingest;
 pub mod lower;
+pub mod open_types;
 pub mod overlay;
 pub mod pipeline;
 pub mod progenitor_run;

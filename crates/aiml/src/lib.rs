@@ -316,7 +316,14 @@ Sends a `GET` request to `/v1/billing/balance`
 
 */
         ///
-        ///Retried on connection errors and 408/429/5xx as the client's retry policy allows. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_balance`).
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_balance`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error> {

@@ -79,7 +79,6 @@ mod generated {
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
-            Copy,
             Debug,
             Eq,
             Hash,
@@ -87,27 +86,13 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
+        #[non_exhaustive]
         pub enum NumberOrCustomString {
             #[serde(rename = "custom")]
             Custom,
-        }
-        impl ::std::fmt::Display for NumberOrCustomString {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match *self {
-                    Self::Custom => f.write_str("custom"),
-                }
-            }
-        }
-        impl ::std::str::FromStr for NumberOrCustomString {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                match value {
-                    "custom" => Ok(Self::Custom),
-                    _ => Err("invalid value".into()),
-                }
-            }
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
         }
         impl ::std::convert::TryFrom<&str> for NumberOrCustomString {
             type Error = self::error::ConversionError;
@@ -147,7 +132,6 @@ mod generated {
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
-            Copy,
             Debug,
             Eq,
             Hash,
@@ -155,27 +139,13 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
+        #[non_exhaustive]
         pub enum NumberOrUnlimitedString {
             #[serde(rename = "unlimited")]
             Unlimited,
-        }
-        impl ::std::fmt::Display for NumberOrUnlimitedString {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match *self {
-                    Self::Unlimited => f.write_str("unlimited"),
-                }
-            }
-        }
-        impl ::std::str::FromStr for NumberOrUnlimitedString {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                match value {
-                    "unlimited" => Ok(Self::Unlimited),
-                    _ => Err("invalid value".into()),
-                }
-            }
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
         }
         impl ::std::convert::TryFrom<&str> for NumberOrUnlimitedString {
             type Error = self::error::ConversionError;
@@ -263,6 +233,60 @@ mod generated {
                 fn from(value: String) -> Self {
                     Self(value.into())
                 }
+            }
+        }
+        impl NumberOrCustomString {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Custom => "custom",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        impl ::std::fmt::Display for NumberOrCustomString {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::std::str::FromStr for NumberOrCustomString {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "custom" => Self::Custom,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        impl NumberOrUnlimitedString {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Unlimited => "unlimited",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        impl ::std::fmt::Display for NumberOrUnlimitedString {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::std::str::FromStr for NumberOrUnlimitedString {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "unlimited" => Self::Unlimited,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
             }
         }
     }
@@ -620,7 +644,14 @@ Sends a `GET` request to `/api/billing`
 
 */
         ///
-        ///Retried on connection errors and 408/429/5xx as the client's retry policy allows. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_billing`).
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_billing`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
         pub async fn get_billing<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingInfoResponse>, Error> {
@@ -640,7 +671,14 @@ Sends a `GET` request to `/api/billing/plans`
 
 */
         ///
-        ///Retried on connection errors and 408/429/5xx as the client's retry policy allows. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `list_plans`).
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `list_plans`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
         pub async fn list_plans<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::PlansResponse>, Error> {
@@ -660,7 +698,14 @@ Sends a `POST` request to `/api/billing/recharge`
 
 */
         ///
-        ///Not retried (not idempotent) unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `recharge`).
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `recharge`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
         pub async fn recharge<'a>(
             &'a self,
             body: &'a types::RechargeRequest,
@@ -681,7 +726,14 @@ Sends a `POST` request to `/api/billing/subscribe`
 
 */
         ///
-        ///Not retried (not idempotent) unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `subscribe`).
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `subscribe`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
         pub async fn subscribe<'a>(
             &'a self,
             body: &'a types::SubscribeRequest,

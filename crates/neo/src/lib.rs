@@ -47,7 +47,6 @@ mod generated {
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
-            Copy,
             Debug,
             Eq,
             Hash,
@@ -55,31 +54,15 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
+        #[non_exhaustive]
         pub enum BillingCreditsResponseResourceType {
             #[serde(rename = "user")]
             User,
             #[serde(rename = "team")]
             Team,
-        }
-        impl ::std::fmt::Display for BillingCreditsResponseResourceType {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match *self {
-                    Self::User => f.write_str("user"),
-                    Self::Team => f.write_str("team"),
-                }
-            }
-        }
-        impl ::std::str::FromStr for BillingCreditsResponseResourceType {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                match value {
-                    "user" => Ok(Self::User),
-                    "team" => Ok(Self::Team),
-                    _ => Err("invalid value".into()),
-                }
-            }
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
         }
         impl ::std::convert::TryFrom<&str> for BillingCreditsResponseResourceType {
             type Error = self::error::ConversionError;
@@ -181,6 +164,35 @@ not for branching.
                 fn from(value: String) -> Self {
                     Self(value.into())
                 }
+            }
+        }
+        impl BillingCreditsResponseResourceType {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::User => "user",
+                    Self::Team => "team",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        impl ::std::fmt::Display for BillingCreditsResponseResourceType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::std::str::FromStr for BillingCreditsResponseResourceType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "user" => Self::User,
+                        "team" => Self::Team,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
             }
         }
     }
@@ -444,7 +456,14 @@ Sends a `GET` request to `/api/v1/billing/credits`
 
 */
         ///
-        ///Retried on connection errors and 408/429/5xx as the client's retry policy allows. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_billing_credits`).
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_billing_credits`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
         pub async fn get_v1_billing_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingCreditsResponse>, Error> {

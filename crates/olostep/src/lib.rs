@@ -63,7 +63,6 @@ mod generated {
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
-            Copy,
             Debug,
             Eq,
             Hash,
@@ -71,6 +70,7 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
+        #[non_exhaustive]
         pub enum CreditsBreakdownItemPurchaseKind {
             Subscription,
             #[serde(rename = "Top-up")]
@@ -78,32 +78,9 @@ mod generated {
             Manual,
             Setup,
             Pending,
-        }
-        impl ::std::fmt::Display for CreditsBreakdownItemPurchaseKind {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match *self {
-                    Self::Subscription => f.write_str("Subscription"),
-                    Self::TopUp => f.write_str("Top-up"),
-                    Self::Manual => f.write_str("Manual"),
-                    Self::Setup => f.write_str("Setup"),
-                    Self::Pending => f.write_str("Pending"),
-                }
-            }
-        }
-        impl ::std::str::FromStr for CreditsBreakdownItemPurchaseKind {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                match value {
-                    "Subscription" => Ok(Self::Subscription),
-                    "Top-up" => Ok(Self::TopUp),
-                    "Manual" => Ok(Self::Manual),
-                    "Setup" => Ok(Self::Setup),
-                    "Pending" => Ok(Self::Pending),
-                    _ => Err("invalid value".into()),
-                }
-            }
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
         }
         impl ::std::convert::TryFrom<&str> for CreditsBreakdownItemPurchaseKind {
             type Error = self::error::ConversionError;
@@ -194,6 +171,41 @@ mod generated {
                 fn from(value: String) -> Self {
                     Self(value.into())
                 }
+            }
+        }
+        impl CreditsBreakdownItemPurchaseKind {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Subscription => "Subscription",
+                    Self::TopUp => "Top-up",
+                    Self::Manual => "Manual",
+                    Self::Setup => "Setup",
+                    Self::Pending => "Pending",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        impl ::std::fmt::Display for CreditsBreakdownItemPurchaseKind {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::std::str::FromStr for CreditsBreakdownItemPurchaseKind {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "Subscription" => Self::Subscription,
+                        "Top-up" => Self::TopUp,
+                        "Manual" => Self::Manual,
+                        "Setup" => Self::Setup,
+                        "Pending" => Self::Pending,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
             }
         }
     }
@@ -437,7 +449,14 @@ Sends a `GET` request to `/user/credits/info`
 
 */
         ///
-        ///Retried on connection errors and 408/429/5xx as the client's retry policy allows. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_credits_info`).
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_credits_info`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
         pub async fn get_credits_info<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditsInfoResponse>, Error> {

@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use progenitor_client::{Error as RawError, ResponseValue};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, HeaderName};
+use reqwest::header::{HeaderMap, HeaderName, LOCATION};
 
 use crate::error::{ApiError, DecodeError, Error, ErrorBody, TransportKind, snippet};
 use crate::retry::{RetryPolicy, is_retryable_status, retry_after_body, retry_after_header};
@@ -153,7 +153,10 @@ where
         });
         let error = match outcome {
             Ok(value) => break Ok(value),
-            Err(raw) => map_error(provider.name, operation, raw, meta, typed_body).await,
+            Err(raw) => {
+                let limit = runtime.max_response_bytes();
+                map_error(provider.name, operation, raw, meta, limit, typed_body).await
+            }
         };
         let retries_left = may_retry && attempt <= policy.max_retries;
         match retry_delay(&error, policy, attempt).filter(|_| retries_left) {
@@ -219,13 +222,25 @@ async fn map_error<E: serde::Serialize, D>(
     operation: &'static str,
     error: RawError<D>,
     meta: Option<ResponseMeta>,
+    limit: u64,
     typed_body: fn(ResponseValue<D>) -> ErrorBody<E>,
 ) -> Error<E> {
-    let transport = |source: reqwest::Error| Error::Transport {
-        provider,
-        operation,
-        kind: TransportKind::of(&source),
-        source,
+    let status = meta.as_ref().map_or(StatusCode::OK, |m| m.status);
+    let transport = |source: reqwest::Error, status: StatusCode| {
+        if over_limit(&source) {
+            return Error::ResponseTooLarge {
+                provider,
+                operation,
+                status,
+                limit,
+            };
+        }
+        Error::Transport {
+            provider,
+            operation,
+            kind: TransportKind::of(&source),
+            source,
+        }
     };
     let api = |status, request_id, asked: Option<Duration>, body: ErrorBody<E>| {
         // The server's wait: the Retry-After header, else a JSON `retry_after` field (Olostep).
@@ -252,7 +267,7 @@ async fn map_error<E: serde::Serialize, D>(
         },
         RawError::CommunicationError(source)
         | RawError::ResponseBodyError(source)
-        | RawError::InvalidUpgrade(source) => transport(source),
+        | RawError::InvalidUpgrade(source) => transport(source, status),
         RawError::ErrorResponse(value) => {
             let status = value.status();
             let request_id = request_id(value.headers());
@@ -284,14 +299,39 @@ async fn map_error<E: serde::Serialize, D>(
                 )
             }
         }
+        RawError::UnexpectedResponse(response) if response.status().is_redirection() => {
+            // A redirect the client's policy did not follow (see `http_client`).
+            Error::Redirect {
+                provider,
+                operation,
+                status: response.status(),
+                location: response
+                    .headers()
+                    .get(LOCATION)
+                    .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+            }
+        }
         RawError::UnexpectedResponse(response) => {
             let status = response.status();
             let request_id = request_id(response.headers());
             let asked = retry_after_header(response.headers());
             match response.bytes().await {
                 Ok(body) => api(status, request_id, asked, ErrorBody::Raw(body)),
-                Err(source) => transport(source),
+                Err(source) => transport(source, status),
             }
         }
     }
+}
+
+/// Whether reading a body failed because it passed the size limit set in
+/// [`Runtime::execute`](crate::Runtime::execute).
+fn over_limit(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }

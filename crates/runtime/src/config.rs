@@ -14,6 +14,9 @@ use crate::secret::Secret;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time allowed to establish a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default largest response body read (16 MiB); a larger one ends the call with
+/// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Where a configured value came from, so errors can say what to fix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -224,6 +227,7 @@ pub struct ClientConfig {
     connect_timeout: Duration,
     user_agent: String,
     retry: RetryPolicy,
+    max_response_bytes: u64,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -242,6 +246,7 @@ impl fmt::Debug for ClientConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -283,6 +288,7 @@ impl ClientConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: provider.user_agent.to_owned(),
             retry: RetryPolicy::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -363,6 +369,14 @@ impl ClientConfig {
     /// (default 60 s); a server asking for more gets no retry and the caller the response.
     pub fn max_retry_wait(mut self, wait: Duration) -> Self {
         self.retry.max_retry_wait = wait;
+        self
+    }
+
+    /// Sets the largest response body read, in bytes (default 16 MiB). A body passing it ends
+    /// the call with [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge) as soon as the
+    /// limit is passed; the rest is never read or buffered.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = limit;
         self
     }
 
@@ -448,7 +462,13 @@ impl ClientConfig {
         Ok(ClientParts {
             base_url,
             http,
-            runtime: Runtime::new(provider, spec, name, value, self.retry),
+            runtime: Runtime::new(
+                provider,
+                spec,
+                (name, value),
+                self.retry,
+                self.max_response_bytes,
+            ),
         })
     }
 }

@@ -46,6 +46,32 @@ pub enum Error<E> {
     Api(ApiError<E>),
     /// A success response whose body does not match the spec.
     Decode(DecodeError),
+    /// The provider answered with a redirect that was not followed: to another origin (scheme,
+    /// host or port than the configured base URL's, https to http included), or more than
+    /// five in a row. Credentials are never sent beyond the configured origin.
+    Redirect {
+        /// Provider name.
+        provider: &'static str,
+        /// Operation (method) name.
+        operation: &'static str,
+        /// The redirect status (301, 302, 303, 307, 308).
+        status: StatusCode,
+        /// The `Location` the provider pointed to, as sent (absent if it sent none).
+        location: Option<String>,
+    },
+    /// The response body was larger than the configured limit
+    /// ([`ClientConfig::max_response_bytes`](crate::ClientConfig::max_response_bytes)); the
+    /// call ended as soon as the limit was passed, without reading the rest.
+    ResponseTooLarge {
+        /// Provider name.
+        provider: &'static str,
+        /// Operation (method) name.
+        operation: &'static str,
+        /// The response status.
+        status: StatusCode,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// The request could not be built from the arguments given.
     InvalidRequest {
         /// Provider name.
@@ -71,6 +97,30 @@ impl<E: serde::Serialize> fmt::Display for Error<E> {
             } => write!(f, "{provider} {operation}: {kind}: {source}"),
             Error::Api(error) => error.fmt(f),
             Error::Decode(error) => error.fmt(f),
+            Error::Redirect {
+                provider,
+                operation,
+                status,
+                location,
+            } => write!(
+                f,
+                "{provider} {operation}: HTTP {status}, a redirect to {} that was not followed: \
+                 billfold follows redirects only within the configured base URL's origin (at \
+                 most {}), so credentials never leave it; if the provider moved, set the new \
+                 base URL",
+                location.as_deref().unwrap_or("(no Location header)"),
+                crate::http_client::MAX_REDIRECTS,
+            ),
+            Error::ResponseTooLarge {
+                provider,
+                operation,
+                status,
+                limit,
+            } => write!(
+                f,
+                "{provider} {operation}: HTTP {status} response body is larger than the {limit} \
+                 byte limit; raise ClientConfig::max_response_bytes if this is expected"
+            ),
             Error::InvalidRequest {
                 provider,
                 operation,
@@ -86,7 +136,10 @@ impl<E: fmt::Debug + serde::Serialize> std::error::Error for Error<E> {
             Error::Config(error) => error.source(),
             Error::Transport { source, .. } => Some(source),
             Error::Decode(error) => Some(&error.source),
-            Error::Api(_) | Error::InvalidRequest { .. } => None,
+            Error::Api(_)
+            | Error::Redirect { .. }
+            | Error::ResponseTooLarge { .. }
+            | Error::InvalidRequest { .. } => None,
         }
     }
 }
@@ -108,6 +161,9 @@ impl<E> Error<E> {
         match self {
             Error::Api(api) => Some(api.status),
             Error::Decode(decode) => Some(decode.status),
+            Error::Redirect { status, .. } | Error::ResponseTooLarge { status, .. } => {
+                Some(*status)
+            }
             Error::Transport { source, .. } => source.status(),
             Error::Config(_) | Error::InvalidRequest { .. } => None,
         }
@@ -126,7 +182,11 @@ impl<E> Error<E> {
             Error::Transport { kind, .. } => {
                 matches!(kind, TransportKind::Connect | TransportKind::Timeout)
             }
-            Error::Config(_) | Error::Decode(_) | Error::InvalidRequest { .. } => false,
+            Error::Config(_)
+            | Error::Decode(_)
+            | Error::Redirect { .. }
+            | Error::ResponseTooLarge { .. }
+            | Error::InvalidRequest { .. } => false,
         }
     }
 

@@ -39,6 +39,7 @@ pub struct Runtime {
     auth_name: HeaderName,
     auth_value: HeaderValue,
     retry: RetryPolicy,
+    max_response_bytes: u64,
 }
 
 impl fmt::Debug for Runtime {
@@ -48,6 +49,7 @@ impl fmt::Debug for Runtime {
             .field("credential_scheme", &self.credential.scheme)
             .field("credential", &"<redacted>")
             .field("retry", &self.retry)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -56,9 +58,9 @@ impl Runtime {
     pub(crate) fn new(
         provider: &'static Provider,
         credential: &'static CredentialSpec,
-        auth_name: HeaderName,
-        auth_value: HeaderValue,
+        (auth_name, auth_value): (HeaderName, HeaderValue),
         retry: RetryPolicy,
+        max_response_bytes: u64,
     ) -> Self {
         Self {
             provider,
@@ -66,6 +68,7 @@ impl Runtime {
             auth_name,
             auth_value,
             retry,
+            max_response_bytes,
         }
     }
 
@@ -100,8 +103,15 @@ impl Runtime {
         headers.insert(self.auth_name.clone(), self.auth_value.clone());
     }
 
+    /// The largest response body this client reads, in bytes.
+    pub fn max_response_bytes(&self) -> u64 {
+        self.max_response_bytes
+    }
+
     /// Sends a prepared request once and records its status for the error mapping (retries
     /// happen a level up, in [`call`](crate::call), which rebuilds the request each attempt).
+    /// A body that may be larger than [`Runtime::max_response_bytes`] is read through a limit
+    /// that fails as soon as it is passed.
     pub async fn execute(
         &self,
         http: &reqwest::Client,
@@ -109,6 +119,22 @@ impl Runtime {
     ) -> reqwest::Result<reqwest::Response> {
         let response = http.execute(request).await?;
         record_response(&response);
-        Ok(response)
+        Ok(limit_body(response, self.max_response_bytes))
     }
+}
+
+/// The response, with its body limited to `limit` bytes unless its declared length already is.
+fn limit_body(response: reqwest::Response, limit: u64) -> reqwest::Response {
+    // The common case costs nothing: hyper enforces a declared Content-Length.
+    if response
+        .content_length()
+        .is_some_and(|length| length <= limit)
+    {
+        return response;
+    }
+    let response: http::Response<reqwest::Body> = response.into();
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    response
+        .map(|body| reqwest::Body::wrap(http_body_util::Limited::new(body, limit)))
+        .into()
 }

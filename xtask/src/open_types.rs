@@ -1,0 +1,360 @@
+//! Making the types a client decodes responses into tolerant of what providers add later.
+//!
+//! typify emits closed string enums (an unknown value fails the whole response) and honours
+//! `additionalProperties: false` with `deny_unknown_fields` (a new field fails it too).
+//! Providers add enum values and fields all the time, so every type reachable from a response
+//! (success or error body) is rewritten here, in progenitor's syntax tree, before it is printed:
+//!
+//! - a string enum gets a catch-all variant, `Unknown(String)` (`UnknownValue`, `UnknownValue2`,
+//!   ... when the spec itself has a value named `unknown`), marked `#[serde(untagged)]` so it
+//!   decodes any other string and encodes back to exactly that string; the enum becomes
+//!   `#[non_exhaustive]` and loses `Copy`; `Display`, `FromStr` and a new `as_str` agree with
+//!   serde for every value, known or not;
+//! - a struct loses `deny_unknown_fields`.
+//!
+//! Enums used only in requests stay closed: a client should not send values it does not know.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use quote::format_ident;
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Fields, Item, ItemEnum, Meta, Token, Type};
+
+/// A response enum made open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenEnum {
+    /// The Rust type name (in the crate's `types` module).
+    pub name: String,
+    /// The catch-all variant's name.
+    pub catch_all: String,
+    /// The values the spec lists, as sent on the wire.
+    pub values: Vec<String>,
+    /// The variant typify named for each value, in the same order.
+    pub variants: Vec<String>,
+}
+
+/// Rewrites the `types` module of progenitor's output so that every type reachable from
+/// `roots` (the response types of the client's methods) accepts what a provider may add.
+/// Returns the enums made open, sorted by name.
+pub fn open_response_types(file: &mut syn::File, roots: &[Type]) -> Vec<OpenEnum> {
+    let Some(items) = types_module(file) else {
+        return Vec::new();
+    };
+    let reachable = reachable(items, roots);
+    let mut opened = Vec::new();
+    for item in items.iter_mut() {
+        match item {
+            Item::Enum(e) if reachable.contains(&e.ident.to_string()) => {
+                if let Some(open) = open_enum(e) {
+                    opened.push(open);
+                }
+            }
+            Item::Struct(s) if reachable.contains(&s.ident.to_string()) => {
+                allow_unknown_fields(&mut s.attrs);
+            }
+            _ => {}
+        }
+    }
+    // Display and FromStr of the opened enums are replaced by ones that know the catch-all.
+    let names: BTreeSet<String> = opened.iter().map(|o| o.name.clone()).collect();
+    items.retain(|item| !is_replaced_impl(item, &names));
+    for open in &opened {
+        items.extend(string_impls(open));
+    }
+    opened.sort_by(|a, b| a.name.cmp(&b.name));
+    opened
+}
+
+fn types_module(file: &mut syn::File) -> Option<&mut Vec<Item>> {
+    file.items.iter_mut().find_map(|item| match item {
+        Item::Mod(module) if module.ident == "types" => module.content.as_mut().map(|(_, i)| i),
+        _ => None,
+    })
+}
+
+/// Names of the `types` items reachable from `roots` through fields, variants and aliases.
+fn reachable(items: &[Item], roots: &[Type]) -> BTreeSet<String> {
+    let mut children: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for item in items {
+        let (name, types): (String, Vec<&Type>) = match item {
+            Item::Struct(s) => (
+                s.ident.to_string(),
+                s.fields.iter().map(|f| &f.ty).collect(),
+            ),
+            Item::Enum(e) => (
+                e.ident.to_string(),
+                e.variants
+                    .iter()
+                    .flat_map(|v| v.fields.iter().map(|f| &f.ty))
+                    .collect(),
+            ),
+            Item::Type(t) => (t.ident.to_string(), vec![&*t.ty]),
+            _ => continue,
+        };
+        let mut names = BTreeSet::new();
+        for ty in types {
+            names_in(ty, &mut names);
+        }
+        children.insert(name, names);
+    }
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<String> = Vec::new();
+    for root in roots {
+        let mut names = BTreeSet::new();
+        names_in(root, &mut names);
+        stack.extend(names);
+    }
+    while let Some(name) = stack.pop() {
+        let Some(next) = children.get(&name) else {
+            continue;
+        };
+        if seen.insert(name) {
+            stack.extend(next.iter().cloned());
+        }
+    }
+    seen
+}
+
+/// Every identifier a type mentions (path segments and generic arguments, recursively).
+fn names_in(ty: &Type, out: &mut BTreeSet<String>) {
+    match ty {
+        Type::Path(path) => {
+            for segment in &path.path.segments {
+                out.insert(segment.ident.to_string());
+                if let syn::PathArguments::AngleBracketed(args) = &segment.arguments {
+                    for arg in &args.args {
+                        if let syn::GenericArgument::Type(inner) = arg {
+                            names_in(inner, out);
+                        }
+                    }
+                }
+            }
+        }
+        Type::Reference(r) => names_in(&r.elem, out),
+        Type::Array(a) => names_in(&a.elem, out),
+        Type::Slice(s) => names_in(&s.elem, out),
+        Type::Paren(p) => names_in(&p.elem, out),
+        Type::Group(g) => names_in(&g.elem, out),
+        Type::Tuple(t) => t.elems.iter().for_each(|e| names_in(e, out)),
+        _ => {}
+    }
+}
+
+/// Opens a string enum (unit variants only, externally tagged); other enums are left alone.
+fn open_enum(e: &mut ItemEnum) -> Option<OpenEnum> {
+    let plain = e.variants.iter().all(|v| matches!(v.fields, Fields::Unit))
+        && !e.variants.is_empty()
+        && !has_serde_word(&e.attrs, &["untagged", "tag", "content"]);
+    if !plain {
+        return None;
+    }
+    let values: Vec<String> = e
+        .variants
+        .iter()
+        .map(|v| serde_rename(&v.attrs).unwrap_or_else(|| v.ident.to_string()))
+        .collect();
+    let taken_in_order: Vec<String> = e.variants.iter().map(|v| v.ident.to_string()).collect();
+    let taken: BTreeSet<&String> = taken_in_order.iter().collect();
+    let catch_all = std::iter::once("Unknown".to_owned())
+        .chain((1..).map(|n| match n {
+            1 => "UnknownValue".to_owned(),
+            n => format!("UnknownValue{n}"),
+        }))
+        .find(|name| !taken.contains(name))
+        .unwrap_or_default();
+    remove_derive(&mut e.attrs, "Copy");
+    e.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+    let ident = format_ident!("{catch_all}");
+    e.variants.push(syn::parse_quote! {
+        /// A value the spec did not list when this client was generated, kept as sent.
+        #[serde(untagged)]
+        #ident(::std::string::String)
+    });
+    Some(OpenEnum {
+        name: e.ident.to_string(),
+        catch_all,
+        values,
+        variants: taken_in_order,
+    })
+}
+
+/// `as_str`, `Display` and `FromStr` for an open enum, from its wire values.
+fn string_impls(open: &OpenEnum) -> [Item; 3] {
+    let name = format_ident!("{}", open.name);
+    let catch_all = format_ident!("{}", open.catch_all);
+    let variants: Vec<syn::Ident> = open.variants.iter().map(|v| format_ident!("{v}")).collect();
+    let values = &open.values;
+    [
+        syn::parse_quote! {
+            impl #name {
+                /// The value as sent on the wire (for an unknown value, exactly as received).
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        #(Self::#variants => #values,)*
+                        Self::#catch_all(value) => value.as_str(),
+                    }
+                }
+            }
+        },
+        syn::parse_quote! {
+            impl ::std::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+        },
+        syn::parse_quote! {
+            impl ::std::str::FromStr for #name {
+                type Err = self::error::ConversionError;
+                fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+                    Ok(match value {
+                        #(#values => Self::#variants,)*
+                        other => Self::#catch_all(other.to_owned()),
+                    })
+                }
+            }
+        },
+    ]
+}
+
+fn is_replaced_impl(item: &Item, names: &BTreeSet<String>) -> bool {
+    let Item::Impl(block) = item else {
+        return false;
+    };
+    let Some((trait_path, _)) = &block.trait_ else {
+        return false;
+    };
+    let is_string_trait = trait_path
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "Display" || s.ident == "FromStr");
+    let Type::Path(self_ty) = &*block.self_ty else {
+        return false;
+    };
+    is_string_trait
+        && self_ty
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| names.contains(&s.ident.to_string()))
+}
+
+fn remove_derive(attrs: &mut [Attribute], derive: &str) {
+    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+        let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        let kept: Vec<&syn::Path> = paths.iter().filter(|p| !p.is_ident(derive)).collect();
+        *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+    }
+}
+
+fn allow_unknown_fields(attrs: &mut Vec<Attribute>) {
+    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("serde")) {
+        let Ok(metas) = attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        let kept: Vec<&Meta> = metas
+            .iter()
+            .filter(|m| !m.path().is_ident("deny_unknown_fields"))
+            .collect();
+        *attr = syn::parse_quote!(#[serde(#(#kept),*)]);
+    }
+    attrs.retain(|a| {
+        !(a.path().is_ident("serde") && matches!(&a.meta, Meta::List(l) if l.tokens.is_empty()))
+    });
+}
+
+fn has_serde_word(attrs: &[Attribute], words: &[&str]) -> bool {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .filter_map(|a| {
+            a.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+                .ok()
+        })
+        .flatten()
+        .any(|m| words.iter().any(|w| m.path().is_ident(w)))
+}
+
+/// The `rename` of a `#[serde(rename = "...")]` attribute.
+fn serde_rename(attrs: &[Attribute]) -> Option<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .filter_map(|a| {
+            a.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+                .ok()
+        })
+        .flatten()
+        .find_map(|m| match m {
+            Meta::NameValue(nv) if nv.path.is_ident("rename") => match nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn opened(code: proc_macro2::TokenStream, roots: &[Type]) -> (String, Vec<OpenEnum>) {
+        let mut file: syn::File = syn::parse2(code).unwrap();
+        let open = open_response_types(&mut file, roots);
+        (prettyplease::unparse(&file), open)
+    }
+
+    #[test]
+    fn response_enums_open_and_request_enums_stay_closed() {
+        let code = quote! {
+            pub mod types {
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                #[serde(deny_unknown_fields)]
+                pub struct Reply { pub kind: Option<Kind> }
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Copy, Debug)]
+                pub enum Kind { #[serde(rename = "top-up")] TopUp, Unknown }
+                impl ::std::fmt::Display for Kind {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { Ok(()) }
+                }
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Copy, Debug)]
+                pub enum Sent { A }
+            }
+        };
+        let (text, open) = opened(code, &[syn::parse_quote!(types::Reply)]);
+        assert_eq!(
+            open,
+            vec![OpenEnum {
+                name: "Kind".into(),
+                catch_all: "UnknownValue".into(),
+                values: vec!["top-up".into(), "Unknown".into()],
+                variants: vec!["TopUp".into(), "Unknown".into()],
+            }]
+        );
+        assert!(!text.contains("deny_unknown_fields"), "{text}");
+        assert!(
+            text.contains("UnknownValue(::std::string::String)"),
+            "{text}"
+        );
+        let kind =
+            &text[text.find("pub struct Reply").unwrap()..text.find("pub enum Kind").unwrap()];
+        assert!(
+            kind.contains("#[non_exhaustive]") && !kind.contains("Copy"),
+            "{text}"
+        );
+        let sent = &text[text.find("pub enum Kind").unwrap()..text.find("pub enum Sent").unwrap()];
+        assert!(
+            sent.contains("Copy") && !sent.contains("non_exhaustive"),
+            "{text}"
+        );
+        assert_eq!(text.matches("impl ::std::fmt::Display for Kind").count(), 1);
+        assert!(text.contains("\"top-up\" => Self::TopUp"), "{text}");
+    }
+}
