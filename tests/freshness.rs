@@ -28,6 +28,12 @@ fn scratch_copy() -> tempfile::TempDir {
             &dir.path().join("crates").join(id),
         );
     }
+    // The files regen derives from all providers.
+    for (relative, _) in xtask::pipeline::workspace_files(generated()).unwrap() {
+        let target = dir.path().join(&relative);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::copy(root.join(&relative), target).unwrap();
+    }
     dir
 }
 
@@ -205,4 +211,30 @@ fn an_interrupted_regen_is_finished_by_the_next_one() {
     let check = xtask::regen::regen(scratch.path(), true).unwrap();
     assert!(check.changed.is_empty(), "{}", check.diff);
     assert_eq!(check.unchanged.len(), 5);
+}
+
+/// The README, the runtime's `RetryPolicy` docs and every generated method say the same thing
+/// about retries, word for word.
+#[test]
+fn retry_rules_are_one_text_everywhere() {
+    let root = workspace_root();
+    let rules = fs::read_to_string(root.join("crates/runtime/doc/retry-rules.md")).unwrap();
+    let lines: Vec<&str> = rules.lines().collect();
+    let readme = fs::read_to_string(root.join("README.md")).unwrap();
+    let indented: String = lines.iter().map(|l| format!("  {l}\n")).collect();
+    assert!(readme.contains(&indented), "README.md lacks the retry rules");
+    assert_eq!(readme.matches("408, 429").count(), 1, "README.md lists statuses twice");
+    let retry_rs = fs::read_to_string(root.join("crates/runtime/src/retry.rs")).unwrap();
+    assert!(retry_rs.contains("include_str!(\"../doc/retry-rules.md\")"));
+    for g in generated() {
+        let lib = &g.files.iter().find(|(p, _)| p.ends_with("lib.rs")).unwrap().1;
+        let methods = g.code.methods.len();
+        assert_eq!(
+            lib.matches(lines[0]).count(),
+            methods,
+            "{}: every method carries the rules",
+            g.provider.id
+        );
+        assert!(!lib.contains("408/429/5xx"), "{}", g.provider.id);
+    }
 }

@@ -16,12 +16,14 @@ pub mod document;
 pub mod error;
 pub mod ingest;
 pub mod lower;
+pub mod open_enum_tests;
 pub mod open_types;
 pub mod overlay;
 pub mod pipeline;
 pub mod progenitor_run;
 pub mod providers;
 pub mod regen;
+pub mod rustfmt;
 pub mod surface;
 pub mod validate;
 

@@ -11,7 +11,7 @@ use crate::document;
 use crate::error::SpecError;
 use crate::providers::{self, PROVIDERS_FILE, ProviderEntry};
 use crate::validate::{self, Validated};
-use crate::{lower, overlay, progenitor_run, surface};
+use crate::{lower, open_enum_tests, overlay, progenitor_run, surface};
 
 /// One provider's generated crate, in memory.
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct Generated {
     pub files: Vec<(PathBuf, String)>,
     /// The public API surface, as text.
     pub surface: String,
+    /// What the generator produced (methods, types, open enums), for derived files.
+    pub code: CrateCode,
 }
 
 /// The spec file of a provider, relative to the workspace root.
@@ -87,6 +89,7 @@ pub fn effective_spec(
     lower::lower(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
     let validated = validate::validate(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
     check_credentials(provider, &validated)?;
+    check_balance_operation(provider, &validated)?;
     Ok((doc, validated))
 }
 
@@ -127,6 +130,39 @@ fn check_credentials(provider: &ProviderEntry, validated: &Validated) -> Result<
     Ok(())
 }
 
+/// The balance mapping names an operation of the spec.
+fn check_balance_operation(
+    provider: &ProviderEntry,
+    validated: &Validated,
+) -> Result<(), SpecError> {
+    let Some(balance) = &provider.balance else {
+        return Ok(());
+    };
+    if validated
+        .operations
+        .iter()
+        .any(|op| op.operation_id == balance.operation)
+    {
+        return Ok(());
+    }
+    let id = provider.id.as_str();
+    let known: Vec<&str> = validated
+        .operations
+        .iter()
+        .map(|op| op.operation_id.as_str())
+        .collect();
+    Err(SpecError::new(
+        id,
+        PROVIDERS_FILE,
+        format!("/{id}/balance/operation"),
+        format!(
+            "no operation has the operationId {:?}; the spec has: {}",
+            balance.operation,
+            known.join(", ")
+        ),
+    ))
+}
+
 /// Runs the whole pipeline for one provider.
 pub fn generate(root: &Path, provider: &ProviderEntry) -> Result<Generated, SpecError> {
     let id = provider.id.as_str();
@@ -156,7 +192,16 @@ pub fn generate(root: &Path, provider: &ProviderEntry) -> Result<Generated, Spec
         effective,
         files,
         surface,
+        code,
     })
+}
+
+/// Files outside the generated crates that regen derives from all providers: (path relative to
+/// the workspace root, contents).
+pub fn workspace_files(generated: &[Generated]) -> Result<Vec<(PathBuf, String)>, String> {
+    let open_enums = crate::rustfmt::format(&open_enum_tests::render(generated))
+        .map_err(|e| format!("{}: {e}", open_enum_tests::PATH))?;
+    Ok(vec![(PathBuf::from(open_enum_tests::PATH), open_enums)])
 }
 
 /// Runs the pipeline for every provider; returns every error, not just the first.

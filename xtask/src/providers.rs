@@ -26,6 +26,16 @@ pub struct ProviderEntry {
     pub notes: Option<String>,
     /// Security scheme name → env var holding that credential.
     pub credentials: BTreeMap<String, String>,
+    /// How the provider's balance is read (`[<id>.balance]`); `None`: no balance row.
+    pub balance: Option<BalanceMapping>,
+}
+
+/// `[<id>.balance]`: which operation answers with the balance.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceMapping {
+    /// The operationId whose success response is the balance.
+    pub operation: String,
 }
 
 /// Path of the providers file, relative to the workspace root.

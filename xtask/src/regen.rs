@@ -63,7 +63,33 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
             outcome.diff.push_str(&diff);
         }
     }
+    let derived = pipeline::workspace_files(&generated)?;
+    let mut derived_changed = Vec::new();
+    for (relative, contents) in &derived {
+        let diff = file_difference(root, relative, contents)
+            .map_err(|e| format!("reading {}: {e}", relative.display()))?;
+        if !diff.is_empty() {
+            outcome.changed.push(relative.display().to_string());
+            outcome.diff.push_str(&diff);
+            derived_changed.push((relative, contents));
+        }
+    }
     if check || outcome.changed.is_empty() {
+        return Ok(outcome);
+    }
+    let write_derived = || -> Result<(), String> {
+        for (relative, contents) in &derived_changed {
+            write_atomically(&root.join(relative), contents)
+                .map_err(|e| format!("writing {}: {e}", relative.display()))?;
+        }
+        Ok(())
+    };
+    if !outcome
+        .changed
+        .iter()
+        .any(|c| generated.iter().any(|g| &g.provider.id == c))
+    {
+        write_derived()?;
         return Ok(outcome);
     }
     let changed: Vec<&Generated> = generated
@@ -82,7 +108,39 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
     finish_plan(root).map_err(|e| {
         format!("replacing the crates: {e}; run `cargo xtask regen` again to finish")
     })?;
+    write_derived()?;
     Ok(outcome)
+}
+
+/// The unified diff between a derived file on disk and what it should be (empty when equal).
+fn file_difference(root: &Path, relative: &Path, contents: &str) -> io::Result<String> {
+    let current = match fs::read_to_string(root.join(relative)) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    if current == contents {
+        return Ok(String::new());
+    }
+    let name = relative.display().to_string();
+    Ok(TextDiff::from_lines(&current, contents)
+        .unified_diff()
+        .context_radius(2)
+        .header(
+            &format!("{name} (checked in)"),
+            &format!("{name} (generated)"),
+        )
+        .to_string())
+}
+
+/// Writes a file through a temporary sibling and a rename, so it is never half written.
+fn write_atomically(path: &Path, contents: &str) -> io::Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let partial = path.with_extension("regen-partial");
+    fs::write(&partial, contents)?;
+    fs::rename(partial, path)
 }
 
 /// Records which staged crates are to be swapped in (written to a temp file, then renamed).

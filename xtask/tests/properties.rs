@@ -125,6 +125,7 @@ fn provider() -> ProviderEntry {
         docs_page: None,
         notes: None,
         credentials: BTreeMap::from([("bearerAuth".into(), "PROP_API_KEY".into())]),
+        balance: None,
     }
 }
 

@@ -402,7 +402,11 @@ impl<E: fmt::Debug + serde::Serialize> From<Error<E>> for BalanceError {
         let kind = match &error {
             Error::Config(_) | Error::InvalidRequest { .. } => ErrorKind::Config,
             Error::Api(api) if matches!(api.status.as_u16(), 401 | 403) => ErrorKind::Auth,
-            Error::Api(_) => ErrorKind::Http,
+            // A redirect away from the configured origin (not followed) or an oversized body
+            // is an HTTP-level failure with its status.
+            Error::Api(_) | Error::Redirect { .. } | Error::ResponseTooLarge { .. } => {
+                ErrorKind::Http
+            }
             Error::Transport {
                 kind: TransportKind::Timeout,
                 ..

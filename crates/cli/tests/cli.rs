@@ -211,6 +211,34 @@ async fn a_failing_provider_does_not_hide_the_others() {
 }
 
 #[tokio::test]
+async fn a_redirect_to_another_origin_is_an_http_error_and_the_key_stays_home() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(anchor_body()))
+        .mount(&elsewhere)
+        .await;
+    let location = format!("http://localhost:{}/v1/billing", elsewhere.address().port());
+    let servers = Servers::start(
+        ResponseTemplate::new(302).insert_header("location", location.as_str()),
+        ResponseTemplate::new(200).set_body_json(olostep_body(true)),
+        ResponseTemplate::new(200).set_body_json(aiml_body(false)),
+    )
+    .await;
+    let output = billfold(
+        &["balance", "--json", "--provider", "anchor"],
+        servers.env(),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let parsed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(parsed[0]["error"]["kind"], "http");
+    assert_eq!(parsed[0]["error"]["status"], 302);
+    let message = parsed[0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&location), "{message}");
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn an_unauthorised_provider_is_an_auth_error() {
     let servers = Servers::start(
         ResponseTemplate::new(401)

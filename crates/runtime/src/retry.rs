@@ -18,8 +18,9 @@ pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 /// Statuses worth retrying: timeouts, rate limits and transient server errors.
 const RETRYABLE_STATUSES: &[u16] = &[408, 429, 500, 502, 503, 504];
 
-/// How a client retries: idempotent requests (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) only,
-/// unless `non_idempotent` is set; on connection errors and on 408, 429, 500, 502, 503, 504.
+/// How a client retries.
+///
+#[doc = include_str!("../doc/retry-rules.md")]
 ///
 /// ```
 /// use std::time::Duration;
