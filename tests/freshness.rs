@@ -222,12 +222,24 @@ fn retry_rules_are_one_text_everywhere() {
     let lines: Vec<&str> = rules.lines().collect();
     let readme = fs::read_to_string(root.join("README.md")).unwrap();
     let indented: String = lines.iter().map(|l| format!("  {l}\n")).collect();
-    assert!(readme.contains(&indented), "README.md lacks the retry rules");
-    assert_eq!(readme.matches("408, 429").count(), 1, "README.md lists statuses twice");
+    assert!(
+        readme.contains(&indented),
+        "README.md lacks the retry rules"
+    );
+    assert_eq!(
+        readme.matches("408, 429").count(),
+        1,
+        "README.md lists statuses twice"
+    );
     let retry_rs = fs::read_to_string(root.join("crates/runtime/src/retry.rs")).unwrap();
     assert!(retry_rs.contains("include_str!(\"../doc/retry-rules.md\")"));
     for g in generated() {
-        let lib = &g.files.iter().find(|(p, _)| p.ends_with("lib.rs")).unwrap().1;
+        let lib = &g
+            .files
+            .iter()
+            .find(|(p, _)| p.ends_with("lib.rs"))
+            .unwrap()
+            .1;
         let methods = g.code.methods.len();
         assert_eq!(
             lib.matches(lines[0]).count(),
