@@ -512,12 +512,13 @@ fn constructors_code(
                 .iter()
                 .find(|s| s.name == c.scheme)
                 .and_then(|s| s.description.clone())
-                .map(|d| format!(" ({})", d.trim_end_matches('.')))
+                // Spec prose is CommonMark: keep `<token>` text rather than an HTML tag.
+                .map(|d| format!(" ({})", d.trim_end_matches('.').replace('<', "&lt;")))
                 .unwrap_or_default();
             match &provider.base_url {
                 Some(url) => {
                     let doc = format!(
-                        "A client that sends `{}` (security scheme `{}`{description}) to {url}.",
+                        "A client that sends `{}` (security scheme `{}`{description}) to <{url}>.",
                         c.header, c.scheme
                     );
                     quote! {

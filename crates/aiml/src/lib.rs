@@ -291,7 +291,7 @@ println!("{:?}", response.into_inner());
                 ),
             })
         }
-        ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (The AIML API key, sent as `Authorization: Bearer <key>`)) to https://billing.aimlapi.com.
+        ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (The AIML API key, sent as `Authorization: Bearer &lt;key>`)) to <https://billing.aimlapi.com>.
         pub fn with_bearer_token(
             secret: impl Into<Secret>,
         ) -> Result<Self, ConfigError> {

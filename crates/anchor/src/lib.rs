@@ -337,7 +337,7 @@ println!("{:?}", response.into_inner());
                 ),
             })
         }
-        ///A client that sends `anchor-api-key: <key>` (security scheme `api_key_header` (API key passed in the header)) to https://api.anchorbrowser.io.
+        ///A client that sends `anchor-api-key: <key>` (security scheme `api_key_header` (API key passed in the header)) to <https://api.anchorbrowser.io>.
         pub fn with_api_key(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
             Self::from_config(Self::config().credential("api_key_header", secret))
         }

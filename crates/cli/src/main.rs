@@ -32,7 +32,7 @@ pub const EXIT_LOW: u8 = 3;
 ///
 /// Credentials and base URLs come from the environment: ANCHOR_API_KEY, NEO_TOKEN or
 /// NEO_API_KEY, OLOSTEP_API_KEY, AIML_API_KEY, GIGA_API_KEY (+ GIGA_BASE_URL), and
-/// <PROVIDER>_BASE_URL to point a provider elsewhere.
+/// a PROVIDER_BASE_URL variable (OLOSTEP_BASE_URL, ...) to point a provider elsewhere.
 #[derive(Debug, Parser)]
 #[command(name = "billfold", version)]
 struct Cli {

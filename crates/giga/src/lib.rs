@@ -616,7 +616,7 @@ println!("{:?}", response.into_inner());
                 ),
             })
         }
-        ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (Assumed: the Giga API key, sent as `Authorization: Bearer <key>`)) to `base_url`: Giga publishes no base URL, so it must be given.
+        ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (Assumed: the Giga API key, sent as `Authorization: Bearer &lt;key>`)) to `base_url`: Giga publishes no base URL, so it must be given.
         pub fn with_bearer_token(
             base_url: &str,
             secret: impl Into<Secret>,

@@ -425,13 +425,13 @@ println!("{:?}", response.into_inner());
                 ),
             })
         }
-        ///A client that sends `Authorization: Bearer <token>` (security scheme `BearerAuth` (JWT authentication token)) to https://neo.api.projectdiscovery.io.
+        ///A client that sends `Authorization: Bearer <token>` (security scheme `BearerAuth` (JWT authentication token)) to <https://neo.api.projectdiscovery.io>.
         pub fn with_bearer_token(
             secret: impl Into<Secret>,
         ) -> Result<Self, ConfigError> {
             Self::from_config(Self::config().credential("BearerAuth", secret))
         }
-        ///A client that sends `X-Api-Key: <key>` (security scheme `ApiKeyAuth` (Neo API key (neo_sk_* prefix))) to https://neo.api.projectdiscovery.io.
+        ///A client that sends `X-Api-Key: <key>` (security scheme `ApiKeyAuth` (Neo API key (neo_sk_* prefix))) to <https://neo.api.projectdiscovery.io>.
         pub fn with_api_key(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
             Self::from_config(Self::config().credential("ApiKeyAuth", secret))
         }

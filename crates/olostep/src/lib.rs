@@ -424,7 +424,7 @@ println!("{:?}", response.into_inner());
                 ),
             })
         }
-        ///A client that sends `Authorization: Bearer <token>` (security scheme `Authorization` (Bearer authentication header of the form Bearer <token>, where <token> is your auth token)) to https://api.olostep.com.
+        ///A client that sends `Authorization: Bearer <token>` (security scheme `Authorization` (Bearer authentication header of the form Bearer &lt;token>, where &lt;token> is your auth token)) to <https://api.olostep.com>.
         pub fn with_bearer_token(
             secret: impl Into<Secret>,
         ) -> Result<Self, ConfigError> {
