@@ -132,8 +132,13 @@ async fn main() -> ExitCode {
             let providers = if args.providers.is_empty() {
                 ProviderId::ALL.to_vec()
             } else {
-                let mut chosen = args.providers.clone();
-                chosen.dedup();
+                // Each provider once, in the order first named.
+                let mut chosen: Vec<ProviderId> = Vec::new();
+                for provider in &args.providers {
+                    if !chosen.contains(provider) {
+                        chosen.push(*provider);
+                    }
+                }
                 chosen
             };
             balance_report::run(&providers, args.json, &args.warn_below, args.timeout).await

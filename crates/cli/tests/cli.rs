@@ -239,6 +239,35 @@ async fn a_redirect_to_another_origin_is_an_http_error_and_the_key_stays_home() 
 }
 
 #[tokio::test]
+async fn a_provider_named_twice_is_queried_once() {
+    let servers = Servers::healthy().await;
+    let output = billfold(
+        &[
+            "balance",
+            "--json",
+            "--provider",
+            "neo",
+            "--provider",
+            "aiml",
+            "--provider",
+            "neo",
+        ],
+        servers.env(),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0));
+    let parsed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows: Vec<&str> = parsed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(rows, ["neo", "aiml"]);
+    assert_eq!(servers.neo.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn an_unauthorised_provider_is_an_auth_error() {
     let servers = Servers::start(
         ResponseTemplate::new(401)
