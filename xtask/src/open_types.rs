@@ -357,4 +357,40 @@ mod tests {
         assert_eq!(text.matches("impl ::std::fmt::Display for Kind").count(), 1);
         assert!(text.contains("\"top-up\" => Self::TopUp"), "{text}");
     }
+
+    /// On progenitor's real output: a response object with `additionalProperties: false`
+    /// accepts unknown fields; an enum only a request body uses stays closed.
+    #[test]
+    fn progenitor_output_for_closed_objects_is_opened() {
+        let spec: openapiv3::OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/x": {"post": {
+                "operationId": "post_x",
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"mode": {"type": "string", "enum": ["a", "b"]}}
+                }}}},
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": false,
+                    "properties": {"state": {"type": "string", "enum": ["on", "off"]}}
+                }}}}}
+            }}}
+        }))
+        .unwrap();
+        let tokens = crate::progenitor_run::generate(&spec).unwrap();
+        assert!(tokens.to_string().contains("deny_unknown_fields"));
+        let mut file: syn::File = syn::parse2(tokens).unwrap();
+        let roots: Vec<Type> = vec![syn::parse_quote!(types::PostXResponse)];
+        let open = open_response_types(&mut file, &roots);
+        let text = prettyplease::unparse(&file);
+        // The request body's enum (values a, b) is not among the opened ones.
+        assert_eq!(
+            open.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(),
+            ["PostXResponseState"]
+        );
+        let reply = &text[text.find("pub struct PostXResponse ").unwrap()..];
+        let reply = &reply[..reply.find('}').unwrap()];
+        assert!(!text.contains("deny_unknown_fields"), "{text}");
+        assert!(reply.contains("state"), "{reply}");
+    }
 }

@@ -11,7 +11,7 @@ use crate::document;
 use crate::error::SpecError;
 use crate::providers::{self, PROVIDERS_FILE, ProviderEntry};
 use crate::validate::{self, Validated};
-use crate::{lower, open_enum_tests, overlay, progenitor_run, surface};
+use crate::{balance_check, lower, open_enum_tests, overlay, progenitor_run, surface};
 
 /// One provider's generated crate, in memory.
 #[derive(Debug, Clone)]
@@ -89,7 +89,9 @@ pub fn effective_spec(
     lower::lower(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
     let validated = validate::validate(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
     check_credentials(provider, &validated)?;
-    check_balance_operation(provider, &validated)?;
+    if let Some(error) = balance_check::check(provider, &doc).into_iter().next() {
+        return Err(error);
+    }
     Ok((doc, validated))
 }
 
@@ -128,39 +130,6 @@ fn check_credentials(provider: &ProviderEntry, validated: &Validated) -> Result<
         ));
     }
     Ok(())
-}
-
-/// The balance mapping names an operation of the spec.
-fn check_balance_operation(
-    provider: &ProviderEntry,
-    validated: &Validated,
-) -> Result<(), SpecError> {
-    let Some(balance) = &provider.balance else {
-        return Ok(());
-    };
-    if validated
-        .operations
-        .iter()
-        .any(|op| op.operation_id == balance.operation)
-    {
-        return Ok(());
-    }
-    let id = provider.id.as_str();
-    let known: Vec<&str> = validated
-        .operations
-        .iter()
-        .map(|op| op.operation_id.as_str())
-        .collect();
-    Err(SpecError::new(
-        id,
-        PROVIDERS_FILE,
-        format!("/{id}/balance/operation"),
-        format!(
-            "no operation has the operationId {:?}; the spec has: {}",
-            balance.operation,
-            known.join(", ")
-        ),
-    ))
 }
 
 /// Runs the whole pipeline for one provider.

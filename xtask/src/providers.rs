@@ -30,12 +30,101 @@ pub struct ProviderEntry {
     pub balance: Option<BalanceMapping>,
 }
 
-/// `[<id>.balance]`: which operation answers with the balance.
+/// `[<id>.balance]`: which operation answers with the balance, and where each common field
+/// is in its success response (JSON pointers, checked against the response schema at regen).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct BalanceMapping {
     /// The operationId whose success response is the balance.
     pub operation: String,
+    /// Credits available now (a number).
+    pub available: Pointers,
+    /// Credits used (a number).
+    #[serde(default)]
+    pub used: Pointers,
+    /// Credits allotted (a number).
+    #[serde(default)]
+    pub allotted: Pointers,
+    /// Plan or tier name (a string).
+    #[serde(default)]
+    pub plan: Pointers,
+    /// When the period ends or credits expire: RFC 3339, unix seconds, or `YYYY-MM`.
+    #[serde(default)]
+    pub expires_at: Pointers,
+    /// Whether usage is allowed (a boolean; a leading `!` negates).
+    #[serde(default)]
+    pub usable: Pointers,
+    /// Whether the provider flags the balance low (a boolean; a leading `!` negates).
+    #[serde(default)]
+    pub low: Pointers,
+    /// A spend limit (a number).
+    #[serde(default)]
+    pub spend_limit: Pointers,
+    /// A concurrency limit (a number).
+    #[serde(default)]
+    pub concurrency_limit: Pointers,
+    /// What the amounts count (a literal; default "credits").
+    #[serde(default = "default_unit")]
+    pub unit: String,
+    /// A hand-written function in `crates/billfold/src/computed.rs` that fills what pointers
+    /// cannot express (sums, minimums), called after the pointers with the typed response.
+    pub computed: Option<String>,
+}
+
+fn default_unit() -> String {
+    "credits".to_owned()
+}
+
+/// One JSON pointer, or a list tried in order (the first that is present wins).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(from = "OneOrMany")]
+pub struct Pointers(pub Vec<String>);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<OneOrMany> for Pointers {
+    fn from(value: OneOrMany) -> Self {
+        match value {
+            OneOrMany::One(one) => Pointers(vec![one]),
+            OneOrMany::Many(many) => Pointers(many),
+        }
+    }
+}
+
+impl BalanceMapping {
+    /// (key, pointers, what the value must be) for every pointer key, in manifest order.
+    pub fn keys(&self) -> [(&'static str, &Pointers, ValueKind); 9] {
+        use ValueKind::*;
+        [
+            ("available", &self.available, Number),
+            ("used", &self.used, Number),
+            ("allotted", &self.allotted, Number),
+            ("plan", &self.plan, Text),
+            ("expires_at", &self.expires_at, Instant),
+            ("usable", &self.usable, Flag),
+            ("low", &self.low, Flag),
+            ("spend_limit", &self.spend_limit, Number),
+            ("concurrency_limit", &self.concurrency_limit, Number),
+        ]
+    }
+}
+
+/// What a balance field's pointer must lead to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// `number` or `integer`.
+    Number,
+    /// `string` (or a number, shown as text).
+    Text,
+    /// A date-time string, a `YYYY-MM` string, or unix seconds.
+    Instant,
+    /// `boolean`; the pointer may start with `!`.
+    Flag,
 }
 
 /// Path of the providers file, relative to the workspace root.
@@ -56,10 +145,13 @@ fn is_made_of(text: &str, letter: fn(&char) -> bool) -> bool {
 
 /// Parses `specs/providers.toml`, checking ids, crate names and env var names.
 pub fn parse(text: &str) -> Result<Vec<ProviderEntry>, String> {
-    let table: BTreeMap<String, ProviderEntry> =
-        toml::from_str(text).map_err(|e| format!("invalid TOML: {e}"))?;
+    // In file order: it is the order providers are shown in.
+    let table: toml::Table = toml::from_str(text).map_err(|e| format!("invalid TOML: {e}"))?;
     let mut entries = Vec::new();
-    for (id, mut entry) in table {
+    for (id, value) in table {
+        let mut entry: ProviderEntry = value
+            .try_into()
+            .map_err(|e| format!("invalid TOML: [{id}]: {e}"))?;
         if !is_valid_id(&id) {
             return Err(format!(
                 "[{id}]: a provider id is lower-case ASCII letters, digits and `_`"

@@ -68,18 +68,6 @@ where
     }
 }
 
-#[cfg(feature = "aiml")]
-#[test]
-fn aiml_response_enums_are_open() {
-    use billfold::aiml::types;
-    // get_balance success body (the spec's example)
-    in_context::<types::BalanceResponse>(
-        r#"{"autoDebitStatus":"disabled","balance":551564495,"lastUpdated":"2025-11-10T10:01:56.824Z","lowBalance":false,"lowBalanceThreshold":10000,"status":"current","statusExplanation":"Balance is current and up to date"}"#,
-        &[],
-        Some(Balance::from),
-    );
-}
-
 #[cfg(feature = "anchor")]
 #[test]
 fn anchor_response_enums_are_open() {
@@ -89,30 +77,6 @@ fn anchor_response_enums_are_open() {
         r#"{"cost_limit":100,"data":{"billing_period":"2026-04","credits":42.5,"credits_used":12.5,"gifts_balance":42.5,"included_credits":50,"tier":"monthly_starter"},"max_concurrent_browsers":25}"#,
         &[],
         Some(Balance::from),
-    );
-}
-
-#[cfg(feature = "giga")]
-#[test]
-fn giga_response_enums_are_open() {
-    use billfold::giga::types;
-    open_enum::<types::NumberOrCustomString>(&["custom"]);
-    open_enum::<types::NumberOrUnlimitedString>(&["unlimited"]);
-    // get_billing success body (the spec's example)
-    in_context::<types::BillingInfoResponse>(
-        r#"{"data":{"billing":{"currentPeriodEnd":"2024-04-01T00:00:00.000Z","currentPeriodStart":"2024-03-01T00:00:00.000Z","plan":"starter-pro","planCreditsRemaining":74.5,"prepaidBalance":50.0,"totalBalance":124.5}},"success":true}"#,
-        &[],
-        Some(Balance::from),
-    );
-    // list_plans success body (the spec's example)
-    in_context::<types::PlansResponse>(
-        r#"{"data":{"plans":[{"concurrentAgents":1,"id":"free","maxDurationHours":1,"monthlyCredits":10,"name":"Free","price":0},{"concurrentAgents":5,"id":"starter-pro","maxDurationHours":8,"monthlyCredits":100,"name":"Starter Pro","price":29},{"concurrentAgents":"unlimited","id":"max","maxDurationHours":24,"monthlyCredits":"custom","name":"Max","price":"custom"}]},"success":true}"#,
-        &[
-            "/data/plans/2/concurrentAgents",
-            "/data/plans/2/monthlyCredits",
-            "/data/plans/2/price",
-        ],
-        None,
     );
 }
 
@@ -145,5 +109,41 @@ fn olostep_response_enums_are_open() {
         r#"{"active_subscription":{"created_at":1704067200,"credits":10000,"display_name":"Pro","id":"SUB_PRO"},"allow_usage":true,"breakdown":[{"allocated_units":10000,"expiry_date":1735689600,"purchase_kind":"Subscription","remaining_units":8500},{"allocated_units":5000,"expiry_date":1743465600,"purchase_kind":"Top-up","remaining_units":4000}],"credits":12500}"#,
         &["/breakdown/0/purchase_kind", "/breakdown/1/purchase_kind"],
         Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "aiml")]
+#[test]
+fn aiml_response_enums_are_open() {
+    use billfold::aiml::types;
+    // get_balance success body (the spec's example)
+    in_context::<types::BalanceResponse>(
+        r#"{"autoDebitStatus":"disabled","balance":551564495,"lastUpdated":"2025-11-10T10:01:56.824Z","lowBalance":false,"lowBalanceThreshold":10000,"status":"current","statusExplanation":"Balance is current and up to date"}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "giga")]
+#[test]
+fn giga_response_enums_are_open() {
+    use billfold::giga::types;
+    open_enum::<types::NumberOrCustomString>(&["custom"]);
+    open_enum::<types::NumberOrUnlimitedString>(&["unlimited"]);
+    // get_billing success body (the spec's example)
+    in_context::<types::BillingInfoResponse>(
+        r#"{"data":{"billing":{"currentPeriodEnd":"2024-04-01T00:00:00.000Z","currentPeriodStart":"2024-03-01T00:00:00.000Z","plan":"starter-pro","planCreditsRemaining":74.5,"prepaidBalance":50.0,"totalBalance":124.5}},"success":true}"#,
+        &[],
+        Some(Balance::from),
+    );
+    // list_plans success body (the spec's example)
+    in_context::<types::PlansResponse>(
+        r#"{"data":{"plans":[{"concurrentAgents":1,"id":"free","maxDurationHours":1,"monthlyCredits":10,"name":"Free","price":0},{"concurrentAgents":5,"id":"starter-pro","maxDurationHours":8,"monthlyCredits":100,"name":"Starter Pro","price":29},{"concurrentAgents":"unlimited","id":"max","maxDurationHours":24,"monthlyCredits":"custom","name":"Max","price":"custom"}]},"success":true}"#,
+        &[
+            "/data/plans/2/concurrentAgents",
+            "/data/plans/2/monthlyCredits",
+            "/data/plans/2/price",
+        ],
+        None,
     );
 }
