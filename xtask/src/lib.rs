@@ -15,6 +15,7 @@ pub mod conformance;
 pub mod crate_files;
 pub mod document;
 pub mod error;
+pub mod facade_code;
 pub mod ingest;
 pub mod lower;
 pub mod open_enum_tests;

@@ -11,7 +11,7 @@ use crate::document;
 use crate::error::SpecError;
 use crate::providers::{self, PROVIDERS_FILE, ProviderEntry};
 use crate::validate::{self, Validated};
-use crate::{balance_check, lower, open_enum_tests, overlay, progenitor_run, surface};
+use crate::{balance_check, facade_code, lower, open_enum_tests, overlay, progenitor_run, surface};
 
 /// One provider's generated crate, in memory.
 #[derive(Debug, Clone)]
@@ -166,11 +166,58 @@ pub fn generate(root: &Path, provider: &ProviderEntry) -> Result<Generated, Spec
 }
 
 /// Files outside the generated crates that regen derives from all providers: (path relative to
-/// the workspace root, contents).
-pub fn workspace_files(generated: &[Generated]) -> Result<Vec<(PathBuf, String)>, String> {
-    let open_enums = crate::rustfmt::format(&open_enum_tests::render(generated))
-        .map_err(|e| format!("{}: {e}", open_enum_tests::PATH))?;
-    Ok(vec![(PathBuf::from(open_enum_tests::PATH), open_enums)])
+/// the workspace root, contents). Hand-written files keep everything outside their markers.
+pub fn workspace_files(
+    root: &Path,
+    generated: &[Generated],
+) -> Result<Vec<(PathBuf, String)>, String> {
+    let rustfmt = |path: &str, text: String| {
+        crate::rustfmt::format(&text).map_err(|e| format!("{path}: {e}"))
+    };
+    let read = |path: &str| {
+        std::fs::read_to_string(root.join(path)).map_err(|e| format!("{path}: cannot read it: {e}"))
+    };
+    let facade_toml = "crates/billfold/Cargo.toml";
+    let facade = facade_code::splice(
+        &read(facade_toml)?,
+        "features",
+        &facade_code::facade_features(generated),
+        facade_toml,
+    )?;
+    let facade = facade_code::splice(
+        &facade,
+        "provider crates",
+        &facade_code::facade_dependencies(generated),
+        facade_toml,
+    )?;
+    let workspace = facade_code::splice(
+        &read("Cargo.toml")?,
+        "provider crates",
+        &facade_code::workspace_dependencies(generated),
+        "Cargo.toml",
+    )?;
+    let readme = facade_code::splice(
+        &read("README.md")?,
+        "provider table",
+        &facade_code::readme_table(generated),
+        "README.md",
+    )?;
+    Ok(vec![
+        (
+            PathBuf::from(open_enum_tests::PATH),
+            rustfmt(open_enum_tests::PATH, open_enum_tests::render(generated))?,
+        ),
+        (
+            PathBuf::from(facade_code::PROVIDERS_RS),
+            rustfmt(
+                facade_code::PROVIDERS_RS,
+                facade_code::providers_rs(generated),
+            )?,
+        ),
+        (PathBuf::from(facade_toml), facade),
+        (PathBuf::from("Cargo.toml"), workspace),
+        (PathBuf::from("README.md"), readme),
+    ])
 }
 
 /// Runs the pipeline for every provider; returns every error, not just the first.

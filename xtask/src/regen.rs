@@ -63,7 +63,7 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
             outcome.diff.push_str(&diff);
         }
     }
-    let derived = pipeline::workspace_files(&generated)?;
+    let derived = pipeline::workspace_files(root, &generated)?;
     let mut derived_changed = Vec::new();
     for (relative, contents) in &derived {
         let diff = file_difference(root, relative, contents)

@@ -1,19 +1,13 @@
 //! One view of every provider's balance: [`Balance`], and [`fetch_all`] to query them at once.
 //!
-//! Each provider's billing response maps into the same fields, with these semantics:
-//!
-//! | field | Anchor | Neo | Olostep | AIML API | Giga |
-//! | --- | --- | --- | --- | --- | --- |
-//! | `available` | `data.credits` | `available_credits` | `credits` | `balance` | `totalBalance` |
-//! | `used` | `data.credits_used` | `used_credits` | Σ lots (allocated − remaining) | — | — |
-//! | `allotted` | `data.included_credits` | `issued_credits` | Σ lots allocated | — | — |
-//! | `unit` | credits | credits | credits | credits | credits |
-//! | `plan` | `data.tier` | — | `active_subscription.display_name` | — | `plan` |
-//! | `expires_at` | end of `data.billing_period` | `expires_at` | earliest expiry of a lot with credits left | — | `currentPeriodEnd` |
-//! | `usable` | — | not `is_expired` | `allow_usage` | — | — |
-//! | `low` | — | `is_expired` | not `allow_usage` | `lowBalance` | — |
-//! | `spend_limit` | `cost_limit` (inside or beside `data`) | — | — | — | — |
-//! | `concurrency_limit` | `max_concurrent_browsers` (inside or beside `data`; −1 = unlimited) | — | — | — | — |
+//! Each provider's balance response maps into the same fields. Where each field is in a
+//! provider's response is data, not code: the `[<id>.balance]` entry of `specs/providers.toml`
+//! names the operation and a JSON pointer (or a list tried in order) per field, checked against
+//! the response schema by `cargo xtask regen`, which derives [`ProviderId`], [`Details`] and the
+//! dispatch from it. Amounts are numbers; `expires_at` is an RFC 3339 string, unix seconds or a
+//! `YYYY-MM` period (its end); `usable` and `low` are booleans (`!` negates). What pointers
+//! cannot say (Olostep's sums over credit lots) is a hand-written function the entry names
+//! with `computed`.
 //!
 //! "—" is `None`: the provider does not say. The full typed response stays reachable in
 //! [`Balance::details`].
@@ -37,66 +31,10 @@ use billfold_runtime::{ClientConfig, ConfigError, Error, TransportKind};
 
 use chrono::{DateTime, Utc};
 
-/// The providers this build of billfold knows (one per enabled cargo feature).
-///
-/// ```
-/// use billfold::balance::ProviderId;
-/// let neo: ProviderId = "neo".parse().unwrap();
-/// assert_eq!(neo.name(), "ProjectDiscovery Neo");
-/// assert!("nope".parse::<ProviderId>().is_err());
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ProviderId {
-    /// Anchor Browser.
-    #[cfg(feature = "anchor")]
-    Anchor,
-    /// ProjectDiscovery Neo.
-    #[cfg(feature = "neo")]
-    Neo,
-    /// Olostep.
-    #[cfg(feature = "olostep")]
-    Olostep,
-    /// AIML API.
-    #[cfg(feature = "aiml")]
-    Aiml,
-    /// Giga.
-    #[cfg(feature = "giga")]
-    Giga,
-}
+pub use crate::providers::{Details, ProviderId};
 
 impl ProviderId {
-    /// Every provider of this build, in display order.
-    pub const ALL: &'static [ProviderId] = &[
-        #[cfg(feature = "anchor")]
-        ProviderId::Anchor,
-        #[cfg(feature = "neo")]
-        ProviderId::Neo,
-        #[cfg(feature = "olostep")]
-        ProviderId::Olostep,
-        #[cfg(feature = "aiml")]
-        ProviderId::Aiml,
-        #[cfg(feature = "giga")]
-        ProviderId::Giga,
-    ];
-
-    /// What the provider's generated crate knows about it (env vars, default base URL).
-    pub fn provider(self) -> &'static billfold_runtime::Provider {
-        match self {
-            #[cfg(feature = "anchor")]
-            ProviderId::Anchor => &crate::anchor::PROVIDER,
-            #[cfg(feature = "neo")]
-            ProviderId::Neo => &crate::neo::PROVIDER,
-            #[cfg(feature = "olostep")]
-            ProviderId::Olostep => &crate::olostep::PROVIDER,
-            #[cfg(feature = "aiml")]
-            ProviderId::Aiml => &crate::aiml::PROVIDER,
-            #[cfg(feature = "giga")]
-            ProviderId::Giga => &crate::giga::PROVIDER,
-        }
-    }
-
-    /// Short id (`olostep`).
+    /// Short id (`olostep`), as in `specs/providers.toml`.
     pub fn id(self) -> &'static str {
         self.provider().id
     }
@@ -126,27 +64,6 @@ impl std::str::FromStr for ProviderId {
                 format!("unknown provider {s:?}; known: {}", known.join(", "))
             })
     }
-}
-
-/// A provider's full typed billing response, as returned by its client.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum Details {
-    /// Anchor Browser's `get_billing` response.
-    #[cfg(feature = "anchor")]
-    Anchor(crate::anchor::types::BillingInfoResponse),
-    /// Neo's `get_v1_billing_credits` response.
-    #[cfg(feature = "neo")]
-    Neo(crate::neo::types::BillingCreditsResponse),
-    /// Olostep's `get_credits_info` response.
-    #[cfg(feature = "olostep")]
-    Olostep(crate::olostep::types::CreditsInfoResponse),
-    /// AIML API's `get_balance` response.
-    #[cfg(feature = "aiml")]
-    Aiml(crate::aiml::types::BalanceResponse),
-    /// Giga's `get_billing` response.
-    #[cfg(feature = "giga")]
-    Giga(crate::giga::types::BillingInfoResponse),
 }
 
 /// One provider's balance in common terms (see the [module docs](self) for each provider's
@@ -192,17 +109,9 @@ pub struct Balance {
 }
 
 impl Balance {
-    #[cfg_attr(
-        not(any(
-            feature = "anchor",
-            feature = "neo",
-            feature = "olostep",
-            feature = "aiml",
-            feature = "giga"
-        )),
-        allow(dead_code)
-    )]
-    fn new(provider: ProviderId, details: Details) -> Self {
+    /// A balance with nothing known yet but the provider and its response.
+    #[allow(dead_code)] // unused in a build without any provider feature
+    pub(crate) fn new(provider: ProviderId, details: Details) -> Self {
         Self {
             provider,
             available: None,
@@ -217,114 +126,6 @@ impl Balance {
             concurrency_limit: None,
             details,
         }
-    }
-}
-
-#[cfg(feature = "anchor")]
-impl From<crate::anchor::types::BillingInfoResponse> for Balance {
-    fn from(response: crate::anchor::types::BillingInfoResponse) -> Self {
-        let data = response.data.clone();
-        let mut balance = Balance::new(ProviderId::Anchor, Details::Anchor(response.clone()));
-        if let Some(data) = &data {
-            balance.available = Some(data.credits);
-            balance.used = Some(data.credits_used);
-            balance.allotted = Some(data.included_credits);
-            balance.plan = Some(data.tier.clone());
-            balance.expires_at = end_of_month(&data.billing_period);
-        }
-        // Published example: beside `data`; schema: inside it. Either counts.
-        balance.spend_limit = data
-            .as_ref()
-            .and_then(|d| d.cost_limit)
-            .or(response.cost_limit);
-        balance.concurrency_limit = data
-            .as_ref()
-            .and_then(|d| d.max_concurrent_browsers)
-            .or(response.max_concurrent_browsers);
-        balance
-    }
-}
-
-/// The first instant after a `YYYY-MM` billing period.
-#[cfg(feature = "anchor")]
-fn end_of_month(period: &str) -> Option<DateTime<Utc>> {
-    use chrono::{Datelike, NaiveDate};
-    let start = NaiveDate::parse_from_str(&format!("{}-01", period.trim()), "%Y-%m-%d").ok()?;
-    let (year, month) = if start.month() == 12 {
-        (start.year() + 1, 1)
-    } else {
-        (start.year(), start.month() + 1)
-    };
-    Some(
-        NaiveDate::from_ymd_opt(year, month, 1)?
-            .and_hms_opt(0, 0, 0)?
-            .and_utc(),
-    )
-}
-
-#[cfg(feature = "neo")]
-impl From<crate::neo::types::BillingCreditsResponse> for Balance {
-    fn from(response: crate::neo::types::BillingCreditsResponse) -> Self {
-        let mut balance = Balance::new(ProviderId::Neo, Details::Neo(response.clone()));
-        balance.available = Some(response.available_credits);
-        balance.used = Some(response.used_credits);
-        balance.allotted = Some(response.issued_credits);
-        balance.expires_at = response.expires_at;
-        balance.usable = response.is_expired.map(|expired| !expired);
-        balance.low = response.is_expired;
-        balance
-    }
-}
-
-#[cfg(feature = "olostep")]
-impl From<crate::olostep::types::CreditsInfoResponse> for Balance {
-    fn from(response: crate::olostep::types::CreditsInfoResponse) -> Self {
-        let mut balance = Balance::new(ProviderId::Olostep, Details::Olostep(response.clone()));
-        balance.available = response.credits.map(|c| c as f64);
-        let lots = &response.breakdown;
-        if !lots.is_empty() {
-            balance.allotted =
-                Some(lots.iter().filter_map(|l| l.allocated_units).sum::<i64>() as f64);
-            balance.used = Some(
-                lots.iter()
-                    .map(|l| l.allocated_units.unwrap_or(0) - l.remaining_units.unwrap_or(0))
-                    .sum::<i64>() as f64,
-            );
-            balance.expires_at = lots
-                .iter()
-                .filter(|l| l.remaining_units.unwrap_or(0) > 0)
-                .filter_map(|l| DateTime::from_timestamp(l.expiry_date?, 0))
-                .min();
-        }
-        balance.plan = response
-            .active_subscription
-            .as_ref()
-            .and_then(|s| s.display_name.clone());
-        balance.usable = response.allow_usage;
-        balance.low = response.allow_usage.map(|allowed| !allowed);
-        balance
-    }
-}
-
-#[cfg(feature = "aiml")]
-impl From<crate::aiml::types::BalanceResponse> for Balance {
-    fn from(response: crate::aiml::types::BalanceResponse) -> Self {
-        let mut balance = Balance::new(ProviderId::Aiml, Details::Aiml(response.clone()));
-        balance.available = Some(response.balance);
-        balance.low = response.low_balance;
-        balance
-    }
-}
-
-#[cfg(feature = "giga")]
-impl From<crate::giga::types::BillingInfoResponse> for Balance {
-    fn from(response: crate::giga::types::BillingInfoResponse) -> Self {
-        let billing = response.data.billing.clone();
-        let mut balance = Balance::new(ProviderId::Giga, Details::Giga(response));
-        balance.available = Some(billing.total_balance);
-        balance.plan = Some(billing.plan);
-        balance.expires_at = Some(billing.current_period_end);
-        balance
     }
 }
 
@@ -467,35 +268,7 @@ pub struct ProviderBalance {
 /// # Ok(()) }
 /// ```
 pub async fn fetch(provider: ProviderId, options: &FetchOptions) -> Result<Balance, BalanceError> {
-    #[allow(unused_variables)] // with no provider feature enabled there is nothing to configure
-    let config = options.config(provider.provider());
-    match provider {
-        #[cfg(feature = "anchor")]
-        ProviderId::Anchor => {
-            let client = crate::anchor::Client::from_config(config)?;
-            Ok(client.get_billing().await?.into_inner().into())
-        }
-        #[cfg(feature = "neo")]
-        ProviderId::Neo => {
-            let client = crate::neo::Client::from_config(config)?;
-            Ok(client.get_v1_billing_credits().await?.into_inner().into())
-        }
-        #[cfg(feature = "olostep")]
-        ProviderId::Olostep => {
-            let client = crate::olostep::Client::from_config(config)?;
-            Ok(client.get_credits_info().await?.into_inner().into())
-        }
-        #[cfg(feature = "aiml")]
-        ProviderId::Aiml => {
-            let client = crate::aiml::Client::from_config(config)?;
-            Ok(client.get_balance().await?.into_inner().into())
-        }
-        #[cfg(feature = "giga")]
-        ProviderId::Giga => {
-            let client = crate::giga::Client::from_config(config)?;
-            Ok(client.get_billing().await?.into_inner().into())
-        }
-    }
+    crate::providers::fetch(provider, options.config(provider.provider())).await
 }
 
 /// Queries several providers concurrently; one outcome per provider, in the order given. A

@@ -30,11 +30,9 @@ pub const EXIT_LOW: u8 = 3;
 
 /// Every provider's credit balance, at once.
 ///
-/// Credentials and base URLs come from the environment: ANCHOR_API_KEY, NEO_TOKEN or
-/// NEO_API_KEY, OLOSTEP_API_KEY, AIML_API_KEY, GIGA_API_KEY (+ GIGA_BASE_URL), and
-/// a PROVIDER_BASE_URL variable (OLOSTEP_BASE_URL, ...) to point a provider elsewhere.
+/// Credentials and base URLs come from the environment (listed below).
 #[derive(Debug, Parser)]
-#[command(name = "billfold", version)]
+#[command(name = "billfold", version, after_help = environment_help())]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -122,6 +120,24 @@ fn parse_amount(text: &str) -> Result<f64, String> {
         .ok()
         .filter(|a| a.is_finite() && *a > 0.0)
         .ok_or_else(|| format!("{text:?} is not a positive amount"))
+}
+
+/// The env vars of every provider this build knows, from their generated crates.
+fn environment_help() -> String {
+    let mut text = String::from("Environment (credential, then base URL):\n");
+    for provider in ProviderId::ALL {
+        let p = provider.provider();
+        let base = match p.default_base_url {
+            Some(_) => format!("{} to override the base URL", p.base_url_env),
+            None => format!("{} (required: no base URL is published)", p.base_url_env),
+        };
+        text.push_str(&format!(
+            "  {:<10} {}; {base}\n",
+            p.id,
+            p.credential_env_vars()
+        ));
+    }
+    text
 }
 
 #[tokio::main(flavor = "current_thread")]
