@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::error::SpecError;
 use crate::providers::{PROVIDERS_FILE, ProviderEntry, ValueKind};
+use crate::samples;
 
 /// Deepest `$ref`/composition chain followed for one pointer step.
 const MAX_HOPS: usize = 16;
@@ -18,7 +19,7 @@ pub fn check(provider: &ProviderEntry, spec: &Value) -> Vec<SpecError> {
     let error = |key: &str, message: String| {
         SpecError::new(id, PROVIDERS_FILE, format!("/{id}/balance/{key}"), message)
     };
-    let Some(schema) = success_schema(spec, &mapping.operation) else {
+    let Some(schema) = samples::success_schema(spec, &mapping.operation) else {
         return vec![error(
             "operation",
             format!(
@@ -79,35 +80,10 @@ fn operations(spec: &Value) -> impl Iterator<Item = &Value> {
         .flat_map(|item| item.values())
 }
 
-/// The JSON schema of an operation's first 2xx response.
-pub fn success_schema<'a>(spec: &'a Value, operation_id: &str) -> Option<&'a Value> {
-    let operation = operations(spec).find(|op| op["operationId"].as_str() == Some(operation_id))?;
-    let (_, response) = operation["responses"]
-        .as_object()?
-        .iter()
-        .find(|(status, _)| status.starts_with('2'))?;
-    let response = resolve(spec, response)?;
-    response["content"]
-        .as_object()?
-        .iter()
-        .find(|(media, _)| media.contains("json"))
-        .and_then(|(_, media)| media.get("schema"))
-}
-
-fn resolve<'a>(spec: &'a Value, mut schema: &'a Value) -> Option<&'a Value> {
-    for _ in 0..MAX_HOPS {
-        match schema.get("$ref").and_then(Value::as_str) {
-            Some(reference) => schema = spec.pointer(reference.strip_prefix('#')?)?,
-            None => return Some(schema),
-        }
-    }
-    None
-}
-
 /// The schema a JSON pointer leads to inside `schema` (through `$ref`, `allOf`/`oneOf`/`anyOf`,
 /// array items and `additionalProperties`).
 fn schema_at<'a>(spec: &'a Value, schema: &'a Value, pointer: &str) -> Option<&'a Value> {
-    let mut here = resolve(spec, schema)?;
+    let mut here = samples::resolve(spec, schema, 0)?;
     for raw in pointer.split('/').skip(1) {
         let segment = raw.replace("~1", "/").replace("~0", "~");
         here = step(spec, here, &segment, 0)?;
@@ -119,12 +95,12 @@ fn step<'a>(spec: &'a Value, schema: &'a Value, segment: &str, depth: usize) -> 
     if depth > MAX_HOPS {
         return None;
     }
-    let schema = resolve(spec, schema)?;
+    let schema = samples::resolve(spec, schema, 0)?;
     if let Some(property) = schema["properties"].get(segment) {
-        return resolve(spec, property);
+        return samples::resolve(spec, property, 0);
     }
     if segment.parse::<usize>().is_ok() && schema.get("items").is_some() {
-        return resolve(spec, &schema["items"]);
+        return samples::resolve(spec, &schema["items"], 0);
     }
     for key in ["allOf", "oneOf", "anyOf"] {
         for branch in schema[key].as_array().into_iter().flatten() {
@@ -134,7 +110,7 @@ fn step<'a>(spec: &'a Value, schema: &'a Value, segment: &str, depth: usize) -> 
         }
     }
     if schema["additionalProperties"].is_object() {
-        return resolve(spec, &schema["additionalProperties"]);
+        return samples::resolve(spec, &schema["additionalProperties"], 0);
     }
     None
 }
@@ -169,7 +145,7 @@ fn wrong_kind(spec: &Value, target: &Value, kind: ValueKind) -> Option<String> {
 }
 
 fn schema_types(spec: &Value, schema: &Value, depth: usize) -> Vec<String> {
-    let Some(schema) = resolve(spec, schema).filter(|_| depth < MAX_HOPS) else {
+    let Some(schema) = samples::resolve(spec, schema, 0).filter(|_| depth < MAX_HOPS) else {
         return Vec::new();
     };
     let mut out: Vec<String> = schema["type"]

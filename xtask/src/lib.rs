@@ -12,6 +12,7 @@ pub mod bench;
 pub mod cargo_build;
 pub mod client_code;
 pub mod conformance;
+pub mod conformance_code;
 pub mod crate_files;
 pub mod document;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod progenitor_run;
 pub mod providers;
 pub mod regen;
 pub mod rustfmt;
+pub mod samples;
 pub mod surface;
 pub mod validate;
 

@@ -11,15 +11,13 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::pipeline::Generated;
+use crate::samples::{self, MAX_DEPTH};
 
 /// Where the test file lives, relative to the workspace root.
 pub const PATH: &str = "crates/billfold/tests/open_enums.rs";
-
-/// The deepest schema nesting followed when sampling or walking (recursive schemas stop here).
-const MAX_DEPTH: usize = 12;
 
 /// The test file for every provider.
 pub fn render(generated: &[Generated]) -> String {
@@ -108,11 +106,13 @@ fn provider_test(g: &Generated) -> String {
     }
     let balance_operation = g.provider.balance.as_ref().map(|b| b.operation.as_str());
     for method in &g.code.methods {
-        let Some((payload, from_example)) = success_payload(&g.effective, &method.operation_id)
+        let Some((payload, from_example)) =
+            samples::success_payload(&g.effective, &method.operation_id)
         else {
             continue;
         };
-        let schema = success_schema(&g.effective, &method.operation_id).unwrap_or(&Value::Null);
+        let schema =
+            samples::success_schema(&g.effective, &method.operation_id).unwrap_or(&Value::Null);
         let mut sites = BTreeSet::new();
         enum_sites(&g.effective, schema, &payload, String::new(), 0, &mut sites);
         let is_balance = balance_operation == Some(method.operation_id.as_str());
@@ -149,109 +149,6 @@ fn provider_test(g: &Generated) -> String {
     )
 }
 
-/// The JSON media type of an operation's first 2xx response.
-fn success_media<'a>(spec: &'a Value, operation_id: &str) -> Option<&'a Value> {
-    let operation = spec["paths"]
-        .as_object()?
-        .values()
-        .filter_map(Value::as_object)
-        .flat_map(|item| item.values())
-        .find(|op| op["operationId"].as_str() == Some(operation_id))?;
-    let (_, response) = operation["responses"]
-        .as_object()?
-        .iter()
-        .find(|(status, _)| status.starts_with('2'))?;
-    let response = resolve(spec, response, 0)?;
-    response["content"]
-        .as_object()?
-        .iter()
-        .find(|(media, _)| media.contains("json"))
-        .map(|(_, m)| m)
-}
-
-fn success_schema<'a>(spec: &'a Value, operation_id: &str) -> Option<&'a Value> {
-    success_media(spec, operation_id)?.get("schema")
-}
-
-/// The success body to test with: the spec's example, else one sampled from the schema.
-fn success_payload(spec: &Value, operation_id: &str) -> Option<(Value, bool)> {
-    let media = success_media(spec, operation_id)?;
-    if let Some(example) = media.get("example") {
-        return Some((example.clone(), true));
-    }
-    if let Some(example) = media["examples"]
-        .as_object()
-        .and_then(|all| all.values().find_map(|e| e.get("value")))
-    {
-        return Some((example.clone(), true));
-    }
-    let schema = media.get("schema")?;
-    Some((sample(spec, schema, 0)?, false))
-}
-
-/// Follows a local `$ref` (`#/components/...`).
-fn resolve<'a>(spec: &'a Value, schema: &'a Value, depth: usize) -> Option<&'a Value> {
-    match schema.get("$ref").and_then(Value::as_str) {
-        Some(reference) if depth < MAX_DEPTH => {
-            let target = spec.pointer(reference.strip_prefix('#')?)?;
-            resolve(spec, target, depth + 1)
-        }
-        Some(_) => None,
-        None => Some(schema),
-    }
-}
-
-/// A value that fits `schema`: its `example` where it gives one, else a plain value of its type
-/// (every property, the first enum value, the first of `oneOf`/`anyOf`).
-fn sample(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
-    if depth > MAX_DEPTH {
-        return None;
-    }
-    let schema = resolve(spec, schema, depth)?;
-    if let Some(example) = schema.get("example") {
-        return Some(example.clone());
-    }
-    if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
-        return Some(first.clone());
-    }
-    if let Some(all) = schema["allOf"].as_array() {
-        let mut merged = Map::new();
-        for part in all {
-            match sample(spec, part, depth + 1)? {
-                Value::Object(fields) => merged.extend(fields),
-                other => return Some(other),
-            }
-        }
-        return Some(Value::Object(merged));
-    }
-    for key in ["oneOf", "anyOf"] {
-        if let Some(first) = schema[key].as_array().and_then(|b| b.first()) {
-            return sample(spec, first, depth + 1);
-        }
-    }
-    Some(match schema["type"].as_str() {
-        Some("object") | None if schema.get("properties").is_some() => {
-            let mut fields = Map::new();
-            for (name, property) in schema["properties"].as_object()? {
-                fields.insert(name.clone(), sample(spec, property, depth + 1)?);
-            }
-            Value::Object(fields)
-        }
-        Some("object") => Value::Object(Map::new()),
-        Some("array") => Value::Array(vec![sample(spec, &schema["items"], depth + 1)?]),
-        Some("integer") => Value::from(1),
-        Some("number") => Value::from(1.5),
-        Some("boolean") => Value::from(true),
-        Some("string") => Value::from(match schema["format"].as_str() {
-            Some("date-time") => "2026-01-01T00:00:00Z",
-            Some("date") => "2026-01-01",
-            Some("uuid") => "00000000-0000-4000-8000-000000000000",
-            _ => "text",
-        }),
-        _ => Value::Null,
-    })
-}
-
 /// JSON pointers into `value` where `schema` puts a string enum.
 fn enum_sites(
     spec: &Value,
@@ -264,7 +161,7 @@ fn enum_sites(
     if depth > MAX_DEPTH {
         return;
     }
-    let Some(schema) = resolve(spec, schema, depth) else {
+    let Some(schema) = samples::resolve(spec, schema, depth) else {
         return;
     };
     if value.is_string() && schema.get("enum").is_some_and(|e| e.as_array().is_some()) {
@@ -332,7 +229,7 @@ mod tests {
             ["/lots/0/kind", "/lots/1/kind"]
         );
         assert_eq!(
-            sample(&spec, &schema, 0),
+            samples::sample(&spec, &schema, 0),
             Some(json!({"lots": [{"kind": "a"}], "limit": 1.5}))
         );
     }

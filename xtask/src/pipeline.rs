@@ -11,7 +11,10 @@ use crate::document;
 use crate::error::SpecError;
 use crate::providers::{self, PROVIDERS_FILE, ProviderEntry};
 use crate::validate::{self, Validated};
-use crate::{balance_check, facade_code, lower, open_enum_tests, overlay, progenitor_run, surface};
+use crate::{
+    balance_check, conformance_code, facade_code, lower, open_enum_tests, overlay, progenitor_run,
+    surface,
+};
 
 /// One provider's generated crate, in memory.
 #[derive(Debug, Clone)]
@@ -213,6 +216,10 @@ pub fn workspace_files(
                 facade_code::PROVIDERS_RS,
                 facade_code::providers_rs(generated),
             )?,
+        ),
+        (
+            PathBuf::from(conformance_code::PATH),
+            rustfmt(conformance_code::PATH, conformance_code::render(generated))?,
         ),
         (PathBuf::from(facade_toml), facade),
         (PathBuf::from("Cargo.toml"), workspace),

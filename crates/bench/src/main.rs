@@ -154,35 +154,30 @@ const ROUNDS: usize = 5;
 
 async fn fanout(delay: Duration, rounds: usize) -> serde_json::Value {
     use billfold::balance::{FetchOptions, ProviderId, fetch, fetch_all};
-    let bodies = [
-        (
-            "ANCHOR",
-            r#"{"data":{"credits":1,"credits_used":0,"included_credits":1,"billing_period":"2026-04","tier":"t"}}"#,
-        ),
-        (
-            "NEO",
-            r#"{"available_credits":1,"issued_credits":1,"used_credits":0}"#,
-        ),
-        ("OLOSTEP", OLOSTEP_EXAMPLE),
-        ("AIML", r#"{"balance":1}"#),
-        (
-            "GIGA",
-            r#"{"success":true,"data":{"billing":{"plan":"p","planCreditsRemaining":1,"prepaidBalance":0,"totalBalance":1,"currentPeriodStart":"2024-03-01T00:00:00Z","currentPeriodEnd":"2024-04-01T00:00:00Z"}}}"#,
-        ),
-    ];
-    for (prefix, body) in bodies {
-        let url = server::start(body.as_bytes().to_vec(), delay, 1).remove(0);
+    // One local server per provider with a balance mapping, answering its balance operation's
+    // example (or a body sampled from the schema), all derived from specs/providers.toml.
+    let root = xtask::workspace_root();
+    let generated = xtask::pipeline::generate_all(&root).expect("every provider generates");
+    for g in &generated {
+        let Some(mapping) = &g.provider.balance else {
+            continue;
+        };
+        let (body, _) = xtask::samples::success_payload(&g.effective, &mapping.operation)
+            .expect("the balance operation has a JSON success body");
+        let url = server::start(body.to_string().into_bytes(), delay, 1).remove(0);
+        let credential = g
+            .provider
+            .credentials
+            .values()
+            .next()
+            .expect("a credential");
         // SAFETY: set before any other thread of ours reads the environment (servers don't).
         unsafe {
-            std::env::set_var(format!("{prefix}_BASE_URL"), url);
-            std::env::set_var(
-                if prefix == "NEO" {
-                    "NEO_API_KEY".to_owned()
-                } else {
-                    format!("{prefix}_API_KEY")
-                },
-                "bench-key",
-            );
+            std::env::set_var(&g.provider.base_url_env, url);
+            for env_var in g.provider.credentials.values() {
+                std::env::remove_var(env_var);
+            }
+            std::env::set_var(credential, "bench-key");
         }
     }
     let options = FetchOptions::default();
