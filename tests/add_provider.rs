@@ -1,0 +1,137 @@
+//! "A new provider is a spec and a manifest entry": in a copy of the workspace, add a made-up
+//! provider (`tests/add-provider/acme/`: an OpenAPI file and a `specs/providers.toml` entry with
+//! a pointer mapping), run regen, build the `billfold` command, and read that provider's balance
+//! from a local server, with no other edit.
+//!
+//! It builds the workspace copy (sharing this workspace's target directory, so only the
+//! workspace's own crates compile): about a minute on two cores.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use billfold_tests::workspace_root;
+use serde_json::Value;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Copies the workspace's sources (not `target/`, `.git/` or npm's `node_modules/`).
+fn copy_sources(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if ["target", ".git", "node_modules"].contains(&name.to_str().unwrap_or_default()) {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_sources(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_provider_is_a_spec_a_manifest_entry_and_regen() {
+    let root = workspace_root();
+    let scratch = tempfile::tempdir().unwrap();
+    let copy = scratch.path();
+    copy_sources(&root, copy);
+
+    // The two files a maintainer writes.
+    let fixture = root.join("tests/add-provider/acme");
+    fs::create_dir_all(copy.join("specs/acme")).unwrap();
+    fs::copy(
+        fixture.join("openapi.yaml"),
+        copy.join("specs/acme/openapi.yaml"),
+    )
+    .unwrap();
+    let mut manifest = fs::read_to_string(copy.join("specs/providers.toml")).unwrap();
+    manifest.push_str(&fs::read_to_string(fixture.join("providers.toml")).unwrap());
+    fs::write(copy.join("specs/providers.toml"), manifest).unwrap();
+
+    // `cargo xtask regen`, in process.
+    let outcome = xtask::regen::regen(copy, false).expect("regen succeeds");
+    assert!(outcome.changed.contains(&"acme".to_owned()), "{outcome:?}");
+    let check = xtask::regen::regen(copy, true).unwrap();
+    assert!(check.changed.is_empty(), "{}", check.diff);
+    let readme = fs::read_to_string(copy.join("README.md")).unwrap();
+    assert!(
+        readme.contains("| Acme | `billfold-acme` | `get_balance` |"),
+        "{readme}"
+    );
+
+    // Build the command from the copy, sharing this workspace's compiled dependencies.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let build = Command::new(&cargo)
+        .args([
+            "build",
+            "--offline",
+            "--quiet",
+            "-p",
+            "billfold-cli",
+            "--bin",
+            "billfold",
+        ])
+        .args(["--message-format=json"])
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .current_dir(copy)
+        .output()
+        .expect("cargo runs");
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let binary = String::from_utf8_lossy(&build.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find_map(|m| {
+            (m["target"]["name"] == "billfold")
+                .then(|| m["executable"].as_str().map(str::to_owned))
+                .flatten()
+        })
+        .expect("cargo reports the billfold executable");
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/account/balance"))
+        .and(header("authorization", "Bearer acme-test-key"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "remaining": 730.5, "spent": 269.5, "quota": 1000, "tier": "growth",
+            "renews_at": "2026-12-01T00:00:00Z", "active": true, "state": "degraded"
+        })))
+        .mount(&server)
+        .await;
+    let run = |args: &[&str]| {
+        Command::new(&binary)
+            .env_clear()
+            .env("ACME_API_KEY", "acme-test-key")
+            .env("ACME_BASE_URL", server.uri())
+            .args(args)
+            .output()
+            .expect("billfold runs")
+    };
+    let output = tokio::task::block_in_place(|| run(&["balance", "--provider", "acme", "--json"]));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let row = &rows[0];
+    assert_eq!(row["provider"], "acme");
+    assert_eq!(row["ok"], true);
+    assert_eq!(row["available"], 730.5);
+    assert_eq!(row["used"], 269.5);
+    assert_eq!(row["allotted"], 1000.0);
+    assert_eq!(row["plan"], "growth");
+    assert_eq!(row["expires_at"], "2026-12-01T00:00:00Z");
+    assert_eq!(row["usable"], true);
+
+    let help = tokio::task::block_in_place(|| run(&["--help"]));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("ACME_API_KEY"));
+}
