@@ -9,6 +9,7 @@ use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType
 
 use crate::error::Located;
 use crate::open_types::{self, OpenEnum};
+use crate::progenitor_run;
 use crate::providers::ProviderEntry;
 use crate::validate::{SchemeKind, Validated};
 
@@ -58,47 +59,30 @@ pub struct CrateCode {
     pub types: Vec<(String, Vec<String>)>,
     /// Response enums made open (see [`open_types`]).
     pub open_enums: Vec<OpenEnum>,
+    /// The optional crates the generated code uses, as progenitor reports it.
+    pub usage: progenitor_run::Usage,
 }
 
 /// Builds the crate's code from progenitor's output.
 pub fn build(
     provider: &ProviderEntry,
     validated: &Validated,
-    generated: TokenStream,
+    generated: progenitor_run::Output,
 ) -> Result<CrateCode, Located> {
-    let mut file: syn::File = syn::parse2(generated).map_err(|e| {
+    let mut file: syn::File = syn::parse2(generated.tokens).map_err(|e| {
         Located::new(
             "",
             format!("progenitor produced code that does not parse: {e}"),
         )
     })?;
-    let mut raw_methods = client_methods(&file)?;
+    remove_undeclared_headers(&mut file);
+    let raw_methods = client_methods(&file, validated)?;
     let response_types: Vec<Type> = raw_methods
         .iter()
         .flat_map(|m| [m.success.clone(), m.error.clone()])
         .collect();
     let open_enums = open_types::open_response_types(&mut file, &response_types);
-    for method in &mut raw_methods {
-        method.idempotent = validated
-            .operations
-            .iter()
-            .find(|op| op.operation_id.to_snake_case() == method.operation_id.to_snake_case())
-            .is_some_and(|op| !matches!(op.method.as_str(), "POST" | "PATCH"));
-    }
-    let methods: Vec<Method> =
-        raw_methods
-            .iter()
-            .map(|m| {
-                let mut method = m.describe();
-                // progenitor records a sanitised id; report the spec's own.
-                if let Some(op) = validated.operations.iter().find(|op| {
-                    op.operation_id.to_snake_case() == method.operation_id.to_snake_case()
-                }) {
-                    method.operation_id = op.operation_id.clone();
-                }
-                method
-            })
-            .collect();
+    let methods: Vec<Method> = raw_methods.iter().map(RawMethod::describe).collect();
     let error_type = common_error_type(&raw_methods)?;
     let constructors = constructors(provider, validated);
 
@@ -122,99 +106,37 @@ pub fn build(
         #![doc = include_str!("../README.md")]
         #![deny(missing_docs)]
 
-        /// progenitor's output, unchanged: the raw client and the types of the spec.
+        /// progenitor's output: the raw client and the types of the spec (response types opened
+        /// and the undeclared `api-version` header removed by the generator).
         #[rustfmt::skip]
-        #[allow(missing_docs, dead_code, unused_imports, clippy::all)]
+        #[allow(missing_docs, dead_code, unused_imports, unused_mut, clippy::all)]
         mod generated {
             #file
         }
 
-        /// The public client around progenitor's, with auth, configuration and typed errors.
+        /// The public client (from `billfold_runtime::client!`) and its operations.
         #[rustfmt::skip]
         mod client {
             use super::generated;
             use super::types;
             #[allow(unused_imports)]
             use super::generated::ByteStream;
-            use super::generated::ClientInfo as _;
-            use billfold_runtime::{ClientConfig, ConfigError, ResponseValue, Secret};
+            use billfold_runtime::{ConfigError, ResponseValue, Secret};
 
             #[doc = #error_alias_doc]
             pub type Error = billfold_runtime::Error<#error_ty>;
 
             #provider_static
 
-            impl progenitor_client::ClientHooks<billfold_runtime::Runtime> for generated::Client {
-                async fn pre<E>(
-                    &self,
-                    request: &mut reqwest::Request,
-                    _info: &progenitor_client::OperationInfo,
-                ) -> Result<(), progenitor_client::Error<E>> {
-                    self.inner.prepare(request);
-                    Ok(())
-                }
-
-                async fn exec(
-                    &self,
-                    request: reqwest::Request,
-                    _info: &progenitor_client::OperationInfo,
-                ) -> reqwest::Result<reqwest::Response> {
-                    self.inner.execute(&self.client, request).await
-                }
-            }
-
-            #[doc = #client_doc]
-            #[derive(Clone)]
-            pub struct Client {
-                raw: generated::Client,
-            }
-
-            impl std::fmt::Debug for Client {
-                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.debug_struct("Client")
-                        .field("base_url", &self.raw.baseurl())
-                        .field("runtime", self.raw.inner())
-                        .finish()
-                }
+            billfold_runtime::client! {
+                #[doc = #client_doc]
+                pub struct Client(generated::Client) for PROVIDER;
             }
 
             // Method signatures are progenitor's, lifetimes included.
             #[allow(clippy::needless_lifetimes)]
             impl Client {
-                /// A client configured from the environment (see [`ClientConfig::from_env`]).
-                pub fn from_env() -> Result<Self, ConfigError> {
-                    Self::from_config(ClientConfig::from_env(&PROVIDER))
-                }
-
-                /// A configuration with this provider's defaults, to adjust and pass to
-                /// [`Client::from_config`].
-                pub fn config() -> ClientConfig {
-                    ClientConfig::new(&PROVIDER)
-                }
-
-                /// A client from a configuration made with [`Client::config`] or
-                /// [`ClientConfig::from_env`] for [`PROVIDER`].
-                pub fn from_config(config: ClientConfig) -> Result<Self, ConfigError> {
-                    let parts = config.for_provider(&PROVIDER)?.build()?;
-                    Ok(Self {
-                        raw: generated::Client::new_with_client(&parts.base_url, parts.http, parts.runtime),
-                    })
-                }
-
                 #(#constructor_fns)*
-
-                /// The base URL requests go to.
-                pub fn base_url(&self) -> &str {
-                    self.raw.baseurl()
-                }
-
-                /// A copy of this client that also retries POST and PATCH requests, for calls the
-                /// caller knows are safe to repeat. Other clients are unaffected.
-                pub fn with_non_idempotent_retries(&self) -> Self {
-                    let mut raw = self.raw.clone();
-                    raw.inner = raw.inner.with_non_idempotent_retries();
-                    Self { raw }
-                }
 
                 #(#wrappers)*
             }
@@ -233,6 +155,7 @@ pub fn build(
         error_type,
         types,
         open_enums,
+        usage: generated.usage,
     })
 }
 
@@ -307,7 +230,7 @@ impl RawMethod {
     }
 }
 
-fn client_methods(file: &syn::File) -> Result<Vec<RawMethod>, Located> {
+fn client_methods(file: &syn::File, validated: &Validated) -> Result<Vec<RawMethod>, Located> {
     let mut methods = Vec::new();
     for item in &file.items {
         let Item::Impl(block) = item else { continue };
@@ -321,20 +244,27 @@ fn client_methods(file: &syn::File) -> Result<Vec<RawMethod>, Located> {
             if function.sig.asyncness.is_none() {
                 continue;
             }
-            methods.push(raw_method(function)?);
+            methods.push(raw_method(function, validated)?);
         }
     }
     Ok(methods)
 }
 
-fn raw_method(function: &syn::ImplItemFn) -> Result<RawMethod, Located> {
+fn raw_method(function: &syn::ImplItemFn, validated: &Validated) -> Result<RawMethod, Located> {
     let name = function.sig.ident.to_string();
-    let body = quote!(#function).to_string();
-    let operation_id = body
-        .split_once("operation_id : \"")
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map(|(id, _)| id.to_owned())
-        .ok_or_else(|| Located::new("", format!("cannot find the operationId of method {name}")))?;
+    // progenitor names a method by its operationId in snake case.
+    let operation = validated
+        .operations
+        .iter()
+        .find(|op| op.operation_id.to_snake_case() == name.trim_start_matches("r#"))
+        .ok_or_else(|| {
+            Located::new(
+                "/paths",
+                format!("progenitor made a method {name} that matches no operationId of the spec"),
+            )
+        })?;
+    let operation_id = operation.operation_id.clone();
+    let idempotent = !matches!(operation.method.as_str(), "POST" | "PATCH");
     let mut arg_names = Vec::new();
     for arg in &function.sig.inputs {
         if let FnArg::Typed(typed) = arg {
@@ -371,7 +301,7 @@ fn raw_method(function: &syn::ImplItemFn) -> Result<RawMethod, Located> {
         .unwrap_or_else(|| syn::parse_quote!(()));
     Ok(RawMethod {
         item: function.clone(),
-        idempotent: false,
+        idempotent,
         operation_id,
         arg_names,
         success,
@@ -574,6 +504,33 @@ fn client_doc(
         base_env = provider.base_url_env,
         krate = crate_ident,
     )
+}
+
+/// Removes progenitor's `api-version` request header (sent with the spec's `info.version`, which
+/// no provider asked for) from every generated method, so no request builds it.
+fn remove_undeclared_headers(file: &mut syn::File) {
+    for item in &mut file.items {
+        let Item::Impl(block) = item else { continue };
+        if block.trait_.is_some() || token_text(&block.self_ty) != "Client" {
+            continue;
+        }
+        for item in &mut block.items {
+            let ImplItem::Fn(function) = item else {
+                continue;
+            };
+            function.block.stmts.retain(|stmt| {
+                let syn::Stmt::Expr(syn::Expr::MethodCall(call), _) = stmt else {
+                    return true;
+                };
+                let sets_api_version = call.method == "append"
+                    && call
+                        .args
+                        .first()
+                        .is_some_and(|name| token_text(name).contains("\"api-version\""));
+                !sets_api_version
+            });
+        }
+    }
 }
 
 /// Public types of the `types` module, for the API surface: ("struct Name", ["field: Type"]).

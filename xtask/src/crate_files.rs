@@ -13,8 +13,8 @@ pub fn header(comment: &str, provider: &ProviderEntry) -> String {
     )
 }
 
-/// `Cargo.toml`: the runtime, progenitor-client, reqwest, serde, serde_json, and chrono only
-/// when the generated code uses dates.
+/// `Cargo.toml`: the runtime, progenitor-client, reqwest, serde, serde_json, and chrono, uuid,
+/// regress or futures exactly when progenitor and typify report using them.
 pub fn cargo_toml(provider: &ProviderEntry, code: &CrateCode) -> String {
     let mut out = header("#", provider);
     let _ = write!(
@@ -33,8 +33,16 @@ pub fn cargo_toml(provider: &ProviderEntry, code: &CrateCode) -> String {
         crate_name = provider.crate_name,
         name = provider.name,
     );
-    if code.lib_rs.contains("chrono::") {
-        out.push_str("chrono.workspace = true\n");
+    let usage = code.usage;
+    for (used, dependency) in [
+        (usage.chrono, "chrono"),
+        (usage.futures, "futures"),
+        (usage.regress, "regress"),
+        (usage.uuid, "uuid"),
+    ] {
+        if used {
+            let _ = writeln!(out, "{dependency}.workspace = true");
+        }
     }
     out.push_str(
         "progenitor-client.workspace = true\n\

@@ -377,7 +377,7 @@ mod tests {
             }}}
         }))
         .unwrap();
-        let tokens = crate::progenitor_run::generate(&spec).unwrap();
+        let tokens = crate::progenitor_run::generate(&spec).unwrap().tokens;
         assert!(tokens.to_string().contains("deny_unknown_fields"));
         let mut file: syn::File = syn::parse2(tokens).unwrap();
         let roots: Vec<Type> = vec![syn::parse_quote!(types::PostXResponse)];

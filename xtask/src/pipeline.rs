@@ -139,9 +139,9 @@ fn check_credentials(provider: &ProviderEntry, validated: &Validated) -> Result<
 pub fn generate(root: &Path, provider: &ProviderEntry) -> Result<Generated, SpecError> {
     let id = provider.id.as_str();
     let (effective, validated) = effective_spec(root, provider)?;
-    let tokens =
+    let output =
         progenitor_run::generate(&validated.openapi).map_err(|e| e.in_file(id, spec_path(id)))?;
-    let code: CrateCode = client_code::build(provider, &validated, tokens)
+    let code: CrateCode = client_code::build(provider, &validated, output)
         .map_err(|e| e.in_file(id, spec_path(id)))?;
     let title = validated.openapi.info.title.clone();
     let files = vec![

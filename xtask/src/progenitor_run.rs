@@ -16,11 +16,33 @@ thread_local! {
     static CAPTURED: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+/// Which optional crates the generated code needs, as progenitor and typify report it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// `chrono` (date and date-time formats).
+    pub chrono: bool,
+    /// `uuid` (the uuid format).
+    pub uuid: bool,
+    /// `regress` (string patterns).
+    pub regress: bool,
+    /// `futures` (streaming bodies).
+    pub futures: bool,
+}
+
+/// progenitor's output for a spec, and what it needs to compile.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The generated code.
+    pub tokens: TokenStream,
+    /// The optional crates it uses.
+    pub usage: Usage,
+}
+
 /// Generates the client code for `spec`. A failure is located at the operation that causes it
 /// (by generating each operation alone), or at `/components` when no single operation does.
-pub fn generate(spec: &openapiv3::OpenAPI) -> Result<TokenStream, Located> {
+pub fn generate(spec: &openapiv3::OpenAPI) -> Result<Output, Located> {
     match generate_once(spec) {
-        Ok(tokens) => Ok(tokens),
+        Ok(output) => Ok(output),
         Err(message) => Err(Located::new(
             locate(spec),
             format!("progenitor cannot generate this: {message}"),
@@ -39,15 +61,27 @@ fn settings() -> GenerationSettings {
     settings
 }
 
-fn generate_once(spec: &openapiv3::OpenAPI) -> Result<TokenStream, String> {
+fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
     install_hook();
     CAPTURING.with(|c| c.set(true));
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-        Generator::new(&settings()).generate_tokens(spec)
+        let mut generator = Generator::new(&settings());
+        generator.generate_tokens(spec).map(|tokens| {
+            let types = generator.get_type_space();
+            Output {
+                tokens,
+                usage: Usage {
+                    chrono: types.uses_chrono(),
+                    uuid: types.uses_uuid(),
+                    regress: types.uses_regress(),
+                    futures: generator.uses_futures(),
+                },
+            }
+        })
     }));
     CAPTURING.with(|c| c.set(false));
     match outcome {
-        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Ok(output)) => Ok(output),
         Ok(Err(error)) => Err(error.to_string()),
         Err(payload) => {
             let captured = CAPTURED.with(|c| c.borrow_mut().take());
@@ -159,10 +193,11 @@ mod tests {
 
     #[test]
     fn a_fine_spec_generates() {
-        let tokens = generate(&spec(serde_json::json!({
+        let output = generate(&spec(serde_json::json!({
             "operationId": "ws_free", "responses": {"200": {"description": "ok"}}
         })))
         .unwrap();
-        assert!(tokens.to_string().contains("ws_free"));
+        assert!(output.tokens.to_string().contains("ws_free"));
+        assert_eq!(output.usage, Usage::default());
     }
 }

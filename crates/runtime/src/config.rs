@@ -199,8 +199,8 @@ impl std::error::Error for ConfigError {
 ///
 /// Start from [`ClientConfig::from_env`] (reads `<PROVIDER>_API_KEY`-style and
 /// `<PROVIDER>_BASE_URL` variables) or [`ClientConfig::new`] (spec defaults only), adjust with
-/// the builder methods, and hand it to the generated client's `from_config`. Nothing is checked
-/// until [`ClientConfig::build`], which reports every problem as a [`ConfigError`].
+/// the builder methods, and hand it to the generated client's `from_config`, which reports any
+/// problem as a [`ConfigError`].
 ///
 /// ```
 /// # use billfold_runtime::{AuthKind, ClientConfig, CredentialSpec, Provider};
@@ -392,6 +392,7 @@ impl ClientConfig {
     }
 
     /// Checks that this configuration is for `provider` (generated clients call this).
+    #[doc(hidden)]
     pub fn for_provider(self, provider: &'static Provider) -> Result<Self, ConfigError> {
         if self.provider.id == provider.id {
             Ok(self)
@@ -403,7 +404,9 @@ impl ClientConfig {
         }
     }
 
-    /// Validates the configuration and builds the HTTP client and runtime state.
+    /// Validates the configuration and builds the HTTP client and runtime state (generated
+    /// clients call this from `from_config`).
+    #[doc(hidden)]
     pub fn build(self) -> Result<ClientParts, ConfigError> {
         let provider = self.provider;
         if let Some(env_var) = self.env_error {

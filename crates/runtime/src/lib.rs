@@ -6,8 +6,9 @@
 //!
 //! - [`Provider`]: the static description of a provider a generated crate emits from its spec
 //!   (credential schemes, env var names, default base URL);
-//! - [`ClientConfig`]: configuration from the environment or from code, validated by
-//!   [`ClientConfig::build`] into a [`Runtime`] and an HTTP client;
+//! - [`ClientConfig`]: configuration from the environment or from code, validated when a
+//!   client is made from it;
+//! - [`client!`]: the public `Client` type of every generated crate, written once here;
 //! - [`Runtime`]: the state a generated client carries to authenticate each request;
 //! - [`RetryPolicy`]: retries of idempotent requests with jittered backoff and `Retry-After`;
 //! - [`Error`]: the error every operation returns, with the status and body of API errors kept.
@@ -32,16 +33,14 @@
 //!     }],
 //! };
 //!
-//! let parts = ClientConfig::new(&EXAMPLE)
-//!     .credential("bearerAuth", "my-key")
-//!     .build()
-//!     .unwrap();
-//! assert_eq!(parts.base_url, "https://api.example.com");
-//! assert!(!format!("{parts:?}").contains("my-key"));
+//! let config = ClientConfig::new(&EXAMPLE).credential("bearerAuth", "my-key");
+//! assert!(!format!("{config:?}").contains("my-key"));
+//! // A generated crate's `Client::from_config(config)` validates it and makes the client.
 //! ```
 #![deny(missing_docs)]
 
 mod call;
+mod client;
 mod config;
 mod error;
 mod http_client;
@@ -51,11 +50,21 @@ mod runtime;
 mod secret;
 mod tls;
 
+#[doc(hidden)]
 pub use call::{call, call_without_error_body};
-pub use config::{ClientConfig, ClientParts, ConfigError};
+#[doc(hidden)]
+pub use config::ClientParts;
+pub use config::{ClientConfig, ConfigError};
 pub use error::{ApiError, DecodeError, Error, ErrorBody, TransportKind};
 pub use progenitor_client::ResponseValue;
 pub use provider::{AuthKind, CredentialSpec, Provider};
 pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 pub use secret::Secret;
+
+/// What the expansion of [`client!`] and the generated crates name; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use progenitor_client::{ClientHooks, ClientInfo, Error as RawError, OperationInfo};
+    pub use reqwest;
+}

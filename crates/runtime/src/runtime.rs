@@ -8,14 +8,11 @@ use crate::call::record_response;
 use crate::provider::{CredentialSpec, Provider};
 use crate::retry::RetryPolicy;
 
-/// A header progenitor adds to every request that no provider asked for.
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
-
 /// The state a generated client carries: which provider it talks to and its credential.
 ///
-/// Built by [`ClientConfig::build`](crate::ClientConfig::build); the generated crate's hooks call
-/// [`Runtime::prepare`] and [`Runtime::execute`] for every request. Its `Debug` output never
-/// shows the credential.
+/// Made when a client is built from a [`ClientConfig`](crate::ClientConfig); the hooks that
+/// [`client!`](crate::client) defines call `prepare` and `execute` for every request. Its
+/// `Debug` output never shows the credential.
 ///
 /// ```
 /// # use billfold_runtime::{AuthKind, ClientConfig, CredentialSpec, Provider};
@@ -26,10 +23,9 @@ const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 /// # };
 /// let runtime = ClientConfig::new(&P).credential("api_key_header", "sk-1").build().unwrap().runtime;
 /// let mut request = reqwest::Request::new(reqwest::Method::GET, "https://api.anchorbrowser.io/v1/billing".parse().unwrap());
-/// request.headers_mut().insert("api-version", "1.0.0".parse().unwrap());
 /// runtime.prepare(&mut request);
 /// assert_eq!(request.headers()["anchor-api-key"], "sk-1");
-/// assert!(request.headers().get("api-version").is_none());
+/// assert!(request.headers()["anchor-api-key"].is_sensitive());
 /// assert!(!format!("{runtime:?}").contains("sk-1"));
 /// ```
 #[derive(Clone)]
@@ -95,12 +91,14 @@ impl Runtime {
         copy
     }
 
-    /// Prepares a request built by the generated code: removes headers the provider never asked
-    /// for and sets the credential header the spec names (marked sensitive).
+    /// Sets the credential header the spec names (marked sensitive) on a request the generated
+    /// code built. (The generator removes progenitor's undeclared `api-version` header from the
+    /// generated code, so there is nothing to take off here.)
+    #[doc(hidden)]
     pub fn prepare(&self, request: &mut reqwest::Request) {
-        let headers = request.headers_mut();
-        headers.remove(API_VERSION);
-        headers.insert(self.auth_name.clone(), self.auth_value.clone());
+        request
+            .headers_mut()
+            .insert(self.auth_name.clone(), self.auth_value.clone());
     }
 
     /// The largest response body this client reads, in bytes.
@@ -112,6 +110,7 @@ impl Runtime {
     /// happen a level up, in [`call`](crate::call), which rebuilds the request each attempt).
     /// A body that may be larger than [`Runtime::max_response_bytes`] is read through a limit
     /// that fails as soon as it is passed.
+    #[doc(hidden)]
     pub async fn execute(
         &self,
         http: &reqwest::Client,
