@@ -24,8 +24,8 @@ fn scratch_copy() -> tempfile::TempDir {
     for g in generated() {
         let id = &g.provider.id;
         copy_dir(
-            &root.join("crates").join(id),
-            &dir.path().join("crates").join(id),
+            &root.join(xtask::pipeline::crate_dir(id)),
+            &dir.path().join(xtask::pipeline::crate_dir(id)),
         );
     }
     // The files regen derives from all providers.
@@ -70,13 +70,13 @@ fn snapshot_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn a_hand_edit_is_detected_and_regen_repairs_it() {
     let scratch = scratch_copy();
-    let lib = scratch.path().join("crates/olostep/src/lib.rs");
+    let lib = scratch.path().join("crates/generated/olostep/src/lib.rs");
     let edited = fs::read_to_string(&lib)
         .unwrap()
         .replace("pub struct Client", "pub struct Klient");
     fs::write(&lib, edited).unwrap();
     fs::write(
-        scratch.path().join("crates/olostep/src/extra.rs"),
+        scratch.path().join("crates/generated/olostep/src/extra.rs"),
         "// hand-written\n",
     )
     .unwrap();
@@ -91,7 +91,7 @@ fn a_hand_edit_is_detected_and_regen_repairs_it() {
     assert!(
         outcome
             .diff
-            .contains("crates/olostep/src/extra.rs: not generated"),
+            .contains("crates/generated/olostep/src/extra.rs: not generated"),
         "{}",
         outcome.diff
     );
@@ -100,14 +100,19 @@ fn a_hand_edit_is_detected_and_regen_repairs_it() {
     assert_eq!(fixed.changed, ["olostep"]);
     let again = xtask::regen::regen(scratch.path(), true).unwrap();
     assert!(again.changed.is_empty(), "{}", again.diff);
-    assert!(!scratch.path().join("crates/olostep/src/extra.rs").exists());
+    assert!(
+        !scratch
+            .path()
+            .join("crates/generated/olostep/src/extra.rs")
+            .exists()
+    );
 }
 
 #[test]
 fn a_broken_spec_changes_no_file_of_any_provider() {
     let scratch = scratch_copy();
     // Make one crate stale, so a partial write would show.
-    let stale = scratch.path().join("crates/anchor/README.md");
+    let stale = scratch.path().join("crates/generated/anchor/README.md");
     fs::write(&stale, "stale\n").unwrap();
     let spec = scratch.path().join("specs/giga/openapi.yaml");
     let broken = fs::read_to_string(&spec)
@@ -190,7 +195,10 @@ fn an_interrupted_regen_is_finished_by_the_next_one() {
     let scratch = scratch_copy();
     for id in ["anchor", "olostep"] {
         fs::write(
-            scratch.path().join("crates").join(id).join("README.md"),
+            scratch
+                .path()
+                .join(xtask::pipeline::crate_dir(id))
+                .join("README.md"),
             "stale\n",
         )
         .unwrap();

@@ -14,7 +14,9 @@ fn every_provider_is_generated() {
     assert_eq!(ids, listed);
     for id in ids {
         assert!(
-            root.join("crates").join(id).join("Cargo.toml").exists(),
+            root.join(xtask::pipeline::crate_dir(id))
+                .join("Cargo.toml")
+                .exists(),
             "{id}"
         );
     }

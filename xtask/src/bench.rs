@@ -155,7 +155,7 @@ fn run_json(binary: &Path, args: &[&str]) -> Result<Value, String> {
 
 /// The two scratch crates: name, dependencies, program.
 fn scratch_crates(root: &Path) -> [(&'static str, String, &'static str); 2] {
-    let olostep = root.join("crates/olostep");
+    let olostep = root.join(crate::pipeline::crate_dir("olostep"));
     [
         (
             "generated",

@@ -63,7 +63,7 @@ pub fn readme(provider: &ProviderEntry, code: &CrateCode, spec_title: &str) -> S
     let krate = provider.crate_name.replace('-', "_");
     let mut out = format!(
         "<!-- {} -->\n# {}\n\nTyped Rust client for the {} API ({spec_title}), generated from \
-         [`specs/{}/`](../../specs/{}/) by `cargo xtask regen`. Part of billfold; the `billfold` \
+         [`specs/{}/`](../../../specs/{}/) by `cargo xtask regen`. Part of billfold; the `billfold` \
          crate re-exports it as `billfold::{}`.\n\n",
         header("", provider).trim(),
         provider.crate_name,

@@ -255,8 +255,9 @@ pub fn workspace_dependencies(generated: &[Generated]) -> String {
         .iter()
         .map(|g| {
             format!(
-                "{} = {{ path = \"crates/{}\", version = \"0.1.0\" }}\n",
-                g.provider.crate_name, g.provider.id
+                "{} = {{ path = \"{}\", version = \"0.1.0\" }}\n",
+                g.provider.crate_name,
+                crate::pipeline::crate_dir(&g.provider.id).display()
             )
         })
         .collect()

@@ -9,7 +9,7 @@ const USAGE: &str = "\
 usage: cargo xtask [--root <workspace>] <command>
 
 commands:
-  regen            regenerate crates/<provider>/ from specs/ (writes nothing unless every provider succeeds)
+  regen            regenerate crates/generated/<provider>/ from specs/ (writes nothing unless every provider succeeds)
   regen --check    regenerate in memory; exit 1 with a diff when crates/ is out of date
   ingest <provider> <docs-page>
                    extract the spec from a saved docs page (first ```yaml/```json fence, or a raw

@@ -23,12 +23,18 @@ pub struct Generated {
     pub provider: ProviderEntry,
     /// The effective spec: after overlay, lowering and normalisation.
     pub effective: Value,
-    /// Files of `crates/<id>/`, relative to that folder, with their contents.
+    /// Files of `crates/generated/<id>/`, relative to that folder, with their contents.
     pub files: Vec<(PathBuf, String)>,
     /// The public API surface, as text.
     pub surface: String,
     /// What the generator produced (methods, types, open enums), for derived files.
     pub code: CrateCode,
+}
+
+/// Where `cargo xtask regen` writes a provider's crate, relative to the workspace root: apart
+/// from the hand-written crates, so nobody mistakes one for the other.
+pub fn crate_dir(id: &str) -> PathBuf {
+    Path::new("crates").join("generated").join(id)
 }
 
 /// The spec file of a provider, relative to the workspace root.

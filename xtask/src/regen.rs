@@ -162,7 +162,7 @@ pub fn finish_plan(root: &Path) -> io::Result<()> {
     fs::remove_file(plan)
 }
 
-/// Replaces `crates/<id>` by its staged copy with two renames (old aside, new in), then deletes
+/// Replaces `crates/generated/<id>` by its staged copy with two renames (old aside, new in), then deletes
 /// the old one. Does nothing but tidy up when the staged copy is already in place.
 pub fn finish_swap(root: &Path, id: &str) -> io::Result<()> {
     let target = crate_dir(root, id);
@@ -187,7 +187,7 @@ pub fn finish_swap(root: &Path, id: &str) -> io::Result<()> {
 }
 
 fn crate_dir(root: &Path, id: &str) -> PathBuf {
-    root.join("crates").join(id)
+    root.join(pipeline::crate_dir(id))
 }
 
 /// A unified diff of every file that differs, plus files on disk the generator does not make.
@@ -201,7 +201,11 @@ fn differences(dir: &Path, generated: &Generated) -> io::Result<String> {
             Err(e) => return Err(e),
         };
         if &current != contents {
-            let name = format!("crates/{}/{}", generated.provider.id, relative.display());
+            let name = format!(
+                "{}/{}",
+                pipeline::crate_dir(&generated.provider.id).display(),
+                relative.display()
+            );
             out.push_str(
                 &TextDiff::from_lines(&current, contents)
                     .unified_diff()
@@ -218,8 +222,8 @@ fn differences(dir: &Path, generated: &Generated) -> io::Result<String> {
         let relative = extra.strip_prefix(dir).unwrap_or(&extra).to_path_buf();
         if !generated.files.iter().any(|(p, _)| *p == relative) {
             out.push_str(&format!(
-                "crates/{}/{}: not generated; the xtask owns this folder, so regen removes it\n",
-                generated.provider.id,
+                "{}/{}: not generated; the xtask owns this folder, so regen removes it\n",
+                pipeline::crate_dir(&generated.provider.id).display(),
                 relative.display()
             ));
         }
