@@ -1,54 +1,69 @@
-//! `cargo xtask`: see `cargo xtask help`.
+//! `cargo xtask`: billfold's generator and maintenance tasks (`cargo xtask --help`).
+//!
+//! Every command returns a message with its context (provider, file, JSON pointer, what to do);
+//! this is the one place it is printed.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use xtask::{ingest, pipeline, regen, workspace_root};
 
-const USAGE: &str = "\
-usage: cargo xtask [--root <workspace>] <command>
+/// billfold's generator: turns specs/ into typed client crates, and checks and measures them.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    /// The workspace to work on (default: the one this xtask belongs to).
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
 
-commands:
-  regen            regenerate crates/generated/<provider>/ from specs/ (writes nothing unless every provider succeeds)
-  regen --check    regenerate in memory; exit 1 with a diff when crates/ is out of date
-  ingest <provider> <docs-page>
-                   extract the spec from a saved docs page (first ```yaml/```json fence, or a raw
-                   YAML/JSON spec) into specs/<provider>/openapi.yaml, byte for byte
-  conformance      lint the effective specs with Redocly and run every client against Prism mock
-                   servers (installs the pinned npm tools in xtask/conformance with `npm ci`)
-  bench [--footprint]
-                   measure generation, request overhead against hand-written reqwest, fan-out,
-                   and (--footprint, slower) build time, crates and binary size; writes
-                   target/bench/report.json
-  help             show this text
-";
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Regenerate crates/generated/<provider>/ and the files derived from specs/providers.toml.
+    ///
+    /// Writes nothing unless every provider generates; an interrupted regen is finished by the
+    /// next one.
+    Regen {
+        /// Regenerate in memory only; exit 1 with a diff when anything is out of date.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Extract a provider's spec from a saved docs page into specs/<provider>/openapi.yaml.
+    ///
+    /// Takes the first ```yaml/```json fence (or a raw YAML/JSON spec), byte for byte.
+    Ingest {
+        /// The provider id (lower-case ASCII letters, digits and `_`).
+        provider: String,
+        /// The saved docs page, or a spec file.
+        page: PathBuf,
+    },
+    /// Lint the effective specs with Redocly and run every client against Prism mock servers.
+    ///
+    /// Installs the pinned npm tools in xtask/conformance with `npm ci` when missing.
+    Conformance,
+    /// Measure generation, request overhead against hand-written reqwest, and fan-out.
+    ///
+    /// Writes target/bench/report.json.
+    Bench {
+        /// Also clean-build two scratch crates (build time, crates, binary size; slower).
+        #[arg(long)]
+        footprint: bool,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let root = match args.as_slice() {
-        ["--root", dir, ..] => {
-            let root = PathBuf::from(dir);
-            args.drain(..2);
-            root
+    let cli = Cli::parse();
+    let root = cli.root.unwrap_or_else(workspace_root);
+    let result = match cli.command {
+        Command::Regen { check } => run_regen(&root, check),
+        Command::Ingest { provider, page } => run_ingest(&root, &provider, &page),
+        Command::Bench { footprint } => {
+            xtask::bench::run(&root, footprint).map(|table| print!("{table}"))
         }
-        _ => workspace_root(),
-    };
-    let result = match args.as_slice() {
-        ["regen"] => run_regen(&root, false),
-        ["regen", "--check"] => run_regen(&root, true),
-        ["ingest", provider, page] => run_ingest(&root, provider, Path::new(page)),
-        ["bench"] => xtask::bench::run(&root, false).map(|table| print!("{table}")),
-        ["bench", "--footprint"] => xtask::bench::run(&root, true).map(|table| print!("{table}")),
-        ["conformance"] => xtask::conformance::run(&root).map(|table| print!("{table}")),
-        ["help" | "--help" | "-h"] => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        _ => Err(format!(
-            "unknown or incomplete command: {:?}\n\n{USAGE}",
-            args.join(" ")
-        )),
+        Command::Conformance => xtask::conformance::run(&root).map(|table| print!("{table}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
