@@ -27,6 +27,11 @@ pub fn cargo_toml(provider: &ProviderEntry, code: &CrateCode) -> String {
          edition.workspace = true\n\
          rust-version.workspace = true\n\
          license.workspace = true\n\
+         repository.workspace = true\n\
+         homepage.workspace = true\n\
+         documentation = \"https://docs.rs/{crate_name}\"\n\
+         keywords.workspace = true\n\
+         categories.workspace = true\n\
          \n\
          [dependencies]\n\
          billfold-runtime.workspace = true\n",
