@@ -139,6 +139,12 @@ async fn overhead(requests: usize) -> serde_json::Value {
     }
     median_ratios.sort_by(f64::total_cmp);
     p99_ratios.sort_by(f64::total_cmp);
+    // The spread across rounds: the middle half (quartiles) and the extremes, so a reader can
+    // tell a real difference from the machine's noise.
+    let spread = |sorted: &[f64]| {
+        json!({"min": sorted[0], "q1": percentile(sorted, 0.25), "q3": percentile(sorted, 0.75),
+               "max": sorted[sorted.len() - 1]})
+    };
     json!({
         "requests_per_client": requests * ROUNDS,
         "rounds": ROUNDS,
@@ -146,11 +152,13 @@ async fn overhead(requests: usize) -> serde_json::Value {
         "baseline": summary(all_baseline),
         "ratio_median": percentile(&median_ratios, 0.5),
         "ratio_p99": percentile(&p99_ratios, 0.5),
+        "ratio_median_spread": spread(&median_ratios),
+        "ratio_p99_spread": spread(&p99_ratios),
     })
 }
 
-/// Rounds of the overhead measurement.
-const ROUNDS: usize = 5;
+/// Rounds of the overhead measurement (the ratios are the median over rounds).
+const ROUNDS: usize = 15;
 
 async fn fanout(delay: Duration, rounds: usize) -> serde_json::Value {
     use billfold::balance::{FetchOptions, ProviderId, fetch, fetch_all};
@@ -201,6 +209,7 @@ async fn fanout(delay: Duration, rounds: usize) -> serde_json::Value {
     let fanout = percentile(&fanout_ms, 0.5);
     let slowest = percentile(&slowest_ms, 0.5);
     json!({"delay_ms": delay.as_millis() as u64, "rounds": rounds, "fanout_ms": fanout,
+           "providers": ProviderId::ALL.len(),
            "slowest_single_ms": slowest, "ratio": fanout / slowest})
 }
 
