@@ -58,6 +58,32 @@ pub fn cargo_toml(provider: &ProviderEntry, code: &CrateCode) -> String {
     out
 }
 
+/// `API.md`: the crate's public API surface (methods, errors, types), for review.
+pub fn api_md(provider: &ProviderEntry, surface: &str) -> String {
+    format!(
+        "<!-- {} -->\n# API surface of {}\n\nWhat the generator made of `specs/{}/`; a spec change \
+         shows here as a small diff.\n\n```text\n{surface}```\n",
+        header("", provider).trim(),
+        provider.crate_name,
+        provider.id
+    )
+}
+
+/// `effective-spec.yaml`: the spec after overlay, lowering and normalisation, as generated from.
+pub fn effective_spec_yaml(
+    provider: &ProviderEntry,
+    effective: &serde_json::Value,
+) -> Result<String, String> {
+    let yaml = serde_yaml::to_string(effective)
+        .map_err(|e| format!("cannot write the effective spec as YAML: {e}"))?;
+    Ok(format!(
+        "{}# specs/{}/openapi.yaml after the overlay, 3.1 lowering and normalisation: what the \
+         client was generated from.\n{yaml}",
+        header("#", provider),
+        provider.id
+    ))
+}
+
 /// `src/lib.rs`.
 pub fn lib_rs(provider: &ProviderEntry, code: &CrateCode) -> String {
     header("//", provider) + &code.lib_rs

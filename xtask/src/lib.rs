@@ -16,6 +16,7 @@ pub mod conformance_code;
 pub mod crate_files;
 pub mod document;
 pub mod error;
+pub mod example_tests;
 pub mod facade_code;
 pub mod ingest;
 pub mod lower;

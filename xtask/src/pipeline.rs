@@ -12,8 +12,8 @@ use crate::error::SpecError;
 use crate::providers::{self, PROVIDERS_FILE, ProviderEntry};
 use crate::validate::{self, Validated};
 use crate::{
-    balance_check, conformance_code, facade_code, lower, open_enum_tests, overlay, progenitor_run,
-    surface,
+    balance_check, conformance_code, example_tests, facade_code, lower, open_enum_tests, overlay,
+    progenitor_run, surface,
 };
 
 /// One provider's generated crate, in memory.
@@ -165,6 +165,17 @@ pub fn generate(root: &Path, provider: &ProviderEntry) -> Result<Generated, Spec
         ),
     ];
     let surface = surface::render(provider, &validated, &effective, &code);
+    // Written beside the code, so a spec change is a small reviewable diff of what users get.
+    let mut files = files;
+    files.push((
+        PathBuf::from("API.md"),
+        crate_files::api_md(provider, &surface),
+    ));
+    files.push((
+        PathBuf::from("effective-spec.yaml"),
+        crate_files::effective_spec_yaml(provider, &effective)
+            .map_err(|e| SpecError::new(id, spec_path(id), "", e))?,
+    ));
     Ok(Generated {
         provider: provider.clone(),
         effective,
@@ -222,6 +233,10 @@ pub fn workspace_files(
                 facade_code::PROVIDERS_RS,
                 facade_code::providers_rs(generated),
             )?,
+        ),
+        (
+            PathBuf::from(example_tests::PATH),
+            rustfmt(example_tests::PATH, example_tests::render(generated))?,
         ),
         (
             PathBuf::from(conformance_code::PATH),

@@ -73,17 +73,26 @@ async fn one_outcome_per_provider_concurrently() {
             )
         })
         .collect();
-    assert_eq!(
-        summary,
-        [
-            (ProviderId::Anchor, Err(ErrorKind::Auth)),
-            (ProviderId::Neo, Ok(Some(5.0))),
-            (ProviderId::Olostep, Ok(Some(3.0))),
-            (ProviderId::Aiml, Ok(Some(9.0))),
-            (ProviderId::Giga, Err(ErrorKind::NotConfigured)),
-        ]
-    );
+    // One outcome per provider, in order; those without a key here are not configured.
+    let expected: Vec<(ProviderId, Result<Option<f64>, ErrorKind>)> = ProviderId::ALL
+        .iter()
+        .map(|&provider| {
+            let outcome = match provider {
+                ProviderId::Anchor => Err(ErrorKind::Auth),
+                ProviderId::Neo => Ok(Some(5.0)),
+                ProviderId::Olostep => Ok(Some(3.0)),
+                ProviderId::Aiml => Ok(Some(9.0)),
+                _ => Err(ErrorKind::NotConfigured),
+            };
+            (provider, outcome)
+        })
+        .collect();
+    assert_eq!(summary, expected);
     // Four providers answering after 400 ms each, concurrently: well under 2 × 400 ms.
     assert!(elapsed < delay * 2, "not concurrent: {elapsed:?}");
-    assert_eq!(results[0].outcome.as_ref().unwrap_err().status, Some(401));
+    let anchor = results
+        .iter()
+        .find(|r| r.provider == ProviderId::Anchor)
+        .unwrap();
+    assert_eq!(anchor.outcome.as_ref().unwrap_err().status, Some(401));
 }
