@@ -507,7 +507,8 @@ fn client_doc(
 }
 
 /// Removes progenitor's `api-version` request header (sent with the spec's `info.version`, which
-/// no provider asked for) from every generated method, so no request builds it.
+/// no provider asked for) from every generated method, so no request builds it; a header map
+/// left empty by that is not made at all.
 fn remove_undeclared_headers(file: &mut syn::File) {
     for item in &mut file.items {
         let Item::Impl(block) = item else { continue };
@@ -529,7 +530,40 @@ fn remove_undeclared_headers(file: &mut syn::File) {
                         .is_some_and(|name| token_text(name).contains("\"api-version\""));
                 !sets_api_version
             });
+            let mentions = token_text(&function.block).matches("header_map").count();
+            // `let mut header_map = ...;` and `.headers(header_map)` only: nothing is added.
+            if mentions == 2 {
+                function.block.stmts.retain(|stmt| {
+                    !matches!(stmt, syn::Stmt::Local(local) if token_text(&local.pat).contains("header_map"))
+                });
+                for stmt in &mut function.block.stmts {
+                    if let syn::Stmt::Local(local) = stmt
+                        && let Some(init) = &mut local.init
+                    {
+                        skip_headers_call(&mut init.expr);
+                    }
+                }
+            }
         }
+    }
+}
+
+/// Removes `.headers(header_map)` from a request builder chain (`a.b().headers(header_map).c()?`).
+fn skip_headers_call(expr: &mut syn::Expr) {
+    match expr {
+        syn::Expr::Try(inner) => skip_headers_call(&mut inner.expr),
+        syn::Expr::MethodCall(call) => {
+            let is_headers = call.method == "headers"
+                && call.args.len() == 1
+                && token_text(&call.args[0]) == "header_map";
+            if is_headers {
+                *expr = (*call.receiver).clone();
+                skip_headers_call(expr);
+            } else {
+                skip_headers_call(&mut call.receiver);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -166,7 +166,6 @@ Sends a `GET` request to `/v1/billing/balance`
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error<()>> {
             let url = format!("{}/v1/billing/balance", self.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = self
                 .client
@@ -175,7 +174,6 @@ Sends a `GET` request to `/v1/billing/balance`
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_balance",

@@ -198,7 +198,6 @@ Sends a `GET` request to `/v1/billing`
             Error<types::ErrorResponse>,
         > {
             let url = format!("{}/v1/billing", self.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = self
                 .client
@@ -207,7 +206,6 @@ Sends a `GET` request to `/v1/billing`
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_billing",

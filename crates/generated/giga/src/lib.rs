@@ -370,7 +370,6 @@ Sends a `GET` request to `/api/billing`
             &'a self,
         ) -> Result<ResponseValue<types::BillingInfoResponse>, Error<()>> {
             let url = format!("{}/api/billing", self.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = self
                 .client
@@ -379,7 +378,6 @@ Sends a `GET` request to `/api/billing`
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_billing",
@@ -404,7 +402,6 @@ Sends a `GET` request to `/api/billing/plans`
             &'a self,
         ) -> Result<ResponseValue<types::PlansResponse>, Error<()>> {
             let url = format!("{}/api/billing/plans", self.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = self
                 .client
@@ -413,7 +410,6 @@ Sends a `GET` request to `/api/billing/plans`
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_plans",
@@ -439,7 +435,6 @@ Sends a `POST` request to `/api/billing/recharge`
             body: &'a types::RechargeRequest,
         ) -> Result<ResponseValue<types::CheckoutResponse>, Error<()>> {
             let url = format!("{}/api/billing/recharge", self.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = self
                 .client
@@ -449,7 +444,6 @@ Sends a `POST` request to `/api/billing/recharge`
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "recharge",
@@ -475,7 +469,6 @@ Sends a `POST` request to `/api/billing/subscribe`
             body: &'a types::SubscribeRequest,
         ) -> Result<ResponseValue<types::CheckoutResponse>, Error<()>> {
             let url = format!("{}/api/billing/subscribe", self.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = self
                 .client
@@ -485,7 +478,6 @@ Sends a `POST` request to `/api/billing/subscribe`
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "subscribe",

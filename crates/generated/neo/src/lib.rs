@@ -281,7 +281,6 @@ Sends a `GET` request to `/api/v1/billing/credits`
             Error<types::ErrorResponse>,
         > {
             let url = format!("{}/api/v1/billing/credits", self.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = self
                 .client
@@ -290,7 +289,6 @@ Sends a `GET` request to `/api/v1/billing/credits`
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_v1_billing_credits",

@@ -292,7 +292,6 @@ Sends a `GET` request to `/user/credits/info`
             Error<types::ErrorResponse>,
         > {
             let url = format!("{}/user/credits/info", self.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             #[allow(unused_mut)]
             let mut request = self
                 .client
@@ -301,7 +300,6 @@ Sends a `GET` request to `/user/credits/info`
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_credits_info",
