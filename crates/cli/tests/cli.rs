@@ -328,14 +328,14 @@ async fn a_low_or_unusable_balance_exits_3() {
 async fn warn_below_marks_a_provider_low() {
     let servers = Servers::healthy().await;
     let output = billfold(
-        &[
+        &with_fixtures(&[
             "balance",
             "--json",
             "--warn-below",
             "anchor=50",
             "--warn-below",
             "giga=10",
-        ],
+        ]),
         servers.env(),
     )
     .await;
