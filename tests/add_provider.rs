@@ -3,8 +3,10 @@
 //! a pointer mapping), run regen, build the `billfold` command, and read that provider's balance
 //! from a local server, with no other edit.
 //!
-//! It builds the workspace copy (sharing this workspace's target directory, so only the
-//! workspace's own crates compile): about a minute on two cores.
+//! It builds the copy's command in its own target directory, `target/add-provider/` (kept
+//! between runs): sharing this workspace's would let the copy's `billfold` and `xtask`
+//! binaries replace this workspace's in `target/debug/`. The first build takes about a minute
+//! and a half on two cores; later ones only rebuild the workspace's own crates.
 
 use std::fs;
 use std::path::Path;
@@ -63,7 +65,7 @@ async fn a_new_provider_is_a_spec_a_manifest_entry_and_regen() {
         "{readme}"
     );
 
-    // Build the command from the copy, sharing this workspace's compiled dependencies.
+    // Build the command from the copy, in a target directory of its own.
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let build = Command::new(&cargo)
         .args([
@@ -76,7 +78,7 @@ async fn a_new_provider_is_a_spec_a_manifest_entry_and_regen() {
             "billfold",
         ])
         .args(["--message-format=json"])
-        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env("CARGO_TARGET_DIR", root.join("target/add-provider"))
         .current_dir(copy)
         .output()
         .expect("cargo runs");
