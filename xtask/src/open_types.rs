@@ -267,7 +267,8 @@ fn allow_unknown_fields(attrs: &mut Vec<Attribute>) {
     });
 }
 
-fn has_serde_word(attrs: &[Attribute], words: &[&str]) -> bool {
+/// Every item of every `#[serde(...)]` attribute.
+fn serde_metas(attrs: &[Attribute]) -> impl Iterator<Item = Meta> + '_ {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("serde"))
@@ -276,29 +277,24 @@ fn has_serde_word(attrs: &[Attribute], words: &[&str]) -> bool {
                 .ok()
         })
         .flatten()
-        .any(|m| words.iter().any(|w| m.path().is_ident(w)))
+}
+
+fn has_serde_word(attrs: &[Attribute], words: &[&str]) -> bool {
+    serde_metas(attrs).any(|m| words.iter().any(|w| m.path().is_ident(w)))
 }
 
 /// The `rename` of a `#[serde(rename = "...")]` attribute.
 fn serde_rename(attrs: &[Attribute]) -> Option<String> {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("serde"))
-        .filter_map(|a| {
-            a.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-                .ok()
-        })
-        .flatten()
-        .find_map(|m| match m {
-            Meta::NameValue(nv) if nv.path.is_ident("rename") => match nv.value {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) => Some(s.value()),
-                _ => None,
-            },
+    serde_metas(attrs).find_map(|m| match m {
+        Meta::NameValue(nv) if nv.path.is_ident("rename") => match nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
             _ => None,
-        })
+        },
+        _ => None,
+    })
 }
 
 #[cfg(test)]

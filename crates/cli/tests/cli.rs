@@ -181,6 +181,24 @@ fn with_fixtures<'a>(args: &[&'a str]) -> Vec<&'a str> {
     args.iter().copied().chain(FIXTURES).collect()
 }
 
+/// `balance --json --provider anchor` where Anchor answers `anchor`: it must fail (exit 1);
+/// returns the parsed rows.
+async fn anchor_only(anchor: ResponseTemplate) -> Value {
+    let servers = Servers::start(
+        anchor,
+        ResponseTemplate::new(200).set_body_json(olostep_body(true)),
+        ResponseTemplate::new(200).set_body_json(aiml_body(false)),
+    )
+    .await;
+    let output = billfold(
+        &["balance", "--json", "--provider", "anchor"],
+        servers.env(),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -242,19 +260,8 @@ async fn a_redirect_to_another_origin_is_an_http_error_and_the_key_stays_home() 
         .mount(&elsewhere)
         .await;
     let location = format!("http://localhost:{}/v1/billing", elsewhere.address().port());
-    let servers = Servers::start(
-        ResponseTemplate::new(302).insert_header("location", location.as_str()),
-        ResponseTemplate::new(200).set_body_json(olostep_body(true)),
-        ResponseTemplate::new(200).set_body_json(aiml_body(false)),
-    )
-    .await;
-    let output = billfold(
-        &["balance", "--json", "--provider", "anchor"],
-        servers.env(),
-    )
-    .await;
-    assert_eq!(output.status.code(), Some(1));
-    let parsed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let parsed =
+        anchor_only(ResponseTemplate::new(302).insert_header("location", location.as_str())).await;
     assert_eq!(parsed[0]["error"]["kind"], "http");
     assert_eq!(parsed[0]["error"]["status"], 302);
     let message = parsed[0]["error"]["message"].as_str().unwrap();
@@ -293,20 +300,11 @@ async fn a_provider_named_twice_is_queried_once() {
 
 #[tokio::test]
 async fn an_unauthorised_provider_is_an_auth_error() {
-    let servers = Servers::start(
+    let parsed = anchor_only(
         ResponseTemplate::new(401)
             .set_body_json(json!({"error": {"code": 401, "message": "Invalid API Key"}})),
-        ResponseTemplate::new(200).set_body_json(olostep_body(true)),
-        ResponseTemplate::new(200).set_body_json(aiml_body(false)),
     )
     .await;
-    let output = billfold(
-        &["balance", "--json", "--provider", "anchor"],
-        servers.env(),
-    )
-    .await;
-    assert_eq!(output.status.code(), Some(1));
-    let parsed: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(parsed.as_array().map(Vec::len), Some(1));
     assert_eq!(parsed[0]["error"]["kind"], "auth");
 }
