@@ -75,7 +75,8 @@ pub fn run(root: &Path) -> Result<String, String> {
     let providers = pipeline::load_providers(root).map_err(|e| e.to_string())?;
     let mut specs = BTreeMap::new();
     for provider in &providers {
-        let (effective, _) = pipeline::effective_spec(root, provider).map_err(|e| e.to_string())?;
+        let (effective, _, _) =
+            pipeline::effective_spec(root, provider).map_err(|e| e.to_string())?;
         let path = work.join(format!("{}.yaml", provider.id));
         fs::write(&path, document::to_yaml(&effective))
             .map_err(|e| format!("writing {}: {e}", path.display()))?;

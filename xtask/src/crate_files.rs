@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::client_code::CrateCode;
+use crate::operations::Skipped;
 use crate::providers::ProviderEntry;
 
 /// The first line of every generated file, in that file's comment syntax.
@@ -90,7 +91,12 @@ pub fn lib_rs(provider: &ProviderEntry, code: &CrateCode) -> String {
 }
 
 /// `README.md`, included as the crate docs (so its example is compiled as a doctest).
-pub fn readme(provider: &ProviderEntry, code: &CrateCode, spec_title: &str) -> String {
+pub fn readme(
+    provider: &ProviderEntry,
+    code: &CrateCode,
+    spec_title: &str,
+    skipped: &[Skipped],
+) -> String {
     let krate = provider.crate_name.replace('-', "_");
     let mut out = format!(
         "<!-- {} -->\n# {}\n\nTyped Rust client for the {} API ({spec_title}), generated from \
@@ -201,8 +207,30 @@ pub fn readme(provider: &ProviderEntry, code: &CrateCode, spec_title: &str) -> S
     let _ = writeln!(
         out,
         "\nErrors are `{krate}::Error` (`billfold_runtime::Error<{}>`): `Api` (status, typed or raw \
-         body, request id), `Transport`, `Decode`, `Config`, `InvalidRequest`.",
+         body, request id), `Redirect`, `ResponseTooLarge`, `Transport`, `Decode`, `Config`, \
+         `InvalidRequest`.",
         code.error_type
     );
+    out.push_str(&skipped_section(skipped));
+    out
+}
+
+/// The README section listing operations the overlay skips, with their reasons (empty when none).
+fn skipped_section(skipped: &[Skipped]) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\n## Skipped operations\n\nThese operations of the spec have no method: the overlay \
+         marks them `x-billfold-skip`, for this reason.\n\n| operation | reason |\n| --- | --- |\n",
+    );
+    for s in skipped {
+        let id = s
+            .operation_id
+            .as_deref()
+            .map(|id| format!(" (`{id}`)"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "| `{} {}`{id} | {} |", s.method, s.path, s.reason);
+    }
     out
 }

@@ -22,6 +22,7 @@ pub mod ingest;
 pub mod lower;
 pub mod open_enum_tests;
 pub mod open_types;
+pub mod operations;
 pub mod overlay;
 pub mod pipeline;
 pub mod progenitor_run;

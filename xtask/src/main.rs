@@ -78,6 +78,15 @@ fn run_regen(root: &Path, check: bool) -> Result<(), String> {
     let start = std::time::Instant::now();
     let outcome = regen::regen(root, check)?;
     let elapsed = start.elapsed().as_millis();
+    if !outcome.skipped.is_empty() {
+        println!(
+            "{} operation(s) skipped by x-billfold-skip:",
+            outcome.skipped.len()
+        );
+        for line in &outcome.skipped {
+            println!("  {line}");
+        }
+    }
     if check {
         if outcome.changed.is_empty() {
             println!(

@@ -9,7 +9,8 @@ use crate::client_code::{self, CrateCode};
 use crate::crate_files;
 use crate::document;
 use crate::error::SpecError;
-use crate::providers::{self, PROVIDERS_FILE, ProviderEntry};
+use crate::operations::{self, Skipped};
+use crate::providers::{self, OperationNames, PROVIDERS_FILE, ProviderEntry};
 use crate::validate::{self, Validated};
 use crate::{
     balance_check, conformance_code, example_tests, facade_code, lower, open_enum_tests, overlay,
@@ -29,6 +30,8 @@ pub struct Generated {
     pub surface: String,
     /// What the generator produced (methods, types, open enums), for derived files.
     pub code: CrateCode,
+    /// Operations the overlay skips, with their reasons.
+    pub skipped: Vec<Skipped>,
 }
 
 /// Where `cargo xtask regen` writes a provider's crate, relative to the workspace root: apart
@@ -86,7 +89,7 @@ fn read_document(root: &Path, provider: &str, file: &Path) -> Result<Value, Spec
 pub fn effective_spec(
     root: &Path,
     provider: &ProviderEntry,
-) -> Result<(Value, Validated), SpecError> {
+) -> Result<(Value, Validated, Vec<Skipped>), SpecError> {
     let id = provider.id.as_str();
     let spec_file = spec_path(id);
     let overlay_file = overlay_path(id);
@@ -95,13 +98,18 @@ pub fn effective_spec(
         let overlay_doc = read_document(root, id, &overlay_file)?;
         overlay::apply(&mut doc, &overlay_doc).map_err(|e| e.in_file(id, &overlay_file))?;
     }
+    // Skipped operations go first: they need no name and may hold what cannot be lowered.
+    let skipped = operations::take_skipped(&mut doc).map_err(|e| e.in_file(id, &overlay_file))?;
+    if provider.operation_names == Some(OperationNames::FromPath) {
+        operations::name_from_paths(&mut doc);
+    }
     lower::lower(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
     let validated = validate::validate(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
     check_credentials(provider, &validated)?;
     if let Some(error) = balance_check::check(provider, &doc).into_iter().next() {
         return Err(error);
     }
-    Ok((doc, validated))
+    Ok((doc, validated, skipped))
 }
 
 /// Every scheme the operations use has an env var in providers.toml, and every env var there
@@ -144,7 +152,7 @@ fn check_credentials(provider: &ProviderEntry, validated: &Validated) -> Result<
 /// Runs the whole pipeline for one provider.
 pub fn generate(root: &Path, provider: &ProviderEntry) -> Result<Generated, SpecError> {
     let id = provider.id.as_str();
-    let (effective, validated) = effective_spec(root, provider)?;
+    let (effective, validated, skipped) = effective_spec(root, provider)?;
     let output =
         progenitor_run::generate(&validated.openapi).map_err(|e| e.in_file(id, spec_path(id)))?;
     let code: CrateCode = client_code::build(provider, &validated, output)
@@ -157,14 +165,14 @@ pub fn generate(root: &Path, provider: &ProviderEntry) -> Result<Generated, Spec
         ),
         (
             PathBuf::from("README.md"),
-            crate_files::readme(provider, &code, &title),
+            crate_files::readme(provider, &code, &title, &skipped),
         ),
         (
             PathBuf::from("src/lib.rs"),
             crate_files::lib_rs(provider, &code),
         ),
     ];
-    let surface = surface::render(provider, &validated, &effective, &code);
+    let surface = surface::render(provider, &validated, &effective, &code, &skipped);
     // Written beside the code, so a spec change is a small reviewable diff of what users get.
     let mut files = files;
     files.push((
@@ -182,6 +190,7 @@ pub fn generate(root: &Path, provider: &ProviderEntry) -> Result<Generated, Spec
         files,
         surface,
         code,
+        skipped,
     })
 }
 

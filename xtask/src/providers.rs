@@ -28,6 +28,16 @@ pub struct ProviderEntry {
     pub credentials: BTreeMap<String, String>,
     /// How the provider's balance is read (`[<id>.balance]`); `None`: no balance row.
     pub balance: Option<BalanceMapping>,
+    /// How operations without an operationId are named; `None`: such an operation is an error.
+    pub operation_names: Option<OperationNames>,
+}
+
+/// `operation_names`: the explicit policy for operations the spec leaves unnamed.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OperationNames {
+    /// Named from method and path (see [`crate::operations::name_from_path`]).
+    FromPath,
 }
 
 /// `[<id>.balance]`: which operation answers with the balance, and where each common field

@@ -28,6 +28,8 @@ pub struct Outcome {
     pub unchanged: Vec<String>,
     /// Human-readable differences (check mode).
     pub diff: String,
+    /// Operations the overlays skip: "provider: METHOD /path: reason".
+    pub skipped: Vec<String>,
 }
 
 /// Regenerates every crate under `root/crates/`, or in check mode compares without writing.
@@ -53,6 +55,14 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
         text
     })?;
     let mut outcome = Outcome::default();
+    for g in &generated {
+        for skip in &g.skipped {
+            outcome.skipped.push(format!(
+                "{}: {} {}: {}",
+                g.provider.id, skip.method, skip.path, skip.reason
+            ));
+        }
+    }
     for g in &generated {
         let dir = crate_dir(root, &g.provider.id);
         let diff = differences(&dir, g).map_err(|e| format!("reading {}: {e}", dir.display()))?;

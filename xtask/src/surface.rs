@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::client_code::CrateCode;
 use crate::error::child;
+use crate::operations::Skipped;
 use crate::providers::ProviderEntry;
 use crate::validate::Validated;
 
@@ -15,6 +16,7 @@ pub fn render(
     validated: &Validated,
     effective: &Value,
     code: &CrateCode,
+    skipped: &[Skipped],
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "crate {} ({})", provider.crate_name, provider.name);
@@ -74,6 +76,12 @@ pub fn render(
         }
         if !op.raw_errors.is_empty() {
             let _ = writeln!(out, "    raw errors: {}", op.raw_errors.join(", "));
+        }
+    }
+    if !skipped.is_empty() {
+        out.push_str("skipped operations:\n");
+        for s in skipped {
+            let _ = writeln!(out, "  {} {}: {}", s.method, s.path, s.reason);
         }
     }
     out.push_str("types:\n");

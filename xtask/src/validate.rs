@@ -335,7 +335,9 @@ fn operations(
                         &at,
                         format!(
                             "{} {path} has no operationId: name it in the provider's \
-                             overlay.yaml (an `update` with `operationId`)",
+                             overlay.yaml (an `update` with `operationId`), or name every unnamed \
+                             operation from its path with `operation_names = \"from-path\"` in \
+                             its specs/providers.toml entry",
                             method.to_uppercase()
                         ),
                     ));

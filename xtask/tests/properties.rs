@@ -126,6 +126,7 @@ fn provider() -> ProviderEntry {
         notes: None,
         credentials: BTreeMap::from([("bearerAuth".into(), "PROP_API_KEY".into())]),
         balance: None,
+        operation_names: None,
     }
 }
 

@@ -1,0 +1,201 @@
+//! Which operations a provider's client gets, before validation: operations the overlay marks
+//! `x-billfold-skip: "<reason>"` are taken out (and listed), and, under the provider's explicit
+//! `operation_names = "from-path"` policy, operations without an operationId are named from
+//! their method and path.
+//!
+//! The naming rule: the lower-case method, then each path segment in snake case, a path
+//! parameter `{id}` becoming `by_id`, joined by `_` (`GET /v1/users/{user-id}/keys` →
+//! `get_v1_users_by_user_id_keys`; `GET /` → `get_root`). A name whose method name (snake case,
+//! as progenitor makes it) is already taken, by an operationId of the spec or an earlier named
+//! operation, gets `_2`, `_3`, ... in document order. The overlay still wins: an operationId it
+//! sets is never replaced.
+
+use std::collections::BTreeSet;
+
+use heck::ToSnakeCase;
+use serde_json::Value;
+
+use crate::error::{Located, child};
+
+/// The HTTP methods of an OpenAPI path item.
+pub const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// The overlay key that takes an operation out of the client.
+pub const SKIP_KEY: &str = "x-billfold-skip";
+
+/// An operation left out of the client on purpose, with the overlay's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path.
+    pub path: String,
+    /// Its operationId, if it has one.
+    pub operation_id: Option<String>,
+    /// Why it is skipped.
+    pub reason: String,
+}
+
+/// Removes every operation marked `x-billfold-skip` (and path items left with no operation);
+/// the marker must be a non-empty reason.
+pub fn take_skipped(doc: &mut Value) -> Result<Vec<Skipped>, Located> {
+    let mut skipped = Vec::new();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Ok(skipped);
+    };
+    let mut emptied = Vec::new();
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let before = skipped.len();
+        for method in METHODS {
+            let Some(reason) = item.get(*method).and_then(|op| op.get(SKIP_KEY)) else {
+                continue;
+            };
+            let reason = match reason.as_str().map(str::trim) {
+                Some(reason) if !reason.is_empty() => reason.to_owned(),
+                _ => {
+                    let at = child(&child(&child("/paths", path), method), SKIP_KEY);
+                    return Err(Located::new(
+                        at,
+                        format!(
+                            "{SKIP_KEY} must be a non-empty string: the reason the operation is skipped"
+                        ),
+                    ));
+                }
+            };
+            let op = item.remove(*method).unwrap_or_default();
+            skipped.push(Skipped {
+                method: method.to_uppercase(),
+                path: path.clone(),
+                operation_id: op["operationId"].as_str().map(str::to_owned),
+                reason,
+            });
+        }
+        // A path item whose every operation is skipped goes too.
+        if skipped.len() > before && !METHODS.iter().any(|m| item.contains_key(*m)) {
+            emptied.push(path.clone());
+        }
+    }
+    for path in emptied {
+        paths.remove(&path);
+    }
+    Ok(skipped)
+}
+
+/// The name the `from-path` policy gives an operation (before collisions are resolved).
+pub fn name_from_path(method: &str, path: &str) -> String {
+    let mut parts = vec![method.to_lowercase()];
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        let part = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(parameter) => format!("by_{}", parameter.to_snake_case()),
+            None => segment.to_snake_case(),
+        };
+        if !part.is_empty() {
+            parts.push(part);
+        }
+    }
+    if parts.len() == 1 {
+        parts.push("root".to_owned());
+    }
+    parts.join("_")
+}
+
+/// Names every operation without an operationId by [`name_from_path`], making names unique;
+/// returns (JSON pointer of the operation, name given).
+pub fn name_from_paths(doc: &mut Value) -> Vec<(String, String)> {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Vec::new();
+    };
+    let has_id = |op: &Value| {
+        op.get("operationId")
+            .and_then(Value::as_str)
+            .is_some_and(|id| !id.trim().is_empty())
+    };
+    let mut taken: BTreeSet<String> = paths
+        .values()
+        .flat_map(|item| METHODS.iter().filter_map(move |m| item.get(*m)))
+        .filter(|op| has_id(op))
+        .filter_map(|op| op["operationId"].as_str().map(|id| id.to_snake_case()))
+        .collect();
+    let mut named = Vec::new();
+    for (path, item) in paths.iter_mut() {
+        for method in METHODS {
+            let Some(op) = item.get_mut(*method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            if op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .is_some_and(|id| !id.trim().is_empty())
+            {
+                continue;
+            }
+            let base = name_from_path(method, path);
+            let name = std::iter::once(base.clone())
+                .chain((2..).map(|n| format!("{base}_{n}")))
+                .find(|candidate| !taken.contains(&candidate.to_snake_case()))
+                .unwrap_or(base);
+            taken.insert(name.to_snake_case());
+            op.insert("operationId".to_owned(), Value::String(name.clone()));
+            named.push((child(&child("/paths", path), method), name));
+        }
+    }
+    named
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_follow_method_and_path() {
+        assert_eq!(
+            name_from_path("GET", "/v1/billing/credits"),
+            "get_v1_billing_credits"
+        );
+        assert_eq!(
+            name_from_path("delete", "/v1/users/{user-id}/api.keys"),
+            "delete_v1_users_by_user_id_api_keys"
+        );
+        assert_eq!(name_from_path("get", "/"), "get_root");
+    }
+
+    #[test]
+    fn collisions_get_numbers_and_existing_ids_win() {
+        let mut doc = json!({"paths": {
+            "/a-b": {"get": {}},
+            "/a_b": {"get": {}},
+            "/x": {"get": {"operationId": "get_a_b_2"}, "post": {"operationId": "kept"}}
+        }});
+        let named = name_from_paths(&mut doc);
+        assert_eq!(
+            named,
+            [
+                ("/paths/~1a-b/get".to_owned(), "get_a_b".to_owned()),
+                ("/paths/~1a_b/get".to_owned(), "get_a_b_3".to_owned()),
+            ]
+        );
+        assert_eq!(doc["paths"]["/x"]["post"]["operationId"], "kept");
+    }
+
+    #[test]
+    fn skipped_operations_leave_with_their_reason() {
+        let mut doc = json!({"paths": {
+            "/upload": {"post": {"x-billfold-skip": "multipart upload", "responses": {}}},
+            "/both": {"get": {"operationId": "g"}, "put": {"x-billfold-skip": "later"}}
+        }});
+        let skipped = take_skipped(&mut doc).unwrap();
+        assert_eq!(skipped.len(), 2);
+        assert_eq!(skipped[0].reason, "later");
+        assert!(doc["paths"].get("/upload").is_none());
+        assert!(doc["paths"]["/both"].get("get").is_some());
+        let mut bad = json!({"paths": {"/x": {"get": {"x-billfold-skip": ""}}}});
+        let err = take_skipped(&mut bad).unwrap_err();
+        assert_eq!(err.pointer, "/paths/~1x/get/x-billfold-skip");
+    }
+}
