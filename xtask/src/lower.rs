@@ -3,8 +3,10 @@
 //! Lowered: `type: [X, "null"]` and `anyOf`/`oneOf` members `{type: "null"}` to `nullable: true`;
 //! `const` to a one-value `enum`; a schema's `examples` list to `example` (the full list kept as
 //! `x-examples`); numeric `exclusiveMinimum`/`exclusiveMaximum` to the 3.0 boolean form;
-//! `info.summary` and `info.license.identifier` to `x-` fields. Everything else that 3.0 cannot
-//! express is refused with its JSON pointer, never dropped.
+//! `info.summary` and `info.license.identifier` to `x-` fields; `type: "null"` alone to "any
+//! value or null", and `patternProperties` where `additionalProperties` already admits the same
+//! values to nothing, each with a note in the schema's `x-billfold-lowered` list. Everything
+//! else that 3.0 cannot express is refused with its JSON pointer, never dropped.
 //!
 //! A 3.0.x document passes through unchanged; lowering a lowered document changes nothing.
 
@@ -29,7 +31,6 @@ const UNSUPPORTED_KEYWORDS: &[&str] = &[
     "contains",
     "minContains",
     "maxContains",
-    "patternProperties",
     "propertyNames",
     "contentSchema",
 ];
@@ -208,7 +209,60 @@ fn lower_schema(schema: &mut Value, at: &str) -> Result<(), Located> {
     lower_exclusive_bound(map, "exclusiveMinimum", "minimum");
     lower_exclusive_bound(map, "exclusiveMaximum", "maximum");
     lower_null_members(map, at)?;
+    lower_pattern_properties(map, at)?;
 
+    Ok(())
+}
+
+/// The key under which lowering records what it changed in a schema, for reviewers of the
+/// effective spec.
+pub const NOTE_KEY: &str = "x-billfold-lowered";
+
+/// Records a lowering note on a schema.
+fn note(map: &mut Map<String, Value>, text: &str) {
+    let notes = map
+        .entry(NOTE_KEY)
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(list) = notes {
+        list.push(Value::String(text.to_owned()));
+    }
+}
+
+/// `patternProperties` is dropped where `additionalProperties` already admits the values it
+/// describes (absent, `true`, or the same schema as every pattern): the only loss is the
+/// narrowing of names, noted in the schema. Anything else is refused.
+fn lower_pattern_properties(map: &mut Map<String, Value>, at: &str) -> Result<(), Located> {
+    let Some(patterns) = map.get("patternProperties") else {
+        return Ok(());
+    };
+    let here = child(at, "patternProperties");
+    let Value::Object(patterns) = patterns else {
+        return Err(Located::new(
+            here,
+            "`patternProperties` must be a map of schemas",
+        ));
+    };
+    let admitted = match map.get("additionalProperties") {
+        None | Some(Value::Bool(true)) => true,
+        Some(additional) => patterns.values().all(|schema| schema == additional),
+    };
+    if !admitted {
+        return Err(Located::new(
+            here,
+            "`patternProperties` narrows the values of some property names beyond what \
+             `additionalProperties` admits, which OpenAPI 3.0 cannot say: rewrite this schema \
+             in the overlay (for example `additionalProperties` with the pattern's schema)",
+        ));
+    }
+    let names: Vec<String> = patterns.keys().cloned().collect();
+    map.remove("patternProperties");
+    note(
+        map,
+        &format!(
+            "patternProperties ({}) dropped: additionalProperties admits the same values",
+            names.join(", ")
+        ),
+    );
     Ok(())
 }
 
@@ -224,12 +278,7 @@ fn lower_type(map: &mut Map<String, Value>, at: &str) -> Result<(), Located> {
                     .ok_or_else(|| Located::new(&here, "`type` entries must be strings"))
             })
             .collect::<Result<_, _>>()?,
-        Some(Value::String(t)) if t == "null" => {
-            return Err(Located::new(
-                here,
-                "a schema of type \"null\" alone has no OpenAPI 3.0 form",
-            ));
-        }
+        Some(Value::String(t)) if t == "null" => vec![t.clone()],
         _ => return Ok(()),
     };
     let nullable = types.iter().any(|t| t == "null");
@@ -239,10 +288,13 @@ fn lower_type(map: &mut Map<String, Value>, at: &str) -> Result<(), Located> {
             map.insert("type".to_owned(), json!(single));
         }
         [] => {
-            return Err(Located::new(
-                here,
-                "a schema of type \"null\" alone has no OpenAPI 3.0 form",
-            ));
+            // Only null: OpenAPI 3.0 has no null type, so the value becomes "anything, or
+            // null" (the narrowing to null is dropped, and said so).
+            map.remove("type");
+            note(
+                map,
+                "type \"null\" alone: lowered to any value or null (OpenAPI 3.0 has no null type)",
+            );
         }
         several => {
             return Err(Located::new(
@@ -407,6 +459,39 @@ mod tests {
     }
 
     #[test]
+    fn null_alone_and_admitted_pattern_properties_lower_with_a_note() {
+        let mut d = doc(json!({"type": "object", "properties": {
+            "gone": {"type": "null"},
+            "tags": {"type": "object", "additionalProperties": {"type": "string"},
+                     "patternProperties": {"^[a-z]+$": {"type": "string"}}},
+            "free": {"type": "object", "patternProperties": {"^x-": {"type": "integer"}}}
+        }}));
+        lower(&mut d).unwrap();
+        let props = &d["components"]["schemas"]["S"]["properties"];
+        assert_eq!(props["gone"].get("type"), None);
+        assert!(
+            props["gone"][NOTE_KEY][0]
+                .as_str()
+                .unwrap()
+                .contains("type \"null\"")
+        );
+        for name in ["tags", "free"] {
+            assert_eq!(props[name].get("patternProperties"), None, "{name}");
+            assert!(
+                props[name][NOTE_KEY][0]
+                    .as_str()
+                    .unwrap()
+                    .contains("patternProperties"),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            props["tags"]["additionalProperties"],
+            json!({"type": "string"})
+        );
+    }
+
+    #[test]
     fn refuses_what_it_cannot_express() {
         for (schema, pointer) in [
             (
@@ -416,6 +501,11 @@ mod tests {
             (
                 json!({"type": ["string", "integer"]}),
                 "/components/schemas/S/type",
+            ),
+            (
+                json!({"type": "object", "additionalProperties": {"type": "string"},
+                       "patternProperties": {"^x-": {"type": "integer"}}}),
+                "/components/schemas/S/patternProperties",
             ),
             (
                 json!({"properties": {"x": {"$dynamicRef": "#a"}}}),
