@@ -13,6 +13,7 @@ pub mod cargo_build;
 pub mod client_code;
 pub mod conformance;
 pub mod conformance_code;
+pub mod corpus;
 pub mod crate_files;
 pub mod document;
 pub mod error;
@@ -31,6 +32,7 @@ pub mod regen;
 pub mod rustfmt;
 pub mod samples;
 pub mod surface;
+pub mod type_names;
 pub mod validate;
 
 use std::path::PathBuf;

@@ -82,17 +82,19 @@ pub fn lower(doc: &mut Value) -> Result<(), Located> {
 }
 
 fn lower_top_level(doc: &mut Value) -> Result<(), Located> {
-    if let Some(webhooks) = doc.get("webhooks")
-        && webhooks.as_object().is_some_and(|w| !w.is_empty())
+    // Webhooks are requests the provider sends, not operations a client calls: dropped, noted.
+    if let Some(map) = doc.as_object_mut()
+        && let Some(webhooks) = map.remove("webhooks")
+        && let Some(names) = webhooks.as_object().filter(|w| !w.is_empty())
     {
-        return Err(Located::new(
-            "/webhooks",
-            "webhooks have no OpenAPI 3.0 form: remove them with an overlay action \
-                 (`remove: true`) if the client does not need them",
-        ));
-    }
-    if let Some(map) = doc.as_object_mut() {
-        map.remove("webhooks");
+        let names: Vec<&str> = names.keys().map(String::as_str).collect();
+        note(
+            map,
+            &format!(
+                "webhooks ({}) dropped: they describe requests the provider sends, not operations a client calls",
+                names.join(", ")
+            ),
+        );
     }
     if let Some(dialect) = doc.get("jsonSchemaDialect").and_then(Value::as_str)
         && dialect != "https://spec.openapis.org/oas/3.1/dialect/base"

@@ -44,6 +44,11 @@ enum Command {
     ///
     /// Installs the pinned npm tools in xtask/conformance with `npm ci` when missing.
     Conformance,
+    /// Generate every real published spec of xtask/tests/real-specs/ and `cargo check` it.
+    ///
+    /// Prints a table (operations, generated, skipped with reasons, compiles, generation time)
+    /// beside progenitor 0.15.1 as-is on the same bytes; writes target/corpus/report.json.
+    Corpus,
     /// Measure generation, request overhead against hand-written reqwest, and fan-out.
     ///
     /// Writes target/bench/report.json.
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
             xtask::bench::run(&root, footprint).map(|table| print!("{table}"))
         }
         Command::Conformance => xtask::conformance::run(&root).map(|table| print!("{table}")),
+        Command::Corpus => xtask::corpus::run(&root).map(|table| print!("{table}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -61,10 +61,43 @@ fn settings() -> GenerationSettings {
     settings
 }
 
-fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
+/// progenitor as a user would run it, with its default settings, on `spec`: the number of
+/// client methods it generates, or its error or panic. For comparisons (`cargo xtask corpus`).
+pub fn generate_as_is(spec: &openapiv3::OpenAPI) -> Result<usize, String> {
+    with_captured_panics(|| {
+        Generator::new(&GenerationSettings::new())
+            .generate_tokens(spec)
+            .map(|tokens| {
+                let text = tokens.to_string();
+                text.matches("pub async fn ").count()
+            })
+    })
+}
+
+/// Runs `f`, turning progenitor's errors and panics into a message.
+fn with_captured_panics<T, E: std::fmt::Display>(
+    f: impl FnOnce() -> Result<T, E>,
+) -> Result<T, String> {
     install_hook();
     CAPTURING.with(|c| c.set(true));
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+    let outcome = panic::catch_unwind(AssertUnwindSafe(f));
+    CAPTURING.with(|c| c.set(false));
+    match outcome {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(payload) => {
+            let captured = CAPTURED.with(|c| c.borrow_mut().take());
+            let message = captured
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(format!("internal failure in progenitor ({message})"))
+        }
+    }
+}
+
+fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
+    with_captured_panics(|| {
         let mut generator = Generator::new(&settings());
         generator.generate_tokens(spec).map(|tokens| {
             let types = generator.get_type_space();
@@ -78,20 +111,7 @@ fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
                 },
             }
         })
-    }));
-    CAPTURING.with(|c| c.set(false));
-    match outcome {
-        Ok(Ok(output)) => Ok(output),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(payload) => {
-            let captured = CAPTURED.with(|c| c.borrow_mut().take());
-            let message = captured
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(format!("internal failure in progenitor ({message})"))
-        }
-    }
+    })
 }
 
 /// Finds the first operation that fails on its own.

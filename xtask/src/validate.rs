@@ -73,7 +73,8 @@ pub struct Validated {
 pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
     check_refs(doc)?;
     check_schema_names(doc)?;
-    check_enums_have_a_type(doc, "")?;
+    infer_enum_types(doc, "")?;
+    crate::type_names::disambiguate_titles(doc);
     let schemes = security_schemes(doc)?;
     let operations = operations(doc, &schemes)?;
     check_error_bodies_agree(doc, &operations)?;
@@ -148,27 +149,57 @@ fn check_schema_names(doc: &Value) -> Result<(), Located> {
 }
 
 /// Every `enum` states its `type` (typify cannot generate a type-less enum).
-fn check_enums_have_a_type(node: &Value, at: &str) -> Result<(), Located> {
+/// Gives an `enum` without a `type` the type all its values share (`null` among them making
+/// it nullable); an enum mixing types is refused, located.
+fn infer_enum_types(node: &mut Value, at: &str) -> Result<(), Located> {
     match node {
         Value::Object(map) => {
-            if map.get("enum").is_some_and(Value::is_array) && !map.contains_key("type") {
-                return Err(Located::new(
-                    child(at, "enum"),
-                    "an `enum` without a `type` cannot be generated: add its `type` in the overlay",
-                ));
+            if let Some(Value::Array(values)) = map.get("enum")
+                && !map.contains_key("type")
+            {
+                let kinds: std::collections::BTreeSet<&str> = values
+                    .iter()
+                    .filter(|v| !v.is_null())
+                    .map(|v| match v {
+                        Value::String(_) => "string",
+                        Value::Bool(_) => "boolean",
+                        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                        Value::Number(_) => "number",
+                        _ => "object",
+                    })
+                    .collect();
+                let nullable = values.iter().any(Value::is_null);
+                let kind = match kinds.iter().copied().collect::<Vec<_>>().as_slice() {
+                    [one] if *one != "object" => *one,
+                    ["integer", "number"] => "number",
+                    _ => {
+                        return Err(Located::new(
+                            child(at, "enum"),
+                            format!(
+                                "an `enum` without a `type` whose values are not all of one \
+                                 scalar type ({}) cannot be generated: add its `type` in the overlay",
+                                kinds.iter().copied().collect::<Vec<_>>().join(", ")
+                            ),
+                        ));
+                    }
+                };
+                map.insert("type".to_owned(), Value::String(kind.to_owned()));
+                if nullable {
+                    map.insert("nullable".to_owned(), Value::Bool(true));
+                }
             }
-            for (key, value) in map {
+            for (key, value) in map.iter_mut() {
                 if key == "example" || key == "examples" || key.starts_with("x-") {
                     continue;
                 }
-                check_enums_have_a_type(value, &child(at, key))?;
+                infer_enum_types(value, &child(at, key))?;
             }
             Ok(())
         }
         Value::Array(items) => items
-            .iter()
+            .iter_mut()
             .enumerate()
-            .try_for_each(|(index, item)| check_enums_have_a_type(item, &format!("{at}/{index}"))),
+            .try_for_each(|(index, item)| infer_enum_types(item, &format!("{at}/{index}"))),
         _ => Ok(()),
     }
 }

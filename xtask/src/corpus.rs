@@ -1,0 +1,470 @@
+//! `cargo xtask corpus`: the generator on real published specs (`xtask/tests/real-specs/`),
+//! beside progenitor 0.15.1 as-is on the same bytes.
+//!
+//! Each spec becomes a provider of a staging workspace (`target/corpus/workspace`): its bytes
+//! as `specs/<id>/openapi.yaml`, the folder's `overlay.yaml` if it has one, and a manifest
+//! entry derived from the spec (its security schemes as credentials, `operation_names =
+//! "from-path"`). The pipeline runs; an operation it cannot generate is skipped with the
+//! generator's message as the reason (as a maintainer's `x-billfold-skip` would), and the run
+//! goes on until the rest generates. Then `cargo check` builds every generated crate (in
+//! `target/corpus/target`, kept between runs), and a table reports, per spec: operations,
+//! generated, skipped (with reasons), whether the crate compiles, generation time, and what
+//! progenitor as-is makes of the same file.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::operations::METHODS;
+use crate::{document, pipeline, progenitor_run, providers};
+
+/// Where the corpus lives, relative to the workspace root.
+pub const CORPUS_DIR: &str = "xtask/tests/real-specs";
+/// Where the staging workspace is made, relative to the workspace root.
+const STAGING: &str = "target/corpus/workspace";
+/// Its target directory (kept between runs: the dependencies build once).
+const TARGET: &str = "target/corpus/target";
+/// Most skip-and-retry rounds for one spec.
+const MAX_ROUNDS: usize = 400;
+
+/// One spec of the corpus and what became of it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Folder name.
+    pub folder: String,
+    /// Provider id in the staging workspace.
+    pub id: String,
+    /// The `openapi` version.
+    pub version: String,
+    /// Operations in the spec.
+    pub operations: usize,
+    /// Operations generated.
+    pub generated: usize,
+    /// Skipped operations: (METHOD path, reason).
+    pub skipped: Vec<(String, String)>,
+    /// Why nothing was generated, when the spec failed as a whole.
+    pub failed: Option<String>,
+    /// Generation time of the final run, in milliseconds.
+    pub generation_ms: f64,
+    /// `cargo check` errors in its crate (`None` when not checked).
+    pub compile_errors: Option<usize>,
+    /// progenitor 0.15.1 with default settings on the same bytes.
+    pub progenitor: String,
+}
+
+/// Runs the corpus and returns the table (and writes `target/corpus/report.json`).
+pub fn run(root: &Path) -> Result<String, String> {
+    let specs = corpus_specs(root)?;
+    let staging = root.join(STAGING);
+    if staging.exists() {
+        fs::remove_dir_all(&staging).map_err(|e| format!("clearing {STAGING}: {e}"))?;
+    }
+    fs::create_dir_all(staging.join("specs")).map_err(|e| format!("creating {STAGING}: {e}"))?;
+    let mut manifest = String::new();
+    let mut prepared = Vec::new();
+    for (folder, file) in &specs {
+        let bytes = fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let doc =
+            document::parse(&bytes).map_err(|e| format!("{}: {}", file.display(), e.message))?;
+        let id = folder.replace(['-', '.'], "_");
+        let dir = staging.join("specs").join(&id);
+        fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        fs::write(dir.join("openapi.yaml"), &bytes).map_err(|e| format!("{id}: {e}"))?;
+        let overlay = root.join(CORPUS_DIR).join(folder).join("overlay.yaml");
+        if overlay.exists() {
+            fs::copy(&overlay, dir.join("overlay.yaml")).map_err(|e| format!("{id}: {e}"))?;
+        }
+        manifest.push_str(&manifest_entry(&id, &doc));
+        prepared.push((folder.clone(), id, doc));
+    }
+    fs::write(staging.join(providers::PROVIDERS_FILE), &manifest)
+        .map_err(|e| format!("writing the staging manifest: {e}"))?;
+    let entries = pipeline::load_providers(&staging).map_err(|e| e.to_string())?;
+
+    let mut outcomes = Vec::new();
+    for (folder, id, doc) in prepared {
+        let provider = entries
+            .iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| format!("{id}: not in the staging manifest"))?;
+        let mut outcome = Outcome {
+            folder,
+            id: id.clone(),
+            version: doc["openapi"].as_str().unwrap_or("?").to_owned(),
+            operations: count_operations(&doc),
+            generated: 0,
+            skipped: Vec::new(),
+            failed: None,
+            generation_ms: 0.0,
+            compile_errors: None,
+            progenitor: progenitor_as_is(&doc),
+        };
+        generate_with_skips(&staging, provider, &mut outcome)?;
+        outcomes.push(outcome);
+    }
+
+    check_crates(root, &staging, &mut outcomes)?;
+    let report = serde_json::to_string_pretty(&report_json(&outcomes)).unwrap_or_default();
+    let _ = fs::write(root.join("target/corpus/report.json"), report);
+    Ok(table(&outcomes))
+}
+
+/// (folder, spec file) of every corpus entry, from its `PROVENANCE.toml`.
+fn corpus_specs(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let dir = root.join(CORPUS_DIR);
+    let mut out = Vec::new();
+    for entry in fs::read_dir(&dir).map_err(|e| format!("{CORPUS_DIR}: {e}"))? {
+        let path = entry.map_err(|e| format!("{CORPUS_DIR}: {e}"))?.path();
+        let provenance = path.join("PROVENANCE.toml");
+        if !provenance.exists() {
+            continue;
+        }
+        let text = fs::read_to_string(&provenance)
+            .map_err(|e| format!("{}: {e}", provenance.display()))?;
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", provenance.display()))?;
+        let file = table
+            .get("file")
+            .and_then(|f| f.as_str())
+            .ok_or_else(|| format!("{}: no `file`", provenance.display()))?;
+        let folder = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push((folder, path.join(file)));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A manifest entry for a corpus spec: its used, supported security schemes as credentials.
+fn manifest_entry(id: &str, doc: &Value) -> String {
+    let upper = id.to_uppercase();
+    let mut used: Vec<String> = Vec::new();
+    let mut requirements: Vec<&Value> = doc["security"].as_array().into_iter().flatten().collect();
+    for item in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for method in METHODS {
+            requirements.extend(item[*method]["security"].as_array().into_iter().flatten());
+        }
+    }
+    for requirement in requirements {
+        for name in requirement.as_object().into_iter().flat_map(|r| r.keys()) {
+            if !used.contains(name) {
+                used.push(name.clone());
+            }
+        }
+    }
+    let mut out = format!(
+        "[{id}]\ncrate = \"billfold-{id}\"\nname = \"{id}\"\nbase_url_env = \"{upper}_BASE_URL\"\noperation_names = \"from-path\"\n\n[{id}.credentials]\n"
+    );
+    for (index, name) in used.iter().enumerate() {
+        let _ = writeln!(out, "{name:?} = \"{upper}_KEY_{index}\"");
+    }
+    out.push('\n');
+    out
+}
+
+fn count_operations(doc: &Value) -> usize {
+    doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .map(|item| METHODS.iter().filter(|m| item.get(**m).is_some()).count())
+        .sum()
+}
+
+fn progenitor_as_is(doc: &Value) -> String {
+    match serde_json::from_value::<openapiv3::OpenAPI>(doc.clone()) {
+        Err(error) => format!("refuses: {}", short(&error.to_string())),
+        Ok(spec) => match progenitor_run::generate_as_is(&spec) {
+            Ok(methods) => format!("{methods} methods"),
+            Err(error) => format!("fails: {}", short(&error)),
+        },
+    }
+}
+
+/// Runs the pipeline, skipping (through the staging overlay) each operation it fails on.
+fn generate_with_skips(
+    staging: &Path,
+    provider: &providers::ProviderEntry,
+    outcome: &mut Outcome,
+) -> Result<(), String> {
+    let mut provider = provider.clone();
+    let overlay_path = staging.join(pipeline::overlay_path(&provider.id));
+    let mut actions = match fs::read_to_string(&overlay_path) {
+        Ok(text) => text,
+        Err(_) => "overlay: 1.0.0\ninfo: {title: corpus, version: \"1\"}\nactions:\n".to_owned(),
+    };
+    let mut auto_skipped: Vec<(String, String)> = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        let started = Instant::now();
+        match pipeline::generate(staging, &provider) {
+            Ok(generated) => {
+                outcome.generation_ms = started.elapsed().as_secs_f64() * 1e3;
+                outcome.generated = generated.code.methods.len();
+                outcome.skipped = generated
+                    .skipped
+                    .iter()
+                    .map(|s| (format!("{} {}", s.method, s.path), s.reason.clone()))
+                    .collect();
+                write_crate(staging, &generated)?;
+                return Ok(());
+            }
+            Err(error) if error.file == Path::new(providers::PROVIDERS_FILE) => {
+                // A derived credential no generated operation uses (its operations were
+                // skipped, or the scheme is only an alternative): drop it and go on.
+                let stale = error
+                    .pointer
+                    .rsplit_once("/credentials/")
+                    .map(|(_, name)| name.to_owned());
+                match stale {
+                    Some(name) if error.message.contains("no operation of the spec uses") => {
+                        drop_credential(staging, &provider.id, &name)?;
+                        let entries =
+                            pipeline::load_providers(staging).map_err(|e| e.to_string())?;
+                        if let Some(updated) = entries.into_iter().find(|p| p.id == provider.id) {
+                            provider = updated;
+                        }
+                    }
+                    _ => {
+                        outcome.failed = Some(short(&error.to_string()));
+                        outcome.skipped = auto_skipped;
+                        return Ok(());
+                    }
+                }
+            }
+            Err(error) => {
+                let Some((path, method)) = operation_at(&error.pointer) else {
+                    outcome.failed = Some(short(&error.to_string()));
+                    outcome.skipped = auto_skipped;
+                    return Ok(());
+                };
+                let reason = short(&error.message).replace('"', "'");
+                auto_skipped.push((format!("{} {path}", method.to_uppercase()), reason.clone()));
+                let _ = write!(
+                    actions,
+                    "  - target: \"$.paths['{}'].{method}\"\n    update: {{x-billfold-skip: \"{}\"}}\n",
+                    path.replace('\'', "\\'"),
+                    reason.replace('\\', "\\\\")
+                );
+                fs::write(&overlay_path, &actions).map_err(|e| format!("{}: {e}", provider.id))?;
+            }
+        }
+    }
+    outcome.failed = Some(format!("still failing after {MAX_ROUNDS} skips"));
+    outcome.skipped = auto_skipped;
+    Ok(())
+}
+
+/// Removes one credential line of a provider from the staging manifest.
+fn drop_credential(staging: &Path, id: &str, scheme: &str) -> Result<(), String> {
+    let path = staging.join(providers::PROVIDERS_FILE);
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let line = format!("{scheme:?} = \"{}_KEY_", id.to_uppercase());
+    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with(&line)).collect();
+    fs::write(&path, kept.join("\n") + "\n").map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// (path, method) when a JSON pointer is inside one operation.
+fn operation_at(pointer: &str) -> Option<(String, String)> {
+    let mut parts = pointer.strip_prefix("/paths/")?.split('/');
+    let path = parts.next()?.replace("~1", "/").replace("~0", "~");
+    let method = parts.next()?;
+    METHODS.contains(&method).then(|| (path, method.to_owned()))
+}
+
+fn write_crate(staging: &Path, generated: &pipeline::Generated) -> Result<(), String> {
+    let dir = staging.join(pipeline::crate_dir(&generated.provider.id));
+    for (relative, contents) in &generated.files {
+        let path = dir.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        fs::write(&path, contents).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes the staging workspace's `Cargo.toml` (this workspace's package fields and pinned
+/// dependencies, the runtime by absolute path), runs `cargo check` on it, and counts each
+/// crate's errors.
+fn check_crates(root: &Path, staging: &Path, outcomes: &mut [Outcome]) -> Result<(), String> {
+    let main: toml::Table = toml::from_str(
+        &fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?,
+    )
+    .map_err(|e| format!("Cargo.toml: {e}"))?;
+    let workspace = main
+        .get("workspace")
+        .and_then(|w| w.as_table())
+        .ok_or("Cargo.toml has no [workspace]")?;
+    let mut dependencies = workspace
+        .get("dependencies")
+        .and_then(|d| d.as_table())
+        .cloned()
+        .unwrap_or_default();
+    let runtime = root.join("crates/runtime");
+    dependencies.insert(
+        "billfold-runtime".into(),
+        toml::Value::Table(toml::Table::from_iter([(
+            "path".to_owned(),
+            toml::Value::String(runtime.display().to_string()),
+        )])),
+    );
+    let mut staged = toml::Table::new();
+    let mut ws = toml::Table::new();
+    ws.insert("resolver".into(), toml::Value::String("3".into()));
+    ws.insert(
+        "members".into(),
+        toml::Value::Array(vec![toml::Value::String("crates/generated/*".into())]),
+    );
+    if let Some(package) = workspace.get("package") {
+        ws.insert("package".into(), package.clone());
+    }
+    ws.insert("dependencies".into(), toml::Value::Table(dependencies));
+    staged.insert("workspace".into(), toml::Value::Table(ws));
+    if let Some(profile) = main.get("profile") {
+        staged.insert("profile".into(), profile.clone());
+    }
+    fs::write(
+        staging.join("Cargo.toml"),
+        toml::to_string(&staged).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("staging Cargo.toml: {e}"))?;
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args([
+            "check",
+            "--workspace",
+            "--keep-going",
+            "--message-format=json",
+        ])
+        .env("CARGO_TARGET_DIR", root.join(TARGET))
+        .current_dir(staging)
+        .output()
+        .map_err(|e| format!("running cargo check: {e}"))?;
+    let mut errors: BTreeMap<String, usize> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if message["reason"] == "compiler-message" && message["message"]["level"] == "error" {
+            let package = message["package_id"].as_str().unwrap_or_default();
+            *errors.entry(package.to_owned()).or_default() += 1;
+        }
+    }
+    for outcome in outcomes.iter_mut().filter(|o| o.failed.is_none()) {
+        let name = format!("billfold-{}", outcome.id);
+        let count = errors
+            .iter()
+            .filter(|(package, _)| {
+                package.contains(&format!("#{name}@"))
+                    || package.contains(&format!("/{}#", outcome.id))
+            })
+            .map(|(_, n)| *n)
+            .sum();
+        outcome.compile_errors = Some(count);
+    }
+    if !output.status.success() && errors.is_empty() {
+        return Err(format!(
+            "cargo check failed before compiling the generated crates:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(())
+}
+
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    let mut out: String = line.chars().take(160).collect();
+    if line.chars().count() > 160 {
+        out.push('…');
+    }
+    out
+}
+
+fn report_json(outcomes: &[Outcome]) -> Value {
+    Value::Array(
+        outcomes
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "spec": o.folder, "openapi": o.version, "operations": o.operations,
+                    "generated": o.generated, "skipped": o.skipped, "failed": o.failed,
+                    "generation_ms": o.generation_ms, "compile_errors": o.compile_errors,
+                    "progenitor_as_is": o.progenitor,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The Markdown table and the skip reasons.
+pub fn table(outcomes: &[Outcome]) -> String {
+    let mut out = String::from(
+        "| spec | openapi | operations | generated | skipped | compiles | generation | progenitor 0.15.1 as-is |\n\
+         | --- | --- | ---: | ---: | ---: | --- | ---: | --- |\n",
+    );
+    let (mut ops, mut generated, mut compiling) = (0, 0, 0);
+    for o in outcomes {
+        ops += o.operations;
+        generated += o.generated;
+        let compiles = match (&o.failed, o.compile_errors) {
+            (Some(_), _) => "no crate".to_owned(),
+            (None, Some(0)) => {
+                compiling += o.generated;
+                "yes".to_owned()
+            }
+            (None, Some(n)) => format!("no ({n} errors)"),
+            (None, None) => "not checked".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {compiles} | {:.0} ms | {} |",
+            o.folder,
+            o.version,
+            o.operations,
+            o.generated,
+            o.skipped.len(),
+            o.generation_ms,
+            o.progenitor.replace('|', "\\|")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| **all** | | {ops} | {generated} | {} | {compiling} of {ops} operations generated and compiling ({:.1}%) | | |",
+        ops - generated,
+        if ops == 0 {
+            0.0
+        } else {
+            100.0 * compiling as f64 / ops as f64
+        }
+    );
+    for o in outcomes {
+        if let Some(failed) = &o.failed {
+            let _ = writeln!(out, "\n{}: nothing generated: {failed}", o.folder);
+        }
+        if o.skipped.is_empty() {
+            continue;
+        }
+        let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, reason) in &o.skipped {
+            let key = reason.split(':').next().unwrap_or(reason);
+            *reasons.entry(key).or_default() += 1;
+        }
+        let _ = writeln!(out, "\n{} skipped:", o.folder);
+        for (reason, count) in reasons {
+            let _ = writeln!(out, "  {count} × {reason}");
+        }
+    }
+    out
+}
