@@ -194,7 +194,23 @@ impl RawMethod {
         let name = &self.item.sig.ident;
         let generics = &self.item.sig.generics;
         let inputs = &self.item.sig.inputs;
-        let args = &self.arg_names;
+        // Each attempt calls the raw method again, so an owned argument that is not `Copy`
+        // (an open enum, a string, a vector) is cloned per attempt.
+        let args: Vec<TokenStream> = self
+            .arg_names
+            .iter()
+            .zip(self.item.sig.inputs.iter().filter_map(|input| match input {
+                FnArg::Typed(typed) => Some(&*typed.ty),
+                FnArg::Receiver(_) => None,
+            }))
+            .map(|(name, ty)| {
+                if is_copy(ty) {
+                    quote!(#name)
+                } else {
+                    quote!(#name.clone())
+                }
+            })
+            .collect();
         let success = &self.success;
         let operation = name.to_string();
         let idempotent = self.idempotent;
@@ -227,6 +243,40 @@ impl RawMethod {
                 billfold_runtime::#call(&self.raw.inner, #operation, #idempotent, || self.raw.#name(#(#args),*)).await
             }
         }
+    }
+}
+
+/// Whether an argument type is `Copy` as progenitor writes it: references, numbers, booleans,
+/// and `Option`s of those.
+fn is_copy(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(_) => true,
+        Type::Path(path) => {
+            let Some(last) = path.path.segments.last() else {
+                return false;
+            };
+            let name = last.ident.to_string();
+            if name == "Option" {
+                return type_args(ty).first().is_some_and(|inner| is_copy(inner));
+            }
+            matches!(
+                name.as_str(),
+                "bool"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "f32"
+                    | "f64"
+                    | "usize"
+                    | "isize"
+            ) || name.starts_with("NonZero")
+        }
+        _ => false,
     }
 }
 

@@ -385,8 +385,8 @@ fn check_crates(root: &Path, staging: &Path, outcomes: &mut [Outcome]) -> Result
 
 fn short(text: &str) -> String {
     let line = text.lines().next().unwrap_or_default();
-    let mut out: String = line.chars().take(160).collect();
-    if line.chars().count() > 160 {
+    let mut out: String = line.chars().take(400).collect();
+    if line.chars().count() > 400 {
         out.push('…');
     }
     out

@@ -114,8 +114,14 @@ fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
     })
 }
 
-/// Finds the first operation that fails on its own.
+/// Finds the first operation that fails on its own, or `/components` when the spec fails
+/// without any operation (a schema progenitor or typify cannot take).
 fn locate(spec: &openapiv3::OpenAPI) -> String {
+    let mut bare = spec.clone();
+    bare.paths.paths.clear();
+    if generate_once(&bare).is_err() {
+        return "/components".to_owned();
+    }
     for (path, item) in &spec.paths.paths {
         let Some(item) = item.as_item() else { continue };
         for (method, _) in item.iter() {

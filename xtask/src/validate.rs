@@ -74,6 +74,7 @@ pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
     check_refs(doc)?;
     check_schema_names(doc)?;
     infer_enum_types(doc, "")?;
+    drop_unusable_defaults(doc);
     crate::type_names::disambiguate_titles(doc);
     let schemes = security_schemes(doc)?;
     let operations = operations(doc, &schemes)?;
@@ -149,6 +150,35 @@ fn check_schema_names(doc: &Value) -> Result<(), Located> {
 }
 
 /// Every `enum` states its `type` (typify cannot generate a type-less enum).
+/// Removes a `default` that sits beside a `$ref` or on a `oneOf`/`anyOf` union: OpenAPI 3.0
+/// ignores `$ref` siblings, and typify cannot give a union a default (it panics). A field
+/// without its default is still optional; the drop is noted in `x-billfold-lowered`.
+fn drop_unusable_defaults(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            let union =
+                map.contains_key("$ref") || map.contains_key("oneOf") || map.contains_key("anyOf");
+            if union && let Some(default) = map.remove("default") {
+                let notes = map
+                    .entry(crate::lower::NOTE_KEY)
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(list) = notes {
+                    list.push(Value::String(format!(
+                        "default {default} dropped: a $ref or union cannot carry one in OpenAPI 3.0"
+                    )));
+                }
+            }
+            for (key, value) in map.iter_mut() {
+                if key != "example" && key != "examples" && !key.starts_with("x-") {
+                    drop_unusable_defaults(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_unusable_defaults),
+        _ => {}
+    }
+}
+
 /// Gives an `enum` without a `type` the type all its values share (`null` among them making
 /// it nullable); an enum mixing types is refused, located.
 fn infer_enum_types(node: &mut Value, at: &str) -> Result<(), Located> {
@@ -606,14 +636,24 @@ fn security_of(
         },
     };
     let mut names = Vec::new();
-    for (index, requirement) in requirements.as_array().into_iter().flatten().enumerate() {
+    let list: Vec<&Value> = requirements.as_array().into_iter().flatten().collect();
+    // A client needs one way in: a requirement combining several schemes (all sent at once)
+    // is passed over when the operation also accepts a single scheme.
+    let has_single = list
+        .iter()
+        .any(|r| r.as_object().is_some_and(|m| m.len() == 1));
+    for (index, requirement) in list.into_iter().enumerate() {
         let Some(map) = requirement.as_object() else {
             continue;
         };
         if map.len() > 1 {
+            if has_single {
+                continue;
+            }
             return Err(Located::new(
                 format!("{req_at}/{index}"),
-                "a requirement that combines several schemes is not supported",
+                "a requirement that combines several schemes (sent together) is not supported, \
+                 and the operation accepts no single scheme: declare one in the overlay",
             ));
         }
         for name in map.keys() {
