@@ -123,7 +123,7 @@ fn a_broken_spec_changes_no_file_of_any_provider() {
 
     let err = xtask::regen::regen(scratch.path(), false).unwrap_err();
     assert!(
-        err.contains("giga: specs/giga/openapi.yaml: at #/paths/~1api~1billing~1plans/get: GET /api/billing/plans has no operationId"),
+        err.contains("giga: specs/giga/openapi.yaml:57: at #/paths/~1api~1billing~1plans/get: GET /api/billing/plans has no operationId"),
         "{err}"
     );
     assert!(err.contains("nothing under crates/ was changed"), "{err}");
@@ -140,7 +140,7 @@ fn a_stale_overlay_is_an_error_naming_the_overlay() {
     fs::write(&overlay, stale).unwrap();
     let err = xtask::regen::regen(scratch.path(), true).unwrap_err();
     assert!(
-        err.contains("olostep: specs/olostep/overlay.yaml: at #/actions/0/target: target"),
+        err.contains("olostep: specs/olostep/overlay.yaml:6: at #/actions/0/target: target"),
         "{err}"
     );
     assert!(err.contains("matches nothing"), "{err}");

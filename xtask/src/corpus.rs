@@ -275,7 +275,7 @@ fn drop_credential(staging: &Path, id: &str, scheme: &str) -> Result<(), String>
 }
 
 /// (path, method) when a JSON pointer is inside one operation.
-fn operation_at(pointer: &str) -> Option<(String, String)> {
+pub fn operation_at(pointer: &str) -> Option<(String, String)> {
     let mut parts = pointer.strip_prefix("/paths/")?.split('/');
     let path = parts.next()?.replace("~1", "/").replace("~0", "~");
     let method = parts.next()?;

@@ -110,3 +110,64 @@ mod tests {
         assert!(parse("a: !custom 1\n").is_err());
     }
 }
+
+/// The 1-based line of `text` (YAML or JSON) where the value at JSON `pointer` starts, found by
+/// looking for each key of the pointer in turn, each after the previous one. Array indexes and
+/// keys that cannot be found end the search at the deepest line found.
+pub fn line_of(text: &str, pointer: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut line = 0usize;
+    let mut found = None;
+    for raw in pointer.split('/').skip(1) {
+        let key = raw.replace("~1", "/").replace("~0", "~");
+        if let Ok(index) = key.parse::<usize>() {
+            // A YAML list item: the index-th `- ` line below the key found last.
+            let indent = |l: &str| l.len() - l.trim_start().len();
+            let base = found.map_or(0, |f| indent(lines[f - 1]));
+            let Some(item) = (line..lines.len())
+                .filter(|&i| lines[i].trim_start().starts_with("- ") && indent(lines[i]) >= base)
+                .nth(index)
+            else {
+                break;
+            };
+            line = item;
+            found = Some(item + 1);
+            continue;
+        }
+        let candidates = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+            format!("\"{key}\" :"),
+        ];
+        let Some(next) = (line..lines.len()).find(|&i| {
+            let trimmed = lines[i].trim_start().trim_start_matches("- ");
+            candidates.iter().any(|c| trimmed.starts_with(c.as_str()))
+                || lines[i].contains(&format!("\"{key}\":"))
+        }) else {
+            break;
+        };
+        line = next + 1;
+        found = Some(next + 1);
+    }
+    found
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::line_of;
+
+    #[test]
+    fn lines_of_pointers_in_yaml_and_json() {
+        let yaml = "openapi: 3.0.3\npaths:\n  /a:\n    get:\n      x: 1\n  /b/{id}:\n    post:\n      y: 2\n";
+        assert_eq!(line_of(yaml, "/paths/~1b~1{id}/post"), Some(7));
+        assert_eq!(line_of(yaml, "/paths/~1a/get/x"), Some(5));
+        let json = "{\n  \"paths\": {\n    \"/a\": {\n      \"get\": {}\n    }\n  }\n}\n";
+        assert_eq!(line_of(json, "/paths/~1a/get"), Some(4));
+        assert_eq!(line_of(yaml, "/nope"), None);
+        // A key the document lacks: the line of the deepest one it has.
+        assert_eq!(line_of(yaml, "/paths/~1a/get/parameters"), Some(4));
+        let overlay = "overlay: 1.0.0\nactions:\n  - target: a\n    update: {}\n  - target: b\n";
+        assert_eq!(line_of(overlay, "/actions/1/target"), Some(5));
+    }
+}

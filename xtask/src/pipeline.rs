@@ -90,6 +90,16 @@ pub fn effective_spec(
     root: &Path,
     provider: &ProviderEntry,
 ) -> Result<(Value, Validated, Vec<Skipped>), SpecError> {
+    effective_spec_without(root, provider, &[])
+}
+
+/// [`effective_spec`] with some operations (path, method) left out: how regen goes on past a
+/// broken operation to find the next problem.
+fn effective_spec_without(
+    root: &Path,
+    provider: &ProviderEntry,
+    left_out: &[(String, String)],
+) -> Result<(Value, Validated, Vec<Skipped>), SpecError> {
     let id = provider.id.as_str();
     let spec_file = spec_path(id);
     let overlay_file = overlay_path(id);
@@ -97,6 +107,15 @@ pub fn effective_spec(
     if root.join(&overlay_file).exists() {
         let overlay_doc = read_document(root, id, &overlay_file)?;
         overlay::apply(&mut doc, &overlay_doc).map_err(|e| e.in_file(id, &overlay_file))?;
+    }
+    for (path, method) in left_out {
+        if let Some(item) = doc
+            .get_mut("paths")
+            .and_then(|p| p.get_mut(path))
+            .and_then(Value::as_object_mut)
+        {
+            item.remove(method);
+        }
     }
     // Skipped operations go first: they need no name and may hold what cannot be lowered.
     let skipped = operations::take_skipped(&mut doc).map_err(|e| e.in_file(id, &overlay_file))?;
@@ -151,8 +170,57 @@ fn check_credentials(provider: &ProviderEntry, validated: &Validated) -> Result<
 
 /// Runs the whole pipeline for one provider.
 pub fn generate(root: &Path, provider: &ProviderEntry) -> Result<Generated, SpecError> {
+    generate_without(root, provider, &[])
+}
+
+/// Every problem of one provider: after a problem inside an operation, that operation is left
+/// out and the pipeline runs again, until it succeeds or fails outside any operation. Each
+/// error carries the line of its JSON pointer in the file it names.
+pub fn problems(root: &Path, provider: &ProviderEntry) -> Result<Generated, Vec<SpecError>> {
+    let mut left_out: Vec<(String, String)> = Vec::new();
+    let mut errors: Vec<SpecError> = Vec::new();
+    loop {
+        match generate_without(root, provider, &left_out) {
+            Ok(generated) if errors.is_empty() => return Ok(generated),
+            Ok(_) => return Err(errors),
+            // With every operation that uses a scheme left out, "no operation declares a
+            // security requirement" is a consequence, not a problem of its own.
+            Err(error)
+                if !left_out.is_empty() && error.pointer == "/components/securitySchemes" =>
+            {
+                return Err(errors);
+            }
+            Err(error) => {
+                let operation =
+                    crate::corpus::operation_at(&error.pointer).filter(|op| !left_out.contains(op));
+                errors.push(with_line(root, error));
+                match operation {
+                    Some(op) => left_out.push(op),
+                    None => return Err(errors),
+                }
+            }
+        }
+    }
+}
+
+/// The error with the line of its pointer, when the parser did not give one.
+fn with_line(root: &Path, error: SpecError) -> SpecError {
+    if error.line.is_some() || error.pointer.is_empty() {
+        return error;
+    }
+    let line = std::fs::read_to_string(root.join(&error.file))
+        .ok()
+        .and_then(|text| document::line_of(&text, &error.pointer));
+    error.at_line(line)
+}
+
+fn generate_without(
+    root: &Path,
+    provider: &ProviderEntry,
+    left_out: &[(String, String)],
+) -> Result<Generated, SpecError> {
     let id = provider.id.as_str();
-    let (effective, validated, skipped) = effective_spec(root, provider)?;
+    let (effective, validated, skipped) = effective_spec_without(root, provider, left_out)?;
     let output =
         progenitor_run::generate(&validated.openapi).map_err(|e| e.in_file(id, spec_path(id)))?;
     let code: CrateCode = client_code::build(provider, &validated, output)
@@ -263,9 +331,9 @@ pub fn generate_all(root: &Path) -> Result<Vec<Generated>, Vec<SpecError>> {
     let mut generated = Vec::new();
     let mut errors = Vec::new();
     for provider in &providers {
-        match generate(root, provider) {
+        match problems(root, provider) {
             Ok(g) => generated.push(g),
-            Err(e) => errors.push(e),
+            Err(e) => errors.extend(e),
         }
     }
     if errors.is_empty() {

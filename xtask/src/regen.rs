@@ -48,9 +48,12 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
         for e in &errors {
             text.push_str(&format!("error: {e}\n"));
         }
+        let mut providers: Vec<&str> = errors.iter().map(|e| e.provider.as_str()).collect();
+        providers.dedup();
         text.push_str(&format!(
-            "{} provider(s) failed; nothing under crates/ was changed",
-            errors.len()
+            "{} problem(s) in {} provider(s); nothing under crates/ was changed",
+            errors.len(),
+            providers.len()
         ));
         text
     })?;

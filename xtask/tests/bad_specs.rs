@@ -128,6 +128,60 @@ fn a_20_mb_spec_is_refused_quickly() {
     );
 }
 
+/// Every problem of every operation is reported in one run, each with its line, and counted.
+#[test]
+fn every_problem_is_reported_in_one_run() {
+    let root = workspace();
+    let spec = [
+        "openapi: 3.0.3",
+        "info: {title: Many, version: '1'}",
+        "security: [{bearerAuth: []}]",
+        "components:",
+        "  securitySchemes:",
+        "    bearerAuth: {type: http, scheme: bearer}",
+        "paths:",
+        "  /a:",
+        "    get:",
+        "      responses: {'200': {description: ok}}",
+        "  /b/{id}:",
+        "    get:",
+        "      operationId: get_b",
+        "      responses: {'200': {description: ok}}",
+        "  /c:",
+        "    get:",
+        "      operationId: get_c",
+        "      responses: {'200': {description: ok, content: {application/json: {}}}}",
+        "  /d:",
+        "    get:",
+        "      operationId: get_d",
+        "      responses: {'200': {description: ok}}",
+    ]
+    .join("\n");
+    fs::write(root.path().join("specs/bad/openapi.yaml"), spec).unwrap();
+    let stderr = regen_fails(root.path());
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 3, "{stderr}");
+    assert!(
+        errors[0].contains("openapi.yaml:9: at #/paths/~1a/get: GET /a has no operationId"),
+        "{stderr}"
+    );
+    assert!(
+        errors[1].contains("openapi.yaml:12: at #/paths/~1b~1{id}/get"),
+        "{stderr}"
+    );
+    assert!(
+        errors[2].contains("openapi.yaml:18: at #/paths/~1c/get/responses/200"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 problem(s) in 1 provider(s); nothing under crates/ was changed"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_deeply_nested_spec_is_refused_without_overflowing_the_stack() {
     for (file, nested) in [
