@@ -258,3 +258,48 @@ fn retry_rules_are_one_text_everywhere() {
         assert!(!lib.contains("408/429/5xx"), "{}", g.provider.id);
     }
 }
+
+/// Regen says what a spec change means for the users of the crate: an added field is an
+/// addition, a removed operation breaks them.
+#[test]
+fn regen_says_what_changed_for_users() {
+    let scratch = scratch_copy();
+    let spec = scratch.path().join("specs/giga/openapi.yaml");
+    let text = fs::read_to_string(&spec).unwrap();
+    // A new optional field in the checkout response.
+    let added = text.replacen(
+        "            checkoutUrl:\n              type: string\n",
+        "            expiresAt:\n              type: string\n            checkoutUrl:\n              type: string\n",
+        1,
+    );
+    assert_ne!(added, text, "the spec's layout changed; update this test");
+    fs::write(&spec, &added).unwrap();
+    let outcome = xtask::regen::regen(scratch.path(), true).unwrap();
+    let giga: Vec<&String> = outcome
+        .api_changes
+        .iter()
+        .filter(|c| c.starts_with("giga: "))
+        .collect();
+    assert_eq!(giga.len(), 1, "{:?}", outcome.api_changes);
+    assert!(giga[0].starts_with("giga: additions only"), "{}", giga[0]);
+    assert!(giga[0].contains("(members added)"), "{}", giga[0]);
+
+    // Skipping an operation removes a method: breaking.
+    fs::write(&spec, &text).unwrap();
+    let overlay = "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: \"$.paths['/api/billing/recharge'].post\"\n    update: {x-billfold-skip: \"not needed\"}\n";
+    fs::write(scratch.path().join("specs/giga/overlay.yaml"), overlay).unwrap();
+    let outcome = xtask::regen::regen(scratch.path(), true).unwrap();
+    let giga = outcome
+        .api_changes
+        .iter()
+        .find(|c| c.starts_with("giga: "))
+        .unwrap();
+    assert!(giga.starts_with("giga: BREAKING for users"), "{giga}");
+    assert!(giga.contains("operations removed: recharge"), "{giga}");
+    assert!(
+        outcome
+            .skipped
+            .iter()
+            .any(|s| s.contains("POST /api/billing/recharge: not needed"))
+    );
+}

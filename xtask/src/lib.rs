@@ -7,6 +7,7 @@
 //! `cargo xtask bench` measures generation, request overhead, fan-out and footprint.
 //! The library half exists so tests can run the same pipeline.
 
+pub mod api_changes;
 pub mod balance_check;
 pub mod bench;
 pub mod cargo_build;

@@ -84,6 +84,12 @@ fn run_regen(root: &Path, check: bool) -> Result<(), String> {
     let start = std::time::Instant::now();
     let outcome = regen::regen(root, check)?;
     let elapsed = start.elapsed().as_millis();
+    if !outcome.api_changes.is_empty() {
+        println!("API changes for users of the generated crates:");
+        for line in &outcome.api_changes {
+            println!("  {line}");
+        }
+    }
     if !outcome.skipped.is_empty() {
         println!(
             "{} operation(s) skipped by x-billfold-skip:",

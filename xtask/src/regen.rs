@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
 
+use crate::api_changes::ApiChanges;
 use crate::pipeline::{self, Generated};
 
 /// Where crates are staged before they are swapped in.
@@ -30,6 +31,8 @@ pub struct Outcome {
     pub diff: String,
     /// Operations the overlays skip: "provider: METHOD /path: reason".
     pub skipped: Vec<String>,
+    /// What changes for the users of each crate whose API changes: "provider: summary".
+    pub api_changes: Vec<String>,
 }
 
 /// Regenerates every crate under `root/crates/`, or in check mode compares without writing.
@@ -64,6 +67,21 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
                 "{}: {} {}: {}",
                 g.provider.id, skip.method, skip.path, skip.reason
             ));
+        }
+    }
+    for g in &generated {
+        let before = fs::read_to_string(crate_dir(root, &g.provider.id).join("API.md"))
+            .ok()
+            .and_then(|text| {
+                let (_, rest) = text.split_once("```text\n")?;
+                rest.split_once("```")
+                    .map(|(surface, _)| surface.to_owned())
+            });
+        let changes = ApiChanges::between(before.as_deref(), &g.surface);
+        if !changes.is_empty() {
+            outcome
+                .api_changes
+                .push(format!("{}: {changes}", g.provider.id));
         }
     }
     for g in &generated {
