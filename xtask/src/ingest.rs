@@ -33,6 +33,65 @@ pub fn extract_spec(page: &str) -> Result<String, String> {
     }
 }
 
+/// The URL a docs page's spec fence names after its language (```` ```yaml https://host/openapi.json get /x ````),
+/// when it names an absolute http(s) one: where the whole published spec lives.
+pub fn fence_url(page: &str) -> Option<String> {
+    page.lines().find_map(|line| {
+        let ticks = line.chars().take_while(|&c| c == '`').count();
+        if ticks < 3 {
+            return None;
+        }
+        let mut words = line[ticks..].split_whitespace();
+        let lang = words.next()?.to_ascii_lowercase();
+        let url = words.next()?;
+        (matches!(lang.as_str(), "yaml" | "yml" | "json")
+            && (url.starts_with("https://") || url.starts_with("http://")))
+        .then(|| url.to_owned())
+    })
+}
+
+/// Largest document downloaded (the same limit as for files).
+const MAX_DOWNLOAD: usize = crate::pipeline::MAX_DOCUMENT_BYTES as usize;
+
+/// Downloads `url` (http or https; redirects followed, 30 s timeout, at most 16 MiB) as text.
+pub fn download(url: &str) -> Result<String, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the HTTP runtime: {e}"))?;
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .user_agent(concat!("billfold-xtask/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("building the HTTP client: {e}"))?;
+        let mut response = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("GET {url}: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("GET {url}: HTTP {}", response.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("GET {url}: reading the body: {e}"))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_DOWNLOAD {
+                return Err(format!(
+                    "GET {url}: the document is over the {} MiB limit",
+                    MAX_DOWNLOAD / (1024 * 1024)
+                ));
+            }
+        }
+        String::from_utf8(body).map_err(|e| format!("GET {url}: not UTF-8 text: {e}"))
+    })
+}
+
 /// Whether text parses as a mapping with an `openapi` or `swagger` key.
 fn is_openapi_document(text: &str) -> bool {
     crate::document::parse(text)
@@ -85,6 +144,17 @@ mod tests {
     fn a_raw_spec_is_taken_whole() {
         let raw = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n";
         assert_eq!(extract_spec(raw).unwrap(), raw);
+    }
+
+    #[test]
+    fn the_fence_line_may_name_the_published_spec() {
+        let page =
+            "intro\n````yaml https://neo.example/api/openapi.json get /x\nopenapi: 3.1.0\n````\n";
+        assert_eq!(
+            fence_url(page).as_deref(),
+            Some("https://neo.example/api/openapi.json")
+        );
+        assert_eq!(fence_url("````yaml /openapi.yaml get /x\n````\n"), None);
     }
 
     #[test]

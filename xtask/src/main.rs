@@ -31,14 +31,22 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Extract a provider's spec from a saved docs page into specs/<provider>/openapi.yaml.
+    /// Extract a provider's spec from a docs page, a spec file or a URL into
+    /// specs/<provider>/openapi.yaml.
     ///
-    /// Takes the first ```yaml/```json fence (or a raw YAML/JSON spec), byte for byte.
+    /// Takes the first ```yaml/```json fence (or a raw YAML/JSON spec), byte for byte. With
+    /// `--all`, refreshes every provider that has a `spec_url` in specs/providers.toml and says
+    /// which specs changed.
     Ingest {
         /// The provider id (lower-case ASCII letters, digits and `_`).
-        provider: String,
-        /// The saved docs page, or a spec file.
-        page: PathBuf,
+        #[arg(required_unless_present = "all")]
+        provider: Option<String>,
+        /// A saved docs page, a spec file, or an http(s) URL of either.
+        #[arg(required_unless_present = "all")]
+        source: Option<String>,
+        /// Refresh every provider with a `spec_url` from that URL.
+        #[arg(long, conflicts_with_all = ["provider", "source"])]
+        all: bool,
     },
     /// Lint the effective specs with Redocly and run every client against Prism mock servers.
     ///
@@ -64,7 +72,13 @@ fn main() -> ExitCode {
     let root = cli.root.unwrap_or_else(workspace_root);
     let result = match cli.command {
         Command::Regen { check } => run_regen(&root, check),
-        Command::Ingest { provider, page } => run_ingest(&root, &provider, &page),
+        Command::Ingest { all: true, .. } => run_ingest_all(&root),
+        Command::Ingest {
+            provider: Some(provider),
+            source: Some(source),
+            ..
+        } => run_ingest(&root, &provider, &source),
+        Command::Ingest { .. } => Err("give a provider and a source, or --all".to_owned()),
         Command::Bench { footprint } => {
             xtask::bench::run(&root, footprint).map(|table| print!("{table}"))
         }
@@ -131,16 +145,24 @@ fn run_regen(root: &Path, check: bool) -> Result<(), String> {
     }
 }
 
-fn run_ingest(root: &Path, provider: &str, page: &Path) -> Result<(), String> {
+/// The text of a docs page or spec: a local file, or an http(s) URL.
+fn read_source(source: &str) -> Result<String, String> {
+    if source.starts_with("http://") || source.starts_with("https://") {
+        xtask::ingest::download(source)
+    } else {
+        std::fs::read_to_string(source).map_err(|e| format!("cannot read {source}: {e}"))
+    }
+}
+
+fn run_ingest(root: &Path, provider: &str, source: &str) -> Result<(), String> {
     if !xtask::providers::is_valid_id(provider) {
         return Err(format!(
             "provider id {provider:?} must be lower-case ASCII letters, digits and `_`"
         ));
     }
-    let text = std::fs::read_to_string(page)
-        .map_err(|e| format!("cannot read docs page {}: {e}", page.display()))?;
+    let text = read_source(source)?;
     let spec = ingest::extract_spec(&text)
-        .map_err(|e| format!("{provider}: {}: {e}; nothing was written", page.display()))?;
+        .map_err(|e| format!("{provider}: {source}: {e}; nothing was written"))?;
     let target: PathBuf = root.join(pipeline::spec_path(provider));
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent)
@@ -148,10 +170,47 @@ fn run_ingest(root: &Path, provider: &str, page: &Path) -> Result<(), String> {
     }
     std::fs::write(&target, &spec).map_err(|e| format!("writing {}: {e}", target.display()))?;
     println!(
-        "wrote {} ({} bytes) from {}\nnext: check specs/providers.toml has a [{provider}] entry, then run `cargo xtask regen`",
+        "wrote {} ({} bytes) from {source}\nnext: check specs/providers.toml has a [{provider}] entry, then run `cargo xtask regen`",
         pipeline::spec_path(provider).display(),
         spec.len(),
-        page.display()
     );
+    Ok(())
+}
+
+/// Refreshes every provider with a `spec_url`; all are fetched before any is written.
+fn run_ingest_all(root: &Path) -> Result<(), String> {
+    let providers = pipeline::load_providers(root).map_err(|e| e.to_string())?;
+    let mut fetched = Vec::new();
+    for provider in providers.iter().filter(|p| p.spec_url.is_some()) {
+        let url = provider.spec_url.as_deref().unwrap_or_default();
+        let text =
+            read_source(url).map_err(|e| format!("{}: {e}; nothing was written", provider.id))?;
+        let spec = ingest::extract_spec(&text)
+            .map_err(|e| format!("{}: {url}: {e}; nothing was written", provider.id))?;
+        fetched.push((provider.id.clone(), url.to_owned(), spec));
+    }
+    if fetched.is_empty() {
+        println!("no provider has a spec_url in specs/providers.toml: nothing to refresh");
+        return Ok(());
+    }
+    let mut changed = Vec::new();
+    for (id, url, spec) in &fetched {
+        let target = root.join(pipeline::spec_path(id));
+        let current = std::fs::read_to_string(&target).unwrap_or_default();
+        if current == *spec {
+            println!("unchanged: {id} ({url})");
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("creating {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&target, spec).map_err(|e| format!("writing {}: {e}", target.display()))?;
+        println!("changed: {id} ({} bytes from {url})", spec.len());
+        changed.push(id.clone());
+    }
+    if !changed.is_empty() {
+        println!("next: run `cargo xtask regen` and review what it says changed for users");
+    }
     Ok(())
 }

@@ -22,6 +22,8 @@ pub struct ProviderEntry {
     pub base_url_env: String,
     /// The saved docs page the spec comes from.
     pub docs_page: Option<String>,
+    /// Where the provider publishes its whole spec (`cargo xtask ingest --all` refreshes from it).
+    pub spec_url: Option<String>,
     /// Notes for maintainers.
     pub notes: Option<String>,
     /// Security scheme name → env var holding that credential.
