@@ -2,7 +2,7 @@
 //! wrapped in a client with constructors from the spec's security schemes, typed errors, and
 //! the hooks that authenticate each request through billfold-runtime.
 
-use heck::ToSnakeCase;
+use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType, Type};
@@ -83,21 +83,61 @@ pub fn build(
         .collect();
     let open_enums = open_types::open_response_types(&mut file, &response_types);
     let methods: Vec<Method> = raw_methods.iter().map(RawMethod::describe).collect();
-    let error_type = common_error_type(&raw_methods)?;
+    let type_names: std::collections::BTreeSet<String> = public_types(&file)
+        .into_iter()
+        .filter_map(|(kind, _)| kind.split_whitespace().nth(1).map(str::to_owned))
+        .collect();
+    let error_enums = raw_methods
+        .iter()
+        .filter(|m| !m.typed_errors.is_empty())
+        .map(|m| error_enum(m, &type_names))
+        .collect::<Result<Vec<_>, _>>()?;
+    let method_errors: Vec<String> = raw_methods.iter().map(RawMethod::error_type).collect();
+    let error_type = common_error_type(&method_errors);
     let constructors = constructors(provider, validated);
 
     let provider_static = provider_static(provider, &constructors, validated);
-    let error_alias_doc = format!(
-        "The error every operation of this client returns; API errors carry {}.",
-        if error_type == "()" {
-            "the raw body".to_owned()
-        } else {
-            format!("a typed `{error_type}` body where the spec declares one")
+    let error_alias = match &error_type {
+        Some(error_type) => {
+            let doc = format!(
+                "The error every operation of this client returns; API errors carry {}.",
+                if error_type == "()" {
+                    "the raw body".to_owned()
+                } else {
+                    format!("a typed `{error_type}` body where the spec declares one")
+                }
+            );
+            let ty: Type = syn::parse_str(error_type)
+                .map_err(|e| Located::new("", format!("bad error type {error_type}: {e}")))?;
+            quote! {
+                #[doc = #doc]
+                pub type Error = billfold_runtime::Error<#ty>;
+            }
         }
-    );
-    let error_ty: Type = syn::parse_str(&error_type)
-        .map_err(|e| Located::new("", format!("bad error type {error_type}: {e}")))?;
-    let wrappers = raw_methods.iter().map(|m| m.wrapper(&error_type));
+        None => quote! {
+            /// The error of an operation of this client, `E` being that operation's typed error
+            /// body (each method names its own: the spec gives its operations different ones).
+            pub type Error<E> = billfold_runtime::Error<E>;
+        },
+    };
+    let wrappers = raw_methods.iter().map(|m| m.wrapper(error_type.as_deref()));
+    let (errors_module, errors_import) = if error_enums.is_empty() {
+        (quote!(), quote!())
+    } else {
+        (
+            quote! {
+                /// Error bodies of operations whose spec gives them a different schema per status.
+                #[rustfmt::skip]
+                pub mod errors {
+                    use super::types;
+                    #(#error_enums)*
+                }
+            },
+            quote!(
+                use super::errors;
+            ),
+        )
+    };
     let constructor_fns = constructors_code(provider, validated, &constructors);
     let client_doc = client_doc(provider, &methods, &constructors);
     let types = public_types(&file);
@@ -121,10 +161,10 @@ pub fn build(
             use super::types;
             #[allow(unused_imports)]
             use super::generated::ByteStream;
+            #errors_import
             use billfold_runtime::{ConfigError, ResponseValue, Secret};
 
-            #[doc = #error_alias_doc]
-            pub type Error = billfold_runtime::Error<#error_ty>;
+            #error_alias
 
             #provider_static
 
@@ -142,6 +182,8 @@ pub fn build(
             }
         }
 
+        #errors_module
+
         pub use billfold_runtime::{ClientConfig, ConfigError, ResponseValue, Secret};
         pub use client::{Client, Error, PROVIDER};
         pub use generated::types;
@@ -152,7 +194,7 @@ pub fn build(
         lib_rs: prettyplease::unparse(&file),
         methods,
         constructors,
-        error_type,
+        error_type: error_type.unwrap_or_else(|| "per operation".to_owned()),
         types,
         open_enums,
         usage: generated.usage,
@@ -163,6 +205,8 @@ pub fn build(
 struct RawMethod {
     item: syn::ImplItemFn,
     idempotent: bool,
+    /// Error bodies that differ by status: (status, component schema name).
+    typed_errors: Vec<(String, String)>,
     operation_id: String,
     arg_names: Vec<syn::Ident>,
     success: Type,
@@ -189,7 +233,24 @@ impl RawMethod {
         }
     }
 
-    fn wrapper(&self, client_error: &str) -> TokenStream {
+    /// The error body type of this method: its status-typed enum, or progenitor's.
+    fn error_type(&self) -> String {
+        if self.typed_errors.is_empty() {
+            token_text(&self.error)
+        } else {
+            format!("errors::{}", self.error_enum_name())
+        }
+    }
+
+    fn error_enum_name(&self) -> String {
+        format!(
+            "{}Error",
+            self.item.sig.ident.to_string().to_upper_camel_case()
+        )
+    }
+
+    /// `client_error` is the client's one error body type, `None` when operations differ.
+    fn wrapper(&self, client_error: Option<&str>) -> TokenStream {
         let docs = self.item.attrs.iter().filter(|a| a.path().is_ident("doc"));
         let name = &self.item.sig.ident;
         let generics = &self.item.sig.generics;
@@ -214,11 +275,21 @@ impl RawMethod {
         let success = &self.success;
         let operation = name.to_string();
         let idempotent = self.idempotent;
-        // An operation without an error body, in a client whose other operations have one.
-        let call = if token_text(&self.error) == "()" && client_error != "()" {
-            quote!(call_without_error_body)
+        let own_error = self.error_type();
+        let error_ty: Type = syn::parse_str(&own_error).unwrap_or_else(|_| syn::parse_quote!(()));
+        let returned = match client_error {
+            Some(_) => quote!(Error),
+            None => quote!(Error<#error_ty>),
+        };
+        let call = if !self.typed_errors.is_empty() {
+            let decode_path: syn::Path = syn::parse_str(&format!("{own_error}::decode"))
+                .unwrap_or_else(|_| syn::parse_quote!(decode));
+            quote!(call_decoding_errors(&self.raw.inner, #operation, #idempotent, || self.raw.#name(#(#args),*), super::#decode_path))
+        } else if own_error == "()" && client_error.is_some_and(|e| e != "()") {
+            // An operation without an error body, in a client whose other operations have one.
+            quote!(call_without_error_body(&self.raw.inner, #operation, #idempotent, || self.raw.#name(#(#args),*)))
         } else {
-            quote!(call)
+            quote!(call(&self.raw.inner, #operation, #idempotent, || self.raw.#name(#(#args),*)))
         };
         let errors_doc = format!(
             "{} Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body \
@@ -239,8 +310,8 @@ impl RawMethod {
             #(#docs)*
             #[doc = ""]
             #[doc = #errors_doc]
-            pub async fn #name #generics (#inputs) -> Result<ResponseValue<#success>, Error> {
-                billfold_runtime::#call(&self.raw.inner, #operation, #idempotent, || self.raw.#name(#(#args),*)).await
+            pub async fn #name #generics (#inputs) -> Result<ResponseValue<#success>, #returned> {
+                billfold_runtime::#call.await
             }
         }
     }
@@ -315,6 +386,7 @@ fn raw_method(function: &syn::ImplItemFn, validated: &Validated) -> Result<RawMe
         })?;
     let operation_id = operation.operation_id.clone();
     let idempotent = !matches!(operation.method.as_str(), "POST" | "PATCH");
+    let typed_errors = operation.typed_errors.clone();
     let mut arg_names = Vec::new();
     for arg in &function.sig.inputs {
         if let FnArg::Typed(typed) = arg {
@@ -352,6 +424,7 @@ fn raw_method(function: &syn::ImplItemFn, validated: &Validated) -> Result<RawMe
     Ok(RawMethod {
         item: function.clone(),
         idempotent,
+        typed_errors,
         operation_id,
         arg_names,
         success,
@@ -379,25 +452,86 @@ fn type_args(ty: &Type) -> Vec<&Type> {
         .collect()
 }
 
-fn common_error_type(methods: &[RawMethod]) -> Result<String, Located> {
-    let mut types: Vec<String> = methods
-        .iter()
-        .map(|m| token_text(&m.error))
-        .filter(|t| t != "()")
-        .collect();
+/// The client's one error body type, when its operations agree (`()` when none has one);
+/// `None` when they differ.
+fn common_error_type(method_errors: &[String]) -> Option<String> {
+    let mut types: Vec<&String> = method_errors.iter().filter(|t| *t != "()").collect();
     types.sort();
     types.dedup();
     match types.as_slice() {
-        [] => Ok("()".to_owned()),
-        [one] => Ok(one.clone()),
-        several => Err(Located::new(
-            "/paths",
-            format!(
-                "operations have different error types ({}): a billfold client has one error type",
-                several.join(", ")
-            ),
-        )),
+        [] => Some("()".to_owned()),
+        [one] => Some((*one).clone()),
+        _ => None,
     }
+}
+
+/// The status-typed error enum of a method whose error bodies differ by status, with the
+/// `decode` its calls use.
+fn error_enum(
+    method: &RawMethod,
+    type_names: &std::collections::BTreeSet<String>,
+) -> Result<TokenStream, Located> {
+    let name = syn::Ident::new(&method.error_enum_name(), Span::call_site());
+    let mut variants = Vec::new();
+    let mut exact = Vec::new();
+    let mut ranges = Vec::new();
+    let mut default = quote!(None);
+    for (status, component) in &method.typed_errors {
+        let type_name = component.to_upper_camel_case();
+        if !type_names.contains(&type_name) {
+            return Err(Located::new(
+                "/components/schemas",
+                format!(
+                    "the error body schema {component:?} of {} did not become a type `{type_name}`",
+                    method.operation_id
+                ),
+            ));
+        }
+        let ty = syn::Ident::new(&type_name, Span::call_site());
+        let variant = syn::Ident::new(
+            &if status == "default" {
+                "Other".to_owned()
+            } else {
+                format!("Status{}", status.to_lowercase())
+            },
+            Span::call_site(),
+        );
+        let doc = format!("The body of an HTTP {status} response.");
+        variants.push(quote! { #[doc = #doc] #variant(types::#ty) });
+        let decode = quote!(::serde_json::from_slice(body).ok().map(Self::#variant));
+        if status == "default" {
+            default = decode;
+        } else if let Ok(code) = status.parse::<u16>() {
+            exact.push(quote!(#code => #decode,));
+        } else if let Some(class) = status.chars().next().and_then(|c| c.to_digit(10)) {
+            let low = class as u16 * 100;
+            let high = low + 99;
+            ranges.push(quote!(#low..=#high => #decode,));
+        }
+    }
+    let doc = format!(
+        "Error bodies of `{}`, typed by status (the spec gives them different schemas).",
+        method.operation_id
+    );
+    Ok(quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+        #[serde(untagged)]
+        pub enum #name {
+            #(#variants,)*
+        }
+        impl #name {
+            /// The typed body of an error response with this status, if it decodes.
+            #[doc(hidden)]
+            pub fn decode(status: u16, body: &[u8]) -> Option<Self> {
+                match status {
+                    #(#exact)*
+                    #(#ranges)*
+                    _ => #default,
+                }
+            }
+        }
+    })
 }
 
 fn constructors(provider: &ProviderEntry, validated: &Validated) -> Vec<Constructor> {

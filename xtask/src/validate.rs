@@ -54,6 +54,10 @@ pub struct Operation {
     pub summary: Option<String>,
     /// Error statuses returned with their raw body (no JSON body in the spec).
     pub raw_errors: Vec<String>,
+    /// When an operation's error responses have different bodies: each status with the
+    /// component schema its body decodes as (taken out of progenitor's view and decoded by
+    /// status by the generated client).
+    pub typed_errors: TypedErrors,
     /// Names of the security schemes that authorise it (alternatives).
     pub security: Vec<String>,
 }
@@ -78,7 +82,6 @@ pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
     crate::type_names::disambiguate_titles(doc);
     let schemes = security_schemes(doc)?;
     let operations = operations(doc, &schemes)?;
-    check_error_bodies_agree(doc, &operations)?;
     let used: Vec<Scheme> = {
         let mut order: Vec<&String> = Vec::new();
         for op in &operations {
@@ -416,7 +419,8 @@ fn operations(
             }
             check_path_parameters(doc, path, item, op, &at)?;
             check_success_responses(doc, op, &at)?;
-            let raw_errors = normalise_error_responses(doc, op, &at)?;
+            let (raw_errors, typed_errors) =
+                normalise_error_responses(doc, op, &at, &operation_id)?;
             let security = security_of(op, global_security.as_ref(), schemes, &at)?;
             operations.push(Operation {
                 pointer: at,
@@ -425,6 +429,7 @@ fn operations(
                 operation_id,
                 summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
                 raw_errors,
+                typed_errors,
                 security,
             });
         }
@@ -545,81 +550,97 @@ fn check_success_responses(doc: &Value, op: &Value, at: &str) -> Result<(), Loca
 
 /// Removes error responses without a JSON body; returns their statuses. Errors when the
 /// remaining ones have different bodies.
+/// (status, component schema name) of error bodies typed by status.
+type TypedErrors = Vec<(String, String)>;
+
+/// Error responses progenitor can take: body-less ones are taken out (returned as raw
+/// errors); when the bodies differ by status, every error response with a body is taken out
+/// too and its schema named in `components.schemas` (inline ones hoisted as
+/// `<OperationId>Error<Status>`), for the generated client to decode by status.
 fn normalise_error_responses(
     doc: &mut Value,
     op: &Value,
     at: &str,
-) -> Result<Vec<String>, Located> {
-    let responses_at = child(at, "responses");
+    operation_id: &str,
+) -> Result<(Vec<String>, TypedErrors), Located> {
     let Some(Value::Object(responses)) = op.get("responses") else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
     let mut raw = Vec::new();
-    let mut typed: BTreeMap<String, String> = BTreeMap::new();
+    let mut bodies: Vec<(String, Value)> = Vec::new();
     for (status, response) in responses.iter().filter(|(s, _)| is_error_status(s)) {
         match json_body_schema(doc, response) {
-            Some(schema) => {
-                typed.insert(schema.to_string(), status.clone());
-            }
+            Some(schema) => bodies.push((status.clone(), schema.clone())),
             None => raw.push(status.clone()),
         }
     }
-    if typed.len() > 1 {
-        let statuses: Vec<&str> = typed.values().map(String::as_str).collect();
-        return Err(Located::new(
-            responses_at,
-            format!(
-                "error responses {} have different bodies, which progenitor cannot combine: \
-                 give them one schema in the overlay",
-                statuses.join(", ")
-            ),
-        ));
+    let distinct: std::collections::BTreeSet<String> = bodies
+        .iter()
+        .map(|(_, schema)| schema.to_string())
+        .collect();
+    let mut by_status = Vec::new();
+    if distinct.len() > 1 {
+        for (status, schema) in &bodies {
+            let name = match schema.get("$ref").and_then(Value::as_str) {
+                Some(reference) => match reference.strip_prefix("#/components/schemas/") {
+                    Some(name) => name.to_owned(),
+                    None => {
+                        return Err(Located::new(
+                            child(&child(&child(at, "responses"), status), "content"),
+                            "an error body whose $ref is not a components schema cannot be typed",
+                        ));
+                    }
+                },
+                None => {
+                    let name = format!(
+                        "{}Error{}",
+                        operation_id.to_upper_camel_case(),
+                        status.to_upper_camel_case()
+                    );
+                    let schemas = doc
+                        .as_object_mut()
+                        .map(|d| d.entry("components").or_insert_with(|| json!({})))
+                        .and_then(|c| c.as_object_mut())
+                        .map(|c| c.entry("schemas").or_insert_with(|| json!({})));
+                    if let Some(Value::Object(schemas)) = schemas {
+                        schemas.insert(name.clone(), schema.clone());
+                    }
+                    name
+                }
+            };
+            by_status.push((status.clone(), name));
+        }
     }
-    if !raw.is_empty()
+    let taken_out: Vec<String> = raw
+        .iter()
+        .cloned()
+        .chain(by_status.iter().map(|(status, _)| status.clone()))
+        .collect();
+    if !taken_out.is_empty()
         && let Some(Value::Object(map)) = doc.pointer_mut(at)
     {
         if let Some(Value::Object(responses)) = map.get_mut("responses") {
-            for status in &raw {
+            for status in &taken_out {
                 responses.remove(status);
             }
         }
-        map.insert("x-billfold-raw-errors".to_owned(), json!(raw));
-    }
-    Ok(raw)
-}
-
-/// Every operation that declares a typed error body declares the same schema (one error type
-/// per client; operations without one fit it).
-fn check_error_bodies_agree(doc: &Value, operations: &[Operation]) -> Result<(), Located> {
-    let mut seen: Option<(String, &Operation)> = None;
-    for op in operations {
-        let body = doc
-            .pointer(&child(&op.pointer, "responses"))
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .filter(|(status, _)| is_error_status(status))
-            .find_map(|(_, response)| json_body_schema(doc, response))
-            .map(Value::to_string);
-        // Operations without a typed error body fit any client error type.
-        let Some(body) = body else { continue };
-        match &seen {
-            None => seen = Some((body, op)),
-            Some((first, first_op)) if *first != body => {
-                return Err(Located::new(
-                    child(&op.pointer, "responses"),
-                    format!(
-                        "its error body differs from that of {} (#{}): a billfold client has one \
-                         error type, so give every operation the same error schema (or none) in \
-                         the overlay",
-                        first_op.operation_id, first_op.pointer
-                    ),
-                ));
-            }
-            Some(_) => {}
+        if !raw.is_empty() {
+            map.insert("x-billfold-raw-errors".to_owned(), json!(raw));
+        }
+        if !by_status.is_empty() {
+            let typed: serde_json::Map<String, Value> = by_status
+                .iter()
+                .map(|(status, name)| {
+                    (
+                        status.clone(),
+                        json!(format!("#/components/schemas/{name}")),
+                    )
+                })
+                .collect();
+            map.insert("x-billfold-typed-errors".to_owned(), Value::Object(typed));
         }
     }
-    Ok(())
+    Ok((raw, by_status))
 }
 
 fn security_of(
@@ -734,20 +755,39 @@ mod tests {
                 "/paths/~1x/get/responses/200/content/application~1json/schema/$ref",
                 "does not resolve",
             ),
-            (
-                json!({"/x": {"get": {"operationId": "a", "responses": {
-                    "200": ok("ok"),
-                    "400": {"description": "d", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/E"}}}},
-                    "500": {"description": "d", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/F"}}}}}}}}),
-                "/paths/~1x/get/responses",
-                "cannot combine",
-            ),
         ];
         for (paths, pointer, message) in cases {
             let err = validate(&mut doc(paths)).unwrap_err();
             assert_eq!(err.pointer, pointer, "{}", err.message);
             assert!(err.message.contains(message), "{}", err.message);
         }
+    }
+
+    #[test]
+    fn error_bodies_that_differ_by_status_are_typed_by_status() {
+        let mut d = doc(json!({"/x": {"get": {"operationId": "get_x", "responses": {
+            "200": ok("ok"),
+            "400": {"description": "d", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/E"}}}},
+            "500": {"description": "d", "content": {"application/json": {"schema": {"type": "object", "properties": {"m": {"type": "string"}}}}}},
+            "503": {"description": "no body"}}}}}));
+        let v = validate(&mut d).unwrap();
+        let op = &v.operations[0];
+        assert_eq!(
+            op.typed_errors,
+            [
+                ("400".to_owned(), "E".to_owned()),
+                ("500".to_owned(), "GetXError500".to_owned())
+            ]
+        );
+        assert_eq!(op.raw_errors, ["503"]);
+        // progenitor sees none of them; the inline body became a component.
+        let responses = d["paths"]["/x"]["get"]["responses"].as_object().unwrap();
+        assert_eq!(responses.keys().collect::<Vec<_>>(), ["200"]);
+        assert!(d["components"]["schemas"]["GetXError500"].is_object());
+        assert_eq!(
+            d["paths"]["/x"]["get"]["x-billfold-typed-errors"]["500"],
+            "#/components/schemas/GetXError500"
+        );
     }
 
     #[test]

@@ -83,9 +83,14 @@ where
     F: Future<Output = Result<ResponseValue<T>, RawError<E>>>,
     E: std::fmt::Debug + serde::Serialize,
 {
-    run(runtime, operation, idempotent, request, |value| {
-        ErrorBody::Typed(value.into_inner())
-    })
+    run(
+        runtime,
+        operation,
+        idempotent,
+        request,
+        |value| ErrorBody::Typed(value.into_inner()),
+        None,
+    )
     .await
 }
 
@@ -105,9 +110,43 @@ where
 {
     // progenitor only makes `ErrorResponse` for documented error statuses, and the xtask
     // removes body-less ones, so this mapping is for completeness.
-    run(runtime, operation, idempotent, request, |_| {
-        ErrorBody::Raw(bytes::Bytes::new())
-    })
+    run(
+        runtime,
+        operation,
+        idempotent,
+        request,
+        |_| ErrorBody::Raw(bytes::Bytes::new()),
+        None,
+    )
+    .await
+}
+
+/// Types an error body by its status (`None`: keep it raw); generated per operation.
+type DecodeErrorBody<E> = fn(u16, &[u8]) -> Option<E>;
+
+/// [`call`] for an operation whose error bodies differ by status: the generator took them out
+/// of progenitor's view, and `decode` types a body by its status (`None`: kept raw).
+///
+/// Generated clients use this; application code does not call it.
+pub async fn call_decoding_errors<T, E, F>(
+    runtime: &Runtime,
+    operation: &'static str,
+    idempotent: bool,
+    request: impl FnMut() -> F,
+    decode: DecodeErrorBody<E>,
+) -> Result<ResponseValue<T>, Error<E>>
+where
+    F: Future<Output = Result<ResponseValue<T>, RawError<()>>>,
+    E: std::fmt::Debug + serde::Serialize,
+{
+    run(
+        runtime,
+        operation,
+        idempotent,
+        request,
+        |_| ErrorBody::Raw(bytes::Bytes::new()),
+        Some(decode),
+    )
     .await
 }
 
@@ -117,6 +156,7 @@ async fn run<T, E, D, F>(
     idempotent: bool,
     mut request: impl FnMut() -> F,
     typed_body: fn(ResponseValue<D>) -> ErrorBody<E>,
+    decode: Option<DecodeErrorBody<E>>,
 ) -> Result<ResponseValue<T>, Error<E>>
 where
     F: Future<Output = Result<ResponseValue<T>, RawError<D>>>,
@@ -155,7 +195,16 @@ where
             Ok(value) => break Ok(value),
             Err(raw) => {
                 let limit = runtime.max_response_bytes();
-                map_error(provider.name, operation, raw, meta, limit, typed_body).await
+                map_error(
+                    provider.name,
+                    operation,
+                    raw,
+                    meta,
+                    limit,
+                    typed_body,
+                    decode,
+                )
+                .await
             }
         };
         let retries_left = may_retry && attempt <= policy.max_retries;
@@ -224,6 +273,7 @@ async fn map_error<E: serde::Serialize, D>(
     meta: Option<ResponseMeta>,
     limit: u64,
     typed_body: fn(ResponseValue<D>) -> ErrorBody<E>,
+    decode: Option<DecodeErrorBody<E>>,
 ) -> Error<E> {
     let status = meta.as_ref().map_or(StatusCode::OK, |m| m.status);
     let transport = |source: reqwest::Error, status: StatusCode| {
@@ -316,7 +366,14 @@ async fn map_error<E: serde::Serialize, D>(
             let request_id = request_id(response.headers());
             let asked = retry_after_header(response.headers());
             match response.bytes().await {
-                Ok(body) => api(status, request_id, asked, ErrorBody::Raw(body)),
+                Ok(body) => {
+                    let typed = decode.and_then(|decode| decode(status.as_u16(), &body));
+                    let body = match typed {
+                        Some(typed) => ErrorBody::Typed(typed),
+                        None => ErrorBody::Raw(body),
+                    };
+                    api(status, request_id, asked, body)
+                }
                 Err(source) => transport(source, status),
             }
         }
@@ -334,4 +391,91 @@ fn over_limit(error: &reqwest::Error) -> bool {
         source = current.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AuthKind, ClientConfig, CredentialSpec, Provider};
+
+    static P: Provider = Provider {
+        id: "p",
+        name: "P",
+        user_agent: "billfold-p/0",
+        default_base_url: Some("http://127.0.0.1:9"),
+        base_url_env: "P_BASE_URL",
+        credentials: &[CredentialSpec {
+            scheme: "b",
+            kind: AuthKind::Bearer,
+            env_var: "P_API_KEY",
+        }],
+    };
+
+    #[derive(Debug, PartialEq, serde::Serialize)]
+    enum ByStatus {
+        Payment(serde_json::Value),
+    }
+
+    fn decode(status: u16, body: &[u8]) -> Option<ByStatus> {
+        (status == 402)
+            .then(|| serde_json::from_slice(body).ok().map(ByStatus::Payment))
+            .flatten()
+    }
+
+    fn response(status: u16, body: &'static str) -> reqwest::Response {
+        http::Response::builder()
+            .status(status)
+            .body(body)
+            .unwrap()
+            .into()
+    }
+
+    /// An error status whose body the generated decoder knows comes back typed; another one
+    /// stays raw.
+    #[tokio::test]
+    async fn error_bodies_are_typed_by_status() {
+        let runtime = ClientConfig::new(&P)
+            .credential("b", "k")
+            .max_retries(0)
+            .build()
+            .unwrap()
+            .runtime;
+        let typed: Result<ResponseValue<()>, Error<ByStatus>> = call_decoding_errors(
+            &runtime,
+            "op",
+            true,
+            || async {
+                Err(RawError::UnexpectedResponse(response(
+                    402,
+                    r#"{"need": 5}"#,
+                )))
+            },
+            decode,
+        )
+        .await;
+        match typed {
+            Err(Error::Api(api)) => {
+                assert_eq!(api.status, 402);
+                assert_eq!(
+                    api.body.typed(),
+                    Some(&ByStatus::Payment(serde_json::json!({"need": 5})))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let raw: Result<ResponseValue<()>, Error<ByStatus>> = call_decoding_errors(
+            &runtime,
+            "op",
+            true,
+            || async { Err(RawError::UnexpectedResponse(response(409, "conflict"))) },
+            decode,
+        )
+        .await;
+        match raw {
+            Err(Error::Api(api)) => {
+                assert!(matches!(&api.body, ErrorBody::Raw(b) if &b[..] == b"conflict"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -51,7 +51,7 @@ mod secret;
 mod tls;
 
 #[doc(hidden)]
-pub use call::{call, call_without_error_body};
+pub use call::{call, call_decoding_errors, call_without_error_body};
 #[doc(hidden)]
 pub use config::ClientParts;
 pub use config::{ClientConfig, ConfigError};
