@@ -77,6 +77,7 @@ pub struct Validated {
 pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
     check_refs(doc)?;
     check_schema_names(doc)?;
+    enums_on_references(doc);
     infer_enum_types(doc, "")?;
     drop_unusable_defaults(doc);
     crate::type_names::disambiguate_titles(doc);
@@ -153,6 +154,108 @@ fn check_schema_names(doc: &Value) -> Result<(), Located> {
 }
 
 /// Every `enum` states its `type` (typify cannot generate a type-less enum).
+/// A `default` of the wrong JSON type for the schema's scalar `type` (`"0.9"` for a number,
+/// as some specs write them): a string that parses as the type is converted, anything else
+/// dropped. Returns the note saying which.
+fn retype_default(map: &mut serde_json::Map<String, Value>) -> Option<String> {
+    let kind = map.get("type").and_then(Value::as_str)?.to_owned();
+    let default = map.get("default")?.clone();
+    let fits = match kind.as_str() {
+        "integer" => default.is_i64() || default.is_u64(),
+        "number" => default.is_number(),
+        "boolean" => default.is_boolean(),
+        "string" => default.is_string(),
+        _ => true,
+    };
+    if fits || default.is_null() {
+        return None;
+    }
+    let converted = default.as_str().and_then(|text| match kind.as_str() {
+        "integer" => text.trim().parse::<i64>().ok().map(Value::from),
+        "number" => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number),
+        "boolean" => text.trim().parse::<bool>().ok().map(Value::Bool),
+        _ => None,
+    });
+    Some(match converted {
+        Some(value) => {
+            let note = format!("default {default} converted to the {kind} {value}");
+            map.insert("default".to_owned(), value);
+            note
+        }
+        None => {
+            map.remove("default");
+            format!("default {default} dropped: not a {kind}")
+        }
+    })
+}
+
+/// An `enum` beside `allOf: [{$ref}]` (a narrowed reference) is something typify cannot take
+/// (it panics). When the referenced schema is a scalar, the schema becomes that scalar type
+/// with the enum; otherwise the enum is dropped and the reference kept. Both are noted.
+fn enums_on_references(doc: &mut Value) {
+    let snapshot = doc.clone();
+    rewrite_enums_on_references(doc, &snapshot);
+}
+
+fn rewrite_enums_on_references(node: &mut Value, doc: &Value) {
+    match node {
+        Value::Object(map) => {
+            let single_ref = match map.get("allOf") {
+                Some(Value::Array(parts)) if parts.len() == 1 => parts[0]
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                _ => None,
+            };
+            if let (Some(reference), true) = (single_ref, map.contains_key("enum")) {
+                let target = reference
+                    .strip_prefix('#')
+                    .and_then(|pointer| doc.pointer(pointer));
+                let scalar = target
+                    .and_then(|t| t.get("type"))
+                    .and_then(Value::as_str)
+                    .filter(|t| matches!(*t, "string" | "integer" | "number" | "boolean"))
+                    .map(str::to_owned);
+                let note = match scalar {
+                    Some(scalar) => {
+                        map.remove("allOf");
+                        map.insert("type".to_owned(), Value::String(scalar));
+                        format!(
+                            "allOf [{reference}] with an enum: lowered to the enum of its scalar type"
+                        )
+                    }
+                    None => {
+                        map.remove("enum");
+                        format!(
+                            "enum beside allOf [{reference}] dropped: typify cannot narrow a reference"
+                        )
+                    }
+                };
+                let notes = map
+                    .entry(crate::lower::NOTE_KEY)
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(list) = notes {
+                    list.push(Value::String(note));
+                }
+            }
+            for (key, value) in map.iter_mut() {
+                if key != "example" && key != "examples" && !key.starts_with("x-") {
+                    rewrite_enums_on_references(value, doc);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| rewrite_enums_on_references(item, doc)),
+        _ => {}
+    }
+}
+
 /// Removes a `default` that sits beside a `$ref` or on a `oneOf`/`anyOf` union: OpenAPI 3.0
 /// ignores `$ref` siblings, and typify cannot give a union a default (it panics). A field
 /// without its default is still optional; the drop is noted in `x-billfold-lowered`.
@@ -161,14 +264,19 @@ fn drop_unusable_defaults(node: &mut Value) {
         Value::Object(map) => {
             let union =
                 map.contains_key("$ref") || map.contains_key("oneOf") || map.contains_key("anyOf");
-            if union && let Some(default) = map.remove("default") {
+            let note = if union && let Some(default) = map.remove("default") {
+                Some(format!(
+                    "default {default} dropped: a $ref or union cannot carry one in OpenAPI 3.0"
+                ))
+            } else {
+                retype_default(map)
+            };
+            if let Some(note) = note {
                 let notes = map
                     .entry(crate::lower::NOTE_KEY)
                     .or_insert_with(|| Value::Array(Vec::new()));
                 if let Value::Array(list) = notes {
-                    list.push(Value::String(format!(
-                        "default {default} dropped: a $ref or union cannot carry one in OpenAPI 3.0"
-                    )));
+                    list.push(Value::String(note));
                 }
             }
             for (key, value) in map.iter_mut() {
@@ -182,11 +290,22 @@ fn drop_unusable_defaults(node: &mut Value) {
     }
 }
 
+fn map_has_null(values: &[Value]) -> bool {
+    values.iter().any(Value::is_null) && values.iter().any(|v| !v.is_null())
+}
+
 /// Gives an `enum` without a `type` the type all its values share (`null` among them making
 /// it nullable); an enum mixing types is refused, located.
 fn infer_enum_types(node: &mut Value, at: &str) -> Result<(), Located> {
     match node {
         Value::Object(map) => {
+            // `null` among the values is OpenAPI 3.0's `nullable: true`.
+            if let Some(Value::Array(values)) = map.get_mut("enum")
+                && map_has_null(values)
+            {
+                values.retain(|v| !v.is_null());
+                map.insert("nullable".to_owned(), Value::Bool(true));
+            }
             if let Some(Value::Array(values)) = map.get("enum")
                 && !map.contains_key("type")
             {
@@ -788,6 +907,19 @@ mod tests {
             d["paths"]["/x"]["get"]["x-billfold-typed-errors"]["500"],
             "#/components/schemas/GetXError500"
         );
+    }
+
+    #[test]
+    fn defaults_of_the_wrong_type_are_converted_or_dropped() {
+        let mut schema = json!({"type": "number", "default": "0.9"});
+        let note = retype_default(schema.as_object_mut().unwrap()).unwrap();
+        assert_eq!(schema["default"], json!(0.9));
+        assert!(note.contains("converted"), "{note}");
+        let mut schema = json!({"type": "integer", "default": "many"});
+        retype_default(schema.as_object_mut().unwrap()).unwrap();
+        assert!(schema.get("default").is_none());
+        let mut fine = json!({"type": "integer", "default": 3});
+        assert_eq!(retype_default(fine.as_object_mut().unwrap()), None);
     }
 
     #[test]
