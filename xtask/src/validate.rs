@@ -77,6 +77,7 @@ pub struct Validated {
 pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
     check_refs(doc)?;
     check_schema_names(doc)?;
+    drop_stray_path_parameters(doc);
     enums_on_references(doc);
     infer_enum_types(doc, "")?;
     drop_unusable_defaults(doc);
@@ -192,6 +193,70 @@ fn retype_default(map: &mut serde_json::Map<String, Value>) -> Option<String> {
             format!("default {default} dropped: not a {kind}")
         }
     })
+}
+
+/// A parameter declared `in: path` whose name the path template does not have can never be
+/// sent: it is dropped from the operation (or path item), with a note.
+fn drop_stray_path_parameters(doc: &mut Value) {
+    let snapshot = doc.clone();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let in_template: BTreeSet<String> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+            .collect();
+        let stray = |param: &Value| {
+            let param = resolve(&snapshot, param);
+            param.get("in").and_then(Value::as_str) == Some("path")
+                && param
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|name| !in_template.contains(name))
+        };
+        let mut dropped = Vec::new();
+        let mut targets: Vec<&mut Value> = vec![];
+        if let Some(map) = item.as_object_mut() {
+            for (key, value) in map.iter_mut() {
+                if key == "parameters" {
+                    targets.push(value);
+                } else if let Some(params) = value.get_mut("parameters") {
+                    targets.push(params);
+                }
+            }
+        }
+        for params in targets {
+            if let Value::Array(list) = params {
+                list.retain(|param| {
+                    let keep = !stray(param);
+                    if !keep {
+                        dropped.push(
+                            resolve(&snapshot, param)["name"]
+                                .as_str()
+                                .unwrap_or("?")
+                                .to_owned(),
+                        );
+                    }
+                    keep
+                });
+            }
+        }
+        if !dropped.is_empty()
+            && let Some(map) = item.as_object_mut()
+        {
+            dropped.sort();
+            dropped.dedup();
+            map.insert(
+                crate::lower::NOTE_KEY.to_owned(),
+                json!([format!(
+                    "path parameter(s) {} dropped: {path:?} has no such placeholder",
+                    dropped.join(", ")
+                )]),
+            );
+        }
+    }
 }
 
 /// An `enum` beside `allOf: [{$ref}]` (a narrowed reference) is something typify cannot take
@@ -697,8 +762,17 @@ fn normalise_error_responses(
         .iter()
         .map(|(_, schema)| schema.to_string())
         .collect();
+    // progenitor counts a `default` response among the success types too: beside a success
+    // body of another schema it panics, so such a `default` is typed by status as well.
+    let default_beside_success = bodies.iter().any(|(status, schema)| {
+        status == "default"
+            && responses.iter().any(|(code, response)| {
+                code.starts_with('2')
+                    && json_body_schema(doc, response).is_some_and(|success| success != schema)
+            })
+    });
     let mut by_status = Vec::new();
-    if distinct.len() > 1 {
+    if distinct.len() > 1 || default_beside_success {
         for (status, schema) in &bodies {
             let name = match schema.get("$ref").and_then(Value::as_str) {
                 Some(reference) => match reference.strip_prefix("#/components/schemas/") {
@@ -906,6 +980,41 @@ mod tests {
         assert_eq!(
             d["paths"]["/x"]["get"]["x-billfold-typed-errors"]["500"],
             "#/components/schemas/GetXError500"
+        );
+    }
+
+    #[test]
+    fn a_path_parameter_the_template_lacks_is_dropped_with_a_note() {
+        let mut d = doc(json!({"/x": {"post": {"operationId": "p", "parameters": [
+            {"name": "search", "in": "path", "required": true, "schema": {"type": "string"}},
+            {"name": "q", "in": "query", "schema": {"type": "string"}}
+        ], "responses": {"200": ok("ok")}}}}));
+        validate(&mut d).unwrap();
+        let params = d["paths"]["/x"]["post"]["parameters"].as_array().unwrap();
+        assert_eq!(params.len(), 1);
+        assert_eq!(params[0]["name"], "q");
+        assert!(
+            d["paths"]["/x"][crate::lower::NOTE_KEY][0]
+                .as_str()
+                .unwrap()
+                .contains("search")
+        );
+    }
+
+    #[test]
+    fn a_default_response_beside_another_success_body_is_typed_by_status() {
+        let mut d = doc(json!({"/x": {"get": {"operationId": "get_x", "responses": {
+            "200": {"description": "d", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/F"}}}},
+            "default": {"description": "d", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/E"}}}}}}}}));
+        let v = validate(&mut d).unwrap();
+        assert_eq!(
+            v.operations[0].typed_errors,
+            [("default".to_owned(), "E".to_owned())]
+        );
+        assert!(
+            d["paths"]["/x"]["get"]["responses"]
+                .get("default")
+                .is_none()
         );
     }
 
