@@ -1,5 +1,5 @@
 //! Every provider of `specs/providers.toml` is generated. Each generated crate carries its API
-//! surface (`API.md`) and the effective spec it was generated from (`effective-spec.yaml`),
+//! surface (`API.md`) and the effective spec it was generated from (`effective-spec.json`),
 //! written by `cargo xtask regen` and checked by `regen --check` (`freshness.rs`), so a spec
 //! change is a small reviewable diff.
 
@@ -16,7 +16,7 @@ fn every_provider_is_generated() {
     assert_eq!(ids, listed);
     for g in generated() {
         let dir = root.join(xtask::pipeline::crate_dir(&g.provider.id));
-        for file in ["Cargo.toml", "API.md", "effective-spec.yaml"] {
+        for file in ["Cargo.toml", "API.md", "effective-spec.json"] {
             assert!(dir.join(file).exists(), "{}: {file}", g.provider.id);
         }
         let surface = std::fs::read_to_string(dir.join("API.md")).unwrap();

@@ -28,6 +28,7 @@ pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
     let bench = crate::cargo_build::binary(root, "billfold-bench", "billfold-bench", true)?;
     let generation = run_json(&bench, &["generation", "30"])?;
     let overhead = run_json(&bench, &["overhead", "2000"])?;
+    let pipeline = run_json(&bench, &["pipeline", "15"])?;
     let fanout = run_json(&bench, &["fanout", "100", "10"])?;
     let footprint = if footprint {
         Some(measure_footprint(root)?)
@@ -37,6 +38,7 @@ pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
     let report = json!({
         "generation": generation,
         "overhead": overhead,
+        "pipeline": pipeline,
         "fanout": fanout,
         "footprint": footprint,
     });
@@ -77,6 +79,49 @@ pub fn table(report: &Value) -> String {
         total / 50.0,
         verdict(total < 50.0)
     );
+    // The whole pipeline against progenitor + prettyplease alone: the largest spec is the
+    // target row; every spec's cost per operation shows whether it stays flat.
+    let specs = report["pipeline"]["specs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if let Some(largest) = specs
+        .iter()
+        .max_by_key(|s| s["operations"].as_u64().unwrap_or(0))
+    {
+        let ratio = number(&largest["ratio"]);
+        let _ = writeln!(
+            out,
+            "| generation, largest spec ({}, {} operations, median of {}) | {:.0} ms | {:.0} ms progenitor + prettyplease | {ratio:.2} | ≤ 1.5: {} |",
+            largest["spec"].as_str().unwrap_or("?"),
+            largest["operations"],
+            report["pipeline"]["runs"],
+            number(&largest["pipeline_ms"]),
+            number(&largest["progenitor_prettyplease_ms"]),
+            verdict(ratio <= 1.5)
+        );
+    }
+    let per_op: Vec<String> = specs
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {:.1} ({:.2}×)",
+                s["spec"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .trim_start_matches("corpus "),
+                number(&s["pipeline_ms_per_operation"]),
+                number(&s["ratio"])
+            )
+        })
+        .collect();
+    if !per_op.is_empty() {
+        let _ = writeln!(
+            out,
+            "| generation, ms per operation (ratio to progenitor + prettyplease) | {} | | | |",
+            per_op.join(", ")
+        );
+    }
     let o = &report["overhead"];
     let (rm, rp) = (number(&o["ratio_median"]), number(&o["ratio_p99"]));
     let spread = |s: &Value| {

@@ -140,7 +140,6 @@ pub fn build(
     };
     let constructor_fns = constructors_code(provider, validated, &constructors);
     let client_doc = client_doc(provider, &methods, &constructors);
-    let types = public_types(&file);
 
     let tokens = quote! {
         #![doc = include_str!("../README.md")]
@@ -150,9 +149,7 @@ pub fn build(
         /// and the undeclared `api-version` header removed by the generator).
         #[rustfmt::skip]
         #[allow(missing_docs, dead_code, unused_imports, unused_mut, clippy::all)]
-        mod generated {
-            #file
-        }
+        mod generated {}
 
         /// The public client (from `billfold_runtime::client!`) and its operations.
         #[rustfmt::skip]
@@ -188,8 +185,18 @@ pub fn build(
         pub use client::{Client, Error, PROVIDER};
         pub use generated::types;
     };
-    let file: syn::File = syn::parse2(tokens)
+    let mut crate_file: syn::File = syn::parse2(tokens)
         .map_err(|e| Located::new("", format!("the wrapper code does not parse: {e}")))?;
+    // progenitor's items go into `mod generated` as they are: no second trip through tokens.
+    let types = public_types(&file);
+    for item in &mut crate_file.items {
+        if let Item::Mod(module) = item
+            && module.ident == "generated"
+        {
+            module.content = Some((Default::default(), std::mem::take(&mut file.items)));
+        }
+    }
+    let file = crate_file;
     Ok(CrateCode {
         lib_rs: prettyplease::unparse(&file),
         methods,

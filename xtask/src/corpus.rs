@@ -59,6 +59,16 @@ pub struct Outcome {
 
 /// Runs the corpus and returns the table (and writes `target/corpus/report.json`).
 pub fn run(root: &Path) -> Result<String, String> {
+    let (staging, mut outcomes) = stage(root)?;
+    check_crates(root, &staging, &mut outcomes)?;
+    let report = serde_json::to_string_pretty(&report_json(&outcomes)).unwrap_or_default();
+    let _ = fs::write(root.join("target/corpus/report.json"), report);
+    Ok(table(&outcomes))
+}
+
+/// Makes the staging workspace and generates every spec into it (skipping what fails, as
+/// recorded in its overlay); returns the staging root and the outcomes, not yet compiled.
+pub fn stage(root: &Path) -> Result<(PathBuf, Vec<Outcome>), String> {
     let specs = corpus_specs(root)?;
     let staging = root.join(STAGING);
     if staging.exists() {
@@ -107,11 +117,7 @@ pub fn run(root: &Path) -> Result<String, String> {
         generate_with_skips(&staging, provider, &mut outcome)?;
         outcomes.push(outcome);
     }
-
-    check_crates(root, &staging, &mut outcomes)?;
-    let report = serde_json::to_string_pretty(&report_json(&outcomes)).unwrap_or_default();
-    let _ = fs::write(root.join("target/corpus/report.json"), report);
-    Ok(table(&outcomes))
+    Ok((staging, outcomes))
 }
 
 /// (folder, spec file) of every corpus entry, from its `PROVENANCE.toml`.

@@ -248,8 +248,8 @@ fn generate_without(
         crate_files::api_md(provider, &surface),
     ));
     files.push((
-        PathBuf::from("effective-spec.yaml"),
-        crate_files::effective_spec_yaml(provider, &effective)
+        PathBuf::from("effective-spec.json"),
+        crate_files::effective_spec_json(provider, &effective)
             .map_err(|e| SpecError::new(id, spec_path(id), "", e))?,
     ));
     Ok(Generated {

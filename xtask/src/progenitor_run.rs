@@ -61,6 +61,14 @@ fn settings() -> GenerationSettings {
     settings
 }
 
+/// progenitor (with billfold's settings) and prettyplease alone on `spec`: the printed code,
+/// for comparing the cost of the whole pipeline with theirs (`cargo xtask bench`).
+pub fn progenitor_and_prettyplease(spec: &openapiv3::OpenAPI) -> Result<String, String> {
+    let output = generate_once(spec)?;
+    let file: syn::File = syn::parse2(output.tokens).map_err(|e| e.to_string())?;
+    Ok(prettyplease::unparse(&file))
+}
+
 /// progenitor as a user would run it, with its default settings, on `spec`: the number of
 /// client methods it generates, or its error or panic. For comparisons (`cargo xtask corpus`).
 pub fn generate_as_is(spec: &openapiv3::OpenAPI) -> Result<usize, String> {

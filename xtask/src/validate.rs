@@ -105,13 +105,18 @@ pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
              authenticate, so declare the scheme the provider uses (in the overlay if needed)",
         ));
     }
-    let openapi =
-        serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&*doc).map_err(|e| {
-            Located::new(
-                pointer_of(e.path()),
-                format!("not a valid OpenAPI 3.0 document: {}", e.inner()),
-            )
-        })?;
+    // The plain deserializer first; the path-tracking one only to locate a failure.
+    let openapi = match <openapiv3::OpenAPI as serde::Deserialize>::deserialize(&*doc) {
+        Ok(openapi) => openapi,
+        Err(_) => {
+            serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&*doc).map_err(|e| {
+                Located::new(
+                    pointer_of(e.path()),
+                    format!("not a valid OpenAPI 3.0 document: {}", e.inner()),
+                )
+            })?
+        }
+    };
     Ok(Validated {
         openapi,
         operations,
@@ -198,7 +203,11 @@ fn retype_default(map: &mut serde_json::Map<String, Value>) -> Option<String> {
 /// A parameter declared `in: path` whose name the path template does not have can never be
 /// sent: it is dropped from the operation (or path item), with a note.
 fn drop_stray_path_parameters(doc: &mut Value) {
-    let snapshot = doc.clone();
+    // Parameters may be `$ref`s to `components.parameters`: that is all `resolve` needs here.
+    let snapshot = json!({"components": {"parameters": doc
+        .pointer("/components/parameters")
+        .cloned()
+        .unwrap_or_else(|| json!({}))}});
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -263,11 +272,22 @@ fn drop_stray_path_parameters(doc: &mut Value) {
 /// (it panics). When the referenced schema is a scalar, the schema becomes that scalar type
 /// with the enum; otherwise the enum is dropped and the reference kept. Both are noted.
 fn enums_on_references(doc: &mut Value) {
-    let snapshot = doc.clone();
-    rewrite_enums_on_references(doc, &snapshot);
+    // The scalar type of each component schema: all a rewrite needs to know of the rest.
+    let scalars: BTreeMap<String, String> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, schema)| {
+            let kind = schema.get("type").and_then(Value::as_str)?;
+            matches!(kind, "string" | "integer" | "number" | "boolean")
+                .then(|| (format!("#/components/schemas/{name}"), kind.to_owned()))
+        })
+        .collect();
+    rewrite_enums_on_references(doc, &scalars);
 }
 
-fn rewrite_enums_on_references(node: &mut Value, doc: &Value) {
+fn rewrite_enums_on_references(node: &mut Value, scalars: &BTreeMap<String, String>) {
     match node {
         Value::Object(map) => {
             let single_ref = match map.get("allOf") {
@@ -278,14 +298,7 @@ fn rewrite_enums_on_references(node: &mut Value, doc: &Value) {
                 _ => None,
             };
             if let (Some(reference), true) = (single_ref, map.contains_key("enum")) {
-                let target = reference
-                    .strip_prefix('#')
-                    .and_then(|pointer| doc.pointer(pointer));
-                let scalar = target
-                    .and_then(|t| t.get("type"))
-                    .and_then(Value::as_str)
-                    .filter(|t| matches!(*t, "string" | "integer" | "number" | "boolean"))
-                    .map(str::to_owned);
+                let scalar = scalars.get(&reference).cloned();
                 let note = match scalar {
                     Some(scalar) => {
                         map.remove("allOf");
@@ -310,13 +323,13 @@ fn rewrite_enums_on_references(node: &mut Value, doc: &Value) {
             }
             for (key, value) in map.iter_mut() {
                 if key != "example" && key != "examples" && !key.starts_with("x-") {
-                    rewrite_enums_on_references(value, doc);
+                    rewrite_enums_on_references(value, scalars);
                 }
             }
         }
         Value::Array(items) => items
             .iter_mut()
-            .for_each(|item| rewrite_enums_on_references(item, doc)),
+            .for_each(|item| rewrite_enums_on_references(item, scalars)),
         _ => {}
     }
 }

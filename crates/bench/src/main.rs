@@ -241,6 +241,53 @@ fn generation(runs: usize) -> serde_json::Value {
     json!({"runs": runs, "median_ms": providers, "total_median_ms": median(totals)})
 }
 
+/// The whole pipeline against progenitor + prettyplease alone, on the same effective specs:
+/// every corpus spec (staged as `cargo xtask corpus` does) and the five excerpts, median of
+/// `runs` each, in the same run; with the cost per operation.
+fn pipeline_vs_progenitor(runs: usize) -> serde_json::Value {
+    let root = xtask::workspace_root();
+    let median = |mut samples: Vec<f64>| {
+        samples.sort_by(f64::total_cmp);
+        percentile(&samples, 0.5)
+    };
+    let measure =
+        |label: String, workspace: &std::path::Path, provider: &xtask::providers::ProviderEntry| {
+            let (_, validated, _) =
+                xtask::pipeline::effective_spec(workspace, provider).expect("effective spec");
+            let operations = validated.operations.len();
+            let mut ours = Vec::new();
+            let mut theirs = Vec::new();
+            for _ in 0..runs {
+                let started = Instant::now();
+                xtask::pipeline::generate(workspace, provider).expect("generation");
+                ours.push(started.elapsed().as_secs_f64() * 1e3);
+                let started = Instant::now();
+                xtask::progenitor_run::progenitor_and_prettyplease(&validated.openapi)
+                    .expect("progenitor");
+                theirs.push(started.elapsed().as_secs_f64() * 1e3);
+            }
+            let (ours, theirs) = (median(ours), median(theirs));
+            json!({"spec": label, "operations": operations, "pipeline_ms": ours,
+               "progenitor_prettyplease_ms": theirs, "ratio": ours / theirs,
+               "pipeline_ms_per_operation": ours / operations.max(1) as f64})
+        };
+    let mut rows = Vec::new();
+    for provider in xtask::pipeline::load_providers(&root).expect("specs/providers.toml") {
+        rows.push(measure(provider.id.clone(), &root, &provider));
+    }
+    let (staging, _) = xtask::corpus::stage(&root).expect("corpus staging");
+    for provider in xtask::pipeline::load_providers(&staging).expect("staging manifest") {
+        if xtask::pipeline::generate(&staging, &provider).is_ok() {
+            rows.push(measure(
+                format!("corpus {}", provider.id),
+                &staging,
+                &provider,
+            ));
+        }
+    }
+    json!({"runs": runs, "specs": rows})
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let number =
@@ -251,6 +298,7 @@ fn main() {
         .expect("runtime");
     let report = match args.first().map(String::as_str) {
         Some("generation") => generation(number(1, 30) as usize),
+        Some("pipeline") => pipeline_vs_progenitor(number(1, 15) as usize),
         Some("overhead") => runtime.block_on(overhead(number(1, 3000) as usize)),
         Some("fanout") => runtime.block_on(fanout(
             Duration::from_millis(number(1, 100)),
