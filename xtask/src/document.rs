@@ -25,10 +25,12 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
     // Fast path: straight into JSON values, when no key needs turning into a string and no
     // number can be non-finite (either makes it fail or differ; the full path then decides).
     let lower = text.to_ascii_lowercase();
-    if !lower.contains(".inf") && !lower.contains(".nan") && !text.contains('!') {
-        if let Ok(value) = serde_yaml::from_str::<Value>(text) {
-            return Ok(value);
-        }
+    if !lower.contains(".inf")
+        && !lower.contains(".nan")
+        && !text.contains('!')
+        && let Ok(value) = serde_yaml::from_str::<Value>(text)
+    {
+        return Ok(value);
     }
     let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| ParseError {
         message: format!("invalid YAML: {e}"),
