@@ -61,7 +61,7 @@ async fn a_new_provider_is_a_spec_a_manifest_entry_and_regen() {
     assert!(check.changed.is_empty(), "{}", check.diff);
     let readme = fs::read_to_string(copy.join("README.md")).unwrap();
     assert!(
-        readme.contains("| Acme | `billfold-acme` | `get_balance` |"),
+        readme.contains("| Acme | `billfold-acme` | `get_balance`, `upload_file` |"),
         "{readme}"
     );
 

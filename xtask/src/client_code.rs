@@ -214,6 +214,8 @@ struct RawMethod {
     idempotent: bool,
     /// Error bodies that differ by status: (status, component schema name).
     typed_errors: Vec<(String, String)>,
+    /// The request body is `multipart/form-data`, sent from a `Multipart` argument.
+    multipart: bool,
     operation_id: String,
     arg_names: Vec<syn::Ident>,
     success: Type,
@@ -234,6 +236,12 @@ impl RawMethod {
                     FnArg::Typed(t) => Some((token_text(&t.pat), token_text(&t.ty))),
                     FnArg::Receiver(_) => None,
                 })
+                .chain(self.multipart.then(|| {
+                    (
+                        "form".to_owned(),
+                        "&'a billfold_runtime::Multipart".to_owned(),
+                    )
+                }))
                 .collect(),
             success: token_text(&self.success),
             error: token_text(&self.error),
@@ -282,21 +290,31 @@ impl RawMethod {
         let success = &self.success;
         let operation = name.to_string();
         let idempotent = self.idempotent;
+        let mut inputs: Vec<TokenStream> = inputs.iter().map(|input| quote!(#input)).collect();
+        if self.multipart {
+            inputs.push(quote!(form: &'a billfold_runtime::Multipart));
+        }
         let own_error = self.error_type();
         let error_ty: Type = syn::parse_str(&own_error).unwrap_or_else(|_| syn::parse_quote!(()));
         let returned = match client_error {
             Some(_) => quote!(Error),
             None => quote!(Error<#error_ty>),
         };
+        // A multipart body rides along with each attempt of the raw call.
+        let raw_call = if self.multipart {
+            quote!(billfold_runtime::with_multipart(form, self.raw.#name(#(#args),*)))
+        } else {
+            quote!(self.raw.#name(#(#args),*))
+        };
         let call = if !self.typed_errors.is_empty() {
             let decode_path: syn::Path = syn::parse_str(&format!("{own_error}::decode"))
                 .unwrap_or_else(|_| syn::parse_quote!(decode));
-            quote!(call_decoding_errors(&self.raw.inner, #operation, #idempotent, || self.raw.#name(#(#args),*), super::#decode_path))
+            quote!(call_decoding_errors(&self.raw.inner, #operation, #idempotent, || #raw_call, super::#decode_path))
         } else if own_error == "()" && client_error.is_some_and(|e| e != "()") {
             // An operation without an error body, in a client whose other operations have one.
-            quote!(call_without_error_body(&self.raw.inner, #operation, #idempotent, || self.raw.#name(#(#args),*)))
+            quote!(call_without_error_body(&self.raw.inner, #operation, #idempotent, || #raw_call))
         } else {
-            quote!(call(&self.raw.inner, #operation, #idempotent, || self.raw.#name(#(#args),*)))
+            quote!(call(&self.raw.inner, #operation, #idempotent, || #raw_call))
         };
         let errors_doc = format!(
             "{} Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body \
@@ -317,7 +335,7 @@ impl RawMethod {
             #(#docs)*
             #[doc = ""]
             #[doc = #errors_doc]
-            pub async fn #name #generics (#inputs) -> Result<ResponseValue<#success>, #returned> {
+            pub async fn #name #generics (#(#inputs),*) -> Result<ResponseValue<#success>, #returned> {
                 billfold_runtime::#call.await
             }
         }
@@ -394,6 +412,7 @@ fn raw_method(function: &syn::ImplItemFn, validated: &Validated) -> Result<RawMe
     let operation_id = operation.operation_id.clone();
     let idempotent = !matches!(operation.method.as_str(), "POST" | "PATCH");
     let typed_errors = operation.typed_errors.clone();
+    let multipart = operation.multipart;
     let mut arg_names = Vec::new();
     for arg in &function.sig.inputs {
         if let FnArg::Typed(typed) = arg {
@@ -432,6 +451,7 @@ fn raw_method(function: &syn::ImplItemFn, validated: &Validated) -> Result<RawMe
         item: function.clone(),
         idempotent,
         typed_errors,
+        multipart,
         operation_id,
         arg_names,
         success,

@@ -46,6 +46,15 @@ fn call(g: &Generated, method: &Method) -> String {
     let mut lets = String::new();
     let mut args = Vec::new();
     for (name, ty) in &method.args {
+        if ty.ends_with("billfold_runtime::Multipart") {
+            let form = operation
+                .map(|op| multipart_form(&g.effective, op))
+                .unwrap_or_else(|| "billfold::runtime::Multipart::new()".to_owned());
+            let var = format!("{}_form", method.name);
+            let _ = writeln!(lets, "            let {var} = {form};");
+            args.push(format!("&{var}"));
+            continue;
+        }
         let ty = ty.replace("types::", &format!("billfold::{id}::types::"));
         let value = match operation.and_then(|op| argument_value(&g.effective, op, name)) {
             Some(value) => value,
@@ -82,6 +91,34 @@ fn call(g: &Generated, method: &Method) -> String {
         name = method.name,
         args = args.join(", ")
     )
+}
+
+/// A `Multipart` expression filling every property of the operation's form schema with a
+/// sampled value: a file for `format: binary`, a text field otherwise.
+fn multipart_form(spec: &Value, operation: &Value) -> String {
+    let schema = samples::resolve(spec, &operation["x-billfold-multipart"], 0);
+    let mut form = "billfold::runtime::Multipart::new()".to_owned();
+    for (name, property) in schema
+        .and_then(|s| s["properties"].as_object())
+        .into_iter()
+        .flatten()
+    {
+        let property = samples::resolve(spec, property, 0).unwrap_or(property);
+        if property["format"] == "binary" {
+            let _ = write!(
+                form,
+                ".file({name:?}, \"file.bin\", \"application/octet-stream\", b\"billfold\".to_vec())"
+            );
+        } else {
+            let value = match samples::sample(spec, property, 0) {
+                Some(Value::String(text)) => text,
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let _ = write!(form, ".text({name:?}, {value:?})");
+        }
+    }
+    form
 }
 
 /// A value for the argument progenitor named `name`: the request body, or a parameter.

@@ -58,6 +58,9 @@ pub struct Operation {
     /// component schema its body decodes as (taken out of progenitor's view and decoded by
     /// status by the generated client).
     pub typed_errors: TypedErrors,
+    /// Its request body is `multipart/form-data`: taken out of progenitor's view and sent as
+    /// a `billfold_runtime::Multipart` the method takes.
+    pub multipart: bool,
     /// Names of the security schemes that authorise it (alternatives).
     pub security: Vec<String>,
 }
@@ -618,6 +621,7 @@ fn operations(
             check_success_responses(doc, op, &at)?;
             let (raw_errors, typed_errors) =
                 normalise_error_responses(doc, op, &at, &operation_id)?;
+            let multipart = take_multipart_body(doc, &at);
             let security = security_of(op, global_security.as_ref(), schemes, &at)?;
             operations.push(Operation {
                 pointer: at,
@@ -627,6 +631,7 @@ fn operations(
                 summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
                 raw_errors,
                 typed_errors,
+                multipart,
                 security,
             });
         }
@@ -747,6 +752,34 @@ fn check_success_responses(doc: &Value, op: &Value, at: &str) -> Result<(), Loca
 
 /// Removes error responses without a JSON body; returns their statuses. Errors when the
 /// remaining ones have different bodies.
+/// Takes a `multipart/form-data` request body (one without a JSON alternative) out of the
+/// operation at `at`, keeping its schema as `x-billfold-multipart`; whether it did.
+fn take_multipart_body(doc: &mut Value, at: &str) -> bool {
+    let media = doc
+        .pointer(&format!("{at}/requestBody/content"))
+        .and_then(Value::as_object)
+        .map(|content| {
+            (
+                content.get("multipart/form-data").cloned(),
+                content.keys().any(|m| is_json(m)),
+            )
+        });
+    let Some((Some(multipart), false)) = media else {
+        return false;
+    };
+    if let Some(Value::Object(op)) = doc.pointer_mut(at) {
+        op.remove("requestBody");
+        op.insert(
+            "x-billfold-multipart".to_owned(),
+            multipart
+                .get("schema")
+                .cloned()
+                .unwrap_or_else(|| json!({})),
+        );
+    }
+    true
+}
+
 /// (status, component schema name) of error bodies typed by status.
 type TypedErrors = Vec<(String, String)>;
 

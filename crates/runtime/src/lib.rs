@@ -44,6 +44,7 @@ mod client;
 mod config;
 mod error;
 mod http_client;
+mod multipart;
 mod provider;
 mod retry;
 mod runtime;
@@ -56,6 +57,9 @@ pub use call::{call, call_decoding_errors, call_without_error_body};
 pub use config::ClientParts;
 pub use config::{ClientConfig, ConfigError};
 pub use error::{ApiError, DecodeError, Error, ErrorBody, TransportKind};
+pub use multipart::Multipart;
+#[doc(hidden)]
+pub use multipart::with_multipart;
 pub use progenitor_client::ResponseValue;
 pub use provider::{AuthKind, CredentialSpec, Provider};
 pub use retry::RetryPolicy;

@@ -99,6 +99,7 @@ impl Runtime {
         request
             .headers_mut()
             .insert(self.auth_name.clone(), self.auth_value.clone());
+        crate::multipart::attach(request);
     }
 
     /// The largest response body this client reads, in bytes.
