@@ -220,8 +220,8 @@ fn lower_schema(schema: &mut Value, at: &str) -> Result<(), Located> {
 /// effective spec.
 pub const NOTE_KEY: &str = "x-billfold-lowered";
 
-/// Records a lowering note on a schema.
-fn note(map: &mut Map<String, Value>, text: &str) {
+/// Records a lowering note on a schema (or any object of the document).
+pub(crate) fn note(map: &mut Map<String, Value>, text: &str) {
     let notes = map
         .entry(NOTE_KEY)
         .or_insert_with(|| Value::Array(Vec::new()));

@@ -317,12 +317,7 @@ fn rewrite_enums_on_references(node: &mut Value, scalars: &BTreeMap<String, Stri
                         )
                     }
                 };
-                let notes = map
-                    .entry(crate::lower::NOTE_KEY)
-                    .or_insert_with(|| Value::Array(Vec::new()));
-                if let Value::Array(list) = notes {
-                    list.push(Value::String(note));
-                }
+                crate::lower::note(map, &note);
             }
             for (key, value) in map.iter_mut() {
                 if key != "example" && key != "examples" && !key.starts_with("x-") {
@@ -353,12 +348,7 @@ fn drop_unusable_defaults(node: &mut Value) {
                 retype_default(map)
             };
             if let Some(note) = note {
-                let notes = map
-                    .entry(crate::lower::NOTE_KEY)
-                    .or_insert_with(|| Value::Array(Vec::new()));
-                if let Value::Array(list) = notes {
-                    list.push(Value::String(note));
-                }
+                crate::lower::note(map, &note);
             }
             for (key, value) in map.iter_mut() {
                 if key != "example" && key != "examples" && !key.starts_with("x-") {

@@ -396,20 +396,7 @@ fn over_limit(error: &reqwest::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AuthKind, ClientConfig, CredentialSpec, Provider};
-
-    static P: Provider = Provider {
-        id: "p",
-        name: "P",
-        user_agent: "billfold-p/0",
-        default_base_url: Some("http://127.0.0.1:9"),
-        base_url_env: "P_BASE_URL",
-        credentials: &[CredentialSpec {
-            scheme: "b",
-            kind: AuthKind::Bearer,
-            env_var: "P_API_KEY",
-        }],
-    };
+    use crate::test_support::runtime;
 
     #[derive(Debug, PartialEq, serde::Serialize)]
     enum ByStatus {
@@ -434,12 +421,7 @@ mod tests {
     /// stays raw.
     #[tokio::test]
     async fn error_bodies_are_typed_by_status() {
-        let runtime = ClientConfig::new(&P)
-            .credential("b", "k")
-            .max_retries(0)
-            .build()
-            .unwrap()
-            .runtime;
+        let runtime = runtime();
         let typed: Result<ResponseValue<()>, Error<ByStatus>> = call_decoding_errors(
             &runtime,
             "op",

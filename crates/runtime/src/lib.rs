@@ -51,6 +51,9 @@ mod runtime;
 mod secret;
 mod tls;
 
+#[cfg(test)]
+mod test_support;
+
 #[doc(hidden)]
 pub use call::{call, call_decoding_errors, call_without_error_body};
 #[doc(hidden)]

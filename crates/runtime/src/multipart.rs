@@ -144,30 +144,13 @@ pub(crate) fn attach(request: &mut reqwest::Request) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AuthKind, ClientConfig, CredentialSpec, Provider};
-
-    static P: Provider = Provider {
-        id: "p",
-        name: "P",
-        user_agent: "billfold-p/0",
-        default_base_url: Some("http://127.0.0.1:9"),
-        base_url_env: "P_BASE_URL",
-        credentials: &[CredentialSpec {
-            scheme: "b",
-            kind: AuthKind::Bearer,
-            env_var: "P_API_KEY",
-        }],
-    };
+    use crate::test_support::runtime;
 
     /// A request prepared inside an attempt of a multipart call carries the form, with the
     /// credential; one prepared outside it carries no body.
     #[tokio::test]
     async fn the_form_goes_on_the_request_each_attempt_prepares() {
-        let runtime = ClientConfig::new(&P)
-            .credential("b", "k")
-            .build()
-            .unwrap()
-            .runtime;
+        let runtime = runtime();
         let form = Multipart::new().file("file", "a.txt", "text/plain", b"hi".to_vec());
         let prepare = || {
             let mut request = reqwest::Request::new(
