@@ -66,36 +66,14 @@ async fn a_new_provider_is_a_spec_a_manifest_entry_and_regen() {
     );
 
     // Build the command from the copy, in a target directory of its own.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let build = Command::new(&cargo)
-        .args([
-            "build",
-            "--offline",
-            "--quiet",
-            "-p",
-            "billfold-cli",
-            "--bin",
-            "billfold",
-        ])
-        .args(["--message-format=json"])
-        .env("CARGO_TARGET_DIR", root.join("target/add-provider"))
-        .current_dir(copy)
-        .output()
-        .expect("cargo runs");
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    let binary = String::from_utf8_lossy(&build.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find_map(|m| {
-            (m["target"]["name"] == "billfold")
-                .then(|| m["executable"].as_str().map(str::to_owned))
-                .flatten()
-        })
-        .expect("cargo reports the billfold executable");
+    let binary = xtask::cargo_build::binary_in(
+        copy,
+        "billfold-cli",
+        "billfold",
+        false,
+        Some(&root.join("target/add-provider")),
+    )
+    .expect("the copy's billfold command builds");
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))

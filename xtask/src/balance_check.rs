@@ -66,18 +66,9 @@ pub fn check(provider: &ProviderEntry, spec: &Value) -> Vec<SpecError> {
 }
 
 fn operation_ids(spec: &Value) -> Vec<String> {
-    operations(spec)
+    samples::operations(spec)
         .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
         .collect()
-}
-
-fn operations(spec: &Value) -> impl Iterator<Item = &Value> {
-    spec["paths"]
-        .as_object()
-        .into_iter()
-        .flat_map(|paths| paths.values())
-        .filter_map(Value::as_object)
-        .flat_map(|item| item.values())
 }
 
 /// The schema a JSON pointer leads to inside `schema` (through `$ref`, `allOf`/`oneOf`/`anyOf`,

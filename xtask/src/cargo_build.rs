@@ -8,8 +8,23 @@ use serde_json::Value;
 /// Builds binary `bin` of `package` (in release when `release`) and returns its path, as cargo
 /// reports it.
 pub fn binary(root: &Path, package: &str, bin: &str, release: bool) -> Result<PathBuf, String> {
+    binary_in(root, package, bin, release, None)
+}
+
+/// [`binary`], built in `target_dir` when given (a copy of this workspace must not share
+/// `target/` with it: cargo names members' artifacts by their path inside the workspace).
+pub fn binary_in(
+    root: &Path,
+    package: &str,
+    bin: &str,
+    release: bool,
+    target_dir: Option<&Path>,
+) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
+    if let Some(dir) = target_dir {
+        command.env("CARGO_TARGET_DIR", dir);
+    }
     command.args([
         "build",
         "--quiet",

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::operations::METHODS;
+use crate::operations::{METHODS, operation_at};
 use crate::{document, pipeline, progenitor_run, providers};
 
 /// Where the corpus lives, relative to the workspace root.
@@ -278,14 +278,6 @@ fn drop_credential(staging: &Path, id: &str, scheme: &str) -> Result<(), String>
     let line = format!("{scheme:?} = \"{}_KEY_", id.to_uppercase());
     let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with(&line)).collect();
     fs::write(&path, kept.join("\n") + "\n").map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// (path, method) when a JSON pointer is inside one operation.
-pub fn operation_at(pointer: &str) -> Option<(String, String)> {
-    let mut parts = pointer.strip_prefix("/paths/")?.split('/');
-    let path = parts.next()?.replace("~1", "/").replace("~0", "~");
-    let method = parts.next()?;
-    METHODS.contains(&method).then(|| (path, method.to_owned()))
 }
 
 fn write_crate(staging: &Path, generated: &pipeline::Generated) -> Result<(), String> {

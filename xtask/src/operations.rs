@@ -86,6 +86,14 @@ pub fn take_skipped(doc: &mut Value) -> Result<Vec<Skipped>, Located> {
     Ok(skipped)
 }
 
+/// (path, method) when a JSON pointer is inside one operation.
+pub fn operation_at(pointer: &str) -> Option<(String, String)> {
+    let mut parts = pointer.strip_prefix("/paths/")?.split('/');
+    let path = parts.next()?.replace("~1", "/").replace("~0", "~");
+    let method = parts.next()?;
+    METHODS.contains(&method).then(|| (path, method.to_owned()))
+}
+
 /// The name the `from-path` policy gives an operation (before collisions are resolved).
 pub fn name_from_path(method: &str, path: &str) -> String {
     let mut parts = vec![method.to_lowercase()];

@@ -192,7 +192,7 @@ pub fn problems(root: &Path, provider: &ProviderEntry) -> Result<Generated, Vec<
             }
             Err(error) => {
                 let operation =
-                    crate::corpus::operation_at(&error.pointer).filter(|op| !left_out.contains(op));
+                    operations::operation_at(&error.pointer).filter(|op| !left_out.contains(op));
                 errors.push(with_line(root, error));
                 match operation {
                     Some(op) => left_out.push(op),
@@ -262,6 +262,9 @@ fn generate_without(
     })
 }
 
+/// Renders one derived Rust file from every provider's generated crate.
+type Render = fn(&[Generated]) -> String;
+
 /// Files outside the generated crates that regen derives from all providers: (path relative to
 /// the workspace root, contents). Hand-written files keep everything outside their markers.
 pub fn workspace_files(
@@ -299,30 +302,23 @@ pub fn workspace_files(
         &facade_code::readme_table(generated),
         "README.md",
     )?;
-    Ok(vec![
-        (
-            PathBuf::from(open_enum_tests::PATH),
-            rustfmt(open_enum_tests::PATH, open_enum_tests::render(generated))?,
-        ),
-        (
-            PathBuf::from(facade_code::PROVIDERS_RS),
-            rustfmt(
-                facade_code::PROVIDERS_RS,
-                facade_code::providers_rs(generated),
-            )?,
-        ),
-        (
-            PathBuf::from(example_tests::PATH),
-            rustfmt(example_tests::PATH, example_tests::render(generated))?,
-        ),
-        (
-            PathBuf::from(conformance_code::PATH),
-            rustfmt(conformance_code::PATH, conformance_code::render(generated))?,
-        ),
+    // Derived Rust files, each formatted by rustfmt as `cargo fmt --check` expects.
+    let rust_files: [(&str, Render); 4] = [
+        (open_enum_tests::PATH, open_enum_tests::render),
+        (facade_code::PROVIDERS_RS, facade_code::providers_rs),
+        (example_tests::PATH, example_tests::render),
+        (conformance_code::PATH, conformance_code::render),
+    ];
+    let mut files = Vec::new();
+    for (path, render) in rust_files {
+        files.push((PathBuf::from(path), rustfmt(path, render(generated))?));
+    }
+    files.extend([
         (PathBuf::from(facade_toml), facade),
         (PathBuf::from("Cargo.toml"), workspace),
         (PathBuf::from("README.md"), readme),
-    ])
+    ]);
+    Ok(files)
 }
 
 /// Runs the pipeline for every provider; returns every error, not just the first.

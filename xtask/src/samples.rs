@@ -6,14 +6,20 @@ use serde_json::{Map, Value};
 /// The deepest schema nesting followed when sampling or walking (recursive schemas stop here).
 pub const MAX_DEPTH: usize = 12;
 
-/// The operation with this operationId, anywhere in the spec.
-pub fn operation<'a>(spec: &'a Value, operation_id: &str) -> Option<&'a Value> {
+/// Every value of every path item (operations, and `parameters` lists: callers look for an
+/// `operationId`).
+pub fn operations(spec: &Value) -> impl Iterator<Item = &Value> {
     spec["paths"]
-        .as_object()?
-        .values()
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
         .filter_map(Value::as_object)
         .flat_map(|item| item.values())
-        .find(|op| op["operationId"].as_str() == Some(operation_id))
+}
+
+/// The operation with this operationId, anywhere in the spec.
+pub fn operation<'a>(spec: &'a Value, operation_id: &str) -> Option<&'a Value> {
+    operations(spec).find(|op| op["operationId"].as_str() == Some(operation_id))
 }
 
 /// The JSON media type object of an operation's first 2xx response.

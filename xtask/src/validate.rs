@@ -11,13 +11,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::error::{Located, child};
-
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+use crate::operations::METHODS;
 
 /// How a credential is sent, from a security scheme.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,9 +78,7 @@ pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
     check_refs(doc)?;
     check_schema_names(doc)?;
     drop_stray_path_parameters(doc);
-    enums_on_references(doc);
-    infer_enum_types(doc, "")?;
-    drop_unusable_defaults(doc);
+    normalise_schemas(doc)?;
     crate::type_names::disambiguate_titles(doc);
     let schemes = security_schemes(doc)?;
     let operations = operations(doc, &schemes)?;
@@ -166,7 +161,7 @@ fn check_schema_names(doc: &Value) -> Result<(), Located> {
 /// A `default` of the wrong JSON type for the schema's scalar `type` (`"0.9"` for a number,
 /// as some specs write them): a string that parses as the type is converted, anything else
 /// dropped. Returns the note saying which.
-fn retype_default(map: &mut serde_json::Map<String, Value>) -> Option<String> {
+fn retype_default(map: &mut Map<String, Value>) -> Option<String> {
     let kind = map.get("type").and_then(Value::as_str)?.to_owned();
     let default = map.get("default")?.clone();
     let fits = match kind.as_str() {
@@ -274,10 +269,10 @@ fn drop_stray_path_parameters(doc: &mut Value) {
 /// An `enum` beside `allOf: [{$ref}]` (a narrowed reference) is something typify cannot take
 /// (it panics). When the referenced schema is a scalar, the schema becomes that scalar type
 /// with the enum; otherwise the enum is dropped and the reference kept. Both are noted.
-fn enums_on_references(doc: &mut Value) {
-    // The scalar type of each component schema: all a rewrite needs to know of the rest.
-    let scalars: BTreeMap<String, String> = doc
-        .pointer("/components/schemas")
+/// The scalar type of each component schema (`#/components/schemas/X` → `string`): all that
+/// [`enum_on_reference`] needs to know of the rest of the document.
+fn scalar_components(doc: &Value) -> BTreeMap<String, String> {
+    doc.pointer("/components/schemas")
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
@@ -286,78 +281,85 @@ fn enums_on_references(doc: &mut Value) {
             matches!(kind, "string" | "integer" | "number" | "boolean")
                 .then(|| (format!("#/components/schemas/{name}"), kind.to_owned()))
         })
-        .collect();
-    rewrite_enums_on_references(doc, &scalars);
+        .collect()
 }
 
-fn rewrite_enums_on_references(node: &mut Value, scalars: &BTreeMap<String, String>) {
+fn enum_on_reference(map: &mut Map<String, Value>, scalars: &BTreeMap<String, String>) {
+    let single_ref = match map.get("allOf") {
+        Some(Value::Array(parts)) if parts.len() == 1 => parts[0]
+            .get("$ref")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        _ => None,
+    };
+    let Some(reference) = single_ref.filter(|_| map.contains_key("enum")) else {
+        return;
+    };
+    let note = match scalars.get(&reference) {
+        Some(scalar) => {
+            map.remove("allOf");
+            map.insert("type".to_owned(), Value::String(scalar.clone()));
+            format!("allOf [{reference}] with an enum: lowered to the enum of its scalar type")
+        }
+        None => {
+            map.remove("enum");
+            format!("enum beside allOf [{reference}] dropped: typify cannot narrow a reference")
+        }
+    };
+    crate::lower::note(map, &note);
+}
+
+/// The normalisations typify needs, done on every object of the document (examples and `x-`
+/// extensions apart) in one walk: [`enum_on_reference`], [`infer_enum_type`] and
+/// [`unusable_default`].
+fn normalise_schemas(doc: &mut Value) -> Result<(), Located> {
+    let scalars = scalar_components(doc);
+    visit_objects(doc, "", &mut |map, at| {
+        enum_on_reference(map, &scalars);
+        infer_enum_type(map, at)?;
+        unusable_default(map);
+        Ok(())
+    })
+}
+
+/// What [`visit_objects`] calls on each object, with its JSON pointer.
+type ObjectVisitor<'a> = dyn FnMut(&mut Map<String, Value>, &str) -> Result<(), Located> + 'a;
+
+/// Calls `f` on every object below `node`, parents first, with its JSON pointer; examples and
+/// `x-` extensions are not entered.
+fn visit_objects(node: &mut Value, at: &str, f: &mut ObjectVisitor<'_>) -> Result<(), Located> {
     match node {
         Value::Object(map) => {
-            let single_ref = match map.get("allOf") {
-                Some(Value::Array(parts)) if parts.len() == 1 => parts[0]
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                _ => None,
-            };
-            if let (Some(reference), true) = (single_ref, map.contains_key("enum")) {
-                let scalar = scalars.get(&reference).cloned();
-                let note = match scalar {
-                    Some(scalar) => {
-                        map.remove("allOf");
-                        map.insert("type".to_owned(), Value::String(scalar));
-                        format!(
-                            "allOf [{reference}] with an enum: lowered to the enum of its scalar type"
-                        )
-                    }
-                    None => {
-                        map.remove("enum");
-                        format!(
-                            "enum beside allOf [{reference}] dropped: typify cannot narrow a reference"
-                        )
-                    }
-                };
-                crate::lower::note(map, &note);
-            }
+            f(map, at)?;
             for (key, value) in map.iter_mut() {
                 if key != "example" && key != "examples" && !key.starts_with("x-") {
-                    rewrite_enums_on_references(value, scalars);
+                    visit_objects(value, &child(at, key), f)?;
                 }
             }
+            Ok(())
         }
         Value::Array(items) => items
             .iter_mut()
-            .for_each(|item| rewrite_enums_on_references(item, scalars)),
-        _ => {}
+            .enumerate()
+            .try_for_each(|(index, item)| visit_objects(item, &format!("{at}/{index}"), f)),
+        _ => Ok(()),
     }
 }
 
 /// Removes a `default` that sits beside a `$ref` or on a `oneOf`/`anyOf` union: OpenAPI 3.0
 /// ignores `$ref` siblings, and typify cannot give a union a default (it panics). A field
 /// without its default is still optional; the drop is noted in `x-billfold-lowered`.
-fn drop_unusable_defaults(node: &mut Value) {
-    match node {
-        Value::Object(map) => {
-            let union =
-                map.contains_key("$ref") || map.contains_key("oneOf") || map.contains_key("anyOf");
-            let note = if union && let Some(default) = map.remove("default") {
-                Some(format!(
-                    "default {default} dropped: a $ref or union cannot carry one in OpenAPI 3.0"
-                ))
-            } else {
-                retype_default(map)
-            };
-            if let Some(note) = note {
-                crate::lower::note(map, &note);
-            }
-            for (key, value) in map.iter_mut() {
-                if key != "example" && key != "examples" && !key.starts_with("x-") {
-                    drop_unusable_defaults(value);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_unusable_defaults),
-        _ => {}
+fn unusable_default(map: &mut Map<String, Value>) {
+    let union = map.contains_key("$ref") || map.contains_key("oneOf") || map.contains_key("anyOf");
+    let note = if union && let Some(default) = map.remove("default") {
+        Some(format!(
+            "default {default} dropped: a $ref or union cannot carry one in OpenAPI 3.0"
+        ))
+    } else {
+        retype_default(map)
+    };
+    if let Some(note) = note {
+        crate::lower::note(map, &note);
     }
 }
 
@@ -367,64 +369,49 @@ fn map_has_null(values: &[Value]) -> bool {
 
 /// Gives an `enum` without a `type` the type all its values share (`null` among them making
 /// it nullable); an enum mixing types is refused, located.
-fn infer_enum_types(node: &mut Value, at: &str) -> Result<(), Located> {
-    match node {
-        Value::Object(map) => {
-            // `null` among the values is OpenAPI 3.0's `nullable: true`.
-            if let Some(Value::Array(values)) = map.get_mut("enum")
-                && map_has_null(values)
-            {
-                values.retain(|v| !v.is_null());
-                map.insert("nullable".to_owned(), Value::Bool(true));
-            }
-            if let Some(Value::Array(values)) = map.get("enum")
-                && !map.contains_key("type")
-            {
-                let kinds: std::collections::BTreeSet<&str> = values
-                    .iter()
-                    .filter(|v| !v.is_null())
-                    .map(|v| match v {
-                        Value::String(_) => "string",
-                        Value::Bool(_) => "boolean",
-                        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-                        Value::Number(_) => "number",
-                        _ => "object",
-                    })
-                    .collect();
-                let nullable = values.iter().any(Value::is_null);
-                let kind = match kinds.iter().copied().collect::<Vec<_>>().as_slice() {
-                    [one] if *one != "object" => *one,
-                    ["integer", "number"] => "number",
-                    _ => {
-                        return Err(Located::new(
-                            child(at, "enum"),
-                            format!(
-                                "an `enum` without a `type` whose values are not all of one \
-                                 scalar type ({}) cannot be generated: add its `type` in the overlay",
-                                kinds.iter().copied().collect::<Vec<_>>().join(", ")
-                            ),
-                        ));
-                    }
-                };
-                map.insert("type".to_owned(), Value::String(kind.to_owned()));
-                if nullable {
-                    map.insert("nullable".to_owned(), Value::Bool(true));
-                }
-            }
-            for (key, value) in map.iter_mut() {
-                if key == "example" || key == "examples" || key.starts_with("x-") {
-                    continue;
-                }
-                infer_enum_types(value, &child(at, key))?;
-            }
-            Ok(())
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .enumerate()
-            .try_for_each(|(index, item)| infer_enum_types(item, &format!("{at}/{index}"))),
-        _ => Ok(()),
+fn infer_enum_type(map: &mut Map<String, Value>, at: &str) -> Result<(), Located> {
+    // `null` among the values is OpenAPI 3.0's `nullable: true`.
+    if let Some(Value::Array(values)) = map.get_mut("enum")
+        && map_has_null(values)
+    {
+        values.retain(|v| !v.is_null());
+        map.insert("nullable".to_owned(), Value::Bool(true));
     }
+    if let Some(Value::Array(values)) = map.get("enum")
+        && !map.contains_key("type")
+    {
+        let kinds: std::collections::BTreeSet<&str> = values
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(|v| match v {
+                Value::String(_) => "string",
+                Value::Bool(_) => "boolean",
+                Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                Value::Number(_) => "number",
+                _ => "object",
+            })
+            .collect();
+        let nullable = values.iter().any(Value::is_null);
+        let kind = match kinds.iter().copied().collect::<Vec<_>>().as_slice() {
+            [one] if *one != "object" => *one,
+            ["integer", "number"] => "number",
+            _ => {
+                return Err(Located::new(
+                    child(at, "enum"),
+                    format!(
+                        "an `enum` without a `type` whose values are not all of one \
+                         scalar type ({}) cannot be generated: add its `type` in the overlay",
+                        kinds.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+        };
+        map.insert("type".to_owned(), Value::String(kind.to_owned()));
+        if nullable {
+            map.insert("nullable".to_owned(), Value::Bool(true));
+        }
+    }
+    Ok(())
 }
 
 /// Every local `$ref` resolves, and no chain of `$ref`s loops.
