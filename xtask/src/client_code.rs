@@ -2,16 +2,18 @@
 //! wrapped in a client with constructors from the spec's security schemes, typed errors, and
 //! the hooks that authenticate each request through billfold-runtime.
 
+use std::collections::HashMap;
+
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{ToTokens, quote};
 use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType, Type};
 
 use crate::error::Located;
 use crate::open_types::{self, OpenEnum};
 use crate::progenitor_run;
 use crate::providers::ProviderEntry;
-use crate::validate::{SchemeKind, Validated};
+use crate::validate::{Operation, SchemeKind, Validated};
 
 /// Which requests are retried, word for word as the runtime documents it.
 pub const RETRY_RULES: &str = include_str!("../../crates/runtime/doc/retry-rules.md");
@@ -83,8 +85,9 @@ pub fn build(
         .collect();
     let open_enums = open_types::open_response_types(&mut file, &response_types);
     let methods: Vec<Method> = raw_methods.iter().map(RawMethod::describe).collect();
-    let type_names: std::collections::BTreeSet<String> = public_types(&file)
-        .into_iter()
+    let types = public_types(&file);
+    let type_names: std::collections::BTreeSet<String> = types
+        .iter()
         .filter_map(|(kind, _)| kind.split_whitespace().nth(1).map(str::to_owned))
         .collect();
     let error_enums = raw_methods
@@ -188,7 +191,6 @@ pub fn build(
     let mut crate_file: syn::File = syn::parse2(tokens)
         .map_err(|e| Located::new("", format!("the wrapper code does not parse: {e}")))?;
     // progenitor's items go into `mod generated` as they are: no second trip through tokens.
-    let types = public_types(&file);
     for item in &mut crate_file.items {
         if let Item::Mod(module) = item
             && module.ident == "generated"
@@ -197,8 +199,9 @@ pub fn build(
         }
     }
     let file = crate_file;
+    let lib_rs = prettyplease::unparse(&file);
     Ok(CrateCode {
-        lib_rs: prettyplease::unparse(&file),
+        lib_rs,
         methods,
         constructors,
         error_type: error_type.unwrap_or_else(|| "per operation".to_owned()),
@@ -210,7 +213,10 @@ pub fn build(
 
 /// A method of progenitor's `impl Client`.
 struct RawMethod {
-    item: syn::ImplItemFn,
+    /// The method's signature, as progenitor wrote it.
+    sig: syn::Signature,
+    /// Its doc attributes.
+    docs: Vec<syn::Attribute>,
     idempotent: bool,
     /// Error bodies that differ by status: (status, component schema name).
     typed_errors: Vec<(String, String)>,
@@ -225,15 +231,14 @@ struct RawMethod {
 impl RawMethod {
     fn describe(&self) -> Method {
         Method {
-            name: self.item.sig.ident.to_string(),
+            name: self.sig.ident.to_string(),
             operation_id: self.operation_id.clone(),
             args: self
-                .item
                 .sig
                 .inputs
                 .iter()
                 .filter_map(|arg| match arg {
-                    FnArg::Typed(t) => Some((token_text(&t.pat), token_text(&t.ty))),
+                    FnArg::Typed(t) => Some((token_text(&t.pat), type_text(&t.ty))),
                     FnArg::Receiver(_) => None,
                 })
                 .chain(self.multipart.then(|| {
@@ -243,39 +248,36 @@ impl RawMethod {
                     )
                 }))
                 .collect(),
-            success: token_text(&self.success),
-            error: token_text(&self.error),
+            success: type_text(&self.success),
+            error: type_text(&self.error),
         }
     }
 
     /// The error body type of this method: its status-typed enum, or progenitor's.
     fn error_type(&self) -> String {
         if self.typed_errors.is_empty() {
-            token_text(&self.error)
+            type_text(&self.error)
         } else {
             format!("errors::{}", self.error_enum_name())
         }
     }
 
     fn error_enum_name(&self) -> String {
-        format!(
-            "{}Error",
-            self.item.sig.ident.to_string().to_upper_camel_case()
-        )
+        format!("{}Error", self.sig.ident.to_string().to_upper_camel_case())
     }
 
     /// `client_error` is the client's one error body type, `None` when operations differ.
     fn wrapper(&self, client_error: Option<&str>) -> TokenStream {
-        let docs = self.item.attrs.iter().filter(|a| a.path().is_ident("doc"));
-        let name = &self.item.sig.ident;
-        let generics = &self.item.sig.generics;
-        let inputs = &self.item.sig.inputs;
+        let docs = &self.docs;
+        let name = &self.sig.ident;
+        let generics = &self.sig.generics;
+        let inputs = &self.sig.inputs;
         // Each attempt calls the raw method again, so an owned argument that is not `Copy`
         // (an open enum, a string, a vector) is cloned per attempt.
         let args: Vec<TokenStream> = self
             .arg_names
             .iter()
-            .zip(self.item.sig.inputs.iter().filter_map(|input| match input {
+            .zip(self.sig.inputs.iter().filter_map(|input| match input {
                 FnArg::Typed(typed) => Some(&*typed.ty),
                 FnArg::Receiver(_) => None,
             }))
@@ -377,6 +379,12 @@ fn is_copy(ty: &Type) -> bool {
 }
 
 fn client_methods(file: &syn::File, validated: &Validated) -> Result<Vec<RawMethod>, Located> {
+    // progenitor names a method by its operationId in snake case.
+    let by_method_name: HashMap<String, &Operation> = validated
+        .operations
+        .iter()
+        .map(|op| (op.operation_id.to_snake_case(), op))
+        .collect();
     let mut methods = Vec::new();
     for item in &file.items {
         let Item::Impl(block) = item else { continue };
@@ -390,19 +398,19 @@ fn client_methods(file: &syn::File, validated: &Validated) -> Result<Vec<RawMeth
             if function.sig.asyncness.is_none() {
                 continue;
             }
-            methods.push(raw_method(function, validated)?);
+            methods.push(raw_method(function, &by_method_name)?);
         }
     }
     Ok(methods)
 }
 
-fn raw_method(function: &syn::ImplItemFn, validated: &Validated) -> Result<RawMethod, Located> {
+fn raw_method(
+    function: &syn::ImplItemFn,
+    by_method_name: &HashMap<String, &Operation>,
+) -> Result<RawMethod, Located> {
     let name = function.sig.ident.to_string();
-    // progenitor names a method by its operationId in snake case.
-    let operation = validated
-        .operations
-        .iter()
-        .find(|op| op.operation_id.to_snake_case() == name.trim_start_matches("r#"))
+    let operation = by_method_name
+        .get(name.trim_start_matches("r#"))
         .ok_or_else(|| {
             Located::new(
                 "/paths",
@@ -448,7 +456,13 @@ fn raw_method(function: &syn::ImplItemFn, validated: &Validated) -> Result<RawMe
         .map(|t| (*t).clone())
         .unwrap_or_else(|| syn::parse_quote!(()));
     Ok(RawMethod {
-        item: function.clone(),
+        sig: function.sig.clone(),
+        docs: function
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("doc"))
+            .cloned()
+            .collect(),
         idempotent,
         typed_errors,
         multipart,
@@ -730,7 +744,8 @@ fn remove_undeclared_headers(file: &mut syn::File) {
             let ImplItem::Fn(function) = item else {
                 continue;
             };
-            function.block.stmts.retain(|stmt| {
+            let stmts = &mut function.block.stmts;
+            stmts.retain(|stmt| {
                 let syn::Stmt::Expr(syn::Expr::MethodCall(call), _) = stmt else {
                     return true;
                 };
@@ -741,22 +756,67 @@ fn remove_undeclared_headers(file: &mut syn::File) {
                         .is_some_and(|name| token_text(name).contains("\"api-version\""));
                 !sets_api_version
             });
-            let mentions = token_text(&function.block).matches("header_map").count();
-            // `let mut header_map = ...;` and `.headers(header_map)` only: nothing is added.
-            if mentions == 2 {
-                function.block.stmts.retain(|stmt| {
-                    !matches!(stmt, syn::Stmt::Local(local) if token_text(&local.pat).contains("header_map"))
-                });
-                for stmt in &mut function.block.stmts {
-                    if let syn::Stmt::Local(local) = stmt
-                        && let Some(init) = &mut local.init
-                    {
-                        skip_headers_call(&mut init.expr);
-                    }
-                }
+            // The map is made by `let mut header_map = ...;`, filled by the statements after
+            // it, and handed over by `.headers(header_map)` in the request builder: when the
+            // statements between add nothing, neither the map nor the call is needed.
+            let Some(made) = stmts.iter().position(|s| is_local(s, "header_map")) else {
+                continue;
+            };
+            let Some(sent) = stmts.iter().position(|stmt| {
+                matches!(stmt, syn::Stmt::Local(local)
+                    if local.init.as_ref().is_some_and(|init| sends_header_map(&init.expr)))
+            }) else {
+                continue;
+            };
+            let filled = stmts
+                .get(made + 1..sent)
+                .unwrap_or_default()
+                .iter()
+                .any(|stmt| ident_count(stmt.to_token_stream(), "header_map") > 0);
+            if filled {
+                continue;
             }
+            if let syn::Stmt::Local(local) = &mut stmts[sent]
+                && let Some(init) = &mut local.init
+            {
+                skip_headers_call(&mut init.expr);
+            }
+            stmts.remove(made);
         }
     }
+}
+
+/// `let <name> = ...;` or `let mut <name> = ...;`
+fn is_local(stmt: &syn::Stmt, name: &str) -> bool {
+    matches!(stmt, syn::Stmt::Local(local)
+        if matches!(&local.pat, Pat::Ident(pat) if pat.ident == name))
+}
+
+/// `.headers(header_map)` is in the request builder chain `expr`.
+fn sends_header_map(expr: &syn::Expr) -> bool {
+    match expr {
+        syn::Expr::Try(inner) => sends_header_map(&inner.expr),
+        syn::Expr::MethodCall(call) => is_headers_call(call) || sends_header_map(&call.receiver),
+        _ => false,
+    }
+}
+
+fn is_headers_call(call: &syn::ExprMethodCall) -> bool {
+    call.method == "headers"
+        && call.args.len() == 1
+        && matches!(&call.args[0], syn::Expr::Path(p) if p.path.is_ident("header_map"))
+}
+
+/// How often the identifier `name` occurs in `tokens`, groups included.
+fn ident_count(tokens: TokenStream, name: &str) -> usize {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) => usize::from(ident == name),
+            proc_macro2::TokenTree::Group(group) => ident_count(group.stream(), name),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Removes `.headers(header_map)` from a request builder chain (`a.b().headers(header_map).c()?`).
@@ -764,10 +824,7 @@ fn skip_headers_call(expr: &mut syn::Expr) {
     match expr {
         syn::Expr::Try(inner) => skip_headers_call(&mut inner.expr),
         syn::Expr::MethodCall(call) => {
-            let is_headers = call.method == "headers"
-                && call.args.len() == 1
-                && token_text(&call.args[0]) == "header_map";
-            if is_headers {
+            if is_headers_call(call) {
                 *expr = (*call.receiver).clone();
                 skip_headers_call(expr);
             } else {
@@ -801,10 +858,10 @@ fn public_types(file: &syn::File) -> Vec<(String, Vec<String>)> {
                                 .as_ref()
                                 .map(ToString::to_string)
                                 .unwrap_or_default();
-                            let json_name = serde_rename(&f.attrs)
+                            let json_name = open_types::serde_rename(&f.attrs)
                                 .map(|r| format!(" (json {r:?})"))
                                 .unwrap_or_default();
-                            format!("{name}{json_name}: {}", token_text(&f.ty))
+                            format!("{name}{json_name}: {}", type_text(&f.ty))
                         })
                         .collect(),
                 )),
@@ -813,8 +870,8 @@ fn public_types(file: &syn::File) -> Vec<(String, Vec<String>)> {
                     e.variants
                         .iter()
                         .map(|v| {
-                            let fields = token_text(&v.fields);
-                            let json_name = serde_rename(&v.attrs)
+                            let fields = fields_text(&v.fields);
+                            let json_name = open_types::serde_rename(&v.attrs)
                                 .map(|r| format!(" (json {r:?})"))
                                 .unwrap_or_default();
                             format!("{}{fields}{json_name}", v.ident)
@@ -822,7 +879,7 @@ fn public_types(file: &syn::File) -> Vec<(String, Vec<String>)> {
                         .collect(),
                 )),
                 Item::Type(t) => out.push((
-                    format!("type {} = {}", t.ident, token_text(&t.ty)),
+                    format!("type {} = {}", t.ident, type_text(&t.ty)),
                     Vec::new(),
                 )),
                 _ => {}
@@ -832,15 +889,114 @@ fn public_types(file: &syn::File) -> Vec<(String, Vec<String>)> {
     out
 }
 
-fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("serde"))
-        .find_map(|a| {
-            let text = quote!(#a).to_string();
-            let (_, rest) = text.split_once("rename = \"")?;
-            rest.split_once('"').map(|(name, _)| name.to_owned())
-        })
+/// A type as [`token_text`] writes it, printed straight from the syntax tree for the forms
+/// progenitor writes (paths with type arguments, references, tuples, slices): the API surface
+/// prints every field of every type, and going through tokens and back costs.
+fn type_text(ty: &Type) -> String {
+    let mut out = String::new();
+    if write_type(ty, &mut out) {
+        out
+    } else {
+        token_text(ty)
+    }
+}
+
+/// Writes `ty` to `out`; false for a form it does not print (the caller falls back).
+fn write_type(ty: &Type, out: &mut String) -> bool {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => {
+            if path.path.leading_colon.is_some() {
+                out.push_str("::");
+            }
+            for (i, segment) in path.path.segments.iter().enumerate() {
+                if i > 0 {
+                    out.push_str("::");
+                }
+                out.push_str(&segment.ident.to_string());
+                match &segment.arguments {
+                    PathArguments::None => {}
+                    PathArguments::AngleBracketed(args) if args.colon2_token.is_none() => {
+                        out.push('<');
+                        for (i, arg) in args.args.iter().enumerate() {
+                            if i > 0 {
+                                out.push_str(", ");
+                            }
+                            let written = match arg {
+                                GenericArgument::Type(inner) => write_type(inner, out),
+                                GenericArgument::Lifetime(lifetime) => {
+                                    out.push_str(&lifetime.to_string());
+                                    true
+                                }
+                                _ => false,
+                            };
+                            if !written {
+                                return false;
+                            }
+                        }
+                        out.push('>');
+                    }
+                    _ => return false,
+                }
+            }
+            true
+        }
+        Type::Reference(reference) => {
+            out.push('&');
+            if let Some(lifetime) = &reference.lifetime {
+                out.push_str(&lifetime.to_string());
+                out.push(' ');
+            }
+            if reference.mutability.is_some() {
+                out.push_str("mut ");
+            }
+            write_type(&reference.elem, out)
+        }
+        Type::Tuple(tuple) => {
+            out.push('(');
+            for (i, elem) in tuple.elems.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if !write_type(elem, out) {
+                    return false;
+                }
+            }
+            if tuple.elems.len() == 1 {
+                out.push(',');
+            }
+            out.push(')');
+            true
+        }
+        Type::Slice(slice) => {
+            out.push('[');
+            let written = write_type(&slice.elem, out);
+            out.push(']');
+            written
+        }
+        _ => false,
+    }
+}
+
+/// A variant's fields as [`token_text`] writes them: nothing for a unit variant, `(T)` for a
+/// tuple variant, the tokens otherwise.
+fn fields_text(fields: &syn::Fields) -> String {
+    match fields {
+        syn::Fields::Unit => String::new(),
+        syn::Fields::Unnamed(unnamed) if unnamed.unnamed.iter().all(|f| f.attrs.is_empty()) => {
+            let mut out = String::from("(");
+            for (i, field) in unnamed.unnamed.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if !write_type(&field.ty, &mut out) {
+                    return token_text(fields);
+                }
+            }
+            out.push(')');
+            out
+        }
+        _ => token_text(fields),
+    }
 }
 
 /// Tokens as compact text: `Option<i64>`, not `Option < i64 >`.
@@ -880,9 +1036,38 @@ mod tests {
     fn token_text_is_compact() {
         let ty: Type = syn::parse_quote!(::std::option::Option<Vec<types::X>>);
         assert_eq!(token_text(&ty), "::std::option::Option<Vec<types::X>>");
+        assert_eq!(type_text(&ty), token_text(&ty));
         let ty: Type = syn::parse_quote!(&'a types::Body);
         assert_eq!(token_text(&ty), "&'a types::Body");
         let ty: Type = syn::parse_quote!(std::collections::HashMap<String, f64>);
         assert_eq!(token_text(&ty), "std::collections::HashMap<String, f64>");
+    }
+
+    #[test]
+    fn type_text_writes_what_token_text_writes() {
+        let types: Vec<Type> = vec![
+            syn::parse_quote!(::std::option::Option<Vec<types::X>>),
+            syn::parse_quote!(&'a types::Body),
+            syn::parse_quote!(&'a mut [u8]),
+            syn::parse_quote!(&mut str),
+            syn::parse_quote!(std::collections::HashMap<String, f64>),
+            syn::parse_quote!(ResponseValue<()>),
+            syn::parse_quote!((i64,)),
+            syn::parse_quote!((i64, ::std::string::String)),
+            syn::parse_quote!(Box<dyn Fn() -> u8>),
+            syn::parse_quote!(Vec::<u8>),
+            syn::parse_quote!([u8; 4]),
+            syn::parse_quote!(<T as Trait>::Out),
+            syn::parse_quote!(r#type::X<'static>),
+        ];
+        for ty in &types {
+            assert_eq!(type_text(ty), token_text(ty), "{}", token_text(ty));
+        }
+        let variants: syn::ItemEnum = syn::parse_quote! {
+            enum E { A, B(i64), C(::std::vec::Vec<types::X>, bool), D { x: i64 }, F(#[serde(default)] u8) }
+        };
+        for variant in &variants.variants {
+            assert_eq!(fields_text(&variant.fields), token_text(&variant.fields));
+        }
     }
 }

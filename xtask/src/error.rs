@@ -86,5 +86,16 @@ pub fn escape(segment: &str) -> String {
 
 /// Appends a segment to a JSON pointer.
 pub fn child(pointer: &str, segment: &str) -> String {
-    format!("{pointer}/{}", escape(segment))
+    // Called for every node of every walk of the document: one allocation, no formatting.
+    let mut out = String::with_capacity(pointer.len() + 1 + segment.len());
+    out.push_str(pointer);
+    out.push('/');
+    for c in segment.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -16,7 +16,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use quote::format_ident;
+use proc_macro2::TokenTree;
+use quote::{format_ident, quote};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Fields, Item, ItemEnum, Meta, Token, Type};
 
@@ -58,9 +59,10 @@ pub fn open_response_types(file: &mut syn::File, roots: &[Type]) -> Vec<OpenEnum
     // Display and FromStr of the opened enums are replaced by ones that know the catch-all.
     let names: BTreeSet<String> = opened.iter().map(|o| o.name.clone()).collect();
     items.retain(|item| !is_replaced_impl(item, &names));
-    for open in &opened {
-        items.extend(string_impls(open));
-    }
+    // One parse for all of them: parsing is what costs.
+    let impls = opened.iter().map(string_impls);
+    let impls: syn::File = syn::parse_quote!(#(#impls)*);
+    items.extend(impls.items);
     opened.sort_by(|a, b| a.name.cmp(&b.name));
     opened
 }
@@ -179,13 +181,12 @@ fn open_enum(e: &mut ItemEnum) -> Option<OpenEnum> {
 }
 
 /// `as_str`, `Display` and `FromStr` for an open enum, from its wire values.
-fn string_impls(open: &OpenEnum) -> [Item; 3] {
+fn string_impls(open: &OpenEnum) -> proc_macro2::TokenStream {
     let name = format_ident!("{}", open.name);
     let catch_all = format_ident!("{}", open.catch_all);
     let variants: Vec<syn::Ident> = open.variants.iter().map(|v| format_ident!("{v}")).collect();
     let values = &open.values;
-    [
-        syn::parse_quote! {
+    quote! {
             impl #name {
                 /// The value as sent on the wire (for an unknown value, exactly as received).
                 pub fn as_str(&self) -> &str {
@@ -195,15 +196,13 @@ fn string_impls(open: &OpenEnum) -> [Item; 3] {
                     }
                 }
             }
-        },
-        syn::parse_quote! {
+
             impl ::std::fmt::Display for #name {
                 fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                     f.write_str(self.as_str())
                 }
             }
-        },
-        syn::parse_quote! {
+
             impl ::std::str::FromStr for #name {
                 type Err = self::error::ConversionError;
                 fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
@@ -213,8 +212,7 @@ fn string_impls(open: &OpenEnum) -> [Item; 3] {
                     })
                 }
             }
-        },
-    ]
+    }
 }
 
 fn is_replaced_impl(item: &Item, names: &BTreeSet<String>) -> bool {
@@ -245,12 +243,18 @@ fn remove_derive(attrs: &mut [Attribute], derive: &str) {
         else {
             continue;
         };
+        if !paths.iter().any(|p| p.is_ident(derive)) {
+            continue;
+        }
         let kept: Vec<&syn::Path> = paths.iter().filter(|p| !p.is_ident(derive)).collect();
         *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
     }
 }
 
 fn allow_unknown_fields(attrs: &mut Vec<Attribute>) {
+    if !has_serde_word(attrs, &["deny_unknown_fields"]) {
+        return;
+    }
     for attr in attrs.iter_mut().filter(|a| a.path().is_ident("serde")) {
         let Ok(metas) = attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
         else {
@@ -267,30 +271,49 @@ fn allow_unknown_fields(attrs: &mut Vec<Attribute>) {
     });
 }
 
-/// Every item of every `#[serde(...)]` attribute.
-fn serde_metas(attrs: &[Attribute]) -> impl Iterator<Item = Meta> + '_ {
+/// Every item of every `#[serde(...)]` attribute, as its tokens (`rename = "x"`, `untagged`).
+/// Read from the tokens rather than parsed as `Meta`: this runs on every field of every type.
+fn serde_items(attrs: &[Attribute]) -> impl Iterator<Item = Vec<TokenTree>> + '_ {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("serde"))
-        .filter_map(|a| {
-            a.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-                .ok()
+        .filter_map(|a| match &a.meta {
+            Meta::List(list) => Some(list.tokens.clone()),
+            _ => None,
         })
-        .flatten()
+        .flat_map(|tokens| {
+            let mut items = vec![Vec::new()];
+            for tree in tokens {
+                match &tree {
+                    TokenTree::Punct(p) if p.as_char() == ',' => items.push(Vec::new()),
+                    _ => items.last_mut().expect("never empty").push(tree),
+                }
+            }
+            items.into_iter().filter(|item| !item.is_empty())
+        })
+}
+
+/// The first identifier of a serde item (`rename` in `rename = "x"`).
+fn item_word(item: &[TokenTree]) -> Option<&proc_macro2::Ident> {
+    match item.first() {
+        Some(TokenTree::Ident(word)) => Some(word),
+        _ => None,
+    }
 }
 
 fn has_serde_word(attrs: &[Attribute], words: &[&str]) -> bool {
-    serde_metas(attrs).any(|m| words.iter().any(|w| m.path().is_ident(w)))
+    serde_items(attrs).any(|item| item_word(&item).is_some_and(|w| words.iter().any(|x| w == x)))
 }
 
 /// The `rename` of a `#[serde(rename = "...")]` attribute.
-fn serde_rename(attrs: &[Attribute]) -> Option<String> {
-    serde_metas(attrs).find_map(|m| match m {
-        Meta::NameValue(nv) if nv.path.is_ident("rename") => match nv.value {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => Some(s.value()),
+pub(crate) fn serde_rename(attrs: &[Attribute]) -> Option<String> {
+    serde_items(attrs).find_map(|item| match item.as_slice() {
+        [
+            TokenTree::Ident(word),
+            TokenTree::Punct(eq),
+            TokenTree::Literal(value),
+        ] if word == "rename" && eq.as_char() == '=' => match syn::Lit::new(value.clone()) {
+            syn::Lit::Str(s) => Some(s.value()),
             _ => None,
         },
         _ => None,
