@@ -61,7 +61,7 @@ async fn a_new_provider_is_a_spec_a_manifest_entry_and_regen() {
     assert!(check.changed.is_empty(), "{}", check.diff);
     let readme = fs::read_to_string(copy.join("README.md")).unwrap();
     assert!(
-        readme.contains("| Acme | `billfold-acme` | `get_balance`, `upload_file` |"),
+        readme.contains("| Acme | `billfold-acme` | `get_balance`, `upload_file`, `get_usage` |"),
         "{readme}"
     );
 
@@ -81,7 +81,8 @@ async fn a_new_provider_is_a_spec_a_manifest_entry_and_regen() {
         .and(header("authorization", "Bearer acme-test-key"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "remaining": 730.5, "spent": 269.5, "quota": 1000, "tier": "growth",
-            "renews_at": "2026-12-01T00:00:00Z", "active": true, "state": "degraded"
+            "renews_at": "2026-12-01T00:00:00Z", "active": true, "state": "degraded",
+            "team": {"name": "a", "parent": {"name": "b", "parent": {"name": "c"}}, "members": []}
         })))
         .mount(&server)
         .await;
@@ -114,4 +115,57 @@ async fn a_new_provider_is_a_spec_a_manifest_entry_and_regen() {
 
     let help = tokio::task::block_in_place(|| run(&["--help"]));
     assert!(String::from_utf8_lossy(&help.stdout).contains("ACME_API_KEY"));
+
+    // The generated client used as a user would: a deepObject query and a CSV body.
+    let csv = "day,credits\n2026-11-01,12.5\n2026-11-02,3\n";
+    Mock::given(method("GET"))
+        .and(path("/v2/usage.csv"))
+        .and(header("authorization", "Bearer acme-test-key"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(csv, "text/csv"))
+        .mount(&server)
+        .await;
+    copy_sources(
+        &root.join("tests/add-provider/acme-check"),
+        &copy.join("crates/acme-check"),
+    );
+    let workspace = fs::read_to_string(copy.join("Cargo.toml")).unwrap();
+    let workspace = workspace.replacen("\"tests\",", "\"tests\",\n    \"crates/acme-check\",", 1);
+    fs::write(copy.join("Cargo.toml"), workspace).unwrap();
+    let check = xtask::cargo_build::binary_in(
+        copy,
+        "acme-check",
+        "acme-check",
+        false,
+        Some(&root.join("target/add-provider")),
+    )
+    .expect("a program using the generated acme client builds");
+    let output = tokio::task::block_in_place(|| {
+        Command::new(&check)
+            .env_clear()
+            .env("ACME_API_KEY", "acme-test-key")
+            .env("ACME_BASE_URL", server.uri())
+            .output()
+            .expect("acme-check runs")
+    });
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout), csv);
+    let requests = server.received_requests().await.unwrap();
+    let usage = requests
+        .iter()
+        .find(|r| r.url.path() == "/v2/usage.csv")
+        .expect("the usage request");
+    let pairs: Vec<(String, String)> = usage.url.query_pairs().into_owned().collect();
+    assert_eq!(
+        pairs,
+        [
+            ("filter[kinds]", "scrape"),
+            ("filter[kinds]", "crawl"),
+            ("filter[since]", "2026-11-01")
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    );
 }

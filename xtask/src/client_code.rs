@@ -78,6 +78,7 @@ pub fn build(
         )
     })?;
     remove_undeclared_headers(&mut file);
+    serialize_deep_objects(&mut file, validated);
     let raw_methods = client_methods(&file, validated)?;
     let response_types: Vec<Type> = raw_methods
         .iter()
@@ -783,6 +784,66 @@ fn remove_undeclared_headers(file: &mut syn::File) {
             }
             stmts.remove(made);
         }
+    }
+}
+
+/// Sends the `style: deepObject` query parameters of each operation through
+/// `billfold_runtime::DeepObject` (`name[key]=value`) instead of progenitor's `QueryParam`
+/// (`key=value`, the `form` style progenitor was shown).
+fn serialize_deep_objects(file: &mut syn::File, validated: &Validated) {
+    let deep: HashMap<String, &[String]> = validated
+        .operations
+        .iter()
+        .filter(|op| !op.deep_object.is_empty())
+        .map(|op| (op.operation_id.to_snake_case(), op.deep_object.as_slice()))
+        .collect();
+    if deep.is_empty() {
+        return;
+    }
+    for item in &mut file.items {
+        let Item::Impl(block) = item else { continue };
+        if block.trait_.is_some() || token_text(&block.self_ty) != "Client" {
+            continue;
+        }
+        for item in &mut block.items {
+            let ImplItem::Fn(function) = item else {
+                continue;
+            };
+            let name = function.sig.ident.to_string();
+            let Some(names) = deep.get(name.trim_start_matches("r#")) else {
+                continue;
+            };
+            for stmt in &mut function.block.stmts {
+                if let syn::Stmt::Local(local) = stmt
+                    && let Some(init) = &mut local.init
+                {
+                    use_deep_object(&mut init.expr, names);
+                }
+            }
+        }
+    }
+}
+
+/// In a request builder chain, `.query(&QueryParam::new("<name>", ..))` for a name in `names`
+/// becomes `.query(&billfold_runtime::DeepObject::new("<name>", ..))`.
+fn use_deep_object(expr: &mut syn::Expr, names: &[String]) {
+    match expr {
+        syn::Expr::Try(inner) => use_deep_object(&mut inner.expr, names),
+        syn::Expr::MethodCall(call) => {
+            if call.method == "query"
+                && let Some(syn::Expr::Reference(reference)) = call.args.first_mut()
+                && let syn::Expr::Call(param) = &mut *reference.expr
+                && let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(name),
+                    ..
+                })) = param.args.first()
+                && names.contains(&name.value())
+            {
+                *param.func = syn::parse_quote!(billfold_runtime::DeepObject::new);
+            }
+            use_deep_object(&mut call.receiver, names);
+        }
+        _ => {}
     }
 }
 

@@ -60,6 +60,9 @@ pub struct Operation {
     pub multipart: bool,
     /// Names of the security schemes that authorise it (alternatives).
     pub security: Vec<String>,
+    /// Its `style: deepObject` query parameters, by name: shown to progenitor as `form` (the
+    /// only style it takes) and sent by the generated client as `name[key]=value`.
+    pub deep_object: Vec<String>,
 }
 
 /// A document that progenitor can take, and the facts the generator needs from it.
@@ -599,6 +602,7 @@ fn operations(
             let (raw_errors, typed_errors) =
                 normalise_error_responses(doc, op, &at, &operation_id)?;
             let multipart = take_multipart_body(doc, &at);
+            let deep_object = take_deep_object_style(doc, &item_at, &at);
             let security = security_of(op, global_security.as_ref(), schemes, &at)?;
             operations.push(Operation {
                 pointer: at,
@@ -610,6 +614,7 @@ fn operations(
                 typed_errors,
                 multipart,
                 security,
+                deep_object,
             });
         }
     }
@@ -755,6 +760,50 @@ fn take_multipart_body(doc: &mut Value, at: &str) -> bool {
         );
     }
     true
+}
+
+/// The marker left on a query parameter whose `style: deepObject` was shown to progenitor as
+/// `form`, so the effective spec still says what is sent.
+pub const DEEP_OBJECT_MARKER: &str = "x-billfold-style";
+
+/// Names of the `style: deepObject` query parameters of the operation at `at` (its own and
+/// its path item's, inline or through `#/components/parameters`). Each is rewritten to
+/// `style: form` with [`DEEP_OBJECT_MARKER`] beside it: progenitor refuses any other style,
+/// and the generated client serializes these itself.
+fn take_deep_object_style(doc: &mut Value, item_at: &str, at: &str) -> Vec<String> {
+    let mut pointers = Vec::new();
+    for list_at in [child(item_at, "parameters"), child(at, "parameters")] {
+        let Some(Value::Array(params)) = doc.pointer(&list_at) else {
+            continue;
+        };
+        for (i, param) in params.iter().enumerate() {
+            let pointer = match param.get("$ref").and_then(Value::as_str) {
+                Some(target) => match target.strip_prefix('#') {
+                    Some(pointer) => pointer.to_owned(),
+                    None => continue,
+                },
+                None => child(&list_at, &i.to_string()),
+            };
+            pointers.push(pointer);
+        }
+    }
+    let mut names = Vec::new();
+    for pointer in pointers {
+        let Some(Value::Object(param)) = doc.pointer_mut(&pointer) else {
+            continue;
+        };
+        let deep = param.get("style").and_then(Value::as_str) == Some("deepObject")
+            || param.get(DEEP_OBJECT_MARKER).and_then(Value::as_str) == Some("deepObject");
+        if !deep || param.get("in").and_then(Value::as_str) != Some("query") {
+            continue;
+        }
+        param.insert("style".to_owned(), json!("form"));
+        param.insert(DEEP_OBJECT_MARKER.to_owned(), json!("deepObject"));
+        if let Some(name) = param.get("name").and_then(Value::as_str) {
+            names.push(name.to_owned());
+        }
+    }
+    names
 }
 
 /// (status, component schema name) of error bodies typed by status.
@@ -927,6 +976,37 @@ mod tests {
 
     fn ok(description: &str) -> Value {
         json!({"description": description})
+    }
+
+    #[test]
+    fn deep_object_parameters_are_shown_as_form_and_remembered() {
+        let filter = json!({"name": "filter", "in": "query", "style": "deepObject",
+            "schema": {"type": "object", "properties": {"a": {"type": "string"}}}});
+        let mut d = doc(json!({
+            "/x": {
+                "parameters": [{"$ref": "#/components/parameters/Filter"}],
+                "get": {"operationId": "get_x", "responses": {"200": ok("ok")}},
+                "put": {"operationId": "put_x", "parameters": [
+                    {"name": "page", "in": "query", "style": "deepObject", "schema": {"type": "object"}},
+                    {"name": "q", "in": "query", "schema": {"type": "string"}}
+                ], "responses": {"200": ok("ok")}}
+            }
+        }));
+        d["components"]["parameters"] = json!({"Filter": filter});
+        let v = validate(&mut d).unwrap();
+        assert_eq!(v.operations[0].deep_object, vec!["filter"]);
+        assert_eq!(v.operations[1].deep_object, vec!["filter", "page"]);
+        for pointer in [
+            "/components/parameters/Filter",
+            "/paths/~1x/put/parameters/0",
+        ] {
+            assert_eq!(d.pointer(pointer).unwrap()["style"], "form", "{pointer}");
+            assert_eq!(
+                d.pointer(pointer).unwrap()[DEEP_OBJECT_MARKER],
+                "deepObject"
+            );
+        }
+        assert!(d.pointer("/paths/~1x/put/parameters/1/style").is_none());
     }
 
     #[test]

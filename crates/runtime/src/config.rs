@@ -1,5 +1,6 @@
 //! Client configuration, from the environment or from code.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -21,9 +22,13 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 /// Where a configured value came from, so errors can say what to fix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Origin {
-    Env(&'static str),
+    /// An env var: one of the provider's, or one named at run time
+    /// ([`ClientConfig::credential_from_env`]).
+    Env(Cow<'static, str>),
     Code,
     Default,
+    /// A place the caller described ([`ClientConfig::base_url_from`]).
+    Described(String),
 }
 
 impl fmt::Display for Origin {
@@ -32,6 +37,7 @@ impl fmt::Display for Origin {
             Origin::Env(var) => write!(f, "env var {var}"),
             Origin::Code => f.write_str("the value passed in code"),
             Origin::Default => f.write_str("the default of the spec"),
+            Origin::Described(place) => f.write_str(place),
         }
     }
 }
@@ -102,6 +108,14 @@ pub enum ConfigError {
         /// The env var.
         env_var: &'static str,
     },
+    /// The env var named with [`ClientConfig::credential_from_env`] is set but is not valid
+    /// Unicode (like [`ConfigError::NotUnicode`], for a name known only at run time).
+    NamedEnvNotUnicode {
+        /// Provider name.
+        provider: &'static str,
+        /// The env var.
+        env_var: String,
+    },
     /// A `User-Agent` that is not a valid header value.
     InvalidUserAgent {
         /// Provider name.
@@ -165,6 +179,10 @@ impl fmt::Display for ConfigError {
                 f,
                 "{provider}: env var {env_var} is set but is not valid Unicode"
             ),
+            ConfigError::NamedEnvNotUnicode { provider, env_var } => write!(
+                f,
+                "{provider}: env var {env_var} is set but is not valid Unicode"
+            ),
             ConfigError::InvalidUserAgent {
                 provider,
                 user_agent,
@@ -223,6 +241,9 @@ pub struct ClientConfig {
     base_url: Option<(String, Origin)>,
     credential: Option<(String, Secret, Origin)>,
     env_error: Option<&'static str>,
+    /// Set by [`ClientConfig::credential_from_env`]: the env var the credential is read from,
+    /// and whether it is set but not Unicode.
+    named_credential_env: Option<(String, bool)>,
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
@@ -284,6 +305,7 @@ impl ClientConfig {
                 .map(|url| (url.to_owned(), Origin::Default)),
             credential: None,
             env_error: None,
+            named_credential_env: None,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: provider.user_agent.to_owned(),
@@ -298,7 +320,9 @@ impl ClientConfig {
     pub fn from_env(provider: &'static Provider) -> Self {
         let mut config = Self::new(provider);
         match read_env(provider.base_url_env) {
-            Ok(Some(url)) => config.base_url = Some((url, Origin::Env(provider.base_url_env))),
+            Ok(Some(url)) => {
+                config.base_url = Some((url, Origin::Env(Cow::Borrowed(provider.base_url_env))))
+            }
             Ok(None) => {}
             Err(var) => config.env_error = Some(var),
         }
@@ -308,7 +332,7 @@ impl ClientConfig {
                     config.credential = Some((
                         spec.scheme.to_owned(),
                         Secret::new(secret),
-                        Origin::Env(spec.env_var),
+                        Origin::Env(Cow::Borrowed(spec.env_var)),
                     ));
                     break;
                 }
@@ -327,9 +351,77 @@ impl ClientConfig {
         self
     }
 
+    /// Sets the base URL like [`ClientConfig::base_url`], saying where it came from (for example
+    /// `base_url of account "team-b" in /home/me/.config/billfold/config.toml`), so that an
+    /// invalid URL is reported with that place instead of "the value passed in code".
+    ///
+    /// ```
+    /// # use billfold_runtime::{AuthKind, ClientConfig, CredentialSpec, Provider};
+    /// # static P: Provider = Provider {
+    /// #     id: "aiml", name: "AIML API", user_agent: "billfold-aiml/0.1.0",
+    /// #     default_base_url: Some("https://billing.aimlapi.com"), base_url_env: "AIML_BASE_URL",
+    /// #     credentials: &[CredentialSpec { scheme: "bearerAuth", kind: AuthKind::Bearer, env_var: "AIML_API_KEY" }],
+    /// # };
+    /// let err = ClientConfig::new(&P)
+    ///     .credential("bearerAuth", "k")
+    ///     .base_url_from("not a url", "base_url in config.toml")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("from base_url in config.toml"), "{err}");
+    /// ```
+    pub fn base_url_from(mut self, url: impl Into<String>, origin: impl Into<String>) -> Self {
+        self.base_url = Some((url.into(), Origin::Described(origin.into())));
+        self
+    }
+
     /// Sets the credential for one of the spec's security schemes (by its name in the spec).
     pub fn credential(mut self, scheme: &str, secret: impl Into<Secret>) -> Self {
         self.credential = Some((scheme.to_owned(), secret.into(), Origin::Code));
+        self
+    }
+
+    /// Replaces the credential with the one in the env var `env_var`, a name known only at run
+    /// time (one account's variable from a configuration file, say), sent with `scheme` (a
+    /// security scheme of the spec). The variable is read now. Every error then names
+    /// `env_var`, never its value: unset or blank is [`ConfigError::MissingCredential`] saying
+    /// to set `env_var`; not Unicode is [`ConfigError::NamedEnvNotUnicode`]. Problems with
+    /// the provider's own credential variables no longer matter once this is called.
+    ///
+    /// ```
+    /// # use billfold_runtime::{AuthKind, ClientConfig, ConfigError, CredentialSpec, Provider};
+    /// # static P: Provider = Provider {
+    /// #     id: "aiml", name: "AIML API", user_agent: "billfold-aiml/0.1.0",
+    /// #     default_base_url: Some("https://billing.aimlapi.com"), base_url_env: "AIML_BASE_URL",
+    /// #     credentials: &[CredentialSpec { scheme: "bearerAuth", kind: AuthKind::Bearer, env_var: "AIML_API_KEY" }],
+    /// # };
+    /// let err = ClientConfig::new(&P)
+    ///     .credential_from_env("bearerAuth", "BILLFOLD_DOC_UNSET_TEAM_KEY")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, ConfigError::MissingCredential { .. }));
+    /// assert!(err.to_string().contains("set BILLFOLD_DOC_UNSET_TEAM_KEY"), "{err}");
+    /// ```
+    pub fn credential_from_env(mut self, scheme: &str, env_var: impl Into<String>) -> Self {
+        let env_var = env_var.into();
+        let mut not_unicode = false;
+        self.credential = match std::env::var(&env_var) {
+            Ok(value) if value.trim().is_empty() => None,
+            Ok(value) => Some((
+                scheme.to_owned(),
+                Secret::new(value),
+                Origin::Env(Cow::Owned(env_var.clone())),
+            )),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                not_unicode = true;
+                None
+            }
+        };
+        // Only a failure to read the base URL's variable still counts.
+        self.env_error = self
+            .env_error
+            .filter(|var| *var == self.provider.base_url_env);
+        self.named_credential_env = Some((env_var, not_unicode));
         self
     }
 
@@ -415,12 +507,21 @@ impl ClientConfig {
                 env_var,
             });
         }
+        if let Some((env_var, true)) = &self.named_credential_env {
+            return Err(ConfigError::NamedEnvNotUnicode {
+                provider: provider.name,
+                env_var: env_var.clone(),
+            });
+        }
         // The credential first: with nothing set, "not configured" is the clearer message.
+        let named_env = self.named_credential_env;
         let (scheme, secret, origin) =
             self.credential
                 .ok_or_else(|| ConfigError::MissingCredential {
                     provider: provider.name,
-                    env_vars: provider.credential_env_vars(),
+                    env_vars: named_env
+                        .map(|(var, _)| var)
+                        .unwrap_or_else(|| provider.credential_env_vars()),
                 })?;
         let (url, url_origin) = self.base_url.ok_or(ConfigError::MissingBaseUrl {
             provider: provider.name,
@@ -601,5 +702,50 @@ mod tests {
         assert!(!format!("{config:?}").contains("s3cr3t"));
         let parts = config.build().unwrap();
         assert!(!format!("{parts:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_named_env_var_that_is_unset_is_named_in_the_error() {
+        let err = ClientConfig::from_env(&P)
+            .credential_from_env("ApiKeyAuth", "BILLFOLD_TEST_UNSET_TEAM_KEY")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::MissingCredential { .. }));
+        assert_eq!(
+            err.to_string(),
+            "ProjectDiscovery Neo: no credential configured: set BILLFOLD_TEST_UNSET_TEAM_KEY, \
+             or pass one in code"
+        );
+    }
+
+    #[test]
+    fn a_named_env_var_is_read_and_sent_with_the_scheme() {
+        // PATH is set in any test environment and is a valid header value.
+        let Ok(path) = std::env::var("PATH") else {
+            return;
+        };
+        let config = ClientConfig::new(&P).credential_from_env("ApiKeyAuth", "PATH");
+        assert!(!format!("{config:?}").contains(&path));
+        let parts = config.build().unwrap();
+        assert!(!format!("{parts:?}").contains(&path));
+        let err = ClientConfig::new(&P)
+            .credential_from_env("Nope", "PATH")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::UnknownScheme { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_described_base_url_is_reported_with_its_place() {
+        let err = ClientConfig::new(&P)
+            .credential("BearerAuth", "t")
+            .base_url_from("ftp://x", "base_url of account \"b\" in c.toml")
+            .build()
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("\"ftp://x\" from base_url of account \"b\" in c.toml"),
+            "{err}"
+        );
     }
 }

@@ -39,9 +39,11 @@
 //! ```
 #![deny(missing_docs)]
 
+mod body;
 mod call;
 mod client;
 mod config;
+mod deep_object;
 mod error;
 mod http_client;
 mod multipart;
@@ -55,15 +57,17 @@ mod tls;
 mod test_support;
 
 #[doc(hidden)]
+pub use body::read_body;
 pub use call::{call, call_decoding_errors, call_without_error_body};
 #[doc(hidden)]
 pub use config::ClientParts;
 pub use config::{ClientConfig, ConfigError};
+pub use deep_object::DeepObject;
 pub use error::{ApiError, DecodeError, Error, ErrorBody, TransportKind};
 pub use multipart::Multipart;
 #[doc(hidden)]
 pub use multipart::with_multipart;
-pub use progenitor_client::ResponseValue;
+pub use progenitor_client::{ByteStream, ResponseValue};
 pub use provider::{AuthKind, CredentialSpec, Provider};
 pub use retry::RetryPolicy;
 pub use runtime::Runtime;
