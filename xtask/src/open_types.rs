@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenTree;
-use quote::{format_ident, quote};
+use quote::format_ident;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Fields, Item, ItemEnum, Meta, Token, Type};
 
@@ -59,10 +59,7 @@ pub fn open_response_types(file: &mut syn::File, roots: &[Type]) -> Vec<OpenEnum
     // Display and FromStr of the opened enums are replaced by ones that know the catch-all.
     let names: BTreeSet<String> = opened.iter().map(|o| o.name.clone()).collect();
     items.retain(|item| !is_replaced_impl(item, &names));
-    // One parse for all of them: parsing is what costs.
-    let impls = opened.iter().map(string_impls);
-    let impls: syn::File = syn::parse_quote!(#(#impls)*);
-    items.extend(impls.items);
+    items.extend(string_impls(&opened));
     opened.sort_by(|a, b| a.name.cmp(&b.name));
     opened
 }
@@ -180,38 +177,134 @@ fn open_enum(e: &mut ItemEnum) -> Option<OpenEnum> {
     })
 }
 
-/// `as_str`, `Display` and `FromStr` for an open enum, from its wire values.
-fn string_impls(open: &OpenEnum) -> proc_macro2::TokenStream {
-    let name = format_ident!("{}", open.name);
-    let catch_all = format_ident!("{}", open.catch_all);
-    let variants: Vec<syn::Ident> = open.variants.iter().map(|v| format_ident!("{v}")).collect();
-    let values = &open.values;
-    quote! {
-            impl #name {
-                /// The value as sent on the wire (for an unknown value, exactly as received).
-                pub fn as_str(&self) -> &str {
-                    match self {
-                        #(Self::#variants => #values,)*
-                        Self::#catch_all(value) => value.as_str(),
-                    }
+/// `as_str`, `Display` and `FromStr` for each open enum, from its wire values. The three impls
+/// are parsed once, as a template for an enum `__Open` with catch-all `__Other` and no values,
+/// then copied and filled in per enum: parsing them per enum cost more than the rest of opening.
+fn string_impls(opened: &[OpenEnum]) -> Vec<Item> {
+    if opened.is_empty() {
+        return Vec::new();
+    }
+    let template: syn::File = syn::parse_quote! {
+        impl __Open {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::__Other(value) => value.as_str(),
                 }
             }
+        }
 
-            impl ::std::fmt::Display for #name {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                    f.write_str(self.as_str())
-                }
+        impl ::std::fmt::Display for __Open {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
             }
+        }
 
-            impl ::std::str::FromStr for #name {
-                type Err = self::error::ConversionError;
-                fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-                    Ok(match value {
-                        #(#values => Self::#variants,)*
-                        other => Self::#catch_all(other.to_owned()),
-                    })
-                }
+        impl ::std::str::FromStr for __Open {
+            type Err = self::error::ConversionError;
+            fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(match value {
+                    other => Self::__Other(other.to_owned()),
+                })
             }
+        }
+    };
+    let mut items = Vec::new();
+    for open in opened {
+        for item in &template.items {
+            let mut item = item.clone();
+            if let Item::Impl(block) = &mut item {
+                fill_string_impl(block, open);
+            }
+            items.push(item);
+        }
+    }
+    items
+}
+
+/// Names the enum and its catch-all in one template impl, and adds an arm per value.
+fn fill_string_impl(block: &mut syn::ItemImpl, open: &OpenEnum) {
+    if let Type::Path(self_ty) = &mut *block.self_ty
+        && let Some(segment) = self_ty.path.segments.last_mut()
+    {
+        segment.ident = format_ident!("{}", open.name);
+    }
+    for item in &mut block.items {
+        let syn::ImplItem::Fn(function) = item else {
+            continue;
+        };
+        let to_wire = function.sig.ident == "as_str";
+        let Some(arms) = match_arms(&mut function.block) else {
+            continue;
+        };
+        for arm in arms.iter_mut() {
+            rename_catch_all(arm, &open.catch_all);
+        }
+        let values = open
+            .variants
+            .iter()
+            .zip(&open.values)
+            .map(|(variant, value)| {
+                let variant = syn::Path {
+                    leading_colon: None,
+                    segments: [format_ident!("Self"), format_ident!("{variant}")]
+                        .into_iter()
+                        .map(syn::PathSegment::from)
+                        .collect(),
+                };
+                let variant = syn::ExprPath {
+                    attrs: Vec::new(),
+                    qself: None,
+                    path: variant,
+                };
+                let value = syn::ExprLit {
+                    attrs: Vec::new(),
+                    lit: syn::Lit::Str(syn::LitStr::new(value, proc_macro2::Span::call_site())),
+                };
+                let (pat, body) = if to_wire {
+                    (syn::Pat::Path(variant), syn::Expr::Lit(value))
+                } else {
+                    (syn::Pat::Lit(value), syn::Expr::Path(variant))
+                };
+                syn::Arm {
+                    attrs: Vec::new(),
+                    pat,
+                    fat_arrow_token: Default::default(),
+                    body: Box::new(body),
+                    comma: Some(Default::default()),
+                }
+            });
+        arms.splice(0..0, values);
+    }
+}
+
+/// The arms of the `match` a function body ends with (`match x {..}` or `Ok(match x {..})`).
+fn match_arms(block: &mut syn::Block) -> Option<&mut Vec<syn::Arm>> {
+    let Some(syn::Stmt::Expr(expr, None)) = block.stmts.last_mut() else {
+        return None;
+    };
+    let expr = match expr {
+        syn::Expr::Call(call) => call.args.first_mut()?,
+        other => other,
+    };
+    match expr {
+        syn::Expr::Match(m) => Some(&mut m.arms),
+        _ => None,
+    }
+}
+
+/// `Self::__Other(..)` becomes `Self::<catch_all>(..)`, in an arm's pattern or body.
+fn rename_catch_all(arm: &mut syn::Arm, catch_all: &str) {
+    let path = match (&mut arm.pat, &mut *arm.body) {
+        (syn::Pat::TupleStruct(pat), _) => Some(&mut pat.path),
+        (_, syn::Expr::Call(call)) => match &mut *call.func {
+            syn::Expr::Path(func) => Some(&mut func.path),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(segment) = path.and_then(|p| p.segments.last_mut()) {
+        segment.ident = format_ident!("{catch_all}");
     }
 }
 
