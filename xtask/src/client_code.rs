@@ -732,58 +732,68 @@ fn client_doc(
     )
 }
 
+/// The functions of progenitor's inherent `impl Client` blocks.
+fn client_functions(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ImplItemFn> {
+    file.items
+        .iter_mut()
+        .filter_map(|item| match item {
+            Item::Impl(block)
+                if block.trait_.is_none() && token_text(&block.self_ty) == "Client" =>
+            {
+                Some(&mut block.items)
+            }
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|item| match item {
+            ImplItem::Fn(function) => Some(function),
+            _ => None,
+        })
+}
+
 /// Removes progenitor's `api-version` request header (sent with the spec's `info.version`, which
 /// no provider asked for) from every generated method, so no request builds it; a header map
 /// left empty by that is not made at all.
 fn remove_undeclared_headers(file: &mut syn::File) {
-    for item in &mut file.items {
-        let Item::Impl(block) = item else { continue };
-        if block.trait_.is_some() || token_text(&block.self_ty) != "Client" {
+    for function in client_functions(file) {
+        let stmts = &mut function.block.stmts;
+        stmts.retain(|stmt| {
+            let syn::Stmt::Expr(syn::Expr::MethodCall(call), _) = stmt else {
+                return true;
+            };
+            let sets_api_version = call.method == "append"
+                && call
+                    .args
+                    .first()
+                    .is_some_and(|name| token_text(name).contains("\"api-version\""));
+            !sets_api_version
+        });
+        // The map is made by `let mut header_map = ...;`, filled by the statements after
+        // it, and handed over by `.headers(header_map)` in the request builder: when the
+        // statements between add nothing, neither the map nor the call is needed.
+        let Some(made) = stmts.iter().position(|s| is_local(s, "header_map")) else {
+            continue;
+        };
+        let Some(sent) = stmts.iter().position(|stmt| {
+            matches!(stmt, syn::Stmt::Local(local)
+                if local.init.as_ref().is_some_and(|init| sends_header_map(&init.expr)))
+        }) else {
+            continue;
+        };
+        let filled = stmts
+            .get(made + 1..sent)
+            .unwrap_or_default()
+            .iter()
+            .any(|stmt| ident_count(stmt.to_token_stream(), "header_map") > 0);
+        if filled {
             continue;
         }
-        for item in &mut block.items {
-            let ImplItem::Fn(function) = item else {
-                continue;
-            };
-            let stmts = &mut function.block.stmts;
-            stmts.retain(|stmt| {
-                let syn::Stmt::Expr(syn::Expr::MethodCall(call), _) = stmt else {
-                    return true;
-                };
-                let sets_api_version = call.method == "append"
-                    && call
-                        .args
-                        .first()
-                        .is_some_and(|name| token_text(name).contains("\"api-version\""));
-                !sets_api_version
-            });
-            // The map is made by `let mut header_map = ...;`, filled by the statements after
-            // it, and handed over by `.headers(header_map)` in the request builder: when the
-            // statements between add nothing, neither the map nor the call is needed.
-            let Some(made) = stmts.iter().position(|s| is_local(s, "header_map")) else {
-                continue;
-            };
-            let Some(sent) = stmts.iter().position(|stmt| {
-                matches!(stmt, syn::Stmt::Local(local)
-                    if local.init.as_ref().is_some_and(|init| sends_header_map(&init.expr)))
-            }) else {
-                continue;
-            };
-            let filled = stmts
-                .get(made + 1..sent)
-                .unwrap_or_default()
-                .iter()
-                .any(|stmt| ident_count(stmt.to_token_stream(), "header_map") > 0);
-            if filled {
-                continue;
-            }
-            if let syn::Stmt::Local(local) = &mut stmts[sent]
-                && let Some(init) = &mut local.init
-            {
-                skip_headers_call(&mut init.expr);
-            }
-            stmts.remove(made);
+        if let syn::Stmt::Local(local) = &mut stmts[sent]
+            && let Some(init) = &mut local.init
+        {
+            skip_headers_call(&mut init.expr);
         }
+        stmts.remove(made);
     }
 }
 
@@ -800,25 +810,16 @@ fn serialize_deep_objects(file: &mut syn::File, validated: &Validated) {
     if deep.is_empty() {
         return;
     }
-    for item in &mut file.items {
-        let Item::Impl(block) = item else { continue };
-        if block.trait_.is_some() || token_text(&block.self_ty) != "Client" {
+    for function in client_functions(file) {
+        let name = function.sig.ident.to_string();
+        let Some(names) = deep.get(name.trim_start_matches("r#")) else {
             continue;
-        }
-        for item in &mut block.items {
-            let ImplItem::Fn(function) = item else {
-                continue;
-            };
-            let name = function.sig.ident.to_string();
-            let Some(names) = deep.get(name.trim_start_matches("r#")) else {
-                continue;
-            };
-            for stmt in &mut function.block.stmts {
-                if let syn::Stmt::Local(local) = stmt
-                    && let Some(init) = &mut local.init
-                {
-                    use_deep_object(&mut init.expr, names);
-                }
+        };
+        for stmt in &mut function.block.stmts {
+            if let syn::Stmt::Local(local) = stmt
+                && let Some(init) = &mut local.init
+            {
+                use_deep_object(&mut init.expr, names);
             }
         }
     }
