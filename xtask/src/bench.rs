@@ -30,6 +30,9 @@ pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
     let overhead = run_json(&bench, &["overhead", "2000"])?;
     let pipeline = run_json(&bench, &["pipeline", "15"])?;
     let fanout = run_json(&bench, &["fanout", "100", "10"])?;
+    let billfold = crate::cargo_build::binary(root, "billfold-cli", "billfold", true)?;
+    let billfold = billfold.to_string_lossy();
+    let metrics = run_json(&bench, &["metrics", billfold.as_ref(), "200", "10"])?;
     let footprint = if footprint {
         Some(measure_footprint(root)?)
     } else {
@@ -40,6 +43,7 @@ pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
         "overhead": overhead,
         "pipeline": pipeline,
         "fanout": fanout,
+        "metrics": metrics,
         "footprint": footprint,
     });
     let path = root.join(REPORT);
@@ -162,6 +166,28 @@ pub fn table(report: &Value) -> String {
         number(&f["slowest_single_ms"]),
         verdict(rf <= 1.2)
     );
+    let m = &report["metrics"];
+    if !m.is_null() {
+        let errors = m["errors"].as_u64().unwrap_or(u64::MAX);
+        let p99 = number(&m["p99_ms"]);
+        let rss = number(&m["peak_rss_mib"]);
+        let _ = writeln!(
+            out,
+            "| serve: /metrics, {} concurrent scrapers for {} s ({} scrapes) | errors {errors}, p99 {p99:.2} ms (median {:.2} ms), peak RSS {rss:.1} MiB | | | 0 errors, p99 ≤ 5 ms, RSS ≤ 30 MiB: {} |",
+            m["concurrency"],
+            m["seconds"],
+            m["scrapes"],
+            number(&m["median_ms"]),
+            verdict(errors == 0 && p99 <= 5.0 && rss <= 30.0)
+        );
+        let _ = writeln!(
+            out,
+            "| serve: SIGTERM to exit | {:.0} ms, exit code {} | | | exit 0 within a few seconds: {} |",
+            number(&m["sigterm_stop_ms"]),
+            m["sigterm_exit_code"],
+            verdict(m["sigterm_exit_code"] == 0 && number(&m["sigterm_stop_ms"]) < 3000.0)
+        );
+    }
     let p = &report["footprint"];
     if !p.is_null() {
         let rt = number(&p["build_ratio"]);

@@ -5,9 +5,13 @@
 //!   requests interleaved (alternating which goes first), latency of each recorded.
 //! - `generation RUNS`: the whole generation pipeline (read, overlay, lower, validate,
 //!   progenitor, wrapper code, prettyplease, crate files) per provider, in process, RUNS times.
+//! - `metrics BILLFOLD CONCURRENCY SECONDS`: `billfold serve` (the binary at BILLFOLD) over
+//!   local provider servers, `/metrics` scraped by CONCURRENCY connections at once for SECONDS:
+//!   errors, latency percentiles, the server's peak RSS, and how long SIGTERM takes to stop it.
 //! - `fanout DELAY_MS ROUNDS`: `billfold::balance::fetch_all` over five providers whose local
 //!   servers each answer after DELAY_MS, against the slowest single call.
 
+mod metrics;
 mod server;
 
 use std::time::{Duration, Instant};
@@ -160,12 +164,14 @@ async fn overhead(requests: usize) -> serde_json::Value {
 /// Rounds of the overhead measurement (the ratios are the median over rounds).
 const ROUNDS: usize = 15;
 
-async fn fanout(delay: Duration, rounds: usize) -> serde_json::Value {
-    use billfold::balance::{FetchOptions, ProviderId, fetch, fetch_all};
-    // One local server per provider with a balance mapping, answering its balance operation's
-    // example (or a body sampled from the schema), all derived from specs/providers.toml.
+/// One local server per provider with a balance mapping, answering its balance operation's
+/// example (or a body sampled from the schema) after `delay`, all derived from
+/// specs/providers.toml. Returns the environment that points the providers at them: (name,
+/// value), with `None` for a credential variable to unset.
+fn provider_servers(delay: Duration) -> Vec<(String, Option<String>)> {
     let root = xtask::workspace_root();
     let generated = xtask::pipeline::generate_all(&root).expect("every provider generates");
+    let mut env = Vec::new();
     for g in &generated {
         let Some(mapping) = &g.provider.balance else {
             continue;
@@ -179,13 +185,24 @@ async fn fanout(delay: Duration, rounds: usize) -> serde_json::Value {
             .values()
             .next()
             .expect("a credential");
+        env.push((g.provider.base_url_env.clone(), Some(url)));
+        for env_var in g.provider.credentials.values() {
+            env.push((env_var.clone(), None));
+        }
+        env.push((credential.clone(), Some("bench-key".to_owned())));
+    }
+    env
+}
+
+async fn fanout(delay: Duration, rounds: usize) -> serde_json::Value {
+    use billfold::balance::{FetchOptions, ProviderId, fetch, fetch_all};
+    for (name, value) in provider_servers(delay) {
         // SAFETY: set before any other thread of ours reads the environment (servers don't).
         unsafe {
-            std::env::set_var(&g.provider.base_url_env, url);
-            for env_var in g.provider.credentials.values() {
-                std::env::remove_var(env_var);
+            match value {
+                Some(value) => std::env::set_var(name, value),
+                None => std::env::remove_var(name),
             }
-            std::env::set_var(credential, "bench-key");
         }
     }
     let options = FetchOptions::default();
@@ -300,6 +317,12 @@ fn main() {
         Some("generation") => generation(number(1, 30) as usize),
         Some("pipeline") => pipeline_vs_progenitor(number(1, 15) as usize),
         Some("overhead") => runtime.block_on(overhead(number(1, 3000) as usize)),
+        Some("metrics") => metrics::run(
+            std::path::Path::new(args.get(1).expect("the billfold binary")),
+            provider_servers(Duration::ZERO),
+            number(2, 200) as usize,
+            Duration::from_secs(number(3, 10)),
+        ),
         Some("fanout") => runtime.block_on(fanout(
             Duration::from_millis(number(1, 100)),
             number(2, 10) as usize,

@@ -271,6 +271,31 @@ pub async fn fetch(provider: ProviderId, options: &FetchOptions) -> Result<Balan
     crate::providers::fetch(provider, options.config(provider.provider())).await
 }
 
+/// Queries one provider's balance with an explicit configuration instead of the environment:
+/// one of several accounts of a provider, each with its own credential and base URL, say. The
+/// credential goes only to `config`'s base URL (the client follows no redirect to another
+/// origin). A `config` made for another provider is an [`ErrorKind::Config`] error; set the
+/// timeout on `config` itself.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), billfold::balance::BalanceError> {
+/// # #[cfg(feature = "olostep")] {
+/// use billfold::balance::{ProviderId, fetch_with_config};
+/// use billfold::runtime::ClientConfig;
+/// let config = ClientConfig::new(ProviderId::Olostep.provider())
+///     .credential_from_env("Authorization", "OLOSTEP_TEAM_B_KEY");
+/// let balance = fetch_with_config(ProviderId::Olostep, config).await?;
+/// println!("team B: {:?} credits left", balance.available);
+/// # }
+/// # Ok(()) }
+/// ```
+pub async fn fetch_with_config(
+    provider: ProviderId,
+    config: ClientConfig,
+) -> Result<Balance, BalanceError> {
+    crate::providers::fetch(provider, config).await
+}
+
 /// Queries several providers concurrently; one outcome per provider, in the order given. A
 /// provider that fails (or has no credentials: [`ErrorKind::NotConfigured`]) never hides the
 /// others. Must run inside a tokio runtime.

@@ -1,52 +1,48 @@
-//! `billfold balance`: fetch, judge (low, unusable, failed), and print as a table or JSON.
+//! `billfold balance`: fetch, record in the history, judge (low, unusable, failed), and print
+//! as a table or JSON.
 
 use std::time::Duration;
 
-use billfold::balance::{Balance, BalanceError, ErrorKind, FetchOptions, ProviderId, fetch_all};
+use billfold::balance::{Balance, BalanceError, ErrorKind};
+use billfold_history::{Burn, History, burn_by_account};
 use serde::Serialize;
 
+use crate::accounts::Target;
 use crate::progress::Spinner;
+use crate::query::{Queried, query};
+use crate::recording::{self, Setting};
+use crate::runway;
 use crate::table;
+use crate::thresholds::Thresholds;
 use crate::{EXIT_CONFIG, EXIT_FAILED, EXIT_LOW, EXIT_OK};
 
-/// One provider's line of the report.
+/// What `billfold balance` was asked.
+pub struct Request {
+    /// What to query.
+    pub targets: Vec<Target>,
+    /// `--json`.
+    pub json: bool,
+    /// `--warn-below`, `--warn-days`.
+    pub thresholds: Thresholds,
+    /// `--timeout`.
+    pub timeout: Option<Duration>,
+    /// `--history`, `--no-history`.
+    pub history: Setting,
+    /// `--window`: how far back the burn rate looks.
+    pub window: chrono::Duration,
+}
+
+/// One target's line of the report.
 struct Line {
-    provider: ProviderId,
+    target: Target,
     outcome: Result<Balance, BalanceError>,
-    /// Low by the provider's own flag or by a `--warn-below` threshold.
+    /// Burn rate and runway; unknown for a failed query.
+    burn: Burn,
+    /// Low by the provider's own flag or a `--warn-below` / `--warn-days` threshold.
     low: Option<bool>,
 }
 
 impl Line {
-    fn new(
-        provider: ProviderId,
-        outcome: Result<Balance, BalanceError>,
-        thresholds: &[(ProviderId, f64)],
-    ) -> Self {
-        let low = outcome.as_ref().ok().and_then(|balance| {
-            let threshold = thresholds
-                .iter()
-                .rev()
-                .find(|(p, _)| *p == provider)
-                .map(|(_, amount)| *amount);
-            let below = match (threshold, balance.available) {
-                (Some(amount), Some(available)) => Some(available < amount),
-                (Some(_), None) => None,
-                (None, _) => None,
-            };
-            match (balance.low, below) {
-                (Some(true), _) | (_, Some(true)) => Some(true),
-                (None, None) => None,
-                _ => Some(false),
-            }
-        });
-        Self {
-            provider,
-            outcome,
-            low,
-        }
-    }
-
     fn status(&self) -> String {
         match &self.outcome {
             Err(e) if e.kind == ErrorKind::NotConfigured => "not configured".to_owned(),
@@ -85,21 +81,75 @@ fn exit_code(lines: &[Line]) -> u8 {
     if warning { EXIT_LOW } else { EXIT_OK }
 }
 
-/// Runs `billfold balance`; returns the exit status.
-pub async fn run(
-    providers: &[ProviderId],
-    json: bool,
-    thresholds: &[(ProviderId, f64)],
-    timeout: Option<Duration>,
-) -> u8 {
-    let spinner = Spinner::start(format!("querying {} provider(s)…", providers.len()), json);
-    let outcomes = fetch_all(providers, &FetchOptions { timeout }).await;
-    spinner.stop();
-    let lines: Vec<Line> = outcomes
-        .into_iter()
-        .map(|entry| Line::new(entry.provider, entry.outcome, thresholds))
+/// Records this run's readings and computes each account's burn from the window, or says why
+/// not (a warning; then every burn is unknown, as without history).
+fn burns(
+    request: &Request,
+    queried: &[Queried],
+) -> std::collections::BTreeMap<(String, String), Burn> {
+    let taken_at = recording::now();
+    let readings: Vec<_> = queried
+        .iter()
+        .filter_map(|q| recording::reading(&q.target, &q.outcome, taken_at))
         .collect();
-    if json {
+    if readings.is_empty() {
+        return Default::default();
+    }
+    let path = match &request.history {
+        Setting::Off => return Default::default(),
+        Setting::Nowhere => {
+            eprintln!("billfold: warning: {}", recording::NOWHERE);
+            return Default::default();
+        }
+        Setting::File(path) => path,
+    };
+    let since = taken_at
+        .checked_sub_signed(request.window)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+    match History::open(path)
+        .and_then(|mut history| recording::record_and_read(&mut history, &readings, since))
+    {
+        Ok(window) => burn_by_account(&window, taken_at, request.window),
+        Err(e) => {
+            eprintln!("billfold: warning: {e}");
+            Default::default()
+        }
+    }
+}
+
+/// Runs `billfold balance`; returns the exit status.
+pub async fn run(request: Request) -> u8 {
+    let spinner = Spinner::start(
+        format!("querying {} account(s)…", request.targets.len()),
+        request.json,
+    );
+    let queried = query(&request.targets, request.timeout).await;
+    spinner.stop();
+    let burns = burns(&request, &queried);
+    let lines: Vec<Line> = queried
+        .into_iter()
+        .map(|q| {
+            let burn = match &q.outcome {
+                Ok(_) => burns
+                    .get(&(q.target.provider.id().to_owned(), q.target.account.clone()))
+                    .copied()
+                    .unwrap_or_default(),
+                Err(_) => Burn::default(),
+            };
+            let low = q
+                .outcome
+                .as_ref()
+                .ok()
+                .and_then(|b| request.thresholds.low(b, burn.days_left));
+            Line {
+                target: q.target,
+                outcome: q.outcome,
+                burn,
+                low,
+            }
+        })
+        .collect();
+    if request.json {
         println!("{}", render_json(&lines));
     } else {
         print!("{}", render_table(&lines));
@@ -109,9 +159,9 @@ pub async fn run(
         if !configured {
             eprintln!(
                 "no provider is configured: set {}",
-                providers
+                lines
                     .iter()
-                    .map(|p| p.provider().credential_env_vars())
+                    .map(|l| l.target.credential_hint())
                     .collect::<Vec<_>>()
                     .join(", ")
             );
@@ -125,7 +175,7 @@ fn render_table(lines: &[Line]) -> String {
         .iter()
         .map(|line| match &line.outcome {
             Ok(b) => vec![
-                line.provider.id().to_owned(),
+                line.target.label(),
                 table::number(b.available),
                 table::number(b.used),
                 table::number(b.allotted),
@@ -133,11 +183,13 @@ fn render_table(lines: &[Line]) -> String {
                 b.plan.clone().unwrap_or_else(|| "-".to_owned()),
                 b.expires_at
                     .map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d").to_string()),
+                runway::rate(&line.burn),
+                runway::runway(&line.burn),
                 line.status(),
             ],
             Err(_) => {
-                let mut row = vec![line.provider.id().to_owned()];
-                row.extend(std::iter::repeat_n("-".to_owned(), 6));
+                let mut row = vec![line.target.label()];
+                row.extend(std::iter::repeat_n("-".to_owned(), 8));
                 row.push(line.status());
                 row
             }
@@ -152,6 +204,8 @@ fn render_table(lines: &[Line]) -> String {
             "unit",
             "plan",
             "renews/expires",
+            "burn/day",
+            "runway",
             "status",
         ],
         &rows,
@@ -162,7 +216,7 @@ fn render_table(lines: &[Line]) -> String {
             line.outcome
                 .as_ref()
                 .err()
-                .map(|e| format!("{}: {e}", line.provider.id()))
+                .map(|e| format!("{}: {e}", line.target.label()))
         })
         .collect();
     if !notes.is_empty() {
@@ -178,18 +232,24 @@ fn render_table(lines: &[Line]) -> String {
 #[derive(Serialize)]
 struct JsonLine<'a> {
     provider: &'a str,
+    /// The account's label; empty for the env-configured one.
+    account: &'a str,
     ok: bool,
-    #[serde(serialize_with = "amount")]
+    #[serde(serialize_with = "table::json_amount")]
     available: Option<f64>,
-    #[serde(serialize_with = "amount")]
+    #[serde(serialize_with = "table::json_amount")]
     used: Option<f64>,
-    #[serde(serialize_with = "amount")]
+    #[serde(serialize_with = "table::json_amount")]
     allotted: Option<f64>,
     unit: Option<&'a str>,
     plan: Option<&'a str>,
     expires_at: Option<String>,
     usable: Option<bool>,
     low: Option<bool>,
+    #[serde(serialize_with = "table::json_amount")]
+    burn_per_day: Option<f64>,
+    #[serde(serialize_with = "table::json_amount")]
+    days_left: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<JsonError<'a>>,
 }
@@ -201,21 +261,13 @@ struct JsonError<'a> {
     message: &'a str,
 }
 
-/// Whole amounts as JSON integers (`12500`, not `12500.0`), others as they are.
-fn amount<S: serde::Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => serializer.serialize_i64(*v as i64),
-        Some(v) => serializer.serialize_f64(*v),
-        None => serializer.serialize_none(),
-    }
-}
-
 fn render_json(lines: &[Line]) -> String {
     let items: Vec<JsonLine> = lines
         .iter()
         .map(|line| match &line.outcome {
             Ok(b) => JsonLine {
-                provider: line.provider.id(),
+                provider: line.target.provider.id(),
+                account: &line.target.account,
                 ok: true,
                 available: b.available,
                 used: b.used,
@@ -227,10 +279,13 @@ fn render_json(lines: &[Line]) -> String {
                     .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
                 usable: b.usable,
                 low: line.low,
+                burn_per_day: line.burn.per_day,
+                days_left: line.burn.days_left,
                 error: None,
             },
             Err(e) => JsonLine {
-                provider: line.provider.id(),
+                provider: line.target.provider.id(),
+                account: &line.target.account,
                 ok: false,
                 available: None,
                 used: None,
@@ -240,6 +295,8 @@ fn render_json(lines: &[Line]) -> String {
                 expires_at: None,
                 usable: None,
                 low: None,
+                burn_per_day: None,
+                days_left: None,
                 error: Some(JsonError {
                     // "not configured" is a configuration matter to a JSON consumer.
                     kind: match e.kind {

@@ -27,6 +27,19 @@ pub fn number(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
+/// Whole amounts as JSON integers (`12500`, not `12500.0`), others as they are, `None` as null
+/// (a `serialize_with` function).
+pub fn json_amount<S: serde::Serializer>(
+    value: &Option<f64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => serializer.serialize_i64(*v as i64),
+        Some(v) if v.is_finite() => serializer.serialize_f64(*v),
+        _ => serializer.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,536 @@
+//! What to query: each provider's account configured by its env vars, or the accounts listed
+//! in the accounts file (`config.toml`).
+//!
+//! ```toml
+//! [[account]]
+//! label = "team-b"                      # letters, digits, `.`, `_`, `-`
+//! provider = "olostep"
+//! key_env = "OLOSTEP_TEAM_B_KEY"        # the env var that holds the key
+//! base_url = "https://api.olostep.com"  # optional: else <PROVIDER>_BASE_URL, else the provider's
+//! scheme = "ApiKeyAuth"                 # optional: which of the spec's schemes (default the first)
+//! ```
+//!
+//! When the file exists it lists exactly what to query (`--provider` filters it by provider);
+//! the `<PROVIDER>_API_KEY`-style variables are then not read. Without it, each provider's
+//! env-configured account is queried, as the empty-string account. Keys are never read from
+//! the file: one that has a key-like field is refused.
+
+use std::collections::HashSet;
+use std::env;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use billfold::balance::{Balance, BalanceError, ErrorKind, ProviderId};
+use billfold_runtime::ClientConfig;
+use serde::Deserialize;
+
+/// The accounts file's path below a configuration directory.
+const FILE_IN_CONFIG_DIR: [&str; 2] = ["billfold", "config.toml"];
+
+/// Field names that look like a key, refused anywhere in the file (compared in lower case).
+const KEY_LIKE: &[&str] = &[
+    "key",
+    "api_key",
+    "apikey",
+    "api-key",
+    "token",
+    "api_token",
+    "access_token",
+    "auth_token",
+    "bearer",
+    "secret",
+    "api_secret",
+    "password",
+    "credential",
+    "credentials",
+];
+
+/// The file's layout; any other field is an error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    #[serde(default)]
+    account: Vec<AccountDoc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountDoc {
+    label: String,
+    provider: String,
+    key_env: String,
+    #[serde(default)]
+    base_url: Option<String>,
+    #[serde(default)]
+    scheme: Option<String>,
+}
+
+/// One account of the accounts file, checked.
+#[derive(Clone, Debug)]
+struct Account {
+    label: String,
+    provider: ProviderId,
+    key_env: String,
+    base_url: Option<String>,
+    scheme: &'static str,
+}
+
+/// A read and checked accounts file.
+#[derive(Clone, Debug)]
+pub struct AccountsFile {
+    path: PathBuf,
+    accounts: Vec<Account>,
+}
+
+/// One thing to query: a provider's account.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The provider.
+    pub provider: ProviderId,
+    /// The account's label; empty for the account configured by the provider's env vars.
+    pub account: String,
+    source: Source,
+}
+
+#[derive(Clone, Debug)]
+enum Source {
+    /// The provider's own env vars (`<PROVIDER>_API_KEY`, `<PROVIDER>_BASE_URL`).
+    Env,
+    /// An account of the accounts file at `file`.
+    File { account: Account, file: PathBuf },
+}
+
+impl Target {
+    /// `olostep` for the env-configured account, `olostep:team-b` for a labelled one.
+    pub fn label(&self) -> String {
+        if self.account.is_empty() {
+            self.provider.id().to_owned()
+        } else {
+            format!("{}:{}", self.provider.id(), self.account)
+        }
+    }
+
+    /// The client configuration for this account: its credential and base URL, and `timeout`.
+    pub fn client_config(&self, timeout: Option<Duration>) -> ClientConfig {
+        let provider = self.provider.provider();
+        let config = match &self.source {
+            Source::Env => ClientConfig::from_env(provider),
+            Source::File { account, file } => {
+                // from_env for the base URL (<PROVIDER>_BASE_URL, else the spec's default);
+                // the credential is the account's own variable only.
+                let config = ClientConfig::from_env(provider)
+                    .credential_from_env(account.scheme, account.key_env.as_str());
+                match &account.base_url {
+                    Some(url) => config.base_url_from(
+                        url.as_str(),
+                        format!(
+                            "base_url of account {:?} in {}",
+                            account.label,
+                            file.display()
+                        ),
+                    ),
+                    None => config,
+                }
+            }
+        };
+        match timeout {
+            Some(timeout) => config.timeout(timeout),
+            None => config,
+        }
+    }
+
+    /// `outcome` with its messages put in this account's terms: an account of the file whose
+    /// env var is unset is a configuration error (the file asks for it), not "not configured".
+    pub fn explain(&self, outcome: Result<Balance, BalanceError>) -> Result<Balance, BalanceError> {
+        match (&self.source, outcome) {
+            (Source::File { account, file }, Err(e)) if e.kind == ErrorKind::NotConfigured => {
+                Err(BalanceError {
+                    kind: ErrorKind::Config,
+                    status: None,
+                    message: format!(
+                        "env var {} is not set (key_env of account {:?} in {}): export it \
+                         with the account's key, or remove the account from the file",
+                        account.key_env,
+                        account.label,
+                        file.display()
+                    ),
+                })
+            }
+            (_, outcome) => outcome,
+        }
+    }
+
+    /// How to configure this account, for the "nothing is configured" message.
+    pub fn credential_hint(&self) -> String {
+        match &self.source {
+            Source::Env => self.provider.provider().credential_env_vars(),
+            Source::File { account, .. } => account.key_env.clone(),
+        }
+    }
+}
+
+/// The default accounts file: `$XDG_CONFIG_HOME/billfold/config.toml` when `XDG_CONFIG_HOME` is
+/// an absolute path, else `$HOME/.config/billfold/config.toml` when `HOME` is, else `None`.
+pub fn default_path() -> Option<PathBuf> {
+    default_path_from(
+        env::var_os("XDG_CONFIG_HOME").as_deref(),
+        env::var_os("HOME").as_deref(),
+    )
+}
+
+fn default_path_from(xdg_config_home: Option<&OsStr>, home: Option<&OsStr>) -> Option<PathBuf> {
+    let absolute = |value: Option<&OsStr>| {
+        value
+            .map(Path::new)
+            .filter(|p| p.is_absolute())
+            .map(Path::to_path_buf)
+    };
+    let dir = absolute(xdg_config_home).or_else(|| absolute(home).map(|h| h.join(".config")))?;
+    Some(
+        FILE_IN_CONFIG_DIR
+            .iter()
+            .fold(dir, |dir, part| dir.join(part)),
+    )
+}
+
+/// Reads the accounts file: `explicit` (`--config PATH`, which must exist), else the default
+/// file if it exists. `Ok(None)`: there is none, and each provider's env vars are used. The
+/// error is a whole message naming the file.
+pub fn load(explicit: Option<&Path>) -> Result<Option<AccountsFile>, String> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None => match default_path() {
+            Some(path) if path.exists() => path,
+            _ => return Ok(None),
+        },
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        let fix = if explicit.is_some() {
+            "check the path given with --config"
+        } else {
+            "fix its permissions, or name another file with --config PATH"
+        };
+        format!(
+            "cannot read the accounts file {}: {e}; {fix}",
+            path.display()
+        )
+    })?;
+    parse(&path, &text).map(Some)
+}
+
+/// Parses and checks the text of the accounts file at `path`.
+fn parse(path: &Path, text: &str) -> Result<AccountsFile, String> {
+    let file = path.display();
+    // First as plain TOML, to refuse keys before anything could quote them.
+    let table: toml::Table =
+        toml::from_str(text).map_err(|e| format!("{file}: {}", toml_error(text, &e)))?;
+    if let Some(place) = key_like_field(&table, "") {
+        return Err(format!(
+            "{file}: {place} looks like a key; billfold never reads keys from a file: put the \
+             key in an env var, name that var with key_env = \"...\" in the account, and \
+             remove the field"
+        ));
+    }
+    let doc: FileDoc =
+        toml::from_str(text).map_err(|e| format!("{file}: {}", toml_error(text, &e)))?;
+    if doc.account.is_empty() {
+        return Err(format!(
+            "{file} lists no [[account]]: add one (label, provider, key_env), or remove the \
+             file to use each provider's own env vars"
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut accounts = Vec::new();
+    for (index, doc) in doc.account.into_iter().enumerate() {
+        let at = format!("{file}: account #{}", index + 1);
+        let label_ok = !doc.label.is_empty()
+            && doc.label.len() <= 64
+            && doc
+                .label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !label_ok {
+            return Err(format!(
+                "{at}: label {:?} must be 1 to 64 letters, digits, `.`, `_` or `-`",
+                doc.label
+            ));
+        }
+        let at = format!("{file}: account {:?}", doc.label);
+        let provider: ProviderId = doc.provider.parse().map_err(|e| format!("{at}: {e}"))?;
+        if !is_env_var_name(&doc.key_env) {
+            // Not quoted: it may be the key itself, pasted in the wrong place.
+            return Err(format!(
+                "{at}: key_env is not an env var name (letters, digits and `_`, not starting \
+                 with a digit); it names the variable that holds the key and must not be the key"
+            ));
+        }
+        let specs = provider.provider().credentials;
+        let scheme = match &doc.scheme {
+            None => specs.first().map(|s| s.scheme),
+            Some(wanted) => specs.iter().map(|s| s.scheme).find(|s| s == wanted),
+        };
+        let Some(scheme) = scheme else {
+            let known: Vec<&str> = specs.iter().map(|s| s.scheme).collect();
+            return Err(format!(
+                "{at}: scheme {:?} is not one of {}'s: {}",
+                doc.scheme.as_deref().unwrap_or(""),
+                provider.id(),
+                known.join(", ")
+            ));
+        };
+        if !seen.insert((provider, doc.label.clone())) {
+            return Err(format!(
+                "{at}: {}:{} is listed twice; give each account of a provider its own label",
+                provider.id(),
+                doc.label
+            ));
+        }
+        accounts.push(Account {
+            label: doc.label,
+            provider,
+            key_env: doc.key_env,
+            base_url: doc.base_url,
+            scheme,
+        });
+    }
+    Ok(AccountsFile {
+        path: path.to_path_buf(),
+        accounts,
+    })
+}
+
+/// A TOML error as "line L, column C: message", without the quoted source line (which could
+/// hold a key).
+fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    match error.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {}", error.message())
+        }
+        None => error.message().to_owned(),
+    }
+}
+
+/// Where the first key-like field is (`` `token` in [[account]] #2 ``), if any.
+fn key_like_field(table: &toml::Table, place: &str) -> Option<String> {
+    for (name, value) in table {
+        let lower = name.to_ascii_lowercase();
+        let key_like = KEY_LIKE.contains(&lower.as_str())
+            || (lower != "key_env"
+                && ["_key", "-key", "_token", "-token", "_secret", "-secret"]
+                    .iter()
+                    .any(|suffix| lower.ends_with(suffix)));
+        if key_like {
+            return Some(if place.is_empty() {
+                format!("the field `{name}`")
+            } else {
+                format!("the field `{name}` in {place}")
+            });
+        }
+        let inner = match value {
+            toml::Value::Table(inner) => key_like_field(inner, &format!("[{name}]")),
+            toml::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+                item.as_table()
+                    .and_then(|inner| key_like_field(inner, &format!("[[{name}]] #{}", i + 1)))
+            }),
+            _ => None,
+        };
+        if inner.is_some() {
+            return inner;
+        }
+    }
+    None
+}
+
+fn is_env_var_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// What to query: the accounts of `file` whose provider is in `providers` (all when empty),
+/// or, without a file, the env-configured account of each of `providers` (every provider when
+/// empty). An error (a whole message) when the file has no account of those providers.
+pub fn targets(
+    file: Option<&AccountsFile>,
+    providers: &[ProviderId],
+) -> Result<Vec<Target>, String> {
+    let Some(file) = file else {
+        let chosen = if providers.is_empty() {
+            ProviderId::ALL
+        } else {
+            providers
+        };
+        return Ok(chosen
+            .iter()
+            .map(|&provider| Target {
+                provider,
+                account: String::new(),
+                source: Source::Env,
+            })
+            .collect());
+    };
+    let targets: Vec<Target> = file
+        .accounts
+        .iter()
+        .filter(|a| providers.is_empty() || providers.contains(&a.provider))
+        .map(|account| Target {
+            provider: account.provider,
+            account: account.label.clone(),
+            source: Source::File {
+                account: account.clone(),
+                file: file.path.clone(),
+            },
+        })
+        .collect();
+    if targets.is_empty() {
+        let names: Vec<&str> = providers.iter().map(|p| p.id()).collect();
+        return Err(format!(
+            "the accounts file {} has no account of {}: add one, or leave out --provider",
+            file.path.display(),
+            names.join(", ")
+        ));
+    }
+    Ok(targets)
+}
+
+/// Each provider once, in the order first named.
+pub fn dedup(providers: &[ProviderId]) -> Vec<ProviderId> {
+    let mut chosen: Vec<ProviderId> = Vec::new();
+    for provider in providers {
+        if !chosen.contains(provider) {
+            chosen.push(*provider);
+        }
+    }
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> AccountsFile {
+        match parse(Path::new("/c/config.toml"), text) {
+            Ok(file) => file,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn parse_err(text: &str) -> String {
+        match parse(Path::new("/c/config.toml"), text) {
+            Ok(file) => panic!("accepted: {file:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn two_accounts_of_one_provider() {
+        let file = parse_ok(
+            r#"
+            [[account]]
+            label = "team-a"
+            provider = "olostep"
+            key_env = "OLOSTEP_TEAM_A_KEY"
+
+            [[account]]
+            label = "team-b"
+            provider = "OLOSTEP"
+            key_env = "OLOSTEP_TEAM_B_KEY"
+            base_url = "http://127.0.0.1:1"
+            "#,
+        );
+        let targets = targets(Some(&file), &[]).unwrap_or_default();
+        let labels: Vec<String> = targets.iter().map(Target::label).collect();
+        assert_eq!(labels, ["olostep:team-a", "olostep:team-b"]);
+        assert_eq!(file.accounts[0].scheme, "Authorization");
+    }
+
+    #[test]
+    fn key_like_fields_are_refused_without_their_value() {
+        for (field, place) in [
+            ("key", "the field `key` in [[account]] #1"),
+            ("api_key", "the field `api_key` in [[account]] #1"),
+            ("Token", "the field `Token` in [[account]] #1"),
+            ("olostep_key", "the field `olostep_key` in [[account]] #1"),
+        ] {
+            let err = parse_err(&format!(
+                "[[account]]\nlabel = \"a\"\nprovider = \"olostep\"\nkey_env = \"K\"\n\
+                 {field} = \"sk-live-do-not-print\"\n"
+            ));
+            assert!(err.contains(place), "{err}");
+            assert!(err.contains("put the key in an env var"), "{err}");
+            assert!(!err.contains("sk-live"), "{err}");
+        }
+        let err = parse_err("token = \"sk-live-do-not-print\"\n");
+        assert!(err.contains("the field `token` looks like a key"), "{err}");
+    }
+
+    #[test]
+    fn bad_files_name_the_file_and_the_problem() {
+        let base = "[[account]]\nlabel = \"a\"\nprovider = \"olostep\"\nkey_env = \"K\"\n";
+        for (text, expected) in [
+            ("[[account]\n", "/c/config.toml: line 1"),
+            (
+                &format!("{base}colour = \"red\"\n"),
+                "unknown field `colour`",
+            ),
+            (
+                "[[account]]\nlabel = \"a\"\nprovider = \"olostep\"\n",
+                "key_env",
+            ),
+            ("", "lists no [[account]]"),
+            (
+                &base.replace("olostep", "nope"),
+                "unknown provider \"nope\"",
+            ),
+            (&base.replace("\"a\"", "\"a b\""), "label \"a b\" must be"),
+            (
+                &base.replace("\"K\"", "\"sk-123\""),
+                "key_env is not an env var name",
+            ),
+            (
+                &format!("{base}scheme = \"Basic\"\n"),
+                "scheme \"Basic\" is not one",
+            ),
+            (&format!("{base}{base}"), "listed twice"),
+        ] {
+            let err = parse_err(text);
+            assert!(err.starts_with("/c/config.toml"), "{err}");
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+        assert!(!parse_err(&base.replace("\"K\"", "\"sk-123\"")).contains("sk-123"));
+    }
+
+    #[test]
+    fn filtering_by_provider() {
+        let file = parse_ok("[[account]]\nlabel = \"a\"\nprovider = \"neo\"\nkey_env = \"K\"\n");
+        let err = targets(Some(&file), &[ProviderId::Giga]).unwrap_err();
+        assert!(err.contains("has no account of giga"), "{err}");
+        assert_eq!(
+            targets(Some(&file), &[ProviderId::Neo]).map(|t| t.len()),
+            Ok(1)
+        );
+        let env = targets(None, &[ProviderId::Giga]).unwrap_or_default();
+        assert_eq!(env.len(), 1);
+        assert_eq!(env[0].label(), "giga");
+    }
+
+    #[test]
+    fn default_path_follows_xdg() {
+        let os = |s: &'static str| Some(OsStr::new(s));
+        assert_eq!(
+            default_path_from(os("/cfg"), os("/home/me")),
+            Some(PathBuf::from("/cfg/billfold/config.toml"))
+        );
+        assert_eq!(
+            default_path_from(os("rel"), os("/home/me")),
+            Some(PathBuf::from("/home/me/.config/billfold/config.toml"))
+        );
+        assert_eq!(default_path_from(None, None), None);
+    }
+}

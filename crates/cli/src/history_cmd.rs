@@ -1,0 +1,284 @@
+//! `billfold history`: the readings `billfold balance` recorded, as a table with a sparkline of
+//! each account's available credits, or as JSON.
+
+use std::path::Path;
+
+use billfold::balance::ProviderId;
+use billfold_history::{Filter, History, Reading, sparkline};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::recording::now;
+use crate::table;
+use crate::{EXIT_CONFIG, EXIT_OK};
+
+/// The most characters a sparkline gets; longer series are sampled evenly.
+const SPARK_WIDTH: usize = 60;
+
+/// One `--provider` of `billfold history`: `NAME` or `NAME:ACCOUNT`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selector {
+    provider: ProviderId,
+    account: Option<String>,
+}
+
+/// Parses `NAME` or `NAME:ACCOUNT`.
+pub fn parse_selector(text: &str) -> Result<Selector, String> {
+    let (provider, account) = match text.split_once(':') {
+        Some((provider, account)) => (provider, Some(account.to_owned())),
+        None => (text, None),
+    };
+    Ok(Selector {
+        provider: provider.parse()?,
+        account,
+    })
+}
+
+impl Selector {
+    fn matches(&self, reading: &Reading) -> bool {
+        reading.provider == self.provider.id()
+            && self.account.as_ref().is_none_or(|a| *a == reading.account)
+    }
+}
+
+/// What `billfold history` was asked.
+pub struct Request<'a> {
+    /// The history file (already resolved); `None` when there is nowhere to look.
+    pub path: Option<&'a Path>,
+    /// `--provider` (none: all).
+    pub selectors: Vec<Selector>,
+    /// `--since`.
+    pub since: chrono::Duration,
+    /// `--json`.
+    pub json: bool,
+}
+
+/// Runs `billfold history`; returns the exit status.
+pub fn run(request: Request<'_>) -> u8 {
+    let Some(path) = request.path else {
+        eprintln!(
+            "billfold: there is no place to look for the history file (HOME and XDG_DATA_HOME \
+             are unset): name it with --history PATH or BILLFOLD_HISTORY"
+        );
+        return EXIT_CONFIG;
+    };
+    // Opening creates the file; a look must not.
+    if !path.exists() {
+        if request.json {
+            println!("[]");
+        }
+        eprintln!(
+            "billfold: no history yet: {} does not exist; `billfold balance` records a reading \
+             of every provider each time it runs (unless --no-history)",
+            path.display()
+        );
+        return EXIT_OK;
+    }
+    let since = now()
+        .checked_sub_signed(request.since)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let readings = History::open(path).and_then(|history| {
+        history.readings(&Filter {
+            since: Some(since),
+            ..Filter::default()
+        })
+    });
+    let readings: Vec<Reading> = match readings {
+        Ok(readings) => readings
+            .into_iter()
+            .filter(|r| {
+                request.selectors.is_empty() || request.selectors.iter().any(|s| s.matches(r))
+            })
+            .collect(),
+        Err(e) => {
+            eprintln!("billfold: {e}");
+            return EXIT_CONFIG;
+        }
+    };
+    if request.json {
+        println!("{}", render_json(&readings));
+    } else if readings.is_empty() {
+        eprintln!(
+            "billfold: no readings since {} in {} (widen with --since, e.g. --since 30d)",
+            since.format("%Y-%m-%d %H:%M:%S UTC"),
+            path.display()
+        );
+    } else {
+        print!("{}", render_table(&readings));
+    }
+    EXIT_OK
+}
+
+/// `olostep` or `olostep:team-b`.
+fn label(reading: &Reading) -> String {
+    if reading.account.is_empty() {
+        reading.provider.clone()
+    } else {
+        format!("{}:{}", reading.provider, reading.account)
+    }
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn render_table(readings: &[Reading]) -> String {
+    let rows: Vec<Vec<String>> = readings
+        .iter()
+        .map(|r| {
+            vec![
+                time(r.taken_at),
+                label(r),
+                table::number(r.available),
+                table::number(r.used),
+                table::number(r.allotted),
+                r.unit.clone().unwrap_or_else(|| "-".to_owned()),
+                r.plan.clone().unwrap_or_else(|| "-".to_owned()),
+                r.expires_at
+                    .map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d").to_string()),
+                match &r.error_kind {
+                    Some(kind) => format!("error: {kind}"),
+                    None => "ok".to_owned(),
+                },
+            ]
+        })
+        .collect();
+    let mut out = table::render(
+        &[
+            "time (UTC)",
+            "provider",
+            "available",
+            "used",
+            "allotted",
+            "unit",
+            "plan",
+            "renews/expires",
+            "status",
+        ],
+        &rows,
+    );
+    out.push('\n');
+    out.push_str(&table::render(
+        &[
+            "provider",
+            "readings",
+            "first",
+            "latest",
+            "available",
+            "trend",
+        ],
+        &trends(readings),
+    ));
+    out
+}
+
+/// One row per account, in order of first appearance: how many readings, the first and
+/// latest available amounts, and a sparkline of them all.
+fn trends(readings: &[Reading]) -> Vec<Vec<String>> {
+    let mut series: Vec<(String, Vec<&Reading>)> = Vec::new();
+    for reading in readings {
+        let key = label(reading);
+        match series.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(reading),
+            None => series.push((key, vec![reading])),
+        }
+    }
+    series
+        .into_iter()
+        .map(|(key, list)| {
+            let values: Vec<f64> = list
+                .iter()
+                .filter(|r| r.error_kind.is_none())
+                .filter_map(|r| r.available)
+                .collect();
+            let first = values.first().copied();
+            let latest = values.last().copied();
+            vec![
+                key,
+                list.len().to_string(),
+                list.first().map_or_else(String::new, |r| time(r.taken_at)),
+                list.last().map_or_else(String::new, |r| time(r.taken_at)),
+                format!("{} → {}", table::number(first), table::number(latest)),
+                sparkline(&sample(&values, SPARK_WIDTH)),
+            ]
+        })
+        .collect()
+}
+
+/// At most `width` values, taken evenly (the last always kept) so a long series still fits.
+fn sample(values: &[f64], width: usize) -> Vec<f64> {
+    if values.len() <= width || width == 0 {
+        return values.to_vec();
+    }
+    (1..=width)
+        .filter_map(|i| values.get(i * values.len() / width - 1).copied())
+        .collect()
+}
+
+#[derive(Serialize)]
+struct JsonReading<'a> {
+    taken_at: String,
+    provider: &'a str,
+    account: &'a str,
+    #[serde(serialize_with = "table::json_amount")]
+    available: Option<f64>,
+    #[serde(serialize_with = "table::json_amount")]
+    used: Option<f64>,
+    #[serde(serialize_with = "table::json_amount")]
+    allotted: Option<f64>,
+    unit: Option<&'a str>,
+    plan: Option<&'a str>,
+    expires_at: Option<String>,
+    error_kind: Option<&'a str>,
+}
+
+fn render_json(readings: &[Reading]) -> String {
+    let rfc3339 = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let items: Vec<JsonReading> = readings
+        .iter()
+        .map(|r| JsonReading {
+            taken_at: rfc3339(r.taken_at),
+            provider: &r.provider,
+            account: &r.account,
+            available: r.available,
+            used: r.used,
+            allotted: r.allotted,
+            unit: r.unit.as_deref(),
+            plan: r.plan.as_deref(),
+            expires_at: r.expires_at.map(rfc3339),
+            error_kind: r.error_kind.as_deref(),
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).unwrap_or_else(|e| format!("[] (could not encode: {e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_series_are_sampled_to_the_width() {
+        let values: Vec<f64> = (0..600).map(f64::from).collect();
+        let sampled = sample(&values, 60);
+        assert_eq!(sampled.len(), 60);
+        assert_eq!(sampled.first(), Some(&9.0));
+        assert_eq!(sampled.last(), Some(&599.0));
+        assert_eq!(sample(&[1.0, 2.0], 60), [1.0, 2.0]);
+    }
+
+    #[test]
+    fn selectors_match_provider_and_account() {
+        let reading = Reading {
+            provider: "olostep".into(),
+            account: "team-b".into(),
+            ..Reading::default()
+        };
+        let matches = |text: &str| parse_selector(text).map(|s| s.matches(&reading));
+        assert_eq!(matches("olostep"), Ok(true));
+        assert_eq!(matches("olostep:team-b"), Ok(true));
+        assert_eq!(matches("olostep:team-a"), Ok(false));
+        assert_eq!(matches("olostep:"), Ok(false));
+        assert_eq!(matches("giga"), Ok(false));
+        assert!(parse_selector("nope").is_err());
+    }
+}

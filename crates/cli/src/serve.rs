@@ -1,0 +1,368 @@
+//! `billfold serve`: every account queried on an interval in the background, readings
+//! recorded, and the gauges served on `/metrics` (OpenMetrics text) with `/healthz` beside.
+//!
+//! The HTTP side is hyper's HTTP/1 server on tokio (hyper and hyper-util are in the tree
+//! already, through reqwest). A scrape never queries a provider: it is answered with the text
+//! encoded at the end of the last refresh. SIGTERM or Ctrl-C stops the server (exit 0).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use billfold_history::{Burn, Filter, History, Reading, burn};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::accounts::Target;
+use crate::metrics::{self, Labels, Metrics, Observation};
+use crate::query::{Queried, query};
+use crate::recording::{self, Setting, Warnings};
+use crate::thresholds::Thresholds;
+use crate::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK};
+
+/// How long a client may take to send a request's headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What `billfold serve` was asked.
+pub struct Options {
+    /// `--listen`.
+    pub listen: SocketAddr,
+    /// `--interval`.
+    pub interval: Duration,
+    /// What to query.
+    pub targets: Vec<Target>,
+    /// `--timeout`.
+    pub timeout: Option<Duration>,
+    /// `--warn-below`, `--warn-days`.
+    pub thresholds: Thresholds,
+    /// `--history`, `--no-history`.
+    pub history: Setting,
+    /// `--window`.
+    pub window: chrono::Duration,
+}
+
+/// Runs `billfold serve` until SIGTERM or Ctrl-C; returns the exit status.
+pub async fn run(request: Options) -> u8 {
+    // Before anything is printed, so that a stop sent as soon as the address is known is
+    // caught rather than killing the process.
+    let mut stop = match Stop::listen() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("billfold: cannot listen for SIGTERM / Ctrl-C: {e}");
+            return EXIT_CONFIG;
+        }
+    };
+    let listener = match TcpListener::bind(request.listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!(
+                "billfold: cannot listen on {}: {e}; choose another address with --listen \
+                 (e.g. --listen 127.0.0.1:0 for any free port)",
+                request.listen
+            );
+            return EXIT_CONFIG;
+        }
+    };
+    let address = listener.local_addr().unwrap_or(request.listen);
+    eprintln!("billfold: serving metrics on http://{address}/metrics");
+
+    let metrics = Metrics::new();
+    let (fatal_tx, mut fatal_rx) = oneshot::channel();
+    let refresher = tokio::spawn(refresh_forever(request, metrics.clone(), fatal_tx));
+    let code = loop {
+        tokio::select! {
+            () = stop.wait() => {
+                eprintln!("billfold: stopping");
+                break EXIT_OK;
+            }
+            fatal = &mut fatal_rx => match fatal {
+                Ok(code) => break code,
+                // The refresher ended without a word: a bug (a panic). Stale gauges would lie.
+                Err(_) => {
+                    eprintln!("billfold: the refresh loop stopped unexpectedly; stopping");
+                    break EXIT_FAILED;
+                }
+            },
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    // Answers are written whole; do not let Nagle hold them back.
+                    let _ = stream.set_nodelay(true);
+                    let metrics = metrics.clone();
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |req| {
+                            let metrics = metrics.clone();
+                            async move { Ok::<_, Infallible>(answer(&req, &metrics)) }
+                        });
+                        // A connection that fails (a client gone, a slow one) concerns only it.
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(HEADER_TIMEOUT)
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+                // Out of file descriptors, say: wait a little rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            },
+        }
+    };
+    refresher.abort();
+    code
+}
+
+/// The answer to one request.
+fn answer(request: &Request<Incoming>, metrics: &Metrics) -> Response<Full<Bytes>> {
+    let (body, content_type) = match request.uri().path() {
+        "/metrics" => (metrics.body(), metrics::CONTENT_TYPE),
+        "/healthz" => (Bytes::from_static(b"ok"), "text/plain; charset=utf-8"),
+        _ => {
+            return plain(
+                StatusCode::NOT_FOUND,
+                "not found: try /metrics or /healthz\n",
+            );
+        }
+    };
+    // hyper sends no body in answer to HEAD (the length stays that of GET's).
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "use GET\n");
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    let mut response = Response::new(Full::new(body));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// SIGTERM or Ctrl-C (SIGINT), registered up front.
+struct Stop {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn listen() -> std::io::Result<Stop> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Stop {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Stop {})
+        }
+    }
+
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => {}
+                _ = self.int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+/// The history file as the refresher keeps it: opened once, reopened after a failure.
+struct Recorder {
+    setting: Setting,
+    history: Option<History>,
+    warnings: Warnings,
+}
+
+impl Recorder {
+    /// Records `readings` and returns the burn of each `(provider, account)` asked for, from
+    /// the readings of the window; on failure warns (once until it changes) and returns none.
+    /// Blocking (SQLite): run it off the async threads.
+    fn record(
+        &mut self,
+        readings: &[Reading],
+        accounts: &[(String, String)],
+        now: chrono::DateTime<chrono::Utc>,
+        window: chrono::Duration,
+    ) -> HashMap<(String, String), Burn> {
+        let path = match &self.setting {
+            Setting::Off => return HashMap::new(),
+            Setting::Nowhere => {
+                self.warnings.warn(recording::NOWHERE.to_owned());
+                return HashMap::new();
+            }
+            Setting::File(path) => path.clone(),
+        };
+        let since = now
+            .checked_sub_signed(window)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        let result = (|| {
+            let mut history = match self.history.take() {
+                Some(history) => history,
+                None => History::open(&path)?,
+            };
+            history.record(readings)?;
+            // One account at a time, so only one window of readings is in memory at once.
+            let mut burns = HashMap::new();
+            for (provider, account) in accounts {
+                let window_readings = history.readings(&Filter {
+                    provider: Some(provider.clone()),
+                    account: Some(account.clone()),
+                    since: Some(since),
+                })?;
+                burns.insert(
+                    (provider.clone(), account.clone()),
+                    burn(&window_readings, now, window),
+                );
+            }
+            Ok::<_, billfold_history::Error>((history, burns))
+        })();
+        match result {
+            Ok((history, burns)) => {
+                self.history = Some(history);
+                self.warnings
+                    .clear(|| format!("history: recording again in {}", path.display()));
+                burns
+            }
+            Err(e) => {
+                // Reopened next time (it was dropped): the file may have been fixed or replaced.
+                self.warnings.warn(e.to_string());
+                HashMap::new()
+            }
+        }
+    }
+}
+
+/// Refreshes on every tick of the interval, the first at once. Sends an exit status on
+/// `fatal` when serving is pointless (nothing configured).
+async fn refresh_forever(request: Options, metrics: Arc<Metrics>, fatal: oneshot::Sender<u8>) {
+    let mut ticker = tokio::time::interval(request.interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut recorder = Some(Recorder {
+        setting: request.history.clone(),
+        history: None,
+        warnings: Warnings::default(),
+    });
+    // Kept for the life of the loop: the server takes its closing for a crash.
+    let mut fatal = Some(fatal);
+    let mut first = true;
+    // Each account's failure is printed when it starts or changes, not on every refresh.
+    let mut failures: HashMap<String, Warnings> = HashMap::new();
+    loop {
+        ticker.tick().await;
+        let queried = query(&request.targets, request.timeout).await;
+        if std::mem::take(&mut first) && queried.iter().all(Queried::not_configured) {
+            let hints: Vec<String> = request
+                .targets
+                .iter()
+                .map(Target::credential_hint)
+                .collect();
+            eprintln!(
+                "billfold: no provider is configured: set {}",
+                hints.join(", ")
+            );
+            if let Some(fatal) = fatal.take() {
+                let _ = fatal.send(EXIT_CONFIG);
+            }
+            return;
+        }
+        for q in &queried {
+            let label = q.target.label();
+            let warnings = failures.entry(label.clone()).or_default();
+            match &q.outcome {
+                Err(e) if !q.not_configured() => warnings.warn(format!("{label}: {e}")),
+                _ => warnings.clear(|| format!("{label}: answering again")),
+            }
+        }
+        let now = recording::now();
+        let readings: Vec<Reading> = queried
+            .iter()
+            .filter_map(|q| recording::reading(&q.target, &q.outcome, now))
+            .collect();
+        let accounts: Vec<(String, String)> = queried
+            .iter()
+            .filter(|q| q.outcome.is_ok())
+            .map(|q| (q.target.provider.id().to_owned(), q.target.account.clone()))
+            .collect();
+        let burns = match recorder.take() {
+            Some(mut r) => {
+                let window = request.window;
+                match tokio::task::spawn_blocking(move || {
+                    let burns = r.record(&readings, &accounts, now, window);
+                    (r, burns)
+                })
+                .await
+                {
+                    Ok((r, burns)) => {
+                        recorder = Some(r);
+                        burns
+                    }
+                    Err(e) => {
+                        eprintln!("billfold: warning: history is off from now on: {e}");
+                        HashMap::new()
+                    }
+                }
+            }
+            None => HashMap::new(),
+        };
+        let at = now.timestamp_millis() as f64 / 1000.0;
+        let observations = queried
+            .into_iter()
+            .filter(|q| !q.not_configured())
+            .map(|q| {
+                let labels = Labels {
+                    provider: q.target.provider.id().to_owned(),
+                    account: q.target.account.clone(),
+                };
+                let observation = match &q.outcome {
+                    Ok(b) => {
+                        let burn = burns
+                            .get(&(labels.provider.clone(), labels.account.clone()))
+                            .copied()
+                            .unwrap_or_default();
+                        Observation::Success {
+                            available: b.available,
+                            used: b.used,
+                            allotted: b.allotted,
+                            low: request.thresholds.low(b, burn.days_left),
+                            days_left: burn.days_left,
+                            at,
+                        }
+                    }
+                    Err(_) => Observation::Failure,
+                };
+                (labels, observation, q.took)
+            })
+            .collect();
+        metrics.update(observations);
+    }
+}

@@ -1,0 +1,179 @@
+//! Several accounts of one provider from the accounts file: the binary run as a process
+//! against local mock servers.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const TWO_ACCOUNTS: &str = r#"
+[[account]]
+label = "team-a"
+provider = "olostep"
+key_env = "OLOSTEP_TEAM_A_KEY"
+base_url = "A_URL"
+
+[[account]]
+label = "team-b"
+provider = "olostep"
+key_env = "OLOSTEP_TEAM_B_KEY"
+base_url = "B_URL"
+"#;
+
+/// Writes `text` as the accounts file at XDG_CONFIG_HOME/billfold/config.toml.
+fn write_default_config(scratch: &Scratch, text: &str) {
+    let dir = scratch.path("config/billfold");
+    std::fs::create_dir_all(&dir).expect("config dir");
+    std::fs::write(dir.join("config.toml"), text).expect("config file");
+}
+
+#[tokio::test]
+async fn two_accounts_of_one_provider_each_send_their_own_key() {
+    let scratch = Scratch::new();
+    let team_a = olostep(500, "team-a-secret-7").await;
+    let team_b = olostep(70, "team-b-secret-8").await;
+    // The env-configured default account: not queried while the file lists the accounts.
+    let default = olostep(1, "olostep-secret-3").await;
+    write_default_config(
+        &scratch,
+        &TWO_ACCOUNTS
+            .replace("A_URL", &team_a.uri())
+            .replace("B_URL", &team_b.uri()),
+    );
+    let mut env = scratch.env();
+    env.extend(olostep_env(&default));
+    env.push(("OLOSTEP_TEAM_A_KEY".into(), "team-a-secret-7".into()));
+    env.push(("OLOSTEP_TEAM_B_KEY".into(), "team-b-secret-8".into()));
+    let history = scratch.history().display().to_string();
+
+    let output = billfold(&["balance", "--history", &history], env.clone()).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows[0].starts_with("olostep:team-a  500"), "{text}");
+    assert!(rows[1].starts_with("olostep:team-b  70"), "{text}");
+
+    let output = billfold(
+        &[
+            "balance",
+            "--json",
+            "--provider",
+            "olostep",
+            "--history",
+            &history,
+        ],
+        env.clone(),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let accounts: Vec<(&str, &str, f64)> = json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["provider"].as_str().unwrap_or(""),
+                r["account"].as_str().unwrap_or(""),
+                r["available"].as_f64().unwrap_or(-1.0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        accounts,
+        [("olostep", "team-a", 500.0), ("olostep", "team-b", 70.0)]
+    );
+
+    // Each server saw only its own account's key, and the default account was not queried.
+    for (server, key) in [(&team_a, "team-a-secret-7"), (&team_b, "team-b-secret-8")] {
+        let requests = server.received_requests().await.unwrap_or_default();
+        assert_eq!(requests.len(), 2);
+        for request in requests {
+            let auth = request.headers.get("authorization").map(|v| v.as_bytes());
+            assert_eq!(auth, Some(format!("Bearer {key}").as_bytes()));
+        }
+    }
+    assert!(
+        default
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+
+    // Each account is its own history series.
+    let readings = readings(&scratch.history(), env).await;
+    let series: Vec<&str> = readings
+        .iter()
+        .map(|r| r["account"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(series, ["team-a", "team-b", "team-a", "team-b"]);
+}
+
+#[tokio::test]
+async fn an_account_whose_key_variable_is_unset_is_a_configuration_error() {
+    let scratch = Scratch::new();
+    let team_a = olostep(500, "team-a-secret-7").await;
+    let path = scratch.path("accounts.toml");
+    std::fs::write(
+        &path,
+        TWO_ACCOUNTS
+            .replace("A_URL", &team_a.uri())
+            .replace("B_URL", &team_a.uri()),
+    )
+    .expect("config");
+    let mut env = scratch.env();
+    env.push(("OLOSTEP_TEAM_A_KEY".into(), "team-a-secret-7".into()));
+    let config = path.display().to_string();
+    let output = billfold(&["balance", "--no-history", "--config", &config], env).await;
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    assert!(text.contains("olostep:team-a  500"), "{text}");
+    assert!(
+        text.contains("olostep:team-b: env var OLOSTEP_TEAM_B_KEY is not set"),
+        "{text}"
+    );
+    assert!(text.contains(&config), "{text}");
+}
+
+#[tokio::test]
+async fn a_config_file_with_a_key_in_it_is_refused() {
+    let scratch = Scratch::new();
+    write_default_config(
+        &scratch,
+        "[[account]]\nlabel = \"team-b\"\nprovider = \"olostep\"\nkey_env = \"K\"\n\
+         api_key = \"team-b-secret-8\"\n",
+    );
+    let output = billfold(&["balance", "--no-history"], scratch.env()).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    let message = stderr(&output);
+    assert!(message.contains("config/billfold/config.toml"), "{message}");
+    assert!(message.contains("`api_key`"), "{message}");
+    assert!(message.contains("put the key in an env var"), "{message}");
+    assert!(message.contains("key_env"), "{message}");
+}
+
+#[tokio::test]
+async fn a_bad_config_file_names_the_file_and_the_problem() {
+    let scratch = Scratch::new();
+    let path = scratch.path("bad.toml");
+    std::fs::write(
+        &path,
+        "[[account]]\nlabel = \"a\"\nprovider = \"olostep\"\nkey_env = \"K\"\ncolour = \"red\"\n",
+    )
+    .expect("config");
+    let config = path.display().to_string();
+    let output = billfold(&["balance", "--config", &config], scratch.env()).await;
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains(&config), "{message}");
+    assert!(message.contains("line 5"), "{message}");
+    assert!(message.contains("unknown field `colour`"), "{message}");
+
+    let missing = scratch.path("missing.toml").display().to_string();
+    let output = billfold(&["balance", "--config", &missing], scratch.env()).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains(&missing));
+}

@@ -1,0 +1,385 @@
+//! `billfold serve` run as a process against a local mock Olostep: the gauges, their refresh
+//! on the interval, the last good values kept when the provider fails, and a clean stop.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A running `billfold serve`, killed if the test ends without stopping it.
+struct Server {
+    child: Child,
+    address: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `billfold serve --listen 127.0.0.1:0 ARGS` and waits for the address it prints.
+    fn start(args: &[&str], env: Vec<(String, String)>) -> Server {
+        let all = [&["serve", "--listen", "127.0.0.1:0"][..], args].concat();
+        let mut child = command(&all, env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("billfold serve starts");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let pipe = child.stderr.take().expect("stderr is piped");
+        let collected = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("billfold: serving metrics on http://") {
+                    let _ = tx.send(url.trim_end_matches("/metrics").to_owned());
+                }
+                if let Ok(mut all) = collected.lock() {
+                    all.push_str(&line);
+                    all.push('\n');
+                }
+            }
+        });
+        let address = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("billfold serve prints its address");
+        Server {
+            child,
+            address,
+            stderr,
+        }
+    }
+
+    /// `GET path`: the status code, the headers (lower case) and the body.
+    fn get(&self, path: &str) -> (u16, String, String) {
+        let mut stream = TcpStream::connect(&self.address).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.address
+        )
+        .expect("request sent");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response read");
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, head.to_ascii_lowercase(), body.to_owned())
+    }
+
+    fn metrics(&self) -> String {
+        let (status, head, body) = self.get("/metrics");
+        assert_eq!(status, 200, "{head}");
+        assert_no_key(&body);
+        body
+    }
+
+    /// Waits up to `limit` for a scrape that contains every one of `lines`; returns it.
+    async fn wait_for(&self, lines: &[&str], limit: Duration) -> String {
+        let started = Instant::now();
+        loop {
+            let body = self.metrics();
+            if lines.iter().all(|line| body.contains(line)) {
+                return body;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "{lines:?} not exported within {limit:?}:\n{body}\nstderr:\n{}",
+                self.stderr()
+            );
+            pause(100).await;
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM; returns the exit code and how long the process took to end.
+    async fn terminate(mut self) -> (Option<i32>, Duration) {
+        let pid = self.child.id().to_string();
+        let started = Instant::now();
+        let kill = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(kill.success());
+        let limit = Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waits") {
+                return (status.code(), started.elapsed());
+            }
+            assert!(started.elapsed() < limit, "still running after {limit:?}");
+            pause(20).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const LABELS: &str = r#"{provider="olostep",account=""}"#;
+
+fn line(metric: &str, value: &str) -> String {
+    format!("{metric}{LABELS} {value}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_exports_gauges_and_refreshes_on_the_interval() {
+    let scratch = Scratch::new();
+    let mock = olostep(100, "olostep-secret-3").await;
+    let mut env = scratch.env();
+    env.extend(olostep_env(&mock));
+    let history = scratch.history().display().to_string();
+    let server = Server::start(
+        &[
+            "--interval",
+            "1",
+            "--history",
+            &history,
+            "--warn-below",
+            "olostep=50",
+        ],
+        env.clone(),
+    );
+    let wait = Duration::from_secs(10);
+    let first = server
+        .wait_for(
+            &[
+                &line("billfold_credits_available", "100.0"),
+                &line("billfold_provider_up", "1.0"),
+                &line("billfold_balance_low", "0.0"),
+            ],
+            wait,
+        )
+        .await;
+    assert!(
+        first.contains("billfold_last_success_timestamp_seconds{"),
+        "{first}"
+    );
+    assert!(
+        first.contains("billfold_refresh_duration_seconds{"),
+        "{first}"
+    );
+    assert!(first.ends_with("# EOF\n"), "{first}");
+    // Olostep says nothing of used or allotted credits: not exported rather than made up.
+    assert!(!first.contains("billfold_credits_used{"), "{first}");
+
+    let (status, head, body) = server.get("/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        head.contains("content-type: application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        "{head}"
+    );
+    assert!(body.contains("# TYPE billfold_credits_available gauge"));
+    let (status, _, body) = server.get("/healthz");
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    assert_eq!(server.get("/").0, 404);
+    assert_eq!(server.get("/metrics/x").0, 404);
+
+    // The next refresh sees the new balance, and the two readings give a runway.
+    set_olostep(&mock, 40, "olostep-secret-3").await;
+    let later = server
+        .wait_for(
+            &[
+                &line("billfold_credits_available", "40.0"),
+                &line("billfold_balance_low", "1.0"),
+                "billfold_days_until_empty{",
+            ],
+            wait,
+        )
+        .await;
+    assert!(
+        later.contains(&line("billfold_provider_up", "1.0")),
+        "{later}"
+    );
+    let requests = mock.received_requests().await.unwrap_or_default();
+    assert!(!requests.is_empty());
+    assert_no_key(&server.stderr());
+    drop(server);
+    // Every refresh was recorded.
+    assert!(readings(&scratch.history(), env).await.len() >= 2);
+}
+
+/// The one lint `promtool check metrics` reports that is accepted: the issue names the gauge
+/// `billfold_days_until_empty`, and a runway reads better in days than in seconds.
+const ACCEPTED_LINT: &str =
+    "billfold_days_until_empty use base unit \"seconds\" instead of \"days\"";
+
+/// The exposition, every gauge in it, passes `promtool check metrics` (from Debian's
+/// `prometheus` package). CI installs it and sets `BILLFOLD_REQUIRE_PROMTOOL=1`, so there this
+/// test cannot pass without running it; elsewhere a machine without promtool skips it, saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exposition_passes_promtool_check_metrics() {
+    if std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("BILLFOLD_REQUIRE_PROMTOOL").is_none(),
+            "promtool is required (BILLFOLD_REQUIRE_PROMTOOL is set) but not found: install \
+             Debian's `prometheus` package"
+        );
+        eprintln!("skipped: promtool not found (install Debian's `prometheus` package)");
+        return;
+    }
+    let scratch = Scratch::new();
+    let mock = olostep(100, "olostep-secret-3").await;
+    let mut env = scratch.env();
+    env.extend(olostep_env(&mock));
+    let history = scratch.history().display().to_string();
+    let server = Server::start(&["--interval", "1", "--history", &history], env);
+    let wait = Duration::from_secs(10);
+    server
+        .wait_for(&[&line("billfold_credits_available", "100.0")], wait)
+        .await;
+    set_olostep(&mock, 60, "olostep-secret-3").await;
+    let exposition = server
+        .wait_for(
+            &[
+                &line("billfold_credits_available", "60.0"),
+                "billfold_days_until_empty{",
+            ],
+            wait,
+        )
+        .await;
+    let mut promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool starts");
+    promtool
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(exposition.as_bytes())
+        .expect("promtool reads the exposition");
+    let output = promtool.wait_with_output().expect("promtool ends");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let problems: Vec<&str> = said
+        .lines()
+        .filter(|l| !l.trim().is_empty() && l.trim() != ACCEPTED_LINT)
+        .collect();
+    // 0: clean; 3: lint problems only (1 would be a parse error).
+    assert!(
+        matches!(output.status.code(), Some(0 | 3)) && problems.is_empty(),
+        "promtool check metrics: {:?}\n{said}\n{exposition}",
+        output.status.code()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_keeps_the_last_good_values_when_a_provider_fails() {
+    let scratch = Scratch::new();
+    let mock = olostep(100, "olostep-secret-3").await;
+    let mut env = scratch.env();
+    env.extend(olostep_env(&mock));
+    let server = Server::start(&["--interval", "1", "--no-history"], env);
+    let wait = Duration::from_secs(10);
+    let good = server
+        .wait_for(&[&line("billfold_credits_available", "100.0")], wait)
+        .await;
+    // No history: no runway to export.
+    assert!(!good.contains("billfold_days_until_empty{"), "{good}");
+    let success = good
+        .lines()
+        .find(|l| l.starts_with("billfold_last_success_timestamp_seconds{"))
+        .map(str::to_owned)
+        .expect("a last success");
+
+    fail_with(&mock, 500).await;
+    let failed = server
+        .wait_for(&[&line("billfold_provider_up", "0.0")], wait)
+        .await;
+    assert!(
+        failed.contains(&line("billfold_credits_available", "100.0")),
+        "{failed}"
+    );
+    assert!(failed.contains(&success), "{failed}");
+    assert!(server.stderr().contains("HTTP 500"), "{}", server.stderr());
+
+    set_olostep(&mock, 95, "olostep-secret-3").await;
+    server
+        .wait_for(
+            &[
+                &line("billfold_provider_up", "1.0"),
+                &line("billfold_credits_available", "95.0"),
+            ],
+            wait,
+        )
+        .await;
+    assert_no_key(&server.stderr());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stops_cleanly_on_sigterm() {
+    let scratch = Scratch::new();
+    let mock = olostep(100, "olostep-secret-3").await;
+    let mut env = scratch.env();
+    env.extend(olostep_env(&mock));
+    let history = scratch.history().display().to_string();
+    let server = Server::start(&["--interval", "60", "--history", &history], env);
+    server
+        .wait_for(
+            &[&line("billfold_credits_available", "100.0")],
+            Duration::from_secs(10),
+        )
+        .await;
+    // A keep-alive connection left open does not hold the stop up.
+    let idle = TcpStream::connect(&server.address).expect("connects");
+    let stderr = server.stderr.clone();
+    let (code, took) = server.terminate().await;
+    drop(idle);
+    assert_eq!(code, Some(0));
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    let stderr = stderr.lock().map(|s| s.clone()).unwrap_or_default();
+    assert!(stderr.contains("stopping"), "{stderr}");
+}
+
+#[tokio::test]
+async fn serve_with_nothing_configured_or_a_bad_address_exits_2() {
+    let scratch = Scratch::new();
+    let output = billfold(
+        &["serve", "--listen", "127.0.0.1:0", "--no-history"],
+        scratch.env(),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no provider is configured: set ANCHOR_API_KEY"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = billfold(&["serve", "--listen", "256.0.0.1:80"], scratch.env()).await;
+    assert_eq!(output.status.code(), Some(2));
+    let output = billfold(&["serve", "--interval", "0"], scratch.env()).await;
+    assert_eq!(output.status.code(), Some(2));
+
+    // A port already taken.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let address = taken.local_addr().expect("address").to_string();
+    let output = billfold(&["serve", "--listen", &address], scratch.env()).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--listen"), "{}", stderr(&output));
+}
