@@ -214,6 +214,64 @@ async fn serve_exports_gauges_and_refreshes_on_the_interval() {
     assert!(readings(&scratch.history(), env).await.len() >= 2);
 }
 
+/// Whether `promtool` runs here. Missing, it fails the calling test when
+/// `BILLFOLD_REQUIRE_PROMTOOL` is set (CI), and skips it, saying so, otherwise.
+fn promtool_available() -> bool {
+    if std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        return true;
+    }
+    assert!(
+        std::env::var_os("BILLFOLD_REQUIRE_PROMTOOL").is_none(),
+        "promtool is required (BILLFOLD_REQUIRE_PROMTOOL is set) but not found: install \
+         Debian's `prometheus` package"
+    );
+    eprintln!("skipped: promtool not found (install Debian's `prometheus` package)");
+    false
+}
+
+/// The README's scrape config and alert rules (its two `yaml` blocks) are what Prometheus
+/// takes: `promtool check config` and `promtool check rules`.
+#[test]
+fn the_readme_scrape_config_and_alert_rules_pass_promtool() {
+    if !promtool_available() {
+        return;
+    }
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
+    )
+    .expect("README.md");
+    let blocks: Vec<&str> = readme
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
+    assert_eq!(blocks.len(), 2, "a scrape config and a rules file in README.md");
+    let scratch = Scratch::new();
+    for (block, check, expected) in [
+        (blocks[0], "config", "billfold"),
+        (blocks[1], "rules", "billfold_days_until_empty"),
+    ] {
+        assert!(block.contains(expected), "{block}");
+        let file = scratch.path(&format!("{check}.yml"));
+        std::fs::write(&file, block).expect("a scratch file");
+        let output = std::process::Command::new("promtool")
+            .args(["check", check])
+            .arg(&file)
+            .output()
+            .expect("promtool runs");
+        assert!(
+            output.status.success(),
+            "promtool check {check}:\n{}{}\n{block}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
 /// The one lint `promtool check metrics` reports that is accepted: the issue names the gauge
 /// `billfold_days_until_empty`, and a runway reads better in days than in seconds.
 const ACCEPTED_LINT: &str =
@@ -224,17 +282,7 @@ const ACCEPTED_LINT: &str =
 /// test cannot pass without running it; elsewhere a machine without promtool skips it, saying so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_exposition_passes_promtool_check_metrics() {
-    if std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var_os("BILLFOLD_REQUIRE_PROMTOOL").is_none(),
-            "promtool is required (BILLFOLD_REQUIRE_PROMTOOL is set) but not found: install \
-             Debian's `prometheus` package"
-        );
-        eprintln!("skipped: promtool not found (install Debian's `prometheus` package)");
+    if !promtool_available() {
         return;
     }
     let scratch = Scratch::new();
