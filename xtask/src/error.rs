@@ -89,13 +89,18 @@ pub fn child(pointer: &str, segment: &str) -> String {
     // Called for every node of every walk of the document: one allocation, no formatting.
     let mut out = String::with_capacity(pointer.len() + 1 + segment.len());
     out.push_str(pointer);
-    out.push('/');
+    push_segment(&mut out, segment);
+    out
+}
+
+/// Appends a segment to a JSON pointer in place (a walk extends one buffer and cuts it back).
+pub fn push_segment(pointer: &mut String, segment: &str) {
+    pointer.push('/');
     for c in segment.chars() {
         match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
         }
     }
-    out
 }

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{Map, Value, json};
 
-use crate::error::{Located, child};
+use crate::error::{Located, child, push_segment};
 use crate::operations::METHODS;
 
 /// How a credential is sent, from a security scheme.
@@ -317,7 +317,7 @@ fn enum_on_reference(map: &mut Map<String, Value>, scalars: &BTreeMap<String, St
 /// [`unusable_default`].
 fn normalise_schemas(doc: &mut Value) -> Result<(), Located> {
     let scalars = scalar_components(doc);
-    visit_objects(doc, "", &mut |map, at| {
+    visit_objects(doc, &mut String::new(), &mut |map, at| {
         enum_on_reference(map, &scalars);
         infer_enum_type(map, at)?;
         unusable_default(map);
@@ -330,21 +330,34 @@ type ObjectVisitor<'a> = dyn FnMut(&mut Map<String, Value>, &str) -> Result<(), 
 
 /// Calls `f` on every object below `node`, parents first, with its JSON pointer; examples and
 /// `x-` extensions are not entered.
-fn visit_objects(node: &mut Value, at: &str, f: &mut ObjectVisitor<'_>) -> Result<(), Located> {
+/// `at` is the pointer of `node`, extended and cut back in place as the walk goes.
+fn visit_objects(
+    node: &mut Value,
+    at: &mut String,
+    f: &mut ObjectVisitor<'_>,
+) -> Result<(), Located> {
     match node {
         Value::Object(map) => {
             f(map, at)?;
             for (key, value) in map.iter_mut() {
                 if key != "example" && key != "examples" && !key.starts_with("x-") {
-                    visit_objects(value, &child(at, key), f)?;
+                    let len = at.len();
+                    push_segment(at, key);
+                    visit_objects(value, at, f)?;
+                    at.truncate(len);
                 }
             }
             Ok(())
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .enumerate()
-            .try_for_each(|(index, item)| visit_objects(item, &format!("{at}/{index}"), f)),
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                let len = at.len();
+                push_segment(at, &index.to_string());
+                visit_objects(item, at, f)?;
+                at.truncate(len);
+            }
+            Ok(())
+        }
         _ => Ok(()),
     }
 }
@@ -420,8 +433,13 @@ fn infer_enum_type(map: &mut Map<String, Value>, at: &str) -> Result<(), Located
 /// Every local `$ref` resolves, and no chain of `$ref`s loops.
 fn check_refs(doc: &Value) -> Result<(), Located> {
     let mut refs = Vec::new();
-    collect_refs(doc, "", false, &mut refs);
+    collect_refs(doc, &mut String::new(), false, &mut refs);
+    // Many references share a target: each target is checked once.
+    let mut checked: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (at, target) in &refs {
+        if !checked.insert(target.as_str()) {
+            continue;
+        }
         let Some(local) = target.strip_prefix('#') else {
             return Err(Located::new(
                 at,
@@ -460,34 +478,44 @@ fn check_refs(doc: &Value) -> Result<(), Located> {
     Ok(())
 }
 
-fn collect_refs(node: &Value, at: &str, in_examples: bool, out: &mut Vec<(String, String)>) {
+/// Every `$ref` below `node` with its JSON pointer; `at` is the pointer of `node`, extended and
+/// cut back in place as the walk goes (one buffer for the whole walk, not a string per node).
+fn collect_refs(node: &Value, at: &mut String, in_examples: bool, out: &mut Vec<(String, String)>) {
     match node {
         Value::Object(map) => {
             for (key, value) in map {
-                let here = child(at, key);
+                let skipped =
+                    key == "example" || key.starts_with("x-") || (in_examples && key == "value");
+                if skipped {
+                    continue;
+                }
+                let len = at.len();
+                push_segment(at, key);
                 if key == "$ref" {
                     if let Value::String(target) = value {
-                        out.push((here, target.clone()));
+                        out.push((at.clone(), target.clone()));
                     }
-                } else if key == "example"
-                    || key.starts_with("x-")
-                    || (in_examples && key == "value")
+                } else if key == "examples"
+                    && let Value::Object(examples) = value
                 {
-                    continue;
-                } else if key == "examples" && value.is_object() {
-                    if let Value::Object(examples) = value {
-                        for (name, example) in examples {
-                            collect_refs(example, &child(&here, name), true, out);
-                        }
+                    for (name, example) in examples {
+                        let len = at.len();
+                        push_segment(at, name);
+                        collect_refs(example, at, true, out);
+                        at.truncate(len);
                     }
                 } else {
-                    collect_refs(value, &here, false, out);
+                    collect_refs(value, at, false, out);
                 }
+                at.truncate(len);
             }
         }
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
-                collect_refs(item, &format!("{at}/{index}"), false, out);
+                let len = at.len();
+                push_segment(at, &index.to_string());
+                collect_refs(item, at, false, out);
+                at.truncate(len);
             }
         }
         _ => {}
