@@ -249,7 +249,11 @@ fn the_readme_scrape_config_and_alert_rules_pass_promtool() {
         .skip(1)
         .filter_map(|rest| rest.split("```").next())
         .collect();
-    assert_eq!(blocks.len(), 2, "a scrape config and a rules file in README.md");
+    assert_eq!(
+        blocks.len(),
+        2,
+        "a scrape config and a rules file in README.md"
+    );
     let scratch = Scratch::new();
     for (block, check, expected) in [
         (blocks[0], "config", "billfold"),
