@@ -94,6 +94,13 @@ struct RecordArgs {
     no_history: bool,
 }
 
+impl RecordArgs {
+    /// Where readings go, as these flags and the environment decide.
+    fn setting(&self) -> Setting {
+        Setting::choose(self.no_history, self.history.as_deref())
+    }
+}
+
 /// What to query, and when a balance is low.
 #[derive(Debug, clap::Args)]
 struct QueryArgs {
@@ -303,10 +310,7 @@ fn main() -> ExitCode {
                     json: args.json,
                     thresholds: args.query.thresholds(),
                     timeout: args.query.timeout,
-                    history: Setting::choose(
-                        args.record.no_history,
-                        args.record.history.as_deref(),
-                    ),
+                    history: args.record.setting(),
                     window: args.query.window,
                 })
                 .await
@@ -330,10 +334,7 @@ fn main() -> ExitCode {
                     interval: args.interval,
                     thresholds: args.query.thresholds(),
                     timeout: args.query.timeout,
-                    history: Setting::choose(
-                        args.record.no_history,
-                        args.record.history.as_deref(),
-                    ),
+                    history: args.record.setting(),
                     window: args.query.window,
                     targets,
                 })
