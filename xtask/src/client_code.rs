@@ -46,11 +46,9 @@ pub struct Constructor {
     pub header: String,
 }
 
-/// Everything the crate files are rendered from.
+/// What the crate files other than `src/lib.rs` are rendered from: what the code holds.
 #[derive(Debug, Clone)]
 pub struct CrateCode {
-    /// Formatted `src/lib.rs` (without the generated-file header line).
-    pub lib_rs: String,
     /// Operation methods.
     pub methods: Vec<Method>,
     /// Credential constructors.
@@ -65,12 +63,14 @@ pub struct CrateCode {
     pub usage: progenitor_run::Usage,
 }
 
-/// Builds the crate's code from progenitor's output.
+/// Builds the crate's code from progenitor's output: what it holds, and the syntax tree of
+/// `src/lib.rs`, for prettyplease to print (the caller does, so that it can write the other
+/// files meanwhile: the tree cannot leave its thread).
 pub fn build(
     provider: &ProviderEntry,
     validated: &Validated,
     generated: progenitor_run::Output,
-) -> Result<CrateCode, Located> {
+) -> Result<(CrateCode, syn::File), Located> {
     let mut file: syn::File = syn::parse2(generated.tokens).map_err(|e| {
         Located::new(
             "",
@@ -199,17 +199,15 @@ pub fn build(
             module.content = Some((Default::default(), std::mem::take(&mut file.items)));
         }
     }
-    let file = crate_file;
-    let lib_rs = prettyplease::unparse(&file);
-    Ok(CrateCode {
-        lib_rs,
+    let code = CrateCode {
         methods,
         constructors,
         error_type: error_type.unwrap_or_else(|| "per operation".to_owned()),
         types,
         open_enums,
         usage: generated.usage,
-    })
+    };
+    Ok((code, crate_file))
 }
 
 /// A method of progenitor's `impl Client`.

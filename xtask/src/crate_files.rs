@@ -93,9 +93,9 @@ pub fn effective_spec_json(
         .map_err(|e| format!("cannot write the effective spec: {e}"))
 }
 
-/// `src/lib.rs`.
-pub fn lib_rs(provider: &ProviderEntry, code: &CrateCode) -> String {
-    header("//", provider) + &code.lib_rs
+/// `src/lib.rs`, from the code prettyplease printed.
+pub fn lib_rs(provider: &ProviderEntry, printed: &str) -> String {
+    header("//", provider) + printed
 }
 
 /// `README.md`, included as the crate docs (so its example is compiled as a doctest).

@@ -223,35 +223,49 @@ fn generate_without(
     let (effective, validated, skipped) = effective_spec_without(root, provider, left_out)?;
     let output =
         progenitor_run::generate(&validated.openapi).map_err(|e| e.in_file(id, spec_path(id)))?;
-    let code: CrateCode = client_code::build(provider, &validated, output)
+    let (code, syntax) = client_code::build(provider, &validated, output)
         .map_err(|e| e.in_file(id, spec_path(id)))?;
     let title = validated.openapi.info.title.clone();
-    let files = vec![
-        (
-            PathBuf::from("Cargo.toml"),
-            crate_files::cargo_toml(provider, &code),
-        ),
-        (
-            PathBuf::from("README.md"),
-            crate_files::readme(provider, &code, &title, &skipped),
-        ),
+    // Printing the code is the longest step left, and its syntax tree cannot leave this
+    // thread; the other files need only what the code holds, so a second core writes them
+    // meanwhile.
+    let (printed, others) = std::thread::scope(|scope| {
+        let others = scope.spawn(|| {
+            let surface = surface::render(provider, &validated, &effective, &code, &skipped);
+            crate_files::effective_spec_json(provider, &effective).map(|json| {
+                let files = vec![
+                    (
+                        PathBuf::from("Cargo.toml"),
+                        crate_files::cargo_toml(provider, &code),
+                    ),
+                    (
+                        PathBuf::from("README.md"),
+                        crate_files::readme(provider, &code, &title, &skipped),
+                    ),
+                    // Written beside the code, so a spec change is a small reviewable diff of
+                    // what users get.
+                    (
+                        PathBuf::from("API.md"),
+                        crate_files::api_md(provider, &surface),
+                    ),
+                    (PathBuf::from("effective-spec.json"), json),
+                ];
+                (files, surface)
+            })
+        });
+        let printed = prettyplease::unparse(&syntax);
+        (printed, others.join())
+    });
+    let (mut files, surface) = others
+        .unwrap_or_else(|_| Err("writing the crate files panicked".to_owned()))
+        .map_err(|e| SpecError::new(id, spec_path(id), "", e))?;
+    files.insert(
+        2,
         (
             PathBuf::from("src/lib.rs"),
-            crate_files::lib_rs(provider, &code),
+            crate_files::lib_rs(provider, &printed),
         ),
-    ];
-    let surface = surface::render(provider, &validated, &effective, &code, &skipped);
-    // Written beside the code, so a spec change is a small reviewable diff of what users get.
-    let mut files = files;
-    files.push((
-        PathBuf::from("API.md"),
-        crate_files::api_md(provider, &surface),
-    ));
-    files.push((
-        PathBuf::from("effective-spec.json"),
-        crate_files::effective_spec_json(provider, &effective)
-            .map_err(|e| SpecError::new(id, spec_path(id), "", e))?,
-    ));
+    );
     Ok(Generated {
         provider: provider.clone(),
         effective,

@@ -198,8 +198,8 @@ proptest! {
         }
         let Ok(validated) = validate::validate(&mut doc) else { return Ok(()) };
         let Ok(tokens) = progenitor_run::generate(&validated.openapi) else { return Ok(()) };
-        if let Ok(code) = client_code::build(&provider(), &validated, tokens) {
-            let parsed = syn::parse_file(&code.lib_rs);
+        if let Ok((code, syntax)) = client_code::build(&provider(), &validated, tokens) {
+            let parsed = syn::parse_file(&prettyplease::unparse(&syntax));
             prop_assert!(parsed.is_ok(), "{:?}", parsed.err());
             prop_assert_eq!(code.methods.len(), validated.operations.len());
         }

@@ -283,9 +283,16 @@ fn pipeline_vs_progenitor(runs: usize) -> serde_json::Value {
                     .expect("progenitor");
                 theirs.push(started.elapsed().as_secs_f64() * 1e3);
             }
+            // Each run's pair, ours then theirs back to back: the median of the pairs' ratios
+            // cancels the machine's slow spells better than a ratio of two medians.
+            let mut ratios: Vec<f64> = ours.iter().zip(&theirs).map(|(a, b)| a / b).collect();
+            ratios.sort_by(f64::total_cmp);
+            let ratio = percentile(&ratios, 0.5);
+            let ratio_spread = [percentile(&ratios, 0.25), percentile(&ratios, 0.75)];
             let (ours, theirs) = (median(ours), median(theirs));
             json!({"spec": label, "operations": operations, "pipeline_ms": ours,
-               "progenitor_prettyplease_ms": theirs, "ratio": ours / theirs,
+               "progenitor_prettyplease_ms": theirs, "ratio": ratio,
+               "ratio_quartiles": ratio_spread,
                "pipeline_ms_per_operation": ours / operations.max(1) as f64})
         };
     let mut rows = Vec::new();
