@@ -579,74 +579,120 @@ fn operations(
     schemes: &BTreeMap<String, Scheme>,
 ) -> Result<Vec<Operation>, Located> {
     let global_security = doc.get("security").cloned();
-    let Some(Value::Object(paths)) = doc.get("paths").cloned() else {
+    // The operations are read where they are and changed after: cloning the whole of `paths`
+    // to walk it cost more than every check made on it.
+    let Some(Value::Object(paths)) = doc.get("paths") else {
         return Err(Located::new("/paths", "the document has no `paths`"));
     };
+    let keys: Vec<String> = paths.keys().cloned().collect();
     let mut operations = Vec::new();
     let mut method_names: BTreeMap<String, String> = BTreeMap::new();
-    for (path, item) in &paths {
+    for path in &keys {
         let item_at = child("/paths", path);
         if !path.starts_with('/') {
             return Err(Located::new(item_at, "a path must start with `/`"));
         }
-        if item.get("$ref").is_some() {
+        if doc
+            .pointer(&item_at)
+            .and_then(|item| item.get("$ref"))
+            .is_some()
+        {
             return Err(Located::new(
                 child(&item_at, "$ref"),
                 "path items defined by $ref are not supported: inline them",
             ));
         }
         for method in METHODS {
-            let Some(op) = item.get(*method) else {
+            let at = child(&item_at, method);
+            // Read: every check, and what is to change.
+            let Some((mut operation, errors)) = read_operation(
+                doc,
+                path,
+                &item_at,
+                method,
+                &at,
+                &mut method_names,
+                global_security.as_ref(),
+                schemes,
+            )?
+            else {
                 continue;
             };
-            let at = child(&item_at, method);
-            let operation_id = match op.get("operationId") {
-                Some(Value::String(id)) if !id.trim().is_empty() => id.clone(),
-                _ => {
-                    return Err(Located::new(
-                        &at,
-                        format!(
-                            "{} {path} has no operationId: name it in the provider's \
-                             overlay.yaml (an `update` with `operationId`), or name every unnamed \
-                             operation from its path with `operation_names = \"from-path\"` in \
-                             its specs/providers.toml entry",
-                            method.to_uppercase()
-                        ),
-                    ));
-                }
-            };
-            let method_name = operation_id.to_snake_case();
-            if let Some(first) = method_names.insert(method_name.clone(), at.clone()) {
-                return Err(Located::new(
-                    child(&at, "operationId"),
-                    format!(
-                        "operationId {operation_id:?} gives the method name `{method_name}`, \
-                         which #{first} already has: rename one in the overlay"
-                    ),
-                ));
-            }
-            check_path_parameters(doc, path, item, op, &at)?;
-            check_success_responses(doc, op, &at)?;
-            let (raw_errors, typed_errors) =
-                normalise_error_responses(doc, op, &at, &operation_id)?;
-            let multipart = take_multipart_body(doc, &at);
-            let deep_object = take_deep_object_style(doc, &item_at, &at);
-            let security = security_of(op, global_security.as_ref(), schemes, &at)?;
-            operations.push(Operation {
-                pointer: at,
-                method: method.to_uppercase(),
-                path: path.clone(),
-                operation_id,
-                summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
-                raw_errors,
-                typed_errors,
-                multipart,
-                security,
-                deep_object,
-            });
+            // Change.
+            apply_error_responses(doc, &at, &errors);
+            operation.multipart = take_multipart_body(doc, &at);
+            operation.deep_object = take_deep_object_style(doc, &item_at, &at);
+            operations.push(operation);
         }
     }
     Ok(operations)
+}
+
+/// The checks of the operation `method` of the path item at `item_at`, made in place, and
+/// what its error responses become; `None` when the path item has no such operation.
+#[allow(clippy::too_many_arguments)]
+fn read_operation(
+    doc: &Value,
+    path: &str,
+    item_at: &str,
+    method: &str,
+    at: &str,
+    method_names: &mut BTreeMap<String, String>,
+    global_security: Option<&Value>,
+    schemes: &BTreeMap<String, Scheme>,
+) -> Result<Option<(Operation, ErrorResponses)>, Located> {
+    let Some(item) = doc.pointer(item_at) else {
+        return Ok(None);
+    };
+    let Some(op) = item.get(method) else {
+        return Ok(None);
+    };
+    let operation_id = match op.get("operationId") {
+        Some(Value::String(id)) if !id.trim().is_empty() => id.clone(),
+        _ => {
+            return Err(Located::new(
+                at,
+                format!(
+                    "{} {path} has no operationId: name it in the provider's \
+                     overlay.yaml (an `update` with `operationId`), or name every unnamed \
+                     operation from its path with `operation_names = \"from-path\"` in \
+                     its specs/providers.toml entry",
+                    method.to_uppercase()
+                ),
+            ));
+        }
+    };
+    let method_name = operation_id.to_snake_case();
+    if let Some(first) = method_names.insert(method_name.clone(), at.to_owned()) {
+        return Err(Located::new(
+            child(at, "operationId"),
+            format!(
+                "operationId {operation_id:?} gives the method name `{method_name}`, \
+                 which #{first} already has: rename one in the overlay"
+            ),
+        ));
+    }
+    check_path_parameters(doc, path, item, op, at)?;
+    check_success_responses(doc, op, at)?;
+    let errors = error_responses(doc, op, at, &operation_id)?;
+    let security = security_of(op, global_security, schemes, at)?;
+    let operation = Operation {
+        pointer: at.to_owned(),
+        method: method.to_uppercase(),
+        path: path.to_owned(),
+        operation_id,
+        summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
+        raw_errors: errors.raw.clone(),
+        typed_errors: errors
+            .by_status
+            .iter()
+            .map(|(status, name, _)| (status.clone(), name.clone()))
+            .collect(),
+        multipart: false,
+        security,
+        deep_object: Vec::new(),
+    };
+    Ok(Some((operation, errors)))
 }
 
 fn check_path_parameters(
@@ -837,24 +883,35 @@ fn take_deep_object_style(doc: &mut Value, item_at: &str, at: &str) -> Vec<Strin
 /// (status, component schema name) of error bodies typed by status.
 type TypedErrors = Vec<(String, String)>;
 
+/// What an operation's error responses become (see [`error_responses`]).
+#[derive(Debug, Default)]
+struct ErrorResponses {
+    /// Statuses without a JSON body: taken out, returned raw.
+    raw: Vec<String>,
+    /// Statuses typed by status: (status, component schema name, the inline schema to hoist
+    /// under that name, if it is not a reference already).
+    by_status: Vec<(String, String, Option<Value>)>,
+}
+
 /// Error responses progenitor can take: body-less ones are taken out (returned as raw
 /// errors); when the bodies differ by status, every error response with a body is taken out
 /// too and its schema named in `components.schemas` (inline ones hoisted as
-/// `<OperationId>Error<Status>`), for the generated client to decode by status.
-fn normalise_error_responses(
-    doc: &mut Value,
+/// `<OperationId>Error<Status>`), for the generated client to decode by status. This reads;
+/// [`apply_error_responses`] makes the changes.
+fn error_responses(
+    doc: &Value,
     op: &Value,
     at: &str,
     operation_id: &str,
-) -> Result<(Vec<String>, TypedErrors), Located> {
+) -> Result<ErrorResponses, Located> {
     let Some(Value::Object(responses)) = op.get("responses") else {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok(ErrorResponses::default());
     };
     let mut raw = Vec::new();
-    let mut bodies: Vec<(String, Value)> = Vec::new();
+    let mut bodies: Vec<(String, &Value)> = Vec::new();
     for (status, response) in responses.iter().filter(|(s, _)| is_error_status(s)) {
         match json_body_schema(doc, response) {
-            Some(schema) => bodies.push((status.clone(), schema.clone())),
+            Some(schema) => bodies.push((status.clone(), schema)),
             None => raw.push(status.clone()),
         }
     }
@@ -868,15 +925,15 @@ fn normalise_error_responses(
         status == "default"
             && responses.iter().any(|(code, response)| {
                 code.starts_with('2')
-                    && json_body_schema(doc, response).is_some_and(|success| success != schema)
+                    && json_body_schema(doc, response).is_some_and(|success| success != *schema)
             })
     });
     let mut by_status = Vec::new();
     if distinct.len() > 1 || default_beside_success {
         for (status, schema) in &bodies {
-            let name = match schema.get("$ref").and_then(Value::as_str) {
+            let typed = match schema.get("$ref").and_then(Value::as_str) {
                 Some(reference) => match reference.strip_prefix("#/components/schemas/") {
-                    Some(name) => name.to_owned(),
+                    Some(name) => (status.clone(), name.to_owned(), None),
                     None => {
                         return Err(Located::new(
                             child(&child(&child(at, "responses"), status), "content"),
@@ -884,56 +941,66 @@ fn normalise_error_responses(
                         ));
                     }
                 },
-                None => {
-                    let name = format!(
+                None => (
+                    status.clone(),
+                    format!(
                         "{}Error{}",
                         operation_id.to_upper_camel_case(),
                         status.to_upper_camel_case()
-                    );
-                    let schemas = doc
-                        .as_object_mut()
-                        .map(|d| d.entry("components").or_insert_with(|| json!({})))
-                        .and_then(|c| c.as_object_mut())
-                        .map(|c| c.entry("schemas").or_insert_with(|| json!({})));
-                    if let Some(Value::Object(schemas)) = schemas {
-                        schemas.insert(name.clone(), schema.clone());
-                    }
-                    name
-                }
+                    ),
+                    Some((*schema).clone()),
+                ),
             };
-            by_status.push((status.clone(), name));
+            by_status.push(typed);
         }
     }
-    let taken_out: Vec<String> = raw
+    Ok(ErrorResponses { raw, by_status })
+}
+
+/// Makes the changes [`error_responses`] decided for the operation at `at`.
+fn apply_error_responses(doc: &mut Value, at: &str, errors: &ErrorResponses) {
+    for (_, name, hoisted) in &errors.by_status {
+        let Some(schema) = hoisted else { continue };
+        let schemas = doc
+            .as_object_mut()
+            .map(|d| d.entry("components").or_insert_with(|| json!({})))
+            .and_then(|c| c.as_object_mut())
+            .map(|c| c.entry("schemas").or_insert_with(|| json!({})));
+        if let Some(Value::Object(schemas)) = schemas {
+            schemas.insert(name.clone(), schema.clone());
+        }
+    }
+    let taken_out = errors
+        .raw
         .iter()
-        .cloned()
-        .chain(by_status.iter().map(|(status, _)| status.clone()))
-        .collect();
-    if !taken_out.is_empty()
-        && let Some(Value::Object(map)) = doc.pointer_mut(at)
-    {
-        if let Some(Value::Object(responses)) = map.get_mut("responses") {
-            for status in &taken_out {
-                responses.remove(status);
-            }
-        }
-        if !raw.is_empty() {
-            map.insert("x-billfold-raw-errors".to_owned(), json!(raw));
-        }
-        if !by_status.is_empty() {
-            let typed: serde_json::Map<String, Value> = by_status
-                .iter()
-                .map(|(status, name)| {
-                    (
-                        status.clone(),
-                        json!(format!("#/components/schemas/{name}")),
-                    )
-                })
-                .collect();
-            map.insert("x-billfold-typed-errors".to_owned(), Value::Object(typed));
+        .chain(errors.by_status.iter().map(|(status, _, _)| status));
+    let Some(Value::Object(map)) = doc.pointer_mut(at) else {
+        return;
+    };
+    if errors.raw.is_empty() && errors.by_status.is_empty() {
+        return;
+    }
+    if let Some(Value::Object(responses)) = map.get_mut("responses") {
+        for status in taken_out {
+            responses.remove(status);
         }
     }
-    Ok((raw, by_status))
+    if !errors.raw.is_empty() {
+        map.insert("x-billfold-raw-errors".to_owned(), json!(errors.raw));
+    }
+    if !errors.by_status.is_empty() {
+        let typed: serde_json::Map<String, Value> = errors
+            .by_status
+            .iter()
+            .map(|(status, name, _)| {
+                (
+                    status.clone(),
+                    json!(format!("#/components/schemas/{name}")),
+                )
+            })
+            .collect();
+        map.insert("x-billfold-typed-errors".to_owned(), Value::Object(typed));
+    }
 }
 
 fn security_of(
