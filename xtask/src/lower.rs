@@ -12,7 +12,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{Located, child};
+use crate::error::{Located, child, push_segment};
 
 /// 3.1 schema keywords with no 3.0 equivalent.
 const UNSUPPORTED_KEYWORDS: &[&str] = &[
@@ -168,6 +168,12 @@ fn walk_document(node: &mut Value, at: &str) -> Result<(), Located> {
 
 /// Lowers one schema and, recursively, its subschemas.
 fn lower_schema(schema: &mut Value, at: &str) -> Result<(), Located> {
+    lower_schema_at(schema, &mut at.to_owned())
+}
+
+/// [`lower_schema`], with `at` extended and cut back in place as the walk goes down (one
+/// buffer for the whole schema, not a string per subschema).
+fn lower_schema_at(schema: &mut Value, at: &mut String) -> Result<(), Located> {
     let Value::Object(map) = schema else {
         return Ok(());
     };
@@ -186,13 +192,20 @@ fn lower_schema(schema: &mut Value, at: &str) -> Result<(), Located> {
     for keyword in SCHEMA_MAPS {
         if let Some(Value::Object(members)) = map.get_mut(*keyword) {
             for (name, member) in members.iter_mut() {
-                lower_schema(member, &child(&child(at, keyword), name))?;
+                let len = at.len();
+                push_segment(at, keyword);
+                push_segment(at, name);
+                lower_schema_at(member, at)?;
+                at.truncate(len);
             }
         }
     }
     for keyword in SCHEMA_VALUES {
         if let Some(member) = map.get_mut(*keyword) {
-            lower_schema(member, &child(at, keyword))?;
+            let len = at.len();
+            push_segment(at, keyword);
+            lower_schema_at(member, at)?;
+            at.truncate(len);
         }
     }
     for keyword in SCHEMA_LISTS {
@@ -201,7 +214,11 @@ fn lower_schema(schema: &mut Value, at: &str) -> Result<(), Located> {
                 if is_null_schema(member) {
                     continue; // removed by `lower_null_members` below
                 }
-                lower_schema(member, &format!("{}/{index}", child(at, keyword)))?;
+                let len = at.len();
+                push_segment(at, keyword);
+                push_segment(at, &index.to_string());
+                lower_schema_at(member, at)?;
+                at.truncate(len);
             }
         }
     }
