@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use billfold::balance::{Balance, BalanceError, ErrorKind};
-use billfold_history::{Burn, History, burn_by_account};
+use billfold_history::{Burn, History};
 use serde::Serialize;
 
 use crate::accounts::Target;
@@ -103,13 +103,10 @@ fn burns(
         }
         Setting::File(path) => path,
     };
-    let since = taken_at
-        .checked_sub_signed(request.window)
-        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-    match History::open(path)
-        .and_then(|mut history| recording::record_and_read(&mut history, &readings, since))
-    {
-        Ok(window) => burn_by_account(&window, taken_at, request.window),
+    match History::open(path).and_then(|mut history| {
+        recording::record_and_burn(&mut history, &readings, taken_at, request.window)
+    }) {
+        Ok(burns) => burns,
         Err(e) => {
             eprintln!("billfold: warning: {e}");
             Default::default()

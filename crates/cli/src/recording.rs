@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use billfold::balance::{Balance, BalanceError, ErrorKind};
-use billfold_history::{Filter, History, Reading};
+use std::collections::BTreeMap;
+
+use billfold_history::{Burn, Filter, History, Reading, burn_by_account};
 use chrono::{DateTime, Utc};
 
 use crate::accounts::Target;
@@ -76,18 +78,23 @@ pub fn reading(
     }
 }
 
-/// Records `readings` in `history` (one transaction), then returns every reading taken since
-/// `since`, these included.
-pub fn record_and_read(
+/// Records `readings` in `history` (one transaction), then returns the burn of every account
+/// with readings in the `window` ending at `now`, these included.
+pub fn record_and_burn(
     history: &mut History,
     readings: &[Reading],
-    since: DateTime<Utc>,
-) -> Result<Vec<Reading>, billfold_history::Error> {
+    now: DateTime<Utc>,
+    window: chrono::Duration,
+) -> Result<BTreeMap<(String, String), Burn>, billfold_history::Error> {
     history.record(readings)?;
-    history.readings(&Filter {
+    let since = now
+        .checked_sub_signed(window)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let in_window = history.readings(&Filter {
         since: Some(since),
         ..Filter::default()
-    })
+    })?;
+    Ok(burn_by_account(&in_window, now, window))
 }
 
 /// A warning that is printed once until it changes (for `billfold serve`, which would

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use billfold_history::{Burn, Filter, History, Reading, burn};
+use billfold_history::{Burn, History, Reading};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -224,48 +224,31 @@ struct Recorder {
 }
 
 impl Recorder {
-    /// Records `readings` and returns the burn of each `(provider, account)` asked for, from
-    /// the readings of the window; on failure warns (once until it changes) and returns none.
+    /// Records `readings` and returns the burn of each `(provider, account)`, from the
+    /// readings of the window; on failure warns (once until it changes) and returns none.
     /// Blocking (SQLite): run it off the async threads.
     fn record(
         &mut self,
         readings: &[Reading],
-        accounts: &[(String, String)],
         now: chrono::DateTime<chrono::Utc>,
         window: chrono::Duration,
-    ) -> HashMap<(String, String), Burn> {
+    ) -> Burns {
         let path = match &self.setting {
-            Setting::Off => return HashMap::new(),
+            Setting::Off => return Burns::new(),
             Setting::Nowhere => {
                 self.warnings.warn(recording::NOWHERE.to_owned());
-                return HashMap::new();
+                return Burns::new();
             }
             Setting::File(path) => path.clone(),
         };
-        let since = now
-            .checked_sub_signed(window)
-            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-        let result = (|| {
-            let mut history = match self.history.take() {
-                Some(history) => history,
-                None => History::open(&path)?,
-            };
-            history.record(readings)?;
-            // One account at a time, so only one window of readings is in memory at once.
-            let mut burns = HashMap::new();
-            for (provider, account) in accounts {
-                let window_readings = history.readings(&Filter {
-                    provider: Some(provider.clone()),
-                    account: Some(account.clone()),
-                    since: Some(since),
-                })?;
-                burns.insert(
-                    (provider.clone(), account.clone()),
-                    burn(&window_readings, now, window),
-                );
-            }
-            Ok::<_, billfold_history::Error>((history, burns))
-        })();
+        let result = match self.history.take() {
+            Some(history) => Ok(history),
+            None => History::open(&path),
+        }
+        .and_then(|mut history| {
+            let burns = recording::record_and_burn(&mut history, readings, now, window)?;
+            Ok((history, burns))
+        });
         match result {
             Ok((history, burns)) => {
                 self.history = Some(history);
@@ -276,11 +259,14 @@ impl Recorder {
             Err(e) => {
                 // Reopened next time (it was dropped): the file may have been fixed or replaced.
                 self.warnings.warn(e.to_string());
-                HashMap::new()
+                Burns::new()
             }
         }
     }
 }
+
+/// The burn of each `(provider, account)`.
+type Burns = std::collections::BTreeMap<(String, String), Burn>;
 
 /// Refreshes on every tick of the interval, the first at once. Sends an exit status on
 /// `fatal` when serving is pointless (nothing configured).
@@ -328,16 +314,11 @@ async fn refresh_forever(request: Options, metrics: Arc<Metrics>, fatal: oneshot
             .iter()
             .filter_map(|q| recording::reading(&q.target, &q.outcome, now))
             .collect();
-        let accounts: Vec<(String, String)> = queried
-            .iter()
-            .filter(|q| q.outcome.is_ok())
-            .map(|q| (q.target.provider.id().to_owned(), q.target.account.clone()))
-            .collect();
         let burns = match recorder.take() {
             Some(mut r) => {
                 let window = request.window;
                 match tokio::task::spawn_blocking(move || {
-                    let burns = r.record(&readings, &accounts, now, window);
+                    let burns = r.record(&readings, now, window);
                     (r, burns)
                 })
                 .await
@@ -348,11 +329,11 @@ async fn refresh_forever(request: Options, metrics: Arc<Metrics>, fatal: oneshot
                     }
                     Err(e) => {
                         eprintln!("billfold: warning: history is off from now on: {e}");
-                        HashMap::new()
+                        Burns::new()
                     }
                 }
             }
-            None => HashMap::new(),
+            None => Burns::new(),
         };
         let at = now.timestamp_millis() as f64 / 1000.0;
         let observations = queried
