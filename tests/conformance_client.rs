@@ -30,14 +30,19 @@ fn wrong_scheme(provider: &'static Provider) -> &'static Provider {
         default_base_url: provider.default_base_url,
         base_url_env: provider.base_url_env,
         credentials,
+        security: &[],
     }))
 }
 
-/// A configuration with the right credential (first scheme) and no retries.
+/// A configuration with a credential for every scheme (each operation sends the ones its
+/// requirements name) and no retries.
 fn right(provider: &'static Provider, url: &str) -> ClientConfig {
-    ClientConfig::new(provider)
-        .base_url(url)
-        .credential(provider.credentials[0].scheme, SECRET)
+    provider
+        .credentials
+        .iter()
+        .fold(ClientConfig::new(provider).base_url(url), |config, c| {
+            config.credential(c.scheme, SECRET)
+        })
         .max_retries(0)
 }
 

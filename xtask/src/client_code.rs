@@ -13,7 +13,7 @@ use crate::error::Located;
 use crate::open_types::{self, OpenEnum};
 use crate::progenitor_run;
 use crate::providers::ProviderEntry;
-use crate::validate::{Operation, SchemeKind, Validated};
+use crate::validate::{KeyLocation, Operation, SchemeKind, Validated};
 
 /// Which requests are retried, word for word as the runtime documents it.
 pub const RETRY_RULES: &str = include_str!("../../crates/runtime/doc/retry-rules.md");
@@ -579,13 +579,13 @@ fn constructors(provider: &ProviderEntry, validated: &Validated) -> Vec<Construc
         .schemes
         .iter()
         .map(|scheme| {
-            let (base, header) = match &scheme.kind {
-                SchemeKind::Bearer => (
-                    "with_bearer_token",
-                    "Authorization: Bearer <token>".to_owned(),
-                ),
-                SchemeKind::ApiKeyHeader(name) => ("with_api_key", format!("{name}: <key>")),
+            let base = match &scheme.kind {
+                SchemeKind::Bearer => "with_bearer_token",
+                SchemeKind::Basic => "with_basic_auth",
+                SchemeKind::ApiKey(..) => "with_api_key",
+                SchemeKind::OAuth2ClientCredentials { .. } => "with_client_credentials",
             };
+            let header = describe(&scheme.kind);
             let same_kind = validated
                 .schemes
                 .iter()
@@ -626,14 +626,30 @@ fn provider_static(
     let credentials = validated.schemes.iter().zip(constructors).map(|(scheme, c)| {
         let scheme_name = &scheme.name;
         let env_var = &c.env_var;
-        let kind = match &scheme.kind {
-            SchemeKind::Bearer => quote!(billfold_runtime::AuthKind::Bearer),
-            SchemeKind::ApiKeyHeader(header) => quote!(billfold_runtime::AuthKind::ApiKeyHeader(#header)),
-        };
+        let kind = auth_kind(&scheme.kind);
         quote! {
             billfold_runtime::CredentialSpec { scheme: #scheme_name, kind: #kind, env_var: #env_var }
         }
     });
+    // Operations that send exactly the first configured credential need no entry.
+    let single: Vec<Vec<String>> = validated
+        .schemes
+        .iter()
+        .map(|s| vec![s.name.clone()])
+        .collect();
+    let security = validated
+        .operations
+        .iter()
+        .filter(|op| op.security != single)
+        .map(|op| {
+            let name = op.operation_id.to_snake_case();
+            let alternatives = op.security.iter().map(|alternative| {
+                quote!(&[#(#alternative),*])
+            });
+            quote! {
+                billfold_runtime::OperationAuth { operation: #name, requirements: &[#(#alternatives),*] }
+            }
+        });
     let doc = format!(
         "What this crate knows about {name}: default base URL, env vars and credential schemes \
          (from `specs/{id}/` and `specs/providers.toml`)."
@@ -647,7 +663,43 @@ fn provider_static(
             default_base_url: #base_url,
             base_url_env: #base_url_env,
             credentials: &[#(#credentials),*],
+            security: &[#(#security),*],
         };
+    }
+}
+
+/// The runtime's `AuthKind` for a scheme.
+fn auth_kind(kind: &SchemeKind) -> TokenStream {
+    match kind {
+        SchemeKind::Bearer => quote!(billfold_runtime::AuthKind::Bearer),
+        SchemeKind::Basic => quote!(billfold_runtime::AuthKind::Basic),
+        SchemeKind::ApiKey(KeyLocation::Header, name) => {
+            quote!(billfold_runtime::AuthKind::ApiKeyHeader(#name))
+        }
+        SchemeKind::ApiKey(KeyLocation::Query, name) => {
+            quote!(billfold_runtime::AuthKind::ApiKeyQuery(#name))
+        }
+        SchemeKind::ApiKey(KeyLocation::Cookie, name) => {
+            quote!(billfold_runtime::AuthKind::ApiKeyCookie(#name))
+        }
+        SchemeKind::OAuth2ClientCredentials { token_url, scopes } => {
+            let scopes = scopes.join(" ");
+            quote!(billfold_runtime::AuthKind::OAuth2ClientCredentials { token_url: #token_url, scopes: #scopes })
+        }
+    }
+}
+
+/// How a scheme's credential goes on the wire, for docs (the runtime's `AuthKind::describe`).
+fn describe(kind: &SchemeKind) -> String {
+    match kind {
+        SchemeKind::Bearer => "Authorization: Bearer <token>".to_owned(),
+        SchemeKind::Basic => "Authorization: Basic <user:password>".to_owned(),
+        SchemeKind::ApiKey(KeyLocation::Header, name) => format!("{name}: <key>"),
+        SchemeKind::ApiKey(KeyLocation::Query, name) => format!("query parameter {name}=<key>"),
+        SchemeKind::ApiKey(KeyLocation::Cookie, name) => format!("cookie {name}=<key>"),
+        SchemeKind::OAuth2ClientCredentials { token_url, .. } => {
+            format!("Authorization: Bearer <token from {token_url}, for client_id:client_secret>")
+        }
     }
 }
 

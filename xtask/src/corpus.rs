@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::operations::{METHODS, operation_at};
+use crate::operations::METHODS;
 use crate::{document, pipeline, progenitor_run, providers};
 
 /// Where the corpus lives, relative to the workspace root.
@@ -29,8 +29,6 @@ pub const CORPUS_DIR: &str = "xtask/tests/real-specs";
 const STAGING: &str = "target/corpus/workspace";
 /// Its target directory (kept between runs: the dependencies build once).
 const TARGET: &str = "target/corpus/target";
-/// Most skip-and-retry rounds for one spec.
-const MAX_ROUNDS: usize = 400;
 
 /// One spec of the corpus and what became of it.
 #[derive(Debug, Clone)]
@@ -47,6 +45,8 @@ pub struct Outcome {
     pub generated: usize,
     /// Skipped operations: (METHOD path, reason).
     pub skipped: Vec<(String, String)>,
+    /// Schemas typed as `serde_json::Value` because the generator could not type them.
+    pub fallbacks: usize,
     /// Why nothing was generated, when the spec failed as a whole.
     pub failed: Option<String>,
     /// Generation time of the final run, in milliseconds.
@@ -109,6 +109,7 @@ pub fn stage(root: &Path) -> Result<(PathBuf, Vec<Outcome>), String> {
             operations: count_operations(&doc),
             generated: 0,
             skipped: Vec::new(),
+            fallbacks: 0,
             failed: None,
             generation_ms: 0.0,
             compile_errors: None,
@@ -148,31 +149,17 @@ fn corpus_specs(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     Ok(out)
 }
 
-/// A manifest entry for a corpus spec: its used, supported security schemes as credentials.
+/// A manifest entry for a corpus spec, as a maintainer would write it from the spec: every
+/// declared security scheme as a credential, and `operation_names = "from-path"`.
 fn manifest_entry(id: &str, doc: &Value) -> String {
     let upper = id.to_uppercase();
-    let mut used: Vec<String> = Vec::new();
-    let mut requirements: Vec<&Value> = doc["security"].as_array().into_iter().flatten().collect();
-    for item in doc["paths"]
-        .as_object()
-        .into_iter()
-        .flat_map(|p| p.values())
-    {
-        for method in METHODS {
-            requirements.extend(item[*method]["security"].as_array().into_iter().flatten());
-        }
-    }
-    for requirement in requirements {
-        for name in requirement.as_object().into_iter().flat_map(|r| r.keys()) {
-            if !used.contains(name) {
-                used.push(name.clone());
-            }
-        }
-    }
     let mut out = format!(
         "[{id}]\ncrate = \"billfold-{id}\"\nname = \"{id}\"\nbase_url_env = \"{upper}_BASE_URL\"\noperation_names = \"from-path\"\n\n[{id}.credentials]\n"
     );
-    for (index, name) in used.iter().enumerate() {
+    let declared = doc
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object);
+    for (index, name) in declared.into_iter().flat_map(|m| m.keys()).enumerate() {
         let _ = writeln!(out, "{name:?} = \"{upper}_KEY_{index}\"");
     }
     out.push('\n');
@@ -198,86 +185,30 @@ fn progenitor_as_is(doc: &Value) -> String {
     }
 }
 
-/// Runs the pipeline, skipping (through the staging overlay) each operation it fails on.
+/// Runs the pipeline (which degrades locally on its own) and records what it made.
 fn generate_with_skips(
     staging: &Path,
     provider: &providers::ProviderEntry,
     outcome: &mut Outcome,
 ) -> Result<(), String> {
-    let mut provider = provider.clone();
-    let overlay_path = staging.join(pipeline::overlay_path(&provider.id));
-    let mut actions = match fs::read_to_string(&overlay_path) {
-        Ok(text) => text,
-        Err(_) => "overlay: 1.0.0\ninfo: {title: corpus, version: \"1\"}\nactions:\n".to_owned(),
-    };
-    let mut auto_skipped: Vec<(String, String)> = Vec::new();
-    for _ in 0..MAX_ROUNDS {
-        let started = Instant::now();
-        match pipeline::generate(staging, &provider) {
-            Ok(generated) => {
-                outcome.generation_ms = started.elapsed().as_secs_f64() * 1e3;
-                outcome.generated = generated.code.methods.len();
-                outcome.skipped = generated
-                    .skipped
-                    .iter()
-                    .map(|s| (format!("{} {}", s.method, s.path), s.reason.clone()))
-                    .collect();
-                write_crate(staging, &generated)?;
-                return Ok(());
-            }
-            Err(error) if error.file == Path::new(providers::PROVIDERS_FILE) => {
-                // A derived credential no generated operation uses (its operations were
-                // skipped, or the scheme is only an alternative): drop it and go on.
-                let stale = error
-                    .pointer
-                    .rsplit_once("/credentials/")
-                    .map(|(_, name)| name.to_owned());
-                match stale {
-                    Some(name) if error.message.contains("no operation of the spec uses") => {
-                        drop_credential(staging, &provider.id, &name)?;
-                        let entries =
-                            pipeline::load_providers(staging).map_err(|e| e.to_string())?;
-                        if let Some(updated) = entries.into_iter().find(|p| p.id == provider.id) {
-                            provider = updated;
-                        }
-                    }
-                    _ => {
-                        outcome.failed = Some(short(&error.to_string()));
-                        outcome.skipped = auto_skipped;
-                        return Ok(());
-                    }
-                }
-            }
-            Err(error) => {
-                let Some((path, method)) = operation_at(&error.pointer) else {
-                    outcome.failed = Some(short(&error.to_string()));
-                    outcome.skipped = auto_skipped;
-                    return Ok(());
-                };
-                let reason = short(&error.message).replace('"', "'");
-                auto_skipped.push((format!("{} {path}", method.to_uppercase()), reason.clone()));
-                let _ = write!(
-                    actions,
-                    "  - target: \"$.paths['{}'].{method}\"\n    update: {{x-billfold-skip: \"{}\"}}\n",
-                    path.replace('\'', "\\'"),
-                    reason.replace('\\', "\\\\")
-                );
-                fs::write(&overlay_path, &actions).map_err(|e| format!("{}: {e}", provider.id))?;
-            }
+    let started = Instant::now();
+    match pipeline::generate(staging, provider) {
+        Ok(generated) => {
+            outcome.generation_ms = started.elapsed().as_secs_f64() * 1e3;
+            outcome.generated = generated.code.methods.len();
+            outcome.skipped = generated
+                .skipped
+                .iter()
+                .map(|s| (format!("{} {}", s.method, s.path), s.reason.clone()))
+                .collect();
+            outcome.fallbacks = generated.degraded.fallbacks.len();
+            write_crate(staging, &generated)
+        }
+        Err(error) => {
+            outcome.failed = Some(short(&error.to_string()));
+            Ok(())
         }
     }
-    outcome.failed = Some(format!("still failing after {MAX_ROUNDS} skips"));
-    outcome.skipped = auto_skipped;
-    Ok(())
-}
-
-/// Removes one credential line of a provider from the staging manifest.
-fn drop_credential(staging: &Path, id: &str, scheme: &str) -> Result<(), String> {
-    let path = staging.join(providers::PROVIDERS_FILE);
-    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let line = format!("{scheme:?} = \"{}_KEY_", id.to_uppercase());
-    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with(&line)).collect();
-    fs::write(&path, kept.join("\n") + "\n").map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn write_crate(staging: &Path, generated: &pipeline::Generated) -> Result<(), String> {
@@ -397,7 +328,8 @@ fn report_json(outcomes: &[Outcome]) -> Value {
             .map(|o| {
                 serde_json::json!({
                     "spec": o.folder, "openapi": o.version, "operations": o.operations,
-                    "generated": o.generated, "skipped": o.skipped, "failed": o.failed,
+                    "generated": o.generated, "skipped": o.skipped, "untyped_schemas": o.fallbacks,
+                    "failed": o.failed,
                     "generation_ms": o.generation_ms, "compile_errors": o.compile_errors,
                     "progenitor_as_is": o.progenitor,
                 })
@@ -409,13 +341,14 @@ fn report_json(outcomes: &[Outcome]) -> Value {
 /// The Markdown table and the skip reasons.
 pub fn table(outcomes: &[Outcome]) -> String {
     let mut out = String::from(
-        "| spec | openapi | operations | generated | skipped | compiles | generation | progenitor 0.15.1 as-is |\n\
-         | --- | --- | ---: | ---: | ---: | --- | ---: | --- |\n",
+        "| spec | openapi | operations | generated | skipped | untyped schemas | compiles | generation | progenitor 0.15.1 as-is |\n\
+         | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- |\n",
     );
-    let (mut ops, mut generated, mut compiling) = (0, 0, 0);
+    let (mut ops, mut generated, mut compiling, mut fallbacks) = (0, 0, 0, 0);
     for o in outcomes {
         ops += o.operations;
         generated += o.generated;
+        fallbacks += o.fallbacks;
         let compiles = match (&o.failed, o.compile_errors) {
             (Some(_), _) => "no crate".to_owned(),
             (None, Some(0)) => {
@@ -427,19 +360,20 @@ pub fn table(outcomes: &[Outcome]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {compiles} | {:.0} ms | {} |",
+            "| {} | {} | {} | {} | {} | {} | {compiles} | {:.0} ms | {} |",
             o.folder,
             o.version,
             o.operations,
             o.generated,
             o.skipped.len(),
+            o.fallbacks,
             o.generation_ms,
             o.progenitor.replace('|', "\\|")
         );
     }
     let _ = writeln!(
         out,
-        "| **all** | | {ops} | {generated} | {} | {compiling} of {ops} operations generated and compiling ({:.1}%) | | |",
+        "| **all** | | {ops} | {generated} | {} | {fallbacks} | {compiling} of {ops} operations generated and compiling ({:.1}%) | | |",
         ops - generated,
         if ops == 0 {
             0.0
@@ -456,6 +390,9 @@ pub fn table(outcomes: &[Outcome]) -> String {
         }
         let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
         for (_, reason) in &o.skipped {
+            let reason = reason
+                .strip_prefix("left out by the generator: ")
+                .unwrap_or(reason);
             let key = reason.split(':').next().unwrap_or(reason);
             *reasons.entry(key).or_default() += 1;
         }

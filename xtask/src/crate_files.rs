@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::client_code::CrateCode;
+use crate::degrade::Fallback;
 use crate::operations::Skipped;
 use crate::providers::ProviderEntry;
 
@@ -104,6 +105,7 @@ pub fn readme(
     code: &CrateCode,
     spec_title: &str,
     skipped: &[Skipped],
+    fallbacks: &[Fallback],
 ) -> String {
     let krate = provider.crate_name.replace('-', "_");
     let mut out = format!(
@@ -220,7 +222,30 @@ pub fn readme(
         code.error_type
     );
     out.push_str(&skipped_section(skipped));
+    out.push_str(&fallback_section(fallbacks));
     out
+}
+
+/// The README section listing schemas typed as `serde_json::Value`, with their reasons (empty
+/// when none).
+fn fallback_section(fallbacks: &[Fallback]) -> String {
+    if fallbacks.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\n## Untyped schemas\n\nThe generator could not type these schemas of the spec; each \
+         is a `serde_json::Value` (any JSON), and everything else stays typed. An overlay that \
+         corrects the schema brings its type back.\n\n| schema | reason |\n| --- | --- |\n",
+    );
+    for f in fallbacks {
+        let _ = writeln!(out, "| `#{}` | {} |", f.pointer, table_cell(&f.reason));
+    }
+    out
+}
+
+/// Text made safe for one Markdown table cell.
+fn table_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
 }
 
 /// The README section listing operations the overlay skips, with their reasons (empty when none).
@@ -230,7 +255,8 @@ fn skipped_section(skipped: &[Skipped]) -> String {
     }
     let mut out = String::from(
         "\n## Skipped operations\n\nThese operations of the spec have no method: the overlay \
-         marks them `x-billfold-skip`, for this reason.\n\n| operation | reason |\n| --- | --- |\n",
+         marks them `x-billfold-skip`, or the generator could not make one (it says why).\n\n\
+         | operation | reason |\n| --- | --- |\n",
     );
     for s in skipped {
         let id = s
@@ -238,7 +264,13 @@ fn skipped_section(skipped: &[Skipped]) -> String {
             .as_deref()
             .map(|id| format!(" (`{id}`)"))
             .unwrap_or_default();
-        let _ = writeln!(out, "| `{} {}`{id} | {} |", s.method, s.path, s.reason);
+        let _ = writeln!(
+            out,
+            "| `{} {}`{id} | {} |",
+            s.method,
+            s.path,
+            table_cell(&s.reason)
+        );
     }
     out
 }

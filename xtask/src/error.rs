@@ -17,6 +17,9 @@ pub struct SpecError {
     pub line: Option<usize>,
     /// What is wrong and what to do about it.
     pub message: String,
+    /// A decision only the maintainer can make (naming operations): never degraded around,
+    /// even inside an operation.
+    pub needs_maintainer: bool,
 }
 
 impl SpecError {
@@ -33,6 +36,7 @@ impl SpecError {
             pointer: pointer.into(),
             line: None,
             message: message.into(),
+            needs_maintainer: false,
         }
     }
 
@@ -62,6 +66,8 @@ pub struct Located {
     pub pointer: String,
     /// What is wrong.
     pub message: String,
+    /// See [`SpecError::needs_maintainer`].
+    pub needs_maintainer: bool,
 }
 
 impl Located {
@@ -70,12 +76,22 @@ impl Located {
         Self {
             pointer: pointer.into(),
             message: message.into(),
+            needs_maintainer: false,
         }
+    }
+
+    /// The same problem, marked as one only the maintainer can decide (regen never leaves the
+    /// operation out for it).
+    pub fn for_maintainer(mut self) -> Self {
+        self.needs_maintainer = true;
+        self
     }
 
     /// Attaches the provider and file.
     pub fn in_file(self, provider: &str, file: impl Into<PathBuf>) -> SpecError {
-        SpecError::new(provider, file, self.pointer, self.message)
+        let mut error = SpecError::new(provider, file, self.pointer, self.message);
+        error.needs_maintainer = self.needs_maintainer;
+        error
     }
 }
 

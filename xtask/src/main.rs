@@ -104,13 +104,23 @@ fn run_regen(root: &Path, check: bool) -> Result<(), String> {
             println!("  {line}");
         }
     }
-    if !outcome.skipped.is_empty() {
-        println!(
-            "{} operation(s) skipped by x-billfold-skip:",
-            outcome.skipped.len()
-        );
-        for line in &outcome.skipped {
-            println!("  {line}");
+    let sections = [
+        (
+            "operation(s) left out (README: Skipped operations)",
+            &outcome.skipped,
+        ),
+        (
+            "schema(s) typed as serde_json::Value (README: Untyped schemas)",
+            &outcome.fallbacks,
+        ),
+        ("warning(s)", &outcome.warnings),
+    ];
+    for (title, lines) in sections {
+        if !lines.is_empty() {
+            println!("{} {title}:", lines.len());
+            for line in lines {
+                println!("  {line}");
+            }
         }
     }
     if check {

@@ -8,7 +8,11 @@
 //! `get_v1_users_by_user_id_keys`; `GET /` → `get_root`). A name whose method name (snake case,
 //! as progenitor makes it) is already taken, by an operationId of the spec or an earlier named
 //! operation, gets `_2`, `_3`, ... in document order. The overlay still wins: an operationId it
-//! sets is never replaced.
+//! sets is never replaced, unless it repeats another's.
+//!
+//! Repeated operationIds (the same method name on several operations, as in specs that call
+//! every list operation `list`) are taken off every operation that shares them, and each of
+//! those operations is named from its path by the same rule; regen warns, naming them.
 
 use std::collections::BTreeSet;
 
@@ -112,12 +116,46 @@ pub fn name_from_path(method: &str, path: &str) -> String {
     parts.join("_")
 }
 
-/// Names every operation without an operationId by [`name_from_path`], making names unique;
-/// returns (JSON pointer of the operation, name given).
-pub fn name_from_paths(doc: &mut Value) -> Vec<(String, String)> {
+/// Names every operation without an operationId, and every operation whose operationId gives
+/// the same method name as another's (`list` on many paths), by [`name_from_path`], making
+/// names unique; returns (JSON pointer of the operation, name given, the repeated operationId
+/// it replaces, if any).
+pub fn name_from_paths(doc: &mut Value) -> Vec<(String, String, Option<String>)> {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return Vec::new();
     };
+    // Repeated operationIds are taken off every operation that has them: none of the
+    // operations sharing a name has a better claim to it than the others.
+    let mut uses: std::collections::BTreeMap<String, usize> = Default::default();
+    for op in paths
+        .values()
+        .flat_map(|item| METHODS.iter().filter_map(move |m| item.get(*m)))
+    {
+        if let Some(id) = op.get("operationId").and_then(Value::as_str)
+            && !id.trim().is_empty()
+        {
+            *uses.entry(id.to_snake_case()).or_default() += 1;
+        }
+    }
+    let mut repeated: std::collections::BTreeMap<String, String> = Default::default();
+    for (path, item) in paths.iter_mut() {
+        for method in METHODS {
+            let Some(op) = item.get_mut(*method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let Some(id) = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            if uses.get(&id.to_snake_case()).is_some_and(|n| *n > 1) {
+                op.remove("operationId");
+                repeated.insert(child(&child("/paths", path), method), id);
+            }
+        }
+    }
     let has_id = |op: &Value| {
         op.get("operationId")
             .and_then(Value::as_str)
@@ -149,7 +187,9 @@ pub fn name_from_paths(doc: &mut Value) -> Vec<(String, String)> {
                 .unwrap_or(base);
             taken.insert(name.to_snake_case());
             op.insert("operationId".to_owned(), Value::String(name.clone()));
-            named.push((child(&child("/paths", path), method), name));
+            let at = child(&child("/paths", path), method);
+            let replaced = repeated.remove(&at);
+            named.push((at, name, replaced));
         }
     }
     named
@@ -184,11 +224,38 @@ mod tests {
         assert_eq!(
             named,
             [
-                ("/paths/~1a-b/get".to_owned(), "get_a_b".to_owned()),
-                ("/paths/~1a_b/get".to_owned(), "get_a_b_3".to_owned()),
+                ("/paths/~1a-b/get".to_owned(), "get_a_b".to_owned(), None),
+                ("/paths/~1a_b/get".to_owned(), "get_a_b_3".to_owned(), None),
             ]
         );
         assert_eq!(doc["paths"]["/x"]["post"]["operationId"], "kept");
+    }
+
+    #[test]
+    fn repeated_operation_ids_are_all_named_from_their_paths() {
+        let mut doc = json!({"paths": {
+            "/users": {"get": {"operationId": "list"}, "post": {"operationId": "create"}},
+            "/teams": {"get": {"operationId": "List"}},
+            "/teams/{id}": {"get": {"operationId": "get"}}
+        }});
+        let named = name_from_paths(&mut doc);
+        assert_eq!(
+            named,
+            [
+                (
+                    "/paths/~1teams/get".to_owned(),
+                    "get_teams".to_owned(),
+                    Some("List".to_owned())
+                ),
+                (
+                    "/paths/~1users/get".to_owned(),
+                    "get_users".to_owned(),
+                    Some("list".to_owned())
+                ),
+            ]
+        );
+        assert_eq!(doc["paths"]["/users"]["post"]["operationId"], "create");
+        assert_eq!(doc["paths"]["/teams/{id}"]["get"]["operationId"], "get");
     }
 
     #[test]

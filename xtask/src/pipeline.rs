@@ -7,14 +7,15 @@ use serde_json::Value;
 
 use crate::client_code::{self, CrateCode};
 use crate::crate_files;
+use crate::degrade::Degraded;
 use crate::document;
-use crate::error::SpecError;
+use crate::error::{SpecError, child};
 use crate::operations::{self, Skipped};
 use crate::providers::{self, OperationNames, PROVIDERS_FILE, ProviderEntry};
 use crate::validate::{self, Validated};
 use crate::{
-    balance_check, conformance_code, example_tests, facade_code, lower, open_enum_tests, overlay,
-    progenitor_run, surface,
+    balance_check, conformance_code, example_tests, facade_code, header_credentials, lower,
+    open_enum_tests, overlay, progenitor_run, surface,
 };
 
 /// One provider's generated crate, in memory.
@@ -30,8 +31,12 @@ pub struct Generated {
     pub surface: String,
     /// What the generator produced (methods, types, open enums), for derived files.
     pub code: CrateCode,
-    /// Operations the overlay skips, with their reasons.
+    /// Operations left out, with their reasons: the overlay's skips, then the generator's.
     pub skipped: Vec<Skipped>,
+    /// What the generator degraded around (left-out operations, untyped schemas).
+    pub degraded: Degraded,
+    /// Warnings: decisions taken by rule that a maintainer should know of.
+    pub warnings: Vec<String>,
 }
 
 /// Where `cargo xtask regen` writes a provider's crate, relative to the workspace root: apart
@@ -90,16 +95,14 @@ pub fn effective_spec(
     root: &Path,
     provider: &ProviderEntry,
 ) -> Result<(Value, Validated, Vec<Skipped>), SpecError> {
-    effective_spec_without(root, provider, &[])
+    let generated = generate(root, provider)?;
+    let validated = effective_from(provider, overlaid(root, provider)?, &generated.degraded)?;
+    Ok((validated.doc, validated.validated, generated.skipped))
 }
 
-/// [`effective_spec`] with some operations (path, method) left out: how regen goes on past a
-/// broken operation to find the next problem.
-fn effective_spec_without(
-    root: &Path,
-    provider: &ProviderEntry,
-    left_out: &[(String, String)],
-) -> Result<(Value, Validated, Vec<Skipped>), SpecError> {
+/// The provider's spec (bundled from its files) with its overlay applied: what every JSON
+/// pointer of a degradation refers to.
+fn overlaid(root: &Path, provider: &ProviderEntry) -> Result<Value, SpecError> {
     let id = provider.id.as_str();
     let spec_file = spec_path(id);
     let overlay_file = overlay_path(id);
@@ -108,19 +111,46 @@ fn effective_spec_without(
         let overlay_doc = read_document(root, id, &overlay_file)?;
         overlay::apply(&mut doc, &overlay_doc).map_err(|e| e.in_file(id, &overlay_file))?;
     }
-    for (path, method) in left_out {
-        if let Some(item) = doc
-            .get_mut("paths")
-            .and_then(|p| p.get_mut(path))
-            .and_then(Value::as_object_mut)
-        {
-            item.remove(method);
-        }
-    }
+    Ok(doc)
+}
+
+/// An effective spec: the document, what validation learned, the operations the overlay
+/// skips, and the warnings on the way.
+struct Effective {
+    doc: Value,
+    validated: Validated,
+    skipped: Vec<Skipped>,
+    warnings: Vec<String>,
+}
+
+/// The effective spec made from `doc` (the spec after the overlay) with the degradations of
+/// `plan` applied.
+fn effective_from(
+    provider: &ProviderEntry,
+    mut doc: Value,
+    plan: &Degraded,
+) -> Result<Effective, SpecError> {
+    let id = provider.id.as_str();
+    let spec_file = spec_path(id);
+    let overlay_file = overlay_path(id);
+    plan.apply(&mut doc);
+    let mut warnings = Vec::new();
     // Skipped operations go first: they need no name and may hold what cannot be lowered.
     let skipped = operations::take_skipped(&mut doc).map_err(|e| e.in_file(id, &overlay_file))?;
     if provider.operation_names == Some(OperationNames::FromPath) {
-        operations::name_from_paths(&mut doc);
+        for (at, name, repeated) in operations::name_from_paths(&mut doc) {
+            if let Some(repeated) = repeated {
+                warnings.push(format!(
+                    "operationId {repeated:?} at #{at} is repeated: named {name:?} from its path"
+                ));
+            }
+        }
+    }
+    for name in header_credentials::apply(&mut doc, provider.credentials.keys()) {
+        warnings.push(format!(
+            "the credential {name:?} is sent as the header parameter of that name, which \
+             the methods no longer take"
+        ));
     }
     lower::lower(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
     let validated = validate::validate(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
@@ -128,11 +158,16 @@ fn effective_spec_without(
     if let Some(error) = balance_check::check(provider, &doc).into_iter().next() {
         return Err(error);
     }
-    Ok((doc, validated, skipped))
+    Ok(Effective {
+        doc,
+        validated,
+        skipped,
+        warnings,
+    })
 }
 
 /// Every scheme the operations use has an env var in providers.toml, and every env var there
-/// names a scheme the operations use.
+/// names a scheme the spec declares.
 fn check_credentials(provider: &ProviderEntry, validated: &Validated) -> Result<(), SpecError> {
     let id = provider.id.as_str();
     for scheme in &validated.schemes {
@@ -154,53 +189,76 @@ fn check_credentials(provider: &ProviderEntry, validated: &Validated) -> Result<
     if let Some(stale) = provider
         .credentials
         .keys()
-        .find(|name| !validated.schemes.iter().any(|s| &s.name == *name))
+        .find(|name| !validated.declared_schemes.contains(*name))
     {
         return Err(SpecError::new(
             id,
             PROVIDERS_FILE,
             format!("/{id}/credentials/{stale}"),
             format!(
-                "no operation of the spec uses the security scheme {stale:?}: remove it or fix its name"
+                "the spec declares no security scheme {stale:?} (and no operation has a header \
+                 parameter of that name): remove it or fix its name"
             ),
         ));
     }
     Ok(())
 }
 
-/// Runs the whole pipeline for one provider.
+/// Runs the whole pipeline for one provider, degrading locally (see [`crate::degrade`]): a
+/// problem inside a schema, an operation or a path item costs that item, recorded in
+/// [`Generated::degraded`]; only a problem outside them all is an error (the first, when
+/// [`problems`] would find several).
 pub fn generate(root: &Path, provider: &ProviderEntry) -> Result<Generated, SpecError> {
-    generate_without(root, provider, &[])
+    problems(root, provider).map_err(|mut errors| errors.remove(0))
 }
 
-/// Every problem of one provider: after a problem inside an operation, that operation is left
-/// out and the pipeline runs again, until it succeeds or fails outside any operation. Each
-/// error carries the line of its JSON pointer in the file it names.
+/// [`generate`], reporting every problem that needs the maintainer in one run: after one
+/// inside an operation (an unnamed operation, say), that operation is left out and the
+/// pipeline goes on to find the next. Never returns an empty list of errors.
 pub fn problems(root: &Path, provider: &ProviderEntry) -> Result<Generated, Vec<SpecError>> {
-    let mut left_out: Vec<(String, String)> = Vec::new();
-    let mut errors: Vec<SpecError> = Vec::new();
+    let base = overlaid(root, provider).map_err(|e| vec![with_line(root, e)])?;
+    let mut plan = Degraded::default();
+    let mut errors = Vec::new();
     loop {
-        match generate_without(root, provider, &left_out) {
+        let error = match generate_from(provider, base.clone(), &plan) {
             Ok(generated) if errors.is_empty() => return Ok(generated),
             Ok(_) => return Err(errors),
-            // With every operation that uses a scheme left out, "no operation declares a
-            // security requirement" is a consequence, not a problem of its own.
-            Err(error)
-                if !left_out.is_empty() && error.pointer == "/components/securitySchemes" =>
-            {
+            Err(error) => error,
+        };
+        let degradable = error.file == spec_path(&provider.id);
+        if error.pointer == "/components" && degradable {
+            // progenitor failed on the component schemas: find the ones it cannot take.
+            let culprits =
+                progenitor_run::schema_culprits(&base_for_culprits(provider, &base, &plan)?);
+            let before = plan.fallbacks.len();
+            for (name, reason) in culprits {
+                plan.record(&base, &child("/components/schemas", &name), &reason);
+            }
+            if plan.fallbacks.len() == before {
+                errors.push(with_line(root, error));
                 return Err(errors);
             }
-            Err(error) => {
-                let operation =
-                    operations::operation_at(&error.pointer).filter(|op| !left_out.contains(op));
-                errors.push(with_line(root, error));
-                match operation {
-                    Some(op) => left_out.push(op),
-                    None => return Err(errors),
-                }
-            }
+            continue;
+        }
+        let recorded = degradable && plan.record(&base, &error.pointer, &error.message);
+        if error.needs_maintainer || !recorded {
+            errors.push(with_line(root, error));
+        }
+        if !recorded {
+            return Err(errors);
         }
     }
+}
+
+/// The validated spec as progenitor sees it, for finding the schemas it fails on.
+fn base_for_culprits(
+    provider: &ProviderEntry,
+    base: &Value,
+    plan: &Degraded,
+) -> Result<openapiv3::OpenAPI, Vec<SpecError>> {
+    effective_from(provider, base.clone(), plan)
+        .map(|effective| effective.validated.openapi)
+        .map_err(|e| vec![e])
 }
 
 /// The error with the line of its pointer, when the parser did not give one.
@@ -214,18 +272,25 @@ fn with_line(root: &Path, error: SpecError) -> SpecError {
     error.at_line(line)
 }
 
-fn generate_without(
-    root: &Path,
+fn generate_from(
     provider: &ProviderEntry,
-    left_out: &[(String, String)],
+    base: Value,
+    plan: &Degraded,
 ) -> Result<Generated, SpecError> {
     let id = provider.id.as_str();
-    let (effective, validated, skipped) = effective_spec_without(root, provider, left_out)?;
+    let Effective {
+        doc: effective,
+        validated,
+        mut skipped,
+        warnings,
+    } = effective_from(provider, base.clone(), plan)?;
+    skipped.extend(plan.skipped(&base));
     let output =
         progenitor_run::generate(&validated.openapi).map_err(|e| e.in_file(id, spec_path(id)))?;
     let (code, syntax) = client_code::build(provider, &validated, output)
         .map_err(|e| e.in_file(id, spec_path(id)))?;
     let title = validated.openapi.info.title.clone();
+    let fallbacks = plan.fallbacks.clone();
     // Printing the code is the longest step left, and its syntax tree cannot leave this
     // thread; the other files need only what the code holds, so a second core writes them
     // meanwhile.
@@ -240,7 +305,7 @@ fn generate_without(
                     ),
                     (
                         PathBuf::from("README.md"),
-                        crate_files::readme(provider, &code, &title, &skipped),
+                        crate_files::readme(provider, &code, &title, &skipped, &fallbacks),
                     ),
                     // Written beside the code, so a spec change is a small reviewable diff of
                     // what users get.
@@ -273,6 +338,8 @@ fn generate_without(
         surface,
         code,
         skipped,
+        degraded: plan.clone(),
+        warnings,
     })
 }
 

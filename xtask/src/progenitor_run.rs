@@ -1,6 +1,7 @@
 //! Running progenitor so that neither its errors nor its panics escape unlocated.
 
 use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
@@ -151,6 +152,96 @@ fn locate(spec: &openapiv3::OpenAPI) -> String {
         }
     }
     "/components".to_owned()
+}
+
+/// The component schemas progenitor (typify) cannot take, each with its message: found one
+/// by one, so that only they fall back to untyped values. Each schema is tried with the
+/// schemas it references (closure smallest first, so a referenced culprit is found before
+/// the schemas that merely reach it); a schema already found is stubbed as any value for the
+/// schemas tried after it.
+pub fn schema_culprits(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
+    let Some(components) = &spec.components else {
+        return Vec::new();
+    };
+    let schemas: BTreeMap<String, serde_json::Value> = components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| Some((name.clone(), serde_json::to_value(schema).ok()?)))
+        .collect();
+    let mut closures: Vec<(String, BTreeSet<String>)> = schemas
+        .keys()
+        .map(|name| (name.clone(), closure(&schemas, name)))
+        .collect();
+    closures.sort_by_key(|(name, members)| (members.len(), name.clone()));
+    let mut known_good: BTreeSet<String> = BTreeSet::new();
+    let mut culprits: Vec<(String, String)> = Vec::new();
+    for (name, members) in closures {
+        if known_good.contains(&name) {
+            continue;
+        }
+        let mut alone = spec.clone();
+        alone.paths.paths.clear();
+        if let Some(c) = alone.components.as_mut() {
+            c.schemas.retain(|member, _| members.contains(member));
+            for (bad, _) in &culprits {
+                if let Some(schema) = c.schemas.get_mut(bad) {
+                    *schema = openapiv3::ReferenceOr::Item(openapiv3::Schema {
+                        schema_data: Default::default(),
+                        schema_kind: openapiv3::SchemaKind::Any(Default::default()),
+                    });
+                }
+            }
+            c.responses.clear();
+            c.parameters.clear();
+            c.request_bodies.clear();
+        }
+        match generate_once(&alone) {
+            Ok(_) => known_good.extend(members),
+            Err(message) => culprits.push((name, format!("typify cannot type it: {message}"))),
+        }
+    }
+    culprits
+}
+
+/// The component schemas `name` reaches through `$ref`s, itself included.
+fn closure(schemas: &BTreeMap<String, serde_json::Value>, name: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::from([name.to_owned()]);
+    let mut todo = vec![name.to_owned()];
+    while let Some(next) = todo.pop() {
+        let Some(schema) = schemas.get(&next) else {
+            continue;
+        };
+        let mut refs = Vec::new();
+        collect_component_refs(schema, &mut refs);
+        for target in refs {
+            if schemas.contains_key(&target) && seen.insert(target.clone()) {
+                todo.push(target);
+            }
+        }
+    }
+    seen
+}
+
+fn collect_component_refs(node: &serde_json::Value, out: &mut Vec<String>) {
+    match node {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                if key == "$ref"
+                    && let Some(name) = value
+                        .as_str()
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    out.push(name.replace("~1", "/").replace("~0", "~"));
+                } else {
+                    collect_component_refs(value, out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|v| collect_component_refs(v, out))
+        }
+        _ => {}
+    }
 }
 
 fn clear_method(item: &mut openapiv3::PathItem, method: &str) {

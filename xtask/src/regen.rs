@@ -29,8 +29,12 @@ pub struct Outcome {
     pub unchanged: Vec<String>,
     /// Human-readable differences (check mode).
     pub diff: String,
-    /// Operations the overlays skip: "provider: METHOD /path: reason".
+    /// Operations left out (by the overlay or the generator): "provider: METHOD /path: reason".
     pub skipped: Vec<String>,
+    /// Schemas typed as `serde_json::Value`: "provider: #pointer: reason".
+    pub fallbacks: Vec<String>,
+    /// Decisions taken by rule: "provider: what".
+    pub warnings: Vec<String>,
     /// What changes for the users of each crate whose API changes: "provider: summary".
     pub api_changes: Vec<String>,
 }
@@ -62,11 +66,20 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
     })?;
     let mut outcome = Outcome::default();
     for g in &generated {
+        let id = &g.provider.id;
         for skip in &g.skipped {
             outcome.skipped.push(format!(
-                "{}: {} {}: {}",
-                g.provider.id, skip.method, skip.path, skip.reason
+                "{id}: {} {}: {}",
+                skip.method, skip.path, skip.reason
             ));
+        }
+        for fallback in &g.degraded.fallbacks {
+            outcome
+                .fallbacks
+                .push(format!("{id}: #{}: {}", fallback.pointer, fallback.reason));
+        }
+        for warning in &g.warnings {
+            outcome.warnings.push(format!("{id}: {warning}"));
         }
     }
     for g in &generated {

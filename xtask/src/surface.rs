@@ -55,7 +55,15 @@ pub fn render(
             let _ = writeln!(out, "    method: {}({args}) -> {}", m.name, m.success);
         }
         let _ = writeln!(out, "    operationId: {}", op.operation_id);
-        let _ = writeln!(out, "    auth: {}", op.security.join(" | "));
+        let auth: Vec<String> = op
+            .security
+            .iter()
+            .map(|alternative| match alternative.as_slice() {
+                [] => "none".to_owned(),
+                names => names.join(" + "),
+            })
+            .collect();
+        let _ = writeln!(out, "    auth: {}", auth.join(" | "));
         let typed: Vec<&String> = effective
             .pointer(&child(&op.pointer, "responses"))
             .and_then(Value::as_object)

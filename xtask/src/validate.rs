@@ -16,13 +16,35 @@ use serde_json::{Map, Value, json};
 use crate::error::{Located, child, push_segment};
 use crate::operations::METHODS;
 
+/// Where an API key goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyLocation {
+    /// A request header.
+    Header,
+    /// A query parameter.
+    Query,
+    /// A cookie.
+    Cookie,
+}
+
 /// How a credential is sent, from a security scheme.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SchemeKind {
-    /// `Authorization: Bearer <token>`.
+    /// `Authorization: Bearer <token>` (`http` + `bearer`; also OAuth2 flows other than client
+    /// credentials and OpenID Connect, whose access token the user obtains elsewhere).
     Bearer,
-    /// An API key in the named header.
-    ApiKeyHeader(String),
+    /// `Authorization: Basic <base64 of user:password>` (`http` + `basic`).
+    Basic,
+    /// An API key (`apiKey`), in a header, the query or a cookie, under this name.
+    ApiKey(KeyLocation, String),
+    /// OAuth2 client credentials: a token fetched from `token_url` with the client id and
+    /// secret, requesting `scopes`, then sent as a bearer token.
+    OAuth2ClientCredentials {
+        /// The token endpoint (absolute, or relative to the base URL).
+        token_url: String,
+        /// The scopes the operations require.
+        scopes: Vec<String>,
+    },
 }
 
 /// A security scheme the operations use.
@@ -58,8 +80,9 @@ pub struct Operation {
     /// Its request body is `multipart/form-data`: taken out of progenitor's view and sent as
     /// a `billfold_runtime::Multipart` the method takes.
     pub multipart: bool,
-    /// Names of the security schemes that authorise it (alternatives).
-    pub security: Vec<String>,
+    /// The security requirements that authorise it: alternatives, each a set of schemes sent
+    /// together (an empty set: no credential needed). Empty: it needs no credential.
+    pub security: Vec<Vec<String>>,
     /// Its `style: deepObject` query parameters, by name: shown to progenitor as `form` (the
     /// only style it takes) and sent by the generated client as `name[key]=value`.
     pub deep_object: Vec<String>,
@@ -74,38 +97,37 @@ pub struct Validated {
     pub operations: Vec<Operation>,
     /// The security schemes the operations use, in the order they are first listed.
     pub schemes: Vec<Scheme>,
+    /// The names of every security scheme the spec declares.
+    pub declared_schemes: BTreeSet<String>,
 }
 
 /// Validates and normalises `doc` (an OpenAPI 3.0 document).
 pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
     check_refs(doc)?;
-    check_schema_names(doc)?;
+    unique_schema_names(doc);
     drop_stray_path_parameters(doc);
     normalise_schemas(doc)?;
     crate::type_names::disambiguate_titles(doc);
-    let schemes = security_schemes(doc)?;
-    let operations = operations(doc, &schemes)?;
-    let used: Vec<Scheme> = {
-        let mut order: Vec<&String> = Vec::new();
-        for op in &operations {
-            for name in &op.security {
-                if !order.contains(&name) {
-                    order.push(name);
-                }
-            }
+    let (schemes, unsupported) = security_schemes(doc);
+    assume_unrequired_schemes(doc);
+    let operations = operations(doc, &schemes, &unsupported)?;
+    let mut used: Vec<Scheme> = Vec::new();
+    for name in operations
+        .iter()
+        .flat_map(|op| op.security.iter().flatten())
+    {
+        if !used.iter().any(|s| &s.name == name)
+            && let Some(scheme) = schemes.get(name)
+        {
+            used.push(scheme.clone());
         }
-        order
-            .into_iter()
-            .filter_map(|name| schemes.get(name).cloned())
-            .collect()
-    };
-    if used.is_empty() {
-        return Err(Located::new(
-            "/components/securitySchemes",
-            "no operation declares a security requirement: billfold clients always \
-             authenticate, so declare the scheme the provider uses (in the overlay if needed)",
-        ));
     }
+    let used = with_required_scopes(used, &operations, doc);
+    let declared_schemes = doc
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
     // The plain deserializer first; the path-tracking one only to locate a failure.
     let openapi = match <openapiv3::OpenAPI as serde::Deserialize>::deserialize(&*doc) {
         Ok(openapi) => openapi,
@@ -122,6 +144,7 @@ pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
         openapi,
         operations,
         schemes: used,
+        declared_schemes,
     })
 }
 
@@ -137,27 +160,85 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
 }
 
 /// No two component schemas get the same Rust type name (`foo_bar` and `FooBar` both become
-/// `FooBar`).
-fn check_schema_names(doc: &Value) -> Result<(), Located> {
-    let Some(Value::Object(schemas)) = doc.pointer("/components/schemas") else {
-        return Ok(());
+/// `FooBar`): each later one (in name order) is renamed `<name>_2`, `_3`, ... (the first free
+/// Rust name), its `$ref`s rewritten, with a note.
+fn unique_schema_names(doc: &mut Value) {
+    let rust_name = |name: &str| {
+        name.replace(|c: char| !c.is_alphanumeric(), "-")
+            .to_upper_camel_case()
     };
-    let mut seen: BTreeMap<String, &String> = BTreeMap::new();
+    let Some(Value::Object(schemas)) = doc.pointer("/components/schemas") else {
+        return;
+    };
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut renames: Vec<(String, String, String)> = Vec::new();
     for name in schemas.keys() {
-        let rust_name = name
-            .replace(|c: char| !c.is_alphanumeric(), "-")
-            .to_upper_camel_case();
-        if let Some(first) = seen.insert(rust_name.clone(), name) {
-            return Err(Located::new(
-                child("/components/schemas", name),
-                format!(
-                    "schemas {first:?} and {name:?} both become the Rust type `{rust_name}`: \
-                     rename one in the overlay (and the $refs to it)"
-                ),
-            ));
+        if taken.insert(rust_name(name)) {
+            continue;
+        }
+        let first = schemas
+            .keys()
+            .find(|other| rust_name(other) == rust_name(name))
+            .cloned()
+            .unwrap_or_default();
+        let renamed = (2..)
+            .map(|n| format!("{name}_{n}"))
+            .find(|candidate| {
+                !schemas.contains_key(candidate) && !taken.contains(&rust_name(candidate))
+            })
+            .unwrap_or_else(|| format!("{name}_x"));
+        taken.insert(rust_name(&renamed));
+        renames.push((name.clone(), renamed, first));
+    }
+    if renames.is_empty() {
+        return;
+    }
+    let mut targets: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for (old, new, first) in &renames {
+            if let Some(mut schema) = schemas.remove(old) {
+                if let Some(map) = schema.as_object_mut() {
+                    crate::lower::note(
+                        map,
+                        &format!(
+                            "renamed from {old:?}: {first:?} already becomes the Rust type `{}`",
+                            rust_name(first)
+                        ),
+                    );
+                }
+                schemas.insert(new.clone(), schema);
+            }
+            targets.insert(
+                child("#/components/schemas", old),
+                child("#/components/schemas", new),
+            );
         }
     }
-    Ok(())
+    rewrite_refs(doc, &targets);
+}
+
+/// Rewrites every `$ref` that is, or points inside, one of `targets`' keys.
+fn rewrite_refs(node: &mut Value, targets: &BTreeMap<String, String>) {
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if key == "$ref"
+                    && let Value::String(target) = value
+                {
+                    let found = targets
+                        .iter()
+                        .find(|(old, _)| target == *old || target.starts_with(&format!("{old}/")));
+                    if let Some((old, new)) = found {
+                        *target = format!("{new}{}", &target[old.len()..]);
+                    }
+                } else {
+                    rewrite_refs(value, targets);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_refs(v, targets)),
+        _ => {}
+    }
 }
 
 /// Every `enum` states its `type` (typify cannot generate a type-less enum).
@@ -530,36 +611,65 @@ fn resolve<'a>(doc: &'a Value, node: &'a Value) -> &'a Value {
     }
 }
 
-fn security_schemes(doc: &Value) -> Result<BTreeMap<String, Scheme>, Located> {
+/// The security schemes billfold can send, by name, and the ones it cannot, with why.
+fn security_schemes(doc: &mut Value) -> (BTreeMap<String, Scheme>, BTreeMap<String, String>) {
     let mut schemes = BTreeMap::new();
-    let Some(Value::Object(map)) = doc.pointer("/components/securitySchemes") else {
-        return Ok(schemes);
+    let mut unsupported = BTreeMap::new();
+    let snapshot = doc.clone();
+    let Some(Value::Object(map)) = doc.pointer_mut("/components/securitySchemes") else {
+        return (schemes, unsupported);
     };
-    for (name, scheme) in map {
-        let at = child("/components/securitySchemes", name);
-        let scheme = resolve(doc, scheme);
+    for (name, declared) in map.iter_mut() {
+        let scheme = resolve(&snapshot, declared).clone();
         let field = |key: &str| scheme.get(key).and_then(Value::as_str);
+        let client_credentials = scheme
+            .pointer("/flows/clientCredentials/tokenUrl")
+            .and_then(Value::as_str)
+            .filter(|url| !url.trim().is_empty());
+        // (the kind, a note when it is sent otherwise than declared) or why it cannot be sent.
         let kind = match (field("type"), field("scheme"), field("in"), field("name")) {
-            (Some("http"), Some(s), _, _) if s.eq_ignore_ascii_case("bearer") => SchemeKind::Bearer,
-            (Some("apiKey"), _, Some("header"), Some(header)) => {
-                if header.is_empty()
-                    || !header
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                {
-                    return Err(Located::new(
-                        child(&at, "name"),
-                        format!("{header:?} is not a valid HTTP header name"),
-                    ));
-                }
-                SchemeKind::ApiKeyHeader(header.to_owned())
+            (Some("http"), Some(s), _, _) if s.eq_ignore_ascii_case("bearer") => {
+                Ok((SchemeKind::Bearer, None))
             }
-            _ => {
-                return Err(Located::new(
-                    at,
-                    "unsupported security scheme: billfold sends `http` + `bearer` or `apiKey` \
-                     in a header; describe the provider's auth as one of those in the overlay",
-                ));
+            (Some("http"), Some(s), _, _) if s.eq_ignore_ascii_case("basic") => {
+                Ok((SchemeKind::Basic, None))
+            }
+            (Some("apiKey"), _, Some(location), Some(key)) => {
+                api_key(location, key).map(|kind| (kind, None))
+            }
+            (Some("oauth2"), ..) => Ok(match client_credentials {
+                Some(url) => (
+                    SchemeKind::OAuth2ClientCredentials {
+                        token_url: url.to_owned(),
+                        scopes: Vec::new(),
+                    },
+                    None,
+                ),
+                None => (
+                    SchemeKind::Bearer,
+                    Some(
+                        "OAuth2 without a client-credentials flow: sent as a bearer token the user obtains",
+                    ),
+                ),
+            }),
+            (Some("openIdConnect"), ..) => Ok((
+                SchemeKind::Bearer,
+                Some("OpenID Connect: sent as a bearer token the user obtains"),
+            )),
+            (Some("http"), Some(_), _, _) => Err("an `http` scheme other than bearer or basic"),
+            (Some("mutualTLS"), ..) => Err("mutual TLS (client certificates)"),
+            _ => Err("not a security scheme billfold recognises"),
+        };
+        let kind = match kind {
+            Ok((kind, note)) => {
+                if let (Some(note), Some(map)) = (note, declared.as_object_mut()) {
+                    crate::lower::note(map, note);
+                }
+                kind
+            }
+            Err(reason) => {
+                unsupported.insert(name.clone(), reason.to_owned());
+                continue;
             }
         };
         schemes.insert(
@@ -571,12 +681,105 @@ fn security_schemes(doc: &Value) -> Result<BTreeMap<String, Scheme>, Located> {
             },
         );
     }
-    Ok(schemes)
+    (schemes, unsupported)
+}
+
+/// An `apiKey` scheme, when its location and name can be sent.
+fn api_key(location: &str, name: &str) -> Result<SchemeKind, &'static str> {
+    let location = match location {
+        "header" => KeyLocation::Header,
+        "query" => KeyLocation::Query,
+        "cookie" => KeyLocation::Cookie,
+        _ => return Err("an apiKey scheme whose `in` is not header, query or cookie"),
+    };
+    let valid = match location {
+        KeyLocation::Header => {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.!#$%&'*+^`|~".contains(&b))
+        }
+        KeyLocation::Query | KeyLocation::Cookie => {
+            !name.is_empty() && !name.chars().any(|c| c.is_control() || c == ';' || c == '=')
+        }
+    };
+    if valid {
+        Ok(SchemeKind::ApiKey(location, name.to_owned()))
+    } else {
+        Err("an apiKey scheme whose name cannot be sent")
+    }
+}
+
+/// Security schemes declared while no requirement names any of them (no top-level
+/// `security`, none on an operation) are assumed to apply to every operation, each one alone,
+/// with a note: the authors declared them for a reason.
+fn assume_unrequired_schemes(doc: &mut Value) {
+    let names: Vec<String> = match doc.pointer("/components/securitySchemes") {
+        Some(Value::Object(map)) if !map.is_empty() => map.keys().cloned().collect(),
+        _ => return,
+    };
+    let any_requirement = doc.get("security").is_some()
+        || doc
+            .get("paths")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|paths| paths.values())
+            .any(|item| {
+                METHODS
+                    .iter()
+                    .any(|m| item.get(*m).and_then(|op| op.get("security")).is_some())
+            });
+    if any_requirement {
+        return;
+    }
+    let requirements: Vec<Value> = names.iter().map(|name| json!({ name: [] })).collect();
+    if let Some(map) = doc.as_object_mut() {
+        map.insert("security".to_owned(), Value::Array(requirements));
+        crate::lower::note(
+            map,
+            "no operation declared a security requirement: every declared security scheme is \
+             assumed to apply to every operation (each one alone)",
+        );
+    }
+}
+
+/// The OAuth2 client-credentials schemes with the scopes the operations require of them.
+fn with_required_scopes(
+    mut used: Vec<Scheme>,
+    operations: &[Operation],
+    doc: &Value,
+) -> Vec<Scheme> {
+    for scheme in &mut used {
+        let SchemeKind::OAuth2ClientCredentials { scopes, .. } = &mut scheme.kind else {
+            continue;
+        };
+        let mut wanted: BTreeSet<String> = BTreeSet::new();
+        for op in operations {
+            let requirements = doc
+                .pointer(&op.pointer)
+                .and_then(|o| o.get("security"))
+                .or_else(|| doc.get("security"));
+            for requirement in requirements.and_then(Value::as_array).into_iter().flatten() {
+                for scope in requirement
+                    .get(&scheme.name)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    wanted.insert(scope.to_owned());
+                }
+            }
+        }
+        *scopes = wanted.into_iter().collect();
+    }
+    used
 }
 
 fn operations(
     doc: &mut Value,
     schemes: &BTreeMap<String, Scheme>,
+    unsupported: &BTreeMap<String, String>,
 ) -> Result<Vec<Operation>, Located> {
     let global_security = doc.get("security").cloned();
     // The operations are read where they are and changed after: cloning the whole of `paths`
@@ -613,7 +816,7 @@ fn operations(
                 &at,
                 &mut method_names,
                 global_security.as_ref(),
-                schemes,
+                (schemes, unsupported),
             )?
             else {
                 continue;
@@ -639,7 +842,7 @@ fn read_operation(
     at: &str,
     method_names: &mut BTreeMap<String, String>,
     global_security: Option<&Value>,
-    schemes: &BTreeMap<String, Scheme>,
+    schemes: (&BTreeMap<String, Scheme>, &BTreeMap<String, String>),
 ) -> Result<Option<(Operation, ErrorResponses)>, Located> {
     let Some(item) = doc.pointer(item_at) else {
         return Ok(None);
@@ -659,7 +862,8 @@ fn read_operation(
                      its specs/providers.toml entry",
                     method.to_uppercase()
                 ),
-            ));
+            )
+            .for_maintainer());
         }
     };
     let method_name = operation_id.to_snake_case();
@@ -668,9 +872,11 @@ fn read_operation(
             child(at, "operationId"),
             format!(
                 "operationId {operation_id:?} gives the method name `{method_name}`, \
-                 which #{first} already has: rename one in the overlay"
+                 which #{first} already has: rename one in the overlay, or let \
+                 `operation_names = \"from-path\"` name every repeated one from its path"
             ),
-        ));
+        )
+        .for_maintainer());
     }
     check_path_parameters(doc, path, item, op, at)?;
     check_success_responses(doc, op, at)?;
@@ -1003,12 +1209,15 @@ fn apply_error_responses(doc: &mut Value, at: &str, errors: &ErrorResponses) {
     }
 }
 
+/// The operation's security requirements (its own, else the document's): alternatives, each
+/// the schemes sent together. Alternatives naming a scheme billfold cannot send are passed
+/// over; an operation left with none of the alternatives it had is an error.
 fn security_of(
     op: &Value,
     global: Option<&Value>,
-    schemes: &BTreeMap<String, Scheme>,
+    (schemes, unsupported): (&BTreeMap<String, Scheme>, &BTreeMap<String, String>),
     at: &str,
-) -> Result<Vec<String>, Located> {
+) -> Result<Vec<Vec<String>>, Located> {
     let (requirements, req_at) = match op.get("security") {
         Some(s) => (s, child(at, "security")),
         None => match global {
@@ -1016,28 +1225,20 @@ fn security_of(
             None => return Ok(Vec::new()),
         },
     };
-    let mut names = Vec::new();
     let list: Vec<&Value> = requirements.as_array().into_iter().flatten().collect();
-    // A client needs one way in: a requirement combining several schemes (all sent at once)
-    // is passed over when the operation also accepts a single scheme.
-    let has_single = list
-        .iter()
-        .any(|r| r.as_object().is_some_and(|m| m.len() == 1));
-    for (index, requirement) in list.into_iter().enumerate() {
+    let mut alternatives = Vec::new();
+    let mut passed_over = Vec::new();
+    for (index, requirement) in list.iter().enumerate() {
         let Some(map) = requirement.as_object() else {
             continue;
         };
-        if map.len() > 1 {
-            if has_single {
-                continue;
-            }
-            return Err(Located::new(
-                format!("{req_at}/{index}"),
-                "a requirement that combines several schemes (sent together) is not supported, \
-                 and the operation accepts no single scheme: declare one in the overlay",
-            ));
-        }
+        let mut names = Vec::new();
         for name in map.keys() {
+            if let Some(reason) = unsupported.get(name) {
+                passed_over.push(format!("{name:?} ({reason})"));
+                names.clear();
+                break;
+            }
             if !schemes.contains_key(name) {
                 return Err(Located::new(
                     format!("{req_at}/{index}"),
@@ -1048,8 +1249,27 @@ fn security_of(
             }
             names.push(name.clone());
         }
+        if names.len() == map.len() {
+            alternatives.push(names);
+        }
     }
-    Ok(names)
+    if alternatives.is_empty() && !list.is_empty() {
+        // Located at the operation even when it inherits the document's requirements: it is
+        // the operation that cannot be sent.
+        return Err(Located::new(
+            if op.get("security").is_some() {
+                req_at
+            } else {
+                at.to_owned()
+            },
+            format!(
+                "every security requirement of the operation needs a scheme billfold cannot \
+                 send: {}; describe the provider's auth in the overlay",
+                passed_over.join(", ")
+            ),
+        ));
+    }
+    Ok(alternatives)
 }
 
 #[cfg(test)]

@@ -289,7 +289,8 @@ async fn map_error<E: serde::Serialize, D>(
             provider,
             operation,
             kind: TransportKind::of(&source),
-            source,
+            // The URL may carry a query-string credential: errors never show it.
+            source: source.without_url(),
         }
     };
     let api = |status, request_id, asked: Option<Duration>, body: ErrorBody<E>| {

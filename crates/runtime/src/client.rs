@@ -15,8 +15,8 @@
 /// - `Client::from_env()`, `Client::config()`, `Client::from_config(config)`;
 /// - `Client::base_url()` and `Client::with_non_idempotent_retries()`;
 /// - `Debug` showing the base URL and the runtime (whose credential is redacted);
-/// - `progenitor_client::ClientHooks` for `$raw`: every request gets the credential header
-///   ([`Runtime::prepare`](crate::Runtime::prepare)) and is sent through
+/// - `progenitor_client::ClientHooks` for `$raw`: every request gets the credentials its
+///   operation needs ([`Runtime::prepare`](crate::Runtime::prepare)) and is sent through
 ///   [`Runtime::execute`](crate::Runtime::execute) (response bookkeeping, body size limit).
 ///
 /// Each operation method then wraps the raw one in the (hidden) `billfold_runtime::call`, which
@@ -84,10 +84,12 @@ macro_rules! client {
             async fn pre<E>(
                 &self,
                 request: &mut $crate::__private::reqwest::Request,
-                _info: &$crate::__private::OperationInfo,
+                info: &$crate::__private::OperationInfo,
             ) -> ::std::result::Result<(), $crate::__private::RawError<E>> {
-                self.inner.prepare(request);
-                Ok(())
+                self.inner
+                    .prepare(&self.client, request, info.operation_id)
+                    .await
+                    .map_err($crate::__private::RawError::Custom)
             }
 
             async fn exec(

@@ -4,9 +4,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::HeaderValue;
 
-use crate::provider::{CredentialSpec, Provider};
+use crate::auth::Credentials;
+use crate::provider::Provider;
 use crate::retry::RetryPolicy;
 use crate::runtime::Runtime;
 use crate::secret::Secret;
@@ -52,6 +53,7 @@ impl fmt::Display for Origin {
 ///     id: "giga", name: "Giga", user_agent: "billfold-giga/0.1.0",
 ///     default_base_url: None, base_url_env: "GIGA_BASE_URL",
 ///     credentials: &[CredentialSpec { scheme: "bearerAuth", kind: AuthKind::Bearer, env_var: "GIGA_API_KEY" }],
+///     security: &[],
 /// };
 /// let err = ClientConfig::new(&P).credential("bearerAuth", "k").build().unwrap_err();
 /// assert!(matches!(err, ConfigError::MissingBaseUrl { .. }));
@@ -164,8 +166,9 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::InvalidCredential { provider, origin } => write!(
                 f,
-                "{provider}: the credential from {origin} is not a valid HTTP header value \
-         (it is empty or contains a control character such as CR or LF, or a non-ASCII byte): check {origin}"
+                "{provider}: the credential from {origin} cannot be sent as its scheme asks \
+         (it is empty or contains a control character such as CR or LF, a non-ASCII byte, or \
+         `;` in a cookie): check {origin}"
             ),
             ConfigError::UnknownScheme {
                 provider,
@@ -226,6 +229,7 @@ impl std::error::Error for ConfigError {
 /// #     id: "olostep", name: "Olostep", user_agent: "billfold-olostep/0.1.0",
 /// #     default_base_url: Some("https://api.olostep.com"), base_url_env: "OLOSTEP_BASE_URL",
 /// #     credentials: &[CredentialSpec { scheme: "Authorization", kind: AuthKind::Bearer, env_var: "OLOSTEP_API_KEY" }],
+/// #     security: &[],
 /// # };
 /// use std::time::Duration;
 /// let config = ClientConfig::new(&P)
@@ -239,7 +243,10 @@ impl std::error::Error for ConfigError {
 pub struct ClientConfig {
     provider: &'static Provider,
     base_url: Option<(String, Origin)>,
-    credential: Option<(String, Secret, Origin)>,
+    /// Every credential configured: (scheme, secret, where it came from).
+    credentials: Vec<(String, Secret, Origin)>,
+    /// An OAuth2 token URL that replaces the spec's.
+    token_url: Option<String>,
     env_error: Option<&'static str>,
     /// Set by [`ClientConfig::credential_from_env`]: the env var the credential is read from,
     /// and whether it is set but not Unicode.
@@ -257,11 +264,12 @@ impl fmt::Debug for ClientConfig {
             .field("provider", &self.provider.id)
             .field("base_url", &self.base_url.as_ref().map(|(url, _)| url))
             .field(
-                "credential",
+                "credentials",
                 &self
-                    .credential
-                    .as_ref()
-                    .map(|(scheme, _, origin)| format!("{scheme} from {origin} (redacted)")),
+                    .credentials
+                    .iter()
+                    .map(|(scheme, _, origin)| format!("{scheme} from {origin} (redacted)"))
+                    .collect::<Vec<_>>(),
             )
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
@@ -280,6 +288,7 @@ impl fmt::Debug for ClientConfig {
 /// #     id: "aiml", name: "AIML API", user_agent: "billfold-aiml/0.1.0",
 /// #     default_base_url: Some("https://billing.aimlapi.com"), base_url_env: "AIML_BASE_URL",
 /// #     credentials: &[CredentialSpec { scheme: "bearerAuth", kind: AuthKind::Bearer, env_var: "AIML_API_KEY" }],
+/// #     security: &[],
 /// # };
 /// let parts = ClientConfig::new(&P).credential("bearerAuth", "k").build().unwrap();
 /// assert_eq!(parts.runtime.provider().id, "aiml");
@@ -303,7 +312,8 @@ impl ClientConfig {
             base_url: provider
                 .default_base_url
                 .map(|url| (url.to_owned(), Origin::Default)),
-            credential: None,
+            credentials: Vec::new(),
+            token_url: None,
             env_error: None,
             named_credential_env: None,
             timeout: DEFAULT_TIMEOUT,
@@ -315,8 +325,9 @@ impl ClientConfig {
     }
 
     /// A configuration read from the environment: the base URL from the provider's
-    /// `<PROVIDER>_BASE_URL` (else the spec's default), and the first credential whose env var is
-    /// set and non-empty, in the order the spec lists its schemes.
+    /// `<PROVIDER>_BASE_URL` (else the spec's default), every credential whose env var is set
+    /// and non-empty (each operation sends the first of its requirements whose credentials
+    /// are all set), and an OAuth2 token URL from `<PROVIDER>_TOKEN_URL` if set.
     pub fn from_env(provider: &'static Provider) -> Self {
         let mut config = Self::new(provider);
         match read_env(provider.base_url_env) {
@@ -326,15 +337,19 @@ impl ClientConfig {
             Ok(None) => {}
             Err(var) => config.env_error = Some(var),
         }
+        if let Ok(url) = std::env::var(token_url_env(provider))
+            && !url.trim().is_empty()
+        {
+            config.token_url = Some(url);
+        }
         for spec in provider.credentials {
             match read_env(spec.env_var) {
                 Ok(Some(secret)) => {
-                    config.credential = Some((
+                    config.credentials.push((
                         spec.scheme.to_owned(),
                         Secret::new(secret),
                         Origin::Env(Cow::Borrowed(spec.env_var)),
                     ));
-                    break;
                 }
                 Ok(None) => {}
                 Err(var) => {
@@ -361,6 +376,7 @@ impl ClientConfig {
     /// #     id: "aiml", name: "AIML API", user_agent: "billfold-aiml/0.1.0",
     /// #     default_base_url: Some("https://billing.aimlapi.com"), base_url_env: "AIML_BASE_URL",
     /// #     credentials: &[CredentialSpec { scheme: "bearerAuth", kind: AuthKind::Bearer, env_var: "AIML_API_KEY" }],
+    /// #     security: &[],
     /// # };
     /// let err = ClientConfig::new(&P)
     ///     .credential("bearerAuth", "k")
@@ -374,9 +390,21 @@ impl ClientConfig {
         self
     }
 
-    /// Sets the credential for one of the spec's security schemes (by its name in the spec).
+    /// Sets the credential for one of the spec's security schemes (by its name in the spec),
+    /// beside any others already set (one per scheme; setting a scheme again replaces it).
+    /// What the secret holds depends on the scheme: a token or key, `user:password` for HTTP
+    /// basic, `client_id:client_secret` for OAuth2 client credentials.
     pub fn credential(mut self, scheme: &str, secret: impl Into<Secret>) -> Self {
-        self.credential = Some((scheme.to_owned(), secret.into(), Origin::Code));
+        self.credentials.retain(|(s, _, _)| s != scheme);
+        self.credentials
+            .push((scheme.to_owned(), secret.into(), Origin::Code));
+        self
+    }
+
+    /// Sets the OAuth2 token URL, replacing the one the spec declares (a staging or local
+    /// token server). `<PROVIDER>_TOKEN_URL` does the same from the environment.
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
         self
     }
 
@@ -393,6 +421,7 @@ impl ClientConfig {
     /// #     id: "aiml", name: "AIML API", user_agent: "billfold-aiml/0.1.0",
     /// #     default_base_url: Some("https://billing.aimlapi.com"), base_url_env: "AIML_BASE_URL",
     /// #     credentials: &[CredentialSpec { scheme: "bearerAuth", kind: AuthKind::Bearer, env_var: "AIML_API_KEY" }],
+    /// #     security: &[],
     /// # };
     /// let err = ClientConfig::new(&P)
     ///     .credential_from_env("bearerAuth", "BILLFOLD_DOC_UNSET_TEAM_KEY")
@@ -404,17 +433,17 @@ impl ClientConfig {
     pub fn credential_from_env(mut self, scheme: &str, env_var: impl Into<String>) -> Self {
         let env_var = env_var.into();
         let mut not_unicode = false;
-        self.credential = match std::env::var(&env_var) {
-            Ok(value) if value.trim().is_empty() => None,
-            Ok(value) => Some((
+        self.credentials = match std::env::var(&env_var) {
+            Ok(value) if value.trim().is_empty() => Vec::new(),
+            Ok(value) => vec![(
                 scheme.to_owned(),
                 Secret::new(value),
                 Origin::Env(Cow::Owned(env_var.clone())),
-            )),
-            Err(std::env::VarError::NotPresent) => None,
+            )],
+            Err(std::env::VarError::NotPresent) => Vec::new(),
             Err(std::env::VarError::NotUnicode(_)) => {
                 not_unicode = true;
-                None
+                Vec::new()
             }
         };
         // Only a failure to read the base URL's variable still counts.
@@ -513,16 +542,17 @@ impl ClientConfig {
                 env_var: env_var.clone(),
             });
         }
-        // The credential first: with nothing set, "not configured" is the clearer message.
+        // The credential first: with nothing set, "not configured" is the clearer message. A
+        // provider whose spec declares no scheme needs none.
         let named_env = self.named_credential_env;
-        let (scheme, secret, origin) =
-            self.credential
-                .ok_or_else(|| ConfigError::MissingCredential {
-                    provider: provider.name,
-                    env_vars: named_env
-                        .map(|(var, _)| var)
-                        .unwrap_or_else(|| provider.credential_env_vars()),
-                })?;
+        if self.credentials.is_empty() && !provider.credentials.is_empty() {
+            return Err(ConfigError::MissingCredential {
+                provider: provider.name,
+                env_vars: named_env
+                    .map(|(var, _)| var)
+                    .unwrap_or_else(|| provider.credential_env_vars()),
+            });
+        }
         let (url, url_origin) = self.base_url.ok_or(ConfigError::MissingBaseUrl {
             provider: provider.name,
             env_var: provider.base_url_env,
@@ -534,23 +564,39 @@ impl ClientConfig {
             reason,
         })?;
 
-        let spec = provider
-            .credential_spec(&scheme)
-            .ok_or_else(|| ConfigError::UnknownScheme {
-                provider: provider.name,
-                scheme: scheme.clone(),
-                known: provider
-                    .credentials
-                    .iter()
-                    .map(|c| c.scheme)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-        let (name, value) =
-            auth_header(spec, &secret).ok_or_else(|| ConfigError::InvalidCredential {
-                provider: provider.name,
-                origin: origin.to_string(),
-            })?;
+        let mut specs = Vec::new();
+        for (scheme, secret, origin) in &self.credentials {
+            let spec =
+                provider
+                    .credential_spec(scheme)
+                    .ok_or_else(|| ConfigError::UnknownScheme {
+                        provider: provider.name,
+                        scheme: scheme.clone(),
+                        known: provider
+                            .credentials
+                            .iter()
+                            .map(|c| c.scheme)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })?;
+            specs.push((spec, secret, origin));
+        }
+        let credentials = Credentials::new(
+            specs
+                .iter()
+                .map(|(spec, secret, _)| (*spec, *secret))
+                .collect(),
+            &base_url,
+            self.token_url.as_deref(),
+        )
+        .map_err(|(spec, _)| ConfigError::InvalidCredential {
+            provider: provider.name,
+            origin: specs
+                .iter()
+                .find(|(s, _, _)| s.scheme == spec.scheme)
+                .map(|(_, _, origin)| origin.to_string())
+                .unwrap_or_default(),
+        })?;
 
         let user_agent =
             HeaderValue::from_str(&self.user_agent).map_err(|_| ConfigError::InvalidUserAgent {
@@ -566,13 +612,7 @@ impl ClientConfig {
         Ok(ClientParts {
             base_url,
             http,
-            runtime: Runtime::new(
-                provider,
-                spec,
-                (name, value),
-                self.retry,
-                self.max_response_bytes,
-            ),
+            runtime: Runtime::new(provider, credentials, self.retry, self.max_response_bytes),
         })
     }
 }
@@ -602,27 +642,20 @@ fn validate_base_url(url: &str) -> Result<String, String> {
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
-/// The header a credential is sent in, marked sensitive; `None` if the secret is not a valid
-/// header value.
-fn auth_header(spec: &CredentialSpec, secret: &Secret) -> Option<(HeaderName, HeaderValue)> {
-    let raw = secret.expose().trim();
-    if raw.is_empty() {
-        return None;
-    }
-    let name = HeaderName::from_bytes(spec.kind.header_name().as_bytes()).ok()?;
-    let text = match spec.kind {
-        crate::AuthKind::Bearer => format!("Bearer {raw}"),
-        crate::AuthKind::ApiKeyHeader(_) => raw.to_owned(),
-    };
-    let mut value = HeaderValue::from_str(&text).ok()?;
-    value.set_sensitive(true);
-    Some((name, value))
+/// The env var that overrides a provider's OAuth2 token URL: its base URL variable with
+/// `_TOKEN_URL` for `_BASE_URL` (`ACME_BASE_URL` → `ACME_TOKEN_URL`).
+pub(crate) fn token_url_env(provider: &Provider) -> String {
+    let stem = provider
+        .base_url_env
+        .strip_suffix("_BASE_URL")
+        .unwrap_or(provider.base_url_env);
+    format!("{stem}_TOKEN_URL")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AuthKind;
+    use crate::{AuthKind, CredentialSpec};
 
     static P: Provider = Provider {
         id: "neo",
@@ -642,6 +675,7 @@ mod tests {
                 env_var: "BILLFOLD_TEST_NEO_API_KEY",
             },
         ],
+        security: &[],
     };
 
     #[test]

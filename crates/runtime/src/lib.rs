@@ -31,6 +31,7 @@
 //!         kind: AuthKind::Bearer,
 //!         env_var: "EXAMPLE_API_KEY",
 //!     }],
+//!     security: &[],
 //! };
 //!
 //! let config = ClientConfig::new(&EXAMPLE).credential("bearerAuth", "my-key");
@@ -39,6 +40,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod auth;
 mod body;
 mod call;
 mod client;
@@ -68,7 +70,7 @@ pub use multipart::Multipart;
 #[doc(hidden)]
 pub use multipart::with_multipart;
 pub use progenitor_client::{ByteStream, ResponseValue};
-pub use provider::{AuthKind, CredentialSpec, Provider};
+pub use provider::{AuthKind, CredentialSpec, OperationAuth, Provider};
 pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 pub use secret::Secret;

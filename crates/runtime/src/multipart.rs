@@ -152,21 +152,25 @@ mod tests {
     async fn the_form_goes_on_the_request_each_attempt_prepares() {
         let runtime = runtime();
         let form = Multipart::new().file("file", "a.txt", "text/plain", b"hi".to_vec());
-        let prepare = || {
+        let http = reqwest::Client::new();
+        let prepare = || async {
             let mut request = reqwest::Request::new(
                 reqwest::Method::POST,
                 "http://127.0.0.1:9/upload".parse().unwrap(),
             );
-            runtime.prepare(&mut request);
+            runtime
+                .prepare(&http, &mut request, "upload")
+                .await
+                .unwrap();
             request
         };
-        let inside = with_multipart(&form, async { prepare() }).await;
+        let inside = with_multipart(&form, prepare()).await;
         let (content_type, body) = form.encode();
         assert_eq!(inside.headers()[CONTENT_TYPE], content_type.as_str());
         assert_eq!(inside.headers()["authorization"], "Bearer k");
         let sent = inside.body().and_then(|b| b.as_bytes()).unwrap();
         assert_eq!(sent, &body[..]);
-        let outside = prepare();
+        let outside = prepare().await;
         assert!(outside.body().is_none());
         assert!(outside.headers().get(CONTENT_TYPE).is_none());
     }

@@ -2,10 +2,9 @@
 
 use std::fmt;
 
-use reqwest::header::{HeaderName, HeaderValue};
-
+use crate::auth::Credentials;
 use crate::call::record_response;
-use crate::provider::{CredentialSpec, Provider};
+use crate::provider::Provider;
 use crate::retry::RetryPolicy;
 
 /// The state a generated client carries: which provider it talks to and its credential.
@@ -20,20 +19,21 @@ use crate::retry::RetryPolicy;
 /// #     id: "anchor", name: "Anchor Browser", user_agent: "billfold-anchor/0.1.0",
 /// #     default_base_url: Some("https://api.anchorbrowser.io"), base_url_env: "ANCHOR_BASE_URL",
 /// #     credentials: &[CredentialSpec { scheme: "api_key_header", kind: AuthKind::ApiKeyHeader("anchor-api-key"), env_var: "ANCHOR_API_KEY" }],
+/// #     security: &[],
 /// # };
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let runtime = ClientConfig::new(&P).credential("api_key_header", "sk-1").build().unwrap().runtime;
 /// let mut request = reqwest::Request::new(reqwest::Method::GET, "https://api.anchorbrowser.io/v1/billing".parse().unwrap());
-/// runtime.prepare(&mut request);
+/// runtime.prepare(&reqwest::Client::new(), &mut request, "get_billing").await.unwrap();
 /// assert_eq!(request.headers()["anchor-api-key"], "sk-1");
 /// assert!(request.headers()["anchor-api-key"].is_sensitive());
 /// assert!(!format!("{runtime:?}").contains("sk-1"));
+/// # });
 /// ```
 #[derive(Clone)]
 pub struct Runtime {
     provider: &'static Provider,
-    credential: &'static CredentialSpec,
-    auth_name: HeaderName,
-    auth_value: HeaderValue,
+    credentials: Credentials,
     retry: RetryPolicy,
     max_response_bytes: u64,
 }
@@ -42,8 +42,7 @@ impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
             .field("provider", &self.provider.id)
-            .field("credential_scheme", &self.credential.scheme)
-            .field("credential", &"<redacted>")
+            .field("credentials", &self.credentials)
             .field("retry", &self.retry)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish()
@@ -53,16 +52,13 @@ impl fmt::Debug for Runtime {
 impl Runtime {
     pub(crate) fn new(
         provider: &'static Provider,
-        credential: &'static CredentialSpec,
-        (auth_name, auth_value): (HeaderName, HeaderValue),
+        credentials: Credentials,
         retry: RetryPolicy,
         max_response_bytes: u64,
     ) -> Self {
         Self {
             provider,
-            credential,
-            auth_name,
-            auth_value,
+            credentials,
             retry,
             max_response_bytes,
         }
@@ -73,9 +69,9 @@ impl Runtime {
         self.provider
     }
 
-    /// The security scheme whose credential this client sends.
-    pub fn credential_scheme(&self) -> &'static CredentialSpec {
-        self.credential
+    /// The security schemes this client has credentials for, in the order configured.
+    pub fn credential_schemes(&self) -> Vec<&'static str> {
+        self.credentials.schemes().collect()
     }
 
     /// The retry policy.
@@ -91,15 +87,24 @@ impl Runtime {
         copy
     }
 
-    /// Sets the credential header the spec names (marked sensitive) on a request the generated
-    /// code built. (The generator removes progenitor's undeclared `api-version` header from the
-    /// generated code, so there is nothing to take off here.)
+    /// Puts the credentials `operation` needs (by its security requirements) on a request the
+    /// generated code built: headers marked sensitive, query parameters or cookies, an OAuth2
+    /// token fetched with `http` when none is current. Fails, naming the env vars to set, when
+    /// none of the operation's requirements is configured. (The generator removes progenitor's
+    /// undeclared `api-version` header from the generated code, so there is nothing to take
+    /// off here.)
     #[doc(hidden)]
-    pub fn prepare(&self, request: &mut reqwest::Request) {
-        request
-            .headers_mut()
-            .insert(self.auth_name.clone(), self.auth_value.clone());
+    pub async fn prepare(
+        &self,
+        http: &reqwest::Client,
+        request: &mut reqwest::Request,
+        operation: &str,
+    ) -> Result<(), String> {
+        self.credentials
+            .apply(self.provider, http, request, operation)
+            .await?;
         crate::multipart::attach(request);
+        Ok(())
     }
 
     /// The largest response body this client reads, in bytes.

@@ -14,6 +14,7 @@ pub(crate) static PROVIDER: Provider = Provider {
         kind: AuthKind::Bearer,
         env_var: "P_API_KEY",
     }],
+    security: &[],
 };
 
 /// The runtime of a client of [`PROVIDER`] with the key `k` and no retries.

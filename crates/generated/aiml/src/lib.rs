@@ -218,6 +218,7 @@ mod client {
                 env_var: "AIML_API_KEY",
             },
         ],
+        security: &[],
     };
     billfold_runtime::client! {
         #[doc =

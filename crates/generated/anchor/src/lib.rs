@@ -264,6 +264,7 @@ mod client {
                 env_var: "ANCHOR_API_KEY",
             },
         ],
+        security: &[],
     };
     billfold_runtime::client! {
         #[doc =

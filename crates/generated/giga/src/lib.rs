@@ -522,6 +522,7 @@ mod client {
                 env_var: "GIGA_API_KEY",
             },
         ],
+        security: &[],
     };
     billfold_runtime::client! {
         #[doc =

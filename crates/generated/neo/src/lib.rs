@@ -352,6 +352,7 @@ mod client {
                 env_var: "NEO_API_KEY",
             },
         ],
+        security: &[],
     };
     billfold_runtime::client! {
         #[doc =

@@ -351,6 +351,7 @@ mod client {
                 env_var: "OLOSTEP_API_KEY",
             },
         ],
+        security: &[],
     };
     billfold_runtime::client! {
         #[doc =
