@@ -57,9 +57,11 @@ pub struct Outcome {
     pub progenitor: String,
 }
 
-/// Runs the corpus and returns the table (and writes `target/corpus/report.json`).
-pub fn run(root: &Path) -> Result<String, String> {
-    let (staging, mut outcomes) = stage(root)?;
+/// Runs the corpus (or the specs of `dir`, laid out the same way) and returns the table (and
+/// writes `target/corpus/report.json`).
+pub fn run(root: &Path, dir: Option<&Path>) -> Result<String, String> {
+    let dir = dir.map_or_else(|| root.join(CORPUS_DIR), Path::to_path_buf);
+    let (staging, mut outcomes) = stage(root, &dir)?;
     check_crates(root, &staging, &mut outcomes)?;
     let report = serde_json::to_string_pretty(&report_json(&outcomes)).unwrap_or_default();
     let _ = fs::write(root.join("target/corpus/report.json"), report);
@@ -68,8 +70,8 @@ pub fn run(root: &Path) -> Result<String, String> {
 
 /// Makes the staging workspace and generates every spec into it (skipping what fails, as
 /// recorded in its overlay); returns the staging root and the outcomes, not yet compiled.
-pub fn stage(root: &Path) -> Result<(PathBuf, Vec<Outcome>), String> {
-    let specs = corpus_specs(root)?;
+pub fn stage(root: &Path, specs_dir: &Path) -> Result<(PathBuf, Vec<Outcome>), String> {
+    let specs = corpus_specs(specs_dir)?;
     let staging = root.join(STAGING);
     if staging.exists() {
         fs::remove_dir_all(&staging).map_err(|e| format!("clearing {STAGING}: {e}"))?;
@@ -79,17 +81,20 @@ pub fn stage(root: &Path) -> Result<(PathBuf, Vec<Outcome>), String> {
     let mut prepared = Vec::new();
     for (folder, file) in &specs {
         let bytes = fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let doc =
+        let mut doc =
             document::parse(&bytes).map_err(|e| format!("{}: {}", file.display(), e.message))?;
         let id = folder.replace(['-', '.'], "_");
         let dir = staging.join("specs").join(&id);
-        fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        fs::write(dir.join("openapi.yaml"), &bytes).map_err(|e| format!("{id}: {e}"))?;
-        let overlay = root.join(CORPUS_DIR).join(folder).join("overlay.yaml");
-        if overlay.exists() {
-            fs::copy(&overlay, dir.join("overlay.yaml")).map_err(|e| format!("{id}: {e}"))?;
-        }
-        manifest.push_str(&manifest_entry(&id, &doc));
+        // The whole folder, so that a spec split over files keeps its layout.
+        let source = specs_dir.join(folder);
+        // Operations are counted in the bundled document (path items may be `$ref`s).
+        crate::bundle::bundle(&mut doc, file, &source);
+        copy_tree(&source, &dir).map_err(|e| format!("{id}: copying {}: {e}", source.display()))?;
+        let _ = fs::remove_file(dir.join("PROVENANCE.toml"));
+        let relative = file
+            .strip_prefix(&source)
+            .map_err(|_| format!("{id}: the spec file is outside its folder"))?;
+        manifest.push_str(&manifest_entry(&id, &doc, &relative.to_string_lossy()));
         prepared.push((folder.clone(), id, doc));
     }
     fs::write(staging.join(providers::PROVIDERS_FILE), &manifest)
@@ -122,11 +127,11 @@ pub fn stage(root: &Path) -> Result<(PathBuf, Vec<Outcome>), String> {
 }
 
 /// (folder, spec file) of every corpus entry, from its `PROVENANCE.toml`.
-fn corpus_specs(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
-    let dir = root.join(CORPUS_DIR);
+fn corpus_specs(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let shown = dir.display();
     let mut out = Vec::new();
-    for entry in fs::read_dir(&dir).map_err(|e| format!("{CORPUS_DIR}: {e}"))? {
-        let path = entry.map_err(|e| format!("{CORPUS_DIR}: {e}"))?.path();
+    for entry in fs::read_dir(dir).map_err(|e| format!("{shown}: {e}"))? {
+        let path = entry.map_err(|e| format!("{shown}: {e}"))?.path();
         let provenance = path.join("PROVENANCE.toml");
         if !provenance.exists() {
             continue;
@@ -151,10 +156,10 @@ fn corpus_specs(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
 
 /// A manifest entry for a corpus spec, as a maintainer would write it from the spec: every
 /// declared security scheme as a credential, and `operation_names = "from-path"`.
-fn manifest_entry(id: &str, doc: &Value) -> String {
+fn manifest_entry(id: &str, doc: &Value, spec: &str) -> String {
     let upper = id.to_uppercase();
     let mut out = format!(
-        "[{id}]\ncrate = \"billfold-{id}\"\nname = \"{id}\"\nbase_url_env = \"{upper}_BASE_URL\"\noperation_names = \"from-path\"\n\n[{id}.credentials]\n"
+        "[{id}]\ncrate = \"billfold-{id}\"\nname = \"{id}\"\nbase_url_env = \"{upper}_BASE_URL\"\noperation_names = \"from-path\"\nspec = {spec:?}\n\n[{id}.credentials]\n"
     );
     let declared = doc
         .pointer("/components/securitySchemes")
@@ -164,6 +169,21 @@ fn manifest_entry(id: &str, doc: &Value) -> String {
     }
     out.push('\n');
     out
+}
+
+/// Copies the files under `from` to `to`, keeping the layout.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 fn count_operations(doc: &Value) -> usize {

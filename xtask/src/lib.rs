@@ -9,6 +9,7 @@
 
 pub mod api_changes;
 pub mod balance_check;
+pub mod bundle;
 pub mod bench;
 pub mod cargo_build;
 pub mod client_code;

@@ -56,7 +56,12 @@ enum Command {
     ///
     /// Prints a table (operations, generated, skipped with reasons, compiles, generation time)
     /// beside progenitor 0.15.1 as-is on the same bytes; writes target/corpus/report.json.
-    Corpus,
+    Corpus {
+        /// Another folder of specs laid out the same way (one folder per spec with its
+        /// PROVENANCE.toml), such as a hold-out set the generator was not tuned on.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Measure generation, request overhead against hand-written reqwest, and fan-out.
     ///
     /// Writes target/bench/report.json.
@@ -83,7 +88,9 @@ fn main() -> ExitCode {
             xtask::bench::run(&root, footprint).map(|table| print!("{table}"))
         }
         Command::Conformance => xtask::conformance::run(&root).map(|table| print!("{table}")),
-        Command::Corpus => xtask::corpus::run(&root).map(|table| print!("{table}")),
+        Command::Corpus { dir } => {
+            xtask::corpus::run(&root, dir.as_deref()).map(|table| print!("{table}"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,7 +14,7 @@ use crate::operations::{self, Skipped};
 use crate::providers::{self, OperationNames, PROVIDERS_FILE, ProviderEntry};
 use crate::validate::{self, Validated};
 use crate::{
-    balance_check, conformance_code, example_tests, facade_code, header_credentials, lower,
+    balance_check, bundle, conformance_code, example_tests, facade_code, header_credentials, lower,
     open_enum_tests, overlay, progenitor_run, surface,
 };
 
@@ -48,6 +48,15 @@ pub fn crate_dir(id: &str) -> PathBuf {
 /// The spec file of a provider, relative to the workspace root.
 pub fn spec_path(id: &str) -> PathBuf {
     Path::new("specs").join(id).join("openapi.yaml")
+}
+
+/// The root spec file of a provider (its `spec` entry, else `openapi.yaml`), relative to the
+/// workspace root.
+pub fn spec_file(provider: &ProviderEntry) -> PathBuf {
+    match &provider.spec {
+        Some(file) => Path::new("specs").join(&provider.id).join(file),
+        None => spec_path(&provider.id),
+    }
 }
 
 /// The overlay file of a provider, relative to the workspace root.
@@ -96,7 +105,8 @@ pub fn effective_spec(
     provider: &ProviderEntry,
 ) -> Result<(Value, Validated, Vec<Skipped>), SpecError> {
     let generated = generate(root, provider)?;
-    let validated = effective_from(provider, overlaid(root, provider)?, &generated.degraded)?;
+    let validated = effective_from(provider, overlaid(root, provider)?, &generated.degraded)
+        .map_err(|mut errors| errors.remove(0))?;
     Ok((validated.doc, validated.validated, generated.skipped))
 }
 
@@ -104,9 +114,11 @@ pub fn effective_spec(
 /// pointer of a degradation refers to.
 fn overlaid(root: &Path, provider: &ProviderEntry) -> Result<Value, SpecError> {
     let id = provider.id.as_str();
-    let spec_file = spec_path(id);
+    let spec_file = spec_file(provider);
     let overlay_file = overlay_path(id);
     let mut doc = read_document(root, id, &spec_file)?;
+    let folder = root.join("specs").join(id);
+    bundle::bundle(&mut doc, &root.join(&spec_file), &folder);
     if root.join(&overlay_file).exists() {
         let overlay_doc = read_document(root, id, &overlay_file)?;
         overlay::apply(&mut doc, &overlay_doc).map_err(|e| e.in_file(id, &overlay_file))?;
@@ -129,14 +141,15 @@ fn effective_from(
     provider: &ProviderEntry,
     mut doc: Value,
     plan: &Degraded,
-) -> Result<Effective, SpecError> {
+) -> Result<Effective, Vec<SpecError>> {
     let id = provider.id.as_str();
-    let spec_file = spec_path(id);
+    let spec_file = spec_file(provider);
     let overlay_file = overlay_path(id);
     plan.apply(&mut doc);
     let mut warnings = Vec::new();
     // Skipped operations go first: they need no name and may hold what cannot be lowered.
-    let skipped = operations::take_skipped(&mut doc).map_err(|e| e.in_file(id, &overlay_file))?;
+    let skipped = operations::take_skipped(&mut doc)
+        .map_err(|e| vec![e.in_file(id, &overlay_file)])?;
     if provider.operation_names == Some(OperationNames::FromPath) {
         for (at, name, repeated) in operations::name_from_paths(&mut doc) {
             if let Some(repeated) = repeated {
@@ -152,11 +165,16 @@ fn effective_from(
              the methods no longer take"
         ));
     }
-    lower::lower(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
-    let validated = validate::validate(&mut doc).map_err(|e| e.in_file(id, &spec_file))?;
-    check_credentials(provider, &validated)?;
+    lower::lower(&mut doc).map_err(|e| vec![e.in_file(id, &spec_file)])?;
+    let validated = validate::validate(&mut doc).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| e.in_file(id, &spec_file))
+            .collect::<Vec<_>>()
+    })?;
+    check_credentials(provider, &validated).map_err(|e| vec![e])?;
     if let Some(error) = balance_check::check(provider, &doc).into_iter().next() {
-        return Err(error);
+        return Err(vec![error]);
     }
     Ok(Effective {
         doc,
@@ -220,31 +238,37 @@ pub fn problems(root: &Path, provider: &ProviderEntry) -> Result<Generated, Vec<
     let mut plan = Degraded::default();
     let mut errors = Vec::new();
     loop {
-        let error = match generate_from(provider, base.clone(), &plan) {
+        let round = match generate_from(provider, base.clone(), &plan) {
             Ok(generated) if errors.is_empty() => return Ok(generated),
             Ok(_) => return Err(errors),
-            Err(error) => error,
+            Err(round) => round,
         };
-        let degradable = error.file == spec_path(&provider.id);
-        if error.pointer == "/components" && degradable {
-            // progenitor failed on the component schemas: find the ones it cannot take.
-            let culprits =
-                progenitor_run::schema_culprits(&base_for_culprits(provider, &base, &plan)?);
-            let before = plan.fallbacks.len();
-            for (name, reason) in culprits {
-                plan.record(&base, &child("/components/schemas", &name), &reason);
+        // Every problem of the round is degraded around at once; one that cannot be ends
+        // the run.
+        let mut stop = false;
+        for error in round {
+            let degradable = error.file == spec_file(provider);
+            if error.pointer == "/components" && degradable {
+                // progenitor failed on the component schemas: find the ones it cannot take.
+                let culprits =
+                    progenitor_run::schema_culprits(&base_for_culprits(provider, &base, &plan)?);
+                let before = plan.fallbacks.len();
+                for (name, reason) in culprits {
+                    plan.record(&base, &child("/components/schemas", &name), &reason);
+                }
+                if plan.fallbacks.len() == before {
+                    errors.push(with_line(root, error));
+                    stop = true;
+                }
+                continue;
             }
-            if plan.fallbacks.len() == before {
+            let recorded = degradable && plan.record(&base, &error.pointer, &error.message);
+            if error.needs_maintainer || !recorded {
                 errors.push(with_line(root, error));
-                return Err(errors);
             }
-            continue;
+            stop |= !recorded;
         }
-        let recorded = degradable && plan.record(&base, &error.pointer, &error.message);
-        if error.needs_maintainer || !recorded {
-            errors.push(with_line(root, error));
-        }
-        if !recorded {
+        if stop {
             return Err(errors);
         }
     }
@@ -256,9 +280,7 @@ fn base_for_culprits(
     base: &Value,
     plan: &Degraded,
 ) -> Result<openapiv3::OpenAPI, Vec<SpecError>> {
-    effective_from(provider, base.clone(), plan)
-        .map(|effective| effective.validated.openapi)
-        .map_err(|e| vec![e])
+    effective_from(provider, base.clone(), plan).map(|effective| effective.validated.openapi)
 }
 
 /// The error with the line of its pointer, when the parser did not give one.
@@ -276,7 +298,7 @@ fn generate_from(
     provider: &ProviderEntry,
     base: Value,
     plan: &Degraded,
-) -> Result<Generated, SpecError> {
+) -> Result<Generated, Vec<SpecError>> {
     let id = provider.id.as_str();
     let Effective {
         doc: effective,
@@ -285,10 +307,14 @@ fn generate_from(
         warnings,
     } = effective_from(provider, base.clone(), plan)?;
     skipped.extend(plan.skipped(&base));
-    let output =
-        progenitor_run::generate(&validated.openapi).map_err(|e| e.in_file(id, spec_path(id)))?;
+    let output = progenitor_run::generate(&validated.openapi).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| e.in_file(id, spec_file(provider)))
+            .collect::<Vec<_>>()
+    })?;
     let (code, syntax) = client_code::build(provider, &validated, output)
-        .map_err(|e| e.in_file(id, spec_path(id)))?;
+        .map_err(|e| vec![e.in_file(id, spec_file(provider))])?;
     let title = validated.openapi.info.title.clone();
     let fallbacks = plan.fallbacks.clone();
     // Printing the code is the longest step left, and its syntax tree cannot leave this
@@ -323,7 +349,7 @@ fn generate_from(
     });
     let (mut files, surface) = others
         .unwrap_or_else(|_| Err("writing the crate files panicked".to_owned()))
-        .map_err(|e| SpecError::new(id, spec_path(id), "", e))?;
+        .map_err(|e| vec![SpecError::new(id, spec_file(provider), "", e)])?;
     files.insert(
         2,
         (

@@ -39,15 +39,20 @@ pub struct Output {
     pub usage: Usage,
 }
 
-/// Generates the client code for `spec`. A failure is located at the operation that causes it
-/// (by generating each operation alone), or at `/components` when no single operation does.
-pub fn generate(spec: &openapiv3::OpenAPI) -> Result<Output, Located> {
+/// Generates the client code for `spec`. A failure is located at every operation that fails
+/// on its own (each generated alone), or at `/components` when none does.
+pub fn generate(spec: &openapiv3::OpenAPI) -> Result<Output, Vec<Located>> {
     match generate_once(spec) {
         Ok(output) => Ok(output),
-        Err(message) => Err(Located::new(
-            locate(spec),
-            format!("progenitor cannot generate this: {message}"),
-        )),
+        Err(message) => Err(locate(spec)
+            .into_iter()
+            .map(|(pointer, own)| {
+                Located::new(
+                    pointer,
+                    format!("progenitor cannot generate this: {}", own.unwrap_or_else(|| message.clone())),
+                )
+            })
+            .collect()),
     }
 }
 
@@ -123,35 +128,39 @@ fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
     })
 }
 
-/// Finds the first operation that fails on its own, or `/components` when the spec fails
-/// without any operation (a schema progenitor or typify cannot take).
-fn locate(spec: &openapiv3::OpenAPI) -> String {
+/// Every operation that fails on its own, with its own message, or `/components` when the
+/// spec fails without any operation (a schema progenitor or typify cannot take) or no
+/// operation fails alone.
+fn locate(spec: &openapiv3::OpenAPI) -> Vec<(String, Option<String>)> {
     let mut bare = spec.clone();
     bare.paths.paths.clear();
     if generate_once(&bare).is_err() {
-        return "/components".to_owned();
+        return vec![("/components".to_owned(), None)];
     }
+    let mut failing = Vec::new();
     for (path, item) in &spec.paths.paths {
         let Some(item) = item.as_item() else { continue };
         for (method, _) in item.iter() {
-            let mut alone = spec.clone();
+            let mut alone = bare.clone();
             let mut only = item.clone();
             for (other, _) in item.iter() {
                 if other != method {
                     clear_method(&mut only, other);
                 }
             }
-            alone.paths.paths.clear();
             alone
                 .paths
                 .paths
                 .insert(path.clone(), openapiv3::ReferenceOr::Item(only));
-            if generate_once(&alone).is_err() {
-                return child(&child("/paths", path), method);
+            if let Err(message) = generate_once(&alone) {
+                failing.push((child(&child("/paths", path), method), Some(message)));
             }
         }
     }
-    "/components".to_owned()
+    if failing.is_empty() {
+        failing.push(("/components".to_owned(), None));
+    }
+    failing
 }
 
 /// The component schemas progenitor (typify) cannot take, each with its message: found one
@@ -307,7 +316,8 @@ mod tests {
             "operationId": "ws",
             "responses": {"200": {"description": "ok", "content": {"application/json": {}}}}
         })))
-        .unwrap_err();
+        .unwrap_err()
+        .remove(0);
         assert_eq!(err.pointer, "/paths/~1ws/get");
         assert!(
             err.message.contains("internal failure in progenitor"),

@@ -24,9 +24,15 @@ pub struct ProviderEntry {
     pub docs_page: Option<String>,
     /// Where the provider publishes its whole spec (`cargo xtask ingest --all` refreshes from it).
     pub spec_url: Option<String>,
+    /// The spec's root file under `specs/<id>/` (default `openapi.yaml`); a spec split over
+    /// several files keeps its layout there, and its relative `$ref`s are bundled at regen.
+    pub spec: Option<String>,
     /// Notes for maintainers.
     pub notes: Option<String>,
-    /// Security scheme name → env var holding that credential.
+    /// Security scheme name (or the name of a header parameter that carries the key) → env
+    /// var holding that credential. Empty when the spec declares no scheme: the client then
+    /// sends no credential.
+    #[serde(default)]
     pub credentials: BTreeMap<String, String>,
     /// How the provider's balance is read (`[<id>.balance]`); `None`: no balance row.
     pub balance: Option<BalanceMapping>,
@@ -182,11 +188,6 @@ pub fn parse(text: &str) -> Result<Vec<ProviderEntry>, String> {
                     "[{id}]: env var {var:?} must be upper-case ASCII letters, digits and `_`"
                 ));
             }
-        }
-        if entry.credentials.is_empty() {
-            return Err(format!(
-                "[{id}.credentials]: map at least one security scheme of the spec to an env var"
-            ));
         }
         entry.id = id;
         entries.push(entry);

@@ -101,12 +101,14 @@ pub struct Validated {
     pub declared_schemes: BTreeSet<String>,
 }
 
-/// Validates and normalises `doc` (an OpenAPI 3.0 document).
-pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
-    check_refs(doc)?;
+/// Validates and normalises `doc` (an OpenAPI 3.0 document). Problems inside operations are
+/// all reported (one per operation); any other problem stops at the first.
+pub fn validate(doc: &mut Value) -> Result<Validated, Vec<Located>> {
+    let one = |e: Located| vec![e];
+    check_refs(doc).map_err(one)?;
     unique_schema_names(doc);
     drop_stray_path_parameters(doc);
-    normalise_schemas(doc)?;
+    normalise_schemas(doc).map_err(one)?;
     crate::type_names::disambiguate_titles(doc);
     let (schemes, unsupported) = security_schemes(doc);
     assume_unrequired_schemes(doc);
@@ -133,10 +135,10 @@ pub fn validate(doc: &mut Value) -> Result<Validated, Located> {
         Ok(openapi) => openapi,
         Err(_) => {
             serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&*doc).map_err(|e| {
-                Located::new(
+                one(Located::new(
                     pointer_of(e.path()),
                     format!("not a valid OpenAPI 3.0 document: {}", e.inner()),
-                )
+                ))
             })?
         }
     };
@@ -399,6 +401,9 @@ fn enum_on_reference(map: &mut Map<String, Value>, scalars: &BTreeMap<String, St
 fn normalise_schemas(doc: &mut Value) -> Result<(), Located> {
     let scalars = scalar_components(doc);
     visit_objects(doc, &mut String::new(), &mut |map, at| {
+        if at.ends_with("/content") && !at.contains("/properties/") {
+            json_media_type(map);
+        }
         enum_on_reference(map, &scalars);
         infer_enum_type(map, at)?;
         unusable_default(map);
@@ -440,6 +445,25 @@ fn visit_objects(
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+/// A body whose only JSON media type is another one (`application/problem+json`,
+/// `application/json; charset=utf-8`, `application/vnd.api+json`) is shown to progenitor as
+/// `application/json`, which is the only one it decodes (others become an untyped byte
+/// stream, and an error type the client cannot hold); noted in the body.
+fn json_media_type(content: &mut Map<String, Value>) {
+    if content.contains_key("application/json") {
+        return;
+    }
+    let Some(other) = content.keys().find(|media| is_json(media)).cloned() else {
+        return;
+    };
+    if let Some(mut body) = content.remove(&other) {
+        if let Some(map) = body.as_object_mut() {
+            crate::lower::note(map, &format!("{other} read as application/json"));
+        }
+        content.insert("application/json".to_owned(), body);
     }
 }
 
@@ -524,7 +548,11 @@ fn check_refs(doc: &Value) -> Result<(), Located> {
         let Some(local) = target.strip_prefix('#') else {
             return Err(Located::new(
                 at,
-                format!("external $ref {target:?} is not supported: inline it with an overlay"),
+                format!(
+                    "$ref {target:?} could not be bundled: it points outside the spec's folder, \
+                     to a URL (billfold fetches nothing at regen), or to a missing or unreadable \
+                     file; copy the file into the spec's folder or inline it with an overlay"
+                ),
             ));
         };
         if doc.pointer(local).is_none() {
@@ -780,35 +808,38 @@ fn operations(
     doc: &mut Value,
     schemes: &BTreeMap<String, Scheme>,
     unsupported: &BTreeMap<String, String>,
-) -> Result<Vec<Operation>, Located> {
+) -> Result<Vec<Operation>, Vec<Located>> {
     let global_security = doc.get("security").cloned();
     // The operations are read where they are and changed after: cloning the whole of `paths`
     // to walk it cost more than every check made on it.
     let Some(Value::Object(paths)) = doc.get("paths") else {
-        return Err(Located::new("/paths", "the document has no `paths`"));
+        return Err(vec![Located::new("/paths", "the document has no `paths`")]);
     };
     let keys: Vec<String> = paths.keys().cloned().collect();
     let mut operations = Vec::new();
+    let mut errors = Vec::new();
     let mut method_names: BTreeMap<String, String> = BTreeMap::new();
     for path in &keys {
         let item_at = child("/paths", path);
         if !path.starts_with('/') {
-            return Err(Located::new(item_at, "a path must start with `/`"));
+            errors.push(Located::new(item_at, "a path must start with `/`"));
+            continue;
         }
         if doc
             .pointer(&item_at)
             .and_then(|item| item.get("$ref"))
             .is_some()
         {
-            return Err(Located::new(
+            errors.push(Located::new(
                 child(&item_at, "$ref"),
-                "path items defined by $ref are not supported: inline them",
+                "a path item given by a $ref that could not be bundled",
             ));
+            continue;
         }
         for method in METHODS {
             let at = child(&item_at, method);
             // Read: every check, and what is to change.
-            let Some((mut operation, errors)) = read_operation(
+            let read = read_operation(
                 doc,
                 path,
                 &item_at,
@@ -817,18 +848,27 @@ fn operations(
                 &mut method_names,
                 global_security.as_ref(),
                 (schemes, unsupported),
-            )?
-            else {
-                continue;
+            );
+            let (mut operation, error_responses) = match read {
+                Ok(Some(read)) => read,
+                Ok(None) => continue,
+                Err(error) => {
+                    errors.push(error);
+                    continue;
+                }
             };
             // Change.
-            apply_error_responses(doc, &at, &errors);
+            apply_error_responses(doc, &at, &error_responses);
             operation.multipart = take_multipart_body(doc, &at);
             operation.deep_object = take_deep_object_style(doc, &item_at, &at);
             operations.push(operation);
         }
     }
-    Ok(operations)
+    if errors.is_empty() {
+        Ok(operations)
+    } else {
+        Err(errors)
+    }
 }
 
 /// The checks of the operation `method` of the path item at `item_at`, made in place, and
@@ -1368,7 +1408,7 @@ mod tests {
             ),
         ];
         for (paths, pointer, message) in cases {
-            let err = validate(&mut doc(paths)).unwrap_err();
+            let err = validate(&mut doc(paths)).unwrap_err().remove(0);
             assert_eq!(err.pointer, pointer, "{}", err.message);
             assert!(err.message.contains(message), "{}", err.message);
         }
@@ -1457,7 +1497,7 @@ mod tests {
         );
         d["components"]["schemas"]["A"] = json!({"$ref": "#/components/schemas/B"});
         d["components"]["schemas"]["B"] = json!({"$ref": "#/components/schemas/A"});
-        let err = validate(&mut d).unwrap_err();
+        let err = validate(&mut d).unwrap_err().remove(0);
         assert!(err.message.contains("cycle"), "{}", err.message);
     }
 }
