@@ -1,4 +1,5 @@
-//! A chart of one account's available credits over a range, with the projected run-out, as a
+//! A chart of one account's available credits over a range, with the projected run-out (shown
+//! when it falls within half a range after the end; else its date is written), as a
 //! small hand-written SVG: inline in the dashboard, or in a file (`billfold history --plot`).
 //!
 //! Colours are presentation attributes on the elements, so a file renders the same anywhere.
@@ -60,10 +61,13 @@ pub fn svg(chart: &Chart<'_>, x: f64, y: f64) -> String {
     let runout = chart.runout();
     let span = (chart.to - chart.from).max(Duration::seconds(1));
     let project = chart.burn_per_day.is_some_and(|r| r > 0.0) && !chart.points.is_empty();
-    let end = if project {
-        chart.to + span / 4
-    } else {
-        chart.to
+    // The projection gets a quarter of the range, or up to half of it to show the run-out.
+    let end = match runout {
+        _ if !project => chart.to,
+        Some(t) if t > chart.to && t <= chart.to + span / 2 => {
+            (t + span / 20).max(chart.to + span / 4)
+        }
+        _ => chart.to + span / 4,
     };
     let seconds = |t: DateTime<Utc>| (t - chart.from).as_seconds_f64();
     let total = seconds(end).max(1.0);
@@ -120,7 +124,7 @@ pub fn svg(chart: &Chart<'_>, x: f64, y: f64) -> String {
             compact(level)
         );
     }
-    let format = if span <= Duration::days(2) {
+    let format = if span <= Duration::hours(36) {
         "%H:%M"
     } else if span <= Duration::days(120) {
         "%b %d"
