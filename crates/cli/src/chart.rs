@@ -61,12 +61,11 @@ pub fn svg(chart: &Chart<'_>, x: f64, y: f64) -> String {
     let runout = chart.runout();
     let span = (chart.to - chart.from).max(Duration::seconds(1));
     let project = chart.burn_per_day.is_some_and(|r| r > 0.0) && !chart.points.is_empty();
-    // The projection gets a quarter of the range, or up to half of it to show the run-out.
+    // The projection gets a quarter of the range, or up to as much as the range to reach the
+    // run-out.
     let end = match runout {
         _ if !project => chart.to,
-        Some(t) if t > chart.to && t <= chart.to + span / 2 => {
-            (t + span / 20).max(chart.to + span / 4)
-        }
+        Some(t) if t > chart.to && t <= chart.to + span => (t + span / 20).max(chart.to + span / 4),
         _ => chart.to + span / 4,
     };
     let seconds = |t: DateTime<Utc>| (t - chart.from).as_seconds_f64();
