@@ -94,9 +94,10 @@ pub fn record_and_burn(
     let mut burns = BTreeMap::new();
     for reading in readings {
         let key = (reading.provider.clone(), reading.account.clone());
-        if !burns.contains_key(&key) {
-            let burn = history.burn(&key.0, &key.1, now, window)?;
-            burns.insert(key, burn);
+        if let std::collections::btree_map::Entry::Vacant(entry) = burns.entry(key) {
+            let (provider, account) = entry.key();
+            let burn = history.burn(provider, account, now, window)?;
+            entry.insert(burn);
         }
     }
     Ok(burns)

@@ -272,6 +272,48 @@ impl History {
         Ok(out)
     }
 
+    /// The accounts with a successful reading taken at or after `since`, with the unit of the
+    /// latest, sorted by provider and account.
+    ///
+    /// ```
+    /// use billfold_history::{History, Reading};
+    /// use chrono::{DateTime, Duration, Utc};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut history = History::open(dir.path().join("h.sqlite3"))?;
+    /// let now: DateTime<Utc> = std::time::SystemTime::now().into();
+    /// let unit = Some("USD".to_owned());
+    /// history.record(&[Reading { taken_at: now, provider: "giga".into(), available: Some(1.0), unit, ..Reading::default() }])?;
+    /// let accounts = history.accounts(now - Duration::days(1))?;
+    /// assert_eq!(accounts, [("giga".to_owned(), String::new(), Some("USD".to_owned()))]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn accounts(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, String, Option<String>)>, Error> {
+        let read_error = |cause| Error::Read {
+            path: self.path.clone(),
+            cause,
+        };
+        let mut query = self
+            .conn
+            .prepare_cached(
+                "SELECT provider, account, unit, MAX(taken_at) FROM readings \
+                 WHERE taken_at >= ?1 AND used_total IS NOT NULL \
+                 GROUP BY provider, account ORDER BY provider, account",
+            )
+            .map_err(read_error)?;
+        let rows = query
+            .query_map(params![bound(since)], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .map_err(read_error)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(read_error)
+    }
+
     /// Stores each account's state (`ok`, `low`, ... any short word) at `at`, and returns the
     /// accounts whose state changed: those stored with another state, and those never seen
     /// before. One `IMMEDIATE` transaction, so that of two processes recording the same change
