@@ -114,9 +114,50 @@ pub fn run(request: Request<'_>) -> u8 {
             path.display()
         );
     } else {
-        print!("{}", render_table(&readings));
+        let (shown, per) = thin(&readings);
+        if let Some(per) = per {
+            eprintln!(
+                "billfold: {} readings since {}: the table shows the last of each {per} for each \
+                 account ({} rows); narrow with --since or --provider, or list every one with \
+                 --json",
+                readings.len(),
+                since.format("%Y-%m-%d %H:%M:%S UTC"),
+                shown.len()
+            );
+        }
+        print!("{}", render_table(&shown, &readings));
     }
     EXIT_OK
+}
+
+/// The most rows the table lists; longer histories are thinned.
+const MAX_ROWS: usize = 500;
+
+/// The readings the table lists: all of them when there are at most [`MAX_ROWS`], else the
+/// last of each hour (or, if still too many, of each day) of each account, with the unit.
+fn thin(readings: &[Reading]) -> (Vec<Reading>, Option<&'static str>) {
+    if readings.len() <= MAX_ROWS {
+        return (readings.to_vec(), None);
+    }
+    let mut thinned = Vec::new();
+    for (format, per) in [("%Y-%m-%d %H", "hour"), ("%Y-%m-%d", "day")] {
+        thinned.clear();
+        let mut last: std::collections::HashMap<String, usize> = Default::default();
+        for reading in readings {
+            let key = format!("{} {}", label(reading), reading.taken_at.format(format));
+            match last.get(&key) {
+                Some(&index) => thinned[index] = reading.clone(),
+                None => {
+                    last.insert(key, thinned.len());
+                    thinned.push(reading.clone());
+                }
+            }
+        }
+        if thinned.len() <= MAX_ROWS || per == "day" {
+            return (thinned, Some(per));
+        }
+    }
+    (thinned, Some("day"))
 }
 
 /// `olostep` or `olostep:team-b`.
@@ -212,8 +253,9 @@ fn time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-fn render_table(readings: &[Reading]) -> String {
-    let rows: Vec<Vec<String>> = readings
+/// The table of `shown`, then the trend of each account over `all`.
+fn render_table(shown: &[Reading], all: &[Reading]) -> String {
+    let rows: Vec<Vec<String>> = shown
         .iter()
         .map(|r| {
             vec![
@@ -257,7 +299,7 @@ fn render_table(readings: &[Reading]) -> String {
             "available",
             "trend",
         ],
-        &trends(readings),
+        &trends(all),
     ));
     out
 }
@@ -354,6 +396,25 @@ mod tests {
         assert_eq!(sampled.first(), Some(&9.0));
         assert_eq!(sampled.last(), Some(&599.0));
         assert_eq!(sample(&[1.0, 2.0], 60), [1.0, 2.0]);
+    }
+
+    #[test]
+    fn long_histories_are_thinned_to_the_last_of_each_hour() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let minutes: Vec<Reading> = (0..24 * 60)
+            .map(|m| Reading {
+                taken_at: t0 + chrono::Duration::minutes(m),
+                provider: "giga".into(),
+                available: Some(m as f64),
+                ..Reading::default()
+            })
+            .collect();
+        let (shown, per) = thin(&minutes);
+        assert_eq!((shown.len(), per), (24, Some("hour")));
+        assert_eq!(shown[0].available, Some(59.0));
+        assert_eq!(shown[23].available, Some(1439.0));
+        let (few, per) = thin(&minutes[..10]);
+        assert_eq!((few.len(), per), (10, None));
     }
 
     #[test]
