@@ -17,20 +17,6 @@ use common::*;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-const TWO_ACCOUNTS: &str = r#"
-[[account]]
-label = "team-a"
-provider = "olostep"
-key_env = "OLOSTEP_TEAM_A_KEY"
-base_url = "A_URL"
-
-[[account]]
-label = "team-b"
-provider = "olostep"
-key_env = "OLOSTEP_TEAM_B_KEY"
-base_url = "B_URL"
-"#;
-
 fn now() -> DateTime<Utc> {
     std::time::SystemTime::now().into()
 }
@@ -188,15 +174,12 @@ async fn the_dashboard_shows_every_account_with_its_chart_and_runout() {
     let scratch = Scratch::new();
     let team_a = olostep(12_500, "team-a-secret-7").await;
     let team_b = olostep(70, "team-b-secret-8").await;
-    let dir = scratch.path("config/billfold");
-    std::fs::create_dir_all(&dir).expect("config dir");
-    std::fs::write(
-        dir.join("config.toml"),
-        TWO_ACCOUNTS
+    write_default_config(
+        &scratch,
+        &TWO_ACCOUNTS
             .replace("A_URL", &team_a.uri())
             .replace("B_URL", &team_b.uri()),
-    )
-    .expect("config file");
+    );
     let started = now();
     write_week(&scratch.history(), started);
     let mut env = scratch.env();
@@ -278,19 +261,13 @@ async fn history_plot_writes_a_chart_per_account() {
     let history = scratch.history().display().to_string();
     let file = scratch.path("week.svg");
     let file_arg = file.display().to_string();
-    let output = billfold(
-        &[
-            "history",
-            "--history",
-            &history,
-            "--since",
-            "7d",
-            "--plot",
-            &file_arg,
-        ],
-        scratch.env(),
-    )
-    .await;
+    let plot = |extra: &'static [&'static str]| {
+        let mut args = vec!["history", "--history", &history, "--plot", &file_arg];
+        args.extend_from_slice(extra);
+        let env = scratch.env();
+        async move { billfold(&args, env).await }
+    };
+    let output = plot(&["--since", "7d"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let svg = std::fs::read_to_string(&file).expect("the plot is written");
     assert!(svg.starts_with("<?xml"), "{svg}");
@@ -301,37 +278,13 @@ async fn history_plot_writes_a_chart_per_account() {
     std::fs::copy(&file, review_dir().join("history-plot.svg")).expect("copied for review");
 
     // One account only; and nothing to plot is an error that says what to do.
-    let output = billfold(
-        &[
-            "history",
-            "--history",
-            &history,
-            "--provider",
-            "olostep:team-b",
-            "--plot",
-            &file_arg,
-        ],
-        scratch.env(),
-    )
-    .await;
+    let output = plot(&["--provider", "olostep:team-b"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let svg = std::fs::read_to_string(&file).expect("the plot is written");
     assert_eq!(svg.matches("<svg class=\"chart\"").count(), 1);
     assert!(svg.contains("data-account=\"olostep:team-b\""));
 
-    let output = billfold(
-        &[
-            "history",
-            "--history",
-            &history,
-            "--provider",
-            "giga",
-            "--plot",
-            &file_arg,
-        ],
-        scratch.env(),
-    )
-    .await;
+    let output = plot(&["--provider", "giga"]).await;
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("nothing to plot"),

@@ -49,11 +49,22 @@ pub(crate) fn at_or_before(
     account: &str,
     taken_at: &str,
 ) -> rusqlite::Result<Option<Totals>> {
-    tx.prepare_cached(
+    last_before(tx, provider, account, taken_at, "<=")
+}
+
+/// The totals of the account's last successful reading taken `op` (`<` or `<=`) `taken_at`.
+fn last_before(
+    tx: &Transaction<'_>,
+    provider: &str,
+    account: &str,
+    taken_at: &str,
+    op: &str,
+) -> rusqlite::Result<Option<Totals>> {
+    tx.prepare_cached(&format!(
         "SELECT available, used_total, seq FROM readings \
-         WHERE provider = ?1 AND account = ?2 AND taken_at <= ?3 AND used_total IS NOT NULL \
-         ORDER BY taken_at DESC, id DESC LIMIT 1",
-    )?
+         WHERE provider = ?1 AND account = ?2 AND taken_at {op} ?3 AND used_total IS NOT NULL \
+         ORDER BY taken_at DESC, id DESC LIMIT 1"
+    ))?
     .query_row(params![provider, account, taken_at], |row| {
         Ok(Totals {
             available: row.get(0)?,
@@ -94,20 +105,7 @@ pub(crate) fn renumber(
     from: &str,
     inserted: &HashSet<i64>,
 ) -> rusqlite::Result<()> {
-    let mut previous = tx
-        .prepare_cached(
-            "SELECT available, used_total, seq FROM readings \
-             WHERE provider = ?1 AND account = ?2 AND taken_at < ?3 AND used_total IS NOT NULL \
-             ORDER BY taken_at DESC, id DESC LIMIT 1",
-        )?
-        .query_row(params![provider, account, from], |row| {
-            Ok(Totals {
-                available: row.get(0)?,
-                used_total: row.get(1)?,
-                seq: row.get(2)?,
-            })
-        })
-        .optional()?;
+    let mut previous = last_before(tx, provider, account, from, "<")?;
     // (id, available, old used_total, old seq, merged)
     let rows: Vec<(i64, f64, f64, i64, i64)> = tx
         .prepare_cached(

@@ -56,6 +56,28 @@ impl Scratch {
     }
 }
 
+/// An accounts file of two Olostep accounts, `team-a` at A_URL and `team-b` at B_URL.
+pub const TWO_ACCOUNTS: &str = r#"
+[[account]]
+label = "team-a"
+provider = "olostep"
+key_env = "OLOSTEP_TEAM_A_KEY"
+base_url = "A_URL"
+
+[[account]]
+label = "team-b"
+provider = "olostep"
+key_env = "OLOSTEP_TEAM_B_KEY"
+base_url = "B_URL"
+"#;
+
+/// Writes `text` as the accounts file at XDG_CONFIG_HOME/billfold/config.toml.
+pub fn write_default_config(scratch: &Scratch, text: &str) {
+    let dir = scratch.path("config/billfold");
+    std::fs::create_dir_all(&dir).expect("config dir");
+    std::fs::write(dir.join("config.toml"), text).expect("config file");
+}
+
 /// Olostep's credits response with `credits` available (a whole number, as its spec says).
 pub fn olostep_body(credits: i64) -> Value {
     json!({"credits": credits, "allow_usage": true,
