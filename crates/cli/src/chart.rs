@@ -220,6 +220,17 @@ pub fn svg(chart: &Chart<'_>, x: f64, y: f64) -> String {
                 px(t),
                 py(0.0)
             );
+            // Its date on the time axis, where it does not run into the range's last label.
+            if px(t) - px(chart.to) > 56.0 {
+                let _ = write!(
+                    out,
+                    "<text class=\"runout-date\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" \
+                     fill=\"{PROJECTION}\">{}</text>",
+                    px(t).min(WIDTH - RIGHT - 18.0),
+                    HEIGHT - 8.0,
+                    t.format(format)
+                );
+            }
         }
         let _ = write!(
             out,

@@ -235,7 +235,7 @@ async fn the_dashboard_shows_every_account_with_its_chart_and_runout() {
     if let Some(dom) = chromium(&["--dump-dom".to_owned()], &url) {
         check_page(&dom, &runout);
         let review = review_dir();
-        for (name, size) in [("desktop", "1280,1100"), ("phone", "390,1500")] {
+        for (name, size) in [("desktop", "1280,460"), ("phone", "390,860")] {
             let file = review.join(format!("dashboard-{name}.png"));
             let _ = std::fs::remove_file(&file);
             chromium(
