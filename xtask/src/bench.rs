@@ -12,6 +12,10 @@
 //!
 //! 1–3 run in `billfold-bench`, built in release (so the numbers are those of optimised code).
 //! The table is printed and written to `target/bench/report.json`.
+//!
+//! Also (in `billfold-bench history`): a simulated year of minute readings for 25 accounts,
+//! downsampled as `billfold serve` does: the file's size, `billfold balance` with it against an
+//! empty history, and the time to answer the dashboard's page.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -33,6 +37,7 @@ pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
     let billfold = crate::cargo_build::binary(root, "billfold-cli", "billfold", true)?;
     let billfold = billfold.to_string_lossy();
     let metrics = run_json(&bench, &["metrics", billfold.as_ref(), "200", "10"])?;
+    let history = run_json(&bench, &["history", billfold.as_ref(), "25", "365"])?;
     let footprint = if footprint {
         Some(measure_footprint(root)?)
     } else {
@@ -44,6 +49,7 @@ pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
         "pipeline": pipeline,
         "fanout": fanout,
         "metrics": metrics,
+        "history": history,
         "footprint": footprint,
     });
     let path = root.join(REPORT);
@@ -186,6 +192,42 @@ pub fn table(report: &Value) -> String {
             number(&m["sigterm_stop_ms"]),
             m["sigterm_exit_code"],
             verdict(m["sigterm_exit_code"] == 0 && number(&m["sigterm_stop_ms"]) < 3000.0)
+        );
+    }
+    let h = &report["history"];
+    if !h.is_null() {
+        let b = &h["balance"];
+        let ratio = number(&b["ratio"]);
+        let _ = writeln!(
+            out,
+            "| history: balance, {} accounts, a year of minute readings (median of {}) | {:.1} ms | {:.1} ms empty history | {ratio:.3} (quartiles {:.3}–{:.3}) | ≤ 1.2: {} |",
+            h["simulated"]["accounts"],
+            b["runs"],
+            number(&b["year_median_ms"]),
+            number(&b["empty_median_ms"]),
+            number(&b["ratio_quartiles"][0]),
+            number(&b["ratio_quartiles"][1]),
+            verdict(ratio <= 1.2)
+        );
+        let pg = &h["page"];
+        let p99 = number(&pg["p99_ms"]);
+        let _ = writeln!(
+            out,
+            "| serve: dashboard page, {} accounts, 1 y range ({} requests, {:.0} KB) | median {:.2} ms, p99 {p99:.2} ms | | | under 100 ms: {} |",
+            pg["rows"],
+            pg["requests"],
+            number(&pg["page_bytes"]) / 1024.0,
+            number(&pg["median_ms"]),
+            verdict(p99 < 100.0)
+        );
+        let sim = &h["simulated"];
+        let mib = number(&sim["file_bytes"]) / 1048576.0;
+        let _ = writeln!(
+            out,
+            "| history: file after a simulated year ({} readings taken, {} rows kept) | {mib:.0} MiB | | | bounded: {} |",
+            sim["readings_taken"],
+            sim["rows_kept"],
+            verdict(number(&sim["rows_kept"]) < number(&sim["readings_taken"]) / 5.0)
         );
     }
     let p = &report["footprint"];

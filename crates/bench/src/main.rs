@@ -8,9 +8,13 @@
 //! - `metrics BILLFOLD CONCURRENCY SECONDS`: `billfold serve` (the binary at BILLFOLD) over
 //!   local provider servers, `/metrics` scraped by CONCURRENCY connections at once for SECONDS:
 //!   errors, latency percentiles, the server's peak RSS, and how long SIGTERM takes to stop it.
+//! - `history BILLFOLD ACCOUNTS DAYS`: a simulated year of minute readings for ACCOUNTS
+//!   accounts, downsampled as `billfold serve` does: the file's size; `billfold balance` with
+//!   that history against an empty one; the dashboard page's time (see `history.rs`).
 //! - `fanout DELAY_MS ROUNDS`: `billfold::balance::fetch_all` over five providers whose local
 //!   servers each answer after DELAY_MS, against the slowest single call.
 
+mod history;
 mod metrics;
 mod server;
 
@@ -330,13 +334,18 @@ fn main() {
             number(2, 200) as usize,
             Duration::from_secs(number(3, 10)),
         ),
+        Some("history") => history::run(
+            std::path::Path::new(args.get(1).expect("the billfold binary")),
+            number(2, 25) as usize,
+            number(3, 365) as i64,
+        ),
         Some("fanout") => runtime.block_on(fanout(
             Duration::from_millis(number(1, 100)),
             number(2, 10) as usize,
         )),
         _ => {
             eprintln!(
-                "usage: billfold-bench generation [RUNS] | overhead [REQUESTS] | fanout [DELAY_MS] [ROUNDS]"
+                "usage: billfold-bench generation [RUNS] | overhead [REQUESTS] | fanout [DELAY_MS] [ROUNDS] | history BILLFOLD [ACCOUNTS] [DAYS]"
             );
             std::process::exit(2);
         }

@@ -8,9 +8,11 @@ use billfold_history::{Burn, History};
 use serde::Serialize;
 
 use crate::accounts::Target;
+use crate::alerts;
+use crate::notify::Notifier;
 use crate::progress::Spinner;
 use crate::query::{Queried, query};
-use crate::recording::{self, Setting};
+use crate::recording::{self, Burns, Setting};
 use crate::runway;
 use crate::table;
 use crate::thresholds::Thresholds;
@@ -28,8 +30,12 @@ pub struct Request {
     pub timeout: Option<Duration>,
     /// `--history`, `--no-history`.
     pub history: Setting,
+    /// `--keep-raw`: how old readings are downsampled.
+    pub downsampling: billfold_history::Downsampling,
     /// `--window`: how far back the burn rate looks.
     pub window: chrono::Duration,
+    /// `--notify`, if given.
+    pub notifier: Option<Notifier>,
 }
 
 /// One target's line of the report.
@@ -82,11 +88,9 @@ fn exit_code(lines: &[Line]) -> u8 {
 }
 
 /// Records this run's readings and computes each account's burn from the window, or says why
-/// not (a warning; then every burn is unknown, as without history).
-fn burns(
-    request: &Request,
-    queried: &[Queried],
-) -> std::collections::BTreeMap<(String, String), Burn> {
+/// not (a warning; then every burn is unknown, as without history). Returns the open history
+/// too, for the notified states and downsampling.
+fn burns(request: &Request, queried: &[Queried]) -> (Burns, Option<History>) {
     let taken_at = recording::now();
     let readings: Vec<_> = queried
         .iter()
@@ -104,13 +108,39 @@ fn burns(
         Setting::File(path) => path,
     };
     match History::open(path).and_then(|mut history| {
-        recording::record_and_burn(&mut history, &readings, taken_at, request.window)
+        let burns = recording::record_and_burn(&mut history, &readings, taken_at, request.window)?;
+        Ok((burns, history))
     }) {
-        Ok(burns) => burns,
+        Ok((burns, history)) => (burns, Some(history)),
         Err(e) => {
             eprintln!("billfold: warning: {e}");
             Default::default()
         }
+    }
+}
+
+/// Sends `--notify` messages for the accounts whose state changed; every failure is a warning.
+async fn notify(notifier: &Notifier, lines: &[Line], history: Option<&mut History>) {
+    let at = recording::now();
+    let candidates: Vec<_> = lines
+        .iter()
+        .filter_map(|l| alerts::event(&l.target, &l.outcome, l.low, l.burn, at))
+        .collect();
+    if history.is_none() {
+        eprintln!(
+            "billfold: warning: --notify without a history file keeps no state: every account \
+             that is not ok is notified on every run"
+        );
+    }
+    let events = match alerts::changed(history, &mut alerts::Memory::new(), candidates, at) {
+        Ok(events) => events,
+        Err(e) => {
+            eprintln!("billfold: warning: no notification sent: {e}");
+            return;
+        }
+    };
+    for warning in notifier.send(&events).await {
+        eprintln!("billfold: warning: {warning}");
     }
 }
 
@@ -122,7 +152,7 @@ pub async fn run(request: Request) -> u8 {
     );
     let queried = query(&request.targets, request.timeout).await;
     spinner.stop();
-    let burns = burns(&request, &queried);
+    let (burns, mut history) = burns(&request, &queried);
     let lines: Vec<Line> = queried
         .into_iter()
         .map(|q| {
@@ -163,6 +193,14 @@ pub async fn run(request: Request) -> u8 {
                     .join(", ")
             );
         }
+    }
+    if let Some(notifier) = &request.notifier {
+        notify(notifier, &lines, history.as_mut()).await;
+    }
+    if let Some(history) = history.as_mut()
+        && let Err(e) = history.downsample_if_due(recording::now(), request.downsampling)
+    {
+        eprintln!("billfold: warning: {e}");
     }
     exit_code(&lines)
 }

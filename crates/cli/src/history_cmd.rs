@@ -1,16 +1,18 @@
 //! `billfold history`: the readings `billfold balance` recorded, as a table with a sparkline of
 //! each account's available credits, or as JSON.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use billfold::balance::ProviderId;
-use billfold_history::{Filter, History, Reading, sparkline};
+use billfold_history::{Filter, History, Point, Reading, sparkline};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::chart::{self, Chart};
+use crate::dashboard::CHART_POINTS;
 use crate::recording::now;
 use crate::table;
-use crate::{EXIT_CONFIG, EXIT_OK};
+use crate::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK};
 
 /// The most characters a sparkline gets; longer series are sampled evenly.
 const SPARK_WIDTH: usize = 60;
@@ -51,6 +53,10 @@ pub struct Request<'a> {
     pub since: chrono::Duration,
     /// `--json`.
     pub json: bool,
+    /// `--plot FILE.svg`.
+    pub plot: Option<PathBuf>,
+    /// `--window` (for the projection of `--plot`).
+    pub window: chrono::Duration,
 }
 
 /// Runs `billfold history`; returns the exit status.
@@ -74,9 +80,13 @@ pub fn run(request: Request<'_>) -> u8 {
         );
         return EXIT_OK;
     }
-    let since = now()
+    let now = now();
+    let since = now
         .checked_sub_signed(request.since)
         .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    if let Some(file) = &request.plot {
+        return plot(&request, path, file, since, now);
+    }
     let readings = History::open(path).and_then(|history| {
         history.readings(&Filter {
             since: Some(since),
@@ -104,17 +114,138 @@ pub fn run(request: Request<'_>) -> u8 {
             path.display()
         );
     } else {
-        print!("{}", render_table(&readings));
+        let (shown, per) = thin(&readings);
+        if let Some(per) = per {
+            eprintln!(
+                "billfold: {} readings since {}: the table shows the last of each {per} for each \
+                 account ({} rows); narrow with --since or --provider, or list every one with \
+                 --json",
+                readings.len(),
+                since.format("%Y-%m-%d %H:%M:%S UTC"),
+                shown.len()
+            );
+        }
+        print!("{}", render_table(&shown, &readings));
     }
     EXIT_OK
 }
 
+/// The most rows the table lists; longer histories are thinned.
+const MAX_ROWS: usize = 500;
+
+/// The readings the table lists: all of them when there are at most [`MAX_ROWS`], else the
+/// last of each hour (or, if still too many, of each day) of each account, with the unit.
+fn thin(readings: &[Reading]) -> (Vec<Reading>, Option<&'static str>) {
+    if readings.len() <= MAX_ROWS {
+        return (readings.to_vec(), None);
+    }
+    let mut thinned = Vec::new();
+    for (format, per) in [("%Y-%m-%d %H", "hour"), ("%Y-%m-%d", "day")] {
+        thinned.clear();
+        let mut last: std::collections::HashMap<String, usize> = Default::default();
+        for reading in readings {
+            let key = format!("{} {}", label(reading), reading.taken_at.format(format));
+            match last.get(&key) {
+                Some(&index) => thinned[index] = reading.clone(),
+                None => {
+                    last.insert(key, thinned.len());
+                    thinned.push(reading.clone());
+                }
+            }
+        }
+        if thinned.len() <= MAX_ROWS || per == "day" {
+            return (thinned, Some(per));
+        }
+    }
+    (thinned, Some("day"))
+}
+
 /// `olostep` or `olostep:team-b`.
 fn label(reading: &Reading) -> String {
-    if reading.account.is_empty() {
-        reading.provider.clone()
+    account_label(&reading.provider, &reading.account)
+}
+
+fn account_label(provider: &str, account: &str) -> String {
+    if account.is_empty() {
+        provider.to_owned()
     } else {
-        format!("{}:{}", reading.provider, reading.account)
+        format!("{provider}:{account}")
+    }
+}
+
+/// `--plot FILE.svg`: one chart per selected account over `[since, now]`, written to `file`.
+fn plot(
+    request: &Request<'_>,
+    path: &Path,
+    file: &Path,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> u8 {
+    type Series = (String, String, Vec<Point>, Option<f64>);
+    let read = |history: &History| -> Result<Vec<Series>, billfold_history::Error> {
+        let mut out = Vec::new();
+        for (provider, account, unit) in history.accounts(since)? {
+            let selected = request.selectors.is_empty()
+                || request.selectors.iter().any(|s| {
+                    s.provider.id() == provider && s.account.as_ref().is_none_or(|a| *a == account)
+                });
+            if !selected {
+                continue;
+            }
+            let points = history.series(&provider, &account, since, now, CHART_POINTS)?;
+            let burn = history.burn(&provider, &account, now, request.window)?;
+            out.push((
+                account_label(&provider, &account),
+                unit.unwrap_or_else(|| "credits".to_owned()),
+                points,
+                burn.per_day,
+            ));
+        }
+        Ok(out)
+    };
+    let series = match History::open(path).and_then(|history| read(&history)) {
+        Ok(series) => series,
+        Err(e) => {
+            eprintln!("billfold: {e}");
+            return EXIT_CONFIG;
+        }
+    };
+    if series.is_empty() {
+        eprintln!(
+            "billfold: nothing to plot: no successful reading of the selected accounts since {} \
+             in {} (widen with --since, e.g. --since 30d)",
+            since.format("%Y-%m-%d %H:%M:%S UTC"),
+            path.display()
+        );
+        return EXIT_CONFIG;
+    }
+    let charts: Vec<Chart<'_>> = series
+        .iter()
+        .map(|(label, unit, points, burn_per_day)| Chart {
+            label,
+            unit,
+            points,
+            from: since,
+            to: now,
+            burn_per_day: *burn_per_day,
+        })
+        .collect();
+    match std::fs::write(file, chart::document(&charts)) {
+        Ok(()) => {
+            eprintln!(
+                "billfold: wrote a chart of {} account(s) to {}",
+                charts.len(),
+                file.display()
+            );
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!(
+                "billfold: cannot write the chart to {}: {e}; choose another file with --plot",
+                file.display()
+            );
+            EXIT_FAILED
+        }
     }
 }
 
@@ -122,8 +253,9 @@ fn time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-fn render_table(readings: &[Reading]) -> String {
-    let rows: Vec<Vec<String>> = readings
+/// The table of `shown`, then the trend of each account over `all`.
+fn render_table(shown: &[Reading], all: &[Reading]) -> String {
+    let rows: Vec<Vec<String>> = shown
         .iter()
         .map(|r| {
             vec![
@@ -167,7 +299,7 @@ fn render_table(readings: &[Reading]) -> String {
             "available",
             "trend",
         ],
-        &trends(readings),
+        &trends(all),
     ));
     out
 }
@@ -264,6 +396,25 @@ mod tests {
         assert_eq!(sampled.first(), Some(&9.0));
         assert_eq!(sampled.last(), Some(&599.0));
         assert_eq!(sample(&[1.0, 2.0], 60), [1.0, 2.0]);
+    }
+
+    #[test]
+    fn long_histories_are_thinned_to_the_last_of_each_hour() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let minutes: Vec<Reading> = (0..24 * 60)
+            .map(|m| Reading {
+                taken_at: t0 + chrono::Duration::minutes(m),
+                provider: "giga".into(),
+                available: Some(m as f64),
+                ..Reading::default()
+            })
+            .collect();
+        let (shown, per) = thin(&minutes);
+        assert_eq!((shown.len(), per), (24, Some("hour")));
+        assert_eq!(shown[0].available, Some(59.0));
+        assert_eq!(shown[23].available, Some(1439.0));
+        let (few, per) = thin(&minutes[..10]);
+        assert_eq!((few.len(), per), (10, None));
     }
 
     #[test]

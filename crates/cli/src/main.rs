@@ -4,10 +4,13 @@
 //! billfold balance [--provider NAME]... [--json] [--warn-below PROVIDER=AMOUNT]...
 //!                  [--warn-days [PROVIDER=]N]... [--window 7d] [--timeout SECS]
 //!                  [--history PATH | --no-history] [--config PATH]
+//!                  [--notify URL]... [--notify-format FORMAT] [--keep-raw 30d]
 //! billfold history [--provider NAME[:ACCOUNT]]... [--since 7d] [--json] [--history PATH]
+//!                  [--plot FILE.svg [--window 7d]]
 //! billfold serve   [--listen 127.0.0.1:9464] [--interval 60] [--provider NAME]...
 //!                  [--warn-below PROVIDER=AMOUNT]... [--warn-days [PROVIDER=]N]... [--window 7d]
 //!                  [--timeout SECS] [--history PATH | --no-history] [--config PATH]
+//!                  [--notify URL]... [--notify-format FORMAT] [--keep-raw 30d]
 //! billfold giga plans | subscribe PLAN | recharge AMOUNT
 //! ```
 //!
@@ -22,15 +25,20 @@
 //! query.
 
 mod accounts;
+mod alerts;
 mod balance_report;
+mod chart;
+mod dashboard;
 mod giga_commands;
 mod history_cmd;
 mod metrics;
+mod notify;
 mod progress;
 mod query;
 mod recording;
 mod runway;
 mod serve;
+mod status;
 mod table;
 mod thresholds;
 
@@ -74,8 +82,8 @@ enum Command {
     Balance(BalanceArgs),
     /// List the recorded readings, with a sparkline of each account's available credits.
     History(HistoryArgs),
-    /// Query every configured account on an interval and serve the balances as Prometheus /
-    /// OpenMetrics gauges on /metrics (and /healthz); SIGTERM or Ctrl-C stops it.
+    /// Query every configured account on an interval and serve a dashboard on /, the balances
+    /// as Prometheus / OpenMetrics gauges on /metrics, and /healthz; SIGTERM or Ctrl-C stops it.
     Serve(ServeArgs),
     /// Giga's plans and checkout links (the only commands that POST).
     #[command(subcommand)]
@@ -92,12 +100,25 @@ struct RecordArgs {
     /// Record nothing (the burn rate and runway are then unknown).
     #[arg(long, conflicts_with = "history")]
     no_history: bool,
+    /// Keep readings as taken for this long; older ones are merged into one per account and
+    /// hour (after a year, per day), at most once an hour: 12h, 30d, 8w.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
+    keep_raw: chrono::Duration,
 }
 
 impl RecordArgs {
     /// Where readings go, as these flags and the environment decide.
     fn setting(&self) -> Setting {
         Setting::choose(self.no_history, self.history.as_deref())
+    }
+
+    /// How old readings are downsampled.
+    fn downsampling(&self) -> billfold_history::Downsampling {
+        let default = billfold_history::Downsampling::default();
+        billfold_history::Downsampling {
+            raw_for: self.keep_raw,
+            hourly_for: default.hourly_for.max(self.keep_raw),
+        }
     }
 }
 
@@ -125,9 +146,37 @@ struct QueryArgs {
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
     timeout: Option<Duration>,
+    /// Send a message to URL when an account becomes low, unusable or failing, and when it
+    /// recovers (repeatable). Slack and Discord webhooks and ntfy.sh are recognised by host;
+    /// any other URL gets JSON; prefix `slack+`, `discord+`, `ntfy+` or `json+` to choose.
+    // Parsed by `notifier`, not by clap, whose errors would repeat the value (and its token).
+    #[arg(long = "notify", value_name = "URL")]
+    notify: Vec<String>,
+    /// The format for every --notify URL without a prefix: slack, discord, ntfy or json
+    /// [default: by the URL's host].
+    #[arg(long, value_name = "FORMAT", value_parser = notify::Format::parse)]
+    notify_format: Option<notify::Format>,
 }
 
 impl QueryArgs {
+    /// The notifier for `--notify`, or the exit status after printing why it cannot be set up.
+    fn notifier(&self) -> Result<Option<notify::Notifier>, u8> {
+        let mut destinations = Vec::new();
+        for (i, text) in self.notify.iter().enumerate() {
+            match notify::parse_destination(text) {
+                Ok(destination) => destinations.push(destination),
+                Err(e) => {
+                    eprintln!("billfold: --notify number {}: {e}", i + 1);
+                    return Err(EXIT_CONFIG);
+                }
+            }
+        }
+        notify::Notifier::new(destinations, self.notify_format).map_err(|e| {
+            eprintln!("billfold: {e}");
+            EXIT_CONFIG
+        })
+    }
+
     fn thresholds(&self) -> Thresholds {
         Thresholds {
             below: self.warn_below.clone(),
@@ -172,6 +221,13 @@ struct HistoryArgs {
     /// History file [default: as for `billfold balance`].
     #[arg(long, value_name = "PATH")]
     history: Option<PathBuf>,
+    /// Write a chart of each account's available credits over --since, with the projected
+    /// run-out, to FILE (SVG) instead of listing the readings.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// With --plot: how far back the burn rate for the projection looks.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
+    window: chrono::Duration,
 }
 
 #[derive(Debug, clap::Args)]
@@ -305,13 +361,19 @@ fn main() -> ExitCode {
                     Ok(targets) => targets,
                     Err(code) => return code,
                 };
+                let notifier = match args.query.notifier() {
+                    Ok(notifier) => notifier,
+                    Err(code) => return code,
+                };
                 balance_report::run(balance_report::Request {
                     targets,
                     json: args.json,
                     thresholds: args.query.thresholds(),
                     timeout: args.query.timeout,
                     history: args.record.setting(),
+                    downsampling: args.record.downsampling(),
                     window: args.query.window,
+                    notifier,
                 })
                 .await
             }
@@ -322,11 +384,17 @@ fn main() -> ExitCode {
                     selectors: args.providers,
                     since: args.since,
                     json: args.json,
+                    plot: args.plot,
+                    window: args.window,
                 })
             }
             Command::Serve(args) => {
                 let targets = match args.query.targets() {
                     Ok(targets) => targets,
+                    Err(code) => return code,
+                };
+                let notifier = match args.query.notifier() {
+                    Ok(notifier) => notifier,
                     Err(code) => return code,
                 };
                 serve::run(serve::Options {
@@ -335,8 +403,10 @@ fn main() -> ExitCode {
                     thresholds: args.query.thresholds(),
                     timeout: args.query.timeout,
                     history: args.record.setting(),
+                    downsampling: args.record.downsampling(),
                     window: args.query.window,
                     targets,
+                    notifier,
                 })
                 .await
             }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use billfold::balance::{Balance, BalanceError, ErrorKind};
 use std::collections::BTreeMap;
 
-use billfold_history::{Burn, Filter, History, Reading, burn_by_account};
+use billfold_history::{Burn, History, Reading};
 use chrono::{DateTime, Utc};
 
 use crate::accounts::Target;
@@ -78,23 +78,29 @@ pub fn reading(
     }
 }
 
+/// The burn of each `(provider, account)`.
+pub type Burns = BTreeMap<(String, String), Burn>;
+
 /// Records `readings` in `history` (one transaction), then returns the burn of every account
-/// with readings in the `window` ending at `now`, these included.
+/// among them over the `window` ending at `now`, these readings included. Each burn is two
+/// index look-ups in the history (its running totals), whatever the number of readings kept.
 pub fn record_and_burn(
     history: &mut History,
     readings: &[Reading],
     now: DateTime<Utc>,
     window: chrono::Duration,
-) -> Result<BTreeMap<(String, String), Burn>, billfold_history::Error> {
+) -> Result<Burns, billfold_history::Error> {
     history.record(readings)?;
-    let since = now
-        .checked_sub_signed(window)
-        .unwrap_or(DateTime::<Utc>::MIN_UTC);
-    let in_window = history.readings(&Filter {
-        since: Some(since),
-        ..Filter::default()
-    })?;
-    Ok(burn_by_account(&in_window, now, window))
+    let mut burns = BTreeMap::new();
+    for reading in readings {
+        let key = (reading.provider.clone(), reading.account.clone());
+        if let std::collections::btree_map::Entry::Vacant(entry) = burns.entry(key) {
+            let (provider, account) = entry.key();
+            let burn = history.burn(provider, account, now, window)?;
+            entry.insert(burn);
+        }
+    }
+    Ok(burns)
 }
 
 /// A warning that is printed once until it changes (for `billfold serve`, which would

@@ -8,23 +8,27 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use billfold_history::{Burn, History, Reading};
+use billfold_history::{Downsampling, History, Point, Reading};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::header::{ALLOW, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
 
 use crate::accounts::Target;
+use crate::alerts;
+use crate::dashboard;
 use crate::metrics::{self, Labels, Metrics, Observation};
+use crate::notify::{Event, Notifier};
 use crate::query::{Queried, query};
-use crate::recording::{self, Setting, Warnings};
+use crate::recording::{self, Burns, Setting, Warnings};
+use crate::status::State;
 use crate::thresholds::Thresholds;
 use crate::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK};
 
@@ -51,8 +55,39 @@ pub struct Options {
     pub thresholds: Thresholds,
     /// `--history`, `--no-history`.
     pub history: Setting,
+    /// `--keep-raw`.
+    pub downsampling: billfold_history::Downsampling,
     /// `--window`.
     pub window: chrono::Duration,
+    /// `--notify`, if given.
+    pub notifier: Option<Notifier>,
+}
+
+/// The dashboard's pages, one per range, rendered at the end of each refresh.
+pub struct Pages {
+    pages: RwLock<Vec<Bytes>>,
+}
+
+impl Pages {
+    fn new(interval: Duration) -> Arc<Pages> {
+        let waiting = Bytes::from(dashboard::waiting(interval.as_secs()));
+        Arc::new(Pages {
+            pages: RwLock::new(vec![waiting; dashboard::RANGES.len()]),
+        })
+    }
+
+    fn set(&self, snapshot: &dashboard::Snapshot) {
+        let pages = (0..dashboard::RANGES.len())
+            .map(|range| Bytes::from(dashboard::page(snapshot, range)))
+            .collect();
+        *self.pages.write().unwrap_or_else(|e| e.into_inner()) = pages;
+    }
+
+    /// The page of `range` (cheap: a reference count).
+    fn get(&self, range: usize) -> Bytes {
+        let pages = self.pages.read().unwrap_or_else(|e| e.into_inner());
+        pages.get(range).cloned().unwrap_or_default()
+    }
 }
 
 /// Runs `billfold serve` until SIGTERM or Ctrl-C; returns the exit status.
@@ -79,11 +114,21 @@ pub async fn run(request: Options) -> u8 {
     };
     let address = listener.local_addr().unwrap_or(request.listen);
     eprintln!("billfold: serving metrics on http://{address}/metrics");
+    eprintln!("billfold: dashboard on http://{address}/");
+    if let Some(notifier) = &request.notifier {
+        eprintln!("billfold: notifying {}", notifier.describe());
+    }
 
     let metrics = Metrics::new();
+    let pages = Pages::new(request.interval);
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let (fatal_tx, mut fatal_rx) = oneshot::channel();
-    let refresher = tokio::spawn(refresh_forever(request, metrics.clone(), fatal_tx));
+    let refresher = tokio::spawn(refresh_forever(
+        request,
+        metrics.clone(),
+        pages.clone(),
+        fatal_tx,
+    ));
     let code = loop {
         tokio::select! {
             () = stop.wait() => {
@@ -106,10 +151,12 @@ pub async fn run(request: Options) -> u8 {
                     // Answers are written whole; do not let Nagle hold them back.
                     let _ = stream.set_nodelay(true);
                     let metrics = metrics.clone();
+                    let pages = pages.clone();
                     tokio::spawn(async move {
                         let service = hyper::service::service_fn(move |req| {
                             let metrics = metrics.clone();
-                            async move { Ok::<_, Infallible>(answer(&req, &metrics)) }
+                            let pages = pages.clone();
+                            async move { Ok::<_, Infallible>(answer(&req, &metrics, &pages)) }
                         });
                         // A connection that fails (a client gone, a slow one) concerns only it.
                         let connection = hyper::server::conn::http1::Builder::new()
@@ -138,15 +185,22 @@ pub async fn run(request: Options) -> u8 {
     code
 }
 
+/// The dashboard may use its inline style and nothing from anywhere else.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
 /// The answer to one request.
-fn answer(request: &Request<Incoming>, metrics: &Metrics) -> Response<Full<Bytes>> {
+fn answer(request: &Request<Incoming>, metrics: &Metrics, pages: &Pages) -> Response<Full<Bytes>> {
     let (body, content_type) = match request.uri().path() {
         "/metrics" => (metrics.body(), metrics::CONTENT_TYPE),
         "/healthz" => (Bytes::from_static(b"ok"), "text/plain; charset=utf-8"),
+        "/" => (
+            pages.get(dashboard::range_of(request.uri().query())),
+            "text/html; charset=utf-8",
+        ),
         _ => {
             return plain(
                 StatusCode::NOT_FOUND,
-                "not found: try /metrics or /healthz\n",
+                "not found: try /, /metrics or /healthz\n",
             );
         }
     };
@@ -162,6 +216,12 @@ fn answer(request: &Request<Incoming>, metrics: &Metrics) -> Response<Full<Bytes
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if request.uri().path() == "/" {
+        response.headers_mut().insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_POLICY),
+        );
+    }
     response
 }
 
@@ -221,23 +281,31 @@ struct Recorder {
     setting: Setting,
     history: Option<History>,
     warnings: Warnings,
+    /// Notified states, when there is no history file to keep them.
+    memory: alerts::Memory,
+}
+
+/// What one refresh got from the history.
+#[derive(Default)]
+struct Recorded {
+    /// The burn of each `(provider, account)`.
+    burns: Burns,
+    /// Chart points of each `(provider, account)`, one list per range of the dashboard.
+    charts: HashMap<(String, String), Vec<Vec<Point>>>,
 }
 
 impl Recorder {
-    /// Records `readings` and returns the burn of each `(provider, account)`, from the
-    /// readings of the window; on failure warns (once until it changes) and returns none.
-    /// Blocking (SQLite): run it off the async threads.
-    fn record(
+    /// Runs `work` on the history file, opening it if need be; on failure warns (once until
+    /// it changes) and returns `None`. Blocking (SQLite): run it off the async threads.
+    fn with<T>(
         &mut self,
-        readings: &[Reading],
-        now: chrono::DateTime<chrono::Utc>,
-        window: chrono::Duration,
-    ) -> Burns {
+        work: impl FnOnce(&mut History) -> Result<T, billfold_history::Error>,
+    ) -> Option<T> {
         let path = match &self.setting {
-            Setting::Off => return Burns::new(),
+            Setting::Off => return None,
             Setting::Nowhere => {
                 self.warnings.warn(recording::NOWHERE.to_owned());
-                return Burns::new();
+                return None;
             }
             Setting::File(path) => path.clone(),
         };
@@ -246,43 +314,90 @@ impl Recorder {
             None => History::open(&path),
         }
         .and_then(|mut history| {
-            let burns = recording::record_and_burn(&mut history, readings, now, window)?;
-            Ok((history, burns))
+            let value = work(&mut history)?;
+            Ok((history, value))
         });
         match result {
-            Ok((history, burns)) => {
+            Ok((history, value)) => {
                 self.history = Some(history);
                 self.warnings
                     .clear(|| format!("history: recording again in {}", path.display()));
-                burns
+                Some(value)
             }
             Err(e) => {
                 // Reopened next time (it was dropped): the file may have been fixed or replaced.
                 self.warnings.warn(e.to_string());
-                Burns::new()
+                None
             }
         }
     }
-}
 
-/// The burn of each `(provider, account)`.
-type Burns = std::collections::BTreeMap<(String, String), Burn>;
+    /// Records `readings`, returns the burn of each `(provider, account)` from the readings of
+    /// the window and the chart points of `charted` accounts, and downsamples when due.
+    fn record(
+        &mut self,
+        readings: &[Reading],
+        now: chrono::DateTime<chrono::Utc>,
+        window: chrono::Duration,
+        charted: &[(String, String)],
+        downsampling: Downsampling,
+    ) -> Recorded {
+        self.with(|history| {
+            let burns = recording::record_and_burn(history, readings, now, window)?;
+            let mut charts = HashMap::new();
+            for (provider, account) in charted {
+                let ranges = (0..dashboard::RANGES.len())
+                    .map(|range| {
+                        let from = now - dashboard::range_length(range);
+                        history.series(provider, account, from, now, dashboard::CHART_POINTS)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                charts.insert((provider.clone(), account.clone()), ranges);
+            }
+            history.downsample_if_due(now, downsampling)?;
+            Ok(Recorded { burns, charts })
+        })
+        .unwrap_or_default()
+    }
+
+    /// The candidates whose state changed (kept in the history file, else in memory).
+    fn changed(&mut self, candidates: Vec<Event>, at: chrono::DateTime<chrono::Utc>) -> Vec<Event> {
+        let mut memory = std::mem::take(&mut self.memory);
+        let kept = candidates.clone();
+        let from_history =
+            self.with(|history| alerts::changed(Some(history), &mut memory, kept, at));
+        let events = match from_history {
+            Some(events) => events,
+            None => alerts::changed(None, &mut memory, candidates, at).unwrap_or_default(),
+        };
+        self.memory = memory;
+        events
+    }
+}
 
 /// Refreshes on every tick of the interval, the first at once. Sends an exit status on
 /// `fatal` when serving is pointless (nothing configured).
-async fn refresh_forever(request: Options, metrics: Arc<Metrics>, fatal: oneshot::Sender<u8>) {
+async fn refresh_forever(
+    request: Options,
+    metrics: Arc<Metrics>,
+    pages: Arc<Pages>,
+    fatal: oneshot::Sender<u8>,
+) {
     let mut ticker = tokio::time::interval(request.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut recorder = Some(Recorder {
         setting: request.history.clone(),
         history: None,
         warnings: Warnings::default(),
+        memory: alerts::Memory::new(),
     });
     // Kept for the life of the loop: the server takes its closing for a crash.
     let mut fatal = Some(fatal);
     let mut first = true;
     // Each account's failure is printed when it starts or changes, not on every refresh.
     let mut failures: HashMap<String, Warnings> = HashMap::new();
+    // The last good amount and unit of each account, shown while it fails.
+    let mut last_good: HashMap<String, (Option<f64>, String)> = HashMap::new();
     loop {
         ticker.tick().await;
         let queried = query(&request.targets, request.timeout).await;
@@ -314,27 +429,119 @@ async fn refresh_forever(request: Options, metrics: Arc<Metrics>, fatal: oneshot
             .iter()
             .filter_map(|q| recording::reading(&q.target, &q.outcome, now))
             .collect();
-        let burns = match recorder.take() {
+        let charted: Vec<(String, String)> = queried
+            .iter()
+            .filter(|q| !q.not_configured())
+            .map(|q| (q.target.provider.id().to_owned(), q.target.account.clone()))
+            .collect();
+        let recorded = match recorder.take() {
             Some(mut r) => {
                 let window = request.window;
+                let downsampling = request.downsampling;
                 match tokio::task::spawn_blocking(move || {
-                    let burns = r.record(&readings, now, window);
-                    (r, burns)
+                    let recorded = r.record(&readings, now, window, &charted, downsampling);
+                    (r, recorded)
                 })
                 .await
                 {
-                    Ok((r, burns)) => {
+                    Ok((r, recorded)) => {
                         recorder = Some(r);
-                        burns
+                        recorded
                     }
                     Err(e) => {
                         eprintln!("billfold: warning: history is off from now on: {e}");
-                        Burns::new()
+                        Recorded::default()
                     }
                 }
             }
-            None => Burns::new(),
+            None => Recorded::default(),
         };
+        let burn_of = |q: &Queried| {
+            recorded
+                .burns
+                .get(&(q.target.provider.id().to_owned(), q.target.account.clone()))
+                .copied()
+                .unwrap_or_default()
+        };
+        let low_of = |q: &Queried| {
+            q.outcome
+                .as_ref()
+                .ok()
+                .and_then(|b| request.thresholds.low(b, burn_of(q).days_left))
+        };
+
+        // The dashboard.
+        let rows = queried
+            .iter()
+            .filter(|q| !q.not_configured())
+            .filter_map(|q| {
+                let label = q.target.label();
+                let low = low_of(q);
+                let state = State::of(&q.outcome, low)?;
+                let (available, unit) = match &q.outcome {
+                    Ok(b) => {
+                        let good = (b.available, b.unit.to_owned());
+                        last_good.insert(label.clone(), good.clone());
+                        good
+                    }
+                    Err(_) => last_good
+                        .get(&label)
+                        .cloned()
+                        .unwrap_or((None, "-".to_owned())),
+                };
+                let key = (q.target.provider.id().to_owned(), q.target.account.clone());
+                Some(dashboard::Row {
+                    label,
+                    available,
+                    unit,
+                    burn: burn_of(q),
+                    state,
+                    error: q.outcome.as_ref().err().map(|e| match e.status {
+                        Some(status) => format!("{} {status}", e.kind.as_str()),
+                        None => e.kind.as_str().to_owned(),
+                    }),
+                    charts: recorded.charts.get(&key).cloned().unwrap_or_default(),
+                })
+            })
+            .collect();
+        pages.set(&dashboard::Snapshot {
+            at: now,
+            interval_secs: request.interval.as_secs(),
+            history: matches!(request.history, Setting::File(_)),
+            rows,
+        });
+
+        // Notifications, sent in the background so that a slow webhook never delays a refresh.
+        if let Some(notifier) = &request.notifier {
+            let candidates: Vec<Event> = queried
+                .iter()
+                .filter_map(|q| alerts::event(&q.target, &q.outcome, low_of(q), burn_of(q), now))
+                .collect();
+            let events = match recorder.take() {
+                Some(mut r) => match tokio::task::spawn_blocking(move || {
+                    let events = r.changed(candidates, now);
+                    (r, events)
+                })
+                .await
+                {
+                    Ok((r, events)) => {
+                        recorder = Some(r);
+                        events
+                    }
+                    Err(_) => Vec::new(),
+                },
+                None => Vec::new(),
+            };
+            if !events.is_empty() {
+                let notifier = notifier.clone();
+                tokio::spawn(async move {
+                    for warning in notifier.send(&events).await {
+                        eprintln!("billfold: warning: {warning}");
+                    }
+                });
+            }
+        }
+
         let at = now.timestamp_millis() as f64 / 1000.0;
         let observations = queried
             .into_iter()
@@ -346,10 +553,7 @@ async fn refresh_forever(request: Options, metrics: Arc<Metrics>, fatal: oneshot
                 };
                 let observation = match &q.outcome {
                     Ok(b) => {
-                        let burn = burns
-                            .get(&(labels.provider.clone(), labels.account.clone()))
-                            .copied()
-                            .unwrap_or_default();
+                        let burn = burn_of(&q);
                         Observation::Success {
                             available: b.available,
                             used: b.used,

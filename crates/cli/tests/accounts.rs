@@ -6,27 +6,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const TWO_ACCOUNTS: &str = r#"
-[[account]]
-label = "team-a"
-provider = "olostep"
-key_env = "OLOSTEP_TEAM_A_KEY"
-base_url = "A_URL"
-
-[[account]]
-label = "team-b"
-provider = "olostep"
-key_env = "OLOSTEP_TEAM_B_KEY"
-base_url = "B_URL"
-"#;
-
-/// Writes `text` as the accounts file at XDG_CONFIG_HOME/billfold/config.toml.
-fn write_default_config(scratch: &Scratch, text: &str) {
-    let dir = scratch.path("config/billfold");
-    std::fs::create_dir_all(&dir).expect("config dir");
-    std::fs::write(dir.join("config.toml"), text).expect("config file");
-}
-
 #[tokio::test]
 async fn two_accounts_of_one_provider_each_send_their_own_key() {
     let scratch = Scratch::new();

@@ -398,3 +398,58 @@ async fn a_corrupt_history_file_is_an_error_naming_it() {
     let output = billfold(&["history", "--since", "7 days"], scratch.env()).await;
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// Forty days of one reading a minute, ending an hour ago, of the default Olostep account,
+/// draining 0.5 credits a minute down to 12500.
+fn forty_days(path: &std::path::Path) -> usize {
+    let now: chrono::DateTime<chrono::Utc> = std::time::SystemTime::now().into();
+    let minutes = 40 * 24 * 60;
+    let readings: Vec<billfold_history::Reading> = (0..minutes)
+        .map(|m| billfold_history::Reading {
+            taken_at: now - chrono::Duration::minutes(60 + minutes - m),
+            provider: "olostep".into(),
+            available: Some(12_500.0 + 0.5 * (minutes - m) as f64),
+            unit: Some("credits".into()),
+            ..billfold_history::Reading::default()
+        })
+        .collect();
+    let mut history = billfold_history::History::open(path).expect("history opens");
+    history.record(&readings).expect("recorded");
+    readings.len()
+}
+
+#[tokio::test]
+async fn balance_downsamples_readings_older_than_keep_raw() {
+    let scratch = Scratch::new();
+    let mock = olostep(12_500, "olostep-secret-3").await;
+    let mut env = scratch.env();
+    env.extend(olostep_env(&mock));
+    let taken = forty_days(&scratch.history());
+    let row = &balance_json(&scratch.history(), env.clone(), &[], 0).await[0];
+    // 0.5 credits a minute is 720 a day (a little less over the window: the last hour has
+    // one reading), whatever was merged.
+    let rate = row["burn_per_day"].as_f64().expect("a burn rate");
+    assert!((700.0..=720.0).contains(&rate), "{row}");
+
+    let all = {
+        let history = billfold_history::History::open(scratch.history()).expect("opens");
+        history
+            .readings(&billfold_history::Filter::default())
+            .expect("readings")
+    };
+    // The last 30 days as taken (plus this run's), the 10 before one per hour.
+    assert!(
+        all.len() < taken - 9 * 24 * 59,
+        "{} of {taken} rows left",
+        all.len()
+    );
+    assert!(all.len() > 30 * 24 * 60, "{} rows left", all.len());
+    assert_eq!(all.last().and_then(|r| r.available), Some(12_500.0));
+
+    // `--keep-raw 1d` on a later run: due again only after an hour, so nothing more now.
+    balance_json(&scratch.history(), env, &["--keep-raw", "1d"], 0).await;
+    let after = billfold_history::History::open(scratch.history())
+        .and_then(|h| h.readings(&billfold_history::Filter::default()))
+        .expect("readings");
+    assert_eq!(after.len(), all.len() + 1);
+}

@@ -3,133 +3,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use common::*;
-
-/// A running `billfold serve`, killed if the test ends without stopping it.
-struct Server {
-    child: Child,
-    address: String,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Server {
-    /// Starts `billfold serve --listen 127.0.0.1:0 ARGS` and waits for the address it prints.
-    fn start(args: &[&str], env: Vec<(String, String)>) -> Server {
-        let all = [&["serve", "--listen", "127.0.0.1:0"][..], args].concat();
-        let mut child = command(&all, env)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("billfold serve starts");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        let pipe = child.stderr.take().expect("stderr is piped");
-        let collected = stderr.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("billfold: serving metrics on http://") {
-                    let _ = tx.send(url.trim_end_matches("/metrics").to_owned());
-                }
-                if let Ok(mut all) = collected.lock() {
-                    all.push_str(&line);
-                    all.push('\n');
-                }
-            }
-        });
-        let address = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("billfold serve prints its address");
-        Server {
-            child,
-            address,
-            stderr,
-        }
-    }
-
-    /// `GET path`: the status code, the headers (lower case) and the body.
-    fn get(&self, path: &str) -> (u16, String, String) {
-        let mut stream = TcpStream::connect(&self.address).expect("connects");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.address
-        )
-        .expect("request sent");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("response read");
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        (status, head.to_ascii_lowercase(), body.to_owned())
-    }
-
-    fn metrics(&self) -> String {
-        let (status, head, body) = self.get("/metrics");
-        assert_eq!(status, 200, "{head}");
-        assert_no_key(&body);
-        body
-    }
-
-    /// Waits up to `limit` for a scrape that contains every one of `lines`; returns it.
-    async fn wait_for(&self, lines: &[&str], limit: Duration) -> String {
-        let started = Instant::now();
-        loop {
-            let body = self.metrics();
-            if lines.iter().all(|line| body.contains(line)) {
-                return body;
-            }
-            assert!(
-                started.elapsed() < limit,
-                "{lines:?} not exported within {limit:?}:\n{body}\nstderr:\n{}",
-                self.stderr()
-            );
-            pause(100).await;
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    /// Sends SIGTERM; returns the exit code and how long the process took to end.
-    async fn terminate(mut self) -> (Option<i32>, Duration) {
-        let pid = self.child.id().to_string();
-        let started = Instant::now();
-        let kill = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill runs");
-        assert!(kill.success());
-        let limit = Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("waits") {
-                return (status.code(), started.elapsed());
-            }
-            assert!(started.elapsed() < limit, "still running after {limit:?}");
-            pause(20).await;
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 const LABELS: &str = r#"{provider="olostep",account=""}"#;
 
@@ -187,7 +66,8 @@ async fn serve_exports_gauges_and_refreshes_on_the_interval() {
     assert!(body.contains("# TYPE billfold_credits_available gauge"));
     let (status, _, body) = server.get("/healthz");
     assert_eq!((status, body.as_str()), (200, "ok"));
-    assert_eq!(server.get("/").0, 404);
+    assert_eq!(server.get("/").0, 200);
+    assert_eq!(server.get("/x").0, 404);
     assert_eq!(server.get("/metrics/x").0, 404);
 
     // The next refresh sees the new balance, and the two readings give a runway.

@@ -5,7 +5,11 @@
 //!   (`$XDG_DATA_HOME/billfold/history.sqlite3` or `~/.local/share/billfold/history.sqlite3`);
 //! - [`History`]: the file itself: [`History::open`] creates and migrates it,
 //!   [`History::record`] appends the [`Reading`]s of one run in one transaction, and
-//!   [`History::readings`] reads them back through a [`Filter`];
+//!   [`History::readings`] reads them back through a [`Filter`]; [`History::burn`] gives an
+//!   account's burn rate and runway, [`History::series`] the points of a chart, both at a cost
+//!   that does not grow with the readings kept; [`History::downsample`] merges old readings
+//!   (per hour after 30 days, per day after a year: [`Downsampling`]) so the file stays
+//!   bounded; [`History::transitions`] keeps each account's last notified state;
 //! - [`burn`] / [`burn_by_account`]: credits used per day and days left, from readings alone;
 //! - [`sparkline`]: a one-line chart of a series of balances;
 //! - [`parse_since`]: `30s`, `15m`, `12h`, `7d`, `2w` as a [`chrono::Duration`].
@@ -42,13 +46,18 @@
 #![deny(missing_docs)]
 
 mod burn;
+mod downsample;
 mod path;
 mod since;
 mod spark;
 mod store;
+mod summary;
+mod totals;
 
 pub use burn::{Burn, burn, burn_by_account};
+pub use downsample::{DOWNSAMPLE_EVERY, Downsampling};
 pub use path::{ENV_VAR, default_path, resolve};
 pub use since::{ParseSinceError, parse_since};
 pub use spark::sparkline;
 pub use store::{BUSY_TIMEOUT, Error, Filter, History, Reading, SCHEMA_VERSION};
+pub use summary::{Point, Transition};

@@ -1,5 +1,7 @@
 //! The SQLite history file.
 
+use std::collections::HashSet;
+use std::collections::hash_map::Entry;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -7,6 +9,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags, Row, ToSql, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
+
+use crate::totals::{self, Totals};
 
 /// How long an operation waits for another process's lock on the file before failing.
 ///
@@ -19,7 +23,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// with a lower version are migrated forward by [`History::open`]; a higher one is refused.
 ///
 /// ```
-/// assert_eq!(billfold_history::SCHEMA_VERSION, 1);
+/// assert_eq!(billfold_history::SCHEMA_VERSION, 2);
 /// ```
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -43,6 +47,47 @@ const MIGRATIONS: &[&str] = &[
          error_kind TEXT
      );
      CREATE INDEX readings_by_account_time ON readings (provider, account, taken_at);",
+    // 2: what keeps the cost of the burn rate and the size of the file bounded.
+    // - `used_total`: the credits used by the account up to this reading (every drop between
+    //   consecutive successful readings, rises ignored), and `seq`: the ordinal of this
+    //   successful reading among the account's. Both are NULL for a failed reading (or an
+    //   amount that is unknown or not finite). The burn over a window is then the difference
+    //   of two rows' values, found by two index seeks, however many readings lie between.
+    // - `merged`, `min_available`, `max_available`: a row that stands for several readings
+    //   after downsampling (NULL for a plain reading): how many, and the least and most
+    //   available among them (the row itself is the last of them).
+    // - `readings_by_time`: downsampling selects the readings older than a time.
+    // - `meta`: when the file was last downsampled; `alerts`: each account's last notified
+    //   state, so that a restart does not notify again.
+    "ALTER TABLE readings ADD COLUMN used_total REAL;
+     ALTER TABLE readings ADD COLUMN seq INTEGER;
+     ALTER TABLE readings ADD COLUMN merged INTEGER;
+     ALTER TABLE readings ADD COLUMN min_available REAL;
+     ALTER TABLE readings ADD COLUMN max_available REAL;
+     CREATE INDEX readings_by_time ON readings (taken_at);
+     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE alerts (
+         provider TEXT NOT NULL,
+         account TEXT NOT NULL,
+         state TEXT NOT NULL,
+         since TEXT NOT NULL,
+         PRIMARY KEY (provider, account)
+     );
+     WITH ok AS (
+         SELECT id, provider, account, taken_at, available,
+                LAG(available) OVER (PARTITION BY provider, account ORDER BY taken_at, id) AS prev
+         FROM readings
+         WHERE error_kind IS NULL AND available BETWEEN -1.7e308 AND 1.7e308
+     ), totals AS (
+         SELECT id,
+                SUM(MAX(COALESCE(prev - available, 0), 0)) OVER running AS used_total,
+                ROW_NUMBER() OVER running AS seq
+         FROM ok
+         WINDOW running AS (PARTITION BY provider, account ORDER BY taken_at, id
+                            ROWS UNBOUNDED PRECEDING)
+     )
+     UPDATE readings SET used_total = totals.used_total, seq = totals.seq
+     FROM totals WHERE totals.id = readings.id;",
 ];
 
 /// What to tell a user whose history file cannot be used, after the specific advice.
@@ -354,8 +399,8 @@ pub struct Filter {
 /// # }
 /// ```
 pub struct History {
-    conn: Connection,
-    path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
 }
 
 impl fmt::Debug for History {
@@ -575,18 +620,48 @@ impl History {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(write_error)?;
+        // The running totals (see `totals`), walking each account's readings in time order.
+        let mut order: Vec<usize> = (0..readings.len()).collect();
+        order.sort_by(|&a, &b| times[a].0.cmp(&times[b].0));
+        let mut computed: Vec<Option<Totals>> = vec![None; readings.len()];
+        let mut run = totals::Run::default();
+        for &i in &order {
+            let r = &readings[i];
+            let Some(available) = totals::counts(r.error_kind.as_deref(), r.available) else {
+                continue;
+            };
+            let key = (r.provider.clone(), r.account.clone());
+            let taken_at = &times[i].0;
+            let last = match run.last.entry(key) {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(entry) => {
+                    let (provider, account) = entry.key();
+                    if totals::any_after(&tx, provider, account, taken_at).map_err(write_error)? {
+                        run.late
+                            .insert(entry.key().clone(), (taken_at.clone(), HashSet::new()));
+                    }
+                    let before = totals::at_or_before(&tx, provider, account, taken_at)
+                        .map_err(write_error)?;
+                    entry.insert(before)
+                }
+            };
+            let next = Totals::next(*last, available, 1);
+            *last = Some(next);
+            computed[i] = Some(next);
+        }
         {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO readings (taken_at, provider, account, available, used, \
-                     allotted, plan, expires_at, unit, error_kind) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     allotted, plan, expires_at, unit, error_kind, used_total, seq) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )
                 .map_err(write_error)?;
-            for (r, (taken_at, expires_at)) in readings.iter().zip(&times) {
+            for ((r, (taken_at, expires_at)), totals) in readings.iter().zip(&times).zip(&computed)
+            {
                 let amount = |a: Option<f64>| a.filter(|a| !a.is_nan());
-                insert
-                    .execute(params![
+                let id = insert
+                    .insert(params![
                         taken_at,
                         r.provider,
                         r.account,
@@ -597,9 +672,17 @@ impl History {
                         expires_at,
                         r.unit,
                         r.error_kind,
+                        totals.map(|t| t.used_total),
+                        totals.map(|t| t.seq),
                     ])
                     .map_err(write_error)?;
+                if let Some((_, ids)) = run.late.get_mut(&(r.provider.clone(), r.account.clone())) {
+                    ids.insert(id);
+                }
             }
+        }
+        for ((provider, account), (from, inserted)) in &run.late {
+            totals::renumber(&tx, provider, account, from, inserted).map_err(write_error)?;
         }
         tx.commit().map_err(write_error)
     }
@@ -721,7 +804,7 @@ fn check_version(path: &Path, found: i64) -> Result<i64, Error> {
 
 /// `time` as stored: RFC 3339 UTC to the millisecond, fixed width so that text order is time
 /// order; `None` outside the years 1 to 9999, which that width cannot hold.
-fn format_time(time: DateTime<Utc>) -> Option<String> {
+pub(crate) fn format_time(time: DateTime<Utc>) -> Option<String> {
     (1..=9999)
         .contains(&time.year())
         .then(|| time.to_rfc3339_opts(SecondsFormat::Millis, true))
