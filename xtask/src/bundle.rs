@@ -65,11 +65,14 @@ pub fn bundle(doc: &mut Value, root_file: &Path, folder: &Path) -> usize {
     bundler.files.values().filter(|f| f.is_some()).count()
 }
 
-/// Where a `$ref` sits: in a schema, or elsewhere in the document.
+/// Where a `$ref` sits: in a schema, in a map of schemas (`properties`), or elsewhere.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Context {
     Document,
     Schema,
+    /// The value of `properties` (and the like): a map whose values are schemas. A `$ref`
+    /// standing for the whole map is copied in.
+    SchemaMap,
 }
 
 struct Bundler {
@@ -153,6 +156,12 @@ impl Bundler {
                         continue;
                     }
                     let inner = match (context, child_key.as_str()) {
+                        (Context::SchemaMap, _) => Context::Schema,
+                        (
+                            Context::Schema,
+                            "properties" | "patternProperties" | "$defs" | "definitions",
+                        ) => Context::SchemaMap,
+                        (Context::Schema, "enum" | "default" | "const" | "examples") => continue,
                         (Context::Schema, _) => Context::Schema,
                         (Context::Document, "schema") => Context::Schema,
                         (Context::Document, "schemas") if key == "components" => {
@@ -238,7 +247,9 @@ impl Bundler {
         let base = base.replace("~1", "/").replace("~0", "~");
         let name = std::iter::once(base.clone())
             .chain((2..).map(|n| format!("{base}_{n}")))
-            .find(|candidate| !self.taken.contains(candidate) && !self.schemas.contains_key(candidate))?;
+            .find(|candidate| {
+                !self.taken.contains(candidate) && !self.schemas.contains_key(candidate)
+            })?;
         self.names.insert(key, name.clone());
         self.bring_in(file, fragment, &name, depth)?;
         Some(name)
@@ -298,11 +309,31 @@ mod tests {
     fn files_become_components_or_are_copied_in() {
         let dir = tempfile::tempdir().unwrap();
         let spec = dir.path().join("spec");
-        write(&spec, "paths/users.yaml", "get:\n  operationId: list_users\n  parameters:\n    - $ref: '../params.yaml#/Limit'\n  responses:\n    '200':\n      description: ok\n      content:\n        application/json:\n          schema:\n            type: array\n            items:\n              $ref: '../schemas/User.yaml'\n");
-        write(&spec, "params.yaml", "Limit: {name: limit, in: query, schema: {type: integer}}\n");
-        write(&spec, "schemas/User.yaml", "type: object\nproperties:\n  team: {$ref: './Team.yaml'}\n  boss: {$ref: '#'}\n  tags: {$ref: '../common.yaml#/Tags'}\n");
-        write(&spec, "schemas/Team.yaml", "type: object\nproperties:\n  members: {type: array, items: {$ref: 'User.yaml'}}\n");
-        write(&spec, "common.yaml", "Tags: {type: array, items: {type: string}}\n");
+        write(
+            &spec,
+            "paths/users.yaml",
+            "get:\n  operationId: list_users\n  parameters:\n    - $ref: '../params.yaml#/Limit'\n  responses:\n    '200':\n      description: ok\n      content:\n        application/json:\n          schema:\n            type: array\n            items:\n              $ref: '../schemas/User.yaml'\n",
+        );
+        write(
+            &spec,
+            "params.yaml",
+            "Limit: {name: limit, in: query, schema: {type: integer}}\n",
+        );
+        write(
+            &spec,
+            "schemas/User.yaml",
+            "type: object\nproperties:\n  team: {$ref: './Team.yaml'}\n  boss: {$ref: '#'}\n  tags: {$ref: '../common.yaml#/Tags'}\n",
+        );
+        write(
+            &spec,
+            "schemas/Team.yaml",
+            "type: object\nproperties:\n  members: {type: array, items: {$ref: 'User.yaml'}}\n",
+        );
+        write(
+            &spec,
+            "common.yaml",
+            "Tags: {type: array, items: {type: string}}\n",
+        );
         let mut doc = json!({
             "openapi": "3.0.3",
             "paths": {"/users": {"$ref": "./paths/users.yaml"}, "/x": {"$ref": "../outside.yaml"}},
@@ -320,9 +351,18 @@ mod tests {
         let schemas = &doc["components"]["schemas"];
         // The root's component keeps its name; the recursive reference uses it.
         assert_eq!(schemas["Person"]["type"], "object");
-        assert_eq!(schemas["Person"]["properties"]["boss"]["$ref"], "#/components/schemas/Person");
-        assert_eq!(schemas["Person"]["properties"]["team"]["$ref"], "#/components/schemas/Team");
-        assert_eq!(schemas["Team"]["properties"]["members"]["items"]["$ref"], "#/components/schemas/Person");
+        assert_eq!(
+            schemas["Person"]["properties"]["boss"]["$ref"],
+            "#/components/schemas/Person"
+        );
+        assert_eq!(
+            schemas["Person"]["properties"]["team"]["$ref"],
+            "#/components/schemas/Team"
+        );
+        assert_eq!(
+            schemas["Team"]["properties"]["members"]["items"]["$ref"],
+            "#/components/schemas/Person"
+        );
         assert_eq!(schemas["Tags"]["type"], "array");
         assert_eq!(schemas["Local"]["$ref"], "#/components/schemas/Person");
         // A reference leaving the folder is left for validation to report.

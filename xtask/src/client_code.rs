@@ -269,7 +269,19 @@ impl RawMethod {
     fn wrapper(&self, client_error: Option<&str>) -> TokenStream {
         let docs = &self.docs;
         let name = &self.sig.ident;
-        let generics = &self.sig.generics;
+        // A raw body (`B: Into<reqwest::Body>`) is sent again on each attempt: it must be
+        // `Clone` (bytes, a vector, a string all are).
+        let mut generics = self.sig.generics.clone();
+        for param in generics.type_params_mut() {
+            let raw_body = param
+                .bounds
+                .iter()
+                .any(|bound| token_text(bound).contains("reqwest::Body"));
+            if raw_body {
+                param.bounds.push(syn::parse_quote!(Clone));
+            }
+        }
+        let generics = &generics;
         let inputs = &self.sig.inputs;
         // Each attempt calls the raw method again, so an owned argument that is not `Copy`
         // (an open enum, a string, a vector) is cloned per attempt.

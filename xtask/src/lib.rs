@@ -9,8 +9,8 @@
 
 pub mod api_changes;
 pub mod balance_check;
-pub mod bundle;
 pub mod bench;
+pub mod bundle;
 pub mod cargo_build;
 pub mod client_code;
 pub mod conformance;

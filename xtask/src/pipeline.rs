@@ -148,8 +148,8 @@ fn effective_from(
     plan.apply(&mut doc);
     let mut warnings = Vec::new();
     // Skipped operations go first: they need no name and may hold what cannot be lowered.
-    let skipped = operations::take_skipped(&mut doc)
-        .map_err(|e| vec![e.in_file(id, &overlay_file)])?;
+    let skipped =
+        operations::take_skipped(&mut doc).map_err(|e| vec![e.in_file(id, &overlay_file)])?;
     if provider.operation_names == Some(OperationNames::FromPath) {
         for (at, name, repeated) in operations::name_from_paths(&mut doc) {
             if let Some(repeated) = repeated {

@@ -49,7 +49,10 @@ pub fn generate(spec: &openapiv3::OpenAPI) -> Result<Output, Vec<Located>> {
             .map(|(pointer, own)| {
                 Located::new(
                     pointer,
-                    format!("progenitor cannot generate this: {}", own.unwrap_or_else(|| message.clone())),
+                    format!(
+                        "progenitor cannot generate this: {}",
+                        own.unwrap_or_else(|| message.clone())
+                    ),
                 )
             })
             .collect()),
@@ -113,9 +116,15 @@ fn with_captured_panics<T, E: std::fmt::Display>(
 fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
     with_captured_panics(|| {
         let mut generator = Generator::new(&settings());
-        generator.generate_tokens(spec).map(|tokens| {
+        generator.generate_tokens(spec).and_then(|tokens| {
+            if let Some(name) = repeated_type_name(&tokens) {
+                return Err(progenitor_impl::Error::InternalError(format!(
+                    "typify made two types named `{name}` (a component and a type it derived \
+                     from another schema's property)"
+                )));
+            }
             let types = generator.get_type_space();
-            Output {
+            Ok(Output {
                 tokens,
                 usage: Usage {
                     chrono: types.uses_chrono(),
@@ -123,44 +132,224 @@ fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
                     regress: types.uses_regress(),
                     futures: generator.uses_futures(),
                 },
-            }
+            })
         })
     })
 }
 
+/// A type name defined twice in the generated `types` module, if any.
+fn repeated_type_name(tokens: &TokenStream) -> Option<String> {
+    let file: syn::File = syn::parse2(tokens.clone()).ok()?;
+    let mut seen = BTreeSet::new();
+    let mut check = |items: &[syn::Item]| -> Option<String> {
+        for item in items {
+            let name = match item {
+                syn::Item::Struct(s) => s.ident.to_string(),
+                syn::Item::Enum(e) => e.ident.to_string(),
+                syn::Item::Type(t) => t.ident.to_string(),
+                _ => continue,
+            };
+            if !seen.insert(name.clone()) {
+                return Some(name);
+            }
+        }
+        None
+    };
+    for item in &file.items {
+        if let syn::Item::Mod(module) = item
+            && module.ident == "types"
+            && let Some((_, items)) = &module.content
+        {
+            return check(items);
+        }
+    }
+    None
+}
+
 /// Every operation that fails on its own, with its own message, or `/components` when the
 /// spec fails without any operation (a schema progenitor or typify cannot take) or no
-/// operation fails alone.
+/// operation can be blamed.
+///
+/// The operations are bisected (a half that generates is cleared at once), and each trial
+/// keeps only the components its operations reach, so the cost grows with the failing
+/// operations, not with all of them.
 fn locate(spec: &openapiv3::OpenAPI) -> Vec<(String, Option<String>)> {
     let mut bare = spec.clone();
     bare.paths.paths.clear();
     if generate_once(&bare).is_err() {
         return vec![("/components".to_owned(), None)];
     }
+    let reach = Reach::of(spec);
+    let operations: Vec<(String, String)> = spec
+        .paths
+        .paths
+        .iter()
+        .filter_map(|(path, item)| Some((path, item.as_item()?)))
+        .flat_map(|(path, item)| item.iter().map(move |(m, _)| (path.clone(), m.to_owned())))
+        .collect();
     let mut failing = Vec::new();
-    for (path, item) in &spec.paths.paths {
-        let Some(item) = item.as_item() else { continue };
-        for (method, _) in item.iter() {
-            let mut alone = bare.clone();
-            let mut only = item.clone();
-            for (other, _) in item.iter() {
-                if other != method {
-                    clear_method(&mut only, other);
-                }
-            }
-            alone
-                .paths
-                .paths
-                .insert(path.clone(), openapiv3::ReferenceOr::Item(only));
-            if let Err(message) = generate_once(&alone) {
-                failing.push((child(&child("/paths", path), method), Some(message)));
-            }
-        }
-    }
+    bisect(spec, &reach, &operations, None, &mut failing);
     if failing.is_empty() {
         failing.push(("/components".to_owned(), None));
     }
     failing
+}
+
+/// Finds the failing operations among `operations` (`known`: their joint failure, when it is
+/// known already).
+fn bisect(
+    spec: &openapiv3::OpenAPI,
+    reach: &Reach,
+    operations: &[(String, String)],
+    known: Option<String>,
+    failing: &mut Vec<(String, Option<String>)>,
+) {
+    if operations.is_empty() {
+        return;
+    }
+    let message = match known {
+        Some(message) => message,
+        None => match generate_once(&reach.subset(spec, operations)) {
+            Ok(_) => return,
+            Err(message) => message,
+        },
+    };
+    if operations.len() == 1 {
+        let (path, method) = &operations[0];
+        failing.push((child(&child("/paths", path), method), Some(message)));
+        return;
+    }
+    let (a, b) = operations.split_at(operations.len() / 2);
+    let before = failing.len();
+    bisect(spec, reach, a, None, failing);
+    bisect(spec, reach, b, None, failing);
+    if failing.len() == before {
+        // They fail only together: none can be kept.
+        for (path, method) in operations {
+            failing.push((
+                child(&child("/paths", path), method),
+                Some(format!("{message} (with other operations)")),
+            ));
+        }
+    }
+}
+
+/// Which components each component references, to keep only what a trial needs.
+struct Reach {
+    /// `#/components/<kind>/<name>` → the components it references directly.
+    edges: BTreeMap<String, Vec<String>>,
+}
+
+impl Reach {
+    fn of(spec: &openapiv3::OpenAPI) -> Self {
+        let mut edges = BTreeMap::new();
+        let components = spec
+            .components
+            .as_ref()
+            .and_then(|c| serde_json::to_value(c).ok())
+            .unwrap_or_default();
+        for (kind, members) in components.as_object().into_iter().flatten() {
+            for (name, value) in members.as_object().into_iter().flatten() {
+                let mut refs = Vec::new();
+                collect_refs(value, &mut refs);
+                edges.insert(format!("#/components/{kind}/{name}"), refs);
+            }
+        }
+        Self { edges }
+    }
+
+    /// `spec` with only `operations`, and only the components they reach.
+    fn subset(
+        &self,
+        spec: &openapiv3::OpenAPI,
+        operations: &[(String, String)],
+    ) -> openapiv3::OpenAPI {
+        let mut out = spec.clone();
+        out.paths.paths.clear();
+        for (path, method) in operations {
+            let Some(item) = spec.paths.paths.get(path).and_then(|i| i.as_item()) else {
+                continue;
+            };
+            let entry = out.paths.paths.entry(path.clone()).or_insert_with(|| {
+                let mut only = item.clone();
+                for (other, _) in item.iter() {
+                    clear_method(&mut only, other);
+                }
+                openapiv3::ReferenceOr::Item(only)
+            });
+            if let openapiv3::ReferenceOr::Item(only) = entry {
+                copy_method(item, only, method);
+            }
+        }
+        let mut todo = Vec::new();
+        if let Ok(paths) = serde_json::to_value(&out.paths) {
+            collect_refs(&paths, &mut todo);
+        }
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        while let Some(next) = todo.pop() {
+            if seen.insert(next.clone()) {
+                todo.extend(self.edges.get(&next).cloned().unwrap_or_default());
+            }
+        }
+        let kept = |kind: &str, name: &str| seen.contains(&format!("#/components/{kind}/{name}"));
+        if let Some(c) = out.components.as_mut() {
+            c.schemas.retain(|name, _| kept("schemas", name));
+            c.responses.retain(|name, _| kept("responses", name));
+            c.parameters.retain(|name, _| kept("parameters", name));
+            c.request_bodies
+                .retain(|name, _| kept("requestBodies", name));
+            c.headers.retain(|name, _| kept("headers", name));
+        }
+        out
+    }
+}
+
+/// The `$ref` strings below `node` (the component part of each: `#/components/<kind>/<name>`).
+fn collect_refs(node: &serde_json::Value, out: &mut Vec<String>) {
+    match node {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                match value {
+                    serde_json::Value::String(target) if key == "$ref" => {
+                        let parts: Vec<&str> = target.splitn(5, '/').collect();
+                        if parts.len() >= 4 {
+                            out.push(parts[..4].join("/"));
+                        }
+                    }
+                    _ => collect_refs(value, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Copies the operation `method` of `from` into `to`.
+fn copy_method(from: &openapiv3::PathItem, to: &mut openapiv3::PathItem, method: &str) {
+    let pick = |item: &openapiv3::PathItem| match method {
+        "get" => item.get.clone(),
+        "put" => item.put.clone(),
+        "post" => item.post.clone(),
+        "delete" => item.delete.clone(),
+        "options" => item.options.clone(),
+        "head" => item.head.clone(),
+        "patch" => item.patch.clone(),
+        "trace" => item.trace.clone(),
+        _ => None,
+    };
+    let operation = pick(from);
+    match method {
+        "get" => to.get = operation,
+        "put" => to.put = operation,
+        "post" => to.post = operation,
+        "delete" => to.delete = operation,
+        "options" => to.options = operation,
+        "head" => to.head = operation,
+        "patch" => to.patch = operation,
+        "trace" => to.trace = operation,
+        _ => {}
+    }
 }
 
 /// The component schemas progenitor (typify) cannot take, each with its message: found one

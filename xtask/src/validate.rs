@@ -105,6 +105,7 @@ pub struct Validated {
 /// all reported (one per operation); any other problem stops at the first.
 pub fn validate(doc: &mut Value) -> Result<Validated, Vec<Located>> {
     let one = |e: Located| vec![e];
+    hoist_nested_schema_refs(doc);
     check_refs(doc).map_err(one)?;
     unique_schema_names(doc);
     drop_stray_path_parameters(doc);
@@ -133,14 +134,17 @@ pub fn validate(doc: &mut Value) -> Result<Validated, Vec<Located>> {
     // The plain deserializer first; the path-tracking one only to locate a failure.
     let openapi = match <openapiv3::OpenAPI as serde::Deserialize>::deserialize(&*doc) {
         Ok(openapi) => openapi,
-        Err(_) => {
-            serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&*doc).map_err(|e| {
-                one(Located::new(
+        Err(_) => match serde_path_to_error::deserialize::<_, openapiv3::OpenAPI>(&*doc) {
+            Ok(openapi) => openapi,
+            Err(e) => {
+                let whole = Located::new(
                     pointer_of(e.path()),
                     format!("not a valid OpenAPI 3.0 document: {}", e.inner()),
-                ))
-            })?
-        }
+                );
+                let parts = invalid_parts(doc);
+                return Err(if parts.is_empty() { vec![whole] } else { parts });
+            }
+        },
     };
     Ok(Validated {
         openapi,
@@ -148,6 +152,50 @@ pub fn validate(doc: &mut Value) -> Result<Validated, Vec<Located>> {
         schemes: used,
         declared_schemes,
     })
+}
+
+/// The operations and component schemas that are not valid OpenAPI 3.0 on their own, each
+/// located as precisely as the deserializer can say (a schema inside an operation, say), so
+/// that each costs only itself.
+fn invalid_parts(doc: &Value) -> Vec<Located> {
+    fn check<T: serde::de::DeserializeOwned>(value: &Value, at: &str, out: &mut Vec<Located>) {
+        if let Err(e) = serde_path_to_error::deserialize::<_, T>(value) {
+            let inner = pointer_of(e.path());
+            out.push(Located::new(
+                format!("{at}{inner}"),
+                format!("not valid OpenAPI 3.0: {}", e.inner()),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        let item_at = child("/paths", path);
+        for method in METHODS {
+            if let Some(op) = item.get(*method) {
+                check::<openapiv3::Operation>(op, &child(&item_at, method), &mut out);
+            }
+        }
+        if let Some(params) = item.get("parameters") {
+            check::<Vec<openapiv3::ReferenceOr<openapiv3::Parameter>>>(
+                params,
+                &child(&item_at, "parameters"),
+                &mut out,
+            );
+        }
+    }
+    for (name, schema) in doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        check::<openapiv3::ReferenceOr<openapiv3::Schema>>(
+            schema,
+            &child("/components/schemas", name),
+            &mut out,
+        );
+    }
+    out
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {
@@ -405,6 +453,11 @@ fn normalise_schemas(doc: &mut Value) -> Result<(), Located> {
             json_media_type(map);
         }
         enum_on_reference(map, &scalars);
+        annotation_only_all_of(map);
+        serde_sized_arrays(map);
+        if map.contains_key("in") && map.contains_key("name") {
+            parameter_not_nullable(map);
+        }
         infer_enum_type(map, at)?;
         unusable_default(map);
         Ok(())
@@ -453,17 +506,126 @@ fn visit_objects(
 /// `application/json`, which is the only one it decodes (others become an untyped byte
 /// stream, and an error type the client cannot hold); noted in the body.
 fn json_media_type(content: &mut Map<String, Value>) {
-    if content.contains_key("application/json") {
-        return;
-    }
-    let Some(other) = content.keys().find(|media| is_json(media)).cloned() else {
-        return;
-    };
-    if let Some(mut body) = content.remove(&other) {
+    if !content.contains_key("application/json")
+        && let Some(other) = content.keys().find(|media| is_json(media)).cloned()
+        && let Some(mut body) = content.remove(&other)
+    {
         if let Some(map) = body.as_object_mut() {
             crate::lower::note(map, &format!("{other} read as application/json"));
         }
         content.insert("application/json".to_owned(), body);
+    }
+    one_media_type(content);
+}
+
+/// progenitor takes one media type per body: where a body offers several, the one billfold
+/// sends or decodes best is kept (JSON, then form-urlencoded, then multipart, then the first
+/// listed), the others dropped with a note.
+fn one_media_type(content: &mut Map<String, Value>) {
+    if content.len() < 2 {
+        return;
+    }
+    let preferred = [
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ]
+    .into_iter()
+    .find(|media| content.contains_key(*media))
+    .map(str::to_owned)
+    .or_else(|| content.keys().next().cloned());
+    let Some(kept) = preferred else { return };
+    let dropped: Vec<String> = content.keys().filter(|m| **m != kept).cloned().collect();
+    content.retain(|media, _| *media == kept);
+    if let Some(Value::Object(body)) = content.get_mut(&kept) {
+        crate::lower::note(
+            body,
+            &format!("the only media type kept; dropped: {}", dropped.join(", ")),
+        );
+    }
+}
+
+/// `allOf` members that only annotate (a `description`, `title`, `example`...) type nothing,
+/// but make typify merge the others into a new type named after the property, which can
+/// collide with a component of that name: they are dropped (the description moved to the
+/// schema if it has none).
+fn annotation_only_all_of(map: &mut Map<String, Value>) {
+    const ANNOTATIONS: &[&str] = &[
+        "description",
+        "title",
+        "example",
+        "examples",
+        "default",
+        "readOnly",
+        "writeOnly",
+        "deprecated",
+        "externalDocs",
+        "nullable",
+        "xml",
+    ];
+    let Some(Value::Array(parts)) = map.get_mut("allOf") else {
+        return;
+    };
+    if parts.len() < 2 {
+        return;
+    }
+    let annotates = |part: &Value| {
+        part.as_object().is_some_and(|m| {
+            !m.is_empty()
+                && m.keys()
+                    .all(|k| ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-"))
+        })
+    };
+    let mut moved = Vec::new();
+    parts.retain(|part| {
+        let keep = !annotates(part);
+        if !keep {
+            moved.push(part.clone());
+        }
+        keep
+    });
+    if parts.is_empty() {
+        // Nothing but annotations: keep the first, so the schema stays what it was.
+        if let Some(first) = moved.first() {
+            parts.push(first.clone());
+        }
+        return;
+    }
+    for part in moved {
+        for key in ["description", "nullable"] {
+            if let Some(value) = part.get(key) {
+                map.entry(key.to_owned()).or_insert_with(|| value.clone());
+            }
+        }
+    }
+}
+
+/// An array of a fixed length over 32 (`minItems` = `maxItems`) becomes a Rust array serde
+/// cannot read or write: its `maxItems` is dropped (a vector), with a note.
+fn serde_sized_arrays(map: &mut Map<String, Value>) {
+    let size = |key: &str| map.get(key).and_then(Value::as_u64);
+    if let (Some(min), Some(max)) = (size("minItems"), size("maxItems"))
+        && min == max
+        && max > 32
+    {
+        map.remove("maxItems");
+        crate::lower::note(
+            map,
+            &format!("maxItems {max} dropped: a fixed array over 32 items has no serde form"),
+        );
+    }
+}
+
+/// A parameter whose schema is `nullable` cannot send a null (it is left out instead):
+/// `nullable` is dropped, so the method takes an ordinary optional value.
+fn parameter_not_nullable(map: &mut Map<String, Value>) {
+    if let Some(Value::Object(schema)) = map.get_mut("schema")
+        && schema.remove("nullable").is_some()
+    {
+        crate::lower::note(
+            schema,
+            "nullable dropped: a parameter is sent or left out, never null",
+        );
     }
 }
 
@@ -533,6 +695,106 @@ fn infer_enum_type(map: &mut Map<String, Value>, at: &str) -> Result<(), Located
         }
     }
     Ok(())
+}
+
+/// A `$ref` to a schema that is not itself a component schema (one inside a response,
+/// `#/components/responses/Conflict/content/application~1json/schema`, or inside another
+/// schema, `#/components/schemas/Tag/allOf/0`) is something typify cannot follow: the target
+/// becomes a component schema of its own (named from its place: `ConflictResponse`,
+/// `TagAllOf0`), left as a `$ref` to it where it was, and every `$ref` to it is rewritten.
+fn hoist_nested_schema_refs(doc: &mut Value) {
+    let mut refs = Vec::new();
+    collect_refs(doc, &mut String::new(), false, &mut refs);
+    let mut targets: Vec<String> = refs
+        .into_iter()
+        .filter_map(|(_, target)| target.strip_prefix('#').map(str::to_owned))
+        .filter(|pointer| {
+            let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+            let component =
+                segments.len() == 3 && segments[0] == "components" && segments[1] == "schemas";
+            let in_schema = segments.first() == Some(&"components")
+                && (segments.get(1) == Some(&"schemas") || segments.contains(&"schema"));
+            !component && in_schema
+        })
+        .collect();
+    targets.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    targets.dedup();
+    if targets.is_empty() {
+        return;
+    }
+    let mut renamed: BTreeMap<String, String> = BTreeMap::new();
+    for target in targets {
+        let Some(node) = doc.pointer(&target).cloned() else {
+            continue;
+        };
+        if node.get("$ref").is_some() && node.as_object().is_some_and(|m| m.len() == 1) {
+            continue;
+        }
+        let segments: Vec<String> = target
+            .split('/')
+            .skip(2)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let base = match segments.first().map(String::as_str) {
+            Some("responses") => {
+                format!("{}Response", segments.get(1).cloned().unwrap_or_default())
+            }
+            Some("requestBodies") => {
+                format!("{}Request", segments.get(1).cloned().unwrap_or_default())
+            }
+            Some("parameters") => {
+                format!("{}Parameter", segments.get(1).cloned().unwrap_or_default())
+            }
+            _ => segments[1..].join("_"),
+        }
+        .replace(|c: char| !c.is_alphanumeric() && c != '_', "_")
+        .to_upper_camel_case();
+        let Some(Value::Object(schemas)) = doc
+            .as_object_mut()
+            .and_then(|d| d.get_mut("components"))
+            .and_then(|c| c.as_object_mut())
+            .map(|c| c.entry("schemas").or_insert_with(|| json!({})))
+        else {
+            continue;
+        };
+        let name = std::iter::once(base.clone())
+            .chain((2..).map(|n| format!("{base}{n}")))
+            .find(|candidate| !schemas.contains_key(candidate))
+            .unwrap_or(base);
+        let mut hoisted = node;
+        if let Some(map) = hoisted.as_object_mut() {
+            crate::lower::note(map, &format!("hoisted from #{target}, which a $ref names"));
+        }
+        schemas.insert(name.clone(), hoisted);
+        let reference = format!("#/components/schemas/{name}");
+        if let Some(slot) = doc.pointer_mut(&target) {
+            *slot = json!({ "$ref": reference });
+        }
+        renamed.insert(format!("#{target}"), reference);
+    }
+    rewrite_exact_refs(doc, &renamed);
+}
+
+/// Rewrites every `$ref` that is exactly one of `targets`' keys.
+fn rewrite_exact_refs(node: &mut Value, targets: &BTreeMap<String, String>) {
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match value {
+                    Value::String(target) if key == "$ref" => {
+                        if let Some(new) = targets.get(target.as_str()) {
+                            *target = new.clone();
+                        }
+                    }
+                    _ => rewrite_exact_refs(value, targets),
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| rewrite_exact_refs(v, targets)),
+        _ => {}
+    }
 }
 
 /// Every local `$ref` resolves, and no chain of `$ref`s loops.
@@ -917,6 +1179,15 @@ fn read_operation(
             ),
         )
         .for_maintainer());
+    }
+    if matches!(method, "options" | "trace") {
+        return Err(Located::new(
+            at,
+            format!(
+                "{} operations cannot be generated (progenitor's client has no such request)",
+                method.to_uppercase()
+            ),
+        ));
     }
     check_path_parameters(doc, path, item, op, at)?;
     check_success_responses(doc, op, at)?;

@@ -303,7 +303,8 @@ fn pipeline_vs_progenitor(runs: usize) -> serde_json::Value {
     for provider in xtask::pipeline::load_providers(&root).expect("specs/providers.toml") {
         rows.push(measure(provider.id.clone(), &root, &provider));
     }
-    let (staging, _) = xtask::corpus::stage(&root, &root.join(xtask::corpus::CORPUS_DIR)).expect("corpus staging");
+    let (staging, _) =
+        xtask::corpus::stage(&root, &root.join(xtask::corpus::CORPUS_DIR)).expect("corpus staging");
     for provider in xtask::pipeline::load_providers(&staging).expect("staging manifest") {
         if xtask::pipeline::generate(&staging, &provider).is_ok() {
             rows.push(measure(
