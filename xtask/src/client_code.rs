@@ -25,6 +25,8 @@ pub struct Method {
     pub name: String,
     /// The operationId it comes from.
     pub operation_id: String,
+    /// Its type parameters (`B` for a raw body).
+    pub generics: Vec<String>,
     /// Arguments after `&self`: (name, type).
     pub args: Vec<(String, String)>,
     /// Type of a successful response body.
@@ -232,6 +234,12 @@ impl RawMethod {
         Method {
             name: self.sig.ident.to_string(),
             operation_id: self.operation_id.clone(),
+            generics: self
+                .sig
+                .generics
+                .type_params()
+                .map(|param| param.ident.to_string())
+                .collect(),
             args: self
                 .sig
                 .inputs

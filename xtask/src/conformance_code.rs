@@ -68,14 +68,25 @@ fn call(g: &Generated, method: &Method) -> String {
         };
         let var = format!("{}_{name}", method.name);
         let json = format!("{:?}", value.to_string());
-        let (owned, pass) = match ty.strip_prefix("&'a ") {
-            Some("str") => (None, format!("{:?}", value.as_str().unwrap_or_default())),
-            Some(inner) => (Some(inner.to_owned()), format!("&{var}")),
-            None if ty == "Option<&'a str>" => (
-                None,
-                format!("Some({:?})", value.as_str().unwrap_or_default()),
+        let text = || {
+            format!(
+                "{:?}",
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned)
+            )
+        };
+        let (owned, pass) = match (ty.strip_prefix("&'a "), ty.strip_prefix("Option<&'a ")) {
+            (Some("str"), _) => (None, text()),
+            (Some(inner), _) => (Some(inner.to_owned()), format!("&{var}")),
+            (_, Some("str>")) => (None, format!("Some({})", text())),
+            (_, Some(inner)) => (
+                Some(inner.trim_end_matches('>').to_owned()),
+                format!("Some(&{var})"),
             ),
-            None => (Some(ty.clone()), var.clone()),
+            // A raw body (`B: Into<reqwest::Body>`): some bytes.
+            _ if method.generics.contains(&ty) => (None, "b\"billfold\".to_vec()".to_owned()),
+            _ => (Some(ty.clone()), var.clone()),
         };
         if let Some(owned) = owned {
             let _ = writeln!(

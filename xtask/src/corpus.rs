@@ -102,6 +102,7 @@ pub fn stage(root: &Path, specs_dir: &Path) -> Result<(PathBuf, Vec<Outcome>), S
     let entries = pipeline::load_providers(&staging).map_err(|e| e.to_string())?;
 
     let mut outcomes = Vec::new();
+    let mut generated = Vec::new();
     for (folder, id, doc) in prepared {
         let provider = entries
             .iter()
@@ -120,9 +121,12 @@ pub fn stage(root: &Path, specs_dir: &Path) -> Result<(PathBuf, Vec<Outcome>), S
             compile_errors: None,
             progenitor: progenitor_as_is(&doc),
         };
-        generate_with_skips(&staging, provider, &mut outcome)?;
+        if let Some(made) = generate_with_skips(&staging, provider, &mut outcome)? {
+            generated.push(made);
+        }
         outcomes.push(outcome);
     }
+    write_derived(root, &staging, &generated)?;
     Ok((staging, outcomes))
 }
 
@@ -205,12 +209,13 @@ fn progenitor_as_is(doc: &Value) -> String {
     }
 }
 
-/// Runs the pipeline (which degrades locally on its own) and records what it made.
+/// Runs the pipeline (which degrades locally on its own), writes the crate and records what
+/// it made.
 fn generate_with_skips(
     staging: &Path,
     provider: &providers::ProviderEntry,
     outcome: &mut Outcome,
-) -> Result<(), String> {
+) -> Result<Option<pipeline::Generated>, String> {
     let started = Instant::now();
     match pipeline::generate(staging, provider) {
         Ok(generated) => {
@@ -222,13 +227,59 @@ fn generate_with_skips(
                 .map(|s| (format!("{} {}", s.method, s.path), s.reason.clone()))
                 .collect();
             outcome.fallbacks = generated.degraded.fallbacks.len();
-            write_crate(staging, &generated)
+            write_crate(staging, &generated)?;
+            Ok(Some(generated))
         }
         Err(error) => {
             outcome.failed = Some(short(&error.to_string()));
-            Ok(())
+            Ok(None)
         }
     }
+}
+
+/// The files derived from every generated crate, as regen derives them for the providers,
+/// over the corpus: a `billfold` crate re-exporting each corpus crate (as the facade does), and
+/// the conformance client (`tests/conformance_client.rs` with its generated dispatch), so that
+/// `cargo check` proves the derived code compiles for every spec.
+fn write_derived(
+    root: &Path,
+    staging: &Path,
+    generated: &[pipeline::Generated],
+) -> Result<(), String> {
+    let write = |relative: &str, text: &str| {
+        let path = staging.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let mut facade_toml = String::from(
+        "[package]\nname = \"billfold\"\nversion.workspace = true\nedition.workspace = true\npublish = false\n\n[dependencies]\nbillfold-runtime.workspace = true\n",
+    );
+    let mut facade_lib = String::from(
+        "//! The corpus crates, as the billfold facade re-exports providers.\npub use billfold_runtime as runtime;\n",
+    );
+    for g in generated {
+        let id = &g.provider.id;
+        let _ = writeln!(
+            facade_toml,
+            "billfold-{id} = {{ path = \"../generated/{id}\" }}"
+        );
+        let _ = writeln!(facade_lib, "pub use billfold_{id} as {id};");
+    }
+    write("crates/billfold/Cargo.toml", &facade_toml)?;
+    write("crates/billfold/src/lib.rs", &facade_lib)?;
+    let client = fs::read_to_string(root.join("tests/conformance_client.rs"))
+        .map_err(|e| format!("tests/conformance_client.rs: {e}"))?;
+    write(
+        "crates/conformance/Cargo.toml",
+        "[package]\nname = \"corpus-conformance\"\nversion.workspace = true\nedition.workspace = true\npublish = false\n\n[[bin]]\nname = \"conformance-client\"\npath = \"conformance_client.rs\"\n\n[dependencies]\nbillfold = { path = \"../billfold\" }\nserde_json.workspace = true\nserde.workspace = true\nuuid.workspace = true\nchrono.workspace = true\ntokio = { workspace = true, features = [\"macros\", \"rt\"] }\n",
+    )?;
+    write("crates/conformance/conformance_client.rs", &client)?;
+    write(
+        "crates/conformance/conformance_dispatch.rs",
+        &crate::conformance_code::render(generated),
+    )
 }
 
 fn write_crate(staging: &Path, generated: &pipeline::Generated) -> Result<(), String> {
@@ -273,7 +324,11 @@ fn check_crates(root: &Path, staging: &Path, outcomes: &mut [Outcome]) -> Result
     ws.insert("resolver".into(), toml::Value::String("3".into()));
     ws.insert(
         "members".into(),
-        toml::Value::Array(vec![toml::Value::String("crates/generated/*".into())]),
+        toml::Value::Array(vec![
+            toml::Value::String("crates/generated/*".into()),
+            toml::Value::String("crates/billfold".into()),
+            toml::Value::String("crates/conformance".into()),
+        ]),
     );
     if let Some(package) = workspace.get("package") {
         ws.insert("package".into(), package.clone());

@@ -246,6 +246,11 @@ pub fn problems(root: &Path, provider: &ProviderEntry) -> Result<Generated, Vec<
         // Every problem of the round is degraded around at once; one that cannot be ends
         // the run.
         let mut stop = false;
+        if std::env::var_os("BILLFOLD_TRACE_DEGRADE").is_some() {
+            for error in &round {
+                eprintln!("degrade round: {error}");
+            }
+        }
         for error in round {
             let degradable = error.file == spec_file(provider);
             if error.pointer == "/components" && degradable {

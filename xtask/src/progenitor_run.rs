@@ -113,7 +113,7 @@ fn with_captured_panics<T, E: std::fmt::Display>(
     }
 }
 
-fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
+pub(crate) fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
     with_captured_panics(|| {
         let mut generator = Generator::new(&settings());
         generator.generate_tokens(spec).and_then(|tokens| {
@@ -190,6 +190,16 @@ fn locate(spec: &openapiv3::OpenAPI) -> Vec<(String, Option<String>)> {
     let mut failing = Vec::new();
     bisect(spec, &reach, &operations, None, &mut failing);
     if failing.is_empty() {
+        // Only the whole fails: bisect again with every component kept, and where two halves
+        // generate apart but not together, give up the second half.
+        let all = |ops: &[(String, String)]| {
+            let mut trial = reach.subset(spec, ops);
+            trial.components = spec.components.clone();
+            trial
+        };
+        together(&all, &operations, &mut failing);
+    }
+    if failing.is_empty() {
         failing.push(("/components".to_owned(), None));
     }
     failing
@@ -234,14 +244,43 @@ fn bisect(
     }
 }
 
+/// The operations of `operations` to leave out so the rest generates, with every component
+/// (see [`locate`]).
+fn together(
+    trial: &dyn Fn(&[(String, String)]) -> openapiv3::OpenAPI,
+    operations: &[(String, String)],
+    failing: &mut Vec<(String, Option<String>)>,
+) {
+    let Err(message) = generate_once(&trial(operations)) else {
+        return;
+    };
+    let at = |(path, method): &(String, String)| child(&child("/paths", path), method);
+    if operations.len() == 1 {
+        failing.push((at(&operations[0]), Some(message)));
+        return;
+    }
+    let (a, b) = operations.split_at(operations.len() / 2);
+    let before = failing.len();
+    together(trial, a, failing);
+    together(trial, b, failing);
+    if failing.len() == before {
+        for operation in b {
+            failing.push((
+                at(operation),
+                Some(format!("{message} (only together with other operations)")),
+            ));
+        }
+    }
+}
+
 /// Which components each component references, to keep only what a trial needs.
-struct Reach {
+pub(crate) struct Reach {
     /// `#/components/<kind>/<name>` → the components it references directly.
     edges: BTreeMap<String, Vec<String>>,
 }
 
 impl Reach {
-    fn of(spec: &openapiv3::OpenAPI) -> Self {
+    pub(crate) fn of(spec: &openapiv3::OpenAPI) -> Self {
         let mut edges = BTreeMap::new();
         let components = spec
             .components
@@ -259,7 +298,7 @@ impl Reach {
     }
 
     /// `spec` with only `operations`, and only the components they reach.
-    fn subset(
+    pub(crate) fn subset(
         &self,
         spec: &openapiv3::OpenAPI,
         operations: &[(String, String)],

@@ -1120,6 +1120,7 @@ fn operations(
                 }
             };
             // Change.
+            share_identical_bodies(doc, &at, &operation.operation_id);
             apply_error_responses(doc, &at, &error_responses);
             operation.multipart = take_multipart_body(doc, &at);
             operation.deep_object = take_deep_object_style(doc, &item_at, &at);
@@ -1325,11 +1326,79 @@ fn check_success_responses(doc: &Value, op: &Value, at: &str) -> Result<(), Loca
 
 /// Removes error responses without a JSON body; returns their statuses. Errors when the
 /// remaining ones have different bodies.
+/// Response bodies of one operation that are the same inline schema at several statuses
+/// (200 and 201, or 400 and 500) become one component schema (`<OperationId>Response`,
+/// `<OperationId>Error`), referenced from each: typify would make one type per status, and
+/// progenitor cannot return two types for one outcome.
+fn share_identical_bodies(doc: &mut Value, at: &str, operation_id: &str) {
+    let Some(Value::Object(responses)) = doc.pointer(&child(at, "responses")) else {
+        return;
+    };
+    let mut groups: BTreeMap<(bool, String), Vec<String>> = BTreeMap::new();
+    for (status, response) in responses {
+        let base = match response.get("$ref").and_then(Value::as_str) {
+            Some(target) => match target.strip_prefix('#') {
+                Some(pointer) => pointer.to_owned(),
+                None => continue,
+            },
+            None => child(&child(at, "responses"), status),
+        };
+        let pointer = format!("{base}/content/application~1json/schema");
+        let Some(schema) = doc.pointer(&pointer) else {
+            continue;
+        };
+        if schema.get("$ref").is_some() {
+            continue;
+        }
+        let pointers = groups
+            .entry((status.starts_with('2'), schema.to_string()))
+            .or_default();
+        if !pointers.contains(&pointer) {
+            pointers.push(pointer);
+        }
+    }
+    for ((success, _), pointers) in groups {
+        if pointers.len() < 2 {
+            continue;
+        }
+        let Some(schema) = doc.pointer(&pointers[0]).cloned() else {
+            continue;
+        };
+        let base = format!(
+            "{}{}",
+            operation_id.to_upper_camel_case(),
+            if success { "Response" } else { "Error" }
+        );
+        let Some(Value::Object(schemas)) = doc
+            .as_object_mut()
+            .and_then(|d| d.get_mut("components"))
+            .and_then(Value::as_object_mut)
+            .map(|c| c.entry("schemas").or_insert_with(|| json!({})))
+        else {
+            continue;
+        };
+        let name = std::iter::once(base.clone())
+            .chain((2..).map(|n| format!("{base}{n}")))
+            .find(|candidate| !schemas.contains_key(candidate))
+            .unwrap_or(base);
+        schemas.insert(name.clone(), schema);
+        for pointer in pointers {
+            if let Some(slot) = doc.pointer_mut(&pointer) {
+                *slot = json!({ "$ref": format!("#/components/schemas/{name}") });
+            }
+        }
+    }
+}
+
 /// Takes a `multipart/form-data` request body (one without a JSON alternative) out of the
 /// operation at `at`, keeping its schema as `x-billfold-multipart`; whether it did.
 fn take_multipart_body(doc: &mut Value, at: &str) -> bool {
-    let media = doc
-        .pointer(&format!("{at}/requestBody/content"))
+    // The body may be a `$ref` to `#/components/requestBodies/...`.
+    let body = doc
+        .pointer(&format!("{at}/requestBody"))
+        .map(|body| resolve(doc, body));
+    let media = body
+        .and_then(|body| body.get("content"))
         .and_then(Value::as_object)
         .map(|content| {
             (
