@@ -32,14 +32,78 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
     {
         return Ok(value);
     }
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| ParseError {
-        message: format!("invalid YAML: {e}"),
-        line: e.location().map(|l| l.line()),
-    })?;
+    let yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
+        Ok(yaml) => yaml,
+        // The YAML reader refuses integers beyond 64 bits: read them as floats (as JSON
+        // readers do), and say so.
+        Err(e) if e.to_string().contains("128") && !text.contains(BIG_INTEGER_NOTE) => {
+            let widened = widen_big_integers(text);
+            let mut value = parse(&widened)?;
+            if let Some(map) = value.as_object_mut() {
+                crate::lower::note(map, BIG_INTEGER_NOTE);
+            }
+            return Ok(value);
+        }
+        Err(e) => {
+            return Err(ParseError {
+                message: format!("invalid YAML: {e}"),
+                line: e.location().map(|l| l.line()),
+            });
+        }
+    };
     to_json(yaml).map_err(|message| ParseError {
         message,
         line: None,
     })
+}
+
+/// The note left on a document whose integers beyond 64 bits were read as floats.
+const BIG_INTEGER_NOTE: &str = "integers beyond 64 bits read as floats";
+
+/// `text` with every plain (unquoted) integer too large for 64 bits written as a float
+/// (`99999999999999999999` → `99999999999999999999.0`).
+fn widen_big_integers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.split_inclusive('\n') {
+        let mut quote: Option<char> = None;
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None if c == '"' || c == '\'' => quote = Some(c),
+                None if c == '#' => {
+                    out.extend(&chars[i..]);
+                    break;
+                }
+                None if c.is_ascii_digit()
+                    || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) =>
+                {
+                    let before = if i == 0 { ' ' } else { chars[i - 1] };
+                    let end = (i + 1..chars.len())
+                        .find(|&j| !chars[j].is_ascii_digit())
+                        .unwrap_or(chars.len());
+                    let token: String = chars[i..end].iter().collect();
+                    let after = chars.get(end).copied().unwrap_or('\n');
+                    let standalone = matches!(before, ' ' | ':' | '[' | ',' | '-' | '\t')
+                        && matches!(after, '\n' | '\r' | ',' | ']' | '}' | ' ' | '\t' | '#');
+                    out.push_str(&token);
+                    if standalone && token.parse::<i64>().is_err() && token.parse::<u64>().is_err()
+                    {
+                        out.push_str(".0");
+                    }
+                    i = end;
+                    continue;
+                }
+                None => {}
+            }
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
 }
 
 fn to_json(yaml: serde_yaml::Value) -> Result<Value, String> {
@@ -179,5 +243,24 @@ mod line_tests {
         assert_eq!(line_of(yaml, "/paths/~1a/get/parameters"), Some(4));
         let overlay = "overlay: 1.0.0\nactions:\n  - target: a\n    update: {}\n  - target: b\n";
         assert_eq!(line_of(overlay, "/actions/1/target"), Some(5));
+    }
+}
+
+#[cfg(test)]
+mod big_integer_tests {
+    #[test]
+    fn integers_beyond_i64_are_kept_as_floats() {
+        for text in [
+            "a: 99999999999999999999\nb: -9223372036854775809\n",
+            "{\"a\": 99999999999999999999, \"b\": -9223372036854775809}",
+        ] {
+            let doc = super::parse(text).unwrap_or_else(|e| panic!("{text}: {}", e.message));
+            assert_eq!(doc["a"].as_f64(), Some(1e20), "{text}");
+            assert_eq!(doc["b"].as_f64(), Some(-9223372036854775809.0), "{text}");
+        }
+        // Quoted digits stay a string; the YAML document says what happened.
+        let doc = super::parse("a: 99999999999999999999\nb: '99999999999999999999'\n").unwrap();
+        assert_eq!(doc["b"], "99999999999999999999");
+        assert_eq!(doc["x-billfold-lowered"][0], super::BIG_INTEGER_NOTE);
     }
 }
