@@ -98,6 +98,21 @@ pub fn providers_rs(generated: &[Generated]) -> String {
             v = variant(g)
         );
     }
+    out.push_str("        }\n    }\n\n");
+    out.push_str(
+        "    /// The kind of key the balance endpoint needs when it is not the provider's ordinary\n\
+         /// API key (`[<id>.balance] key_kind`: \"management key\", ...).\n\
+         pub fn key_kind(self) -> Option<&'static str> {\n        match self {\n",
+    );
+    for g in &with_balance {
+        let kind = g.provider.balance.as_ref().and_then(|b| b.key_kind.clone());
+        let _ = writeln!(
+            out,
+            "            #[cfg(feature = \"{id}\")]\n            ProviderId::{v} => {kind:?},",
+            id = g.provider.id,
+            v = variant(g),
+        );
+    }
     out.push_str("        }\n    }\n}\n\n");
 
     out.push_str(
@@ -130,11 +145,14 @@ pub fn providers_rs(generated: &[Generated]) -> String {
         let _ = writeln!(
             out,
             "        #[cfg(feature = \"{id}\")]\n        ProviderId::{v} => {{\n            \
-             let client = crate::{id}::Client::from_config(config)?;\n            \
-             Ok(client.{method}().await?.into_inner().into())\n        }}",
+             let client = crate::{id}::Client::from_config(config)?;\n{params}            \
+             let response = client.{method}({args}).await?.into_inner();\n            \
+             Ok({id}_balance(response, Some(client.base_url())))\n        }}",
             id = g.provider.id,
             v = variant(g),
             method = balance_method(g),
+            params = parameter_lets(g),
+            args = balance_args(g),
         );
     }
     out.push_str("    }\n}\n");
@@ -151,6 +169,54 @@ fn balance_operation(g: &Generated) -> &str {
         .as_ref()
         .map(|b| b.operation.as_str())
         .unwrap_or_default()
+}
+
+/// `let` lines reading the balance operation's parameters from their env vars.
+fn parameter_lets(g: &Generated) -> String {
+    let Some(mapping) = &g.provider.balance else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for (index, (name, env_var)) in mapping.parameters.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "            let p{index} = crate::mapping::parameter(ProviderId::{v}, {name:?}, {env_var:?})?;",
+            v = variant(g),
+        );
+    }
+    out
+}
+
+/// The balance method's arguments: each parameter the manifest names (by its `let`), `None`
+/// for the optional ones it does not.
+fn balance_args(g: &Generated) -> String {
+    let Some(mapping) = &g.provider.balance else {
+        return String::new();
+    };
+    let Some(method) = g
+        .code
+        .methods
+        .iter()
+        .find(|m| m.operation_id == mapping.operation)
+    else {
+        return String::new();
+    };
+    let names: Vec<String> = mapping
+        .parameters
+        .keys()
+        .map(|n| heck::ToSnakeCase::to_snake_case(n.as_str()))
+        .collect();
+    method
+        .args
+        .iter()
+        .map(|(arg, ty)| match names.iter().position(|n| n == arg) {
+            Some(index) if ty.contains("str") => format!("&p{index}"),
+            Some(index) if ty.starts_with("Option<") => format!("Some(p{index}.as_str())"),
+            Some(index) => format!("p{index}.as_str()"),
+            None => "None".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn balance_method(g: &Generated) -> String {
@@ -193,6 +259,19 @@ fn mapping_and_from(g: &Generated) -> String {
         Some(function) => format!("    crate::computed::{function}(&response, &mut balance);\n"),
         None => String::new(),
     };
+    let hosts: Vec<String> = mapping
+        .unit_by_host
+        .iter()
+        .map(|(host, unit)| format!("({host:?}, {unit:?})"))
+        .collect();
+    let extra = format!(
+        "    decimal_strings: {},\n    scale: {:?},\n    negate: {},\n    unit_pointer: {:?},\n    unit_by_host: &[{}],\n",
+        mapping.decimal_strings,
+        mapping.scale.map_or(1.0, |s| s.0),
+        mapping.negate,
+        mapping.unit_pointer,
+        hosts.join(", "),
+    );
     let details = if mapping.computed.is_some() {
         "response.clone()"
     } else {
@@ -201,16 +280,20 @@ fn mapping_and_from(g: &Generated) -> String {
     format!(
         "/// Where {name}'s balance is in its `{op}` response (`[{id}.balance]`).\n\
          #[cfg(feature = \"{id}\")]\n\
-         const {constant}: BalanceMapping = BalanceMapping {{\n{fields}    unit: {unit:?},\n}};\n\n\
+         const {constant}: BalanceMapping = BalanceMapping {{\n{fields}    unit: {unit:?},\n{extra}}};\n\n\
          #[cfg(feature = \"{id}\")]\n\
          impl From<{ty}> for Balance {{\n\
          /// Maps {name}'s `{op}` response with the pointers of `[{id}.balance]`.\n\
          fn from(response: {ty}) -> Self {{\n\
+         {id}_balance(response, None)\n}}\n}}\n\n\
+         /// {name}'s balance from its `{op}` response, fetched from `base_url` when known.\n\
+         #[cfg(feature = \"{id}\")]\n\
+         fn {id}_balance(response: {ty}, base_url: Option<&str>) -> Balance {{\n\
          let json = serde_json::to_value(&response).unwrap_or_default();\n\
          #[allow(unused_mut)]\n\
-         let mut balance = {constant}.read(ProviderId::{v}, &json, Details::{v}({details}));\n\
+         let mut balance = {constant}.read(ProviderId::{v}, &json, Details::{v}({details}), base_url);\n\
          {computed}\
-         balance\n}}\n}}\n\n",
+         balance\n}}\n\n",
         name = g.provider.name,
         op = mapping.operation,
         unit = mapping.unit,
@@ -266,8 +349,8 @@ pub fn workspace_dependencies(generated: &[Generated]) -> String {
 /// The README's table of providers.
 pub fn readme_table(generated: &[Generated]) -> String {
     let mut out = String::from(
-        "| provider | crate | operations | credential env var(s) | base URL (override env var) |\n\
-         | --- | --- | --- | --- | --- |\n",
+        "| provider | crate | operations | credential env var(s) | key kind | balance unit | base URL (override env var) |\n\
+         | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for g in generated {
         let p = &g.provider;
@@ -293,17 +376,58 @@ pub fn readme_table(generated: &[Generated]) -> String {
             Some(url) => format!("`{url}` (`{}`)", p.base_url_env),
             None => format!("none published: set `{}`", p.base_url_env),
         };
+        let (key_kind, unit) = match &p.balance {
+            Some(b) => (
+                b.key_kind.clone().unwrap_or_else(|| "API key".to_owned()),
+                unit_text(b),
+            ),
+            None => ("API key".to_owned(), "no balance".to_owned()),
+        };
+        let key_kind = if credentials.is_empty() { "none".to_owned() } else { key_kind };
         let _ = writeln!(
             out,
-            "| {} | `{}` | {} | {} | {} |",
+            "| {} | `{}` | {} | {} | {} | {} | {} |",
             p.name,
             p.crate_name,
             operations.join(", "),
-            credentials.join(" or "),
+            if credentials.is_empty() { "none needed".to_owned() } else { credentials.join(" or ") },
+            key_kind,
+            unit,
             base
         );
     }
     out
+}
+
+/// A balance's unit as the README states it: the literal, per host, or from the response.
+pub fn unit_text(b: &crate::providers::BalanceMapping) -> String {
+    let mut out = b.unit.clone();
+    if !b.unit_by_host.is_empty() {
+        let hosts: Vec<String> = b
+            .unit_by_host
+            .iter()
+            .map(|(host, unit)| format!("{unit} on `{host}`"))
+            .collect();
+        out = format!("{} (else {out})", hosts.join(", "));
+    }
+    if b.unit_pointer.is_some() {
+        out = format!("from the response, else {out}");
+    }
+    let mut how = Vec::new();
+    if b.decimal_strings {
+        how.push("decimal strings".to_owned());
+    }
+    if let Some(scale) = b.scale {
+        how.push(format!("× {}", scale.0));
+    }
+    if b.negate {
+        how.push("sign flipped".to_owned());
+    }
+    if how.is_empty() {
+        out
+    } else {
+        format!("{out} ({})", how.join(", "))
+    }
 }
 
 /// `text` with the lines between the `begin generated: <name>` and `end generated: <name>`

@@ -90,8 +90,9 @@ pub struct Balance {
     pub used: Option<f64>,
     /// Credits allotted: the plan's included or the issued credits.
     pub allotted: Option<f64>,
-    /// What the amounts count.
-    pub unit: &'static str,
+    /// What the amounts count: `credits`, or a currency (`USD`, `CNY`) when the provider's
+    /// amounts are money (from the manifest's `unit`, `unit_pointer` or `unit_by_host`).
+    pub unit: String,
     /// Plan or tier name.
     pub plan: Option<String>,
     /// When the current period ends or the credits expire.
@@ -117,7 +118,7 @@ impl Balance {
             available: None,
             used: None,
             allotted: None,
-            unit: "credits",
+            unit: "credits".to_owned(),
             plan: None,
             expires_at: None,
             usable: None,

@@ -93,6 +93,23 @@ impl ProviderId {
             ProviderId::Giga => &crate::giga::PROVIDER,
         }
     }
+
+    /// The kind of key the balance endpoint needs when it is not the provider's ordinary
+    /// API key (`[<id>.balance] key_kind`: "management key", ...).
+    pub fn key_kind(self) -> Option<&'static str> {
+        match self {
+            #[cfg(feature = "anchor")]
+            ProviderId::Anchor => None,
+            #[cfg(feature = "neo")]
+            ProviderId::Neo => None,
+            #[cfg(feature = "olostep")]
+            ProviderId::Olostep => None,
+            #[cfg(feature = "aiml")]
+            ProviderId::Aiml => None,
+            #[cfg(feature = "giga")]
+            ProviderId::Giga => None,
+        }
+    }
 }
 
 /// A provider's full typed balance response, as returned by its client.
@@ -129,17 +146,36 @@ const ANCHOR: BalanceMapping = BalanceMapping {
     spend_limit: &["/data/cost_limit", "/cost_limit"],
     concurrency_limit: &["/data/max_concurrent_browsers", "/max_concurrent_browsers"],
     unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: None,
+    unit_by_host: &[],
 };
 
 #[cfg(feature = "anchor")]
 impl From<crate::anchor::types::BillingInfoResponse> for Balance {
     /// Maps Anchor Browser's `get_billing` response with the pointers of `[anchor.balance]`.
     fn from(response: crate::anchor::types::BillingInfoResponse) -> Self {
-        let json = serde_json::to_value(&response).unwrap_or_default();
-        #[allow(unused_mut)]
-        let mut balance = ANCHOR.read(ProviderId::Anchor, &json, Details::Anchor(response));
-        balance
+        anchor_balance(response, None)
     }
+}
+
+/// Anchor Browser's balance from its `get_billing` response, fetched from `base_url` when known.
+#[cfg(feature = "anchor")]
+fn anchor_balance(
+    response: crate::anchor::types::BillingInfoResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = ANCHOR.read(
+        ProviderId::Anchor,
+        &json,
+        Details::Anchor(response),
+        base_url,
+    );
+    balance
 }
 
 /// Where ProjectDiscovery Neo's balance is in its `get-v1-billing-credits` response (`[neo.balance]`).
@@ -155,17 +191,31 @@ const NEO: BalanceMapping = BalanceMapping {
     spend_limit: &[],
     concurrency_limit: &[],
     unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: None,
+    unit_by_host: &[],
 };
 
 #[cfg(feature = "neo")]
 impl From<crate::neo::types::BillingCreditsResponse> for Balance {
     /// Maps ProjectDiscovery Neo's `get-v1-billing-credits` response with the pointers of `[neo.balance]`.
     fn from(response: crate::neo::types::BillingCreditsResponse) -> Self {
-        let json = serde_json::to_value(&response).unwrap_or_default();
-        #[allow(unused_mut)]
-        let mut balance = NEO.read(ProviderId::Neo, &json, Details::Neo(response));
-        balance
+        neo_balance(response, None)
     }
+}
+
+/// ProjectDiscovery Neo's balance from its `get-v1-billing-credits` response, fetched from `base_url` when known.
+#[cfg(feature = "neo")]
+fn neo_balance(
+    response: crate::neo::types::BillingCreditsResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = NEO.read(ProviderId::Neo, &json, Details::Neo(response), base_url);
+    balance
 }
 
 /// Where Olostep's balance is in its `get_credits_info` response (`[olostep.balance]`).
@@ -181,22 +231,37 @@ const OLOSTEP: BalanceMapping = BalanceMapping {
     spend_limit: &[],
     concurrency_limit: &[],
     unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: None,
+    unit_by_host: &[],
 };
 
 #[cfg(feature = "olostep")]
 impl From<crate::olostep::types::CreditsInfoResponse> for Balance {
     /// Maps Olostep's `get_credits_info` response with the pointers of `[olostep.balance]`.
     fn from(response: crate::olostep::types::CreditsInfoResponse) -> Self {
-        let json = serde_json::to_value(&response).unwrap_or_default();
-        #[allow(unused_mut)]
-        let mut balance = OLOSTEP.read(
-            ProviderId::Olostep,
-            &json,
-            Details::Olostep(response.clone()),
-        );
-        crate::computed::olostep_lots(&response, &mut balance);
-        balance
+        olostep_balance(response, None)
     }
+}
+
+/// Olostep's balance from its `get_credits_info` response, fetched from `base_url` when known.
+#[cfg(feature = "olostep")]
+fn olostep_balance(
+    response: crate::olostep::types::CreditsInfoResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = OLOSTEP.read(
+        ProviderId::Olostep,
+        &json,
+        Details::Olostep(response.clone()),
+        base_url,
+    );
+    crate::computed::olostep_lots(&response, &mut balance);
+    balance
 }
 
 /// Where AIML API's balance is in its `get_balance` response (`[aiml.balance]`).
@@ -212,17 +277,28 @@ const AIML: BalanceMapping = BalanceMapping {
     spend_limit: &[],
     concurrency_limit: &[],
     unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: None,
+    unit_by_host: &[],
 };
 
 #[cfg(feature = "aiml")]
 impl From<crate::aiml::types::BalanceResponse> for Balance {
     /// Maps AIML API's `get_balance` response with the pointers of `[aiml.balance]`.
     fn from(response: crate::aiml::types::BalanceResponse) -> Self {
-        let json = serde_json::to_value(&response).unwrap_or_default();
-        #[allow(unused_mut)]
-        let mut balance = AIML.read(ProviderId::Aiml, &json, Details::Aiml(response));
-        balance
+        aiml_balance(response, None)
     }
+}
+
+/// AIML API's balance from its `get_balance` response, fetched from `base_url` when known.
+#[cfg(feature = "aiml")]
+fn aiml_balance(response: crate::aiml::types::BalanceResponse, base_url: Option<&str>) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = AIML.read(ProviderId::Aiml, &json, Details::Aiml(response), base_url);
+    balance
 }
 
 /// Where Giga's balance is in its `get_billing` response (`[giga.balance]`).
@@ -238,17 +314,31 @@ const GIGA: BalanceMapping = BalanceMapping {
     spend_limit: &[],
     concurrency_limit: &[],
     unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: None,
+    unit_by_host: &[],
 };
 
 #[cfg(feature = "giga")]
 impl From<crate::giga::types::BillingInfoResponse> for Balance {
     /// Maps Giga's `get_billing` response with the pointers of `[giga.balance]`.
     fn from(response: crate::giga::types::BillingInfoResponse) -> Self {
-        let json = serde_json::to_value(&response).unwrap_or_default();
-        #[allow(unused_mut)]
-        let mut balance = GIGA.read(ProviderId::Giga, &json, Details::Giga(response));
-        balance
+        giga_balance(response, None)
     }
+}
+
+/// Giga's balance from its `get_billing` response, fetched from `base_url` when known.
+#[cfg(feature = "giga")]
+fn giga_balance(
+    response: crate::giga::types::BillingInfoResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = GIGA.read(ProviderId::Giga, &json, Details::Giga(response), base_url);
+    balance
 }
 
 /// Calls the provider's balance operation with `config` and maps the response.
@@ -260,27 +350,32 @@ pub(crate) async fn fetch(
         #[cfg(feature = "anchor")]
         ProviderId::Anchor => {
             let client = crate::anchor::Client::from_config(config)?;
-            Ok(client.get_billing().await?.into_inner().into())
+            let response = client.get_billing().await?.into_inner();
+            Ok(anchor_balance(response, Some(client.base_url())))
         }
         #[cfg(feature = "neo")]
         ProviderId::Neo => {
             let client = crate::neo::Client::from_config(config)?;
-            Ok(client.get_v1_billing_credits().await?.into_inner().into())
+            let response = client.get_v1_billing_credits().await?.into_inner();
+            Ok(neo_balance(response, Some(client.base_url())))
         }
         #[cfg(feature = "olostep")]
         ProviderId::Olostep => {
             let client = crate::olostep::Client::from_config(config)?;
-            Ok(client.get_credits_info().await?.into_inner().into())
+            let response = client.get_credits_info().await?.into_inner();
+            Ok(olostep_balance(response, Some(client.base_url())))
         }
         #[cfg(feature = "aiml")]
         ProviderId::Aiml => {
             let client = crate::aiml::Client::from_config(config)?;
-            Ok(client.get_balance().await?.into_inner().into())
+            let response = client.get_balance().await?.into_inner();
+            Ok(aiml_balance(response, Some(client.base_url())))
         }
         #[cfg(feature = "giga")]
         ProviderId::Giga => {
             let client = crate::giga::Client::from_config(config)?;
-            Ok(client.get_billing().await?.into_inner().into())
+            let response = client.get_billing().await?.into_inner();
+            Ok(giga_balance(response, Some(client.base_url())))
         }
     }
 }
