@@ -31,13 +31,13 @@ pub fn check(provider: &ProviderEntry, spec: &Value) -> Vec<SpecError> {
         )];
     };
     let mut errors = Vec::new();
-    if mapping.available.0.is_empty() {
+    if mapping.available.0.is_empty() && mapping.used.0.is_empty() {
         errors.push(error(
             "available",
-            format!("[{id}.balance] available is required"),
+            format!("[{id}.balance] available is required (or allotted and used: available is then their difference; or used alone, for a provider that reports only usage)"),
         ));
     }
-    let unit_pointer = crate::providers::Pointers(mapping.unit_pointer.iter().cloned().collect());
+    let unit_pointer = mapping.unit_pointer.clone();
     let keys = mapping
         .keys()
         .into_iter()

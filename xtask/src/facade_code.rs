@@ -265,11 +265,11 @@ fn mapping_and_from(g: &Generated) -> String {
         .map(|(host, unit)| format!("({host:?}, {unit:?})"))
         .collect();
     let extra = format!(
-        "    decimal_strings: {},\n    scale: {:?},\n    negate: {},\n    unit_pointer: {:?},\n    unit_by_host: &[{}],\n",
+        "    decimal_strings: {},\n    scale: {:?},\n    negate: {},\n    unit_pointer: {},\n    unit_by_host: &[{}],\n",
         mapping.decimal_strings,
         mapping.scale.map_or(1.0, |s| s.0),
         mapping.negate,
-        mapping.unit_pointer,
+        pointers(&mapping.unit_pointer),
         hosts.join(", "),
     );
     let details = if mapping.computed.is_some() {
@@ -410,7 +410,7 @@ pub fn unit_text(b: &crate::providers::BalanceMapping) -> String {
             .collect();
         out = format!("{} (else {out})", hosts.join(", "));
     }
-    if b.unit_pointer.is_some() {
+    if !b.unit_pointer.0.is_empty() {
         out = format!("from the response, else {out}");
     }
     let mut how = Vec::new();

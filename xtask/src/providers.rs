@@ -57,7 +57,9 @@ pub enum OperationNames {
 pub struct BalanceMapping {
     /// The operationId whose success response is the balance.
     pub operation: String,
-    /// Credits available now (a number).
+    /// Credits available now (a number); omitted, it is `allotted − used`, or unknown for a
+    /// provider that reports only usage (`used`).
+    #[serde(default)]
     pub available: Pointers,
     /// Credits used (a number).
     #[serde(default)]
@@ -99,9 +101,10 @@ pub struct BalanceMapping {
     /// Every amount's sign is flipped (a ledger where prepaid funds are negative).
     #[serde(default)]
     pub negate: bool,
-    /// A JSON pointer to a string naming the unit or currency; when present in the response it
+    /// JSON pointer(s) to a string naming the unit or currency; when present in the response it
     /// wins over `unit_by_host` and `unit`.
-    pub unit_pointer: Option<String>,
+    #[serde(default)]
+    pub unit_pointer: Pointers,
     /// The unit by the base URL's host (one provider, two hosts, two currencies); a host not
     /// listed falls back to `unit`.
     #[serde(default)]

@@ -31,7 +31,7 @@ pub(crate) struct BalanceMapping {
     /// Every amount's sign is flipped.
     pub(crate) negate: bool,
     /// Where the unit or currency is in the response, if it says.
-    pub(crate) unit_pointer: Option<&'static str>,
+    pub(crate) unit_pointer: &'static [&'static str],
     /// The unit by the base URL's host: (host, unit).
     pub(crate) unit_by_host: &'static [(&'static str, &'static str)],
 }
@@ -51,6 +51,13 @@ impl BalanceMapping {
         balance.available = amount(self.available);
         balance.used = amount(self.used);
         balance.allotted = amount(self.allotted);
+        // A provider that reports only what was allotted and what was used has the difference
+        // left.
+        if balance.available.is_none() && self.available.is_empty() {
+            if let (Some(allotted), Some(used)) = (balance.allotted, balance.used) {
+                balance.available = Some(allotted - used);
+            }
+        }
         balance.plan = first(response, self.plan).and_then(|v| match v {
             Value::String(text) => Some(text.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -61,9 +68,7 @@ impl BalanceMapping {
         balance.low = flag(response, self.low);
         balance.spend_limit = amount(self.spend_limit);
         balance.concurrency_limit = number(response, self.concurrency_limit, self.decimal_strings);
-        balance.unit = self
-            .unit_pointer
-            .and_then(|p| first(response, &[p]))
+        balance.unit = first(response, self.unit_pointer)
             .and_then(Value::as_str)
             .filter(|u| !u.trim().is_empty())
             .map(|u| u.trim().to_owned())
@@ -192,6 +197,18 @@ fn instant(value: &Value) -> Option<DateTime<Utc>> {
         Value::String(text) => DateTime::parse_from_rfc3339(text.trim())
             .map(|t| t.with_timezone(&Utc))
             .ok()
+            // A date and time without an offset is taken as UTC; a date alone as its start.
+            .or_else(|| {
+                chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M:%S%.f")
+                    .ok()
+                    .map(|t| t.and_utc())
+            })
+            .or_else(|| {
+                NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|t| t.and_utc())
+            })
             .or_else(|| end_of_month(text)),
         _ => None,
     }
@@ -235,6 +252,14 @@ mod tests {
         assert_eq!(
             at(json!("2024-04-01T00:00:00.000Z")),
             Some("2024-04-01T00:00:00+00:00".into())
+        );
+        assert_eq!(
+            at(json!("2026-12-17")),
+            Some("2026-12-17T00:00:00+00:00".into())
+        );
+        assert_eq!(
+            at(json!("2022-02-11T00:00:00")),
+            Some("2022-02-11T00:00:00+00:00".into())
         );
         assert_eq!(at(json!("soon")), None);
         assert_eq!(at(json!(true)), None);
