@@ -196,7 +196,8 @@ fn wrong_kind(spec: &Value, target: &Value, kind: ValueKind, strings: bool) -> O
             types.join(" or "),
             match kind {
                 ValueKind::Number if strings => "a number or a decimal string",
-                ValueKind::Number => "a number (set `decimal_strings = true` for amounts sent as strings)",
+                ValueKind::Number =>
+                    "a number (set `decimal_strings = true` for amounts sent as strings)",
                 ValueKind::Text => "a string",
                 ValueKind::Instant => "a date (string or unix seconds)",
                 ValueKind::Flag => "a boolean",
@@ -259,10 +260,25 @@ mod tests {
         );
         let errors: Vec<String> = check(&bad, &spec).iter().map(|e| e.to_string()).collect();
         assert_eq!(errors.len(), 3, "{errors:#?}");
-        assert!(errors[1].contains("\"project\", which is not a path or query parameter of get_b; it has: team"), "{}", errors[1]);
-        assert!(errors[2].contains("get_b needs the parameter \"team\""), "{}", errors[2]);
-        let strings = provider("operation = \"get_b\"\navailable = \"/infos/0/total\"\nparameters = { team = \"T\" }\n");
-        let errors: Vec<String> = check(&strings, &spec).iter().map(|e| e.to_string()).collect();
+        assert!(
+            errors[1].contains(
+                "\"project\", which is not a path or query parameter of get_b; it has: team"
+            ),
+            "{}",
+            errors[1]
+        );
+        assert!(
+            errors[2].contains("get_b needs the parameter \"team\""),
+            "{}",
+            errors[2]
+        );
+        let strings = provider(
+            "operation = \"get_b\"\navailable = \"/infos/0/total\"\nparameters = { team = \"T\" }\n",
+        );
+        let errors: Vec<String> = check(&strings, &spec)
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors[0].contains("decimal_strings = true"), "{errors:?}");
     }
 

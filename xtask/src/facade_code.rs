@@ -383,14 +383,22 @@ pub fn readme_table(generated: &[Generated]) -> String {
             ),
             None => ("API key".to_owned(), "no balance".to_owned()),
         };
-        let key_kind = if credentials.is_empty() { "none".to_owned() } else { key_kind };
+        let key_kind = if credentials.is_empty() {
+            "none".to_owned()
+        } else {
+            key_kind
+        };
         let _ = writeln!(
             out,
             "| {} | `{}` | {} | {} | {} | {} | {} |",
             p.name,
             p.crate_name,
             operations.join(", "),
-            if credentials.is_empty() { "none needed".to_owned() } else { credentials.join(" or ") },
+            if credentials.is_empty() {
+                "none needed".to_owned()
+            } else {
+                credentials.join(" or ")
+            },
             key_kind,
             unit,
             base

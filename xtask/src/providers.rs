@@ -131,7 +131,9 @@ impl TryFrom<f64> for Scale {
         if value.is_finite() && value != 0.0 {
             Ok(Scale(value))
         } else {
-            Err(format!("scale must be a finite, non-zero number, found {value}"))
+            Err(format!(
+                "scale must be a finite, non-zero number, found {value}"
+            ))
         }
     }
 }

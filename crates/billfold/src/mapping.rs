@@ -71,7 +71,7 @@ impl BalanceMapping {
         balance.unit = first(response, self.unit_pointer)
             .and_then(Value::as_str)
             .filter(|u| !u.trim().is_empty())
-            .map(|u| u.trim().to_owned())
+            .map(|u| currency_case(u.trim()))
             .or_else(|| self.unit_for_host(base_url?).map(str::to_owned))
             .unwrap_or_else(|| self.unit.to_owned());
         balance
@@ -82,7 +82,11 @@ impl BalanceMapping {
     fn amount(&self, response: &Value, pointers: &[&str]) -> Option<f64> {
         let value = number(response, pointers, self.decimal_strings)? * self.scale;
         // `0.0 * -1.0` is `-0.0`; keep a plain zero.
-        Some(if self.negate && value != 0.0 { -value } else { value })
+        Some(if self.negate && value != 0.0 {
+            -value
+        } else {
+            value
+        })
     }
 
     /// The unit `unit_by_host` names for the host of `base_url`.
@@ -115,6 +119,16 @@ pub(crate) fn parameter(
     }
 }
 
+/// A unit read from a response: three ASCII letters are a currency code (ISO 4217), shown
+/// upper-case (`usd` → `USD`); anything else as sent.
+fn currency_case(unit: &str) -> String {
+    if unit.len() == 3 && unit.chars().all(|c| c.is_ascii_alphabetic()) {
+        unit.to_ascii_uppercase()
+    } else {
+        unit.to_owned()
+    }
+}
+
 /// The host of a URL (`https://api.moonshot.cn/v1` → `api.moonshot.cn`).
 fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -143,13 +157,15 @@ pub(crate) fn at<'a>(response: &'a Value, pointer: &str) -> Option<&'a Value> {
             .and_then(|s| s.strip_suffix(']'))
             .and_then(|s| s.split_once('='))
         {
-            Some((field, wanted)) => here.as_array()?.iter().find(|item| {
-                match item.get(field) {
+            Some((field, wanted)) => {
+                here.as_array()?.iter().find(|item| match item.get(field) {
                     Some(Value::String(s)) => s == wanted,
-                    Some(other @ (Value::Number(_) | Value::Bool(_))) => other.to_string() == wanted,
+                    Some(other @ (Value::Number(_) | Value::Bool(_))) => {
+                        other.to_string() == wanted
+                    }
                     _ => false,
-                }
-            })?,
+                })?
+            }
             None => match here {
                 Value::Object(map) => map.get(&segment)?,
                 Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
@@ -280,13 +296,67 @@ mod tests {
             {"currency": "CNY", "total": "110.00"},
             {"currency": "USD", "total": " 15.5 "}
         ], "cents": "-2500", "n": 7});
-        assert_eq!(number(&response, &["/infos/[currency=USD]/total"], true), Some(15.5));
-        assert_eq!(number(&response, &["/infos/[currency=USD]/total"], false), None);
-        assert_eq!(number(&response, &["/infos/[currency=EUR]/total"], true), None);
+        assert_eq!(
+            number(&response, &["/infos/[currency=USD]/total"], true),
+            Some(15.5)
+        );
+        assert_eq!(
+            number(&response, &["/infos/[currency=USD]/total"], false),
+            None
+        );
+        assert_eq!(
+            number(&response, &["/infos/[currency=EUR]/total"], true),
+            None
+        );
         assert_eq!(at(&response, "/infos/1/currency"), Some(&json!("USD")));
-        assert_eq!(at(&response, "/infos/[currency=CNY]/currency"), Some(&json!("CNY")));
+        assert_eq!(
+            at(&response, "/infos/[currency=CNY]/currency"),
+            Some(&json!("CNY"))
+        );
         assert_eq!(host_of("https://api.moonshot.cn/v1"), "api.moonshot.cn");
         assert_eq!(host_of("http://user@127.0.0.1:8080"), "127.0.0.1");
         assert_eq!(host_of("api.x.ai"), "api.x.ai");
+        assert_eq!(currency_case("usd"), "USD");
+        assert_eq!(currency_case("credits"), "credits");
+        let by_host = BalanceMapping {
+            available: &["/n"],
+            used: &[],
+            allotted: &[],
+            plan: &[],
+            expires_at: &[],
+            usable: &[],
+            low: &[],
+            spend_limit: &[],
+            concurrency_limit: &[],
+            unit: "USD",
+            decimal_strings: false,
+            scale: 0.01,
+            negate: true,
+            unit_pointer: &[],
+            unit_by_host: &[("api.moonshot.cn", "CNY")],
+        };
+        assert_eq!(
+            by_host.unit_for_host("https://API.moonshot.cn/v1"),
+            Some("CNY")
+        );
+        assert_eq!(by_host.unit_for_host("https://api.moonshot.ai"), None);
+        assert_eq!(by_host.amount(&response, &["/n"]), Some(-0.07));
+        assert_eq!(by_host.amount(&json!({"n": 0}), &["/n"]), Some(0.0));
+    }
+
+    #[test]
+    fn a_missing_parameter_names_its_setting() {
+        let Some(provider) = ProviderId::ALL.first().copied() else {
+            return;
+        };
+        let error = parameter(provider, "team_id", "BILLFOLD_TEST_NEVER_SET_TEAM").unwrap_err();
+        assert_eq!(error.kind, crate::balance::ErrorKind::Config);
+        assert!(
+            error
+                .message
+                .ends_with("needs its `team_id` parameter: set BILLFOLD_TEST_NEVER_SET_TEAM"),
+            "{}",
+            error.message
+        );
     }
 }
