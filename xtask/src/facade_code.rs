@@ -365,9 +365,15 @@ pub fn readme_table(generated: &[Generated]) -> String {
             .constructors
             .iter()
             .map(|c| {
-                let how = match c.header.strip_prefix("Authorization: ") {
-                    Some(_) => "Bearer".to_owned(),
-                    None => format!("`{}` header", c.header.trim_end_matches(": <key>")),
+                let how = if let Some(auth) = c.header.strip_prefix("Authorization: ") {
+                    auth.split(' ').next().unwrap_or("Bearer").to_owned()
+                } else if let Some(query) = c.header.strip_prefix("query parameter ") {
+                    format!(
+                        "`{}` query parameter",
+                        query.split('=').next().unwrap_or(query)
+                    )
+                } else {
+                    format!("`{}` header", c.header.trim_end_matches(": <key>"))
                 };
                 format!("`{}` ({how})", c.env_var)
             })
@@ -388,10 +394,29 @@ pub fn readme_table(generated: &[Generated]) -> String {
         } else {
             key_kind
         };
+        let settings: Vec<String> = p
+            .balance
+            .iter()
+            .flat_map(|b| b.parameters.iter())
+            .map(|(name, var)| format!("`{var}` ({name})"))
+            .collect();
+        let credentials: Vec<String> = if settings.is_empty() {
+            credentials
+        } else {
+            vec![format!(
+                "{}; and {}",
+                credentials.join(" or "),
+                settings.join(", ")
+            )]
+        };
+        let name = match &p.docs_url {
+            Some(url) => format!("[{}]({url})", p.name),
+            None => p.name.clone(),
+        };
         let _ = writeln!(
             out,
             "| {} | `{}` | {} | {} | {} | {} | {} |",
-            p.name,
+            name,
             p.crate_name,
             operations.join(", "),
             if credentials.is_empty() {
