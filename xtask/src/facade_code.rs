@@ -113,6 +113,28 @@ pub fn providers_rs(generated: &[Generated]) -> String {
             v = variant(g),
         );
     }
+    out.push_str("        }\n    }\n\n");
+    out.push_str(
+        "    /// Settings the balance operation needs besides the credential: (parameter, env var)\n\
+         /// (`[<id>.balance] parameters`).\n\
+         pub fn balance_settings(self) -> &'static [(&'static str, &'static str)] {\n        match self {\n",
+    );
+    for g in &with_balance {
+        let settings: Vec<String> = g
+            .provider
+            .balance
+            .iter()
+            .flat_map(|b| b.parameters.iter())
+            .map(|(name, var)| format!("({name:?}, {var:?})"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "            #[cfg(feature = \"{id}\")]\n            ProviderId::{v} => &[{}],",
+            settings.join(", "),
+            id = g.provider.id,
+            v = variant(g),
+        );
+    }
     out.push_str("        }\n    }\n}\n\n");
 
     out.push_str(

@@ -362,6 +362,65 @@ impl ProviderId {
             ProviderId::Coingecko => None,
         }
     }
+
+    /// Settings the balance operation needs besides the credential: (parameter, env var)
+    /// (`[<id>.balance] parameters`).
+    pub fn balance_settings(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            #[cfg(feature = "anchor")]
+            ProviderId::Anchor => &[],
+            #[cfg(feature = "neo")]
+            ProviderId::Neo => &[],
+            #[cfg(feature = "olostep")]
+            ProviderId::Olostep => &[],
+            #[cfg(feature = "aiml")]
+            ProviderId::Aiml => &[],
+            #[cfg(feature = "giga")]
+            ProviderId::Giga => &[],
+            #[cfg(feature = "openrouter")]
+            ProviderId::Openrouter => &[],
+            #[cfg(feature = "deepseek")]
+            ProviderId::Deepseek => &[],
+            #[cfg(feature = "moonshot")]
+            ProviderId::Moonshot => &[],
+            #[cfg(feature = "siliconflow")]
+            ProviderId::Siliconflow => &[],
+            #[cfg(feature = "novita")]
+            ProviderId::Novita => &[],
+            #[cfg(feature = "xai")]
+            ProviderId::Xai => &[("team_id", "XAI_TEAM_ID")],
+            #[cfg(feature = "vercel")]
+            ProviderId::Vercel => &[],
+            #[cfg(feature = "firecrawl")]
+            ProviderId::Firecrawl => &[],
+            #[cfg(feature = "tavily")]
+            ProviderId::Tavily => &[],
+            #[cfg(feature = "serpapi")]
+            ProviderId::Serpapi => &[],
+            #[cfg(feature = "scrapingbee")]
+            ProviderId::Scrapingbee => &[],
+            #[cfg(feature = "scrapeops")]
+            ProviderId::Scrapeops => &[],
+            #[cfg(feature = "scrapingant")]
+            ProviderId::Scrapingant => &[],
+            #[cfg(feature = "scrapegraphai")]
+            ProviderId::Scrapegraphai => &[],
+            #[cfg(feature = "crustdata")]
+            ProviderId::Crustdata => &[],
+            #[cfg(feature = "featherless")]
+            ProviderId::Featherless => &[],
+            #[cfg(feature = "venice")]
+            ProviderId::Venice => &[],
+            #[cfg(feature = "browserbase")]
+            ProviderId::Browserbase => &[("id", "BROWSERBASE_PROJECT_ID")],
+            #[cfg(feature = "brightdata")]
+            ProviderId::Brightdata => &[],
+            #[cfg(feature = "inferencesh")]
+            ProviderId::Inferencesh => &[],
+            #[cfg(feature = "coingecko")]
+            ProviderId::Coingecko => &[],
+        }
+    }
 }
 
 /// A provider's full typed balance response, as returned by its client.

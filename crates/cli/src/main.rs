@@ -310,14 +310,23 @@ fn environment_help() -> String {
             Some(_) => format!("{} to override the base URL", p.base_url_env),
             None => format!("{} (required: no base URL is published)", p.base_url_env),
         };
+        let kind = provider
+            .key_kind()
+            .map(|kind| format!(" ({kind})"))
+            .unwrap_or_default();
+        let settings: String = provider
+            .balance_settings()
+            .iter()
+            .map(|(name, var)| format!("; {var} ({name})"))
+            .collect();
         text.push_str(&format!(
-            "  {:<10} {}; {base}\n",
+            "  {:<13} {}{kind}{settings}; {base}\n",
             p.id,
             p.credential_env_vars()
         ));
     }
     text.push_str(&format!(
-        "  {:<10} the history file\n\n\
+        "  {:<13} the history file\n\n\
          Accounts file (several accounts of a provider; keys stay in env vars):\n  \
          [[account]]\n  label = \"team-b\"\n  provider = \"olostep\"\n  \
          key_env = \"OLOSTEP_TEAM_B_KEY\"\n  base_url = \"https://api.olostep.com\"   # optional\n",
