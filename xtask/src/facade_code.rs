@@ -77,7 +77,11 @@ pub fn providers_rs(generated: &[Generated]) -> String {
             variant(g)
         );
     }
-    out.push_str("}\n\nimpl ProviderId {\n    /// Every provider of this build, in display order.\n    pub const ALL: &'static [ProviderId] = &[\n");
+    out.push_str(
+        "    /// A provider defined at run time by configuration alone (see [`crate::custom`]).\n    \
+         Custom(crate::custom::CustomId),\n",
+    );
+    out.push_str("}\n\nimpl ProviderId {\n    /// Every provider of this build, in display order (providers defined at run time are\n    /// in [`crate::custom::registered`]).\n    pub const ALL: &'static [ProviderId] = &[\n");
     for g in &with_balance {
         let _ = writeln!(
             out,
@@ -98,7 +102,9 @@ pub fn providers_rs(generated: &[Generated]) -> String {
             v = variant(g)
         );
     }
-    out.push_str("        }\n    }\n\n");
+    out.push_str(
+        "            ProviderId::Custom(custom) => custom.provider(),\n        }\n    }\n\n",
+    );
     out.push_str(
         "    /// The kind of key the balance endpoint needs when it is not the provider's ordinary\n\
          /// API key (`[<id>.balance] key_kind`: \"management key\", ...).\n\
@@ -113,7 +119,7 @@ pub fn providers_rs(generated: &[Generated]) -> String {
             v = variant(g),
         );
     }
-    out.push_str("        }\n    }\n\n");
+    out.push_str("            ProviderId::Custom(_) => None,\n        }\n    }\n\n");
     out.push_str(
         "    /// Settings the balance operation needs besides the credential: (parameter, env var)\n\
          /// (`[<id>.balance] parameters`).\n\
@@ -135,7 +141,7 @@ pub fn providers_rs(generated: &[Generated]) -> String {
             v = variant(g),
         );
     }
-    out.push_str("        }\n    }\n}\n\n");
+    out.push_str("            ProviderId::Custom(_) => &[],\n        }\n    }\n}\n\n");
 
     out.push_str(
         "/// A provider's full typed balance response, as returned by its client.\n\
@@ -152,7 +158,9 @@ pub fn providers_rs(generated: &[Generated]) -> String {
             response_type(g)
         );
     }
-    out.push_str("}\n\n");
+    out.push_str(
+        "    /// The JSON response of a provider defined at run time.\n    Custom(serde_json::Value),\n}\n\n",
+    );
 
     for g in &with_balance {
         out.push_str(&mapping_and_from(g));
@@ -177,7 +185,9 @@ pub fn providers_rs(generated: &[Generated]) -> String {
             args = balance_args(g),
         );
     }
-    out.push_str("    }\n}\n");
+    out.push_str(
+        "        ProviderId::Custom(custom) => crate::custom::fetch(custom, config).await,\n    }\n}\n",
+    );
     out
 }
 

@@ -59,8 +59,14 @@ impl std::str::FromStr for ProviderId {
             .iter()
             .copied()
             .find(|p| p.id().eq_ignore_ascii_case(s.trim()))
+            .or_else(|| crate::custom::find(s))
             .ok_or_else(|| {
-                let known: Vec<&str> = ProviderId::ALL.iter().map(|p| p.id()).collect();
+                let known: Vec<&str> = ProviderId::ALL
+                    .iter()
+                    .copied()
+                    .chain(crate::custom::registered())
+                    .map(|p| p.id())
+                    .collect();
                 format!("unknown provider {s:?}; known: {}", known.join(", "))
             })
     }

@@ -187,10 +187,13 @@ pub enum ProviderId {
     /// CoinGecko.
     #[cfg(feature = "coingecko")]
     Coingecko,
+    /// A provider defined at run time by configuration alone (see [`crate::custom`]).
+    Custom(crate::custom::CustomId),
 }
 
 impl ProviderId {
-    /// Every provider of this build, in display order.
+    /// Every provider of this build, in display order (providers defined at run time are
+    /// in [`crate::custom::registered`]).
     pub const ALL: &'static [ProviderId] = &[
         #[cfg(feature = "anchor")]
         ProviderId::Anchor,
@@ -301,6 +304,7 @@ impl ProviderId {
             ProviderId::Inferencesh => &crate::inferencesh::PROVIDER,
             #[cfg(feature = "coingecko")]
             ProviderId::Coingecko => &crate::coingecko::PROVIDER,
+            ProviderId::Custom(custom) => custom.provider(),
         }
     }
 
@@ -360,6 +364,7 @@ impl ProviderId {
             ProviderId::Inferencesh => Some("billing:read key"),
             #[cfg(feature = "coingecko")]
             ProviderId::Coingecko => None,
+            ProviderId::Custom(_) => None,
         }
     }
 
@@ -419,6 +424,7 @@ impl ProviderId {
             ProviderId::Inferencesh => &[],
             #[cfg(feature = "coingecko")]
             ProviderId::Coingecko => &[],
+            ProviderId::Custom(_) => &[],
         }
     }
 }
@@ -505,6 +511,8 @@ pub enum Details {
     /// CoinGecko's `get_api_usage` response.
     #[cfg(feature = "coingecko")]
     Coingecko(crate::coingecko::types::ApiUsageResponse),
+    /// The JSON response of a provider defined at run time.
+    Custom(serde_json::Value),
 }
 
 /// Where Anchor Browser's balance is in its `get_billing` response (`[anchor.balance]`).
@@ -1829,5 +1837,6 @@ pub(crate) async fn fetch(
             let response = client.get_api_usage().await?.into_inner();
             Ok(coingecko_balance(response, Some(client.base_url())))
         }
+        ProviderId::Custom(custom) => crate::custom::fetch(custom, config).await,
     }
 }

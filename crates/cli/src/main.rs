@@ -125,7 +125,8 @@ impl RecordArgs {
 /// What to query, and when a balance is low.
 #[derive(Debug, clap::Args)]
 struct QueryArgs {
-    /// Only these providers (repeatable): anchor, neo, olostep, aiml, giga.
+    /// Only these providers (repeatable): the ids listed below, or one the accounts file
+    /// defines with [[provider]].
     #[arg(long = "provider", value_name = "NAME")]
     providers: Vec<ProviderId>,
     /// Accounts file [default: $XDG_CONFIG_HOME/billfold/config.toml, else
@@ -354,6 +355,9 @@ fn runtime(serve: bool) -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 fn main() -> ExitCode {
+    // Providers defined in the accounts file must be known before `--provider NAME` and
+    // `--warn-below NAME=...` are parsed; a bad file is reported later, where it is used.
+    accounts::register_early(std::env::args_os().skip(1));
     let cli = Cli::parse();
     let serving = matches!(cli.command, Command::Serve(_));
     let runtime = match runtime(serving) {
