@@ -53,10 +53,11 @@ impl BalanceMapping {
         balance.allotted = amount(self.allotted);
         // A provider that reports only what was allotted and what was used has the difference
         // left.
-        if balance.available.is_none() && self.available.is_empty() {
-            if let (Some(allotted), Some(used)) = (balance.allotted, balance.used) {
-                balance.available = Some(allotted - used);
-            }
+        if balance.available.is_none()
+            && self.available.is_empty()
+            && let (Some(allotted), Some(used)) = (balance.allotted, balance.used)
+        {
+            balance.available = Some(allotted - used);
         }
         balance.plan = first(response, self.plan).and_then(|v| match v {
             Value::String(text) => Some(text.clone()),
@@ -161,7 +162,7 @@ pub(crate) fn at<'a>(response: &'a Value, pointer: &str) -> Option<&'a Value> {
                 here.as_array()?.iter().find(|item| match item.get(field) {
                     Some(Value::String(s)) => s == wanted,
                     Some(other @ (Value::Number(_) | Value::Bool(_))) => {
-                        other.to_string() == wanted
+                        wanted.parse::<Value>().is_ok_and(|w| w == *other)
                     }
                     _ => false,
                 })?
