@@ -40,6 +40,92 @@ pub(crate) async fn run(rows: &mut Vec<Value>, entry: &Entry) {
             crate::exercise!(rows, giga, entry, "subscribe", |client| client
                 .subscribe(&subscribe_body));
         }
+        "openrouter" => {
+            crate::exercise!(rows, openrouter, entry, "get_credits", |client| client
+                .get_credits());
+        }
+        "deepseek" => {
+            crate::exercise!(rows, deepseek, entry, "get_user_balance", |client| client
+                .get_user_balance());
+        }
+        "moonshot" => {
+            crate::exercise!(rows, moonshot, entry, "get_balance", |client| client
+                .get_balance());
+        }
+        "siliconflow" => {
+            crate::exercise!(rows, siliconflow, entry, "get_user_info", |client| client
+                .get_user_info());
+        }
+        "novita" => {
+            crate::exercise!(rows, novita, entry, "get_balance_detail", |client| client
+                .get_balance_detail());
+        }
+        "xai" => {
+            crate::exercise!(rows, xai, entry, "get_prepaid_balance", |client| client
+                .get_prepaid_balance("text"));
+        }
+        "vercel" => {
+            crate::exercise!(rows, vercel, entry, "get_credits", |client| client
+                .get_credits());
+        }
+        "firecrawl" => {
+            crate::exercise!(rows, firecrawl, entry, "getCreditUsage", |client| client
+                .get_credit_usage());
+        }
+        "tavily" => {
+            crate::exercise!(rows, tavily, entry, "get_usage", |client| client
+                .get_usage());
+        }
+        "serpapi" => {
+            crate::exercise!(rows, serpapi, entry, "get_account", |client| client
+                .get_account());
+        }
+        "scrapingbee" => {
+            crate::exercise!(rows, scrapingbee, entry, "get_usage", |client| client
+                .get_usage());
+        }
+        "scrapeops" => {
+            crate::exercise!(rows, scrapeops, entry, "get_usage", |client| client
+                .get_usage());
+        }
+        "scrapingant" => {
+            crate::exercise!(rows, scrapingant, entry, "get_usage", |client| client
+                .get_usage());
+        }
+        "scrapegraphai" => {
+            crate::exercise!(rows, scrapegraphai, entry, "get_credits", |client| client
+                .get_credits());
+        }
+        "crustdata" => {
+            crate::exercise!(rows, crustdata, entry, "get_user_credits", |client| client
+                .get_user_credits());
+        }
+        "featherless" => {
+            crate::exercise!(rows, featherless, entry, "get_credit_balance", |client| {
+                client.get_credit_balance()
+            });
+        }
+        "venice" => {
+            crate::exercise!(rows, venice, entry, "get_billing_balance", |client| client
+                .get_billing_balance());
+        }
+        "browserbase" => {
+            crate::exercise!(rows, browserbase, entry, "Projects_usage", |client| client
+                .projects_usage("text"));
+        }
+        "brightdata" => {
+            crate::exercise!(rows, brightdata, entry, "get_customer_balance", |client| {
+                client.get_customer_balance()
+            });
+        }
+        "inferencesh" => {
+            crate::exercise!(rows, inferencesh, entry, "get_balance", |client| client
+                .get_balance());
+        }
+        "coingecko" => {
+            crate::exercise!(rows, coingecko, entry, "get_api_usage", |client| client
+                .get_api_usage());
+        }
         other => rows.push(row(
             other,
             "-",

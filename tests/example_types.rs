@@ -57,6 +57,69 @@ pub(crate) fn check(
         ("giga", "subscribe", "request") => {
             crate::round_trip::<billfold::giga::types::SubscribeRequest>(example)
         }
+        ("openrouter", "get_credits", "200") => {
+            crate::round_trip::<billfold::openrouter::types::CreditsResponse>(example)
+        }
+        ("deepseek", "get_user_balance", "200") => {
+            crate::round_trip::<billfold::deepseek::types::GetUserBalanceResponse>(example)
+        }
+        ("moonshot", "get_balance", "200") => {
+            crate::round_trip::<billfold::moonshot::types::BalanceResponse>(example)
+        }
+        ("siliconflow", "get_user_info", "200") => {
+            crate::round_trip::<billfold::siliconflow::types::UserInfoResponse>(example)
+        }
+        ("novita", "get_balance_detail", "200") => {
+            crate::round_trip::<billfold::novita::types::BalanceDetailResponse>(example)
+        }
+        ("xai", "get_prepaid_balance", "200") => {
+            crate::round_trip::<billfold::xai::types::PrepaidBalanceResponse>(example)
+        }
+        ("vercel", "get_credits", "200") => {
+            crate::round_trip::<billfold::vercel::types::CreditsResponse>(example)
+        }
+        ("firecrawl", "getCreditUsage", "200") => {
+            crate::round_trip::<billfold::firecrawl::types::CreditUsageResponse>(example)
+        }
+        ("tavily", "get_usage", "200") => {
+            crate::round_trip::<billfold::tavily::types::UsageResponse>(example)
+        }
+        ("serpapi", "get_account", "200") => {
+            crate::round_trip::<billfold::serpapi::types::AccountResponse>(example)
+        }
+        ("scrapingbee", "get_usage", "200") => {
+            crate::round_trip::<billfold::scrapingbee::types::UsageResponse>(example)
+        }
+        ("scrapeops", "get_usage", "200") => {
+            crate::round_trip::<billfold::scrapeops::types::UsageResponse>(example)
+        }
+        ("scrapingant", "get_usage", "200") => {
+            crate::round_trip::<billfold::scrapingant::types::UsageResponse>(example)
+        }
+        ("scrapegraphai", "get_credits", "200") => {
+            crate::round_trip::<billfold::scrapegraphai::types::CreditsResponse>(example)
+        }
+        ("crustdata", "get_user_credits", "200") => {
+            crate::round_trip::<billfold::crustdata::types::UserCreditsResponse>(example)
+        }
+        ("featherless", "get_credit_balance", "200") => {
+            crate::round_trip::<billfold::featherless::types::CreditBalanceResponse>(example)
+        }
+        ("venice", "get_billing_balance", "200") => {
+            crate::round_trip::<billfold::venice::types::BillingBalanceResponse>(example)
+        }
+        ("browserbase", "Projects_usage", "200") => {
+            crate::round_trip::<billfold::browserbase::types::ProjectUsage>(example)
+        }
+        ("brightdata", "get_customer_balance", "200") => {
+            crate::round_trip::<billfold::brightdata::types::CustomerBalanceResponse>(example)
+        }
+        ("inferencesh", "get_balance", "200") => {
+            crate::round_trip::<billfold::inferencesh::types::BalanceResponse>(example)
+        }
+        ("coingecko", "get_api_usage", "200") => {
+            crate::round_trip::<billfold::coingecko::types::ApiUsageResponse>(example)
+        }
         _ => return None,
     })
 }

@@ -31,13 +31,18 @@ pub fn check(provider: &ProviderEntry, spec: &Value) -> Vec<SpecError> {
         )];
     };
     let mut errors = Vec::new();
-    if mapping.available.0.is_empty() {
+    if mapping.available.0.is_empty() && mapping.used.0.is_empty() {
         errors.push(error(
             "available",
-            format!("[{id}.balance] available is required"),
+            format!("[{id}.balance] available is required (or allotted and used: available is then their difference; or used alone, for a provider that reports only usage)"),
         ));
     }
-    for (key, pointers, kind) in mapping.keys() {
+    let unit_pointer = mapping.unit_pointer.clone();
+    let keys = mapping
+        .keys()
+        .into_iter()
+        .chain([("unit_pointer", &unit_pointer, ValueKind::Text)]);
+    for (key, pointers, kind) in keys {
         for pointer in &pointers.0 {
             let path = match kind {
                 ValueKind::Flag => pointer.strip_prefix('!').unwrap_or(pointer),
@@ -51,7 +56,7 @@ pub fn check(provider: &ProviderEntry, spec: &Value) -> Vec<SpecError> {
                         "names a field the {} response schema does not have",
                         mapping.operation
                     )),
-                    Some(target) => wrong_kind(spec, target, kind),
+                    Some(target) => wrong_kind(spec, target, kind, mapping.decimal_strings),
                 }
             };
             if let Some(problem) = problem {
@@ -62,7 +67,59 @@ pub fn check(provider: &ProviderEntry, spec: &Value) -> Vec<SpecError> {
             }
         }
     }
+    for host in mapping.unit_by_host.keys() {
+        if host.is_empty() || host.contains("://") || host.contains('/') {
+            errors.push(error(
+                "unit_by_host",
+                format!("[{id}.balance] unit_by_host key {host:?} must be a host name (`api.example.com`), without scheme or path"),
+            ));
+        }
+    }
+    errors.extend(
+        parameter_problems(spec, mapping)
+            .into_iter()
+            .map(|message| error("parameters", format!("[{id}.balance] {message}"))),
+    );
     errors
+}
+
+/// The balance operation's path and query parameters against `parameters`: each named one
+/// exists, every required one is named.
+fn parameter_problems(spec: &Value, mapping: &crate::providers::BalanceMapping) -> Vec<String> {
+    let Some(operation) = samples::operation(spec, &mapping.operation) else {
+        return Vec::new();
+    };
+    let declared: Vec<(String, bool)> = operation["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| samples::resolve(spec, p, 0))
+        .filter(|p| matches!(p["in"].as_str(), Some("path" | "query")))
+        .filter_map(|p| {
+            let required = p["required"].as_bool().unwrap_or(false) || p["in"] == "path";
+            p["name"].as_str().map(|n| (n.to_owned(), required))
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for name in mapping.parameters.keys() {
+        if !declared.iter().any(|(d, _)| d == name) {
+            let names: Vec<&str> = declared.iter().map(|(d, _)| d.as_str()).collect();
+            problems.push(format!(
+                "parameters names {name:?}, which is not a path or query parameter of {}; it has: {}",
+                mapping.operation,
+                if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+            ));
+        }
+    }
+    for (name, required) in &declared {
+        if *required && !mapping.parameters.contains_key(name) {
+            problems.push(format!(
+                "{} needs the parameter {name:?}: add `{name} = \"<ENV_VAR>\"` to parameters",
+                mapping.operation
+            ));
+        }
+    }
+    problems
 }
 
 fn operation_ids(spec: &Value) -> Vec<String> {
@@ -77,6 +134,18 @@ fn schema_at<'a>(spec: &'a Value, schema: &'a Value, pointer: &str) -> Option<&'
     let mut here = samples::resolve(spec, schema, 0)?;
     for raw in pointer.split('/').skip(1) {
         let segment = raw.replace("~1", "/").replace("~0", "~");
+        // `[field=value]` picks the array element whose field equals value.
+        if let Some((field, _)) = segment
+            .strip_prefix('[')
+            .and_then(|s| s.strip_suffix(']'))
+            .and_then(|s| s.split_once('='))
+        {
+            let items = samples::resolve(spec, here, 0)?.get("items")?;
+            let item = samples::resolve(spec, items, 0)?;
+            step(spec, item, field, 0)?;
+            here = item;
+            continue;
+        }
         here = step(spec, here, &segment, 0)?;
     }
     Some(here)
@@ -107,14 +176,14 @@ fn step<'a>(spec: &'a Value, schema: &'a Value, segment: &str, depth: usize) -> 
 }
 
 /// Why `target` cannot hold a value of `kind`, if it cannot.
-fn wrong_kind(spec: &Value, target: &Value, kind: ValueKind) -> Option<String> {
+fn wrong_kind(spec: &Value, target: &Value, kind: ValueKind, strings: bool) -> Option<String> {
     let types = schema_types(spec, target, 0);
     // A schema without a type (or a union we cannot see through) is given the benefit of doubt.
     if types.is_empty() {
         return None;
     }
     let fits = |t: &str| match kind {
-        ValueKind::Number => matches!(t, "number" | "integer"),
+        ValueKind::Number => matches!(t, "number" | "integer") || (strings && t == "string"),
         ValueKind::Text => matches!(t, "string" | "number" | "integer"),
         ValueKind::Instant => matches!(t, "string" | "integer" | "number"),
         ValueKind::Flag => t == "boolean",
@@ -126,7 +195,9 @@ fn wrong_kind(spec: &Value, target: &Value, kind: ValueKind) -> Option<String> {
             "leads to a {} field, not {}",
             types.join(" or "),
             match kind {
-                ValueKind::Number => "a number",
+                ValueKind::Number if strings => "a number or a decimal string",
+                ValueKind::Number =>
+                    "a number (set `decimal_strings = true` for amounts sent as strings)",
                 ValueKind::Text => "a string",
                 ValueKind::Instant => "a date (string or unix seconds)",
                 ValueKind::Flag => "a boolean",
@@ -171,6 +242,44 @@ mod tests {
             "components": {"schemas": {"B": {"type": "object", "properties": {
                 "remaining": {"type": "number"}, "active": {"type": "boolean"},
                 "data": {"allOf": [{"type": "object", "properties": {"tier": {"type": "string"}}}]}}}}}})
+    }
+
+    #[test]
+    fn strings_selectors_and_parameters() {
+        let spec = json!({"paths": {"/t/{team}/b": {"get": {"operationId": "get_b",
+            "parameters": [{"name": "team", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"infos": {"type": "array", "items": {"type": "object",
+                    "properties": {"currency": {"type": "string"}, "total": {"type": "string"}}}}}}}}}}}}}});
+        let ok = provider(
+            "operation = \"get_b\"\navailable = \"/infos/[currency=USD]/total\"\nunit_pointer = \"/infos/[currency=USD]/currency\"\ndecimal_strings = true\nscale = 0.01\nparameters = { team = \"ACME_TEAM_ID\" }\n",
+        );
+        assert!(check(&ok, &spec).is_empty(), "{:?}", check(&ok, &spec));
+        let bad = provider(
+            "operation = \"get_b\"\navailable = \"/infos/[cur=USD]/total\"\nparameters = { project = \"ACME_PROJECT\" }\n",
+        );
+        let errors: Vec<String> = check(&bad, &spec).iter().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert!(
+            errors[1].contains(
+                "\"project\", which is not a path or query parameter of get_b; it has: team"
+            ),
+            "{}",
+            errors[1]
+        );
+        assert!(
+            errors[2].contains("get_b needs the parameter \"team\""),
+            "{}",
+            errors[2]
+        );
+        let strings = provider(
+            "operation = \"get_b\"\navailable = \"/infos/0/total\"\nparameters = { team = \"T\" }\n",
+        );
+        let errors: Vec<String> = check(&strings, &spec)
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors[0].contains("decimal_strings = true"), "{errors:?}");
     }
 
     #[test]

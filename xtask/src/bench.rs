@@ -165,12 +165,12 @@ pub fn table(report: &Value) -> String {
     let rf = number(&f["ratio"]);
     let _ = writeln!(
         out,
-        "| fan-out: fetch_all, {} × {} ms servers | {:.1} ms | {:.1} ms slowest single call | {rf:.3} | ≤ 1.2: {} |",
+        "| fan-out: fetch_all, {} × {} ms servers | {:.1} ms | {:.1} ms slowest single call | {rf:.3} | ≤ 1.1: {} |",
         f["providers"],
         f["delay_ms"],
         number(&f["fanout_ms"]),
         number(&f["slowest_single_ms"]),
-        verdict(rf <= 1.2)
+        verdict(rf <= 1.1)
     );
     let m = &report["metrics"];
     if !m.is_null() {

@@ -122,14 +122,32 @@ pub fn readme(
     if let Some(notes) = &provider.notes {
         let _ = writeln!(out, "{notes}\n");
     }
+    if let Some(url) = &provider.docs_url {
+        let _ = writeln!(out, "Provider docs: <{url}>\n");
+    }
+    let key_kind = provider
+        .balance
+        .as_ref()
+        .and_then(|b| b.key_kind.as_deref())
+        .map(|kind| format!(" (the balance endpoint needs a {kind})"))
+        .unwrap_or_default();
 
     out.push_str("## Configuration\n\n| env var | meaning |\n| --- | --- |\n");
     for c in &code.constructors {
         let _ = writeln!(
             out,
-            "| `{}` | credential for scheme `{}`, sent as `{}` |",
+            "| `{}` | credential for scheme `{}`, sent as `{}`{key_kind} |",
             c.env_var, c.scheme, c.header
         );
+    }
+    if let Some(balance) = &provider.balance {
+        for (name, env_var) in &balance.parameters {
+            let _ = writeln!(
+                out,
+                "| `{env_var}` | the `{name}` parameter of `{}`, read by the `billfold` facade's balance |",
+                balance.operation
+            );
+        }
     }
     let base = match &provider.base_url {
         Some(url) => format!("base URL (default `{url}`)"),

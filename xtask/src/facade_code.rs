@@ -77,7 +77,11 @@ pub fn providers_rs(generated: &[Generated]) -> String {
             variant(g)
         );
     }
-    out.push_str("}\n\nimpl ProviderId {\n    /// Every provider of this build, in display order.\n    pub const ALL: &'static [ProviderId] = &[\n");
+    out.push_str(
+        "    /// A provider defined at run time by configuration alone (see [`crate::custom`]).\n    \
+         Custom(crate::custom::CustomId),\n",
+    );
+    out.push_str("}\n\nimpl ProviderId {\n    /// Every provider of this build, in display order (providers defined at run time are\n    /// in [`crate::custom::registered`]).\n    pub const ALL: &'static [ProviderId] = &[\n");
     for g in &with_balance {
         let _ = writeln!(
             out,
@@ -98,7 +102,46 @@ pub fn providers_rs(generated: &[Generated]) -> String {
             v = variant(g)
         );
     }
-    out.push_str("        }\n    }\n}\n\n");
+    out.push_str(
+        "            ProviderId::Custom(custom) => custom.provider(),\n        }\n    }\n\n",
+    );
+    out.push_str(
+        "    /// The kind of key the balance endpoint needs when it is not the provider's ordinary\n\
+         /// API key (`[<id>.balance] key_kind`: \"management key\", ...).\n\
+         pub fn key_kind(self) -> Option<&'static str> {\n        match self {\n",
+    );
+    for g in &with_balance {
+        let kind = g.provider.balance.as_ref().and_then(|b| b.key_kind.clone());
+        let _ = writeln!(
+            out,
+            "            #[cfg(feature = \"{id}\")]\n            ProviderId::{v} => {kind:?},",
+            id = g.provider.id,
+            v = variant(g),
+        );
+    }
+    out.push_str("            ProviderId::Custom(_) => None,\n        }\n    }\n\n");
+    out.push_str(
+        "    /// Settings the balance operation needs besides the credential: (parameter, env var)\n\
+         /// (`[<id>.balance] parameters`).\n\
+         pub fn balance_settings(self) -> &'static [(&'static str, &'static str)] {\n        match self {\n",
+    );
+    for g in &with_balance {
+        let settings: Vec<String> = g
+            .provider
+            .balance
+            .iter()
+            .flat_map(|b| b.parameters.iter())
+            .map(|(name, var)| format!("({name:?}, {var:?})"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "            #[cfg(feature = \"{id}\")]\n            ProviderId::{v} => &[{}],",
+            settings.join(", "),
+            id = g.provider.id,
+            v = variant(g),
+        );
+    }
+    out.push_str("            ProviderId::Custom(_) => &[],\n        }\n    }\n}\n\n");
 
     out.push_str(
         "/// A provider's full typed balance response, as returned by its client.\n\
@@ -115,7 +158,9 @@ pub fn providers_rs(generated: &[Generated]) -> String {
             response_type(g)
         );
     }
-    out.push_str("}\n\n");
+    out.push_str(
+        "    /// The JSON response of a provider defined at run time.\n    Custom(serde_json::Value),\n}\n\n",
+    );
 
     for g in &with_balance {
         out.push_str(&mapping_and_from(g));
@@ -130,14 +175,19 @@ pub fn providers_rs(generated: &[Generated]) -> String {
         let _ = writeln!(
             out,
             "        #[cfg(feature = \"{id}\")]\n        ProviderId::{v} => {{\n            \
-             let client = crate::{id}::Client::from_config(config)?;\n            \
-             Ok(client.{method}().await?.into_inner().into())\n        }}",
+             let client = crate::{id}::Client::from_config(config)?;\n{params}            \
+             let response = client.{method}({args}).await?.into_inner();\n            \
+             Ok({id}_balance(response, Some(client.base_url())))\n        }}",
             id = g.provider.id,
             v = variant(g),
             method = balance_method(g),
+            params = parameter_lets(g),
+            args = balance_args(g),
         );
     }
-    out.push_str("    }\n}\n");
+    out.push_str(
+        "        ProviderId::Custom(custom) => crate::custom::fetch(custom, config).await,\n    }\n}\n",
+    );
     out
 }
 
@@ -151,6 +201,54 @@ fn balance_operation(g: &Generated) -> &str {
         .as_ref()
         .map(|b| b.operation.as_str())
         .unwrap_or_default()
+}
+
+/// `let` lines reading the balance operation's parameters from their env vars.
+fn parameter_lets(g: &Generated) -> String {
+    let Some(mapping) = &g.provider.balance else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for (index, (name, env_var)) in mapping.parameters.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "            let p{index} = crate::mapping::parameter(ProviderId::{v}, {name:?}, {env_var:?})?;",
+            v = variant(g),
+        );
+    }
+    out
+}
+
+/// The balance method's arguments: each parameter the manifest names (by its `let`), `None`
+/// for the optional ones it does not.
+fn balance_args(g: &Generated) -> String {
+    let Some(mapping) = &g.provider.balance else {
+        return String::new();
+    };
+    let Some(method) = g
+        .code
+        .methods
+        .iter()
+        .find(|m| m.operation_id == mapping.operation)
+    else {
+        return String::new();
+    };
+    let names: Vec<String> = mapping
+        .parameters
+        .keys()
+        .map(|n| heck::ToSnakeCase::to_snake_case(n.as_str()))
+        .collect();
+    method
+        .args
+        .iter()
+        .map(|(arg, ty)| match names.iter().position(|n| n == arg) {
+            Some(index) if ty.contains("str") => format!("&p{index}"),
+            Some(index) if ty.starts_with("Option<") => format!("Some(p{index}.as_str())"),
+            Some(index) => format!("p{index}.as_str()"),
+            None => "None".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn balance_method(g: &Generated) -> String {
@@ -193,6 +291,19 @@ fn mapping_and_from(g: &Generated) -> String {
         Some(function) => format!("    crate::computed::{function}(&response, &mut balance);\n"),
         None => String::new(),
     };
+    let hosts: Vec<String> = mapping
+        .unit_by_host
+        .iter()
+        .map(|(host, unit)| format!("({host:?}, {unit:?})"))
+        .collect();
+    let extra = format!(
+        "    decimal_strings: {},\n    scale: {:?},\n    negate: {},\n    unit_pointer: {},\n    unit_by_host: &[{}],\n",
+        mapping.decimal_strings,
+        mapping.scale.map_or(1.0, |s| s.0),
+        mapping.negate,
+        pointers(&mapping.unit_pointer),
+        hosts.join(", "),
+    );
     let details = if mapping.computed.is_some() {
         "response.clone()"
     } else {
@@ -201,16 +312,20 @@ fn mapping_and_from(g: &Generated) -> String {
     format!(
         "/// Where {name}'s balance is in its `{op}` response (`[{id}.balance]`).\n\
          #[cfg(feature = \"{id}\")]\n\
-         const {constant}: BalanceMapping = BalanceMapping {{\n{fields}    unit: {unit:?},\n}};\n\n\
+         const {constant}: BalanceMapping = BalanceMapping {{\n{fields}    unit: {unit:?},\n{extra}}};\n\n\
          #[cfg(feature = \"{id}\")]\n\
          impl From<{ty}> for Balance {{\n\
          /// Maps {name}'s `{op}` response with the pointers of `[{id}.balance]`.\n\
          fn from(response: {ty}) -> Self {{\n\
+         {id}_balance(response, None)\n}}\n}}\n\n\
+         /// {name}'s balance from its `{op}` response, fetched from `base_url` when known.\n\
+         #[cfg(feature = \"{id}\")]\n\
+         fn {id}_balance(response: {ty}, base_url: Option<&str>) -> Balance {{\n\
          let json = serde_json::to_value(&response).unwrap_or_default();\n\
          #[allow(unused_mut)]\n\
-         let mut balance = {constant}.read(ProviderId::{v}, &json, Details::{v}({details}));\n\
+         let mut balance = {constant}.read(ProviderId::{v}, &json, Details::{v}({details}), base_url);\n\
          {computed}\
-         balance\n}}\n}}\n\n",
+         balance\n}}\n\n",
         name = g.provider.name,
         op = mapping.operation,
         unit = mapping.unit,
@@ -266,8 +381,8 @@ pub fn workspace_dependencies(generated: &[Generated]) -> String {
 /// The README's table of providers.
 pub fn readme_table(generated: &[Generated]) -> String {
     let mut out = String::from(
-        "| provider | crate | operations | credential env var(s) | base URL (override env var) |\n\
-         | --- | --- | --- | --- | --- |\n",
+        "| provider | crate | operations | credential env var(s) | key kind | balance unit | base URL (override env var) |\n\
+         | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for g in generated {
         let p = &g.provider;
@@ -282,9 +397,15 @@ pub fn readme_table(generated: &[Generated]) -> String {
             .constructors
             .iter()
             .map(|c| {
-                let how = match c.header.strip_prefix("Authorization: ") {
-                    Some(_) => "Bearer".to_owned(),
-                    None => format!("`{}` header", c.header.trim_end_matches(": <key>")),
+                let how = if let Some(auth) = c.header.strip_prefix("Authorization: ") {
+                    auth.split(' ').next().unwrap_or("Bearer").to_owned()
+                } else if let Some(query) = c.header.strip_prefix("query parameter ") {
+                    format!(
+                        "`{}` query parameter",
+                        query.split('=').next().unwrap_or(query)
+                    )
+                } else {
+                    format!("`{}` header", c.header.trim_end_matches(": <key>"))
                 };
                 format!("`{}` ({how})", c.env_var)
             })
@@ -293,17 +414,85 @@ pub fn readme_table(generated: &[Generated]) -> String {
             Some(url) => format!("`{url}` (`{}`)", p.base_url_env),
             None => format!("none published: set `{}`", p.base_url_env),
         };
+        let (key_kind, unit) = match &p.balance {
+            Some(b) => (
+                b.key_kind.clone().unwrap_or_else(|| "API key".to_owned()),
+                unit_text(b),
+            ),
+            None => ("API key".to_owned(), "no balance".to_owned()),
+        };
+        let key_kind = if credentials.is_empty() {
+            "none".to_owned()
+        } else {
+            key_kind
+        };
+        let settings: Vec<String> = p
+            .balance
+            .iter()
+            .flat_map(|b| b.parameters.iter())
+            .map(|(name, var)| format!("`{var}` ({name})"))
+            .collect();
+        let credentials: Vec<String> = if settings.is_empty() {
+            credentials
+        } else {
+            vec![format!(
+                "{}; and {}",
+                credentials.join(" or "),
+                settings.join(", ")
+            )]
+        };
+        let name = match &p.docs_url {
+            Some(url) => format!("[{}]({url})", p.name),
+            None => p.name.clone(),
+        };
         let _ = writeln!(
             out,
-            "| {} | `{}` | {} | {} | {} |",
-            p.name,
+            "| {} | `{}` | {} | {} | {} | {} | {} |",
+            name,
             p.crate_name,
             operations.join(", "),
-            credentials.join(" or "),
+            if credentials.is_empty() {
+                "none needed".to_owned()
+            } else {
+                credentials.join(" or ")
+            },
+            key_kind,
+            unit,
             base
         );
     }
     out
+}
+
+/// A balance's unit as the README states it: the literal, per host, or from the response.
+pub fn unit_text(b: &crate::providers::BalanceMapping) -> String {
+    let mut out = b.unit.clone();
+    if !b.unit_by_host.is_empty() {
+        let hosts: Vec<String> = b
+            .unit_by_host
+            .iter()
+            .map(|(host, unit)| format!("{unit} on `{host}`"))
+            .collect();
+        out = format!("{} (else {out})", hosts.join(", "));
+    }
+    if !b.unit_pointer.0.is_empty() {
+        out = format!("from the response, else {out}");
+    }
+    let mut how = Vec::new();
+    if b.decimal_strings {
+        how.push("decimal strings".to_owned());
+    }
+    if let Some(scale) = b.scale {
+        how.push(format!("× {}", scale.0));
+    }
+    if b.negate {
+        how.push("sign flipped".to_owned());
+    }
+    if how.is_empty() {
+        out
+    } else {
+        format!("{out} ({})", how.join(", "))
+    }
 }
 
 /// `text` with the lines between the `begin generated: <name>` and `end generated: <name>`

@@ -20,8 +20,10 @@ pub struct ProviderEntry {
     pub base_url: Option<String>,
     /// Env var that overrides the base URL.
     pub base_url_env: String,
-    /// The saved docs page the spec comes from.
+    /// The saved docs page the spec comes from (historical; prefer `docs_url`).
     pub docs_page: Option<String>,
+    /// The provider's public docs page the spec or the mapping was read from (provenance).
+    pub docs_url: Option<String>,
     /// Where the provider publishes its whole spec (`cargo xtask ingest --all` refreshes from it).
     pub spec_url: Option<String>,
     /// The spec's root file under `specs/<id>/` (default `openapi.yaml`); a spec split over
@@ -55,7 +57,9 @@ pub enum OperationNames {
 pub struct BalanceMapping {
     /// The operationId whose success response is the balance.
     pub operation: String,
-    /// Credits available now (a number).
+    /// Credits available now (a number); omitted, it is `allotted − used`, or unknown for a
+    /// provider that reports only usage (`used`).
+    #[serde(default)]
     pub available: Pointers,
     /// Credits used (a number).
     #[serde(default)]
@@ -87,6 +91,51 @@ pub struct BalanceMapping {
     /// A hand-written function in `crates/billfold/src/computed.rs` that fills what pointers
     /// cannot express (sums, minimums), called after the pointers with the typed response.
     pub computed: Option<String>,
+    /// Amounts may be sent as decimal strings (`"110.00"`): number keys then also accept a
+    /// `string` field, parsed as a decimal number.
+    #[serde(default)]
+    pub decimal_strings: bool,
+    /// Every amount (available, used, allotted, spend_limit) is multiplied by this: `0.0001`
+    /// for amounts in 1/10,000 USD, `0.01` for cents.
+    pub scale: Option<Scale>,
+    /// Every amount's sign is flipped (a ledger where prepaid funds are negative).
+    #[serde(default)]
+    pub negate: bool,
+    /// JSON pointer(s) to a string naming the unit or currency; when present in the response it
+    /// wins over `unit_by_host` and `unit`.
+    #[serde(default)]
+    pub unit_pointer: Pointers,
+    /// The unit by the base URL's host (one provider, two hosts, two currencies); a host not
+    /// listed falls back to `unit`.
+    #[serde(default)]
+    pub unit_by_host: BTreeMap<String, String>,
+    /// Path or query parameters of the balance operation, each taken from an env var
+    /// (parameter name = env var); a missing one is a configuration error naming the var.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    /// The kind of key the balance endpoint needs when it is not the ordinary API key
+    /// ("management key", "admin key"), shown in `billfold --help` and the READMEs.
+    pub key_kind: Option<String>,
+}
+
+/// `scale`: a finite, non-zero multiplier for amounts.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(try_from = "f64")]
+pub struct Scale(pub f64);
+
+impl Eq for Scale {}
+
+impl TryFrom<f64> for Scale {
+    type Error = String;
+    fn try_from(value: f64) -> Result<Self, String> {
+        if value.is_finite() && value != 0.0 {
+            Ok(Scale(value))
+        } else {
+            Err(format!(
+                "scale must be a finite, non-zero number, found {value}"
+            ))
+        }
+    }
 }
 
 fn default_unit() -> String {
@@ -181,7 +230,10 @@ pub fn parse(text: &str) -> Result<Vec<ProviderEntry>, String> {
                 entry.crate_name
             ));
         }
-        let env_vars = std::iter::once(&entry.base_url_env).chain(entry.credentials.values());
+        let parameter_vars = entry.balance.iter().flat_map(|b| b.parameters.values());
+        let env_vars = std::iter::once(&entry.base_url_env)
+            .chain(entry.credentials.values())
+            .chain(parameter_vars);
         for var in env_vars {
             if !is_made_of(var, |c| c.is_ascii_uppercase()) {
                 return Err(format!(

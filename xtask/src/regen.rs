@@ -37,6 +37,9 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// What changes for the users of each crate whose API changes: "provider: summary".
     pub api_changes: Vec<String>,
+    /// Folders under `crates/generated/` no provider of `specs/providers.toml` generates (a
+    /// provider removed from the manifest): regen deletes them, `--check` reports them.
+    pub orphaned: Vec<String>,
 }
 
 /// Regenerates every crate under `root/crates/`, or in check mode compares without writing.
@@ -118,9 +121,28 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
             derived_changed.push((relative, contents));
         }
     }
+    outcome.orphaned = orphans(root, &generated)
+        .map_err(|e| format!("reading {}: {e}", root.join("crates/generated").display()))?;
+    for id in &outcome.orphaned {
+        let dir = pipeline::crate_dir(id).display().to_string();
+        outcome.changed.push(format!("{dir} (orphaned)"));
+        outcome.diff.push_str(&format!(
+            "{dir}: orphaned: specs/providers.toml has no [{id}] entry, so regen removes this \
+             crate (and its Cargo.lock entry)\n"
+        ));
+    }
     if check || outcome.changed.is_empty() {
         return Ok(outcome);
     }
+    // Derived files first (they stop naming a removed provider's crate), then its folder: the
+    // workspace stays loadable if regen is interrupted in between.
+    let remove_orphans = |outcome: &Outcome| -> Result<(), String> {
+        for id in &outcome.orphaned {
+            remove_orphan(root, id)
+                .map_err(|e| format!("removing {}: {e}", pipeline::crate_dir(id).display()))?;
+        }
+        prune_lock(root, &outcome.orphaned).map_err(|e| format!("updating Cargo.lock: {e}"))
+    };
     let write_derived = || -> Result<(), String> {
         for (relative, contents) in &derived_changed {
             write_atomically(&root.join(relative), contents)
@@ -134,6 +156,7 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
         .any(|c| generated.iter().any(|g| &g.provider.id == c))
     {
         write_derived()?;
+        remove_orphans(&outcome)?;
         return Ok(outcome);
     }
     let changed: Vec<&Generated> = generated
@@ -153,7 +176,93 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
         format!("replacing the crates: {e}; run `cargo xtask regen` again to finish")
     })?;
     write_derived()?;
+    remove_orphans(&outcome)?;
     Ok(outcome)
+}
+
+/// Ids of the folders under `crates/generated/` that no provider generates, sorted.
+pub fn orphans(root: &Path, generated: &[Generated]) -> io::Result<Vec<String>> {
+    let dir = root.join("crates").join("generated");
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !generated.iter().any(|g| g.provider.id == name) {
+            out.push(name);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Deletes an orphaned crate: moved aside under `target/` first (one rename), then removed.
+fn remove_orphan(root: &Path, id: &str) -> io::Result<()> {
+    let target = crate_dir(root, id);
+    if !target.exists() {
+        return Ok(());
+    }
+    let aside = root.join(STAGING).join(format!("{id}.orphan"));
+    if aside.exists() {
+        fs::remove_dir_all(&aside)?;
+    }
+    fs::create_dir_all(root.join(STAGING))?;
+    fs::rename(&target, &aside)?;
+    fs::remove_dir_all(&aside)
+}
+
+/// Removes the `[[package]]` entries of the removed crates (`billfold-<id>`) from `Cargo.lock`
+/// and their names from other packages' dependency lists, as cargo itself would on its next
+/// run. No `Cargo.lock`, nothing to do.
+pub fn prune_lock(root: &Path, ids: &[String]) -> io::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let path = root.join("Cargo.lock");
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let pruned = prune_lock_text(&text, ids);
+    if pruned != text {
+        write_atomically(&path, &pruned)?;
+    }
+    Ok(())
+}
+
+fn prune_lock_text(text: &str, ids: &[String]) -> String {
+    let names: Vec<String> = ids.iter().map(|id| format!("billfold-{id}")).collect();
+    let mut out = String::new();
+    for (index, block) in text.split("\n[[package]]\n").enumerate() {
+        let name = block
+            .lines()
+            .find_map(|l| l.strip_prefix("name = \""))
+            .and_then(|rest| rest.strip_suffix('"'))
+            .unwrap_or_default();
+        if index > 0 && names.iter().any(|n| n == name) {
+            continue;
+        }
+        let kept: Vec<&str> = block
+            .split_inclusive('\n')
+            .filter(|line| {
+                let trimmed = line.trim().trim_end_matches(',');
+                !names.iter().any(|n| trimmed == format!("\"{n}\""))
+            })
+            .collect();
+        if index > 0 {
+            out.push_str("\n[[package]]\n");
+        }
+        out.push_str(&kept.concat());
+    }
+    out
 }
 
 /// The unified diff between a derived file on disk and what it should be (empty when equal).
@@ -308,4 +417,20 @@ pub fn stage(root: &Path, generated: &Generated) -> io::Result<PathBuf> {
         fs::write(path, contents)?;
     }
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_loses_a_removed_crate_and_the_references_to_it() {
+        let lock = "version = 4\n\n[[package]]\nname = \"billfold\"\nversion = \"0.1.0\"\ndependencies = [\n \"billfold-acme\",\n \"billfold-aiml\",\n]\n\n[[package]]\nname = \"billfold-acme\"\nversion = \"0.1.0\"\ndependencies = [\n \"serde\",\n]\n\n[[package]]\nname = \"billfold-aiml\"\nversion = \"0.1.0\"\n";
+        let pruned = prune_lock_text(lock, &["acme".to_owned()]);
+        assert_eq!(
+            pruned,
+            "version = 4\n\n[[package]]\nname = \"billfold\"\nversion = \"0.1.0\"\ndependencies = [\n \"billfold-aiml\",\n]\n\n[[package]]\nname = \"billfold-aiml\"\nversion = \"0.1.0\"\n"
+        );
+        assert_eq!(prune_lock_text(lock, &["other".to_owned()]), lock);
+    }
 }

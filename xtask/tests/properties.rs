@@ -123,6 +123,8 @@ fn provider() -> ProviderEntry {
         base_url: Some("https://api.example.invalid".into()),
         base_url_env: "PROP_BASE_URL".into(),
         docs_page: None,
+        docs_url: None,
+        spec: None,
         spec_url: None,
         notes: None,
         credentials: BTreeMap::from([("bearerAuth".into(), "PROP_API_KEY".into())]),

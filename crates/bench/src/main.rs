@@ -194,6 +194,10 @@ fn provider_servers(delay: Duration) -> Vec<(String, Option<String>)> {
             env.push((env_var.clone(), None));
         }
         env.push((credential.clone(), Some("bench-key".to_owned())));
+        // Path or query parameters the balance operation takes from settings (a team id).
+        for env_var in mapping.parameters.values() {
+            env.push((env_var.clone(), Some("bench".to_owned())));
+        }
     }
     env
 }

@@ -59,8 +59,14 @@ impl std::str::FromStr for ProviderId {
             .iter()
             .copied()
             .find(|p| p.id().eq_ignore_ascii_case(s.trim()))
+            .or_else(|| crate::custom::find(s))
             .ok_or_else(|| {
-                let known: Vec<&str> = ProviderId::ALL.iter().map(|p| p.id()).collect();
+                let known: Vec<&str> = ProviderId::ALL
+                    .iter()
+                    .copied()
+                    .chain(crate::custom::registered())
+                    .map(|p| p.id())
+                    .collect();
                 format!("unknown provider {s:?}; known: {}", known.join(", "))
             })
     }
@@ -90,8 +96,9 @@ pub struct Balance {
     pub used: Option<f64>,
     /// Credits allotted: the plan's included or the issued credits.
     pub allotted: Option<f64>,
-    /// What the amounts count.
-    pub unit: &'static str,
+    /// What the amounts count: `credits`, or a currency (`USD`, `CNY`) when the provider's
+    /// amounts are money (from the manifest's `unit`, `unit_pointer` or `unit_by_host`).
+    pub unit: String,
     /// Plan or tier name.
     pub plan: Option<String>,
     /// When the current period ends or the credits expire.
@@ -117,7 +124,7 @@ impl Balance {
             available: None,
             used: None,
             allotted: None,
-            unit: "credits",
+            unit: "credits".to_owned(),
             plan: None,
             expires_at: None,
             usable: None,

@@ -17,6 +17,7 @@
 
 pub mod balance;
 mod computed;
+pub mod custom;
 mod mapping;
 mod providers;
 

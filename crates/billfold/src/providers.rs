@@ -21,15 +21,78 @@ pub mod clients {
     /// Anchor Browser (`billfold-anchor`).
     #[cfg(feature = "anchor")]
     pub use billfold_anchor as anchor;
+    /// Bright Data (`billfold-brightdata`).
+    #[cfg(feature = "brightdata")]
+    pub use billfold_brightdata as brightdata;
+    /// Browserbase (`billfold-browserbase`).
+    #[cfg(feature = "browserbase")]
+    pub use billfold_browserbase as browserbase;
+    /// CoinGecko (`billfold-coingecko`).
+    #[cfg(feature = "coingecko")]
+    pub use billfold_coingecko as coingecko;
+    /// Crustdata (`billfold-crustdata`).
+    #[cfg(feature = "crustdata")]
+    pub use billfold_crustdata as crustdata;
+    /// DeepSeek (`billfold-deepseek`).
+    #[cfg(feature = "deepseek")]
+    pub use billfold_deepseek as deepseek;
+    /// Featherless (`billfold-featherless`).
+    #[cfg(feature = "featherless")]
+    pub use billfold_featherless as featherless;
+    /// Firecrawl (`billfold-firecrawl`).
+    #[cfg(feature = "firecrawl")]
+    pub use billfold_firecrawl as firecrawl;
     /// Giga (`billfold-giga`).
     #[cfg(feature = "giga")]
     pub use billfold_giga as giga;
+    /// inference.sh (`billfold-inferencesh`).
+    #[cfg(feature = "inferencesh")]
+    pub use billfold_inferencesh as inferencesh;
+    /// Moonshot (Kimi) (`billfold-moonshot`).
+    #[cfg(feature = "moonshot")]
+    pub use billfold_moonshot as moonshot;
     /// ProjectDiscovery Neo (`billfold-neo`).
     #[cfg(feature = "neo")]
     pub use billfold_neo as neo;
+    /// Novita AI (`billfold-novita`).
+    #[cfg(feature = "novita")]
+    pub use billfold_novita as novita;
     /// Olostep (`billfold-olostep`).
     #[cfg(feature = "olostep")]
     pub use billfold_olostep as olostep;
+    /// OpenRouter (`billfold-openrouter`).
+    #[cfg(feature = "openrouter")]
+    pub use billfold_openrouter as openrouter;
+    /// ScrapeGraphAI (`billfold-scrapegraphai`).
+    #[cfg(feature = "scrapegraphai")]
+    pub use billfold_scrapegraphai as scrapegraphai;
+    /// ScrapeOps (`billfold-scrapeops`).
+    #[cfg(feature = "scrapeops")]
+    pub use billfold_scrapeops as scrapeops;
+    /// ScrapingAnt (`billfold-scrapingant`).
+    #[cfg(feature = "scrapingant")]
+    pub use billfold_scrapingant as scrapingant;
+    /// ScrapingBee (`billfold-scrapingbee`).
+    #[cfg(feature = "scrapingbee")]
+    pub use billfold_scrapingbee as scrapingbee;
+    /// SerpApi (`billfold-serpapi`).
+    #[cfg(feature = "serpapi")]
+    pub use billfold_serpapi as serpapi;
+    /// SiliconFlow (`billfold-siliconflow`).
+    #[cfg(feature = "siliconflow")]
+    pub use billfold_siliconflow as siliconflow;
+    /// Tavily (`billfold-tavily`).
+    #[cfg(feature = "tavily")]
+    pub use billfold_tavily as tavily;
+    /// Venice (`billfold-venice`).
+    #[cfg(feature = "venice")]
+    pub use billfold_venice as venice;
+    /// Vercel AI Gateway (`billfold-vercel`).
+    #[cfg(feature = "vercel")]
+    pub use billfold_vercel as vercel;
+    /// xAI (`billfold-xai`).
+    #[cfg(feature = "xai")]
+    pub use billfold_xai as xai;
 }
 
 /// The providers with a balance mapping this build of billfold knows (one per enabled
@@ -61,10 +124,76 @@ pub enum ProviderId {
     /// Giga.
     #[cfg(feature = "giga")]
     Giga,
+    /// OpenRouter.
+    #[cfg(feature = "openrouter")]
+    Openrouter,
+    /// DeepSeek.
+    #[cfg(feature = "deepseek")]
+    Deepseek,
+    /// Moonshot (Kimi).
+    #[cfg(feature = "moonshot")]
+    Moonshot,
+    /// SiliconFlow.
+    #[cfg(feature = "siliconflow")]
+    Siliconflow,
+    /// Novita AI.
+    #[cfg(feature = "novita")]
+    Novita,
+    /// xAI.
+    #[cfg(feature = "xai")]
+    Xai,
+    /// Vercel AI Gateway.
+    #[cfg(feature = "vercel")]
+    Vercel,
+    /// Firecrawl.
+    #[cfg(feature = "firecrawl")]
+    Firecrawl,
+    /// Tavily.
+    #[cfg(feature = "tavily")]
+    Tavily,
+    /// SerpApi.
+    #[cfg(feature = "serpapi")]
+    Serpapi,
+    /// ScrapingBee.
+    #[cfg(feature = "scrapingbee")]
+    Scrapingbee,
+    /// ScrapeOps.
+    #[cfg(feature = "scrapeops")]
+    Scrapeops,
+    /// ScrapingAnt.
+    #[cfg(feature = "scrapingant")]
+    Scrapingant,
+    /// ScrapeGraphAI.
+    #[cfg(feature = "scrapegraphai")]
+    Scrapegraphai,
+    /// Crustdata.
+    #[cfg(feature = "crustdata")]
+    Crustdata,
+    /// Featherless.
+    #[cfg(feature = "featherless")]
+    Featherless,
+    /// Venice.
+    #[cfg(feature = "venice")]
+    Venice,
+    /// Browserbase.
+    #[cfg(feature = "browserbase")]
+    Browserbase,
+    /// Bright Data.
+    #[cfg(feature = "brightdata")]
+    Brightdata,
+    /// inference.sh.
+    #[cfg(feature = "inferencesh")]
+    Inferencesh,
+    /// CoinGecko.
+    #[cfg(feature = "coingecko")]
+    Coingecko,
+    /// A provider defined at run time by configuration alone (see [`crate::custom`]).
+    Custom(crate::custom::CustomId),
 }
 
 impl ProviderId {
-    /// Every provider of this build, in display order.
+    /// Every provider of this build, in display order (providers defined at run time are
+    /// in [`crate::custom::registered`]).
     pub const ALL: &'static [ProviderId] = &[
         #[cfg(feature = "anchor")]
         ProviderId::Anchor,
@@ -76,6 +205,48 @@ impl ProviderId {
         ProviderId::Aiml,
         #[cfg(feature = "giga")]
         ProviderId::Giga,
+        #[cfg(feature = "openrouter")]
+        ProviderId::Openrouter,
+        #[cfg(feature = "deepseek")]
+        ProviderId::Deepseek,
+        #[cfg(feature = "moonshot")]
+        ProviderId::Moonshot,
+        #[cfg(feature = "siliconflow")]
+        ProviderId::Siliconflow,
+        #[cfg(feature = "novita")]
+        ProviderId::Novita,
+        #[cfg(feature = "xai")]
+        ProviderId::Xai,
+        #[cfg(feature = "vercel")]
+        ProviderId::Vercel,
+        #[cfg(feature = "firecrawl")]
+        ProviderId::Firecrawl,
+        #[cfg(feature = "tavily")]
+        ProviderId::Tavily,
+        #[cfg(feature = "serpapi")]
+        ProviderId::Serpapi,
+        #[cfg(feature = "scrapingbee")]
+        ProviderId::Scrapingbee,
+        #[cfg(feature = "scrapeops")]
+        ProviderId::Scrapeops,
+        #[cfg(feature = "scrapingant")]
+        ProviderId::Scrapingant,
+        #[cfg(feature = "scrapegraphai")]
+        ProviderId::Scrapegraphai,
+        #[cfg(feature = "crustdata")]
+        ProviderId::Crustdata,
+        #[cfg(feature = "featherless")]
+        ProviderId::Featherless,
+        #[cfg(feature = "venice")]
+        ProviderId::Venice,
+        #[cfg(feature = "browserbase")]
+        ProviderId::Browserbase,
+        #[cfg(feature = "brightdata")]
+        ProviderId::Brightdata,
+        #[cfg(feature = "inferencesh")]
+        ProviderId::Inferencesh,
+        #[cfg(feature = "coingecko")]
+        ProviderId::Coingecko,
     ];
 
     /// What the provider's generated crate knows about it (env vars, default base URL).
@@ -91,6 +262,169 @@ impl ProviderId {
             ProviderId::Aiml => &crate::aiml::PROVIDER,
             #[cfg(feature = "giga")]
             ProviderId::Giga => &crate::giga::PROVIDER,
+            #[cfg(feature = "openrouter")]
+            ProviderId::Openrouter => &crate::openrouter::PROVIDER,
+            #[cfg(feature = "deepseek")]
+            ProviderId::Deepseek => &crate::deepseek::PROVIDER,
+            #[cfg(feature = "moonshot")]
+            ProviderId::Moonshot => &crate::moonshot::PROVIDER,
+            #[cfg(feature = "siliconflow")]
+            ProviderId::Siliconflow => &crate::siliconflow::PROVIDER,
+            #[cfg(feature = "novita")]
+            ProviderId::Novita => &crate::novita::PROVIDER,
+            #[cfg(feature = "xai")]
+            ProviderId::Xai => &crate::xai::PROVIDER,
+            #[cfg(feature = "vercel")]
+            ProviderId::Vercel => &crate::vercel::PROVIDER,
+            #[cfg(feature = "firecrawl")]
+            ProviderId::Firecrawl => &crate::firecrawl::PROVIDER,
+            #[cfg(feature = "tavily")]
+            ProviderId::Tavily => &crate::tavily::PROVIDER,
+            #[cfg(feature = "serpapi")]
+            ProviderId::Serpapi => &crate::serpapi::PROVIDER,
+            #[cfg(feature = "scrapingbee")]
+            ProviderId::Scrapingbee => &crate::scrapingbee::PROVIDER,
+            #[cfg(feature = "scrapeops")]
+            ProviderId::Scrapeops => &crate::scrapeops::PROVIDER,
+            #[cfg(feature = "scrapingant")]
+            ProviderId::Scrapingant => &crate::scrapingant::PROVIDER,
+            #[cfg(feature = "scrapegraphai")]
+            ProviderId::Scrapegraphai => &crate::scrapegraphai::PROVIDER,
+            #[cfg(feature = "crustdata")]
+            ProviderId::Crustdata => &crate::crustdata::PROVIDER,
+            #[cfg(feature = "featherless")]
+            ProviderId::Featherless => &crate::featherless::PROVIDER,
+            #[cfg(feature = "venice")]
+            ProviderId::Venice => &crate::venice::PROVIDER,
+            #[cfg(feature = "browserbase")]
+            ProviderId::Browserbase => &crate::browserbase::PROVIDER,
+            #[cfg(feature = "brightdata")]
+            ProviderId::Brightdata => &crate::brightdata::PROVIDER,
+            #[cfg(feature = "inferencesh")]
+            ProviderId::Inferencesh => &crate::inferencesh::PROVIDER,
+            #[cfg(feature = "coingecko")]
+            ProviderId::Coingecko => &crate::coingecko::PROVIDER,
+            ProviderId::Custom(custom) => custom.provider(),
+        }
+    }
+
+    /// The kind of key the balance endpoint needs when it is not the provider's ordinary
+    /// API key (`[<id>.balance] key_kind`: "management key", ...).
+    pub fn key_kind(self) -> Option<&'static str> {
+        match self {
+            #[cfg(feature = "anchor")]
+            ProviderId::Anchor => None,
+            #[cfg(feature = "neo")]
+            ProviderId::Neo => None,
+            #[cfg(feature = "olostep")]
+            ProviderId::Olostep => None,
+            #[cfg(feature = "aiml")]
+            ProviderId::Aiml => None,
+            #[cfg(feature = "giga")]
+            ProviderId::Giga => None,
+            #[cfg(feature = "openrouter")]
+            ProviderId::Openrouter => Some("management key"),
+            #[cfg(feature = "deepseek")]
+            ProviderId::Deepseek => None,
+            #[cfg(feature = "moonshot")]
+            ProviderId::Moonshot => None,
+            #[cfg(feature = "siliconflow")]
+            ProviderId::Siliconflow => None,
+            #[cfg(feature = "novita")]
+            ProviderId::Novita => None,
+            #[cfg(feature = "xai")]
+            ProviderId::Xai => Some("management key"),
+            #[cfg(feature = "vercel")]
+            ProviderId::Vercel => None,
+            #[cfg(feature = "firecrawl")]
+            ProviderId::Firecrawl => None,
+            #[cfg(feature = "tavily")]
+            ProviderId::Tavily => None,
+            #[cfg(feature = "serpapi")]
+            ProviderId::Serpapi => None,
+            #[cfg(feature = "scrapingbee")]
+            ProviderId::Scrapingbee => None,
+            #[cfg(feature = "scrapeops")]
+            ProviderId::Scrapeops => None,
+            #[cfg(feature = "scrapingant")]
+            ProviderId::Scrapingant => None,
+            #[cfg(feature = "scrapegraphai")]
+            ProviderId::Scrapegraphai => None,
+            #[cfg(feature = "crustdata")]
+            ProviderId::Crustdata => None,
+            #[cfg(feature = "featherless")]
+            ProviderId::Featherless => Some("admin key"),
+            #[cfg(feature = "venice")]
+            ProviderId::Venice => None,
+            #[cfg(feature = "browserbase")]
+            ProviderId::Browserbase => None,
+            #[cfg(feature = "brightdata")]
+            ProviderId::Brightdata => None,
+            #[cfg(feature = "inferencesh")]
+            ProviderId::Inferencesh => Some("billing:read key"),
+            #[cfg(feature = "coingecko")]
+            ProviderId::Coingecko => None,
+            ProviderId::Custom(_) => None,
+        }
+    }
+
+    /// Settings the balance operation needs besides the credential: (parameter, env var)
+    /// (`[<id>.balance] parameters`).
+    pub fn balance_settings(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            #[cfg(feature = "anchor")]
+            ProviderId::Anchor => &[],
+            #[cfg(feature = "neo")]
+            ProviderId::Neo => &[],
+            #[cfg(feature = "olostep")]
+            ProviderId::Olostep => &[],
+            #[cfg(feature = "aiml")]
+            ProviderId::Aiml => &[],
+            #[cfg(feature = "giga")]
+            ProviderId::Giga => &[],
+            #[cfg(feature = "openrouter")]
+            ProviderId::Openrouter => &[],
+            #[cfg(feature = "deepseek")]
+            ProviderId::Deepseek => &[],
+            #[cfg(feature = "moonshot")]
+            ProviderId::Moonshot => &[],
+            #[cfg(feature = "siliconflow")]
+            ProviderId::Siliconflow => &[],
+            #[cfg(feature = "novita")]
+            ProviderId::Novita => &[],
+            #[cfg(feature = "xai")]
+            ProviderId::Xai => &[("team_id", "XAI_TEAM_ID")],
+            #[cfg(feature = "vercel")]
+            ProviderId::Vercel => &[],
+            #[cfg(feature = "firecrawl")]
+            ProviderId::Firecrawl => &[],
+            #[cfg(feature = "tavily")]
+            ProviderId::Tavily => &[],
+            #[cfg(feature = "serpapi")]
+            ProviderId::Serpapi => &[],
+            #[cfg(feature = "scrapingbee")]
+            ProviderId::Scrapingbee => &[],
+            #[cfg(feature = "scrapeops")]
+            ProviderId::Scrapeops => &[],
+            #[cfg(feature = "scrapingant")]
+            ProviderId::Scrapingant => &[],
+            #[cfg(feature = "scrapegraphai")]
+            ProviderId::Scrapegraphai => &[],
+            #[cfg(feature = "crustdata")]
+            ProviderId::Crustdata => &[],
+            #[cfg(feature = "featherless")]
+            ProviderId::Featherless => &[],
+            #[cfg(feature = "venice")]
+            ProviderId::Venice => &[],
+            #[cfg(feature = "browserbase")]
+            ProviderId::Browserbase => &[("id", "BROWSERBASE_PROJECT_ID")],
+            #[cfg(feature = "brightdata")]
+            ProviderId::Brightdata => &[],
+            #[cfg(feature = "inferencesh")]
+            ProviderId::Inferencesh => &[],
+            #[cfg(feature = "coingecko")]
+            ProviderId::Coingecko => &[],
+            ProviderId::Custom(_) => &[],
         }
     }
 }
@@ -114,6 +448,71 @@ pub enum Details {
     /// Giga's `get_billing` response.
     #[cfg(feature = "giga")]
     Giga(crate::giga::types::BillingInfoResponse),
+    /// OpenRouter's `get_credits` response.
+    #[cfg(feature = "openrouter")]
+    Openrouter(crate::openrouter::types::CreditsResponse),
+    /// DeepSeek's `get_user_balance` response.
+    #[cfg(feature = "deepseek")]
+    Deepseek(crate::deepseek::types::GetUserBalanceResponse),
+    /// Moonshot (Kimi)'s `get_balance` response.
+    #[cfg(feature = "moonshot")]
+    Moonshot(crate::moonshot::types::BalanceResponse),
+    /// SiliconFlow's `get_user_info` response.
+    #[cfg(feature = "siliconflow")]
+    Siliconflow(crate::siliconflow::types::UserInfoResponse),
+    /// Novita AI's `get_balance_detail` response.
+    #[cfg(feature = "novita")]
+    Novita(crate::novita::types::BalanceDetailResponse),
+    /// xAI's `get_prepaid_balance` response.
+    #[cfg(feature = "xai")]
+    Xai(crate::xai::types::PrepaidBalanceResponse),
+    /// Vercel AI Gateway's `get_credits` response.
+    #[cfg(feature = "vercel")]
+    Vercel(crate::vercel::types::CreditsResponse),
+    /// Firecrawl's `getCreditUsage` response.
+    #[cfg(feature = "firecrawl")]
+    Firecrawl(crate::firecrawl::types::CreditUsageResponse),
+    /// Tavily's `get_usage` response.
+    #[cfg(feature = "tavily")]
+    Tavily(crate::tavily::types::UsageResponse),
+    /// SerpApi's `get_account` response.
+    #[cfg(feature = "serpapi")]
+    Serpapi(crate::serpapi::types::AccountResponse),
+    /// ScrapingBee's `get_usage` response.
+    #[cfg(feature = "scrapingbee")]
+    Scrapingbee(crate::scrapingbee::types::UsageResponse),
+    /// ScrapeOps's `get_usage` response.
+    #[cfg(feature = "scrapeops")]
+    Scrapeops(crate::scrapeops::types::UsageResponse),
+    /// ScrapingAnt's `get_usage` response.
+    #[cfg(feature = "scrapingant")]
+    Scrapingant(crate::scrapingant::types::UsageResponse),
+    /// ScrapeGraphAI's `get_credits` response.
+    #[cfg(feature = "scrapegraphai")]
+    Scrapegraphai(crate::scrapegraphai::types::CreditsResponse),
+    /// Crustdata's `get_user_credits` response.
+    #[cfg(feature = "crustdata")]
+    Crustdata(crate::crustdata::types::UserCreditsResponse),
+    /// Featherless's `get_credit_balance` response.
+    #[cfg(feature = "featherless")]
+    Featherless(crate::featherless::types::CreditBalanceResponse),
+    /// Venice's `get_billing_balance` response.
+    #[cfg(feature = "venice")]
+    Venice(crate::venice::types::BillingBalanceResponse),
+    /// Browserbase's `Projects_usage` response.
+    #[cfg(feature = "browserbase")]
+    Browserbase(crate::browserbase::types::ProjectUsage),
+    /// Bright Data's `get_customer_balance` response.
+    #[cfg(feature = "brightdata")]
+    Brightdata(crate::brightdata::types::CustomerBalanceResponse),
+    /// inference.sh's `get_balance` response.
+    #[cfg(feature = "inferencesh")]
+    Inferencesh(crate::inferencesh::types::BalanceResponse),
+    /// CoinGecko's `get_api_usage` response.
+    #[cfg(feature = "coingecko")]
+    Coingecko(crate::coingecko::types::ApiUsageResponse),
+    /// The JSON response of a provider defined at run time.
+    Custom(serde_json::Value),
 }
 
 /// Where Anchor Browser's balance is in its `get_billing` response (`[anchor.balance]`).
@@ -129,17 +528,36 @@ const ANCHOR: BalanceMapping = BalanceMapping {
     spend_limit: &["/data/cost_limit", "/cost_limit"],
     concurrency_limit: &["/data/max_concurrent_browsers", "/max_concurrent_browsers"],
     unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
 };
 
 #[cfg(feature = "anchor")]
 impl From<crate::anchor::types::BillingInfoResponse> for Balance {
     /// Maps Anchor Browser's `get_billing` response with the pointers of `[anchor.balance]`.
     fn from(response: crate::anchor::types::BillingInfoResponse) -> Self {
-        let json = serde_json::to_value(&response).unwrap_or_default();
-        #[allow(unused_mut)]
-        let mut balance = ANCHOR.read(ProviderId::Anchor, &json, Details::Anchor(response));
-        balance
+        anchor_balance(response, None)
     }
+}
+
+/// Anchor Browser's balance from its `get_billing` response, fetched from `base_url` when known.
+#[cfg(feature = "anchor")]
+fn anchor_balance(
+    response: crate::anchor::types::BillingInfoResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = ANCHOR.read(
+        ProviderId::Anchor,
+        &json,
+        Details::Anchor(response),
+        base_url,
+    );
+    balance
 }
 
 /// Where ProjectDiscovery Neo's balance is in its `get-v1-billing-credits` response (`[neo.balance]`).
@@ -155,17 +573,31 @@ const NEO: BalanceMapping = BalanceMapping {
     spend_limit: &[],
     concurrency_limit: &[],
     unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
 };
 
 #[cfg(feature = "neo")]
 impl From<crate::neo::types::BillingCreditsResponse> for Balance {
     /// Maps ProjectDiscovery Neo's `get-v1-billing-credits` response with the pointers of `[neo.balance]`.
     fn from(response: crate::neo::types::BillingCreditsResponse) -> Self {
-        let json = serde_json::to_value(&response).unwrap_or_default();
-        #[allow(unused_mut)]
-        let mut balance = NEO.read(ProviderId::Neo, &json, Details::Neo(response));
-        balance
+        neo_balance(response, None)
     }
+}
+
+/// ProjectDiscovery Neo's balance from its `get-v1-billing-credits` response, fetched from `base_url` when known.
+#[cfg(feature = "neo")]
+fn neo_balance(
+    response: crate::neo::types::BillingCreditsResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = NEO.read(ProviderId::Neo, &json, Details::Neo(response), base_url);
+    balance
 }
 
 /// Where Olostep's balance is in its `get_credits_info` response (`[olostep.balance]`).
@@ -181,22 +613,37 @@ const OLOSTEP: BalanceMapping = BalanceMapping {
     spend_limit: &[],
     concurrency_limit: &[],
     unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
 };
 
 #[cfg(feature = "olostep")]
 impl From<crate::olostep::types::CreditsInfoResponse> for Balance {
     /// Maps Olostep's `get_credits_info` response with the pointers of `[olostep.balance]`.
     fn from(response: crate::olostep::types::CreditsInfoResponse) -> Self {
-        let json = serde_json::to_value(&response).unwrap_or_default();
-        #[allow(unused_mut)]
-        let mut balance = OLOSTEP.read(
-            ProviderId::Olostep,
-            &json,
-            Details::Olostep(response.clone()),
-        );
-        crate::computed::olostep_lots(&response, &mut balance);
-        balance
+        olostep_balance(response, None)
     }
+}
+
+/// Olostep's balance from its `get_credits_info` response, fetched from `base_url` when known.
+#[cfg(feature = "olostep")]
+fn olostep_balance(
+    response: crate::olostep::types::CreditsInfoResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = OLOSTEP.read(
+        ProviderId::Olostep,
+        &json,
+        Details::Olostep(response.clone()),
+        base_url,
+    );
+    crate::computed::olostep_lots(&response, &mut balance);
+    balance
 }
 
 /// Where AIML API's balance is in its `get_balance` response (`[aiml.balance]`).
@@ -212,17 +659,28 @@ const AIML: BalanceMapping = BalanceMapping {
     spend_limit: &[],
     concurrency_limit: &[],
     unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
 };
 
 #[cfg(feature = "aiml")]
 impl From<crate::aiml::types::BalanceResponse> for Balance {
     /// Maps AIML API's `get_balance` response with the pointers of `[aiml.balance]`.
     fn from(response: crate::aiml::types::BalanceResponse) -> Self {
-        let json = serde_json::to_value(&response).unwrap_or_default();
-        #[allow(unused_mut)]
-        let mut balance = AIML.read(ProviderId::Aiml, &json, Details::Aiml(response));
-        balance
+        aiml_balance(response, None)
     }
+}
+
+/// AIML API's balance from its `get_balance` response, fetched from `base_url` when known.
+#[cfg(feature = "aiml")]
+fn aiml_balance(response: crate::aiml::types::BalanceResponse, base_url: Option<&str>) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = AIML.read(ProviderId::Aiml, &json, Details::Aiml(response), base_url);
+    balance
 }
 
 /// Where Giga's balance is in its `get_billing` response (`[giga.balance]`).
@@ -238,17 +696,980 @@ const GIGA: BalanceMapping = BalanceMapping {
     spend_limit: &[],
     concurrency_limit: &[],
     unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
 };
 
 #[cfg(feature = "giga")]
 impl From<crate::giga::types::BillingInfoResponse> for Balance {
     /// Maps Giga's `get_billing` response with the pointers of `[giga.balance]`.
     fn from(response: crate::giga::types::BillingInfoResponse) -> Self {
-        let json = serde_json::to_value(&response).unwrap_or_default();
-        #[allow(unused_mut)]
-        let mut balance = GIGA.read(ProviderId::Giga, &json, Details::Giga(response));
-        balance
+        giga_balance(response, None)
     }
+}
+
+/// Giga's balance from its `get_billing` response, fetched from `base_url` when known.
+#[cfg(feature = "giga")]
+fn giga_balance(
+    response: crate::giga::types::BillingInfoResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = GIGA.read(ProviderId::Giga, &json, Details::Giga(response), base_url);
+    balance
+}
+
+/// Where OpenRouter's balance is in its `get_credits` response (`[openrouter.balance]`).
+#[cfg(feature = "openrouter")]
+const OPENROUTER: BalanceMapping = BalanceMapping {
+    available: &[],
+    used: &["/data/total_usage"],
+    allotted: &["/data/total_credits"],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "USD",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "openrouter")]
+impl From<crate::openrouter::types::CreditsResponse> for Balance {
+    /// Maps OpenRouter's `get_credits` response with the pointers of `[openrouter.balance]`.
+    fn from(response: crate::openrouter::types::CreditsResponse) -> Self {
+        openrouter_balance(response, None)
+    }
+}
+
+/// OpenRouter's balance from its `get_credits` response, fetched from `base_url` when known.
+#[cfg(feature = "openrouter")]
+fn openrouter_balance(
+    response: crate::openrouter::types::CreditsResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = OPENROUTER.read(
+        ProviderId::Openrouter,
+        &json,
+        Details::Openrouter(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where DeepSeek's balance is in its `get_user_balance` response (`[deepseek.balance]`).
+#[cfg(feature = "deepseek")]
+const DEEPSEEK: BalanceMapping = BalanceMapping {
+    available: &[
+        "/balance_infos/[currency=USD]/total_balance",
+        "/balance_infos/0/total_balance",
+    ],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &["/is_available"],
+    low: &["!/is_available"],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "CNY",
+    decimal_strings: true,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[
+        "/balance_infos/[currency=USD]/currency",
+        "/balance_infos/0/currency",
+    ],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "deepseek")]
+impl From<crate::deepseek::types::GetUserBalanceResponse> for Balance {
+    /// Maps DeepSeek's `get_user_balance` response with the pointers of `[deepseek.balance]`.
+    fn from(response: crate::deepseek::types::GetUserBalanceResponse) -> Self {
+        deepseek_balance(response, None)
+    }
+}
+
+/// DeepSeek's balance from its `get_user_balance` response, fetched from `base_url` when known.
+#[cfg(feature = "deepseek")]
+fn deepseek_balance(
+    response: crate::deepseek::types::GetUserBalanceResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = DEEPSEEK.read(
+        ProviderId::Deepseek,
+        &json,
+        Details::Deepseek(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where Moonshot (Kimi)'s balance is in its `get_balance` response (`[moonshot.balance]`).
+#[cfg(feature = "moonshot")]
+const MOONSHOT: BalanceMapping = BalanceMapping {
+    available: &["/data/available_balance"],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "USD",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[("api.moonshot.ai", "USD"), ("api.moonshot.cn", "CNY")],
+};
+
+#[cfg(feature = "moonshot")]
+impl From<crate::moonshot::types::BalanceResponse> for Balance {
+    /// Maps Moonshot (Kimi)'s `get_balance` response with the pointers of `[moonshot.balance]`.
+    fn from(response: crate::moonshot::types::BalanceResponse) -> Self {
+        moonshot_balance(response, None)
+    }
+}
+
+/// Moonshot (Kimi)'s balance from its `get_balance` response, fetched from `base_url` when known.
+#[cfg(feature = "moonshot")]
+fn moonshot_balance(
+    response: crate::moonshot::types::BalanceResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = MOONSHOT.read(
+        ProviderId::Moonshot,
+        &json,
+        Details::Moonshot(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where SiliconFlow's balance is in its `get_user_info` response (`[siliconflow.balance]`).
+#[cfg(feature = "siliconflow")]
+const SILICONFLOW: BalanceMapping = BalanceMapping {
+    available: &["/data/totalBalance"],
+    used: &[],
+    allotted: &[],
+    plan: &["/data/status"],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "USD",
+    decimal_strings: true,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[
+        ("api.siliconflow.cn", "CNY"),
+        ("api.siliconflow.com", "USD"),
+    ],
+};
+
+#[cfg(feature = "siliconflow")]
+impl From<crate::siliconflow::types::UserInfoResponse> for Balance {
+    /// Maps SiliconFlow's `get_user_info` response with the pointers of `[siliconflow.balance]`.
+    fn from(response: crate::siliconflow::types::UserInfoResponse) -> Self {
+        siliconflow_balance(response, None)
+    }
+}
+
+/// SiliconFlow's balance from its `get_user_info` response, fetched from `base_url` when known.
+#[cfg(feature = "siliconflow")]
+fn siliconflow_balance(
+    response: crate::siliconflow::types::UserInfoResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = SILICONFLOW.read(
+        ProviderId::Siliconflow,
+        &json,
+        Details::Siliconflow(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where Novita AI's balance is in its `get_balance_detail` response (`[novita.balance]`).
+#[cfg(feature = "novita")]
+const NOVITA: BalanceMapping = BalanceMapping {
+    available: &["/availableBalance"],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "USD",
+    decimal_strings: true,
+    scale: 0.0001,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "novita")]
+impl From<crate::novita::types::BalanceDetailResponse> for Balance {
+    /// Maps Novita AI's `get_balance_detail` response with the pointers of `[novita.balance]`.
+    fn from(response: crate::novita::types::BalanceDetailResponse) -> Self {
+        novita_balance(response, None)
+    }
+}
+
+/// Novita AI's balance from its `get_balance_detail` response, fetched from `base_url` when known.
+#[cfg(feature = "novita")]
+fn novita_balance(
+    response: crate::novita::types::BalanceDetailResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = NOVITA.read(
+        ProviderId::Novita,
+        &json,
+        Details::Novita(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where xAI's balance is in its `get_prepaid_balance` response (`[xai.balance]`).
+#[cfg(feature = "xai")]
+const XAI: BalanceMapping = BalanceMapping {
+    available: &["/total/val"],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "USD",
+    decimal_strings: true,
+    scale: 0.01,
+    negate: true,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "xai")]
+impl From<crate::xai::types::PrepaidBalanceResponse> for Balance {
+    /// Maps xAI's `get_prepaid_balance` response with the pointers of `[xai.balance]`.
+    fn from(response: crate::xai::types::PrepaidBalanceResponse) -> Self {
+        xai_balance(response, None)
+    }
+}
+
+/// xAI's balance from its `get_prepaid_balance` response, fetched from `base_url` when known.
+#[cfg(feature = "xai")]
+fn xai_balance(
+    response: crate::xai::types::PrepaidBalanceResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = XAI.read(ProviderId::Xai, &json, Details::Xai(response), base_url);
+    balance
+}
+
+/// Where Vercel AI Gateway's balance is in its `get_credits` response (`[vercel.balance]`).
+#[cfg(feature = "vercel")]
+const VERCEL: BalanceMapping = BalanceMapping {
+    available: &["/balance"],
+    used: &["/total_used"],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "USD",
+    decimal_strings: true,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "vercel")]
+impl From<crate::vercel::types::CreditsResponse> for Balance {
+    /// Maps Vercel AI Gateway's `get_credits` response with the pointers of `[vercel.balance]`.
+    fn from(response: crate::vercel::types::CreditsResponse) -> Self {
+        vercel_balance(response, None)
+    }
+}
+
+/// Vercel AI Gateway's balance from its `get_credits` response, fetched from `base_url` when known.
+#[cfg(feature = "vercel")]
+fn vercel_balance(
+    response: crate::vercel::types::CreditsResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = VERCEL.read(
+        ProviderId::Vercel,
+        &json,
+        Details::Vercel(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where Firecrawl's balance is in its `getCreditUsage` response (`[firecrawl.balance]`).
+#[cfg(feature = "firecrawl")]
+const FIRECRAWL: BalanceMapping = BalanceMapping {
+    available: &["/data/remainingCredits"],
+    used: &[],
+    allotted: &["/data/planCredits"],
+    plan: &[],
+    expires_at: &["/data/billingPeriodEnd"],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "firecrawl")]
+impl From<crate::firecrawl::types::CreditUsageResponse> for Balance {
+    /// Maps Firecrawl's `getCreditUsage` response with the pointers of `[firecrawl.balance]`.
+    fn from(response: crate::firecrawl::types::CreditUsageResponse) -> Self {
+        firecrawl_balance(response, None)
+    }
+}
+
+/// Firecrawl's balance from its `getCreditUsage` response, fetched from `base_url` when known.
+#[cfg(feature = "firecrawl")]
+fn firecrawl_balance(
+    response: crate::firecrawl::types::CreditUsageResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = FIRECRAWL.read(
+        ProviderId::Firecrawl,
+        &json,
+        Details::Firecrawl(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where Tavily's balance is in its `get_usage` response (`[tavily.balance]`).
+#[cfg(feature = "tavily")]
+const TAVILY: BalanceMapping = BalanceMapping {
+    available: &[],
+    used: &["/account/plan_usage"],
+    allotted: &["/account/plan_limit"],
+    plan: &["/account/current_plan"],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "tavily")]
+impl From<crate::tavily::types::UsageResponse> for Balance {
+    /// Maps Tavily's `get_usage` response with the pointers of `[tavily.balance]`.
+    fn from(response: crate::tavily::types::UsageResponse) -> Self {
+        tavily_balance(response, None)
+    }
+}
+
+/// Tavily's balance from its `get_usage` response, fetched from `base_url` when known.
+#[cfg(feature = "tavily")]
+fn tavily_balance(
+    response: crate::tavily::types::UsageResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = TAVILY.read(
+        ProviderId::Tavily,
+        &json,
+        Details::Tavily(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where SerpApi's balance is in its `get_account` response (`[serpapi.balance]`).
+#[cfg(feature = "serpapi")]
+const SERPAPI: BalanceMapping = BalanceMapping {
+    available: &["/total_searches_left"],
+    used: &["/this_month_usage"],
+    allotted: &["/searches_per_month"],
+    plan: &["/plan_name"],
+    expires_at: &["/plan_renewal_date"],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "searches",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "serpapi")]
+impl From<crate::serpapi::types::AccountResponse> for Balance {
+    /// Maps SerpApi's `get_account` response with the pointers of `[serpapi.balance]`.
+    fn from(response: crate::serpapi::types::AccountResponse) -> Self {
+        serpapi_balance(response, None)
+    }
+}
+
+/// SerpApi's balance from its `get_account` response, fetched from `base_url` when known.
+#[cfg(feature = "serpapi")]
+fn serpapi_balance(
+    response: crate::serpapi::types::AccountResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = SERPAPI.read(
+        ProviderId::Serpapi,
+        &json,
+        Details::Serpapi(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where ScrapingBee's balance is in its `get_usage` response (`[scrapingbee.balance]`).
+#[cfg(feature = "scrapingbee")]
+const SCRAPINGBEE: BalanceMapping = BalanceMapping {
+    available: &[],
+    used: &["/used_api_credit"],
+    allotted: &["/max_api_credit"],
+    plan: &[],
+    expires_at: &["/renewal_subscription_date"],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &["/max_concurrency"],
+    unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "scrapingbee")]
+impl From<crate::scrapingbee::types::UsageResponse> for Balance {
+    /// Maps ScrapingBee's `get_usage` response with the pointers of `[scrapingbee.balance]`.
+    fn from(response: crate::scrapingbee::types::UsageResponse) -> Self {
+        scrapingbee_balance(response, None)
+    }
+}
+
+/// ScrapingBee's balance from its `get_usage` response, fetched from `base_url` when known.
+#[cfg(feature = "scrapingbee")]
+fn scrapingbee_balance(
+    response: crate::scrapingbee::types::UsageResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = SCRAPINGBEE.read(
+        ProviderId::Scrapingbee,
+        &json,
+        Details::Scrapingbee(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where ScrapeOps's balance is in its `get_usage` response (`[scrapeops.balance]`).
+#[cfg(feature = "scrapeops")]
+const SCRAPEOPS: BalanceMapping = BalanceMapping {
+    available: &[],
+    used: &["/used_api_credits"],
+    allotted: &["/plan_api_credits"],
+    plan: &[],
+    expires_at: &["/plan_renewal_date"],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &["/plan_max_concurrency"],
+    unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "scrapeops")]
+impl From<crate::scrapeops::types::UsageResponse> for Balance {
+    /// Maps ScrapeOps's `get_usage` response with the pointers of `[scrapeops.balance]`.
+    fn from(response: crate::scrapeops::types::UsageResponse) -> Self {
+        scrapeops_balance(response, None)
+    }
+}
+
+/// ScrapeOps's balance from its `get_usage` response, fetched from `base_url` when known.
+#[cfg(feature = "scrapeops")]
+fn scrapeops_balance(
+    response: crate::scrapeops::types::UsageResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = SCRAPEOPS.read(
+        ProviderId::Scrapeops,
+        &json,
+        Details::Scrapeops(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where ScrapingAnt's balance is in its `get_usage` response (`[scrapingant.balance]`).
+#[cfg(feature = "scrapingant")]
+const SCRAPINGANT: BalanceMapping = BalanceMapping {
+    available: &["/remained_credits"],
+    used: &[],
+    allotted: &["/plan_total_credits"],
+    plan: &["/plan_name"],
+    expires_at: &["/end_date"],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "scrapingant")]
+impl From<crate::scrapingant::types::UsageResponse> for Balance {
+    /// Maps ScrapingAnt's `get_usage` response with the pointers of `[scrapingant.balance]`.
+    fn from(response: crate::scrapingant::types::UsageResponse) -> Self {
+        scrapingant_balance(response, None)
+    }
+}
+
+/// ScrapingAnt's balance from its `get_usage` response, fetched from `base_url` when known.
+#[cfg(feature = "scrapingant")]
+fn scrapingant_balance(
+    response: crate::scrapingant::types::UsageResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = SCRAPINGANT.read(
+        ProviderId::Scrapingant,
+        &json,
+        Details::Scrapingant(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where ScrapeGraphAI's balance is in its `get_credits` response (`[scrapegraphai.balance]`).
+#[cfg(feature = "scrapegraphai")]
+const SCRAPEGRAPHAI: BalanceMapping = BalanceMapping {
+    available: &["/remaining"],
+    used: &["/used"],
+    allotted: &[],
+    plan: &["/plan"],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "scrapegraphai")]
+impl From<crate::scrapegraphai::types::CreditsResponse> for Balance {
+    /// Maps ScrapeGraphAI's `get_credits` response with the pointers of `[scrapegraphai.balance]`.
+    fn from(response: crate::scrapegraphai::types::CreditsResponse) -> Self {
+        scrapegraphai_balance(response, None)
+    }
+}
+
+/// ScrapeGraphAI's balance from its `get_credits` response, fetched from `base_url` when known.
+#[cfg(feature = "scrapegraphai")]
+fn scrapegraphai_balance(
+    response: crate::scrapegraphai::types::CreditsResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = SCRAPEGRAPHAI.read(
+        ProviderId::Scrapegraphai,
+        &json,
+        Details::Scrapegraphai(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where Crustdata's balance is in its `get_user_credits` response (`[crustdata.balance]`).
+#[cfg(feature = "crustdata")]
+const CRUSTDATA: BalanceMapping = BalanceMapping {
+    available: &["/credits"],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "crustdata")]
+impl From<crate::crustdata::types::UserCreditsResponse> for Balance {
+    /// Maps Crustdata's `get_user_credits` response with the pointers of `[crustdata.balance]`.
+    fn from(response: crate::crustdata::types::UserCreditsResponse) -> Self {
+        crustdata_balance(response, None)
+    }
+}
+
+/// Crustdata's balance from its `get_user_credits` response, fetched from `base_url` when known.
+#[cfg(feature = "crustdata")]
+fn crustdata_balance(
+    response: crate::crustdata::types::UserCreditsResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = CRUSTDATA.read(
+        ProviderId::Crustdata,
+        &json,
+        Details::Crustdata(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where Featherless's balance is in its `get_credit_balance` response (`[featherless.balance]`).
+#[cfg(feature = "featherless")]
+const FEATHERLESS: BalanceMapping = BalanceMapping {
+    available: &["/available_usd"],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "USD",
+    decimal_strings: true,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "featherless")]
+impl From<crate::featherless::types::CreditBalanceResponse> for Balance {
+    /// Maps Featherless's `get_credit_balance` response with the pointers of `[featherless.balance]`.
+    fn from(response: crate::featherless::types::CreditBalanceResponse) -> Self {
+        featherless_balance(response, None)
+    }
+}
+
+/// Featherless's balance from its `get_credit_balance` response, fetched from `base_url` when known.
+#[cfg(feature = "featherless")]
+fn featherless_balance(
+    response: crate::featherless::types::CreditBalanceResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = FEATHERLESS.read(
+        ProviderId::Featherless,
+        &json,
+        Details::Featherless(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where Venice's balance is in its `get_billing_balance` response (`[venice.balance]`).
+#[cfg(feature = "venice")]
+const VENICE: BalanceMapping = BalanceMapping {
+    available: &["/balances/usd"],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &["/canConsume"],
+    low: &["!/canConsume"],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "USD",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "venice")]
+impl From<crate::venice::types::BillingBalanceResponse> for Balance {
+    /// Maps Venice's `get_billing_balance` response with the pointers of `[venice.balance]`.
+    fn from(response: crate::venice::types::BillingBalanceResponse) -> Self {
+        venice_balance(response, None)
+    }
+}
+
+/// Venice's balance from its `get_billing_balance` response, fetched from `base_url` when known.
+#[cfg(feature = "venice")]
+fn venice_balance(
+    response: crate::venice::types::BillingBalanceResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = VENICE.read(
+        ProviderId::Venice,
+        &json,
+        Details::Venice(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where Browserbase's balance is in its `Projects_usage` response (`[browserbase.balance]`).
+#[cfg(feature = "browserbase")]
+const BROWSERBASE: BalanceMapping = BalanceMapping {
+    available: &[],
+    used: &["/browserMinutes"],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "browser minutes",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "browserbase")]
+impl From<crate::browserbase::types::ProjectUsage> for Balance {
+    /// Maps Browserbase's `Projects_usage` response with the pointers of `[browserbase.balance]`.
+    fn from(response: crate::browserbase::types::ProjectUsage) -> Self {
+        browserbase_balance(response, None)
+    }
+}
+
+/// Browserbase's balance from its `Projects_usage` response, fetched from `base_url` when known.
+#[cfg(feature = "browserbase")]
+fn browserbase_balance(
+    response: crate::browserbase::types::ProjectUsage,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = BROWSERBASE.read(
+        ProviderId::Browserbase,
+        &json,
+        Details::Browserbase(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where Bright Data's balance is in its `get_customer_balance` response (`[brightdata.balance]`).
+#[cfg(feature = "brightdata")]
+const BRIGHTDATA: BalanceMapping = BalanceMapping {
+    available: &["/balance"],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "USD",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "brightdata")]
+impl From<crate::brightdata::types::CustomerBalanceResponse> for Balance {
+    /// Maps Bright Data's `get_customer_balance` response with the pointers of `[brightdata.balance]`.
+    fn from(response: crate::brightdata::types::CustomerBalanceResponse) -> Self {
+        brightdata_balance(response, None)
+    }
+}
+
+/// Bright Data's balance from its `get_customer_balance` response, fetched from `base_url` when known.
+#[cfg(feature = "brightdata")]
+fn brightdata_balance(
+    response: crate::brightdata::types::CustomerBalanceResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = BRIGHTDATA.read(
+        ProviderId::Brightdata,
+        &json,
+        Details::Brightdata(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where inference.sh's balance is in its `get_balance` response (`[inferencesh.balance]`).
+#[cfg(feature = "inferencesh")]
+const INFERENCESH: BalanceMapping = BalanceMapping {
+    available: &["/balance"],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "USD",
+    decimal_strings: false,
+    scale: 1e-8,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "inferencesh")]
+impl From<crate::inferencesh::types::BalanceResponse> for Balance {
+    /// Maps inference.sh's `get_balance` response with the pointers of `[inferencesh.balance]`.
+    fn from(response: crate::inferencesh::types::BalanceResponse) -> Self {
+        inferencesh_balance(response, None)
+    }
+}
+
+/// inference.sh's balance from its `get_balance` response, fetched from `base_url` when known.
+#[cfg(feature = "inferencesh")]
+fn inferencesh_balance(
+    response: crate::inferencesh::types::BalanceResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = INFERENCESH.read(
+        ProviderId::Inferencesh,
+        &json,
+        Details::Inferencesh(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where CoinGecko's balance is in its `get_api_usage` response (`[coingecko.balance]`).
+#[cfg(feature = "coingecko")]
+const COINGECKO: BalanceMapping = BalanceMapping {
+    available: &["/current_remaining_monthly_calls"],
+    used: &["/current_total_monthly_calls"],
+    allotted: &["/monthly_call_credit"],
+    plan: &["/plan"],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    unit: "calls",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "coingecko")]
+impl From<crate::coingecko::types::ApiUsageResponse> for Balance {
+    /// Maps CoinGecko's `get_api_usage` response with the pointers of `[coingecko.balance]`.
+    fn from(response: crate::coingecko::types::ApiUsageResponse) -> Self {
+        coingecko_balance(response, None)
+    }
+}
+
+/// CoinGecko's balance from its `get_api_usage` response, fetched from `base_url` when known.
+#[cfg(feature = "coingecko")]
+fn coingecko_balance(
+    response: crate::coingecko::types::ApiUsageResponse,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = COINGECKO.read(
+        ProviderId::Coingecko,
+        &json,
+        Details::Coingecko(response),
+        base_url,
+    );
+    balance
 }
 
 /// Calls the provider's balance operation with `config` and maps the response.
@@ -260,27 +1681,162 @@ pub(crate) async fn fetch(
         #[cfg(feature = "anchor")]
         ProviderId::Anchor => {
             let client = crate::anchor::Client::from_config(config)?;
-            Ok(client.get_billing().await?.into_inner().into())
+            let response = client.get_billing().await?.into_inner();
+            Ok(anchor_balance(response, Some(client.base_url())))
         }
         #[cfg(feature = "neo")]
         ProviderId::Neo => {
             let client = crate::neo::Client::from_config(config)?;
-            Ok(client.get_v1_billing_credits().await?.into_inner().into())
+            let response = client.get_v1_billing_credits().await?.into_inner();
+            Ok(neo_balance(response, Some(client.base_url())))
         }
         #[cfg(feature = "olostep")]
         ProviderId::Olostep => {
             let client = crate::olostep::Client::from_config(config)?;
-            Ok(client.get_credits_info().await?.into_inner().into())
+            let response = client.get_credits_info().await?.into_inner();
+            Ok(olostep_balance(response, Some(client.base_url())))
         }
         #[cfg(feature = "aiml")]
         ProviderId::Aiml => {
             let client = crate::aiml::Client::from_config(config)?;
-            Ok(client.get_balance().await?.into_inner().into())
+            let response = client.get_balance().await?.into_inner();
+            Ok(aiml_balance(response, Some(client.base_url())))
         }
         #[cfg(feature = "giga")]
         ProviderId::Giga => {
             let client = crate::giga::Client::from_config(config)?;
-            Ok(client.get_billing().await?.into_inner().into())
+            let response = client.get_billing().await?.into_inner();
+            Ok(giga_balance(response, Some(client.base_url())))
         }
+        #[cfg(feature = "openrouter")]
+        ProviderId::Openrouter => {
+            let client = crate::openrouter::Client::from_config(config)?;
+            let response = client.get_credits().await?.into_inner();
+            Ok(openrouter_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "deepseek")]
+        ProviderId::Deepseek => {
+            let client = crate::deepseek::Client::from_config(config)?;
+            let response = client.get_user_balance().await?.into_inner();
+            Ok(deepseek_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "moonshot")]
+        ProviderId::Moonshot => {
+            let client = crate::moonshot::Client::from_config(config)?;
+            let response = client.get_balance().await?.into_inner();
+            Ok(moonshot_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "siliconflow")]
+        ProviderId::Siliconflow => {
+            let client = crate::siliconflow::Client::from_config(config)?;
+            let response = client.get_user_info().await?.into_inner();
+            Ok(siliconflow_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "novita")]
+        ProviderId::Novita => {
+            let client = crate::novita::Client::from_config(config)?;
+            let response = client.get_balance_detail().await?.into_inner();
+            Ok(novita_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "xai")]
+        ProviderId::Xai => {
+            let client = crate::xai::Client::from_config(config)?;
+            let p0 = crate::mapping::parameter(ProviderId::Xai, "team_id", "XAI_TEAM_ID")?;
+            let response = client.get_prepaid_balance(&p0).await?.into_inner();
+            Ok(xai_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "vercel")]
+        ProviderId::Vercel => {
+            let client = crate::vercel::Client::from_config(config)?;
+            let response = client.get_credits().await?.into_inner();
+            Ok(vercel_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "firecrawl")]
+        ProviderId::Firecrawl => {
+            let client = crate::firecrawl::Client::from_config(config)?;
+            let response = client.get_credit_usage().await?.into_inner();
+            Ok(firecrawl_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "tavily")]
+        ProviderId::Tavily => {
+            let client = crate::tavily::Client::from_config(config)?;
+            let response = client.get_usage().await?.into_inner();
+            Ok(tavily_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "serpapi")]
+        ProviderId::Serpapi => {
+            let client = crate::serpapi::Client::from_config(config)?;
+            let response = client.get_account().await?.into_inner();
+            Ok(serpapi_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "scrapingbee")]
+        ProviderId::Scrapingbee => {
+            let client = crate::scrapingbee::Client::from_config(config)?;
+            let response = client.get_usage().await?.into_inner();
+            Ok(scrapingbee_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "scrapeops")]
+        ProviderId::Scrapeops => {
+            let client = crate::scrapeops::Client::from_config(config)?;
+            let response = client.get_usage().await?.into_inner();
+            Ok(scrapeops_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "scrapingant")]
+        ProviderId::Scrapingant => {
+            let client = crate::scrapingant::Client::from_config(config)?;
+            let response = client.get_usage().await?.into_inner();
+            Ok(scrapingant_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "scrapegraphai")]
+        ProviderId::Scrapegraphai => {
+            let client = crate::scrapegraphai::Client::from_config(config)?;
+            let response = client.get_credits().await?.into_inner();
+            Ok(scrapegraphai_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "crustdata")]
+        ProviderId::Crustdata => {
+            let client = crate::crustdata::Client::from_config(config)?;
+            let response = client.get_user_credits().await?.into_inner();
+            Ok(crustdata_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "featherless")]
+        ProviderId::Featherless => {
+            let client = crate::featherless::Client::from_config(config)?;
+            let response = client.get_credit_balance().await?.into_inner();
+            Ok(featherless_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "venice")]
+        ProviderId::Venice => {
+            let client = crate::venice::Client::from_config(config)?;
+            let response = client.get_billing_balance().await?.into_inner();
+            Ok(venice_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "browserbase")]
+        ProviderId::Browserbase => {
+            let client = crate::browserbase::Client::from_config(config)?;
+            let p0 =
+                crate::mapping::parameter(ProviderId::Browserbase, "id", "BROWSERBASE_PROJECT_ID")?;
+            let response = client.projects_usage(&p0).await?.into_inner();
+            Ok(browserbase_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "brightdata")]
+        ProviderId::Brightdata => {
+            let client = crate::brightdata::Client::from_config(config)?;
+            let response = client.get_customer_balance().await?.into_inner();
+            Ok(brightdata_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "inferencesh")]
+        ProviderId::Inferencesh => {
+            let client = crate::inferencesh::Client::from_config(config)?;
+            let response = client.get_balance().await?.into_inner();
+            Ok(inferencesh_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "coingecko")]
+        ProviderId::Coingecko => {
+            let client = crate::coingecko::Client::from_config(config)?;
+            let response = client.get_api_usage().await?.into_inner();
+            Ok(coingecko_balance(response, Some(client.base_url())))
+        }
+        ProviderId::Custom(custom) => crate::custom::fetch(custom, config).await,
     }
 }

@@ -147,3 +147,247 @@ fn giga_response_enums_are_open() {
         None,
     );
 }
+
+#[cfg(feature = "openrouter")]
+#[test]
+fn openrouter_response_enums_are_open() {
+    use billfold::openrouter::types;
+    // get_credits success body (the spec's example)
+    in_context::<types::CreditsResponse>(
+        r#"{"data":{"total_credits":100.5,"total_usage":25.75}}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "deepseek")]
+#[test]
+fn deepseek_response_enums_are_open() {
+    use billfold::deepseek::types;
+    // get_user_balance success body (the spec's example)
+    in_context::<types::GetUserBalanceResponse>(
+        r#"{"balance_infos":[{"currency":"CNY","granted_balance":"10.00","topped_up_balance":"100.00","total_balance":"110.00"}],"is_available":true}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "moonshot")]
+#[test]
+fn moonshot_response_enums_are_open() {
+    use billfold::moonshot::types;
+    // get_balance success body (the spec's example)
+    in_context::<types::BalanceResponse>(
+        r#"{"code":0,"data":{"available_balance":49.58894,"cash_balance":3.00001,"voucher_balance":46.58893},"scode":"0x0","status":true}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "siliconflow")]
+#[test]
+fn siliconflow_response_enums_are_open() {
+    use billfold::siliconflow::types;
+    // get_user_info success body (the spec's example)
+    in_context::<types::UserInfoResponse>(
+        r#"{"code":20000,"data":{"balance":"0.88","chargeBalance":"88.00","email":"user_email_address","id":"userid","image":"user_avatar_image_url","introduction":"","isAdmin":false,"name":"username","role":"","status":"normal","totalBalance":"88.88"},"message":"OK","status":true}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "novita")]
+#[test]
+fn novita_response_enums_are_open() {
+    use billfold::novita::types;
+    // get_balance_detail success body (the spec's example)
+    in_context::<types::BalanceDetailResponse>(
+        r#"{"availableBalance":"1000000","cashBalance":"800000","creditLimit":"200000","outstandingInvoices":"0","pendingCharges":"0"}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "xai")]
+#[test]
+fn xai_response_enums_are_open() {
+    use billfold::xai::types;
+    // get_prepaid_balance success body (the spec's example)
+    in_context::<types::PrepaidBalanceResponse>(
+        r#"{"changes":[{"amount":{"val":"-2500"},"createTime":"2026-11-02T09:15:00Z"}],"total":{"val":"-2500"}}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "vercel")]
+#[test]
+fn vercel_response_enums_are_open() {
+    use billfold::vercel::types;
+    // get_credits success body (the spec's example)
+    in_context::<types::CreditsResponse>(
+        r#"{"balance":"95.50","total_used":"4.50"}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "firecrawl")]
+#[test]
+fn firecrawl_response_enums_are_open() {
+    use billfold::firecrawl::types;
+    // getCreditUsage success body (the spec's example)
+    in_context::<types::CreditUsageResponse>(
+        r#"{"data":{"billingPeriodEnd":"2025-01-31T23:59:59Z","billingPeriodStart":"2025-01-01T00:00:00Z","planCredits":500000,"remainingCredits":1000},"success":true}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "tavily")]
+#[test]
+fn tavily_response_enums_are_open() {
+    use billfold::tavily::types;
+    // get_usage success body (the spec's example)
+    in_context::<types::UsageResponse>(
+        r#"{"account":{"current_plan":"Bootstrap","paygo_limit":100,"paygo_usage":25,"plan_limit":15000,"plan_usage":500},"key":{"limit":1000,"usage":150}}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "serpapi")]
+#[test]
+fn serpapi_response_enums_are_open() {
+    use billfold::serpapi::types;
+    // get_account success body (the spec's example)
+    in_context::<types::AccountResponse>(
+        r#"{"account_email":"demo@serpapi.com","account_id":"5ac54d6adefb2f1dba1663f5","account_rate_limit_per_hour":6000,"account_status":"Active","extra_credits":0,"last_hour_searches":42,"plan_id":"bigdata","plan_monthly_price":250.0,"plan_name":"Big Data Plan","plan_renewal_date":"2026-12-17","plan_searches_left":5958,"searches_per_month":30000,"this_hour_searches":87,"this_month_usage":24042,"total_searches_left":5958}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "scrapingbee")]
+#[test]
+fn scrapingbee_response_enums_are_open() {
+    use billfold::scrapingbee::types;
+    // get_usage success body (the spec's example)
+    in_context::<types::UsageResponse>(
+        r#"{"current_concurrency":1,"max_api_credit":8000000,"max_concurrency":200,"renewal_subscription_date":"2026-12-19T20:43:26.883829","used_api_credit":1000023}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "scrapeops")]
+#[test]
+fn scrapeops_response_enums_are_open() {
+    use billfold::scrapeops::types;
+    // get_usage success body (the spec's example)
+    in_context::<types::UsageResponse>(
+        r#"{"active_concurrency":15,"plan_api_credits":1000000,"plan_max_concurrency":100,"plan_renewal_date":"2024-08-24T10:41:04.000Z","used_api_credits":455332}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "scrapingant")]
+#[test]
+fn scrapingant_response_enums_are_open() {
+    use billfold::scrapingant::types;
+    // get_usage success body (the spec's example)
+    in_context::<types::UsageResponse>(
+        r#"{"end_date":"2022-02-11T00:00:00","plan_name":"Enthusiast","plan_total_credits":100000,"remained_credits":96740,"start_date":"2022-01-11T00:00:00"}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "scrapegraphai")]
+#[test]
+fn scrapegraphai_response_enums_are_open() {
+    use billfold::scrapegraphai::types;
+    // get_credits success body (the spec's example)
+    in_context::<types::CreditsResponse>(
+        r#"{"jobs":{"crawl":{"limit":50,"used":0},"monitor":{"limit":100,"used":0}},"plan":"Pro Plan","remaining":750000,"used":287}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "crustdata")]
+#[test]
+fn crustdata_response_enums_are_open() {
+    use billfold::crustdata::types;
+    // get_user_credits success body (the spec's example)
+    in_context::<types::UserCreditsResponse>(r#"{"credits":4250.5}"#, &[], Some(Balance::from));
+}
+
+#[cfg(feature = "featherless")]
+#[test]
+fn featherless_response_enums_are_open() {
+    use billfold::featherless::types;
+    // get_credit_balance success body (the spec's example)
+    in_context::<types::CreditBalanceResponse>(
+        r#"{"available_nano_usd":"42488000000","available_usd":"42.488000000","balance_nano_usd":"42500000000","balance_usd":"42.500000000","currency":"usd","reserved_nano_usd":"12000000","reserved_usd":"0.012000000"}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "venice")]
+#[test]
+fn venice_response_enums_are_open() {
+    use billfold::venice::types;
+    // get_billing_balance success body (the spec's example)
+    in_context::<types::BillingBalanceResponse>(
+        r#"{"balances":{"diem":90.5,"usd":25},"canConsume":true,"consumptionCurrency":"DIEM","diemEpochAllocation":100}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "browserbase")]
+#[test]
+fn browserbase_response_enums_are_open() {
+    use billfold::browserbase::types;
+    // Projects_usage success body (the spec's example)
+    in_context::<types::ProjectUsage>(
+        r#"{"browserMinutes":1,"proxyBytes":1}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "brightdata")]
+#[test]
+fn brightdata_response_enums_are_open() {
+    use billfold::brightdata::types;
+    // get_customer_balance success body (the spec's example)
+    in_context::<types::CustomerBalanceResponse>(
+        r#"{"balance":456,"pending_balance":123}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "inferencesh")]
+#[test]
+fn inferencesh_response_enums_are_open() {
+    use billfold::inferencesh::types;
+    // get_balance success body (the spec's example)
+    in_context::<types::BalanceResponse>(r#"{"balance":250000000}"#, &[], Some(Balance::from));
+}
+
+#[cfg(feature = "coingecko")]
+#[test]
+fn coingecko_response_enums_are_open() {
+    use billfold::coingecko::types;
+    // get_api_usage success body (the spec's example)
+    in_context::<types::ApiUsageResponse>(
+        r#"{"current_remaining_monthly_calls":999693,"current_total_monthly_calls":307,"monthly_call_credit":1000000,"plan":"Other","rate_limit_request_per_minute":1000}"#,
+        &[],
+        Some(Balance::from),
+    );
+}

@@ -10,10 +10,32 @@
 //! scheme = "ApiKeyAuth"                 # optional: which of the spec's schemes (default the first)
 //! ```
 //!
-//! When the file exists it lists exactly what to query (`--provider` filters it by provider);
-//! the `<PROVIDER>_API_KEY`-style variables are then not read. Without it, each provider's
-//! env-configured account is queried, as the empty-string account. Keys are never read from
-//! the file: one that has a key-like field is refused.
+//! When the file lists accounts, it lists exactly what to query (`--provider` filters it by
+//! provider); the `<PROVIDER>_API_KEY`-style variables are then not read. Without it (or
+//! without any `[[account]]` in it), each provider's env-configured account is queried, as the
+//! empty-string account. Keys are never read from the file: one that has a key-like field is
+//! refused.
+//!
+//! A provider billfold does not ship is added with a `[[provider]]` table: the same mapping keys
+//! as `specs/providers.toml`, the key from the env var `key_env`. It is queried like the others
+//! (its own env-configured account, and any `[[account]]` naming it):
+//!
+//! ```toml
+//! [[provider]]
+//! id = "acme"                             # lower-case letters, digits, `_`
+//! name = "Acme"                           # optional, default the id
+//! base_url = "https://api.acme.example"   # ACME_BASE_URL overrides it
+//! path = "/v1/account/balance"
+//! auth = "header"                         # bearer (default), header or query
+//! auth_name = "X-Api-Key"                 # the header or query parameter (header, query)
+//! key_env = "ACME_API_KEY"
+//! available = "/data/remaining"           # JSON pointers, as in specs/providers.toml
+//! allotted = "/data/plan_total"
+//! unit = "USD"
+//! decimal_strings = true                  # also: used, plan, expires_at, usable, low,
+//! scale = 0.01                            # spend_limit, concurrency_limit, unit_pointer,
+//!                                         # negate
+//! ```
 
 use std::collections::HashSet;
 use std::env;
@@ -22,6 +44,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use billfold::balance::{Balance, BalanceError, ErrorKind, ProviderId};
+use billfold::custom::{CustomAuth, CustomMapping, CustomProvider};
 use billfold_runtime::ClientConfig;
 use serde::Deserialize;
 
@@ -52,6 +75,119 @@ const KEY_LIKE: &[&str] = &[
 struct FileDoc {
     #[serde(default)]
     account: Vec<AccountDoc>,
+    #[serde(default)]
+    provider: Vec<ProviderDoc>,
+}
+
+/// A `[[provider]]` table: a provider defined by configuration alone.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProviderDoc {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    base_url: String,
+    path: String,
+    #[serde(default)]
+    auth: Option<String>,
+    #[serde(default)]
+    auth_name: Option<String>,
+    key_env: String,
+    #[serde(default)]
+    available: Pointers,
+    #[serde(default)]
+    used: Pointers,
+    #[serde(default)]
+    allotted: Pointers,
+    #[serde(default)]
+    plan: Pointers,
+    #[serde(default)]
+    expires_at: Pointers,
+    #[serde(default)]
+    usable: Pointers,
+    #[serde(default)]
+    low: Pointers,
+    #[serde(default)]
+    spend_limit: Pointers,
+    #[serde(default)]
+    concurrency_limit: Pointers,
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    unit_pointer: Pointers,
+    #[serde(default)]
+    decimal_strings: bool,
+    #[serde(default)]
+    scale: Option<f64>,
+    #[serde(default)]
+    negate: bool,
+}
+
+/// One JSON pointer, or a list tried in order.
+#[derive(Debug, Default, Deserialize)]
+#[serde(from = "OneOrMany")]
+struct Pointers(Vec<String>);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<OneOrMany> for Pointers {
+    fn from(value: OneOrMany) -> Self {
+        match value {
+            OneOrMany::One(one) => Pointers(vec![one]),
+            OneOrMany::Many(many) => Pointers(many),
+        }
+    }
+}
+
+impl ProviderDoc {
+    /// The definition, or what to fix in the table.
+    fn definition(self) -> Result<CustomProvider, String> {
+        let auth = match (self.auth.as_deref().unwrap_or("bearer"), self.auth_name) {
+            ("bearer", None) => CustomAuth::Bearer,
+            ("bearer", Some(_)) => {
+                return Err("auth_name is for auth = \"header\" or \"query\"; remove it".into());
+            }
+            ("header", Some(name)) => CustomAuth::Header(name),
+            ("query", Some(name)) => CustomAuth::Query(name),
+            ("header" | "query", None) => {
+                return Err("auth_name is required with this auth: the header or query parameter that carries the key".into());
+            }
+            (other, _) => {
+                return Err(format!(
+                    "auth {other:?} is not one of bearer, header, query"
+                ));
+            }
+        };
+        Ok(CustomProvider {
+            name: self.name.unwrap_or_else(|| self.id.clone()),
+            id: self.id,
+            base_url: self.base_url,
+            path: self.path,
+            auth,
+            key_env: self.key_env,
+            mapping: CustomMapping {
+                available: self.available.0,
+                used: self.used.0,
+                allotted: self.allotted.0,
+                plan: self.plan.0,
+                expires_at: self.expires_at.0,
+                usable: self.usable.0,
+                low: self.low.0,
+                spend_limit: self.spend_limit.0,
+                concurrency_limit: self.concurrency_limit.0,
+                unit: self.unit.unwrap_or_else(|| "credits".to_owned()),
+                unit_pointer: self.unit_pointer.0,
+                decimal_strings: self.decimal_strings,
+                scale: self.scale.unwrap_or(1.0),
+                negate: self.negate,
+            },
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +217,8 @@ struct Account {
 pub struct AccountsFile {
     path: PathBuf,
     accounts: Vec<Account>,
+    /// The providers its `[[provider]]` tables define (registered), in file order.
+    providers: Vec<ProviderId>,
 }
 
 /// One thing to query: a provider's account.
@@ -219,6 +357,25 @@ pub fn load(explicit: Option<&Path>) -> Result<Option<AccountsFile>, String> {
     parse(&path, &text).map(Some)
 }
 
+/// Registers the providers the accounts file defines (`--config PATH` among `args`, else the
+/// default file), so that they parse as provider names; any problem is left for [`load`] to
+/// report where the file is used.
+pub fn register_early(args: impl Iterator<Item = std::ffi::OsString>) {
+    let mut explicit = None;
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--config" {
+            explicit = args.next().map(PathBuf::from);
+        } else if let Some(path) = arg.to_str().and_then(|a| a.strip_prefix("--config=")) {
+            explicit = Some(PathBuf::from(path));
+        }
+    }
+    let _ = load(explicit.as_deref());
+}
+
 /// Parses and checks the text of the accounts file at `path`.
 fn parse(path: &Path, text: &str) -> Result<AccountsFile, String> {
     let file = path.display();
@@ -234,11 +391,26 @@ fn parse(path: &Path, text: &str) -> Result<AccountsFile, String> {
     }
     let doc: FileDoc =
         toml::from_str(text).map_err(|e| format!("{file}: {}", toml_error(text, &e)))?;
-    if doc.account.is_empty() {
+    if doc.account.is_empty() && doc.provider.is_empty() {
         return Err(format!(
-            "{file} lists no [[account]]: add one (label, provider, key_env), or remove the \
-             file to use each provider's own env vars"
+            "{file} lists no [[account]] and no [[provider]]: add one (an account: label, \
+             provider, key_env), or remove the file to use each provider's own env vars"
         ));
+    }
+    // Providers first: accounts may name them.
+    let mut providers = Vec::new();
+    for (index, doc) in doc.provider.into_iter().enumerate() {
+        let at = format!("{file}: [[provider]] #{} ({:?})", index + 1, doc.id);
+        let provider = doc
+            .definition()
+            .and_then(billfold::custom::register)
+            .map_err(|e| format!("{at}: {e}"))?;
+        if providers.contains(&provider) {
+            return Err(format!(
+                "{at}: the id is defined twice in the file; keep one"
+            ));
+        }
+        providers.push(provider);
     }
     let mut seen = HashSet::new();
     let mut accounts = Vec::new();
@@ -297,6 +469,7 @@ fn parse(path: &Path, text: &str) -> Result<AccountsFile, String> {
     Ok(AccountsFile {
         path: path.to_path_buf(),
         accounts,
+        providers,
     })
 }
 
@@ -360,6 +533,11 @@ pub fn targets(
     file: Option<&AccountsFile>,
     providers: &[ProviderId],
 ) -> Result<Vec<Target>, String> {
+    let env_target = |provider: ProviderId| Target {
+        provider,
+        account: String::new(),
+        source: Source::Env,
+    };
     let Some(file) = file else {
         let chosen = if providers.is_empty() {
             ProviderId::ALL
@@ -368,26 +546,41 @@ pub fn targets(
         };
         return Ok(chosen
             .iter()
-            .map(|&provider| Target {
-                provider,
-                account: String::new(),
-                source: Source::Env,
-            })
+            .map(|&provider| env_target(provider))
             .collect());
     };
-    let targets: Vec<Target> = file
-        .accounts
-        .iter()
-        .filter(|a| providers.is_empty() || providers.contains(&a.provider))
-        .map(|account| Target {
-            provider: account.provider,
-            account: account.label.clone(),
-            source: Source::File {
-                account: account.clone(),
-                file: file.path.clone(),
-            },
-        })
-        .collect();
+    let wanted = |p: &ProviderId| providers.is_empty() || providers.contains(p);
+    // Without accounts, the file only adds providers: each provider's env-configured account.
+    let mut targets: Vec<Target> = if file.accounts.is_empty() {
+        ProviderId::ALL
+            .iter()
+            .copied()
+            .filter(wanted)
+            .map(env_target)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    targets.extend(
+        file.accounts
+            .iter()
+            .filter(|a| wanted(&a.provider))
+            .map(|account| Target {
+                provider: account.provider,
+                account: account.label.clone(),
+                source: Source::File {
+                    account: account.clone(),
+                    file: file.path.clone(),
+                },
+            }),
+    );
+    // A provider the file defines is queried with its own key_env, unless an account of it
+    // already is.
+    for &provider in file.providers.iter().filter(|p| wanted(p)) {
+        if !targets.iter().any(|t| t.provider == provider) {
+            targets.push(env_target(provider));
+        }
+    }
     if targets.is_empty() {
         let names: Vec<&str> = providers.iter().map(|p| p.id()).collect();
         return Err(format!(
@@ -483,7 +676,7 @@ mod tests {
                 "[[account]]\nlabel = \"a\"\nprovider = \"olostep\"\n",
                 "key_env",
             ),
-            ("", "lists no [[account]]"),
+            ("", "lists no [[account]] and no [[provider]]"),
             (
                 &base.replace("olostep", "nope"),
                 "unknown provider \"nope\"",
@@ -518,6 +711,98 @@ mod tests {
         let env = targets(None, &[ProviderId::Giga]).unwrap_or_default();
         assert_eq!(env.len(), 1);
         assert_eq!(env[0].label(), "giga");
+    }
+
+    #[test]
+    fn providers_by_config_alone() {
+        let file = parse_ok(
+            r#"
+            [[provider]]
+            id = "acme_cfg"
+            name = "Acme"
+            base_url = "https://api.acme.example"
+            path = "/v1/balance"
+            auth = "query"
+            auth_name = "api_key"
+            key_env = "ACME_CFG_KEY"
+            available = ["/data/left", "/left"]
+            unit = "USD"
+            scale = 0.01
+            "#,
+        );
+        let acme: ProviderId = "acme_cfg".parse().unwrap();
+        assert_eq!(acme.name(), "Acme");
+        assert_eq!(acme.provider().credential_env_vars(), "ACME_CFG_KEY");
+        assert_eq!(acme.provider().base_url_env, "ACME_CFG_BASE_URL");
+        // No [[account]]: every shipped provider's env account, and the new one.
+        let all = targets(Some(&file), &[]).unwrap_or_default();
+        assert_eq!(all.len(), ProviderId::ALL.len() + 1);
+        assert_eq!(all.last().map(Target::label).as_deref(), Some("acme_cfg"));
+        let only = targets(Some(&file), &[acme]).unwrap_or_default();
+        assert_eq!(only.len(), 1);
+        // Accounts may name it; then it is not queried a second time on its own.
+        let with_account = parse_ok(&format!(
+            "{}\n[[account]]\nlabel = \"b\"\nprovider = \"acme_cfg\"\nkey_env = \"ACME_B\"\n",
+            "[[provider]]\nid = \"acme_cfg\"\nname = \"Acme\"\nbase_url = \"https://api.acme.example\"\npath = \"/v1/balance\"\nauth = \"query\"\nauth_name = \"api_key\"\nkey_env = \"ACME_CFG_KEY\"\navailable = [\"/data/left\", \"/left\"]\nunit = \"USD\"\nscale = 0.01\n"
+        ));
+        let labels: Vec<String> = targets(Some(&with_account), &[])
+            .unwrap_or_default()
+            .iter()
+            .map(Target::label)
+            .collect();
+        assert_eq!(labels, ["acme_cfg:b"]);
+    }
+
+    #[test]
+    fn bad_provider_tables_name_the_file_the_entry_and_the_fix() {
+        let base = "[[provider]]\nid = \"zed\"\nbase_url = \"https://z.example\"\npath = \"/b\"\nkey_env = \"ZED_KEY\"\navailable = \"/n\"\n";
+        for (text, expected) in [
+            (base.replace("\"zed\"", "\"Zed!\""), "id \"Zed!\" must be"),
+            (
+                base.replace("\"zed\"", "\"olostep\""),
+                "is a provider billfold ships",
+            ),
+            (
+                base.replace("https://z.example", "ftp://z"),
+                "base_url \"ftp://z\" must be",
+            ),
+            (
+                base.replace("\"/b\"", "\"b\""),
+                "path \"b\" must start with `/`",
+            ),
+            (
+                base.replace("\"/n\"", "\"n\""),
+                "available = \"n\" is not a JSON pointer",
+            ),
+            (
+                format!("{base}auth = \"header\"\n"),
+                "auth_name is required",
+            ),
+            (
+                format!("{base}auth = \"cookie\"\n"),
+                "auth \"cookie\" is not one of",
+            ),
+            (format!("{base}scale = 0.0\n"), "scale must be"),
+            (
+                base.replace("\"ZED_KEY\"", "\"sk-live-123\""),
+                "key_env is not an env var name",
+            ),
+            (
+                base.replace("available = \"/n\"\n", ""),
+                "available is required",
+            ),
+            (format!("{base}colour = 1\n"), "unknown field `colour`"),
+        ] {
+            let err = parse_err(&text);
+            assert!(err.starts_with("/c/config.toml"), "{err}");
+            assert!(err.contains(expected), "{text:?}: {err}");
+            assert!(!err.contains("sk-live"), "{err}");
+        }
+        let err = parse_err(&format!("{base}api_key = \"sk-live-123\"\n"));
+        assert!(
+            err.contains("looks like a key") && !err.contains("sk-live"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -307,7 +307,7 @@ fn render_json(lines: &[Line]) -> String {
                 available: b.available,
                 used: b.used,
                 allotted: b.allotted,
-                unit: Some(b.unit),
+                unit: Some(&b.unit),
                 plan: b.plan.as_deref(),
                 expires_at: b
                     .expires_at

@@ -125,7 +125,8 @@ impl RecordArgs {
 /// What to query, and when a balance is low.
 #[derive(Debug, clap::Args)]
 struct QueryArgs {
-    /// Only these providers (repeatable): anchor, neo, olostep, aiml, giga.
+    /// Only these providers (repeatable): the ids listed below, or one the accounts file
+    /// defines with [[provider]].
     #[arg(long = "provider", value_name = "NAME")]
     providers: Vec<ProviderId>,
     /// Accounts file [default: $XDG_CONFIG_HOME/billfold/config.toml, else
@@ -310,14 +311,23 @@ fn environment_help() -> String {
             Some(_) => format!("{} to override the base URL", p.base_url_env),
             None => format!("{} (required: no base URL is published)", p.base_url_env),
         };
+        let kind = provider
+            .key_kind()
+            .map(|kind| format!(" ({kind})"))
+            .unwrap_or_default();
+        let settings: String = provider
+            .balance_settings()
+            .iter()
+            .map(|(name, var)| format!("; {var} ({name})"))
+            .collect();
         text.push_str(&format!(
-            "  {:<10} {}; {base}\n",
+            "  {:<13} {}{kind}{settings}; {base}\n",
             p.id,
             p.credential_env_vars()
         ));
     }
     text.push_str(&format!(
-        "  {:<10} the history file\n\n\
+        "  {:<13} the history file\n\n\
          Accounts file (several accounts of a provider; keys stay in env vars):\n  \
          [[account]]\n  label = \"team-b\"\n  provider = \"olostep\"\n  \
          key_env = \"OLOSTEP_TEAM_B_KEY\"\n  base_url = \"https://api.olostep.com\"   # optional\n",
@@ -345,6 +355,9 @@ fn runtime(serve: bool) -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 fn main() -> ExitCode {
+    // Providers defined in the accounts file must be known before `--provider NAME` and
+    // `--warn-below NAME=...` are parsed; a bad file is reported later, where it is used.
+    accounts::register_early(std::env::args_os().skip(1));
     let cli = Cli::parse();
     let serving = matches!(cli.command, Command::Serve(_));
     let runtime = match runtime(serving) {

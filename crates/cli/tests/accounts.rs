@@ -156,3 +156,125 @@ async fn a_bad_config_file_names_the_file_and_the_problem() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains(&missing));
 }
+
+/// A provider billfold does not ship, defined in the accounts file alone: its key goes where
+/// the table says (here the query string), its decimal-string cents become dollars, and
+/// `balance`, `history` and `--provider` know it by its id.
+#[tokio::test]
+async fn a_provider_defined_in_the_file_alone() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let scratch = Scratch::new();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/usage"))
+        .and(query_param("api_key", "team-a-secret-7"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "data": {"left": "1234", "spent": "266", "plan": "Growth"}, "currency": "usd"
+        })))
+        .mount(&server)
+        .await;
+    write_default_config(
+        &scratch,
+        &format!(
+            r#"
+[[provider]]
+id = "acme"
+name = "Acme Scraping"
+base_url = "{}"
+path = "/v2/usage"
+auth = "query"
+auth_name = "api_key"
+key_env = "ACME_KEY"
+available = "/data/left"
+used = "/data/spent"
+plan = "/data/plan"
+unit_pointer = "/currency"
+decimal_strings = true
+scale = 0.01
+"#,
+            server.uri()
+        ),
+    );
+    let mut env = scratch.env();
+    env.push(("ACME_KEY".into(), "team-a-secret-7".into()));
+    let history = scratch.history().display().to_string();
+
+    let output = billfold(
+        &[
+            "balance",
+            "--json",
+            "--provider",
+            "acme",
+            "--history",
+            &history,
+        ],
+        env.clone(),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let lines: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let acme = &lines[0];
+    assert_eq!(acme["provider"], "acme", "{lines}");
+    assert_eq!(acme["available"], 12.34, "{lines}");
+    assert_eq!(acme["used"], 2.66, "{lines}");
+    assert_eq!(acme["unit"], "USD", "{lines}");
+    assert_eq!(acme["plan"], "Growth", "{lines}");
+
+    // The table, and the history recorded under the provider's id.
+    let output = billfold(
+        &["balance", "--provider", "acme", "--no-history"],
+        env.clone(),
+    )
+    .await;
+    assert!(stdout(&output).contains("acme "), "{}", stdout(&output));
+    let output = billfold(
+        &[
+            "history",
+            "--json",
+            "--provider",
+            "acme",
+            "--history",
+            &history,
+        ],
+        env.clone(),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("\"acme\""), "{}", stdout(&output));
+
+    // Without its key: not configured, naming the env var.
+    let output = billfold(
+        &["balance", "--provider", "acme", "--no-history"],
+        scratch.env(),
+    )
+    .await;
+    assert!(
+        stdout(&output).contains("not configured"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+/// A bad [[provider]] table is refused with the file, the entry and what to fix.
+#[tokio::test]
+async fn a_bad_provider_table_is_refused() {
+    let scratch = Scratch::new();
+    write_default_config(
+        &scratch,
+        "[[provider]]\nid = \"acme\"\nbase_url = \"api.acme.example\"\npath = \"/b\"\n\
+         key_env = \"ACME_KEY\"\navailable = \"/n\"\n",
+    );
+    let output = billfold(&["balance", "--no-history"], scratch.env()).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("config.toml: [[provider]] #1 (\"acme\"): base_url"),
+        "{err}"
+    );
+    assert!(
+        err.contains("must be an absolute http or https URL"),
+        "{err}"
+    );
+}

@@ -90,7 +90,7 @@ mod generated {
     #[derive(Clone, Debug)]
     /**Client for AIML API Billing
 
-Account balance of an AIML API key. Written by hand from the docs page "Can I get my billing info via API request?" (shared/seeds/002_d771052d2ddbc921.txt), which gives the endpoint, the Bearer header and one JSON response, but no schema. Assumptions, each recorded in an x-billfold-assumption field where it applies: every response field except `balance` is optional; numbers are JSON numbers (`balance` may be fractional); no error responses are documented, so errors are returned as raw bodies. The docs also show a `Content-Type: application/json` header on this body-less GET; it is not needed for a request without a body and is not sent.
+Account balance of an AIML API key. Written by hand from the docs page "Can I get my billing info via API request?" (https://docs.aimlapi.com/api-references/can-i-get-my-billing-info-via-api-request), which gives the endpoint, the Bearer header and one JSON response, but no schema. Assumptions, each recorded in an x-billfold-assumption field where it applies: every response field except `balance` is optional; numbers are JSON numbers (`balance` may be fractional); no error responses are documented, so errors are returned as raw bodies. The docs also show a `Content-Type: application/json` header on this body-less GET; it is not needed for a request without a body and is not sent.
 
 Version: 1.0.0*/
     pub struct Client {

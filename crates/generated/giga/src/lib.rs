@@ -294,7 +294,7 @@ mod generated {
     #[derive(Clone, Debug)]
     /**Client for Giga Billing API
 
-Plan, credit balance and subscription management of a Giga account. Written by hand from the docs page "Billing" (shared/seeds/003_c744de5eb363b149.txt), which gives four operations with JSON examples but no schema, no base URL and no authentication scheme. Assumptions, each recorded in an x-billfold-assumption field where it applies: the base URL is unknown, so this spec declares only a placeholder server (giga.invalid, which never resolves) and the client has no default (set GIGA_BASE_URL); authentication is assumed to be a Bearer API key; every field shown in an example is present (required); plan limits are a number or the strings "custom" / "unlimited"; no error responses are documented, so errors are returned as raw bodies.
+Plan, credit balance and subscription management of a Giga account. Written by hand from the docs page "Billing" (https://docs.withgiga.ai (the "Billing" page, listed in https://docs.withgiga.ai/llms.txt)), which gives four operations with JSON examples but no schema, no base URL and no authentication scheme. Assumptions, each recorded in an x-billfold-assumption field where it applies: the base URL is unknown, so this spec declares only a placeholder server (giga.invalid, which never resolves) and the client has no default (set GIGA_BASE_URL); authentication is assumed to be a Bearer API key; every field shown in an example is present (required); plan limits are a number or the strings "custom" / "unlimited"; no error responses are documented, so errors are returned as raw bodies.
 
 Version: 1.0.0*/
     pub struct Client {

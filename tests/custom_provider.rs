@@ -1,0 +1,101 @@
+//! A provider defined at run time (`billfold::custom`) gets the runtime's guarantees: its key
+//! goes only where the definition says and only to the configured origin (a redirect elsewhere
+//! is not followed), transient failures are retried, error messages never hold the key.
+
+use billfold::balance::{ErrorKind, FetchOptions, fetch, fetch_with_config};
+use billfold::custom::{CustomAuth, CustomMapping, CustomProvider, SCHEME, register};
+use billfold::runtime::ClientConfig;
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const KEY: &str = "custom-secret-91c2";
+
+fn definition(id: &str, base_url: &str) -> CustomProvider {
+    CustomProvider {
+        id: id.to_owned(),
+        name: "Custom".to_owned(),
+        base_url: base_url.to_owned(),
+        path: "/v1/balance".to_owned(),
+        auth: CustomAuth::Header("X-Api-Key".to_owned()),
+        key_env: "BILLFOLD_TEST_CUSTOM_KEY_NEVER_SET".to_owned(),
+        mapping: CustomMapping {
+            available: vec!["/balance".to_owned()],
+            unit: "USD".to_owned(),
+            ..CustomMapping::default()
+        },
+    }
+}
+
+#[tokio::test]
+async fn reads_retries_and_keeps_the_key_home() {
+    let server = MockServer::start().await;
+    let provider = register(definition("custom_ok", &server.uri())).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v1/balance"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/balance"))
+        .and(header("X-Api-Key", KEY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"balance": 7.5})))
+        .mount(&server)
+        .await;
+    let config = ClientConfig::new(provider.provider()).credential(SCHEME, KEY);
+    let balance = fetch_with_config(provider, config).await.unwrap();
+    assert_eq!(
+        (balance.available, balance.unit.as_str()),
+        (Some(7.5), "USD")
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        2,
+        "one retry"
+    );
+
+    // Not configured: the env var is named, no request is sent.
+    let error = fetch(provider, &FetchOptions::default()).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotConfigured);
+    assert!(
+        error.message.contains("BILLFOLD_TEST_CUSTOM_KEY_NEVER_SET"),
+        "{}",
+        error.message
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_not_followed() {
+    let elsewhere = MockServer::start().await;
+    let server = MockServer::start().await;
+    let provider = register(definition("custom_redirect", &server.uri())).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v1/balance"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/v1/balance", elsewhere.uri())),
+        )
+        .mount(&server)
+        .await;
+    let config = ClientConfig::new(provider.provider()).credential(SCHEME, KEY);
+    let error = fetch_with_config(provider, config).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Http, "{}", error.message);
+    assert!(!error.message.contains(KEY));
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_error_status_is_typed_and_holds_no_key() {
+    let server = MockServer::start().await;
+    let provider = register(definition("custom_401", &server.uri())).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v1/balance"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "bad key"})))
+        .mount(&server)
+        .await;
+    let config = ClientConfig::new(provider.provider()).credential(SCHEME, KEY);
+    let error = fetch_with_config(provider, config).await.unwrap_err();
+    assert_eq!((error.kind, error.status), (ErrorKind::Auth, Some(401)));
+    assert!(!error.message.contains(KEY), "{}", error.message);
+}

@@ -1,0 +1,146 @@
+//! `cargo xtask ...` (see `.cargo/config.toml`): runs `cargo run --package xtask -- ...`, after
+//! making sure cargo can load the workspace.
+//!
+//! A generated crate (`crates/generated/<id>/`) that is missing, or whose `Cargo.toml` is broken
+//! or hand-edited into something cargo refuses, makes the whole workspace unloadable, and with it
+//! the xtask that would write that crate again. So when `cargo metadata` fails on such a crate,
+//! the launcher writes a placeholder manifest there (the folder belongs to the xtask anyway),
+//! builds the xtask, puts `Cargo.lock` back as it was, and runs it; `cargo xtask regen` then
+//! replaces the placeholders with the real crates, or removes them when no provider names them.
+//! A failure that names no generated crate is reported as cargo reported it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// At most this many placeholders (one per failing crate) before giving up.
+const MAX_REPAIRS: usize = 256;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let lock = std::fs::read(root.join("Cargo.lock")).ok();
+    let mut repaired = Vec::new();
+    loop {
+        let output = Command::new(&cargo)
+            .args(["metadata", "--no-deps", "--format-version", "1", "--quiet"])
+            .current_dir(&root)
+            .output();
+        let output = match output {
+            Ok(output) => output,
+            Err(e) => {
+                eprintln!("xtask launcher: cannot run {cargo}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if output.status.success() {
+            break;
+        }
+        let error = String::from_utf8_lossy(&output.stderr);
+        let Some(id) = failing_crate(&error).filter(|_| repaired.len() < MAX_REPAIRS) else {
+            eprint!("{error}");
+            return ExitCode::FAILURE;
+        };
+        if repaired.contains(&id) {
+            eprint!("{error}");
+            eprintln!("xtask launcher: a placeholder for crates/generated/{id} did not help");
+            return ExitCode::FAILURE;
+        }
+        if let Err(e) = placeholder(&root, &id) {
+            eprintln!("xtask launcher: writing a placeholder for crates/generated/{id}: {e}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!(
+            "xtask launcher: crates/generated/{id} kept cargo from loading the workspace; a \
+             placeholder manifest stands in until regen writes the crate"
+        );
+        repaired.push(id);
+    }
+    if repaired.is_empty() {
+        return run(Command::new(&cargo).args(["run", "--quiet", "--package", "xtask", "--"]).args(&args).current_dir(&root));
+    }
+    // Build with the placeholders, then put Cargo.lock back (cargo pruned what the placeholders
+    // do not use) before the xtask runs, so the real crates keep their locked versions.
+    let built = Command::new(&cargo)
+        .args(["build", "--quiet", "--package", "xtask"])
+        .current_dir(&root)
+        .status();
+    if let Some(lock) = &lock {
+        let _ = std::fs::write(root.join("Cargo.lock"), lock);
+    }
+    match built {
+        Ok(status) if status.success() => {}
+        Ok(_) => return ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask launcher: cannot run {cargo}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let binary = target.join("debug").join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+    run(Command::new(binary).args(&args).current_dir(&root))
+}
+
+fn run(command: &mut Command) -> ExitCode {
+    match command.status() {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(status) => ExitCode::from(status.code().unwrap_or(1).clamp(1, 255) as u8),
+        Err(e) => {
+            eprintln!("xtask launcher: cannot run {:?}: {e}", command.get_program());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: two folders above this package's manifest.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The id of the generated crate cargo's error names (`crates/generated/<id>/...`), if any.
+fn failing_crate(error: &str) -> Option<String> {
+    let marker = "crates/generated/";
+    let start = error.find(marker)? + marker.len();
+    let id: String = error[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+        .collect();
+    (!id.is_empty()).then_some(id)
+}
+
+/// A minimal crate cargo can load in place of `crates/generated/<id>`.
+fn placeholder(root: &Path, id: &str) -> std::io::Result<()> {
+    let dir = root.join("crates").join("generated").join(id);
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "# placeholder written by the xtask launcher so the workspace loads; \
+             `cargo xtask regen` replaces it.\n[package]\nname = \"billfold-{id}\"\n\
+             version = \"0.1.0\"\nedition = \"2024\"\npublish = false\n"
+        ),
+    )?;
+    std::fs::write(
+        dir.join("src").join("lib.rs"),
+        "//! Placeholder written by the xtask launcher; `cargo xtask regen` replaces it.\n",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_failing_crate_is_found_in_cargo_errors() {
+        let missing = "error: failed to load manifest for workspace member `/w/crates/billfold`\n\
+                       Caused by:\n  failed to read `/w/crates/generated/tavily/Cargo.toml`";
+        assert_eq!(failing_crate(missing).as_deref(), Some("tavily"));
+        assert_eq!(failing_crate("error: could not find `Cargo.toml`"), None);
+    }
+}
