@@ -402,7 +402,7 @@ fn client_methods(file: &syn::File, validated: &Validated) -> Result<Vec<RawMeth
     let by_method_name: HashMap<String, &Operation> = validated
         .operations
         .iter()
-        .map(|op| (op.operation_id.to_snake_case(), op))
+        .map(|op| (crate::operations::method_name(&op.operation_id), op))
         .collect();
     let mut methods = Vec::new();
     for item in &file.items {
@@ -662,7 +662,7 @@ fn provider_static(
         .iter()
         .filter(|op| op.security != single)
         .map(|op| {
-            let name = op.operation_id.to_snake_case();
+            let name = crate::operations::method_name(&op.operation_id);
             let alternatives = op.security.iter().map(|alternative| {
                 quote!(&[#(#alternative),*])
             });
@@ -875,7 +875,12 @@ fn serialize_deep_objects(file: &mut syn::File, validated: &Validated) {
         .operations
         .iter()
         .filter(|op| !op.deep_object.is_empty())
-        .map(|op| (op.operation_id.to_snake_case(), op.deep_object.as_slice()))
+        .map(|op| {
+            (
+                crate::operations::method_name(&op.operation_id),
+                op.deep_object.as_slice(),
+            )
+        })
         .collect();
     if deep.is_empty() {
         return;

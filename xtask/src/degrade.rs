@@ -35,6 +35,9 @@ pub struct Degraded {
     pub left_out: Vec<(String, String, String)>,
     /// Schemas typed as `serde_json::Value`.
     pub fallbacks: Vec<Fallback>,
+    /// Component schemas renamed `<name>Schema` because typify derives a type of the same
+    /// name from another schema's property.
+    pub renamed: Vec<String>,
 }
 
 /// What a problem at a JSON pointer costs.
@@ -79,9 +82,66 @@ impl Degraded {
         }
     }
 
-    /// Applies the plan to `doc`: fallback schemas replaced, operations removed (path items
-    /// left without an operation removed too).
+    /// Records that the component schema whose Rust name is `rust_name` must be renamed;
+    /// `false` when there is none or it was renamed already.
+    pub fn rename(&mut self, doc: &Value, rust_name: &str) -> bool {
+        use heck::ToUpperCamelCase;
+        let found = doc
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .and_then(|schemas| {
+                schemas.keys().find(|name| {
+                    name.replace(|c: char| !c.is_alphanumeric(), "-")
+                        .to_upper_camel_case()
+                        == rust_name
+                })
+            })
+            .cloned();
+        match found {
+            Some(name) if !self.renamed.contains(&name) => {
+                self.renamed.push(name);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Applies the plan to `doc`: components renamed, fallback schemas replaced, operations
+    /// removed (path items left without an operation removed too).
     pub fn apply(&self, doc: &mut Value) {
+        let mut targets = std::collections::BTreeMap::new();
+        if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+            for name in &self.renamed {
+                let new = (0..)
+                    .map(|n| {
+                        if n == 0 {
+                            format!("{name}Schema")
+                        } else {
+                            format!("{name}Schema{n}")
+                        }
+                    })
+                    .find(|candidate| !schemas.contains_key(candidate))
+                    .unwrap_or_default();
+                if let Some(mut schema) = schemas.remove(name) {
+                    if let Some(map) = schema.as_object_mut() {
+                        crate::lower::note(
+                            map,
+                            &format!(
+                                "renamed from {name:?}: typify derives a type of that name from another schema"
+                            ),
+                        );
+                    }
+                    schemas.insert(new.clone(), schema);
+                    targets.insert(
+                        crate::error::child("#/components/schemas", name),
+                        crate::error::child("#/components/schemas", &new),
+                    );
+                }
+            }
+        }
+        if !targets.is_empty() {
+            crate::validate::rewrite_refs(doc, &targets);
+        }
         for fallback in &self.fallbacks {
             if let Some(node) = doc.pointer_mut(&fallback.pointer) {
                 *node = fallback_schema(node, &fallback.reason);

@@ -98,6 +98,32 @@ pub fn operation_at(pointer: &str) -> Option<(String, String)> {
     METHODS.contains(&method).then(|| (path, method.to_owned()))
 }
 
+/// The Rust method name progenitor gives an operationId: apostrophes dropped, other
+/// characters that cannot be in an identifier read as word breaks, snake case, `_` before a
+/// leading digit, and `_` after a keyword (`type` → `type_`).
+///
+/// ```
+/// use xtask::operations::method_name;
+/// assert_eq!(method_name("Retrieve an Integration's Issue"), "retrieve_an_integrations_issue");
+/// assert_eq!(method_name("get-v1-billing-credits"), "get_v1_billing_credits");
+/// assert_eq!(method_name("type"), "type_");
+/// ```
+pub fn method_name(operation_id: &str) -> String {
+    let cleaned = operation_id
+        .replace('\'', "")
+        .replace(|c: char| !(c.is_alphanumeric() || c == '_'), "-");
+    let mut name = cleaned.to_snake_case();
+    match name.chars().next() {
+        None => name = "x".to_owned(),
+        Some(c) if !(c.is_alphabetic() || c == '_') => name = format!("_{name}"),
+        Some(_) => {}
+    }
+    if syn::parse_str::<syn::Ident>(&name).is_err() {
+        name.push('_');
+    }
+    name
+}
+
 /// The name the `from-path` policy gives an operation (before collisions are resolved).
 pub fn name_from_path(method: &str, path: &str) -> String {
     let mut parts = vec![method.to_lowercase()];

@@ -253,6 +253,12 @@ pub fn problems(root: &Path, provider: &ProviderEntry) -> Result<Generated, Vec<
         }
         for error in round {
             let degradable = error.file == spec_file(provider);
+            if let Some(name) = progenitor_run::repeated_type_in(&error.message)
+                && degradable
+                && plan.rename(&base, name)
+            {
+                continue;
+            }
             if error.pointer == "/components" && degradable {
                 // progenitor failed on the component schemas: find the ones it cannot take.
                 let culprits =
@@ -312,6 +318,10 @@ fn generate_from(
         warnings,
     } = effective_from(provider, base.clone(), plan)?;
     skipped.extend(plan.skipped(&base));
+    let mut warnings = warnings;
+    warnings.extend(plan.renamed.iter().map(|name| {
+        format!("component schema {name:?} renamed {name}Schema: typify derives a type of that name from another schema")
+    }));
     let output = progenitor_run::generate(&validated.openapi).map_err(|errors| {
         errors
             .into_iter()

@@ -119,8 +119,8 @@ pub(crate) fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String>
         generator.generate_tokens(spec).and_then(|tokens| {
             if let Some(name) = repeated_type_name(&tokens) {
                 return Err(progenitor_impl::Error::InternalError(format!(
-                    "typify made two types named `{name}` (a component and a type it derived \
-                     from another schema's property)"
+                    "{REPEATED_TYPE}{name}` (a component and a type it derived from another \
+                     schema's property)"
                 )));
             }
             let types = generator.get_type_space();
@@ -135,6 +135,15 @@ pub(crate) fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String>
             })
         })
     })
+}
+
+/// What the message of a repeated type name starts with.
+const REPEATED_TYPE: &str = "typify made two types named `";
+
+/// The type name a "two types of one name" failure message names, if it is one.
+pub fn repeated_type_in(message: &str) -> Option<&str> {
+    let rest = &message[message.find(REPEATED_TYPE)? + REPEATED_TYPE.len()..];
+    rest.split('`').next()
 }
 
 /// A type name defined twice in the generated `types` module, if any.
@@ -246,8 +255,11 @@ fn bisect(
 
 /// The operations of `operations` to leave out so the rest generates, with every component
 /// (see [`locate`]).
+/// A trial spec made from some operations.
+type Trial<'a> = dyn Fn(&[(String, String)]) -> openapiv3::OpenAPI + 'a;
+
 fn together(
-    trial: &dyn Fn(&[(String, String)]) -> openapiv3::OpenAPI,
+    trial: &Trial<'_>,
     operations: &[(String, String)],
     failing: &mut Vec<(String, Option<String>)>,
 ) {

@@ -109,6 +109,7 @@ pub fn validate(doc: &mut Value) -> Result<Validated, Vec<Located>> {
     check_refs(doc).map_err(one)?;
     unique_schema_names(doc);
     drop_stray_path_parameters(doc);
+    drop_colliding_parameters(doc);
     normalise_schemas(doc).map_err(one)?;
     crate::type_names::disambiguate_titles(doc);
     let (schemes, unsupported) = security_schemes(doc);
@@ -268,7 +269,7 @@ fn unique_schema_names(doc: &mut Value) {
 }
 
 /// Rewrites every `$ref` that is, or points inside, one of `targets`' keys.
-fn rewrite_refs(node: &mut Value, targets: &BTreeMap<String, String>) {
+pub(crate) fn rewrite_refs(node: &mut Value, targets: &BTreeMap<String, String>) {
     match node {
         Value::Object(map) => {
             for (key, value) in map.iter_mut() {
@@ -400,6 +401,64 @@ fn drop_stray_path_parameters(doc: &mut Value) {
     }
 }
 
+/// Optional parameters of one operation whose Rust names collide with an earlier one's
+/// (Twilio's `DateCreated`, `DateCreated<` and `DateCreated>` all become `date_created`) are
+/// dropped, with a note: a method cannot take two arguments of one name, and the wire name
+/// must stay as the spec says. The first (and every required one) is kept.
+fn drop_colliding_parameters(doc: &mut Value) {
+    let snapshot = json!({"components": {"parameters": doc
+        .pointer("/components/parameters")
+        .cloned()
+        .unwrap_or_else(|| json!({}))}});
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let shared: Vec<String> = item
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| resolve(&snapshot, p).get("name").and_then(Value::as_str))
+            .map(|name| name.to_snake_case())
+            .collect();
+        for method in METHODS {
+            let Some(op) = item.get_mut(*method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let Some(Value::Array(params)) = op.get_mut("parameters") else {
+                continue;
+            };
+            let mut seen: BTreeSet<String> = shared.iter().cloned().collect();
+            let mut dropped = Vec::new();
+            params.retain(|param| {
+                let param = resolve(&snapshot, param);
+                let Some(name) = param.get("name").and_then(Value::as_str) else {
+                    return true;
+                };
+                let required = param.get("required").and_then(Value::as_bool) == Some(true);
+                if seen.insert(name.to_snake_case()) || required {
+                    return true;
+                }
+                dropped.push(name.to_owned());
+                false
+            });
+            if !dropped.is_empty() {
+                crate::lower::note(
+                    op,
+                    &format!(
+                        "optional parameter(s) {} dropped: their Rust names repeat an earlier parameter's",
+                        dropped.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// An `enum` beside `allOf: [{$ref}]` (a narrowed reference) is something typify cannot take
 /// (it panics). When the referenced schema is a scalar, the schema becomes that scalar type
 /// with the enum; otherwise the enum is dropped and the reference kept. Both are noted.
@@ -454,6 +513,7 @@ fn normalise_schemas(doc: &mut Value) -> Result<(), Located> {
         }
         enum_on_reference(map, &scalars);
         annotation_only_all_of(map);
+        colliding_enum_values(map);
         serde_sized_arrays(map);
         if map.contains_key("in") && map.contains_key("name") {
             parameter_not_nullable(map);
@@ -597,6 +657,29 @@ fn annotation_only_all_of(map: &mut Map<String, Value>) {
                 map.entry(key.to_owned()).or_insert_with(|| value.clone());
             }
         }
+    }
+}
+
+/// A string `enum` two of whose values make the same Rust variant name (`ASC` and `asc`,
+/// `Etc/GMT+0` and `Etc/GMT-0`) is something typify panics on: the `enum` is dropped (any
+/// string is accepted; the values stay listed in the note).
+fn colliding_enum_values(map: &mut Map<String, Value>) {
+    let Some(Value::Array(values)) = map.get("enum") else {
+        return;
+    };
+    let mut seen = BTreeSet::new();
+    let collides = values.iter().filter_map(Value::as_str).any(|value| {
+        let variant = value
+            .replace(|c: char| !c.is_alphanumeric(), "_")
+            .to_upper_camel_case();
+        !seen.insert(variant)
+    });
+    if collides {
+        map.remove("enum");
+        crate::lower::note(
+            map,
+            "enum dropped: two of its values make the same Rust variant name",
+        );
     }
 }
 
@@ -1169,7 +1252,7 @@ fn read_operation(
             .for_maintainer());
         }
     };
-    let method_name = operation_id.to_snake_case();
+    let method_name = crate::operations::method_name(&operation_id);
     if let Some(first) = method_names.insert(method_name.clone(), at.to_owned()) {
         return Err(Located::new(
             child(at, "operationId"),

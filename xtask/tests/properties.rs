@@ -220,7 +220,11 @@ fn most_generated_documents_make_it_to_code() {
         let mut doc = strategy.new_tree(&mut runner).unwrap().current();
         lower::lower(&mut doc).unwrap();
         let validated = validate::validate(&mut doc).unwrap();
-        let tokens = progenitor_run::generate(&validated.openapi).unwrap();
+        // A document whose schemas make typify derive a type named like a component is one
+        // the pipeline degrades around (by renaming the component); here it just does not count.
+        let Ok(tokens) = progenitor_run::generate(&validated.openapi) else {
+            continue;
+        };
         if client_code::build(&provider(), &validated, tokens).is_ok() {
             generated += 1;
         }
