@@ -404,10 +404,15 @@ fn drop_stray_path_parameters(doc: &mut Value) {
 /// Optional parameters of one operation whose Rust names collide with an earlier one's
 /// (Twilio's `DateCreated`, `DateCreated<` and `DateCreated>` all become `date_created`) are
 /// dropped, with a note: a method cannot take two arguments of one name, and the wire name
-/// must stay as the spec says. The first (and every required one) is kept.
+/// must stay as the spec says. The first (and every required one) is kept. So are optional
+/// header parameters typed as a list or an object, which progenitor cannot send as text.
 fn drop_colliding_parameters(doc: &mut Value) {
     let snapshot = json!({"components": {"parameters": doc
         .pointer("/components/parameters")
+        .cloned()
+        .unwrap_or_else(|| json!({}))}});
+    let schemas = json!({"components": {"schemas": doc
+        .pointer("/components/schemas")
         .cloned()
         .unwrap_or_else(|| json!({}))}});
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -440,7 +445,14 @@ fn drop_colliding_parameters(doc: &mut Value) {
                     return true;
                 };
                 let required = param.get("required").and_then(Value::as_bool) == Some(true);
-                if seen.insert(name.to_snake_case()) || required {
+                // progenitor sends a header as text: a list or an object cannot be one.
+                let schema = resolve(&schemas, &param["schema"]);
+                let structured = param.get("in").and_then(Value::as_str) == Some("header")
+                    && matches!(
+                        schema.get("type").and_then(Value::as_str),
+                        Some("array" | "object")
+                    );
+                if required || (!structured && seen.insert(name.to_snake_case())) {
                     return true;
                 }
                 dropped.push(name.to_owned());
@@ -450,7 +462,8 @@ fn drop_colliding_parameters(doc: &mut Value) {
                 crate::lower::note(
                     op,
                     &format!(
-                        "optional parameter(s) {} dropped: their Rust names repeat an earlier parameter's",
+                        "optional parameter(s) {} dropped: a Rust name that repeats an earlier \
+                         parameter's, or a list or object sent as a header",
                         dropped.join(", ")
                     ),
                 );
@@ -514,6 +527,7 @@ fn normalise_schemas(doc: &mut Value) -> Result<(), Located> {
         enum_on_reference(map, &scalars);
         annotation_only_all_of(map);
         colliding_enum_values(map);
+        colliding_property_names(map);
         serde_sized_arrays(map);
         if map.contains_key("in") && map.contains_key("name") {
             parameter_not_nullable(map);
@@ -683,6 +697,42 @@ fn colliding_enum_values(map: &mut Map<String, Value>) {
     }
 }
 
+/// Properties of one object whose Rust field names collide (`is_global` and `isGlobal`) make
+/// a struct that does not compile: the later ones (in name order) are dropped, with a note
+/// (the object still accepts them, as it accepts any field it does not declare).
+fn colliding_property_names(map: &mut Map<String, Value>) {
+    let Some(Value::Object(properties)) = map.get_mut("properties") else {
+        return;
+    };
+    let mut seen = BTreeSet::new();
+    let dropped: Vec<String> = properties
+        .keys()
+        .filter(|name| {
+            let field = name
+                .replace(|c: char| !c.is_alphanumeric(), "_")
+                .to_snake_case();
+            !seen.insert(field)
+        })
+        .cloned()
+        .collect();
+    if dropped.is_empty() {
+        return;
+    }
+    for name in &dropped {
+        properties.remove(name);
+    }
+    if let Some(Value::Array(required)) = map.get_mut("required") {
+        required.retain(|r| r.as_str().is_none_or(|r| !dropped.iter().any(|d| d == r)));
+    }
+    crate::lower::note(
+        map,
+        &format!(
+            "propert(ies) {} dropped: their Rust field names repeat another property's",
+            dropped.join(", ")
+        ),
+    );
+}
+
 /// An array of a fixed length over 32 (`minItems` = `maxItems`) becomes a Rust array serde
 /// cannot read or write: its `maxItems` is dropped (a vector), with a note.
 fn serde_sized_arrays(map: &mut Map<String, Value>) {
@@ -832,23 +882,13 @@ fn hoist_nested_schema_refs(doc: &mut Value) {
         }
         .replace(|c: char| !c.is_alphanumeric() && c != '_', "_")
         .to_upper_camel_case();
-        let Some(Value::Object(schemas)) = doc
-            .as_object_mut()
-            .and_then(|d| d.get_mut("components"))
-            .and_then(|c| c.as_object_mut())
-            .map(|c| c.entry("schemas").or_insert_with(|| json!({})))
-        else {
-            continue;
-        };
-        let name = std::iter::once(base.clone())
-            .chain((2..).map(|n| format!("{base}{n}")))
-            .find(|candidate| !schemas.contains_key(candidate))
-            .unwrap_or(base);
         let mut hoisted = node;
         if let Some(map) = hoisted.as_object_mut() {
             crate::lower::note(map, &format!("hoisted from #{target}, which a $ref names"));
         }
-        schemas.insert(name.clone(), hoisted);
+        let Some(name) = add_component_schema(doc, &base, hoisted) else {
+            continue;
+        };
         let reference = format!("#/components/schemas/{name}");
         if let Some(slot) = doc.pointer_mut(&target) {
             *slot = json!({ "$ref": reference });
@@ -856,6 +896,24 @@ fn hoist_nested_schema_refs(doc: &mut Value) {
         renamed.insert(format!("#{target}"), reference);
     }
     rewrite_exact_refs(doc, &renamed);
+}
+
+/// Adds `schema` to `components.schemas` under `base`, or `base2`, `base3`... when taken;
+/// returns the name used (`None` when the document is not an object).
+fn add_component_schema(doc: &mut Value, base: &str, schema: Value) -> Option<String> {
+    let schemas = doc
+        .as_object_mut()?
+        .entry("components")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()?
+        .entry("schemas")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()?;
+    let name = std::iter::once(base.to_owned())
+        .chain((2..).map(|n| format!("{base}{n}")))
+        .find(|candidate| !schemas.contains_key(candidate))?;
+    schemas.insert(name.clone(), schema);
+    Some(name)
 }
 
 /// Rewrites every `$ref` that is exactly one of `targets`' keys.
@@ -1452,19 +1510,9 @@ fn share_identical_bodies(doc: &mut Value, at: &str, operation_id: &str) {
             operation_id.to_upper_camel_case(),
             if success { "Response" } else { "Error" }
         );
-        let Some(Value::Object(schemas)) = doc
-            .as_object_mut()
-            .and_then(|d| d.get_mut("components"))
-            .and_then(Value::as_object_mut)
-            .map(|c| c.entry("schemas").or_insert_with(|| json!({})))
-        else {
+        let Some(name) = add_component_schema(doc, &base, schema) else {
             continue;
         };
-        let name = std::iter::once(base.clone())
-            .chain((2..).map(|n| format!("{base}{n}")))
-            .find(|candidate| !schemas.contains_key(candidate))
-            .unwrap_or(base);
-        schemas.insert(name.clone(), schema);
         for pointer in pointers {
             if let Some(slot) = doc.pointer_mut(&pointer) {
                 *slot = json!({ "$ref": format!("#/components/schemas/{name}") });
