@@ -81,7 +81,7 @@ fn call(g: &Generated, method: &Method) -> String {
             (Some(inner), _) => (Some(inner.to_owned()), format!("&{var}")),
             (_, Some("str>")) => (None, format!("Some({})", text())),
             (_, Some(inner)) => (
-                Some(inner.trim_end_matches('>').to_owned()),
+                Some(inner.strip_suffix('>').unwrap_or(inner).to_owned()),
                 format!("Some(&{var})"),
             ),
             // A raw body (`B: Into<reqwest::Body>`): some bytes.
