@@ -71,6 +71,9 @@ pub fn run(root: &Path, dir: Option<&Path>) -> Result<String, String> {
     let derived = match derived_errors {
         Some(0) => "compile".to_owned(),
         Some(n) => format!("do NOT compile ({n} errors)"),
+        None if !CHECK_DERIVED => {
+            "were not checked (see CHECK_DERIVED in xtask/src/corpus.rs)".to_owned()
+        }
         None => "were not checked (a crate they depend on does not compile)".to_owned(),
     };
     Ok(format!(
@@ -294,6 +297,12 @@ fn write_derived(
     )
 }
 
+/// Whether `cargo check` covers the staged conformance client. Off: its dispatch over every
+/// corpus operation is one async function whose check took more memory than CI has (rustc
+/// was killed); it is still written, for `cargo check -p corpus-conformance` by hand, until
+/// the dispatch is split per provider.
+const CHECK_DERIVED: bool = false;
+
 fn write_crate(staging: &Path, generated: &pipeline::Generated) -> Result<(), String> {
     let dir = staging.join(pipeline::crate_dir(&generated.provider.id));
     for (relative, contents) in &generated.files {
@@ -342,11 +351,17 @@ fn check_crates(
     ws.insert("resolver".into(), toml::Value::String("3".into()));
     ws.insert(
         "members".into(),
-        toml::Value::Array(vec![
-            toml::Value::String("crates/generated/*".into()),
-            toml::Value::String("crates/billfold".into()),
-            toml::Value::String("crates/conformance".into()),
-        ]),
+        toml::Value::Array(
+            [
+                "crates/generated/*",
+                "crates/billfold",
+                "crates/conformance",
+            ]
+            .into_iter()
+            .take(if CHECK_DERIVED { 3 } else { 2 })
+            .map(|member| toml::Value::String(member.into()))
+            .collect(),
+        ),
     );
     if let Some(package) = workspace.get("package") {
         ws.insert("package".into(), package.clone());
