@@ -461,36 +461,17 @@ fn closure(schemas: &BTreeMap<String, serde_json::Value>, name: &str) -> BTreeSe
             continue;
         };
         let mut refs = Vec::new();
-        collect_component_refs(schema, &mut refs);
-        for target in refs {
+        collect_refs(schema, &mut refs);
+        let names = refs
+            .iter()
+            .filter_map(|r| r.strip_prefix("#/components/schemas/"));
+        for target in names.map(|n| n.replace("~1", "/").replace("~0", "~")) {
             if schemas.contains_key(&target) && seen.insert(target.clone()) {
                 todo.push(target);
             }
         }
     }
     seen
-}
-
-fn collect_component_refs(node: &serde_json::Value, out: &mut Vec<String>) {
-    match node {
-        serde_json::Value::Object(map) => {
-            for (key, value) in map {
-                if key == "$ref"
-                    && let Some(name) = value
-                        .as_str()
-                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                {
-                    out.push(name.replace("~1", "/").replace("~0", "~"));
-                } else {
-                    collect_component_refs(value, out);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => {
-            items.iter().for_each(|v| collect_component_refs(v, out))
-        }
-        _ => {}
-    }
 }
 
 fn clear_method(item: &mut openapiv3::PathItem, method: &str) {
