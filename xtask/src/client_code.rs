@@ -9,6 +9,8 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType, Type};
 
+mod optional_success;
+
 use crate::error::Located;
 use crate::open_types::{self, OpenEnum};
 use crate::progenitor_run;
@@ -81,6 +83,7 @@ pub fn build(
     })?;
     remove_undeclared_headers(&mut file);
     serialize_deep_objects(&mut file, validated);
+    optional_success::rewrite(&mut file, validated);
     let raw_methods = client_methods(&file, validated)?;
     let response_types: Vec<Type> = raw_methods
         .iter()
@@ -803,7 +806,7 @@ fn client_doc(
 }
 
 /// The functions of progenitor's inherent `impl Client` blocks.
-fn client_functions(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ImplItemFn> {
+pub(crate) fn client_functions(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ImplItemFn> {
     file.items
         .iter_mut()
         .filter_map(|item| match item {
