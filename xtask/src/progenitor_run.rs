@@ -434,14 +434,28 @@ pub fn schema_culprits(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
     closures.sort_by_key(|(name, members)| (members.len(), name.clone()));
     let mut known_good: BTreeSet<String> = BTreeSet::new();
     let mut culprits: Vec<(String, String)> = Vec::new();
+    // Each trial is this skeleton with a few schemas: cloning the whole spec per schema cost
+    // more than typify's work on a large spec.
+    let mut skeleton = spec.clone();
+    skeleton.paths.paths.clear();
+    if let Some(c) = skeleton.components.as_mut() {
+        *c = openapiv3::Components {
+            security_schemes: std::mem::take(&mut c.security_schemes),
+            ..Default::default()
+        };
+    }
     for (name, members) in closures {
         if known_good.contains(&name) {
             continue;
         }
-        let mut alone = spec.clone();
-        alone.paths.paths.clear();
+        let mut alone = skeleton.clone();
         if let Some(c) = alone.components.as_mut() {
-            c.schemas.retain(|member, _| members.contains(member));
+            c.schemas = components
+                .schemas
+                .iter()
+                .filter(|(member, _)| members.contains(*member))
+                .map(|(member, schema)| (member.clone(), schema.clone()))
+                .collect();
             for (bad, _) in &culprits {
                 if let Some(schema) = c.schemas.get_mut(bad) {
                     *schema = openapiv3::ReferenceOr::Item(openapiv3::Schema {
@@ -450,9 +464,6 @@ pub fn schema_culprits(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
                     });
                 }
             }
-            c.responses.clear();
-            c.parameters.clear();
-            c.request_bodies.clear();
         }
         match generate_once(&alone) {
             Ok(_) => known_good.extend(members),
