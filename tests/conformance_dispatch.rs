@@ -58,6 +58,7 @@ pub(crate) async fn run(rows: &mut Vec<Value>, entry: &Entry) {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod anchor {
     use super::*;
 
@@ -71,6 +72,7 @@ mod anchor {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod neo {
     use super::*;
 
@@ -84,6 +86,7 @@ mod neo {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod olostep {
     use super::*;
 
@@ -97,6 +100,7 @@ mod olostep {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod aiml {
     use super::*;
 
@@ -110,6 +114,7 @@ mod aiml {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod giga {
     use super::*;
 
@@ -150,6 +155,7 @@ mod giga {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod openrouter {
     use super::*;
 
@@ -163,6 +169,7 @@ mod openrouter {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod deepseek {
     use super::*;
 
@@ -176,6 +183,7 @@ mod deepseek {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod moonshot {
     use super::*;
 
@@ -189,6 +197,7 @@ mod moonshot {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod siliconflow {
     use super::*;
 
@@ -202,6 +211,7 @@ mod siliconflow {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod novita {
     use super::*;
 
@@ -215,6 +225,7 @@ mod novita {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod xai {
     use super::*;
 
@@ -228,6 +239,7 @@ mod xai {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod vercel {
     use super::*;
 
@@ -241,6 +253,7 @@ mod vercel {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod firecrawl {
     use super::*;
 
@@ -254,6 +267,7 @@ mod firecrawl {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod tavily {
     use super::*;
 
@@ -267,6 +281,7 @@ mod tavily {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod serpapi {
     use super::*;
 
@@ -280,6 +295,7 @@ mod serpapi {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod scrapingbee {
     use super::*;
 
@@ -293,6 +309,7 @@ mod scrapingbee {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod scrapeops {
     use super::*;
 
@@ -306,6 +323,7 @@ mod scrapeops {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod scrapingant {
     use super::*;
 
@@ -319,6 +337,7 @@ mod scrapingant {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod scrapegraphai {
     use super::*;
 
@@ -332,6 +351,7 @@ mod scrapegraphai {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod crustdata {
     use super::*;
 
@@ -345,6 +365,7 @@ mod crustdata {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod featherless {
     use super::*;
 
@@ -359,6 +380,7 @@ mod featherless {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod venice {
     use super::*;
 
@@ -372,6 +394,7 @@ mod venice {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod browserbase {
     use super::*;
 
@@ -385,6 +408,7 @@ mod browserbase {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod brightdata {
     use super::*;
 
@@ -399,6 +423,7 @@ mod brightdata {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod inferencesh {
     use super::*;
 
@@ -412,6 +437,7 @@ mod inferencesh {
     }
 }
 
+#[allow(unused_variables, clippy::clone_on_copy)]
 mod coingecko {
     use super::*;
 

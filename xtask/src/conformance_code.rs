@@ -46,7 +46,7 @@ pub fn render(generated: &[Generated]) -> String {
         let id = &g.provider.id;
         let _ = write!(
             out,
-            "\nmod {id} {{\n    use super::*;\n\n    pub(super) const OPERATIONS: &[Operation] = &[{}];\n",
+            "\n#[allow(unused_variables, clippy::clone_on_copy)]\nmod {id} {{\n    use super::*;\n\n    pub(super) const OPERATIONS: &[Operation] = &[{}];\n",
             g.code
                 .methods
                 .iter()
@@ -114,7 +114,8 @@ fn call(g: &Generated, method: &Method) -> String {
             ),
             // A raw body (`B: Into<reqwest::Body>`): some bytes.
             _ if method.generics.contains(&ty) => (None, "b\"billfold\".to_vec()".to_owned()),
-            _ => (Some(ty.clone()), var.clone()),
+            // Owned: the call runs three times (examples, dynamic data, wrong credential).
+            _ => (Some(ty.clone()), format!("{var}.clone()")),
         };
         if let Some(owned) = owned {
             let _ = writeln!(

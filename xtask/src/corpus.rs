@@ -56,6 +56,8 @@ pub struct Outcome {
     pub generation_ms: f64,
     /// `cargo check` errors in its crate (`None` when not checked).
     pub compile_errors: Option<usize>,
+    /// `cargo check` warnings in its crate.
+    pub compile_warnings: usize,
     /// progenitor 0.15.1 with default settings on the same bytes.
     pub progenitor: String,
 }
@@ -134,6 +136,7 @@ pub fn stage(root: &Path, specs_dir: &Path) -> Result<(PathBuf, Vec<Outcome>), S
             failed: None,
             generation_ms: 0.0,
             compile_errors: None,
+            compile_warnings: 0,
             progenitor: progenitor_as_is(&doc),
         };
         if let Some(made) = generate_with_skips(&staging, provider, &mut outcome)? {
@@ -392,6 +395,7 @@ fn check_crates(
         .output()
         .map_err(|e| format!("running cargo check: {e}"))?;
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
+    let mut warnings: BTreeMap<String, usize> = BTreeMap::new();
     let mut derived_checked = false;
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let Ok(message) = serde_json::from_str::<Value>(line) else {
@@ -401,22 +405,33 @@ fn check_crates(
         if message["reason"] == "compiler-artifact" && package.contains("corpus-conformance") {
             derived_checked = true;
         }
-        if message["reason"] == "compiler-message" && message["message"]["level"] == "error" {
-            let package = message["package_id"].as_str().unwrap_or_default();
-            *errors.entry(package.to_owned()).or_default() += 1;
+        if message["reason"] == "compiler-message" {
+            let level = &message["message"]["level"];
+            // The summary lines ("generated N warnings") have no span: not counted.
+            let counted = message["message"]["spans"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            if level == "error" {
+                *errors.entry(package.to_owned()).or_default() += 1;
+            } else if level == "warning" && counted {
+                *warnings.entry(package.to_owned()).or_default() += 1;
+            }
         }
     }
     for outcome in outcomes.iter_mut().filter(|o| o.failed.is_none()) {
         let name = format!("billfold-{}", outcome.id);
-        let count = errors
-            .iter()
-            .filter(|(package, _)| {
-                package.contains(&format!("#{name}@"))
-                    || package.contains(&format!("/{}#", outcome.id))
-            })
-            .map(|(_, n)| *n)
-            .sum();
-        outcome.compile_errors = Some(count);
+        let of_this = |counts: &BTreeMap<String, usize>| -> usize {
+            counts
+                .iter()
+                .filter(|(package, _)| {
+                    package.contains(&format!("#{name}@"))
+                        || package.contains(&format!("/{}#", outcome.id))
+                })
+                .map(|(_, n)| *n)
+                .sum()
+        };
+        outcome.compile_errors = Some(of_this(&errors));
+        outcome.compile_warnings = of_this(&warnings);
     }
     if !output.status.success() && errors.is_empty() {
         return Err(format!(
@@ -451,6 +466,7 @@ fn report_json(outcomes: &[Outcome]) -> Value {
                     "generated": o.generated, "skipped": o.skipped, "untyped_schemas": o.fallbacks,
                     "failed": o.failed,
                     "generation_ms": o.generation_ms, "compile_errors": o.compile_errors,
+                    "compile_warnings": o.compile_warnings,
                     "progenitor_as_is": o.progenitor,
                 })
             })
@@ -473,7 +489,10 @@ pub fn table(outcomes: &[Outcome]) -> String {
             (Some(_), _) => "no crate".to_owned(),
             (None, Some(0)) => {
                 compiling += o.generated;
-                "yes".to_owned()
+                match o.compile_warnings {
+                    0 => "yes".to_owned(),
+                    n => format!("yes ({n} warnings)"),
+                }
             }
             (None, Some(n)) => format!("no ({n} errors)"),
             (None, None) => "not checked".to_owned(),
