@@ -55,9 +55,9 @@ async fn a_new_provider_is_a_spec_a_manifest_entry_and_regen() {
     fs::write(copy.join("specs/providers.toml"), manifest).unwrap();
 
     // `cargo xtask regen`, in process.
-    let outcome = xtask::regen::regen(copy, false).expect("regen succeeds");
+    let outcome = xtask::commands::regen::regen(copy, false).expect("regen succeeds");
     assert!(outcome.changed.contains(&"acme".to_owned()), "{outcome:?}");
-    let check = xtask::regen::regen(copy, true).unwrap();
+    let check = xtask::commands::regen::regen(copy, true).unwrap();
     assert!(check.changed.is_empty(), "{}", check.diff);
     let readme = fs::read_to_string(copy.join("README.md")).unwrap();
     assert!(
@@ -66,7 +66,7 @@ async fn a_new_provider_is_a_spec_a_manifest_entry_and_regen() {
     );
 
     // Build the command from the copy, in a target directory of its own.
-    let binary = xtask::cargo_build::binary_in(
+    let binary = xtask::commands::cargo_build::binary_in(
         copy,
         "billfold-cli",
         "billfold",
@@ -131,7 +131,7 @@ async fn a_new_provider_is_a_spec_a_manifest_entry_and_regen() {
     let workspace = fs::read_to_string(copy.join("Cargo.toml")).unwrap();
     let workspace = workspace.replacen("\"tests\",", "\"tests\",\n    \"crates/acme-check\",", 1);
     fs::write(copy.join("Cargo.toml"), workspace).unwrap();
-    let check = xtask::cargo_build::binary_in(
+    let check = xtask::commands::cargo_build::binary_in(
         copy,
         "acme-check",
         "acme-check",

@@ -23,7 +23,7 @@ fn documented(id: &str) -> (String, Value) {
     let spec = &g.effective;
     // The documented example; Neo's spec has none, so a body sampled from its schema (and
     // the schema's field examples) stands in.
-    let (example, _documented) = xtask::samples::success_payload(spec, operation)
+    let (example, _documented) = xtask::pipeline::samples::success_payload(spec, operation)
         .unwrap_or_else(|| panic!("{id}: the balance response has no example or schema"));
     let route = spec["paths"]
         .as_object()

@@ -7,7 +7,8 @@ use billfold_tests::{generated, workspace_root};
 
 #[test]
 fn checked_in_crates_match_the_generator() {
-    let outcome = xtask::regen::regen(&workspace_root(), true).expect("regen --check runs");
+    let outcome =
+        xtask::commands::regen::regen(&workspace_root(), true).expect("regen --check runs");
     assert!(
         outcome.changed.is_empty(),
         "run `cargo xtask regen`:\n{}",
@@ -29,7 +30,7 @@ fn scratch_copy() -> tempfile::TempDir {
         );
     }
     // The files regen derives from all providers.
-    for (relative, _) in xtask::pipeline::workspace_files(&root, generated()).unwrap() {
+    for (relative, _) in xtask::derived::workspace_files(&root, generated()).unwrap() {
         let target = dir.path().join(&relative);
         fs::create_dir_all(target.parent().unwrap()).unwrap();
         fs::copy(root.join(&relative), target).unwrap();
@@ -81,7 +82,7 @@ fn a_hand_edit_is_detected_and_regen_repairs_it() {
     )
     .unwrap();
 
-    let outcome = xtask::regen::regen(scratch.path(), true).unwrap();
+    let outcome = xtask::commands::regen::regen(scratch.path(), true).unwrap();
     assert_eq!(outcome.changed, ["olostep"]);
     assert!(
         outcome.diff.contains("-    pub struct Klient"),
@@ -96,9 +97,9 @@ fn a_hand_edit_is_detected_and_regen_repairs_it() {
         outcome.diff
     );
 
-    let fixed = xtask::regen::regen(scratch.path(), false).unwrap();
+    let fixed = xtask::commands::regen::regen(scratch.path(), false).unwrap();
     assert_eq!(fixed.changed, ["olostep"]);
-    let again = xtask::regen::regen(scratch.path(), true).unwrap();
+    let again = xtask::commands::regen::regen(scratch.path(), true).unwrap();
     assert!(again.changed.is_empty(), "{}", again.diff);
     assert!(
         !scratch
@@ -121,7 +122,7 @@ fn a_broken_spec_changes_no_file_of_any_provider() {
     fs::write(&spec, broken).unwrap();
     let before = snapshot_of(&scratch.path().join("crates"));
 
-    let err = xtask::regen::regen(scratch.path(), false).unwrap_err();
+    let err = xtask::commands::regen::regen(scratch.path(), false).unwrap_err();
     assert!(
         err.contains("giga: specs/giga/openapi.yaml:57: at #/paths/~1api~1billing~1plans/get: GET /api/billing/plans has no operationId"),
         "{err}"
@@ -138,7 +139,7 @@ fn a_stale_overlay_is_an_error_naming_the_overlay() {
         .unwrap()
         .replace("/user/credits/info", "/user/credits");
     fs::write(&overlay, stale).unwrap();
-    let err = xtask::regen::regen(scratch.path(), true).unwrap_err();
+    let err = xtask::commands::regen::regen(scratch.path(), true).unwrap_err();
     assert!(
         err.contains("olostep: specs/olostep/overlay.yaml:6: at #/actions/0/target: target"),
         "{err}"
@@ -207,16 +208,16 @@ fn an_interrupted_regen_is_finished_by_the_next_one() {
     let fresh = xtask::pipeline::generate_all(scratch.path()).unwrap();
     let ids = vec!["anchor".to_owned(), "olostep".to_owned()];
     for g in fresh.iter().filter(|g| ids.contains(&g.provider.id)) {
-        xtask::regen::stage(scratch.path(), g).unwrap();
+        xtask::commands::regen::stage(scratch.path(), g).unwrap();
     }
-    xtask::regen::write_plan(scratch.path(), &ids).unwrap();
-    xtask::regen::finish_swap(scratch.path(), "anchor").unwrap();
+    xtask::commands::regen::write_plan(scratch.path(), &ids).unwrap();
+    xtask::commands::regen::finish_swap(scratch.path(), "anchor").unwrap();
 
-    let err = xtask::regen::regen(scratch.path(), true).unwrap_err();
+    let err = xtask::commands::regen::regen(scratch.path(), true).unwrap_err();
     assert!(err.contains("was interrupted"), "{err}");
 
-    xtask::regen::regen(scratch.path(), false).unwrap();
-    let check = xtask::regen::regen(scratch.path(), true).unwrap();
+    xtask::commands::regen::regen(scratch.path(), false).unwrap();
+    let check = xtask::commands::regen::regen(scratch.path(), true).unwrap();
     assert!(check.changed.is_empty(), "{}", check.diff);
     assert_eq!(check.unchanged.len(), generated().len());
 }
@@ -274,7 +275,7 @@ fn regen_says_what_changed_for_users() {
     );
     assert_ne!(added, text, "the spec's layout changed; update this test");
     fs::write(&spec, &added).unwrap();
-    let outcome = xtask::regen::regen(scratch.path(), true).unwrap();
+    let outcome = xtask::commands::regen::regen(scratch.path(), true).unwrap();
     let giga: Vec<&String> = outcome
         .api_changes
         .iter()
@@ -288,7 +289,7 @@ fn regen_says_what_changed_for_users() {
     fs::write(&spec, &text).unwrap();
     let overlay = "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n  - target: \"$.paths['/api/billing/recharge'].post\"\n    update: {x-billfold-skip: \"not needed\"}\n";
     fs::write(scratch.path().join("specs/giga/overlay.yaml"), overlay).unwrap();
-    let outcome = xtask::regen::regen(scratch.path(), true).unwrap();
+    let outcome = xtask::commands::regen::regen(scratch.path(), true).unwrap();
     let giga = outcome
         .api_changes
         .iter()

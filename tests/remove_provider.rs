@@ -76,7 +76,7 @@ fn a_removed_provider_leaves_no_trace() {
     .unwrap();
 
     // Before regen, --check names the orphan.
-    let check = xtask::regen::regen(copy, true).unwrap();
+    let check = xtask::commands::regen::regen(copy, true).unwrap();
     assert_eq!(check.orphaned, vec![id.to_owned()]);
     assert!(
         check.diff.contains("crates/generated/crustdata: orphaned"),
@@ -84,14 +84,14 @@ fn a_removed_provider_leaves_no_trace() {
         check.diff
     );
 
-    let outcome = xtask::regen::regen(copy, false).expect("regen succeeds");
+    let outcome = xtask::commands::regen::regen(copy, false).expect("regen succeeds");
     assert_eq!(outcome.orphaned, vec![id.to_owned()]);
     assert!(!copy.join("crates/generated").join(id).exists());
     for file in DERIVED {
         let text = fs::read_to_string(copy.join(file)).unwrap();
         assert!(!text.to_lowercase().contains(id), "{file} still names {id}");
     }
-    let check = xtask::regen::regen(copy, true).unwrap();
+    let check = xtask::commands::regen::regen(copy, true).unwrap();
     assert!(check.changed.is_empty(), "{}", check.diff);
 
     // A stray folder (a crate left by hand, say) is reported, then removed.
@@ -101,9 +101,9 @@ fn a_removed_provider_leaves_no_trace() {
         "[package]\n",
     )
     .unwrap();
-    let check = xtask::regen::regen(copy, true).unwrap();
+    let check = xtask::commands::regen::regen(copy, true).unwrap();
     assert_eq!(check.orphaned, vec!["stray".to_owned()]);
-    xtask::regen::regen(copy, false).unwrap();
+    xtask::commands::regen::regen(copy, false).unwrap();
     assert!(!copy.join("crates/generated/stray").exists());
 }
 
@@ -122,12 +122,12 @@ fn a_missing_or_hand_edited_crate_is_written_again() {
     )
     .unwrap();
 
-    let outcome = xtask::regen::regen(copy, false).expect("regen succeeds");
+    let outcome = xtask::commands::regen::regen(copy, false).expect("regen succeeds");
     for id in ["tavily", "vercel", "novita"] {
         assert!(outcome.changed.contains(&id.to_owned()), "{outcome:?}");
     }
     assert_eq!(fs::read_to_string(&lib).unwrap(), original);
     assert!(copy.join("crates/generated/tavily/src/lib.rs").exists());
-    let check = xtask::regen::regen(copy, true).unwrap();
+    let check = xtask::commands::regen::regen(copy, true).unwrap();
     assert!(check.changed.is_empty(), "{}", check.diff);
 }

@@ -7,37 +7,15 @@
 //! `cargo xtask bench` measures generation, request overhead, fan-out and footprint.
 //! The library half exists so tests can run the same pipeline.
 
-pub mod api_changes;
-pub mod balance_check;
-pub mod bench;
-pub mod bundle;
-pub mod cargo_build;
-pub mod client_code;
-pub mod conformance;
-pub mod conformance_code;
-pub mod corpus;
-pub mod crate_files;
-pub mod degrade;
-pub mod document;
+//!
+//! The modules show its shape, and import one way: [`commands`] use [`derived`] and
+//! [`pipeline`]; [`derived`] reads what the [`pipeline`] made; the [`pipeline`] knows neither.
+//! [`error`] is shared by all.
+
+pub mod commands;
+pub mod derived;
 pub mod error;
-pub mod example_tests;
-pub mod facade_code;
-pub mod header_credentials;
-pub mod ingest;
-pub mod lower;
-pub mod open_enum_tests;
-pub mod open_types;
-pub mod operations;
-pub mod overlay;
 pub mod pipeline;
-pub mod progenitor_run;
-pub mod providers;
-pub mod regen;
-pub mod rustfmt;
-pub mod samples;
-pub mod surface;
-pub mod type_names;
-pub mod validate;
 
 use std::path::PathBuf;
 

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{ingest, pipeline, regen, workspace_root};
+use xtask::commands::{ingest, regen};
+use xtask::{pipeline, workspace_root};
 
 /// billfold's generator: turns specs/ into typed client crates, and checks and measures them.
 #[derive(Debug, Parser)]
@@ -85,11 +86,13 @@ fn main() -> ExitCode {
         } => run_ingest(&root, &provider, &source),
         Command::Ingest { .. } => Err("give a provider and a source, or --all".to_owned()),
         Command::Bench { footprint } => {
-            xtask::bench::run(&root, footprint).map(|table| print!("{table}"))
+            xtask::commands::bench::run(&root, footprint).map(|table| print!("{table}"))
         }
-        Command::Conformance => xtask::conformance::run(&root).map(|table| print!("{table}")),
+        Command::Conformance => {
+            xtask::commands::conformance::run(&root).map(|table| print!("{table}"))
+        }
         Command::Corpus { dir } => {
-            xtask::corpus::run(&root, dir.as_deref()).map(|table| print!("{table}"))
+            xtask::commands::corpus::run(&root, dir.as_deref()).map(|table| print!("{table}"))
         }
     };
     match result {
@@ -165,14 +168,14 @@ fn run_regen(root: &Path, check: bool) -> Result<(), String> {
 /// The text of a docs page or spec: a local file, or an http(s) URL.
 fn read_source(source: &str) -> Result<String, String> {
     if source.starts_with("http://") || source.starts_with("https://") {
-        xtask::ingest::download(source)
+        xtask::commands::ingest::download(source)
     } else {
         std::fs::read_to_string(source).map_err(|e| format!("cannot read {source}: {e}"))
     }
 }
 
 fn run_ingest(root: &Path, provider: &str, source: &str) -> Result<(), String> {
-    if !xtask::providers::is_valid_id(provider) {
+    if !xtask::pipeline::providers::is_valid_id(provider) {
         return Err(format!(
             "provider id {provider:?} must be lower-case ASCII letters, digits and `_`"
         ));

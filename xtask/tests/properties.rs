@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use xtask::providers::ProviderEntry;
-use xtask::{client_code, document, ingest, lower, overlay, progenitor_run, validate};
+use xtask::commands::ingest;
+use xtask::pipeline::providers::ProviderEntry;
+use xtask::pipeline::{client_code, document, lower, overlay, progenitor_run, validate};
 
 const SCHEMA_NAMES: &[&str] = &["Alpha", "Beta", "Gamma", "Delta"];
 

@@ -180,7 +180,7 @@ fn provider_servers(delay: Duration) -> Vec<(String, Option<String>)> {
         let Some(mapping) = &g.provider.balance else {
             continue;
         };
-        let (body, _) = xtask::samples::success_payload(&g.effective, &mapping.operation)
+        let (body, _) = xtask::pipeline::samples::success_payload(&g.effective, &mapping.operation)
             .expect("the balance operation has a JSON success body");
         let url = server::start(body.to_string().into_bytes(), delay, 1).remove(0);
         let credential = g
@@ -275,40 +275,42 @@ fn pipeline_vs_progenitor(runs: usize) -> serde_json::Value {
         samples.sort_by(f64::total_cmp);
         percentile(&samples, 0.5)
     };
-    let measure =
-        |label: String, workspace: &std::path::Path, provider: &xtask::providers::ProviderEntry| {
-            let (_, validated, _) =
-                xtask::pipeline::effective_spec(workspace, provider).expect("effective spec");
-            let operations = validated.operations.len();
-            let mut ours = Vec::new();
-            let mut theirs = Vec::new();
-            for _ in 0..runs {
-                let started = Instant::now();
-                xtask::pipeline::generate(workspace, provider).expect("generation");
-                ours.push(started.elapsed().as_secs_f64() * 1e3);
-                let started = Instant::now();
-                xtask::progenitor_run::progenitor_and_prettyplease(&validated.openapi)
-                    .expect("progenitor");
-                theirs.push(started.elapsed().as_secs_f64() * 1e3);
-            }
-            // Each run's pair, ours then theirs back to back: the median of the pairs' ratios
-            // cancels the machine's slow spells better than a ratio of two medians.
-            let mut ratios: Vec<f64> = ours.iter().zip(&theirs).map(|(a, b)| a / b).collect();
-            ratios.sort_by(f64::total_cmp);
-            let ratio = percentile(&ratios, 0.5);
-            let ratio_spread = [percentile(&ratios, 0.25), percentile(&ratios, 0.75)];
-            let (ours, theirs) = (median(ours), median(theirs));
-            json!({"spec": label, "operations": operations, "pipeline_ms": ours,
+    let measure = |label: String,
+                   workspace: &std::path::Path,
+                   provider: &xtask::pipeline::providers::ProviderEntry| {
+        let (_, validated, _) =
+            xtask::pipeline::effective_spec(workspace, provider).expect("effective spec");
+        let operations = validated.operations.len();
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for _ in 0..runs {
+            let started = Instant::now();
+            xtask::pipeline::generate(workspace, provider).expect("generation");
+            ours.push(started.elapsed().as_secs_f64() * 1e3);
+            let started = Instant::now();
+            xtask::pipeline::progenitor_run::progenitor_and_prettyplease(&validated.openapi)
+                .expect("progenitor");
+            theirs.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+        // Each run's pair, ours then theirs back to back: the median of the pairs' ratios
+        // cancels the machine's slow spells better than a ratio of two medians.
+        let mut ratios: Vec<f64> = ours.iter().zip(&theirs).map(|(a, b)| a / b).collect();
+        ratios.sort_by(f64::total_cmp);
+        let ratio = percentile(&ratios, 0.5);
+        let ratio_spread = [percentile(&ratios, 0.25), percentile(&ratios, 0.75)];
+        let (ours, theirs) = (median(ours), median(theirs));
+        json!({"spec": label, "operations": operations, "pipeline_ms": ours,
                "progenitor_prettyplease_ms": theirs, "ratio": ratio,
                "ratio_quartiles": ratio_spread,
                "pipeline_ms_per_operation": ours / operations.max(1) as f64})
-        };
+    };
     let mut rows = Vec::new();
     for provider in xtask::pipeline::load_providers(&root).expect("specs/providers.toml") {
         rows.push(measure(provider.id.clone(), &root, &provider));
     }
     let (staging, _) =
-        xtask::corpus::stage(&root, &root.join(xtask::corpus::CORPUS_DIR)).expect("corpus staging");
+        xtask::commands::corpus::stage(&root, &root.join(xtask::commands::corpus::CORPUS_DIR))
+            .expect("corpus staging");
     for provider in xtask::pipeline::load_providers(&staging).expect("staging manifest") {
         if xtask::pipeline::generate(&staging, &provider).is_ok() {
             rows.push(measure(

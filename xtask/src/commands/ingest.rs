@@ -94,7 +94,7 @@ pub fn download(url: &str) -> Result<String, String> {
 
 /// Whether text parses as a mapping with an `openapi` or `swagger` key.
 fn is_openapi_document(text: &str) -> bool {
-    crate::document::parse(text)
+    crate::pipeline::document::parse(text)
         .ok()
         .and_then(|v| v.as_object().cloned())
         .is_some_and(|o| o.contains_key("openapi") || o.contains_key("swagger"))

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::document;
 use crate::pipeline;
+use crate::pipeline::document;
 
 const TOOLS_DIR: &str = "xtask/conformance";
 const WORK_DIR: &str = "target/conformance";
@@ -89,7 +89,8 @@ pub fn run(root: &Path) -> Result<String, String> {
         lints.insert(id.clone(), lint(&tools, id, path, &accepted)?);
     }
 
-    let client = crate::cargo_build::binary(root, "billfold-tests", "conformance-client", false)?;
+    let client =
+        crate::commands::cargo_build::binary(root, "billfold-tests", "conformance-client", false)?;
     let mut servers = Processes(Vec::new());
     let mut endpoints = Vec::new();
     let mut ports = free_ports(specs.len() * 2)?.into_iter();

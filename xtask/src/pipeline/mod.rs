@@ -1,22 +1,35 @@
 //! The generation pipeline for one provider: load → overlay → lower → validate → progenitor →
 //! wrapper code → prettyplease → crate files. Everything happens in memory; nothing is written.
 
+pub mod balance_check;
+pub mod bundle;
+pub mod client_code;
+pub mod crate_files;
+pub mod degrade;
+pub mod document;
+pub mod header_credentials;
+pub mod lower;
+pub mod open_types;
+pub mod operations;
+pub mod overlay;
+pub mod progenitor_run;
+pub mod providers;
+pub mod rustfmt;
+pub mod samples;
+pub mod surface;
+pub mod type_names;
+pub mod validate;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::client_code::{self, CrateCode};
-use crate::crate_files;
-use crate::degrade::Degraded;
-use crate::document;
 use crate::error::{SpecError, child};
-use crate::operations::{self, Skipped};
-use crate::providers::{self, OperationNames, PROVIDERS_FILE, ProviderEntry};
-use crate::validate::{self, Validated};
-use crate::{
-    balance_check, bundle, conformance_code, example_tests, facade_code, header_credentials, lower,
-    open_enum_tests, overlay, progenitor_run, surface,
-};
+use client_code::CrateCode;
+use degrade::Degraded;
+use operations::Skipped;
+use providers::{OperationNames, PROVIDERS_FILE, ProviderEntry};
+use validate::Validated;
 
 /// One provider's generated crate, in memory.
 #[derive(Debug, Clone)]
@@ -222,7 +235,7 @@ fn check_credentials(provider: &ProviderEntry, validated: &Validated) -> Result<
     Ok(())
 }
 
-/// Runs the whole pipeline for one provider, degrading locally (see [`crate::degrade`]): a
+/// Runs the whole pipeline for one provider, degrading locally (see [`crate::pipeline::degrade`]): a
 /// problem inside a schema, an operation or a path item costs that item, recorded in
 /// [`Generated::degraded`]; only a problem outside them all is an error (the first, when
 /// [`problems`] would find several).
@@ -387,65 +400,6 @@ fn generate_from(
         degraded: plan.clone(),
         warnings,
     })
-}
-
-/// Renders one derived Rust file from every provider's generated crate.
-type Render = fn(&[Generated]) -> String;
-
-/// Files outside the generated crates that regen derives from all providers: (path relative to
-/// the workspace root, contents). Hand-written files keep everything outside their markers.
-pub fn workspace_files(
-    root: &Path,
-    generated: &[Generated],
-) -> Result<Vec<(PathBuf, String)>, String> {
-    let rustfmt = |path: &str, text: String| {
-        crate::rustfmt::format(&text).map_err(|e| format!("{path}: {e}"))
-    };
-    let read = |path: &str| {
-        std::fs::read_to_string(root.join(path)).map_err(|e| format!("{path}: cannot read it: {e}"))
-    };
-    let facade_toml = "crates/billfold/Cargo.toml";
-    let facade = facade_code::splice(
-        &read(facade_toml)?,
-        "features",
-        &facade_code::facade_features(generated),
-        facade_toml,
-    )?;
-    let facade = facade_code::splice(
-        &facade,
-        "provider crates",
-        &facade_code::facade_dependencies(generated),
-        facade_toml,
-    )?;
-    let workspace = facade_code::splice(
-        &read("Cargo.toml")?,
-        "provider crates",
-        &facade_code::workspace_dependencies(generated),
-        "Cargo.toml",
-    )?;
-    let readme = facade_code::splice(
-        &read("README.md")?,
-        "provider table",
-        &facade_code::readme_table(generated),
-        "README.md",
-    )?;
-    // Derived Rust files, each formatted by rustfmt as `cargo fmt --check` expects.
-    let rust_files: [(&str, Render); 4] = [
-        (open_enum_tests::PATH, open_enum_tests::render),
-        (facade_code::PROVIDERS_RS, facade_code::providers_rs),
-        (example_tests::PATH, example_tests::render),
-        (conformance_code::PATH, conformance_code::render),
-    ];
-    let mut files = Vec::new();
-    for (path, render) in rust_files {
-        files.push((PathBuf::from(path), rustfmt(path, render(generated))?));
-    }
-    files.extend([
-        (PathBuf::from(facade_toml), facade),
-        (PathBuf::from("Cargo.toml"), workspace),
-        (PathBuf::from("README.md"), readme),
-    ]);
-    Ok(files)
 }
 
 /// Runs the pipeline for every provider; returns every error, not just the first.

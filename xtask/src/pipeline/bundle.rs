@@ -20,8 +20,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::document;
 use crate::error::escape;
+use crate::pipeline::document;
 
 /// Deepest chain of non-schema references followed (a cycle among path items, say).
 const MAX_INLINE_DEPTH: usize = 64;

@@ -103,7 +103,7 @@ pub fn operation_at(pointer: &str) -> Option<(String, String)> {
 /// leading digit, and `_` after a keyword (`type` → `type_`).
 ///
 /// ```
-/// use xtask::operations::method_name;
+/// use xtask::pipeline::operations::method_name;
 /// assert_eq!(method_name("Retrieve an Integration's Issue"), "retrieve_an_integrations_issue");
 /// assert_eq!(method_name("get-v1-billing-credits"), "get_v1_billing_credits");
 /// assert_eq!(method_name("type"), "type_");

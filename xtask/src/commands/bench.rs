@@ -29,12 +29,13 @@ const REPORT: &str = "target/bench/report.json";
 
 /// Runs the benchmarks; returns the table.
 pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
-    let bench = crate::cargo_build::binary(root, "billfold-bench", "billfold-bench", true)?;
+    let bench =
+        crate::commands::cargo_build::binary(root, "billfold-bench", "billfold-bench", true)?;
     let generation = run_json(&bench, &["generation", "30"])?;
     let overhead = run_json(&bench, &["overhead", "2000"])?;
     let pipeline = run_json(&bench, &["pipeline", "15"])?;
     let fanout = run_json(&bench, &["fanout", "100", "10"])?;
-    let billfold = crate::cargo_build::binary(root, "billfold-cli", "billfold", true)?;
+    let billfold = crate::commands::cargo_build::binary(root, "billfold-cli", "billfold", true)?;
     let billfold = billfold.to_string_lossy();
     let metrics = run_json(&bench, &["metrics", billfold.as_ref(), "200", "10"])?;
     let history = run_json(&bench, &["history", billfold.as_ref(), "25", "365"])?;

@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 use heck::ToSnakeCase;
 use serde_json::Value;
 
-use crate::client_code::Method;
 use crate::pipeline::Generated;
-use crate::samples;
+use crate::pipeline::client_code::Method;
+use crate::pipeline::samples;
 
 /// Where the dispatch lives, relative to the workspace root.
 pub const PATH: &str = "tests/conformance_dispatch.rs";

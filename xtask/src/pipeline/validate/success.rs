@@ -138,7 +138,7 @@ pub fn apply(doc: &mut Value, at: &str, operation_id: &str, plan: &SuccessPlan) 
         }
         let mut combined = json!({ "oneOf": members });
         if let Some(map) = combined.as_object_mut() {
-            crate::lower::note(
+            crate::pipeline::lower::note(
                 map,
                 "the success responses have different schemas; progenitor returns one type, \
                  so they are one `oneOf` (an untagged enum)",
@@ -173,7 +173,7 @@ pub fn apply(doc: &mut Value, at: &str, operation_id: &str, plan: &SuccessPlan) 
         op.insert(EMPTY_SUCCESS_KEY.to_owned(), json!(plan.empty));
     }
     if !plan.json_as_raw.is_empty() {
-        crate::lower::note(
+        crate::pipeline::lower::note(
             op,
             "the success responses mix JSON and other bodies; progenitor returns one type, so \
              every success body is returned raw",

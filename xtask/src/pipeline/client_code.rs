@@ -12,13 +12,13 @@ use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType
 mod optional_success;
 
 use crate::error::Located;
-use crate::open_types::{self, OpenEnum};
-use crate::progenitor_run;
-use crate::providers::ProviderEntry;
-use crate::validate::{KeyLocation, Operation, SchemeKind, Validated};
+use crate::pipeline::open_types::{self, OpenEnum};
+use crate::pipeline::progenitor_run;
+use crate::pipeline::providers::ProviderEntry;
+use crate::pipeline::validate::{KeyLocation, Operation, SchemeKind, Validated};
 
 /// Which requests are retried, word for word as the runtime documents it.
-pub const RETRY_RULES: &str = include_str!("../../crates/runtime/doc/retry-rules.md");
+pub const RETRY_RULES: &str = include_str!("../../../crates/runtime/doc/retry-rules.md");
 
 /// One public operation method, as the wrapper exposes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -407,7 +407,12 @@ fn client_methods(file: &syn::File, validated: &Validated) -> Result<Vec<RawMeth
     let by_method_name: HashMap<String, &Operation> = validated
         .operations
         .iter()
-        .map(|op| (crate::operations::method_name(&op.operation_id), op))
+        .map(|op| {
+            (
+                crate::pipeline::operations::method_name(&op.operation_id),
+                op,
+            )
+        })
         .collect();
     let mut methods = Vec::new();
     for item in &file.items {
@@ -667,7 +672,7 @@ fn provider_static(
         .iter()
         .filter(|op| op.security != single)
         .map(|op| {
-            let name = crate::operations::method_name(&op.operation_id);
+            let name = crate::pipeline::operations::method_name(&op.operation_id);
             let alternatives = op.security.iter().map(|alternative| {
                 quote!(&[#(#alternative),*])
             });
@@ -882,7 +887,7 @@ fn serialize_deep_objects(file: &mut syn::File, validated: &Validated) {
         .filter(|op| !op.deep_object.is_empty())
         .map(|op| {
             (
-                crate::operations::method_name(&op.operation_id),
+                crate::pipeline::operations::method_name(&op.operation_id),
                 op.deep_object.as_slice(),
             )
         })

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::error::SpecError;
-use crate::providers::{PROVIDERS_FILE, ProviderEntry, ValueKind};
-use crate::samples;
+use crate::pipeline::providers::{PROVIDERS_FILE, ProviderEntry, ValueKind};
+use crate::pipeline::samples;
 
 /// Deepest `$ref`/composition chain followed for one pointer step.
 const MAX_HOPS: usize = 16;
@@ -85,7 +85,10 @@ pub fn check(provider: &ProviderEntry, spec: &Value) -> Vec<SpecError> {
 
 /// The balance operation's path and query parameters against `parameters`: each named one
 /// exists, every required one is named.
-fn parameter_problems(spec: &Value, mapping: &crate::providers::BalanceMapping) -> Vec<String> {
+fn parameter_problems(
+    spec: &Value,
+    mapping: &crate::pipeline::providers::BalanceMapping,
+) -> Vec<String> {
     let Some(operation) = samples::operation(spec, &mapping.operation) else {
         return Vec::new();
     };
@@ -233,7 +236,7 @@ mod tests {
             "[acme]\ncrate = \"billfold-acme\"\nname = \"Acme\"\nbase_url_env = \"ACME_BASE_URL\"\n\
              [acme.credentials]\nbearer = \"ACME_API_KEY\"\n[acme.balance]\n{balance}"
         );
-        crate::providers::parse(&text).unwrap().remove(0)
+        crate::pipeline::providers::parse(&text).unwrap().remove(0)
     }
 
     fn spec() -> Value {

@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 
 use crate::error::child;
-use crate::operations::METHODS;
+use crate::pipeline::operations::METHODS;
 
 /// Turns each credential name of `credentials` that is not a declared security scheme but is
 /// the name of a header parameter (compared without case) into an `apiKey` header scheme.
@@ -37,7 +37,7 @@ pub fn apply<'a>(doc: &mut Value, credentials: impl Iterator<Item = &'a String>)
                     name.clone(),
                     json!({
                         "type": "apiKey", "in": "header", "name": header,
-                        crate::lower::NOTE_KEY: [format!(
+                        crate::pipeline::lower::NOTE_KEY: [format!(
                             "made from the header parameter {header:?}, which the provider's \
                              credentials name"
                         )]
@@ -92,7 +92,7 @@ fn take_header_parameter(doc: &mut Value, name: &str) -> Option<String> {
             requirements.retain(|r| r.as_object().is_some_and(|m| !m.is_empty()));
             requirements.push(json!({ name: [] }));
             op.insert("security".to_owned(), Value::Array(requirements));
-            crate::lower::note(
+            crate::pipeline::lower::note(
                 op,
                 &format!(
                     "header parameter {found:?} taken off: the credential {name:?} sends it \

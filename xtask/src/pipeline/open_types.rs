@@ -489,7 +489,9 @@ mod tests {
             }}}
         }))
         .unwrap();
-        let tokens = crate::progenitor_run::generate(&spec).unwrap().tokens;
+        let tokens = crate::pipeline::progenitor_run::generate(&spec)
+            .unwrap()
+            .tokens;
         assert!(tokens.to_string().contains("deny_unknown_fields"));
         let mut file: syn::File = syn::parse2(tokens).unwrap();
         let roots: Vec<Type> = vec![syn::parse_quote!(types::PostXResponse)];

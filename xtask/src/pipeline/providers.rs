@@ -46,7 +46,7 @@ pub struct ProviderEntry {
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum OperationNames {
-    /// Named from method and path (see [`crate::operations::name_from_path`]).
+    /// Named from method and path (see [`crate::pipeline::operations::name_from_path`]).
     FromPath,
 }
 

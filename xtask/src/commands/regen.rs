@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
 
-use crate::api_changes::ApiChanges;
+use crate::derived;
+use crate::derived::api_changes::ApiChanges;
 use crate::pipeline::{self, Generated};
 
 /// Where crates are staged before they are swapped in.
@@ -110,7 +111,7 @@ pub fn regen(root: &Path, check: bool) -> Result<Outcome, String> {
             outcome.diff.push_str(&diff);
         }
     }
-    let derived = pipeline::workspace_files(root, &generated)?;
+    let derived = derived::workspace_files(root, &generated)?;
     let mut derived_changed = Vec::new();
     for (relative, contents) in &derived {
         let diff = file_difference(root, relative, contents)

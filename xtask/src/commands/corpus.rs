@@ -22,8 +22,9 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::operations::METHODS;
-use crate::{document, pipeline, progenitor_run, providers};
+use crate::pipeline;
+use crate::pipeline::operations::METHODS;
+use crate::pipeline::{document, progenitor_run, providers};
 
 /// Where the corpus lives, relative to the workspace root.
 pub const CORPUS_DIR: &str = "xtask/tests/real-specs";
@@ -74,7 +75,7 @@ pub fn run(root: &Path, dir: Option<&Path>) -> Result<String, String> {
         Some(0) => "compile".to_owned(),
         Some(n) => format!("do NOT compile ({n} errors)"),
         None if !CHECK_DERIVED => {
-            "were not checked (see CHECK_DERIVED in xtask/src/corpus.rs)".to_owned()
+            "were not checked (see CHECK_DERIVED in xtask/src/commands/corpus.rs)".to_owned()
         }
         None => "were not checked (a crate they depend on does not compile)".to_owned(),
     };
@@ -105,7 +106,7 @@ pub fn stage(root: &Path, specs_dir: &Path) -> Result<(PathBuf, Vec<Outcome>), S
         // The whole folder, so that a spec split over files keeps its layout.
         let source = specs_dir.join(folder);
         // Operations are counted in the bundled document (path items may be `$ref`s).
-        crate::bundle::bundle(&mut doc, file, &source);
+        crate::pipeline::bundle::bundle(&mut doc, file, &source);
         copy_tree(&source, &dir).map_err(|e| format!("{id}: copying {}: {e}", source.display()))?;
         let _ = fs::remove_file(dir.join("PROVENANCE.toml"));
         let relative = file
@@ -296,7 +297,7 @@ fn write_derived(
     write("crates/conformance/conformance_client.rs", &client)?;
     write(
         "crates/conformance/conformance_dispatch.rs",
-        &crate::conformance_code::render(generated),
+        &crate::derived::conformance_code::render(generated),
     )
 }
 

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::error::{Located, child, push_segment};
 
 mod success;
-use crate::operations::METHODS;
+use crate::pipeline::operations::METHODS;
 pub use success::EMPTY_SUCCESS_KEY;
 
 /// Where an API key goes.
@@ -117,7 +117,7 @@ pub fn validate(doc: &mut Value) -> Result<Validated, Vec<Located>> {
     drop_stray_path_parameters(doc);
     drop_colliding_parameters(doc);
     normalise_schemas(doc).map_err(one)?;
-    crate::type_names::disambiguate_titles(doc);
+    crate::pipeline::type_names::disambiguate_titles(doc);
     let (schemes, unsupported) = security_schemes(doc);
     assume_unrequired_schemes(doc);
     let operations = operations(doc, &schemes, &unsupported)?;
@@ -255,7 +255,7 @@ fn unique_schema_names(doc: &mut Value) {
         for (old, new, first) in &renames {
             if let Some(mut schema) = schemas.remove(old) {
                 if let Some(map) = schema.as_object_mut() {
-                    crate::lower::note(
+                    crate::pipeline::lower::note(
                         map,
                         &format!(
                             "renamed from {old:?}: {first:?} already becomes the Rust type `{}`",
@@ -397,7 +397,7 @@ fn drop_stray_path_parameters(doc: &mut Value) {
             dropped.sort();
             dropped.dedup();
             map.insert(
-                crate::lower::NOTE_KEY.to_owned(),
+                crate::pipeline::lower::NOTE_KEY.to_owned(),
                 json!([format!(
                     "path parameter(s) {} dropped: {path:?} has no such placeholder",
                     dropped.join(", ")
@@ -465,7 +465,7 @@ fn drop_colliding_parameters(doc: &mut Value) {
                 false
             });
             if !dropped.is_empty() {
-                crate::lower::note(
+                crate::pipeline::lower::note(
                     op,
                     &format!(
                         "optional parameter(s) {} dropped: a Rust name that repeats an earlier \
@@ -518,7 +518,7 @@ fn enum_on_reference(map: &mut Map<String, Value>, scalars: &BTreeMap<String, St
             format!("enum beside allOf [{reference}] dropped: typify cannot narrow a reference")
         }
     };
-    crate::lower::note(map, &note);
+    crate::pipeline::lower::note(map, &note);
 }
 
 /// The normalisations typify needs, done on every object of the document (examples and `x-`
@@ -591,7 +591,7 @@ fn json_media_type(content: &mut Map<String, Value>) {
         && let Some(mut body) = content.remove(&other)
     {
         if let Some(map) = body.as_object_mut() {
-            crate::lower::note(map, &format!("{other} read as application/json"));
+            crate::pipeline::lower::note(map, &format!("{other} read as application/json"));
         }
         content.insert("application/json".to_owned(), body);
     }
@@ -618,7 +618,7 @@ fn one_media_type(content: &mut Map<String, Value>) {
     let dropped: Vec<String> = content.keys().filter(|m| **m != kept).cloned().collect();
     content.retain(|media, _| *media == kept);
     if let Some(Value::Object(body)) = content.get_mut(&kept) {
-        crate::lower::note(
+        crate::pipeline::lower::note(
             body,
             &format!("the only media type kept; dropped: {}", dropped.join(", ")),
         );
@@ -696,7 +696,7 @@ fn colliding_enum_values(map: &mut Map<String, Value>) {
     });
     if collides {
         map.remove("enum");
-        crate::lower::note(
+        crate::pipeline::lower::note(
             map,
             "enum dropped: two of its values make the same Rust variant name",
         );
@@ -730,7 +730,7 @@ fn colliding_property_names(map: &mut Map<String, Value>) {
     if let Some(Value::Array(required)) = map.get_mut("required") {
         required.retain(|r| r.as_str().is_none_or(|r| !dropped.iter().any(|d| d == r)));
     }
-    crate::lower::note(
+    crate::pipeline::lower::note(
         map,
         &format!(
             "propert(ies) {} dropped: their Rust field names repeat another property's",
@@ -748,7 +748,7 @@ fn serde_sized_arrays(map: &mut Map<String, Value>) {
         && max > 32
     {
         map.remove("maxItems");
-        crate::lower::note(
+        crate::pipeline::lower::note(
             map,
             &format!("maxItems {max} dropped: a fixed array over 32 items has no serde form"),
         );
@@ -761,7 +761,7 @@ fn parameter_not_nullable(map: &mut Map<String, Value>) {
     if let Some(Value::Object(schema)) = map.get_mut("schema")
         && schema.remove("nullable").is_some()
     {
-        crate::lower::note(
+        crate::pipeline::lower::note(
             schema,
             "nullable dropped: a parameter is sent or left out, never null",
         );
@@ -781,7 +781,7 @@ fn unusable_default(map: &mut Map<String, Value>) {
         retype_default(map)
     };
     if let Some(note) = note {
-        crate::lower::note(map, &note);
+        crate::pipeline::lower::note(map, &note);
     }
 }
 
@@ -872,7 +872,10 @@ fn hoist_nested_schema_refs(doc: &mut Value) {
         let base = hoisted_name(&target);
         let mut hoisted = node;
         if let Some(map) = hoisted.as_object_mut() {
-            crate::lower::note(map, &format!("hoisted from #{target}, which a $ref names"));
+            crate::pipeline::lower::note(
+                map,
+                &format!("hoisted from #{target}, which a $ref names"),
+            );
         }
         let Some(name) = add_component_schema(doc, &base, hoisted) else {
             continue;
@@ -938,7 +941,7 @@ fn add_component_schema(doc: &mut Value, base: &str, schema: Value) -> Option<St
 
 /// On the document root: Rust type names that schemas the generator adds (hoisted, shared or
 /// combined) must not take, because typify derives a type of that name from another schema
-/// (set by [`crate::degrade::Degraded`] after such a clash; it stays in the effective spec as
+/// (set by [`crate::pipeline::degrade::Degraded`] after such a clash; it stays in the effective spec as
 /// the record of it).
 pub const RESERVED_NAMES_KEY: &str = "x-billfold-reserved-names";
 
@@ -1120,7 +1123,7 @@ fn security_schemes(doc: &mut Value) -> (BTreeMap<String, Scheme>, BTreeMap<Stri
         let kind = match kind {
             Ok((kind, note)) => {
                 if let (Some(note), Some(map)) = (note, declared.as_object_mut()) {
-                    crate::lower::note(map, note);
+                    crate::pipeline::lower::note(map, note);
                 }
                 kind
             }
@@ -1192,7 +1195,7 @@ fn assume_unrequired_schemes(doc: &mut Value) {
     let requirements: Vec<Value> = names.iter().map(|name| json!({ name: [] })).collect();
     if let Some(map) = doc.as_object_mut() {
         map.insert("security".to_owned(), Value::Array(requirements));
-        crate::lower::note(
+        crate::pipeline::lower::note(
             map,
             "no operation declared a security requirement: every declared security scheme is \
              assumed to apply to every operation (each one alone)",
@@ -1337,7 +1340,7 @@ fn read_operation(
             .for_maintainer());
         }
     };
-    let method_name = crate::operations::method_name(&operation_id);
+    let method_name = crate::pipeline::operations::method_name(&operation_id);
     if let Some(first) = method_names.insert(method_name.clone(), at.to_owned()) {
         return Err(Located::new(
             child(at, "operationId"),
@@ -1910,7 +1913,7 @@ mod tests {
         assert_eq!(params.len(), 1);
         assert_eq!(params[0]["name"], "q");
         assert!(
-            d["paths"]["/x"][crate::lower::NOTE_KEY][0]
+            d["paths"]["/x"][crate::pipeline::lower::NOTE_KEY][0]
                 .as_str()
                 .unwrap()
                 .contains("search")

@@ -2,10 +2,10 @@
 
 use std::fmt::Write as _;
 
-use crate::client_code::CrateCode;
-use crate::degrade::Fallback;
-use crate::operations::Skipped;
-use crate::providers::ProviderEntry;
+use crate::pipeline::client_code::CrateCode;
+use crate::pipeline::degrade::Fallback;
+use crate::pipeline::operations::Skipped;
+use crate::pipeline::providers::ProviderEntry;
 
 /// The first line of every generated file, in that file's comment syntax.
 pub fn header(comment: &str, provider: &ProviderEntry) -> String {

@@ -1,6 +1,6 @@
 //! Methods whose success may have no body (a 204 beside a 200 with one): validate took the
 //! body-less statuses out of progenitor's view and listed them on the operation
-//! ([`crate::validate::EMPTY_SUCCESS_KEY`]); here each such method returns `Option<T>`
+//! ([`crate::pipeline::validate::EMPTY_SUCCESS_KEY`]); here each such method returns `Option<T>`
 //! instead of `T`, with `None` for those statuses.
 
 use std::collections::HashMap;
@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use syn::{GenericArgument, PathArguments, ReturnType, Type};
 
 use super::client_functions;
-use crate::validate::Validated;
+use crate::pipeline::validate::Validated;
 
 /// Rewrites every method with body-less success statuses: its return type becomes
 /// `ResponseValue<Option<T>>` (the JSON arms decode `Option<T>`, which a body makes `Some`),
@@ -20,7 +20,7 @@ pub fn rewrite(file: &mut syn::File, validated: &Validated) {
         .filter(|op| !op.empty_success.is_empty())
         .map(|op| {
             (
-                crate::operations::method_name(&op.operation_id),
+                crate::pipeline::operations::method_name(&op.operation_id),
                 op.empty_success.as_slice(),
             )
         })

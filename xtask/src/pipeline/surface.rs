@@ -4,11 +4,11 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::client_code::CrateCode;
 use crate::error::child;
-use crate::operations::Skipped;
-use crate::providers::ProviderEntry;
-use crate::validate::Validated;
+use crate::pipeline::client_code::CrateCode;
+use crate::pipeline::operations::Skipped;
+use crate::pipeline::providers::ProviderEntry;
+use crate::pipeline::validate::Validated;
 
 /// Operations (method, path, auth, argument and return types, errors), constructors and types.
 pub fn render(

@@ -13,7 +13,7 @@
 
 use serde_json::{Value, json};
 
-use crate::operations::{METHODS, Skipped, operation_at};
+use crate::pipeline::operations::{METHODS, Skipped, operation_at};
 
 /// The key that marks a schema replaced by an untyped value, with the reason, in the effective
 /// spec.
@@ -134,7 +134,7 @@ impl Degraded {
             && let Some(root) = doc.as_object_mut()
         {
             root.insert(
-                crate::validate::RESERVED_NAMES_KEY.to_owned(),
+                crate::pipeline::validate::RESERVED_NAMES_KEY.to_owned(),
                 json!(self.reserved),
             );
         }
@@ -153,7 +153,7 @@ impl Degraded {
                     .unwrap_or_default();
                 if let Some(mut schema) = schemas.remove(name) {
                     if let Some(map) = schema.as_object_mut() {
-                        crate::lower::note(
+                        crate::pipeline::lower::note(
                             map,
                             &format!(
                                 "renamed from {name:?}: typify derives a type of that name from another schema"
@@ -169,7 +169,7 @@ impl Degraded {
             }
         }
         if !targets.is_empty() {
-            crate::validate::rewrite_refs(doc, &targets);
+            crate::pipeline::validate::rewrite_refs(doc, &targets);
         }
         for fallback in &self.fallbacks {
             if let Some(node) = doc.pointer_mut(&fallback.pointer) {
@@ -207,13 +207,13 @@ impl Degraded {
 }
 
 /// The schema position below `/components/schemas` that the generator would hoist under the
-/// name `name` (see [`crate::validate::hoisted_name`]), if any.
+/// name `name` (see [`crate::pipeline::validate::hoisted_name`]), if any.
 fn hoisted_from(doc: &Value, name: &str) -> Option<String> {
     fn walk(node: &Value, pointer: &mut String, name: &str) -> Option<String> {
         let Value::Object(map) = node else {
             return None;
         };
-        if crate::validate::hoisted_name(pointer) == name {
+        if crate::pipeline::validate::hoisted_name(pointer) == name {
             return Some(pointer.clone());
         }
         for (key, value) in map {

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use heck::ToUpperCamelCase;
 
 use crate::pipeline::Generated;
-use crate::providers::Pointers;
+use crate::pipeline::providers::Pointers;
 
 /// The facade's generated module, relative to the workspace root.
 pub const PROVIDERS_RS: &str = "crates/billfold/src/providers.rs";
@@ -465,7 +465,7 @@ pub fn readme_table(generated: &[Generated]) -> String {
 }
 
 /// A balance's unit as the README states it: the literal, per host, or from the response.
-pub fn unit_text(b: &crate::providers::BalanceMapping) -> String {
+pub fn unit_text(b: &crate::pipeline::providers::BalanceMapping) -> String {
     let mut out = b.unit.clone();
     if !b.unit_by_host.is_empty() {
         let hosts: Vec<String> = b

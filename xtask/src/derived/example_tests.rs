@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::pipeline::Generated;
-use crate::samples;
+use crate::pipeline::samples;
 
 /// Where the mapping lives, relative to the workspace root.
 pub const PATH: &str = "tests/example_types.rs";

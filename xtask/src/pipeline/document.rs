@@ -40,7 +40,7 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
             let widened = widen_big_integers(text);
             let mut value = parse(&widened)?;
             if let Some(map) = value.as_object_mut() {
-                crate::lower::note(map, BIG_INTEGER_NOTE);
+                crate::pipeline::lower::note(map, BIG_INTEGER_NOTE);
             }
             return Ok(value);
         }

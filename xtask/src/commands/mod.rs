@@ -1,0 +1,10 @@
+//! The `cargo xtask` commands, each over the pipeline and the derived files: `regen`,
+//! `ingest`, `conformance`, `corpus` and `bench` (with `cargo_build`, the clean builds that
+//! `bench` and `conformance` measure or need).
+
+pub mod bench;
+pub mod cargo_build;
+pub mod conformance;
+pub mod corpus;
+pub mod ingest;
+pub mod regen;
