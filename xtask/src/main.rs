@@ -52,7 +52,15 @@ enum Command {
     /// Lint the effective specs with Redocly and run every client against Prism mock servers.
     ///
     /// Installs the pinned npm tools in xtask/conformance with `npm ci` when missing.
-    Conformance,
+    Conformance {
+        /// Instead of the providers, call every generated operation of the corpus specs (or of
+        /// `--dir`) against Prism; prints how many were sent and decoded ok.
+        #[arg(long)]
+        corpus: bool,
+        /// With `--corpus`: another folder of specs laid out as xtask/tests/real-specs/.
+        #[arg(long, requires = "corpus")]
+        dir: Option<PathBuf>,
+    },
     /// Generate every real published spec of xtask/tests/real-specs/ and `cargo check` it.
     ///
     /// Prints a table (operations, generated, skipped with reasons, compiles, generation time)
@@ -88,8 +96,12 @@ fn main() -> ExitCode {
         Command::Bench { footprint } => {
             xtask::commands::bench::run(&root, footprint).map(|table| print!("{table}"))
         }
-        Command::Conformance => {
+        Command::Conformance { corpus: false, .. } => {
             xtask::commands::conformance::run(&root).map(|table| print!("{table}"))
+        }
+        Command::Conformance { corpus: true, dir } => {
+            xtask::commands::conformance::run_corpus(&root, dir.as_deref())
+                .map(|table| print!("{table}"))
         }
         Command::Corpus { dir } => {
             xtask::commands::corpus::run(&root, dir.as_deref()).map(|table| print!("{table}"))

@@ -395,3 +395,139 @@ fn operation_ids(effective: &Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// One corpus spec's result against Prism: operations run, requests Prism accepted, responses
+/// the client decoded.
+#[derive(Debug, Default)]
+struct CorpusRun {
+    operations: usize,
+    sent: usize,
+    decoded: usize,
+    /// The first failures, for the report.
+    failures: Vec<String>,
+}
+
+/// `cargo xtask conformance --corpus`: every generated operation of every corpus spec (or of
+/// the specs of `dir`) called against Prism, one spec at a time (a Prism generating data from
+/// the spec's effective form), through the staged conformance client. An operation is *sent
+/// ok* when Prism accepted its request (no request violation, no 422), and *decoded ok* when
+/// the client decoded Prism's response into its typed value.
+pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
+    let started = Instant::now();
+    let tools = root.join(TOOLS_DIR);
+    ensure_tools(&tools)?;
+    let work = root.join(WORK_DIR).join("corpus");
+    fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
+    let dir = dir.map_or_else(
+        || root.join(crate::commands::corpus::CORPUS_DIR),
+        Path::to_path_buf,
+    );
+    let (staging, outcomes) = crate::commands::corpus::stage(root, &dir)?;
+    crate::commands::corpus::write_workspace(root, &staging)?;
+    let client = crate::commands::cargo_build::binary_in(
+        &staging,
+        "corpus-conformance",
+        "conformance-client",
+        false,
+        Some(&root.join("target")),
+    )?;
+    let mut results: BTreeMap<String, CorpusRun> = BTreeMap::new();
+    for outcome in outcomes.iter().filter(|o| o.failed.is_none()) {
+        let id = &outcome.id;
+        let spec = staging
+            .join(pipeline::crate_dir(id))
+            .join("effective-spec.json");
+        let mut servers = Processes(Vec::new());
+        let port = free_ports(1)?[0];
+        let url = start_prism(&tools, &work, &spec, id, port, true, &mut servers)?;
+        let address: SocketAddr = ([127, 0, 0, 1], port).into();
+        let run = results.entry(outcome.folder.clone()).or_default();
+        if let Err(error) = wait_for_within(id, address, &mut servers, Duration::from_secs(180)) {
+            run.failures.push(error);
+            continue;
+        }
+        let config = work.join(format!("{id}-servers.json"));
+        let endpoints = serde_json::json!([{"provider": id, "examples": url, "dynamic": url}]);
+        fs::write(&config, endpoints.to_string())
+            .map_err(|e| format!("writing {}: {e}", config.display()))?;
+        let output = Command::new(&client)
+            .arg(&config)
+            .output()
+            .map_err(|e| format!("running {}: {e}", client.display()))?;
+        drop(servers);
+        let rows: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap_or_default();
+        if rows.is_empty() {
+            run.failures.push(format!(
+                "the client printed no rows: {}",
+                String::from_utf8_lossy(&output.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            ));
+        }
+        for row in rows {
+            let outcome = row["dynamic"].as_str().unwrap_or("missing");
+            run.operations += 1;
+            let rejected = outcome.starts_with("request violations")
+                || outcome.contains("422")
+                || outcome.starts_with("no example or schema");
+            if !rejected {
+                run.sent += 1;
+            }
+            if outcome == "ok" {
+                run.decoded += 1;
+            } else if run.failures.len() < 3 {
+                let operation = row["operation"].as_str().unwrap_or("?");
+                let short: String = outcome.chars().take(160).collect();
+                run.failures.push(format!("{operation}: {short}"));
+            }
+        }
+    }
+    let mut table = String::from(
+        "| spec | generated | called | sent ok | decoded ok |\n| --- | ---: | ---: | ---: | ---: |\n",
+    );
+    let (mut generated, mut called, mut sent, mut decoded) = (0, 0, 0, 0);
+    for outcome in &outcomes {
+        let run = results.remove(&outcome.folder).unwrap_or_default();
+        generated += outcome.generated;
+        called += run.operations;
+        sent += run.sent;
+        decoded += run.decoded;
+        let _ = writeln!(
+            table,
+            "| {} | {} | {} | {} | {} |",
+            outcome.folder, outcome.generated, run.operations, run.sent, run.decoded
+        );
+        for failure in run.failures {
+            let _ = writeln!(table, "|   ↳ {} | | | | |", failure.replace('|', "\\|"));
+        }
+    }
+    let percent = |n: usize| 100.0 * n as f64 / generated.max(1) as f64;
+    let _ = writeln!(
+        table,
+        "| **all** | {generated} | {called} | {sent} ({:.1}%) | {decoded} ({:.1}%) |\n\n({} s)",
+        percent(sent),
+        percent(decoded),
+        started.elapsed().as_secs()
+    );
+    Ok(table)
+}
+
+/// [`wait_for`] with its own time limit (a large spec takes Prism a while to load).
+fn wait_for_within(
+    name: &str,
+    address: SocketAddr,
+    processes: &mut Processes,
+    limit: Duration,
+) -> Result<(), String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        match wait_for(name, address, processes) {
+            Ok(()) => return Ok(()),
+            Err(error) if Instant::now() >= deadline || error.contains("exited") => {
+                return Err(error);
+            }
+            Err(_) => {}
+        }
+    }
+}

@@ -331,57 +331,7 @@ fn check_crates(
         // No crate to check (the workspace's member glob would match nothing).
         return Ok(None);
     }
-    let main: toml::Table = toml::from_str(
-        &fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?,
-    )
-    .map_err(|e| format!("Cargo.toml: {e}"))?;
-    let workspace = main
-        .get("workspace")
-        .and_then(|w| w.as_table())
-        .ok_or("Cargo.toml has no [workspace]")?;
-    let mut dependencies = workspace
-        .get("dependencies")
-        .and_then(|d| d.as_table())
-        .cloned()
-        .unwrap_or_default();
-    let runtime = root.join("crates/runtime");
-    dependencies.insert(
-        "billfold-runtime".into(),
-        toml::Value::Table(toml::Table::from_iter([(
-            "path".to_owned(),
-            toml::Value::String(runtime.display().to_string()),
-        )])),
-    );
-    let mut staged = toml::Table::new();
-    let mut ws = toml::Table::new();
-    ws.insert("resolver".into(), toml::Value::String("3".into()));
-    ws.insert(
-        "members".into(),
-        toml::Value::Array(
-            [
-                "crates/generated/*",
-                "crates/billfold",
-                "crates/conformance",
-            ]
-            .into_iter()
-            .take(if CHECK_DERIVED { 3 } else { 2 })
-            .map(|member| toml::Value::String(member.into()))
-            .collect(),
-        ),
-    );
-    if let Some(package) = workspace.get("package") {
-        ws.insert("package".into(), package.clone());
-    }
-    ws.insert("dependencies".into(), toml::Value::Table(dependencies));
-    staged.insert("workspace".into(), toml::Value::Table(ws));
-    if let Some(profile) = main.get("profile") {
-        staged.insert("profile".into(), profile.clone());
-    }
-    fs::write(
-        staging.join("Cargo.toml"),
-        toml::to_string(&staged).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("staging Cargo.toml: {e}"))?;
+    write_workspace(root, staging)?;
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
@@ -446,6 +396,65 @@ fn check_crates(
         .map(|(_, n)| *n)
         .sum();
     Ok((derived_checked || derived_errors > 0).then_some(derived_errors))
+}
+
+/// Writes the staging workspace's `Cargo.toml`: this workspace's package fields, profiles and
+/// pinned dependencies (the runtime by absolute path), with the corpus crates, the re-export
+/// crate and (see [`CHECK_DERIVED`]) the conformance client as members.
+pub fn write_workspace(root: &Path, staging: &Path) -> Result<(), String> {
+    let main: toml::Table = toml::from_str(
+        &fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?,
+    )
+    .map_err(|e| format!("Cargo.toml: {e}"))?;
+    let workspace = main
+        .get("workspace")
+        .and_then(|w| w.as_table())
+        .ok_or("Cargo.toml has no [workspace]")?;
+    let mut dependencies = workspace
+        .get("dependencies")
+        .and_then(|d| d.as_table())
+        .cloned()
+        .unwrap_or_default();
+    let runtime = root.join("crates/runtime");
+    dependencies.insert(
+        "billfold-runtime".into(),
+        toml::Value::Table(toml::Table::from_iter([(
+            "path".to_owned(),
+            toml::Value::String(runtime.display().to_string()),
+        )])),
+    );
+    let mut staged = toml::Table::new();
+    let mut ws = toml::Table::new();
+    ws.insert("resolver".into(), toml::Value::String("3".into()));
+    ws.insert(
+        "members".into(),
+        toml::Value::Array(
+            [
+                "crates/generated/*",
+                "crates/billfold",
+                "crates/conformance",
+            ]
+            .into_iter()
+            .take(if CHECK_DERIVED { 3 } else { 2 })
+            .map(|member| toml::Value::String(member.into()))
+            .collect(),
+        ),
+    );
+    if let Some(package) = workspace.get("package") {
+        ws.insert("package".into(), package.clone());
+    }
+    ws.insert("dependencies".into(), toml::Value::Table(dependencies));
+    staged.insert("workspace".into(), toml::Value::Table(ws));
+    if let Some(profile) = main.get("profile") {
+        staged.insert("profile".into(), profile.clone());
+    }
+    fs::write(
+        staging.join("Cargo.toml"),
+        toml::to_string(&staged).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("staging Cargo.toml: {e}"))?;
+
+    Ok(())
 }
 
 fn short(text: &str) -> String {
