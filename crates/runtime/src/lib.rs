@@ -11,7 +11,8 @@
 //! - [`client!`]: the public `Client` type of every generated crate, written once here;
 //! - [`Runtime`]: the state a generated client carries to authenticate each request;
 //! - [`RetryPolicy`]: retries of idempotent requests with jittered backoff and `Retry-After`;
-//! - [`Error`]: the error every operation returns, with the status and body of API errors kept.
+//! - [`Error`]: the error every operation returns, with the status and body of API errors kept;
+//! - [`EventStream`]: `text/event-stream` responses as a stream of typed events.
 //!
 //! Each call is a `billfold.request` tracing span (provider, operation, attempts, status,
 //! duration) with an event per attempt; nothing is logged unless the application installs a
@@ -53,6 +54,7 @@ mod provider;
 mod retry;
 mod runtime;
 mod secret;
+mod sse;
 mod tls;
 
 #[cfg(test)]
@@ -74,6 +76,7 @@ pub use provider::{AuthKind, CredentialSpec, OperationAuth, Provider};
 pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 pub use secret::Secret;
+pub use sse::{DEFAULT_MAX_EVENT_BYTES, EventFormat, EventStream, SseEvent};
 
 /// What the expansion of [`client!`] and the generated crates name; not part of the API.
 #[doc(hidden)]
