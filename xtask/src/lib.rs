@@ -20,6 +20,7 @@ pub mod crate_files;
 pub mod degrade;
 pub mod document;
 pub mod error;
+pub mod event_streams;
 pub mod example_tests;
 pub mod facade_code;
 pub mod header_credentials;

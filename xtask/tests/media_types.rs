@@ -1,0 +1,171 @@
+//! What the generator makes of the media types progenitor does not handle, on one small spec:
+//! `text/event-stream` responses (typed event streams), form-urlencoded and raw binary request
+//! bodies, and path- and operation-level `servers`.
+
+use std::fs;
+
+const SPEC: &str = r##"openapi: 3.0.3
+info: {title: Media, version: "1"}
+servers: [{url: "https://api.media.test/v1"}]
+security: [{bearer: []}]
+components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+  schemas:
+    Chunk:
+      type: object
+      required: [id]
+      properties:
+        id: {type: string}
+        delta: {type: string}
+    ChatRequest:
+      type: object
+      properties:
+        prompt: {type: string}
+        stream: {type: boolean, description: "Stream the answer; the stream ends with `data: [DONE]`."}
+    ChunkEvent:
+      type: object
+      required: [data]
+      properties:
+        event: {type: string}
+        data: {$ref: "#/components/schemas/Chunk"}
+    Sentinel:
+      type: object
+      required: [data]
+      properties:
+        data: {type: string, enum: ["[DONE]"]}
+    Events:
+      oneOf:
+        - $ref: "#/components/schemas/ChunkEvent"
+        - $ref: "#/components/schemas/Sentinel"
+paths:
+  /chat:
+    post:
+      operationId: chat
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/ChatRequest"}
+      responses:
+        "200":
+          description: the answer, whole or streamed
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Chunk"}
+            text/event-stream:
+              schema: {$ref: "#/components/schemas/Events"}
+  /jobs/{id}/events:
+    get:
+      operationId: job_events
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      responses:
+        "200":
+          description: progress events
+          content:
+            text/event-stream:
+              schema:
+                type: object
+                properties:
+                  progress: {type: integer}
+  /logs:
+    get:
+      operationId: tail_logs
+      responses:
+        "200":
+          description: log lines, as events
+          content:
+            text/event-stream: {}
+"##;
+
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("specs/media")).unwrap();
+    fs::write(dir.path().join("specs/media/openapi.yaml"), SPEC).unwrap();
+    fs::write(
+        dir.path().join("specs/providers.toml"),
+        "[media]\ncrate = \"billfold-media\"\nname = \"Media\"\nbase_url = \"https://api.media.test/v1\"\n\
+         base_url_env = \"MEDIA_BASE_URL\"\n\n[media.credentials]\nbearer = \"MEDIA_API_KEY\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn generate() -> xtask::pipeline::Generated {
+    let root = workspace();
+    let providers = xtask::pipeline::load_providers(root.path()).unwrap();
+    xtask::pipeline::generate(root.path(), &providers[0]).unwrap()
+}
+
+fn lib_rs(generated: &xtask::pipeline::Generated) -> String {
+    generated
+        .files
+        .iter()
+        .find(|(path, _)| path.ends_with("src/lib.rs"))
+        .unwrap()
+        .1
+        .replace(char::is_whitespace, "")
+}
+
+#[test]
+fn event_stream_operations_return_typed_streams() {
+    let generated = generate();
+    let methods: Vec<(&str, &str)> = generated
+        .code
+        .methods
+        .iter()
+        .map(|m| (m.name.as_str(), m.success.as_str()))
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            // JSON beside the events: the method returns JSON, a second one streams.
+            ("chat", "types::Chunk"),
+            (
+                "chat_stream",
+                "billfold_runtime::EventStream<types::Events>"
+            ),
+            // An inline event schema is hoisted to a component, so it has a type.
+            (
+                "job_events",
+                "billfold_runtime::EventStream<types::JobEventsEvent>"
+            ),
+            // No schema: the raw events.
+            (
+                "tail_logs",
+                "billfold_runtime::EventStream<billfold_runtime::SseEvent>"
+            ),
+        ]
+    );
+    let code = lib_rs(&generated);
+    // The envelope schema (`event` + `data`) with its `[DONE]` alternative: a sentinel.
+    assert!(
+        code.contains(
+            "billfold_runtime::EventStream::new(response,&self.raw.inner,\"chat_stream\",\
+             billfold_runtime::EventFormat{envelope:true,sentinel:Some(\"[DONE]\"),},)"
+        ),
+        "{code}"
+    );
+    assert!(
+        code.contains("billfold_runtime::EventFormat{envelope:false,sentinel:None,}"),
+        "{code}"
+    );
+    assert!(
+        code.contains("billfold_runtime::EventStream::raw(response"),
+        "{code}"
+    );
+    // The raw client's streaming copy asks for events and hands the body over unread.
+    assert!(code.contains("pubasyncfnchat_stream<'a>(&'aself,body:&'atypes::ChatRequest,)->Result<ResponseValue<ByteStream>,Error<()>>"), "{code}");
+    assert!(
+        code.contains("from_static(\"text/event-stream\")"),
+        "{code}"
+    );
+    assert!(
+        code.contains("200u16=>Ok(ResponseValue::stream(response))"),
+        "{code}"
+    );
+    // The effective spec records what was decided.
+    let note = &generated.effective["paths"]["/chat"]["post"]["x-billfold-event-stream"];
+    assert_eq!(note["sentinel"], "[DONE]");
+    assert_eq!(note["stream_method"], "chat_stream");
+}
