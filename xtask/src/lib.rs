@@ -34,6 +34,7 @@ pub mod pipeline;
 pub mod progenitor_run;
 pub mod providers;
 pub mod regen;
+pub mod request_bodies;
 pub mod rustfmt;
 pub mod samples;
 pub mod surface;

@@ -68,6 +68,60 @@ paths:
                 type: object
                 properties:
                   progress: {type: integer}
+  /messages:
+    post:
+      operationId: send_message
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              required: [to]
+              properties:
+                to: {type: string}
+                tags: {type: array, items: {type: string}}
+                ids: {type: array, items: {type: integer}}
+                meta: {type: object, additionalProperties: {type: string}}
+            encoding:
+              meta: {style: deepObject, explode: true}
+              ids: {explode: false}
+      responses:
+        "204": {description: sent}
+  /tokens:
+    post:
+      operationId: get_token
+      requestBody:
+        content:
+          application/x-www-form-urlencoded: {}
+      responses:
+        "204": {description: ok}
+  /uploads:
+    put:
+      operationId: upload
+      requestBody:
+        content:
+          application/octet-stream:
+            schema: {type: string, format: binary, maxLength: 100}
+      responses:
+        "204": {description: ok}
+  /speech:
+    post:
+      operationId: transcribe
+      requestBody:
+        content:
+          audio/*:
+            schema: {type: string}
+      responses:
+        "204": {description: ok}
+  /images:
+    post:
+      operationId: upload_image
+      requestBody:
+        content:
+          image/png: {}
+          text/csv: {schema: {type: string}}
+      responses:
+        "204": {description: ok}
   /logs:
     get:
       operationId: tail_logs
@@ -125,6 +179,7 @@ fn event_stream_operations_return_typed_streams() {
                 "chat_stream",
                 "billfold_runtime::EventStream<types::Events>"
             ),
+            ("upload_image", "()"),
             // An inline event schema is hoisted to a component, so it has a type.
             (
                 "job_events",
@@ -135,6 +190,10 @@ fn event_stream_operations_return_typed_streams() {
                 "tail_logs",
                 "billfold_runtime::EventStream<billfold_runtime::SseEvent>"
             ),
+            ("send_message", "()"),
+            ("transcribe", "()"),
+            ("get_token", "()"),
+            ("upload", "()"),
         ]
     );
     let code = lib_rs(&generated);
@@ -168,4 +227,47 @@ fn event_stream_operations_return_typed_streams() {
     let note = &generated.effective["paths"]["/chat"]["post"]["x-billfold-event-stream"];
     assert_eq!(note["sentinel"], "[DONE]");
     assert_eq!(note["stream_method"], "chat_stream");
+}
+
+#[test]
+fn form_and_raw_bodies_are_sent_as_the_spec_says() {
+    let generated = generate();
+    let code = lib_rs(&generated);
+    // The form body goes through the runtime's encoder with the spec's `encoding`.
+    assert!(
+        code.contains(
+            "billfold_runtime::encode_form(&body,&[(\"ids\",\"form\",false),(\"meta\",\"deepObject\",true)],)"
+        ),
+        "{code}"
+    );
+    assert!(!code.contains("form_urlencoded("), "{code}");
+    // A form without a schema still gets a method (any fields).
+    let args = |name: &str| {
+        generated
+            .code
+            .methods
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| (m.generics.clone(), m.args.clone()))
+            .unwrap()
+    };
+    assert_eq!(args("get_token").1.len(), 1);
+    // Raw bodies: bytes the caller gives, sent with the spec's media type.
+    for method in ["upload", "transcribe", "upload_image"] {
+        assert_eq!(args(method).0, ["B"], "{method}");
+    }
+    assert!(code.contains("from_static(\"image/png\")"), "{code}");
+    let effective = &generated.effective["paths"];
+    assert_eq!(
+        effective["/speech"]["post"]["x-billfold-raw-body"],
+        "application/octet-stream"
+    );
+    assert_eq!(
+        effective["/uploads"]["put"]["x-billfold-raw-body"],
+        "application/octet-stream"
+    );
+    assert_eq!(
+        effective["/images"]["post"]["x-billfold-raw-body"],
+        "image/png"
+    );
 }

@@ -48,6 +48,7 @@ mod client;
 mod config;
 mod deep_object;
 mod error;
+mod form;
 mod http_client;
 mod multipart;
 mod provider;
@@ -68,6 +69,8 @@ pub use config::ClientParts;
 pub use config::{ClientConfig, ConfigError};
 pub use deep_object::DeepObject;
 pub use error::{ApiError, DecodeError, Error, ErrorBody, TransportKind};
+#[doc(hidden)]
+pub use form::{FormStyle, encode_form};
 pub use multipart::Multipart;
 #[doc(hidden)]
 pub use multipart::with_multipart;
