@@ -85,6 +85,7 @@ pub fn build(
     remove_undeclared_headers(&mut file);
     serialize_deep_objects(&mut file, validated);
     crate::request_bodies::rewrite(&mut file, &validated.openapi);
+    crate::servers::rewrite(&mut file, &validated.openapi);
     let streams = crate::event_streams::infos(&validated.openapi);
     let twins: std::collections::BTreeMap<String, String> = streams
         .iter()

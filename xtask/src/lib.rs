@@ -37,6 +37,7 @@ pub mod regen;
 pub mod request_bodies;
 pub mod rustfmt;
 pub mod samples;
+pub mod servers;
 pub mod surface;
 pub mod type_names;
 pub mod validate;

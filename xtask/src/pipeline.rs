@@ -168,6 +168,7 @@ fn effective_from(
     lower::lower(&mut doc).map_err(|e| vec![e.in_file(id, &spec_file)])?;
     crate::event_streams::record(&mut doc);
     crate::request_bodies::record(&mut doc);
+    crate::servers::record(&mut doc);
     let validated = validate::validate(&mut doc).map_err(|errors| {
         errors
             .into_iter()

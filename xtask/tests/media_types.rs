@@ -122,6 +122,17 @@ paths:
           text/csv: {schema: {type: string}}
       responses:
         "204": {description: ok}
+  /files/content:
+    servers: [{url: "https://{host}/api/2.0", variables: {host: {default: upload.media.test}}}]
+    post:
+      operationId: upload_file
+      responses:
+        "204": {description: ok}
+    get:
+      operationId: beta_download
+      servers: [{url: "https://api.media.test/beta"}]
+      responses:
+        "204": {description: ok}
   /logs:
     get:
       operationId: tail_logs
@@ -168,6 +179,7 @@ fn event_stream_operations_return_typed_streams() {
         .code
         .methods
         .iter()
+        .filter(|m| m.name == "chat" || m.event_stream)
         .map(|m| (m.name.as_str(), m.success.as_str()))
         .collect();
     assert_eq!(
@@ -179,7 +191,6 @@ fn event_stream_operations_return_typed_streams() {
                 "chat_stream",
                 "billfold_runtime::EventStream<types::Events>"
             ),
-            ("upload_image", "()"),
             // An inline event schema is hoisted to a component, so it has a type.
             (
                 "job_events",
@@ -190,10 +201,6 @@ fn event_stream_operations_return_typed_streams() {
                 "tail_logs",
                 "billfold_runtime::EventStream<billfold_runtime::SseEvent>"
             ),
-            ("send_message", "()"),
-            ("transcribe", "()"),
-            ("get_token", "()"),
-            ("upload", "()"),
         ]
     );
     let code = lib_rs(&generated);
@@ -270,4 +277,26 @@ fn form_and_raw_bodies_are_sent_as_the_spec_says() {
         effective["/images"]["post"]["x-billfold-raw-body"],
         "image/png"
     );
+}
+
+#[test]
+fn path_and_operation_servers_are_where_the_methods_send() {
+    let generated = generate();
+    let code = lib_rs(&generated);
+    // The path item's server, its variable resolved: another host, used as it is.
+    assert!(
+        code.contains(
+            "billfold_runtime::server_url(&self.baseurl,\"https://upload.media.test/api/2.0\")"
+        ),
+        "{code}"
+    );
+    // The operation's own server on the document server's host: its path, resolved against
+    // the configured base URL at run time.
+    assert!(
+        code.contains("billfold_runtime::server_url(&self.baseurl,\"/beta\")"),
+        "{code}"
+    );
+    let paths = &generated.effective["paths"];
+    assert_eq!(paths["/files/content"]["get"]["x-billfold-server"], "/beta");
+    assert!(paths["/chat"]["post"].get("x-billfold-server").is_none());
 }

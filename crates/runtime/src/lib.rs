@@ -55,6 +55,7 @@ mod provider;
 mod retry;
 mod runtime;
 mod secret;
+mod servers;
 mod sse;
 mod tls;
 
@@ -79,6 +80,8 @@ pub use provider::{AuthKind, CredentialSpec, OperationAuth, Provider};
 pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 pub use secret::Secret;
+#[doc(hidden)]
+pub use servers::server_url;
 pub use sse::{DEFAULT_MAX_EVENT_BYTES, EventFormat, EventStream, SseEvent};
 
 /// What the expansion of [`client!`] and the generated crates name; not part of the API.
