@@ -316,8 +316,7 @@ fn decode_json<T: DeserializeOwned>(
             serde_json::from_value(data)
         }
     };
-    let first =
-        serde_json::from_str::<serde_json::Value>(&event.data).and_then(|json| attempt(json));
+    let first = serde_json::from_str::<serde_json::Value>(&event.data).and_then(&attempt);
     match first {
         Ok(value) => Ok(value),
         Err(error) => attempt(serde_json::Value::String(event.data.clone()))
