@@ -131,7 +131,10 @@ fn record_one(doc: &mut Value, at: &str) {
             return;
         };
         let media = media.clone();
-        let sent = if media.contains('*') {
+        // A wildcard is no `Content-Type`, and `HeaderValue::from_static` takes visible ASCII
+        // only.
+        let usable = media.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+        let sent = if media.contains('*') || !usable {
             "application/octet-stream".to_owned()
         } else {
             media.clone()
