@@ -87,15 +87,17 @@ pub fn build(
     crate::request_bodies::rewrite(&mut file, &validated.openapi);
     crate::servers::rewrite(&mut file, &validated.openapi);
     let streams = crate::event_streams::infos(&validated.openapi);
-    let twins: std::collections::BTreeMap<String, String> = streams
+    let beside_json: std::collections::BTreeSet<String> = streams
         .iter()
-        .filter_map(|(method, info)| Some((method.clone(), info.stream_method.clone()?)))
+        .filter(|(_, info)| info.beside_json)
+        .map(|(method, _)| method.clone())
         .collect();
-    let written = crate::event_streams::add_stream_methods(&mut file, &twins);
+    let twins = crate::event_streams::add_stream_methods(&mut file, &beside_json);
+    let twin_names: std::collections::BTreeSet<String> = twins.values().cloned().collect();
     let raw_methods = with_event_streams(
-        client_methods(&file, validated, &written)?,
+        client_methods(&file, validated, &twin_names)?,
         &streams,
-        &written,
+        &twins,
     );
     let response_types: Vec<Type> = raw_methods
         .iter()
@@ -529,7 +531,7 @@ fn client_methods(
 fn with_event_streams(
     methods: Vec<RawMethod>,
     streams: &HashMap<String, crate::event_streams::Info>,
-    written: &std::collections::BTreeSet<String>,
+    twins: &std::collections::BTreeMap<String, String>,
 ) -> Vec<RawMethod> {
     let mut out = Vec::with_capacity(methods.len());
     for mut method in methods {
@@ -538,8 +540,8 @@ fn with_event_streams(
             out.push(method);
             continue;
         };
-        match &info.stream_method {
-            Some(twin) if written.contains(twin) => {
+        match twins.get(name.trim_start_matches("r#")) {
+            Some(twin) => {
                 let mut streaming = RawMethod {
                     sig: method.sig.clone(),
                     docs: method.docs.clone(),
@@ -563,7 +565,7 @@ fn with_event_streams(
                 out.push(method);
                 out.push(streaming);
             }
-            Some(_) => out.push(method),
+            None if info.beside_json => out.push(method),
             None => {
                 if type_text(&method.success) == "ByteStream" {
                     method.event_stream = Some(info.clone());

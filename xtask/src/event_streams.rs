@@ -4,8 +4,10 @@
 //! Before progenitor, [`record`] notes each such operation in its `x-billfold-event-stream`
 //! extension: the schema of one event (an inline one is hoisted to a component, so typify
 //! generates its type), whether that schema describes the whole event or its data alone, the
-//! sentinel that ends the stream, and, where the response also offers JSON (which stays the
-//! method's return), the name of a second method that streams. After progenitor,
+//! sentinel that ends the stream, and whether the response also offers JSON (which stays the
+//! method's return, a second method streaming). It runs on the spec as the overlay leaves it,
+//! before anything else, so that a hoisted event schema typify cannot take is degraded like any
+//! other component. After progenitor,
 //! [`add_stream_methods`] writes those second methods into the raw client, and the wrapper
 //! (`client_code`) returns a `billfold_runtime::EventStream` from each streaming method.
 //!
@@ -47,10 +49,9 @@ pub struct Info {
     pub envelope: bool,
     /// The `data` value that ends the stream.
     pub sentinel: Option<String>,
-    /// The name of the second, streaming method, when the response also offers JSON (the
-    /// operation's own method keeps returning that); `None` when the operation's own method
-    /// streams.
-    pub stream_method: Option<String>,
+    /// The response also offers JSON: the operation's own method keeps returning that, and a
+    /// second method (`<method>_stream`) streams; otherwise the operation's own method streams.
+    pub beside_json: bool,
 }
 
 fn is_event_stream(media: &str) -> bool {
@@ -78,17 +79,17 @@ pub fn record(doc: &mut Value) {
     let Some(Value::Object(paths)) = doc.get("paths") else {
         return;
     };
-    let mut taken: BTreeSet<String> = BTreeSet::new();
     let mut found = Vec::new();
     for (path, item) in paths {
         for method in METHODS {
             let Some(op) = item.get(*method) else {
                 continue;
             };
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
-                continue;
+            // Named here when it has no operationId yet (regen names such operations later).
+            let name = match op.get("operationId").and_then(Value::as_str) {
+                Some(id) => id.to_owned(),
+                None => format!("{method}-{path}"),
             };
-            taken.insert(method_name(id));
             let responses = op.get("responses").and_then(Value::as_object);
             for (status, response) in responses.into_iter().flatten() {
                 if !status.starts_with('2') || response.get("$ref").is_some() {
@@ -105,26 +106,19 @@ pub fn record(doc: &mut Value) {
                         child(&child("/paths", path), method),
                         status.clone(),
                         media.clone(),
-                        id.to_owned(),
+                        name,
                     ));
                     break;
                 }
             }
         }
     }
-    for (at, status, media, id) in found {
-        record_one(doc, &at, &status, &media, &id, &mut taken);
+    for (at, status, media, name) in found {
+        record_one(doc, &at, &status, &media, &name);
     }
 }
 
-fn record_one(
-    doc: &mut Value,
-    at: &str,
-    status: &str,
-    media: &str,
-    operation_id: &str,
-    taken: &mut BTreeSet<String>,
-) {
+fn record_one(doc: &mut Value, at: &str, status: &str, media: &str, operation_id: &str) {
     let content_at = child(&child(&child(at, "responses"), status), "content");
     let Some(content) = doc.pointer(&content_at).and_then(Value::as_object) else {
         return;
@@ -158,15 +152,6 @@ fn record_one(
             _ => add_component(doc, &format!("{operation_id}-event"), schema.clone()),
         },
     };
-    let stream_method = others.then(|| {
-        let base = format!("{}_stream", method_name(operation_id));
-        let name = std::iter::once(base.clone())
-            .chain((2..).map(|n| format!("{base}_{n}")))
-            .find(|candidate| !taken.contains(candidate))
-            .unwrap_or(base);
-        taken.insert(name.clone());
-        name
-    });
     let mut note = Map::new();
     note.insert(
         "schema".to_owned(),
@@ -180,10 +165,7 @@ fn record_one(
         "sentinel".to_owned(),
         sentinel.map_or(Value::Null, Value::String),
     );
-    note.insert(
-        "stream_method".to_owned(),
-        stream_method.clone().map_or(Value::Null, Value::String),
-    );
+    note.insert("beside_json".to_owned(), others.into());
     if let Some(Value::Object(content)) = doc.pointer_mut(&content_at) {
         if others {
             // progenitor sees the JSON body; the events are read by the second method.
@@ -364,10 +346,7 @@ pub fn infos(openapi: &openapiv3::OpenAPI) -> HashMap<String, Info> {
                         .get("sentinel")
                         .and_then(Value::as_str)
                         .map(str::to_owned),
-                    stream_method: note
-                        .get("stream_method")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
+                    beside_json: note.get("beside_json").and_then(Value::as_bool) == Some(true),
                 },
             );
         }
@@ -375,16 +354,16 @@ pub fn infos(openapi: &openapiv3::OpenAPI) -> HashMap<String, Info> {
     out
 }
 
-/// Writes, into progenitor's `impl Client`, a copy of each method in `twins` (method name →
-/// streaming method name) that returns the response as a byte stream and asks for
-/// `text/event-stream`. Returns the names of the methods it wrote (a method whose shape it
-/// does not recognise gets no copy).
+/// Writes, into progenitor's `impl Client`, a copy of each method in `originals` that returns
+/// the response as a byte stream and asks for `text/event-stream`, named `<method>_stream`
+/// (`_stream_2`... when a method has that name). Returns each method's copy by name (a method
+/// whose shape it does not recognise gets no copy).
 pub fn add_stream_methods(
     file: &mut syn::File,
-    twins: &BTreeMap<String, String>,
-) -> BTreeSet<String> {
-    let mut written = BTreeSet::new();
-    if twins.is_empty() {
+    originals: &BTreeSet<String>,
+) -> BTreeMap<String, String> {
+    let mut written = BTreeMap::new();
+    if originals.is_empty() {
         return written;
     }
     for item in &mut file.items {
@@ -392,17 +371,32 @@ pub fn add_stream_methods(
         if block.trait_.is_some() || crate::client_code::token_text(&block.self_ty) != "Client" {
             continue;
         }
+        let mut taken: BTreeSet<String> = block
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ImplItem::Fn(function) => Some(function.sig.ident.to_string()),
+                _ => None,
+            })
+            .collect();
         let mut copies = Vec::new();
         for item in &block.items {
             let ImplItem::Fn(function) = item else {
                 continue;
             };
             let name = function.sig.ident.to_string();
-            let Some(twin) = twins.get(name.trim_start_matches("r#")) else {
+            let bare = name.trim_start_matches("r#");
+            if !originals.contains(bare) {
                 continue;
-            };
-            if let Some(copy) = streaming_copy(function, twin) {
-                written.insert(twin.clone());
+            }
+            let base = format!("{bare}_stream");
+            let twin = std::iter::once(base.clone())
+                .chain((2..).map(|n| format!("{base}_{n}")))
+                .find(|candidate| !taken.contains(candidate))
+                .unwrap_or(base);
+            if let Some(copy) = streaming_copy(function, &twin) {
+                taken.insert(twin.clone());
+                written.insert(bare.to_owned(), twin);
                 copies.push(ImplItem::Fn(copy));
             }
         }
@@ -531,7 +525,7 @@ mod tests {
         assert_eq!(note["schema"]["$ref"], "#/components/schemas/ChatEvent");
         assert_eq!(note["envelope"], false);
         assert_eq!(note["sentinel"], "[DONE]");
-        assert_eq!(note["stream_method"], Value::Null);
+        assert_eq!(note["beside_json"], false);
         assert!(doc["components"]["schemas"]["ChatEvent"].is_object());
         assert_eq!(
             doc["paths"]["/chat"]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"]
@@ -554,7 +548,7 @@ mod tests {
         assert_eq!(note["schema"]["$ref"], "#/components/schemas/Events");
         assert_eq!(note["envelope"], true);
         assert_eq!(note["sentinel"], "[DONE]");
-        assert_eq!(note["stream_method"], "chat_stream");
+        assert_eq!(note["beside_json"], true);
         let content = doc["paths"]["/chat"]["post"]["responses"]["200"]["content"]
             .as_object()
             .unwrap();

@@ -123,6 +123,9 @@ fn overlaid(root: &Path, provider: &ProviderEntry) -> Result<Value, SpecError> {
         let overlay_doc = read_document(root, id, &overlay_file)?;
         overlay::apply(&mut doc, &overlay_doc).map_err(|e| e.in_file(id, &overlay_file))?;
     }
+    // Before the degradation plan's pointers are taken: a hoisted event schema is a component
+    // of the base document, degraded like any other.
+    crate::event_streams::record(&mut doc);
     Ok(doc)
 }
 
@@ -166,7 +169,6 @@ fn effective_from(
         ));
     }
     lower::lower(&mut doc).map_err(|e| vec![e.in_file(id, &spec_file)])?;
-    crate::event_streams::record(&mut doc);
     crate::request_bodies::record(&mut doc);
     crate::servers::record(&mut doc);
     let validated = validate::validate(&mut doc).map_err(|errors| {

@@ -233,7 +233,7 @@ fn event_stream_operations_return_typed_streams() {
     // The effective spec records what was decided.
     let note = &generated.effective["paths"]["/chat"]["post"]["x-billfold-event-stream"];
     assert_eq!(note["sentinel"], "[DONE]");
-    assert_eq!(note["stream_method"], "chat_stream");
+    assert_eq!(note["beside_json"], true);
 }
 
 #[test]
