@@ -49,8 +49,9 @@ pub struct Info {
     pub envelope: bool,
     /// The `data` value that ends the stream.
     pub sentinel: Option<String>,
-    /// The response also offers JSON: the operation's own method keeps returning that, and a
-    /// second method (`<method>_stream`) streams; otherwise the operation's own method streams.
+    /// The response also offers another body (JSON, or audio...): the operation's own method
+    /// keeps returning that, and a second method (`<method>_stream`) streams; otherwise the
+    /// operation's own method streams.
     pub beside_json: bool,
 }
 
@@ -436,12 +437,17 @@ fn streaming_copy(function: &syn::ImplItemFn, name: &str) -> Option<syn::ImplIte
                     if text == "ResponseValue::from_response(response).await" {
                         *arm.body = syn::parse_quote!(Ok(ResponseValue::stream(response)));
                         replaced = true;
+                    } else if text == "Ok(ResponseValue::stream(response))" {
+                        // Another raw body beside the events (audio, say): already a stream.
+                        replaced = true;
                     }
                 }
             }
-            syn::Stmt::Local(local) => {
-                if let Some(init) = &mut local.init {
-                    accept_event_stream(&mut init.expr);
+            syn::Stmt::Local(local) if matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "request") => {
+                if let Some(init) = &mut local.init
+                    && !accept_event_stream(&mut init.expr)
+                {
+                    ask_for_event_stream(&mut init.expr);
                 }
             }
             _ => {}
@@ -450,12 +456,32 @@ fn streaming_copy(function: &syn::ImplItemFn, name: &str) -> Option<syn::ImplIte
     replaced.then_some(copy)
 }
 
+/// Adds `.header(ACCEPT, "text/event-stream")` before `.build()` in a request builder chain
+/// that sends no `Accept` (progenitor sends none for a raw body).
+fn ask_for_event_stream(expr: &mut syn::Expr) {
+    match expr {
+        syn::Expr::Try(inner) => ask_for_event_stream(&mut inner.expr),
+        syn::Expr::MethodCall(call) if call.method == "build" => {
+            let receiver = &call.receiver;
+            *call.receiver = syn::parse_quote! {
+                #receiver.header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("text/event-stream"),
+                )
+            };
+        }
+        syn::Expr::MethodCall(call) => ask_for_event_stream(&mut call.receiver),
+        _ => {}
+    }
+}
+
 /// In a request builder chain, `.header(ACCEPT, "application/json")` asks for
-/// `text/event-stream` instead.
-fn accept_event_stream(expr: &mut syn::Expr) {
+/// `text/event-stream` instead; whether the chain had an `Accept`.
+fn accept_event_stream(expr: &mut syn::Expr) -> bool {
     match expr {
         syn::Expr::Try(inner) => accept_event_stream(&mut inner.expr),
         syn::Expr::MethodCall(call) => {
+            let mut found = false;
             if call.method == "header"
                 && call.args.len() == 2
                 && quote!(#call).to_string().contains("ACCEPT")
@@ -463,10 +489,11 @@ fn accept_event_stream(expr: &mut syn::Expr) {
                 call.args[1] = syn::parse_quote!(::reqwest::header::HeaderValue::from_static(
                     "text/event-stream"
                 ));
+                found = true;
             }
-            accept_event_stream(&mut call.receiver);
+            accept_event_stream(&mut call.receiver) || found
         }
-        _ => {}
+        _ => false,
     }
 }
 

@@ -133,6 +133,15 @@ paths:
       servers: [{url: "https://api.media.test/beta"}]
       responses:
         "204": {description: ok}
+  /speak:
+    post:
+      operationId: speak
+      responses:
+        "200":
+          description: audio, whole or as events
+          content:
+            audio/mpeg: {schema: {type: string, format: binary}}
+            text/event-stream: {schema: {$ref: "#/components/schemas/Chunk"}}
   /logs:
     get:
       operationId: tail_logs
@@ -200,6 +209,11 @@ fn event_stream_operations_return_typed_streams() {
             (
                 "tail_logs",
                 "billfold_runtime::EventStream<billfold_runtime::SseEvent>"
+            ),
+            // Audio beside the events: the method returns the audio, a second one streams.
+            (
+                "speak_stream",
+                "billfold_runtime::EventStream<types::Chunk>"
             ),
         ]
     );
