@@ -9,6 +9,8 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType, Type};
 
+mod optional_success;
+
 use crate::error::Located;
 use crate::open_types::{self, OpenEnum};
 use crate::progenitor_run;
@@ -84,6 +86,7 @@ pub fn build(
     })?;
     remove_undeclared_headers(&mut file);
     serialize_deep_objects(&mut file, validated);
+    optional_success::rewrite(&mut file, validated);
     crate::request_bodies::rewrite(&mut file, &validated.openapi);
     crate::servers::rewrite(&mut file, &validated.openapi);
     let streams = crate::event_streams::infos(&validated.openapi);
@@ -176,7 +179,7 @@ pub fn build(
         /// progenitor's output: the raw client and the types of the spec (response types opened
         /// and the undeclared `api-version` header removed by the generator).
         #[rustfmt::skip]
-        #[allow(missing_docs, dead_code, unused_imports, unused_mut, clippy::all)]
+        #[allow(missing_docs, dead_code, unused_imports, unused_mut, unused_comparisons, unreachable_patterns, clippy::all)]
         mod generated {}
 
         /// The public client (from `billfold_runtime::client!`) and its operations.
@@ -187,6 +190,8 @@ pub fn build(
             #[allow(unused_imports)]
             use super::generated::ByteStream;
             #errors_import
+            // A client without credentials has no constructor taking a `Secret`.
+            #[allow(unused_imports)]
             use billfold_runtime::{ConfigError, ResponseValue, Secret};
 
             #error_alias
@@ -958,7 +963,7 @@ fn client_doc(
 }
 
 /// The functions of progenitor's inherent `impl Client` blocks.
-fn client_functions(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ImplItemFn> {
+pub(crate) fn client_functions(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ImplItemFn> {
     file.items
         .iter_mut()
         .filter_map(|item| match item {

@@ -38,6 +38,9 @@ pub struct Degraded {
     /// Component schemas renamed `<name>Schema` because typify derives a type of the same
     /// name from another schema's property.
     pub renamed: Vec<String>,
+    /// Rust type names that typify derives and that no component of the spec has: schemas the
+    /// generator adds (hoisted, shared) must not take them.
+    pub reserved: Vec<String>,
 }
 
 /// What a problem at a JSON pointer costs.
@@ -82,8 +85,9 @@ impl Degraded {
         }
     }
 
-    /// Records that the component schema whose Rust name is `rust_name` must be renamed;
-    /// `false` when there is none or it was renamed already.
+    /// Records that the component schema whose Rust name is `rust_name` must be renamed (or,
+    /// when no component of the spec has that name, that the schemas the generator adds must
+    /// not take it); `false` when that was recorded already.
     pub fn rename(&mut self, doc: &Value, rust_name: &str) -> bool {
         use heck::ToUpperCamelCase;
         let found = doc
@@ -102,13 +106,38 @@ impl Degraded {
                 self.renamed.push(name);
                 true
             }
-            _ => false,
+            Some(_) => false,
+            None => {
+                let stem = rust_name.trim_end_matches(|c: char| c.is_ascii_digit());
+                if !self.reserved.iter().any(|r| r == stem) {
+                    self.reserved.push(stem.to_owned());
+                    return true;
+                }
+                // Reserving the name did not help (typify derives it again from the schema
+                // the generator hoists under it): that schema is typed as any value.
+                match hoisted_from(doc, stem) {
+                    Some(pointer) => self.record(
+                        doc,
+                        &pointer,
+                        &format!("typify derives a second type named `{stem}` from it"),
+                    ),
+                    None => false,
+                }
+            }
         }
     }
 
     /// Applies the plan to `doc`: components renamed, fallback schemas replaced, operations
     /// removed (path items left without an operation removed too).
     pub fn apply(&self, doc: &mut Value) {
+        if !self.reserved.is_empty()
+            && let Some(root) = doc.as_object_mut()
+        {
+            root.insert(
+                crate::validate::RESERVED_NAMES_KEY.to_owned(),
+                json!(self.reserved),
+            );
+        }
         let mut targets = std::collections::BTreeMap::new();
         if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
             for name in &self.renamed {
@@ -175,6 +204,43 @@ impl Degraded {
             })
             .collect()
     }
+}
+
+/// The schema position below `/components/schemas` that the generator would hoist under the
+/// name `name` (see [`crate::validate::hoisted_name`]), if any.
+fn hoisted_from(doc: &Value, name: &str) -> Option<String> {
+    fn walk(node: &Value, pointer: &mut String, name: &str) -> Option<String> {
+        let Value::Object(map) = node else {
+            return None;
+        };
+        if crate::validate::hoisted_name(pointer) == name {
+            return Some(pointer.clone());
+        }
+        for (key, value) in map {
+            if !value.is_object() && !value.is_array() {
+                continue;
+            }
+            let length = pointer.len();
+            crate::error::push_segment(pointer, key);
+            let found = match value {
+                Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+                    let length = pointer.len();
+                    crate::error::push_segment(pointer, &i.to_string());
+                    let found = walk(item, pointer, name);
+                    pointer.truncate(length);
+                    found
+                }),
+                _ => walk(value, pointer, name),
+            };
+            pointer.truncate(length);
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+    let schemas = doc.pointer("/components/schemas")?;
+    walk(schemas, &mut "/components/schemas".to_owned(), name)
 }
 
 /// The untyped schema that replaces `original`: any JSON value, keeping the

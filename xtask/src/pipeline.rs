@@ -258,9 +258,14 @@ pub fn problems(root: &Path, provider: &ProviderEntry) -> Result<Generated, Vec<
         }
         for error in round {
             let degradable = error.file == spec_file(provider);
-            if let Some(name) = progenitor_run::repeated_type_in(&error.message)
-                && degradable
-                && plan.rename(&base, name)
+            // Every name typify repeats is renamed at once (each a round otherwise).
+            let repeated = progenitor_run::repeated_types_in(&error.message);
+            if degradable
+                && repeated
+                    .iter()
+                    .filter(|name| plan.rename(&base, name))
+                    .count()
+                    > 0
             {
                 continue;
             }

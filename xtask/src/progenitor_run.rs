@@ -117,10 +117,15 @@ pub(crate) fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String>
     with_captured_panics(|| {
         let mut generator = Generator::new(&settings());
         generator.generate_tokens(spec).and_then(|tokens| {
-            if let Some(name) = repeated_type_name(&tokens) {
+            let repeated = repeated_type_names(&tokens);
+            if !repeated.is_empty() {
+                let names: Vec<String> = repeated
+                    .iter()
+                    .map(|n| format!("{REPEATED_TYPE}{n}`"))
+                    .collect();
                 return Err(progenitor_impl::Error::InternalError(format!(
-                    "{REPEATED_TYPE}{name}` (a component and a type it derived from another \
-                     schema's property)"
+                    "{} (a component and a type it derived from another schema's property)",
+                    names.join(", ")
                 )));
             }
             let types = generator.get_type_space();
@@ -140,39 +145,42 @@ pub(crate) fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String>
 /// What the message of a repeated type name starts with.
 const REPEATED_TYPE: &str = "typify made two types named `";
 
-/// The type name a "two types of one name" failure message names, if it is one.
-pub fn repeated_type_in(message: &str) -> Option<&str> {
-    let rest = &message[message.find(REPEATED_TYPE)? + REPEATED_TYPE.len()..];
-    rest.split('`').next()
+/// The type names a "two types of one name" failure message names (none when it is another
+/// failure).
+pub fn repeated_types_in(message: &str) -> Vec<&str> {
+    message
+        .split(REPEATED_TYPE)
+        .skip(1)
+        .filter_map(|rest| rest.split('`').next())
+        .collect()
 }
 
-/// A type name defined twice in the generated `types` module, if any.
-fn repeated_type_name(tokens: &TokenStream) -> Option<String> {
-    let file: syn::File = syn::parse2(tokens.clone()).ok()?;
-    let mut seen = BTreeSet::new();
-    let mut check = |items: &[syn::Item]| -> Option<String> {
-        for item in items {
-            let name = match item {
-                syn::Item::Struct(s) => s.ident.to_string(),
-                syn::Item::Enum(e) => e.ident.to_string(),
-                syn::Item::Type(t) => t.ident.to_string(),
-                _ => continue,
-            };
-            if !seen.insert(name.clone()) {
-                return Some(name);
-            }
-        }
-        None
+/// The type names defined twice in the generated `types` module.
+fn repeated_type_names(tokens: &TokenStream) -> Vec<String> {
+    let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) else {
+        return Vec::new();
     };
+    let mut seen = BTreeSet::new();
+    let mut repeated = Vec::new();
     for item in &file.items {
         if let syn::Item::Mod(module) = item
             && module.ident == "types"
             && let Some((_, items)) = &module.content
         {
-            return check(items);
+            for item in items {
+                let name = match item {
+                    syn::Item::Struct(s) => s.ident.to_string(),
+                    syn::Item::Enum(e) => e.ident.to_string(),
+                    syn::Item::Type(t) => t.ident.to_string(),
+                    _ => continue,
+                };
+                if !seen.insert(name.clone()) && !repeated.contains(&name) {
+                    repeated.push(name);
+                }
+            }
         }
     }
-    None
+    repeated
 }
 
 /// Every operation that fails on its own, with its own message, or `/components` when the
@@ -185,8 +193,10 @@ fn repeated_type_name(tokens: &TokenStream) -> Option<String> {
 fn locate(spec: &openapiv3::OpenAPI) -> Vec<(String, Option<String>)> {
     let mut bare = spec.clone();
     bare.paths.paths.clear();
-    if generate_once(&bare).is_err() {
-        return vec![("/components".to_owned(), None)];
+    // Without operations it can fail otherwise than with them (a type name typify repeats
+    // shows first): that failure is the one to degrade around first.
+    if let Err(message) = generate_once(&bare) {
+        return vec![("/components".to_owned(), Some(message))];
     }
     let reach = Reach::of(spec);
     let operations: Vec<(String, String)> = spec
@@ -424,14 +434,28 @@ pub fn schema_culprits(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
     closures.sort_by_key(|(name, members)| (members.len(), name.clone()));
     let mut known_good: BTreeSet<String> = BTreeSet::new();
     let mut culprits: Vec<(String, String)> = Vec::new();
+    // Each trial is this skeleton with a few schemas: cloning the whole spec per schema cost
+    // more than typify's work on a large spec.
+    let mut skeleton = spec.clone();
+    skeleton.paths.paths.clear();
+    if let Some(c) = skeleton.components.as_mut() {
+        *c = openapiv3::Components {
+            security_schemes: std::mem::take(&mut c.security_schemes),
+            ..Default::default()
+        };
+    }
     for (name, members) in closures {
         if known_good.contains(&name) {
             continue;
         }
-        let mut alone = spec.clone();
-        alone.paths.paths.clear();
+        let mut alone = skeleton.clone();
         if let Some(c) = alone.components.as_mut() {
-            c.schemas.retain(|member, _| members.contains(member));
+            c.schemas = components
+                .schemas
+                .iter()
+                .filter(|(member, _)| members.contains(*member))
+                .map(|(member, schema)| (member.clone(), schema.clone()))
+                .collect();
             for (bad, _) in &culprits {
                 if let Some(schema) = c.schemas.get_mut(bad) {
                     *schema = openapiv3::ReferenceOr::Item(openapiv3::Schema {
@@ -440,9 +464,6 @@ pub fn schema_culprits(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
                     });
                 }
             }
-            c.responses.clear();
-            c.parameters.clear();
-            c.request_bodies.clear();
         }
         match generate_once(&alone) {
             Ok(_) => known_good.extend(members),

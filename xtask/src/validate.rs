@@ -14,7 +14,10 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Located, child, push_segment};
+
+mod success;
 use crate::operations::METHODS;
+pub use success::EMPTY_SUCCESS_KEY;
 
 /// Where an API key goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +89,9 @@ pub struct Operation {
     /// Its `style: deepObject` query parameters, by name: shown to progenitor as `form` (the
     /// only style it takes) and sent by the generated client as `name[key]=value`.
     pub deep_object: Vec<String>,
+    /// Success statuses without a body beside one with a body: taken out of progenitor's
+    /// view; the generated method returns `None` for them (see [`EMPTY_SUCCESS_KEY`]).
+    pub empty_success: Vec<String>,
 }
 
 /// A document that progenitor can take, and the facts the generator needs from it.
@@ -863,25 +869,7 @@ fn hoist_nested_schema_refs(doc: &mut Value) {
         if node.get("$ref").is_some() && node.as_object().is_some_and(|m| m.len() == 1) {
             continue;
         }
-        let segments: Vec<String> = target
-            .split('/')
-            .skip(2)
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
-            .collect();
-        let base = match segments.first().map(String::as_str) {
-            Some("responses") => {
-                format!("{}Response", segments.get(1).cloned().unwrap_or_default())
-            }
-            Some("requestBodies") => {
-                format!("{}Request", segments.get(1).cloned().unwrap_or_default())
-            }
-            Some("parameters") => {
-                format!("{}Parameter", segments.get(1).cloned().unwrap_or_default())
-            }
-            _ => segments[1..].join("_"),
-        }
-        .replace(|c: char| !c.is_alphanumeric() && c != '_', "_")
-        .to_upper_camel_case();
+        let base = hoisted_name(&target);
         let mut hoisted = node;
         if let Some(map) = hoisted.as_object_mut() {
             crate::lower::note(map, &format!("hoisted from #{target}, which a $ref names"));
@@ -898,9 +886,38 @@ fn hoist_nested_schema_refs(doc: &mut Value) {
     rewrite_exact_refs(doc, &renamed);
 }
 
-/// Adds `schema` to `components.schemas` under `base`, or `base2`, `base3`... when taken;
-/// returns the name used (`None` when the document is not an object).
+/// The component name a schema hoisted from `target` (a JSON pointer below `/components`)
+/// gets before any number is added: `/components/schemas/A/properties/b` → `APropertiesB`,
+/// `/components/responses/R/...` → `RResponse`.
+pub fn hoisted_name(target: &str) -> String {
+    let segments: Vec<String> = target
+        .split('/')
+        .skip(2)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let name = |suffix: &str| format!("{}{suffix}", segments.get(1).cloned().unwrap_or_default());
+    match segments.first().map(String::as_str) {
+        Some("responses") => name("Response"),
+        Some("requestBodies") => name("Request"),
+        Some("parameters") => name("Parameter"),
+        _ => segments.get(1..).unwrap_or_default().join("_"),
+    }
+    .replace(|c: char| !c.is_alphanumeric() && c != '_', "_")
+    .to_upper_camel_case()
+}
+
+/// Adds `schema` to `components.schemas` under `base`, or `base2`, `base3`... when taken (or
+/// reserved: see [`RESERVED_NAMES_KEY`]); returns the name used (`None` when the document is
+/// not an object).
 fn add_component_schema(doc: &mut Value, base: &str, schema: Value) -> Option<String> {
+    let reserved: BTreeSet<String> = doc
+        .get(RESERVED_NAMES_KEY)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
     let schemas = doc
         .as_object_mut()?
         .entry("components")
@@ -911,10 +928,19 @@ fn add_component_schema(doc: &mut Value, base: &str, schema: Value) -> Option<St
         .as_object_mut()?;
     let name = std::iter::once(base.to_owned())
         .chain((2..).map(|n| format!("{base}{n}")))
-        .find(|candidate| !schemas.contains_key(candidate))?;
+        .find(|candidate| {
+            !schemas.contains_key(candidate)
+                && !reserved.contains(&candidate.replace('_', "-").to_upper_camel_case())
+        })?;
     schemas.insert(name.clone(), schema);
     Some(name)
 }
+
+/// On the document root: Rust type names that schemas the generator adds (hoisted, shared or
+/// combined) must not take, because typify derives a type of that name from another schema
+/// (set by [`crate::degrade::Degraded`] after such a clash; it stays in the effective spec as
+/// the record of it).
+pub const RESERVED_NAMES_KEY: &str = "x-billfold-reserved-names";
 
 /// Rewrites every `$ref` that is exactly one of `targets`' keys.
 fn rewrite_exact_refs(node: &mut Value, targets: &BTreeMap<String, String>) {
@@ -1252,7 +1278,7 @@ fn operations(
                 global_security.as_ref(),
                 (schemes, unsupported),
             );
-            let (mut operation, error_responses) = match read {
+            let (mut operation, error_responses, success_plan) = match read {
                 Ok(Some(read)) => read,
                 Ok(None) => continue,
                 Err(error) => {
@@ -1261,6 +1287,7 @@ fn operations(
                 }
             };
             // Change.
+            success::apply(doc, &at, &operation.operation_id, &success_plan);
             share_identical_bodies(doc, &at, &operation.operation_id);
             apply_error_responses(doc, &at, &error_responses);
             operation.multipart = take_multipart_body(doc, &at);
@@ -1287,7 +1314,7 @@ fn read_operation(
     method_names: &mut BTreeMap<String, String>,
     global_security: Option<&Value>,
     schemes: (&BTreeMap<String, Scheme>, &BTreeMap<String, String>),
-) -> Result<Option<(Operation, ErrorResponses)>, Located> {
+) -> Result<Option<(Operation, ErrorResponses, success::SuccessPlan)>, Located> {
     let Some(item) = doc.pointer(item_at) else {
         return Ok(None);
     };
@@ -1332,7 +1359,7 @@ fn read_operation(
         ));
     }
     check_path_parameters(doc, path, item, op, at)?;
-    check_success_responses(doc, op, at)?;
+    let success = success::plan(doc, op, at)?;
     let errors = error_responses(doc, op, at, &operation_id)?;
     let security = security_of(op, global_security, schemes, at)?;
     let operation = Operation {
@@ -1350,8 +1377,9 @@ fn read_operation(
         multipart: false,
         security,
         deep_object: Vec::new(),
+        empty_success: success.empty.clone(),
     };
-    Ok(Some((operation, errors)))
+    Ok(Some((operation, errors, success)))
 }
 
 fn check_path_parameters(
@@ -1422,47 +1450,6 @@ fn is_json(media_type: &str) -> bool {
 
 fn is_error_status(status: &str) -> bool {
     status == "default" || status.starts_with('4') || status.starts_with('5')
-}
-
-fn check_success_responses(doc: &Value, op: &Value, at: &str) -> Result<(), Located> {
-    let Some(Value::Object(responses)) = op.get("responses") else {
-        return Err(Located::new(
-            child(at, "responses"),
-            "the operation has no `responses`",
-        ));
-    };
-    for (status, response) in responses.iter().filter(|(s, _)| s.starts_with('2')) {
-        let content = resolve(doc, response)
-            .get("content")
-            .and_then(Value::as_object);
-        for (media, body) in content.into_iter().flatten() {
-            if is_json(media) && body.get("schema").is_none() {
-                return Err(Located::new(
-                    child(
-                        &child(&child(&child(at, "responses"), status), "content"),
-                        media,
-                    ),
-                    "a JSON response without a `schema` cannot be decoded: declare its schema \
-                     in the overlay",
-                ));
-            }
-        }
-    }
-    let bodies: BTreeSet<String> = responses
-        .iter()
-        .filter(|(status, _)| status.starts_with('2'))
-        .map(|(_, response)| {
-            json_body_schema(doc, response).map_or(String::new(), Value::to_string)
-        })
-        .collect();
-    if bodies.len() > 1 {
-        return Err(Located::new(
-            child(at, "responses"),
-            "the success responses have different bodies, which progenitor cannot combine \
-             into one return type: give them one schema in the overlay",
-        ));
-    }
-    Ok(())
 }
 
 /// Removes error responses without a JSON body; returns their statuses. Errors when the
@@ -1637,12 +1624,12 @@ fn error_responses(
         .map(|(_, schema)| schema.to_string())
         .collect();
     // progenitor counts a `default` response among the success types too: beside a success
-    // body of another schema it panics, so such a `default` is typed by status as well.
+    // response of another body (another schema, or none at all, as a 204 has) it panics, so
+    // such a `default` is typed by status as well.
     let default_beside_success = bodies.iter().any(|(status, schema)| {
         status == "default"
             && responses.iter().any(|(code, response)| {
-                code.starts_with('2')
-                    && json_body_schema(doc, response).is_some_and(|success| success != *schema)
+                code.starts_with('2') && json_body_schema(doc, response) != Some(*schema)
             })
     });
     let mut by_status = Vec::new();

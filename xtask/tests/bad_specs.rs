@@ -318,3 +318,73 @@ fn a_deeply_nested_spec_is_refused_without_overflowing_the_stack() {
         assert!(stderr.contains("recursion limit"), "{file}: {stderr}");
     }
 }
+
+#[test]
+fn success_responses_of_different_bodies_become_one_return_type() {
+    let root = workspace();
+    fs::write(
+        root.path().join("specs/bad/openapi.yaml"),
+        r#"openapi: 3.0.3
+info: {title: Mixed, version: "1"}
+security: [{bearerAuth: []}]
+paths:
+  /thing:
+    delete:
+      operationId: delete_thing
+      responses:
+        '200': {description: deleted, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}
+        '204': {description: already gone}
+        default: {description: error, content: {application/json: {schema: {$ref: '#/components/schemas/Problem'}}}}
+    post:
+      operationId: make_thing
+      responses:
+        '200': {description: existed, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}
+        '201': {description: made, content: {application/json: {schema: {type: object, properties: {job: {type: string}}}}}}
+    put:
+      operationId: put_thing
+      responses:
+        '200': {description: csv, content: {text/csv: {schema: {type: string}}}}
+        '202': {description: queued, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}
+components:
+  securitySchemes:
+    bearerAuth: {type: http, scheme: bearer}
+  schemas:
+    Thing: {type: object, properties: {id: {type: string}}}
+    Problem: {type: object, properties: {detail: {type: string}}}
+"#,
+    )
+    .unwrap();
+    let providers = xtask::pipeline::load_providers(root.path()).unwrap();
+    let generated = xtask::pipeline::generate(root.path(), &providers[0])
+        .unwrap_or_else(|e| panic!("refused instead of degraded: {e}"));
+    assert!(generated.skipped.is_empty(), "{:?}", generated.skipped);
+    let lib = &generated
+        .files
+        .iter()
+        .find(|(path, _)| path.ends_with("src/lib.rs"))
+        .unwrap()
+        .1;
+    let code: String = lib.split_whitespace().collect::<Vec<_>>().join(" ");
+    // A 204 beside a 200 with a body: `None`, the body `Some`.
+    assert!(
+        code.contains("pub async fn delete_thing<'a>( &'a self, ) -> Result<ResponseValue<::std::option::Option<types::Thing>>, Error>"),
+        "{code}"
+    );
+    assert!(
+        code.contains("204u16 => ResponseValue::empty(response).map(|()| None),"),
+        "{code}"
+    );
+    // Two schemas: one untagged enum of both.
+    assert!(code.contains("pub enum MakeThingSuccess"), "{code}");
+    assert!(
+        code.contains("Result<ResponseValue<types::MakeThingSuccess>, Error>"),
+        "{code}"
+    );
+    // JSON beside CSV: the bytes.
+    assert!(
+        code.contains(
+            "pub async fn put_thing<'a>( &'a self, ) -> Result<ResponseValue<ByteStream>, Error>"
+        ),
+        "{code}"
+    );
+}

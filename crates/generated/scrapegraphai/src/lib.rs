@@ -4,7 +4,15 @@
 /// progenitor's output: the raw client and the types of the spec (response types opened
 /// and the undeclared `api-version` header removed by the generator).
 #[rustfmt::skip]
-#[allow(missing_docs, dead_code, unused_imports, unused_mut, clippy::all)]
+#[allow(
+    missing_docs,
+    dead_code,
+    unused_imports,
+    unused_mut,
+    unused_comparisons,
+    unreachable_patterns,
+    clippy::all
+)]
 mod generated {
     #[allow(unused_imports)]
     pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -224,6 +232,7 @@ mod client {
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
+    #[allow(unused_imports)]
     use billfold_runtime::{ConfigError, ResponseValue, Secret};
     ///The error every operation of this client returns; API errors carry the raw body.
     pub type Error = billfold_runtime::Error<()>;
