@@ -53,7 +53,7 @@ pub(crate) fn record_response(response: &reqwest::Response) {
     let _ = LAST_RESPONSE.try_with(|slot| *slot.borrow_mut() = Some(meta));
 }
 
-fn request_id(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     // One pass over the (few) response headers is cheaper than a hashed lookup per candidate;
     // this runs on every response.
     let (_, value) = headers
@@ -383,7 +383,7 @@ async fn map_error<E: serde::Serialize, D>(
 
 /// Whether reading a body failed because it passed the size limit set in
 /// [`Runtime::execute`](crate::Runtime::execute).
-fn over_limit(error: &reqwest::Error) -> bool {
+pub(crate) fn over_limit(error: &reqwest::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {
         if current.is::<http_body_util::LengthLimitError>() {

@@ -70,7 +70,7 @@ impl<T: Serialize> Serialize for DeepObject<'_, T> {
 }
 
 /// Appends the `(key, value)` pairs of `value` under `key`.
-fn flatten(key: String, value: &Value, pairs: &mut Vec<(String, String)>) {
+pub(crate) fn flatten(key: String, value: &Value, pairs: &mut Vec<(String, String)>) {
     match value {
         Value::Null => {}
         Value::Bool(b) => pairs.push((key, b.to_string())),

@@ -72,6 +72,17 @@ pub enum Error<E> {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// One server-sent event was larger than the stream's bound
+    /// ([`EventStream::max_event_bytes`](crate::EventStream::max_event_bytes)); the stream
+    /// ended there, without holding more of it.
+    EventTooLarge {
+        /// Provider name.
+        provider: &'static str,
+        /// Operation (method) name.
+        operation: &'static str,
+        /// The bound, in bytes.
+        limit: usize,
+    },
     /// The request could not be built from the arguments given.
     InvalidRequest {
         /// Provider name.
@@ -121,6 +132,15 @@ impl<E: serde::Serialize> fmt::Display for Error<E> {
                 "{provider} {operation}: HTTP {status} response body is larger than the {limit} \
                  byte limit; raise ClientConfig::max_response_bytes if this is expected"
             ),
+            Error::EventTooLarge {
+                provider,
+                operation,
+                limit,
+            } => write!(
+                f,
+                "{provider} {operation}: a server-sent event is larger than the {limit} byte \
+                 bound; raise it with EventStream::max_event_bytes if this is expected"
+            ),
             Error::InvalidRequest {
                 provider,
                 operation,
@@ -139,6 +159,7 @@ impl<E: fmt::Debug + serde::Serialize> std::error::Error for Error<E> {
             Error::Api(_)
             | Error::Redirect { .. }
             | Error::ResponseTooLarge { .. }
+            | Error::EventTooLarge { .. }
             | Error::InvalidRequest { .. } => None,
         }
     }
@@ -165,7 +186,7 @@ impl<E> Error<E> {
                 Some(*status)
             }
             Error::Transport { source, .. } => source.status(),
-            Error::Config(_) | Error::InvalidRequest { .. } => None,
+            Error::Config(_) | Error::InvalidRequest { .. } | Error::EventTooLarge { .. } => None,
         }
     }
 
@@ -186,6 +207,7 @@ impl<E> Error<E> {
             | Error::Decode(_)
             | Error::Redirect { .. }
             | Error::ResponseTooLarge { .. }
+            | Error::EventTooLarge { .. }
             | Error::InvalidRequest { .. } => false,
         }
     }

@@ -11,7 +11,8 @@
 //! - [`client!`]: the public `Client` type of every generated crate, written once here;
 //! - [`Runtime`]: the state a generated client carries to authenticate each request;
 //! - [`RetryPolicy`]: retries of idempotent requests with jittered backoff and `Retry-After`;
-//! - [`Error`]: the error every operation returns, with the status and body of API errors kept.
+//! - [`Error`]: the error every operation returns, with the status and body of API errors kept;
+//! - [`EventStream`]: `text/event-stream` responses as a stream of typed events.
 //!
 //! Each call is a `billfold.request` tracing span (provider, operation, attempts, status,
 //! duration) with an event per attempt; nothing is logged unless the application installs a
@@ -47,12 +48,15 @@ mod client;
 mod config;
 mod deep_object;
 mod error;
+mod form;
 mod http_client;
 mod multipart;
 mod provider;
 mod retry;
 mod runtime;
 mod secret;
+mod servers;
+mod sse;
 mod tls;
 
 #[cfg(test)]
@@ -66,6 +70,8 @@ pub use config::ClientParts;
 pub use config::{ClientConfig, ConfigError};
 pub use deep_object::DeepObject;
 pub use error::{ApiError, DecodeError, Error, ErrorBody, TransportKind};
+#[doc(hidden)]
+pub use form::{FormStyle, encode_form};
 pub use multipart::Multipart;
 #[doc(hidden)]
 pub use multipart::with_multipart;
@@ -74,6 +80,9 @@ pub use provider::{AuthKind, CredentialSpec, OperationAuth, Provider};
 pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 pub use secret::Secret;
+#[doc(hidden)]
+pub use servers::server_url;
+pub use sse::{DEFAULT_MAX_EVENT_BYTES, EventFormat, EventStream, SseEvent};
 
 /// What the expansion of [`client!`] and the generated crates name; not part of the API.
 #[doc(hidden)]

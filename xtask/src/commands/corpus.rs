@@ -239,7 +239,14 @@ fn generate_with_skips(
     match pipeline::generate(staging, provider) {
         Ok(generated) => {
             outcome.generation_ms = started.elapsed().as_secs_f64() * 1e3;
-            outcome.generated = generated.code.methods.len();
+            // Operations, not methods: a streaming operation that also returns JSON has two.
+            outcome.generated = generated
+                .code
+                .methods
+                .iter()
+                .map(|m| &m.operation_id)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
             outcome.skipped = generated
                 .skipped
                 .iter()

@@ -18,7 +18,7 @@ pub fn render(generated: &[Generated]) -> String {
     for g in generated {
         let id = &g.provider.id;
         let qualify = |ty: &str| ty.replace("types::", &format!("billfold::{id}::types::"));
-        for method in &g.code.methods {
+        for method in g.code.methods.iter().filter(|m| !m.event_stream) {
             let Some(operation) = samples::operation(&g.effective, &method.operation_id) else {
                 continue;
             };

@@ -35,6 +35,9 @@ pub struct Method {
     pub success: String,
     /// Type of a typed error body (`()` when none).
     pub error: String,
+    /// It returns a `billfold_runtime::EventStream` of server-sent events (`success` names
+    /// it), not a `ResponseValue`.
+    pub event_stream: bool,
 }
 
 /// A constructor generated from a security scheme.
@@ -84,17 +87,34 @@ pub fn build(
     remove_undeclared_headers(&mut file);
     serialize_deep_objects(&mut file, validated);
     optional_success::rewrite(&mut file, validated);
-    let raw_methods = client_methods(&file, validated)?;
+    crate::pipeline::request_bodies::rewrite(&mut file, &validated.openapi);
+    crate::pipeline::servers::rewrite(&mut file, &validated.openapi);
+    let streams = crate::pipeline::event_streams::infos(&validated.openapi);
+    let beside_json: std::collections::BTreeSet<String> = streams
+        .iter()
+        .filter(|(_, info)| info.beside_json)
+        .map(|(method, _)| method.clone())
+        .collect();
+    let twins = crate::pipeline::event_streams::add_stream_methods(&mut file, &beside_json);
+    let twin_names: std::collections::BTreeSet<String> = twins.values().cloned().collect();
+    let raw_methods = with_event_streams(
+        client_methods(&file, validated, &twin_names)?,
+        &streams,
+        &twins,
+    );
     let response_types: Vec<Type> = raw_methods
         .iter()
         .flat_map(|m| [m.success.clone(), m.error.clone()])
         .collect();
     let open_enums = open_types::open_response_types(&mut file, &response_types);
-    let methods: Vec<Method> = raw_methods.iter().map(RawMethod::describe).collect();
     let types = public_types(&file);
     let type_names: std::collections::BTreeSet<String> = types
         .iter()
         .filter_map(|(kind, _)| kind.split_whitespace().nth(1).map(str::to_owned))
+        .collect();
+    let methods: Vec<Method> = raw_methods
+        .iter()
+        .map(|m| m.describe(&type_names))
         .collect();
     let error_enums = raw_methods
         .iter()
@@ -129,7 +149,9 @@ pub fn build(
             pub type Error<E> = billfold_runtime::Error<E>;
         },
     };
-    let wrappers = raw_methods.iter().map(|m| m.wrapper(error_type.as_deref()));
+    let wrappers = raw_methods
+        .iter()
+        .map(|m| m.wrapper(error_type.as_deref(), &type_names));
     let (errors_module, errors_import) = if error_enums.is_empty() {
         (quote!(), quote!())
     } else {
@@ -228,6 +250,8 @@ struct RawMethod {
     typed_errors: Vec<(String, String)>,
     /// The request body is `multipart/form-data`, sent from a `Multipart` argument.
     multipart: bool,
+    /// The method returns the response's server-sent events.
+    event_stream: Option<crate::pipeline::event_streams::Info>,
     operation_id: String,
     arg_names: Vec<syn::Ident>,
     success: Type,
@@ -235,7 +259,26 @@ struct RawMethod {
 }
 
 impl RawMethod {
-    fn describe(&self) -> Method {
+    /// The type of one event of a streaming method.
+    fn event_item(&self, type_names: &std::collections::BTreeSet<String>) -> Option<Type> {
+        let info = self.event_stream.as_ref()?;
+        Some(match &info.schema {
+            None => syn::parse_quote!(billfold_runtime::SseEvent),
+            Some(name) => {
+                let type_name = name
+                    .replace(|c: char| !c.is_alphanumeric(), "-")
+                    .to_upper_camel_case();
+                if type_names.contains(&type_name) {
+                    let ident = syn::Ident::new(&type_name, Span::call_site());
+                    syn::parse_quote!(types::#ident)
+                } else {
+                    syn::parse_quote!(::serde_json::Value)
+                }
+            }
+        })
+    }
+
+    fn describe(&self, type_names: &std::collections::BTreeSet<String>) -> Method {
         Method {
             name: self.sig.ident.to_string(),
             operation_id: self.operation_id.clone(),
@@ -260,8 +303,12 @@ impl RawMethod {
                     )
                 }))
                 .collect(),
-            success: type_text(&self.success),
+            success: match self.event_item(type_names) {
+                Some(item) => format!("billfold_runtime::EventStream<{}>", type_text(&item)),
+                None => type_text(&self.success),
+            },
             error: type_text(&self.error),
+            event_stream: self.event_stream.is_some(),
         }
     }
 
@@ -279,7 +326,11 @@ impl RawMethod {
     }
 
     /// `client_error` is the client's one error body type, `None` when operations differ.
-    fn wrapper(&self, client_error: Option<&str>) -> TokenStream {
+    fn wrapper(
+        &self,
+        client_error: Option<&str>,
+        type_names: &std::collections::BTreeSet<String>,
+    ) -> TokenStream {
         let docs = &self.docs;
         let name = &self.sig.ident;
         // A raw body (`B: Into<reqwest::Body>`) is sent again on each attempt: it must be
@@ -357,6 +408,51 @@ impl RawMethod {
             self.operation_id,
             RETRY_RULES.trim_end(),
         );
+        if let (Some(item), Some(info)) = (self.event_item(type_names), &self.event_stream) {
+            // The events' error type is the method's, so `?` works on both.
+            let stream_error: Type = match client_error {
+                Some(common) => syn::parse_str(common).unwrap_or_else(|_| syn::parse_quote!(())),
+                None => error_ty.clone(),
+            };
+            let envelope = info.envelope;
+            let sentinel = match &info.sentinel {
+                Some(sentinel) => quote!(Some(#sentinel)),
+                None => quote!(None),
+            };
+            let make = if info.schema.is_some() {
+                quote!(new)
+            } else {
+                quote!(raw)
+            };
+            let stream_doc = format!(
+                " Returns the response's server-sent events as a stream, each event's data \
+                 decoded as `{}`{}; an event over `max_event_bytes` (1 MiB by default) ends it \
+                 with `EventTooLarge`.",
+                type_text(&item),
+                match &info.sentinel {
+                    Some(sentinel) => format!(
+                        ", ending at the body's end or at the data `{sentinel}` the spec documents"
+                    ),
+                    None => ", ending at the body's end".to_owned(),
+                }
+            );
+            return quote! {
+                #(#docs)*
+                #[doc = ""]
+                #[doc = #stream_doc]
+                #[doc = ""]
+                #[doc = #errors_doc]
+                pub async fn #name #generics (#(#inputs),*) -> Result<billfold_runtime::EventStream<#item, #stream_error>, #returned> {
+                    let response = billfold_runtime::#call.await?;
+                    Ok(billfold_runtime::EventStream::#make(
+                        response,
+                        &self.raw.inner,
+                        #operation,
+                        billfold_runtime::EventFormat { envelope: #envelope, sentinel: #sentinel },
+                    ))
+                }
+            };
+        }
         quote! {
             #(#docs)*
             #[doc = ""]
@@ -402,7 +498,11 @@ fn is_copy(ty: &Type) -> bool {
     }
 }
 
-fn client_methods(file: &syn::File, validated: &Validated) -> Result<Vec<RawMethod>, Located> {
+fn client_methods(
+    file: &syn::File,
+    validated: &Validated,
+    stream_methods: &std::collections::BTreeSet<String>,
+) -> Result<Vec<RawMethod>, Located> {
     // progenitor names a method by its operationId in snake case.
     let by_method_name: HashMap<String, &Operation> = validated
         .operations
@@ -424,13 +524,67 @@ fn client_methods(file: &syn::File, validated: &Validated) -> Result<Vec<RawMeth
             let ImplItem::Fn(function) = item else {
                 continue;
             };
-            if function.sig.asyncness.is_none() {
+            if function.sig.asyncness.is_none()
+                || stream_methods.contains(&function.sig.ident.to_string())
+            {
                 continue;
             }
             methods.push(raw_method(function, &by_method_name)?);
         }
     }
     Ok(methods)
+}
+
+/// The methods with their event streams: an operation whose only success body is
+/// `text/event-stream` streams from its own method; one that also offers JSON gets a second,
+/// streaming method (written into the raw client by `event_streams`), listed after it.
+fn with_event_streams(
+    methods: Vec<RawMethod>,
+    streams: &HashMap<String, crate::pipeline::event_streams::Info>,
+    twins: &std::collections::BTreeMap<String, String>,
+) -> Vec<RawMethod> {
+    let mut out = Vec::with_capacity(methods.len());
+    for mut method in methods {
+        let name = method.sig.ident.to_string();
+        let Some(info) = streams.get(name.trim_start_matches("r#")) else {
+            out.push(method);
+            continue;
+        };
+        match twins.get(name.trim_start_matches("r#")) {
+            Some(twin) => {
+                let mut streaming = RawMethod {
+                    sig: method.sig.clone(),
+                    docs: method.docs.clone(),
+                    idempotent: method.idempotent,
+                    typed_errors: method.typed_errors.clone(),
+                    multipart: method.multipart,
+                    event_stream: Some(info.clone()),
+                    operation_id: method.operation_id.clone(),
+                    arg_names: method.arg_names.clone(),
+                    success: syn::parse_quote!(ByteStream),
+                    error: method.error.clone(),
+                };
+                streaming.sig.ident = syn::Ident::new(twin, Span::call_site());
+                let doc = format!(
+                    " Streams the response as server-sent events (`text/event-stream`) where \
+                     [`Client::{name}`] returns it whole: ask the API to stream as it says (often \
+                     `stream: true` in the body)."
+                );
+                streaming.docs.push(syn::parse_quote!(#[doc = ""]));
+                streaming.docs.push(syn::parse_quote!(#[doc = #doc]));
+                out.push(method);
+                out.push(streaming);
+            }
+            None if info.beside_json => out.push(method),
+            None => {
+                if type_text(&method.success) == "ByteStream" {
+                    method.event_stream = Some(info.clone());
+                }
+                out.push(method);
+            }
+        }
+    }
+    out
 }
 
 fn raw_method(
@@ -495,6 +649,7 @@ fn raw_method(
         idempotent,
         typed_errors,
         multipart,
+        event_stream: None,
         operation_id,
         arg_names,
         success,

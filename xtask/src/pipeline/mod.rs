@@ -7,6 +7,7 @@ pub mod client_code;
 pub mod crate_files;
 pub mod degrade;
 pub mod document;
+pub mod event_streams;
 pub mod header_credentials;
 pub mod lower;
 pub mod open_types;
@@ -14,8 +15,10 @@ pub mod operations;
 pub mod overlay;
 pub mod progenitor_run;
 pub mod providers;
+pub mod request_bodies;
 pub mod rustfmt;
 pub mod samples;
+pub mod servers;
 pub mod surface;
 pub mod type_names;
 pub mod validate;
@@ -136,6 +139,9 @@ fn overlaid(root: &Path, provider: &ProviderEntry) -> Result<Value, SpecError> {
         let overlay_doc = read_document(root, id, &overlay_file)?;
         overlay::apply(&mut doc, &overlay_doc).map_err(|e| e.in_file(id, &overlay_file))?;
     }
+    // Before the degradation plan's pointers are taken: a hoisted event schema is a component
+    // of the base document, degraded like any other.
+    crate::pipeline::event_streams::record(&mut doc);
     Ok(doc)
 }
 
@@ -179,6 +185,8 @@ fn effective_from(
         ));
     }
     lower::lower(&mut doc).map_err(|e| vec![e.in_file(id, &spec_file)])?;
+    crate::pipeline::request_bodies::record(&mut doc);
+    crate::pipeline::servers::record(&mut doc);
     let validated = validate::validate(&mut doc).map_err(|errors| {
         errors
             .into_iter()
