@@ -57,7 +57,10 @@ fn main() -> ExitCode {
         repaired.push(id);
     }
     if repaired.is_empty() {
-        return run(Command::new(&cargo).args(["run", "--quiet", "--package", "xtask", "--"]).args(&args).current_dir(&root));
+        return run(Command::new(&cargo)
+            .args(["run", "--quiet", "--package", "xtask", "--"])
+            .args(&args)
+            .current_dir(&root));
     }
     // Build with the placeholders, then put Cargo.lock back (cargo pruned what the placeholders
     // do not use) before the xtask runs, so the real crates keep their locked versions.
@@ -79,7 +82,9 @@ fn main() -> ExitCode {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let binary = target.join("debug").join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+    let binary = target
+        .join("debug")
+        .join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
     run(Command::new(binary).args(&args).current_dir(&root))
 }
 
@@ -88,19 +93,32 @@ fn run(command: &mut Command) -> ExitCode {
         Ok(status) if status.success() => ExitCode::SUCCESS,
         Ok(status) => ExitCode::from(status.code().unwrap_or(1).clamp(1, 255) as u8),
         Err(e) => {
-            eprintln!("xtask launcher: cannot run {:?}: {e}", command.get_program());
+            eprintln!(
+                "xtask launcher: cannot run {:?}: {e}",
+                command.get_program()
+            );
             ExitCode::FAILURE
         }
     }
 }
 
-/// The workspace root: two folders above this package's manifest.
+/// The workspace root: the nearest folder, from the current one up, that holds this launcher
+/// (`cargo xtask` runs in the folder it was typed in); else two folders above the manifest
+/// this binary was built from. Not the manifest first: with a target directory shared by two
+/// checkouts, the binary may have been built from the other one.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
+    let here = std::env::current_dir().ok();
+    here.iter()
+        .flat_map(|dir| dir.ancestors())
+        .find(|dir| dir.join("xtask/launcher/Cargo.toml").is_file())
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .ancestors()
+                .nth(2)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."))
+        })
 }
 
 /// The id of the generated crate cargo's error names (`crates/generated/<id>/...`), if any.
