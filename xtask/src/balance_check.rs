@@ -101,20 +101,53 @@ fn parameter_problems(spec: &Value, mapping: &crate::providers::BalanceMapping) 
         })
         .collect();
     let mut problems = Vec::new();
-    for name in mapping.parameters.keys() {
+    for (key, name) in mapping
+        .parameters
+        .keys()
+        .map(|n| ("parameters", n))
+        .chain(mapping.arguments.keys().map(|n| ("arguments", n)))
+    {
         if !declared.iter().any(|(d, _)| d == name) {
             let names: Vec<&str> = declared.iter().map(|(d, _)| d.as_str()).collect();
             problems.push(format!(
-                "parameters names {name:?}, which is not a path or query parameter of {}; it has: {}",
+                "{key} names {name:?}, which is not a path or query parameter of {}; it has: {}",
                 mapping.operation,
-                if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ));
+        }
+    }
+    for name in mapping.arguments.keys() {
+        let plain_string = operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| samples::resolve(spec, p, 0))
+            .find(|p| p["name"].as_str() == Some(name.as_str()))
+            .and_then(|p| samples::resolve(spec, &p["schema"], 0))
+            .is_some_and(|schema| schema["type"] == "string" && schema.get("enum").is_none());
+        if declared.iter().any(|(d, _)| d == name) && !plain_string {
+            problems.push(format!(
+                "arguments gives {name:?} a fixed value, but only a parameter whose schema is a \
+                 plain `type: string` (no enum) can take one"
+            ));
+        }
+        if mapping.parameters.contains_key(name) {
+            problems.push(format!(
+                "{name:?} is in both parameters and arguments: keep one (an env var, or a fixed value)"
             ));
         }
     }
     for (name, required) in &declared {
-        if *required && !mapping.parameters.contains_key(name) {
+        if *required
+            && !mapping.parameters.contains_key(name)
+            && !mapping.arguments.contains_key(name)
+        {
             problems.push(format!(
-                "{} needs the parameter {name:?}: add `{name} = \"<ENV_VAR>\"` to parameters",
+                "{} needs the parameter {name:?}: add `{name} = \"<ENV_VAR>\"` to parameters (or a fixed value to arguments)",
                 mapping.operation
             ));
         }
