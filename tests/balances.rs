@@ -42,6 +42,11 @@ fn documented(id: &str) -> (String, Value) {
 
 /// The balance `id` reports when its server answers with the documented example.
 async fn read(id: &str) -> Balance {
+    read_with_request(id).await.0
+}
+
+/// [`read`], and the request the client sent.
+async fn read_with_request(id: &str) -> (Balance, wiremock::Request) {
     // Settings some balance operations need (path parameters), set once for the binary.
     static SETTINGS: std::sync::Once = std::sync::Once::new();
     SETTINGS.call_once(|| {
@@ -79,14 +84,14 @@ async fn read(id: &str) -> Balance {
     let balance = fetch_with_config(provider, config)
         .await
         .unwrap_or_else(|e| panic!("{id}: {e}"));
-    let request = &server.received_requests().await.unwrap()[0];
+    let request = server.received_requests().await.unwrap().remove(0);
     let carried = request.url.query().unwrap_or_default().contains(KEY)
         || request
             .headers
             .values()
             .any(|v| v.to_str().unwrap_or_default().contains(KEY));
     assert!(carried, "{id}: the request carries the key");
-    balance
+    (balance, request)
 }
 
 fn regex_escape(text: &str) -> String {
@@ -253,4 +258,34 @@ provider_test!(inferencesh, "inferencesh", |b| {
 provider_test!(coingecko, "coingecko", |b| {
     amounts(&b, Some(999693.0), Some(307.0), Some(1000000.0), "calls");
     assert_eq!(b.plan.as_deref(), Some("Other"));
+});
+
+#[tokio::test]
+async fn fal() {
+    let (b, request) = read_with_request("fal").await;
+    amounts(&b, Some(24.5), None, None, "USD");
+    assert_eq!(ProviderId::Fal.key_kind(), Some("admin key"));
+    // `Authorization: Key <key>` (credential_prefix), and the credits asked for (arguments).
+    assert_eq!(
+        request
+            .headers
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        format!("Key {KEY}")
+    );
+    assert_eq!(request.url.query(), Some("expand=credits"));
+}
+provider_test!(deepinfra, "deepinfra", |b| {
+    // A stripe_balance of -18.0 is 18 USD of prepaid funds (negate).
+    amounts(&b, Some(18.0), None, None, "USD");
+    assert_eq!((b.usable, b.low), (Some(true), Some(false)));
+});
+provider_test!(exa, "exa", |b| {
+    amounts(&b, Some(42.5), None, None, "USD");
+    assert_eq!(ProviderId::Exa.key_kind(), Some("service key"));
+});
+provider_test!(zenrows, "zenrows", |b| {
+    amounts(&b, Some(245245.0), Some(4755.0), Some(250000.0), "credits");
 });

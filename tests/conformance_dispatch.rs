@@ -126,6 +126,22 @@ pub(crate) async fn run(rows: &mut Vec<Value>, entry: &Entry) {
             crate::exercise!(rows, coingecko, entry, "get_api_usage", |client| client
                 .get_api_usage());
         }
+        "fal" => {
+            crate::exercise!(rows, fal, entry, "getAccountBilling", |client| client
+                .get_account_billing(Some("credits")));
+        }
+        "deepinfra" => {
+            crate::exercise!(rows, deepinfra, entry, "get_checklist", |client| client
+                .get_checklist());
+        }
+        "exa" => {
+            crate::exercise!(rows, exa, entry, "get_team_credits", |client| client
+                .get_team_credits());
+        }
+        "zenrows" => {
+            crate::exercise!(rows, zenrows, entry, "get_usage", |client| client
+                .get_usage());
+        }
         other => rows.push(row(
             other,
             "-",
