@@ -47,6 +47,12 @@ async fn read(id: &str) -> Balance {
 
 /// [`read`], and the request the client sent.
 async fn read_with_request(id: &str) -> (Balance, wiremock::Request) {
+    serve(id, None).await
+}
+
+/// The balance `id` reports when its server answers with `body` (default: the documented
+/// example), and the request the client sent.
+async fn serve(id: &str, body: Option<Value>) -> (Balance, wiremock::Request) {
     // Settings some balance operations need (path parameters), set once for the binary.
     static SETTINGS: std::sync::Once = std::sync::Once::new();
     SETTINGS.call_once(|| {
@@ -58,6 +64,7 @@ async fn read_with_request(id: &str) -> (Balance, wiremock::Request) {
     });
     let provider: ProviderId = id.parse().unwrap();
     let (route, example) = documented(id);
+    let example = body.unwrap_or(example);
     let pattern = format!(
         "^{}$",
         route
@@ -171,7 +178,38 @@ provider_test!(openrouter, "openrouter", |b| {
 provider_test!(deepseek, "deepseek", |b| {
     amounts(&b, Some(110.0), None, None, "CNY");
     assert_eq!((b.usable, b.low), (Some(true), Some(false)));
+    // One row per element of balance_infos: the documented example has one currency.
+    assert_eq!(b.rows.len(), 1);
+    assert_eq!(b.row.as_deref(), Some("CNY"));
 });
+
+/// DeepSeek's list has one entry per currency: each is its own row, with its own amount and
+/// unit, and the flags of the whole response.
+#[tokio::test]
+async fn deepseek_one_row_per_currency() {
+    let body = serde_json::json!({
+        "is_available": true,
+        "balance_infos": [
+            {"currency": "CNY", "total_balance": "110.00", "granted_balance": "10.00", "topped_up_balance": "100.00"},
+            {"currency": "USD", "total_balance": "15.50", "granted_balance": "0.00", "topped_up_balance": "15.50"}
+        ]
+    });
+    let (b, _) = serve("deepseek", Some(body)).await;
+    let rows: Vec<(Option<&str>, Option<f64>, &str, Option<bool>)> = b
+        .rows
+        .iter()
+        .map(|r| (r.row.as_deref(), r.available, r.unit.as_str(), r.usable))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (Some("CNY"), Some(110.0), "CNY", Some(true)),
+            (Some("USD"), Some(15.5), "USD", Some(true)),
+        ]
+    );
+    // The balance itself is the first row.
+    amounts(&b, Some(110.0), None, None, "CNY");
+}
 provider_test!(moonshot, "moonshot", |b| {
     // A host outside `unit_by_host` (the local server) keeps the default, USD.
     amounts(&b, Some(49.58894), None, None, "USD");

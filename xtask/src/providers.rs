@@ -121,6 +121,10 @@ pub struct BalanceMapping {
     /// name = value): `expand = "credits"` where the balance is only in an expanded response.
     #[serde(default)]
     pub arguments: BTreeMap<String, String>,
+    /// What names each row (a string) when the pointers hold a `[*]` segment: each element of
+    /// that array is then its own balance row; default: the element's index.
+    #[serde(default)]
+    pub row_label: Pointers,
     /// The kind of key the balance endpoint needs when it is not the ordinary API key
     /// ("management key", "admin key"), shown in `billfold --help` and the READMEs.
     pub key_kind: Option<String>,
@@ -173,7 +177,7 @@ impl From<OneOrMany> for Pointers {
 
 impl BalanceMapping {
     /// (key, pointers, what the value must be) for every pointer key, in manifest order.
-    pub fn keys(&self) -> [(&'static str, &Pointers, ValueKind); 9] {
+    pub fn keys(&self) -> [(&'static str, &Pointers, ValueKind); 10] {
         use ValueKind::*;
         [
             ("available", &self.available, Number),
@@ -185,6 +189,7 @@ impl BalanceMapping {
             ("low", &self.low, Flag),
             ("spend_limit", &self.spend_limit, Number),
             ("concurrency_limit", &self.concurrency_limit, Number),
+            ("row_label", &self.row_label, Text),
         ]
     }
 }

@@ -78,6 +78,8 @@ pub struct CustomMapping {
     pub scale: f64,
     /// Every amount's sign is flipped.
     pub negate: bool,
+    /// What names each row when the pointers hold a `[*]` segment (one row per element).
+    pub row_label: Vec<String>,
 }
 
 impl Default for CustomMapping {
@@ -97,6 +99,7 @@ impl Default for CustomMapping {
             decimal_strings: false,
             scale: 1.0,
             negate: false,
+            row_label: Vec::new(),
         }
     }
 }
@@ -232,6 +235,7 @@ pub fn register(provider: CustomProvider) -> Result<ProviderId, String> {
         negate: m.negate,
         unit_pointer: list(m.unit_pointer),
         unit_by_host: &[],
+        row_label: list(m.row_label),
     };
     registry.push(Box::leak(Box::new(Registered {
         definition,
@@ -316,7 +320,7 @@ fn check(p: &CustomProvider) -> Result<(), String> {
                 .to_owned(),
         );
     }
-    let keys: [(&str, &Vec<String>, bool); 10] = [
+    let keys: [(&str, &Vec<String>, bool); 11] = [
         ("available", &m.available, false),
         ("used", &m.used, false),
         ("allotted", &m.allotted, false),
@@ -327,6 +331,7 @@ fn check(p: &CustomProvider) -> Result<(), String> {
         ("spend_limit", &m.spend_limit, false),
         ("concurrency_limit", &m.concurrency_limit, false),
         ("unit_pointer", &m.unit_pointer, false),
+        ("row_label", &m.row_label, false),
     ];
     for (key, pointers, flag) in keys {
         for pointer in pointers {
@@ -342,6 +347,31 @@ fn check(p: &CustomProvider) -> Result<(), String> {
                 ));
             }
         }
+    }
+    // Rows (`[*]`): every such pointer goes through the same array; row_label needs rows.
+    let starred: Vec<&str> = keys
+        .iter()
+        .flat_map(|(_, pointers, _)| pointers.iter())
+        .map(|p| p.strip_prefix('!').unwrap_or(p))
+        .filter(|p| p.contains("/[*]"))
+        .collect();
+    let array = |p: &str| p.find("/[*]").map(|at| p[..at].to_owned());
+    if let Some(first) = starred.first()
+        && let Some(other) = starred
+            .iter()
+            .find(|p| p.matches("/[*]").count() > 1 || array(p) != array(first))
+    {
+        return Err(format!(
+            "{other:?} and {first:?}: every pointer with a `[*]` segment must have one, after \
+             the same array (its elements are the rows)"
+        ));
+    }
+    if starred.is_empty() && !m.row_label.is_empty() {
+        return Err(
+            "row_label names the rows of a balance read one row per element, but no pointer has \
+             a `[*]` segment: add one or remove row_label"
+                .to_owned(),
+        );
     }
     if !(m.scale.is_finite() && m.scale != 0.0) {
         return Err(format!(

@@ -121,6 +121,8 @@ struct ProviderDoc {
     scale: Option<f64>,
     #[serde(default)]
     negate: bool,
+    #[serde(default)]
+    row_label: Pointers,
 }
 
 /// One JSON pointer, or a list tried in order.
@@ -185,6 +187,7 @@ impl ProviderDoc {
                 decimal_strings: self.decimal_strings,
                 scale: self.scale.unwrap_or(1.0),
                 negate: self.negate,
+                row_label: self.row_label.0,
             },
         })
     }
@@ -246,6 +249,20 @@ impl Target {
             self.provider.id().to_owned()
         } else {
             format!("{}:{}", self.provider.id(), self.account)
+        }
+    }
+
+    /// This account's row `row` of a balance read one row per element (`deepseek:USD`,
+    /// `deepseek:team-b/USD`): the same account, named with the row.
+    pub fn row(&self, row: &str) -> Target {
+        let account = if self.account.is_empty() {
+            row.to_owned()
+        } else {
+            format!("{}/{row}", self.account)
+        };
+        Target {
+            account,
+            ..self.clone()
         }
     }
 
