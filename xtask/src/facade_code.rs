@@ -503,6 +503,15 @@ pub fn unit_text(b: &crate::providers::BalanceMapping) -> String {
     if b.negate {
         how.push("sign flipped".to_owned());
     }
+    let starred = b
+        .keys()
+        .into_iter()
+        .flat_map(|(_, pointers, _)| pointers.0.iter())
+        .chain(b.unit_pointer.0.iter())
+        .find_map(|p| p.find("/[*]").map(|at| p[..at].trim_start_matches('!').to_owned()));
+    if let Some(array) = starred {
+        how.push(format!("one row per element of `{array}`"));
+    }
     if how.is_empty() {
         out
     } else {
