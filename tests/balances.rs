@@ -11,6 +11,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "test-key-5f0c2a";
 
+/// One balance row as the tests compare it: (row, available, unit, usable).
+type Row<'a> = (Option<&'a str>, Option<f64>, &'a str, Option<bool>);
+
 /// The example of `operation`'s success response and its path template.
 fn documented(id: &str) -> (String, Value) {
     let g = billfold_tests::provider(id);
@@ -195,7 +198,7 @@ async fn deepseek_one_row_per_currency() {
         ]
     });
     let (b, _) = serve("deepseek", Some(body)).await;
-    let rows: Vec<(Option<&str>, Option<f64>, &str, Option<bool>)> = b
+    let rows: Vec<Row> = b
         .rows
         .iter()
         .map(|r| (r.row.as_deref(), r.available, r.unit.as_str(), r.usable))

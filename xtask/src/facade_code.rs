@@ -508,7 +508,10 @@ pub fn unit_text(b: &crate::providers::BalanceMapping) -> String {
         .into_iter()
         .flat_map(|(_, pointers, _)| pointers.0.iter())
         .chain(b.unit_pointer.0.iter())
-        .find_map(|p| p.find("/[*]").map(|at| p[..at].trim_start_matches('!').to_owned()));
+        .find_map(|p| {
+            p.find("/[*]")
+                .map(|at| p[..at].trim_start_matches('!').to_owned())
+        });
     if let Some(array) = starred {
         how.push(format!("one row per element of `{array}`"));
     }

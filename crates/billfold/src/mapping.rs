@@ -433,6 +433,9 @@ mod tests {
         assert_eq!(by_host.amount(&json!({"n": 0}), &["/n"], None), Some(0.0));
     }
 
+    /// One balance row as the test compares it: (row, available, unit, usable).
+    type Row<'a> = (Option<&'a str>, Option<f64>, &'a str, Option<bool>);
+
     #[test]
     fn a_star_segment_makes_one_row_per_element() {
         let Some(provider) = ProviderId::ALL.first().copied() else {
@@ -463,7 +466,7 @@ mod tests {
             {"total": 1}
         ]});
         let balance = rows.read(provider, &response, details(), None);
-        let seen: Vec<(Option<&str>, Option<f64>, &str, Option<bool>)> = balance
+        let seen: Vec<Row> = balance
             .rows
             .iter()
             .map(|r| (r.row.as_deref(), r.available, r.unit.as_str(), r.usable))
