@@ -137,3 +137,31 @@ async fn one_row_per_element_by_configuration() {
     let error = register(label).unwrap_err();
     assert!(error.contains("no pointer has a `[*]` segment"), "{error}");
 }
+
+#[tokio::test]
+async fn a_prefixed_header_key_by_configuration() {
+    let server = MockServer::start().await;
+    let mut prefixed = definition("custom_prefixed", &server.uri());
+    prefixed.auth = CustomAuth::PrefixedHeader {
+        name: "Authorization".to_owned(),
+        prefix: "Key".to_owned(),
+    };
+    let provider = register(prefixed).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v1/balance"))
+        .and(header("Authorization", format!("Key {KEY}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"balance": 3})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let config = ClientConfig::new(provider.provider()).credential(SCHEME, KEY);
+    let balance = fetch_with_config(provider, config).await.unwrap();
+    assert_eq!(balance.available, Some(3.0));
+    assert!(!format!("{balance:?}").contains(KEY));
+    let mut bad = definition("custom_prefixed_bad", &server.uri());
+    bad.auth = CustomAuth::PrefixedHeader {
+        name: "Authorization".to_owned(),
+        prefix: "Key ".to_owned(),
+    };
+    assert!(register(bad).unwrap_err().contains("auth_prefix"));
+}

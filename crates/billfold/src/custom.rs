@@ -1,6 +1,7 @@
 //! Providers defined at run time, by configuration alone: a base URL, a path, how the key is
-//! sent (bearer, a named header, or a query parameter) with the key taken from an env var, and
-//! the same mapping keys as `specs/providers.toml`. Such a provider is a [`ProviderId::Custom`]
+//! sent (bearer, a named header, optionally after a word as in `Authorization: Key <key>`, or
+//! a query parameter) with the key taken from an env var, and the same mapping keys as
+//! `specs/providers.toml`. Such a provider is a [`ProviderId::Custom`]
 //! that [`fetch`](crate::balance::fetch), [`fetch_all`](crate::balance::fetch_all) and
 //! everything built on them treat like the providers compiled in, and its request goes through
 //! the same runtime: same-origin redirects only, the response size limit, retries with
@@ -42,6 +43,14 @@ pub enum CustomAuth {
     Bearer,
     /// `<header>: <key>`.
     Header(String),
+    /// `<header>: <prefix> <key>` (`Authorization: Key <key>`); a key already starting with
+    /// `<prefix> ` is not prefixed twice.
+    PrefixedHeader {
+        /// The header's name.
+        name: String,
+        /// The word before the key.
+        prefix: String,
+    },
     /// `?<name>=<key>`.
     Query(String),
 }
@@ -201,6 +210,10 @@ pub fn register(provider: CustomProvider) -> Result<ProviderId, String> {
     let kind = match provider.auth {
         CustomAuth::Bearer => AuthKind::Bearer,
         CustomAuth::Header(name) => AuthKind::ApiKeyHeader(leak(name)),
+        CustomAuth::PrefixedHeader { name, prefix } => AuthKind::ApiKeyHeaderPrefixed {
+            header: leak(name),
+            prefix: leak(prefix),
+        },
         CustomAuth::Query(name) => AuthKind::ApiKeyQuery(leak(name)),
     };
     let credentials: &'static [CredentialSpec] = Box::leak(Box::new([CredentialSpec {
@@ -283,15 +296,28 @@ fn check(p: &CustomProvider) -> Result<(), String> {
             p.path
         ));
     }
+    let token = |text: &str| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
     match &p.auth {
         CustomAuth::Bearer => {}
         CustomAuth::Header(name) => {
-            let token = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-            if !token {
+            if !token(name) {
                 return Err(format!("auth_name {name:?} is not a header name"));
+            }
+        }
+        CustomAuth::PrefixedHeader { name, prefix } => {
+            if !token(name) {
+                return Err(format!("auth_name {name:?} is not a header name"));
+            }
+            if !token(prefix) {
+                return Err(format!(
+                    "auth_prefix {prefix:?} must be one word of letters, digits or \
+                     !#$%&'*+-.^_`|~ (it is sent followed by one space and the key)"
+                ));
             }
         }
         CustomAuth::Query(name) => {
