@@ -111,8 +111,11 @@ pub fn run(root: &Path) -> Result<String, String> {
         endpoints
             .push(serde_json::json!({"provider": id, "examples": examples, "dynamic": dynamic}));
     }
+    // Every Prism starts at once and they share the CPU: the wait grows with their number
+    // (60 Node processes for 30 providers took over 30 s to listen on a 2-core machine).
+    let patience = Duration::from_secs(30 + 2 * servers.0.len() as u64);
     for (name, address) in servers_addresses(&endpoints) {
-        wait_for(&name, address, &mut servers)?;
+        wait_for(&name, address, &mut servers, patience)?;
     }
     // A Prism that lost its port to another would have exited: all must still run.
     for (process, child) in &mut servers.0 {
@@ -359,9 +362,14 @@ fn servers_addresses(endpoints: &[Value]) -> Vec<(String, SocketAddr)> {
         .collect()
 }
 
-/// Waits until a server accepts connections (30 s at most), or its process exits.
-fn wait_for(name: &str, address: SocketAddr, processes: &mut Processes) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
+/// Waits until a server accepts connections (`patience` at most), or its process exits.
+fn wait_for(
+    name: &str,
+    address: SocketAddr,
+    processes: &mut Processes,
+    patience: Duration,
+) -> Result<(), String> {
+    let deadline = Instant::now() + patience;
     while Instant::now() < deadline {
         if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
             return Ok(());
@@ -376,7 +384,8 @@ fn wait_for(name: &str, address: SocketAddr, processes: &mut Processes) -> Resul
         std::thread::sleep(Duration::from_millis(100));
     }
     Err(format!(
-        "prism ({name}) did not listen on {address} within 30 s"
+        "prism ({name}) did not listen on {address} within {} s",
+        patience.as_secs()
     ))
 }
 

@@ -1884,6 +1884,29 @@ mod tests {
     }
 
     #[test]
+    fn other_http_auth_schemes_send_a_prefixed_key() {
+        let mut d =
+            doc(json!({"/x": {"get": {"operationId": "get_x", "responses": {"200": ok("ok")}}}}));
+        d["components"]["securitySchemes"] = json!({"b": {"type": "http", "scheme": "Token"}});
+        let v = validate(&mut d).unwrap();
+        assert_eq!(
+            v.schemes[0].kind,
+            SchemeKind::PrefixedHeader {
+                header: "Authorization".to_owned(),
+                prefix: "Token".to_owned()
+            }
+        );
+        // A scheme whose credential is more than a key (Digest) cannot be sent.
+        for scheme in ["Digest", "negotiate", "two words"] {
+            let mut d = doc(
+                json!({"/x": {"get": {"operationId": "get_x", "responses": {"200": ok("ok")}}}}),
+            );
+            d["components"]["securitySchemes"] = json!({"b": {"type": "http", "scheme": scheme}});
+            assert!(validate(&mut d).is_err(), "{scheme}");
+        }
+    }
+
+    #[test]
     fn body_less_errors_become_raw() {
         let mut d = doc(json!({"/x": {"get": {"operationId": "get_x", "responses": {
             "200": ok("ok"),
