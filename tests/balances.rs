@@ -11,6 +11,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "test-key-5f0c2a";
 
+/// One balance row as the tests compare it: (row, available, unit, usable).
+type Row<'a> = (Option<&'a str>, Option<f64>, &'a str, Option<bool>);
+
 /// The example of `operation`'s success response and its path template.
 fn documented(id: &str) -> (String, Value) {
     let g = billfold_tests::provider(id);
@@ -42,6 +45,17 @@ fn documented(id: &str) -> (String, Value) {
 
 /// The balance `id` reports when its server answers with the documented example.
 async fn read(id: &str) -> Balance {
+    read_with_request(id).await.0
+}
+
+/// [`read`], and the request the client sent.
+async fn read_with_request(id: &str) -> (Balance, wiremock::Request) {
+    serve(id, None).await
+}
+
+/// The balance `id` reports when its server answers with `body` (default: the documented
+/// example), and the request the client sent.
+async fn serve(id: &str, body: Option<Value>) -> (Balance, wiremock::Request) {
     // Settings some balance operations need (path parameters), set once for the binary.
     static SETTINGS: std::sync::Once = std::sync::Once::new();
     SETTINGS.call_once(|| {
@@ -53,6 +67,7 @@ async fn read(id: &str) -> Balance {
     });
     let provider: ProviderId = id.parse().unwrap();
     let (route, example) = documented(id);
+    let example = body.unwrap_or(example);
     let pattern = format!(
         "^{}$",
         route
@@ -79,14 +94,14 @@ async fn read(id: &str) -> Balance {
     let balance = fetch_with_config(provider, config)
         .await
         .unwrap_or_else(|e| panic!("{id}: {e}"));
-    let request = &server.received_requests().await.unwrap()[0];
+    let request = server.received_requests().await.unwrap().remove(0);
     let carried = request.url.query().unwrap_or_default().contains(KEY)
         || request
             .headers
             .values()
             .any(|v| v.to_str().unwrap_or_default().contains(KEY));
     assert!(carried, "{id}: the request carries the key");
-    balance
+    (balance, request)
 }
 
 fn regex_escape(text: &str) -> String {
@@ -166,7 +181,38 @@ provider_test!(openrouter, "openrouter", |b| {
 provider_test!(deepseek, "deepseek", |b| {
     amounts(&b, Some(110.0), None, None, "CNY");
     assert_eq!((b.usable, b.low), (Some(true), Some(false)));
+    // One row per element of balance_infos: the documented example has one currency.
+    assert_eq!(b.rows.len(), 1);
+    assert_eq!(b.row.as_deref(), Some("CNY"));
 });
+
+/// DeepSeek's list has one entry per currency: each is its own row, with its own amount and
+/// unit, and the flags of the whole response.
+#[tokio::test]
+async fn deepseek_one_row_per_currency() {
+    let body = serde_json::json!({
+        "is_available": true,
+        "balance_infos": [
+            {"currency": "CNY", "total_balance": "110.00", "granted_balance": "10.00", "topped_up_balance": "100.00"},
+            {"currency": "USD", "total_balance": "15.50", "granted_balance": "0.00", "topped_up_balance": "15.50"}
+        ]
+    });
+    let (b, _) = serve("deepseek", Some(body)).await;
+    let rows: Vec<Row> = b
+        .rows
+        .iter()
+        .map(|r| (r.row.as_deref(), r.available, r.unit.as_str(), r.usable))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (Some("CNY"), Some(110.0), "CNY", Some(true)),
+            (Some("USD"), Some(15.5), "USD", Some(true)),
+        ]
+    );
+    // The balance itself is the first row.
+    amounts(&b, Some(110.0), None, None, "CNY");
+}
 provider_test!(moonshot, "moonshot", |b| {
     // A host outside `unit_by_host` (the local server) keeps the default, USD.
     amounts(&b, Some(49.58894), None, None, "USD");
@@ -253,4 +299,34 @@ provider_test!(inferencesh, "inferencesh", |b| {
 provider_test!(coingecko, "coingecko", |b| {
     amounts(&b, Some(999693.0), Some(307.0), Some(1000000.0), "calls");
     assert_eq!(b.plan.as_deref(), Some("Other"));
+});
+
+#[tokio::test]
+async fn fal() {
+    let (b, request) = read_with_request("fal").await;
+    amounts(&b, Some(24.5), None, None, "USD");
+    assert_eq!(ProviderId::Fal.key_kind(), Some("admin key"));
+    // `Authorization: Key <key>` (credential_prefix), and the credits asked for (arguments).
+    assert_eq!(
+        request
+            .headers
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        format!("Key {KEY}")
+    );
+    assert_eq!(request.url.query(), Some("expand=credits"));
+}
+provider_test!(deepinfra, "deepinfra", |b| {
+    // A stripe_balance of -18.0 is 18 USD of prepaid funds (negate).
+    amounts(&b, Some(18.0), None, None, "USD");
+    assert_eq!((b.usable, b.low), (Some(true), Some(false)));
+});
+provider_test!(exa, "exa", |b| {
+    amounts(&b, Some(42.5), None, None, "USD");
+    assert_eq!(ProviderId::Exa.key_kind(), Some("service key"));
+});
+provider_test!(zenrows, "zenrows", |b| {
+    amounts(&b, Some(245245.0), Some(4755.0), Some(250000.0), "credits");
 });

@@ -16,6 +16,15 @@ const SECRET: &str = "conformance-secret";
 fn wrong_scheme(provider: &'static Provider) -> &'static Provider {
     let kind = match provider.credentials.first().map(|c| c.kind) {
         Some(AuthKind::Bearer) => AuthKind::ApiKeyHeader("X-Wrong-Key"),
+        // A key in the Authorization header itself (fal's `Key <key>`): Prism checks only that
+        // the header is there, so a bearer token would pass; another header must not.
+        Some(kind @ (AuthKind::ApiKeyHeader(_) | AuthKind::ApiKeyHeaderPrefixed { .. }))
+            if kind
+                .header_name()
+                .is_some_and(|h| h.eq_ignore_ascii_case("authorization")) =>
+        {
+            AuthKind::ApiKeyHeader("X-Wrong-Key")
+        }
         _ => AuthKind::Bearer,
     };
     let credentials: &'static [CredentialSpec] = Box::leak(Box::new([CredentialSpec {

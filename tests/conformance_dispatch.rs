@@ -42,6 +42,10 @@ pub(crate) async fn run(rows: &mut Vec<Value>, entry: &Entry) {
         "brightdata" => brightdata::OPERATIONS,
         "inferencesh" => inferencesh::OPERATIONS,
         "coingecko" => coingecko::OPERATIONS,
+        "fal" => fal::OPERATIONS,
+        "deepinfra" => deepinfra::OPERATIONS,
+        "exa" => exa::OPERATIONS,
+        "zenrows" => zenrows::OPERATIONS,
         other => {
             rows.push(row(
                 other,
@@ -447,6 +451,62 @@ mod coingecko {
         Box::pin(async move {
             crate::exercise!(rows, coingecko, entry, "get_api_usage", |client| client
                 .get_api_usage());
+        })
+    }
+}
+
+#[allow(unused_variables, clippy::clone_on_copy)]
+mod fal {
+    use super::*;
+
+    pub(super) const OPERATIONS: &[Operation] = &[get_account_billing];
+
+    fn get_account_billing<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, fal, entry, "getAccountBilling", |client| client
+                .get_account_billing(Some("credits")));
+        })
+    }
+}
+
+#[allow(unused_variables, clippy::clone_on_copy)]
+mod deepinfra {
+    use super::*;
+
+    pub(super) const OPERATIONS: &[Operation] = &[get_checklist];
+
+    fn get_checklist<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, deepinfra, entry, "get_checklist", |client| client
+                .get_checklist());
+        })
+    }
+}
+
+#[allow(unused_variables, clippy::clone_on_copy)]
+mod exa {
+    use super::*;
+
+    pub(super) const OPERATIONS: &[Operation] = &[get_team_credits];
+
+    fn get_team_credits<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, exa, entry, "get_team_credits", |client| client
+                .get_team_credits());
+        })
+    }
+}
+
+#[allow(unused_variables, clippy::clone_on_copy)]
+mod zenrows {
+    use super::*;
+
+    pub(super) const OPERATIONS: &[Operation] = &[get_usage];
+
+    fn get_usage<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, zenrows, entry, "get_usage", |client| client
+                .get_usage());
         })
     }
 }

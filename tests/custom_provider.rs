@@ -99,3 +99,69 @@ async fn an_error_status_is_typed_and_holds_no_key() {
     assert_eq!((error.kind, error.status), (ErrorKind::Auth, Some(401)));
     assert!(!error.message.contains(KEY), "{}", error.message);
 }
+
+#[tokio::test]
+async fn one_row_per_element_by_configuration() {
+    let server = MockServer::start().await;
+    let mut rows = definition("custom_rows", &server.uri());
+    rows.mapping = CustomMapping {
+        available: vec!["/keys/[*]/left".to_owned()],
+        row_label: vec!["/keys/[*]/name".to_owned()],
+        ..CustomMapping::default()
+    };
+    let provider = register(rows).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v1/balance"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"keys": [{"name": "prod", "left": 10}, {"name": "ci", "left": 2.5}]}),
+        ))
+        .mount(&server)
+        .await;
+    let config = ClientConfig::new(provider.provider()).credential(SCHEME, KEY);
+    let balance = fetch_with_config(provider, config).await.unwrap();
+    let seen: Vec<(Option<&str>, Option<f64>)> = balance
+        .rows
+        .iter()
+        .map(|r| (r.row.as_deref(), r.available))
+        .collect();
+    assert_eq!(seen, [(Some("prod"), Some(10.0)), (Some("ci"), Some(2.5))]);
+
+    // Rows of two arrays, or a label without rows, are refused with what to fix.
+    let mut two = definition("custom_rows_two", &server.uri());
+    two.mapping.available = vec!["/keys/[*]/left".to_owned()];
+    two.mapping.used = vec!["/other/[*]/used".to_owned()];
+    let error = register(two).unwrap_err();
+    assert!(error.contains("the same array"), "{error}");
+    let mut label = definition("custom_rows_label", &server.uri());
+    label.mapping.row_label = vec!["/name".to_owned()];
+    let error = register(label).unwrap_err();
+    assert!(error.contains("no pointer has a `[*]` segment"), "{error}");
+}
+
+#[tokio::test]
+async fn a_prefixed_header_key_by_configuration() {
+    let server = MockServer::start().await;
+    let mut prefixed = definition("custom_prefixed", &server.uri());
+    prefixed.auth = CustomAuth::PrefixedHeader {
+        name: "Authorization".to_owned(),
+        prefix: "Key".to_owned(),
+    };
+    let provider = register(prefixed).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v1/balance"))
+        .and(header("Authorization", format!("Key {KEY}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"balance": 3})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let config = ClientConfig::new(provider.provider()).credential(SCHEME, KEY);
+    let balance = fetch_with_config(provider, config).await.unwrap();
+    assert_eq!(balance.available, Some(3.0));
+    assert!(!format!("{balance:?}").contains(KEY));
+    let mut bad = definition("custom_prefixed_bad", &server.uri());
+    bad.auth = CustomAuth::PrefixedHeader {
+        name: "Authorization".to_owned(),
+        prefix: "Key ".to_owned(),
+    };
+    assert!(register(bad).unwrap_err().contains("auth_prefix"));
+}

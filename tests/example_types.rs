@@ -120,6 +120,18 @@ pub(crate) fn check(
         ("coingecko", "get_api_usage", "200") => {
             crate::round_trip::<billfold::coingecko::types::ApiUsageResponse>(example)
         }
+        ("fal", "getAccountBilling", "200") => {
+            crate::round_trip::<billfold::fal::types::AccountBilling>(example)
+        }
+        ("deepinfra", "get_checklist", "200") => {
+            crate::round_trip::<billfold::deepinfra::types::Checklist>(example)
+        }
+        ("exa", "get_team_credits", "200") => {
+            crate::round_trip::<billfold::exa::types::TeamCredits>(example)
+        }
+        ("zenrows", "get_usage", "200") => {
+            crate::round_trip::<billfold::zenrows::types::Usage>(example)
+        }
         _ => return None,
     })
 }

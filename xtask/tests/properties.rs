@@ -129,6 +129,7 @@ fn provider() -> ProviderEntry {
         spec_url: None,
         notes: None,
         credentials: BTreeMap::from([("bearerAuth".into(), "PROP_API_KEY".into())]),
+        credential_prefix: BTreeMap::new(),
         balance: None,
         operation_names: None,
     }

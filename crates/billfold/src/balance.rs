@@ -113,6 +113,14 @@ pub struct Balance {
     pub concurrency_limit: Option<f64>,
     /// The provider's full response.
     pub details: Details,
+    /// Which element of the response this balance is, for a provider whose balance is one
+    /// row per element of a list (a `[*]` segment in its mapping: one row per currency, per
+    /// key): the element's `row_label` (`USD`), else its index. `None` for a provider with
+    /// one balance.
+    pub row: Option<String>,
+    /// Every row, in the response's order, when the provider's balance is one row per
+    /// element (this balance is the first of them); empty otherwise.
+    pub rows: Vec<Balance>,
 }
 
 impl Balance {
@@ -132,6 +140,8 @@ impl Balance {
             spend_limit: None,
             concurrency_limit: None,
             details,
+            row: None,
+            rows: Vec::new(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Providers defined at run time, by configuration alone: a base URL, a path, how the key is
-//! sent (bearer, a named header, or a query parameter) with the key taken from an env var, and
-//! the same mapping keys as `specs/providers.toml`. Such a provider is a [`ProviderId::Custom`]
+//! sent (bearer, a named header, optionally after a word as in `Authorization: Key <key>`, or
+//! a query parameter) with the key taken from an env var, and the same mapping keys as
+//! `specs/providers.toml`. Such a provider is a [`ProviderId::Custom`]
 //! that [`fetch`](crate::balance::fetch), [`fetch_all`](crate::balance::fetch_all) and
 //! everything built on them treat like the providers compiled in, and its request goes through
 //! the same runtime: same-origin redirects only, the response size limit, retries with
@@ -42,6 +43,14 @@ pub enum CustomAuth {
     Bearer,
     /// `<header>: <key>`.
     Header(String),
+    /// `<header>: <prefix> <key>` (`Authorization: Key <key>`); a key already starting with
+    /// `<prefix> ` is not prefixed twice.
+    PrefixedHeader {
+        /// The header's name.
+        name: String,
+        /// The word before the key.
+        prefix: String,
+    },
     /// `?<name>=<key>`.
     Query(String),
 }
@@ -78,6 +87,8 @@ pub struct CustomMapping {
     pub scale: f64,
     /// Every amount's sign is flipped.
     pub negate: bool,
+    /// What names each row when the pointers hold a `[*]` segment (one row per element).
+    pub row_label: Vec<String>,
 }
 
 impl Default for CustomMapping {
@@ -97,6 +108,7 @@ impl Default for CustomMapping {
             decimal_strings: false,
             scale: 1.0,
             negate: false,
+            row_label: Vec::new(),
         }
     }
 }
@@ -198,6 +210,10 @@ pub fn register(provider: CustomProvider) -> Result<ProviderId, String> {
     let kind = match provider.auth {
         CustomAuth::Bearer => AuthKind::Bearer,
         CustomAuth::Header(name) => AuthKind::ApiKeyHeader(leak(name)),
+        CustomAuth::PrefixedHeader { name, prefix } => AuthKind::ApiKeyHeaderPrefixed {
+            header: leak(name),
+            prefix: leak(prefix),
+        },
         CustomAuth::Query(name) => AuthKind::ApiKeyQuery(leak(name)),
     };
     let credentials: &'static [CredentialSpec] = Box::leak(Box::new([CredentialSpec {
@@ -232,6 +248,7 @@ pub fn register(provider: CustomProvider) -> Result<ProviderId, String> {
         negate: m.negate,
         unit_pointer: list(m.unit_pointer),
         unit_by_host: &[],
+        row_label: list(m.row_label),
     };
     registry.push(Box::leak(Box::new(Registered {
         definition,
@@ -279,15 +296,28 @@ fn check(p: &CustomProvider) -> Result<(), String> {
             p.path
         ));
     }
+    let token = |text: &str| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
     match &p.auth {
         CustomAuth::Bearer => {}
         CustomAuth::Header(name) => {
-            let token = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-            if !token {
+            if !token(name) {
                 return Err(format!("auth_name {name:?} is not a header name"));
+            }
+        }
+        CustomAuth::PrefixedHeader { name, prefix } => {
+            if !token(name) {
+                return Err(format!("auth_name {name:?} is not a header name"));
+            }
+            if !token(prefix) {
+                return Err(format!(
+                    "auth_prefix {prefix:?} must be one word of letters, digits or \
+                     !#$%&'*+-.^_`|~ (it is sent followed by one space and the key)"
+                ));
             }
         }
         CustomAuth::Query(name) => {
@@ -316,7 +346,7 @@ fn check(p: &CustomProvider) -> Result<(), String> {
                 .to_owned(),
         );
     }
-    let keys: [(&str, &Vec<String>, bool); 10] = [
+    let keys: [(&str, &Vec<String>, bool); 11] = [
         ("available", &m.available, false),
         ("used", &m.used, false),
         ("allotted", &m.allotted, false),
@@ -327,6 +357,7 @@ fn check(p: &CustomProvider) -> Result<(), String> {
         ("spend_limit", &m.spend_limit, false),
         ("concurrency_limit", &m.concurrency_limit, false),
         ("unit_pointer", &m.unit_pointer, false),
+        ("row_label", &m.row_label, false),
     ];
     for (key, pointers, flag) in keys {
         for pointer in pointers {
@@ -342,6 +373,31 @@ fn check(p: &CustomProvider) -> Result<(), String> {
                 ));
             }
         }
+    }
+    // Rows (`[*]`): every such pointer goes through the same array; row_label needs rows.
+    let starred: Vec<&str> = keys
+        .iter()
+        .flat_map(|(_, pointers, _)| pointers.iter())
+        .map(|p| p.strip_prefix('!').unwrap_or(p))
+        .filter(|p| p.contains("/[*]"))
+        .collect();
+    let array = |p: &str| p.find("/[*]").map(|at| p[..at].to_owned());
+    if let Some(first) = starred.first()
+        && let Some(other) = starred
+            .iter()
+            .find(|p| p.matches("/[*]").count() > 1 || array(p) != array(first))
+    {
+        return Err(format!(
+            "{other:?} and {first:?}: every pointer with a `[*]` segment must have one, after \
+             the same array (its elements are the rows)"
+        ));
+    }
+    if starred.is_empty() && !m.row_label.is_empty() {
+        return Err(
+            "row_label names the rows of a balance read one row per element, but no pointer has \
+             a `[*]` segment: add one or remove row_label"
+                .to_owned(),
+        );
     }
     if !(m.scale.is_finite() && m.scale != 0.0) {
         return Err(format!(

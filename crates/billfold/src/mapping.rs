@@ -34,11 +34,15 @@ pub(crate) struct BalanceMapping {
     pub(crate) unit_pointer: &'static [&'static str],
     /// The unit by the base URL's host: (host, unit).
     pub(crate) unit_by_host: &'static [(&'static str, &'static str)],
+    /// What names each row when the pointers hold a `[*]` segment (one row per element).
+    pub(crate) row_label: &'static [&'static str],
 }
 
 impl BalanceMapping {
     /// The balance in `response` (the typed response, re-encoded as JSON), keeping `details`;
-    /// `base_url` is the client's, when known (for `unit_by_host`).
+    /// `base_url` is the client's, when known (for `unit_by_host`). When the pointers hold a
+    /// `[*]` segment, each element of that array is its own row: the balance is the first
+    /// row, and [`Balance::rows`] holds them all.
     pub(crate) fn read(
         &self,
         provider: ProviderId,
@@ -46,8 +50,82 @@ impl BalanceMapping {
         details: Details,
         base_url: Option<&str>,
     ) -> Balance {
+        let Some(count) = self.row_count(response) else {
+            return self.read_row(provider, response, details, base_url, None);
+        };
+        let rows: Vec<Balance> = (0..count)
+            .map(|index| {
+                let mut row =
+                    self.read_row(provider, response, details.clone(), base_url, Some(index));
+                row.row = Some(
+                    first(response, self.row_label, Some(index))
+                        .and_then(|v| match v {
+                            Value::String(text) if !text.trim().is_empty() => {
+                                Some(text.trim().to_owned())
+                            }
+                            Value::Number(n) => Some(n.to_string()),
+                            _ => None,
+                        })
+                        .unwrap_or_else(|| index.to_string()),
+                );
+                row
+            })
+            .collect();
+        match rows.first() {
+            Some(first_row) => {
+                let mut balance = first_row.clone();
+                balance.rows = rows;
+                balance
+            }
+            // An empty list: no row, and nothing the pointers could read.
+            None => self.read_row(provider, response, details, base_url, Some(usize::MAX)),
+        }
+    }
+
+    /// Every pointer of the mapping, in one list.
+    fn all_pointers(&self) -> impl Iterator<Item = &'static str> + '_ {
+        [
+            self.available,
+            self.used,
+            self.allotted,
+            self.plan,
+            self.expires_at,
+            self.usable,
+            self.low,
+            self.spend_limit,
+            self.concurrency_limit,
+            self.unit_pointer,
+            self.row_label,
+        ]
+        .into_iter()
+        .flatten()
+        .copied()
+    }
+
+    /// How many rows the response has: the length of the array at the first `[*]` pointer's
+    /// prefix (0 when it is missing or not an array); `None` when no pointer has `[*]`.
+    fn row_count(&self, response: &Value) -> Option<usize> {
+        let pointer = self.all_pointers().find(|p| p.contains("/[*]"))?;
+        let prefix = &pointer[..pointer.find("/[*]")?];
+        let prefix = prefix.strip_prefix('!').unwrap_or(prefix);
+        Some(
+            at(response, prefix, None)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len),
+        )
+    }
+
+    /// One balance: the whole response's, or row `row`'s (`[*]` segments stand for it).
+    fn read_row(
+        &self,
+        provider: ProviderId,
+        response: &Value,
+        details: Details,
+        base_url: Option<&str>,
+        row: Option<usize>,
+    ) -> Balance {
         let mut balance = Balance::new(provider, details);
-        let amount = |pointers: &[&str]| self.amount(response, pointers);
+        let amount = |pointers: &[&str]| self.amount(response, pointers, row);
         balance.available = amount(self.available);
         balance.used = amount(self.used);
         balance.allotted = amount(self.allotted);
@@ -59,17 +137,18 @@ impl BalanceMapping {
         {
             balance.available = Some(allotted - used);
         }
-        balance.plan = first(response, self.plan).and_then(|v| match v {
+        balance.plan = first(response, self.plan, row).and_then(|v| match v {
             Value::String(text) => Some(text.clone()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         });
-        balance.expires_at = first(response, self.expires_at).and_then(instant);
-        balance.usable = flag(response, self.usable);
-        balance.low = flag(response, self.low);
+        balance.expires_at = first(response, self.expires_at, row).and_then(instant);
+        balance.usable = flag(response, self.usable, row);
+        balance.low = flag(response, self.low, row);
         balance.spend_limit = amount(self.spend_limit);
-        balance.concurrency_limit = number(response, self.concurrency_limit, self.decimal_strings);
-        balance.unit = first(response, self.unit_pointer)
+        balance.concurrency_limit =
+            number(response, self.concurrency_limit, self.decimal_strings, row);
+        balance.unit = first(response, self.unit_pointer, row)
             .and_then(Value::as_str)
             .filter(|u| !u.trim().is_empty())
             .map(|u| currency_case(u.trim()))
@@ -80,8 +159,8 @@ impl BalanceMapping {
 
     /// An amount: the number at the first pointer present, scaled and sign-flipped as the
     /// mapping says.
-    fn amount(&self, response: &Value, pointers: &[&str]) -> Option<f64> {
-        let value = number(response, pointers, self.decimal_strings)? * self.scale;
+    fn amount(&self, response: &Value, pointers: &[&str], row: Option<usize>) -> Option<f64> {
+        let value = number(response, pointers, self.decimal_strings, row)? * self.scale;
         // `0.0 * -1.0` is `-0.0`; keep a plain zero.
         Some(if self.negate && value != 0.0 {
             -value
@@ -142,8 +221,9 @@ fn host_of(url: &str) -> &str {
 }
 
 /// The value at `pointer`: a JSON pointer whose segments may also be `[field=value]`, picking
-/// the element of an array whose `field` equals `value` (as a string, number or boolean).
-pub(crate) fn at<'a>(response: &'a Value, pointer: &str) -> Option<&'a Value> {
+/// the element of an array whose `field` equals value (as a string, number or boolean), or
+/// `[*]`, the element of row `row` (nothing when there is no row).
+pub(crate) fn at<'a>(response: &'a Value, pointer: &str, row: Option<usize>) -> Option<&'a Value> {
     if !pointer.contains('[') {
         return response.pointer(pointer);
     }
@@ -153,6 +233,10 @@ pub(crate) fn at<'a>(response: &'a Value, pointer: &str) -> Option<&'a Value> {
     let mut here = response;
     for raw in pointer.strip_prefix('/')?.split('/') {
         let segment = raw.replace("~1", "/").replace("~0", "~");
+        if segment == "[*]" {
+            here = here.as_array()?.get(row?)?;
+            continue;
+        }
         here = match segment
             .strip_prefix('[')
             .and_then(|s| s.strip_suffix(']'))
@@ -177,27 +261,27 @@ pub(crate) fn at<'a>(response: &'a Value, pointer: &str) -> Option<&'a Value> {
     Some(here)
 }
 
-fn first<'a>(response: &'a Value, pointers: &[&str]) -> Option<&'a Value> {
+fn first<'a>(response: &'a Value, pointers: &[&str], row: Option<usize>) -> Option<&'a Value> {
     pointers
         .iter()
-        .find_map(|p| at(response, p).filter(|v| !v.is_null()))
+        .find_map(|p| at(response, p, row).filter(|v| !v.is_null()))
 }
 
-fn number(response: &Value, pointers: &[&str], strings: bool) -> Option<f64> {
-    pointers.iter().find_map(|p| match at(response, p)? {
+fn number(response: &Value, pointers: &[&str], strings: bool, row: Option<usize>) -> Option<f64> {
+    pointers.iter().find_map(|p| match at(response, p, row)? {
         Value::Number(n) => n.as_f64(),
         Value::String(s) if strings => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
         _ => None,
     })
 }
 
-fn flag(response: &Value, pointers: &[&str]) -> Option<bool> {
+fn flag(response: &Value, pointers: &[&str], row: Option<usize>) -> Option<bool> {
     pointers.iter().find_map(|p| {
         let (negate, p) = match p.strip_prefix('!') {
             Some(rest) => (true, rest),
             None => (false, *p),
         };
-        at(response, p)
+        at(response, p, row)
             .and_then(Value::as_bool)
             .map(|b| b != negate)
     })
@@ -285,10 +369,10 @@ mod tests {
     #[test]
     fn lists_try_in_order_and_flags_negate() {
         let response = json!({"a": null, "b": 3, "ok": false});
-        assert_eq!(number(&response, &["/a", "/b"], false), Some(3.0));
-        assert_eq!(number(&response, &["/missing"], false), None);
-        assert_eq!(flag(&response, &["!/ok"]), Some(true));
-        assert_eq!(flag(&response, &["/ok"]), Some(false));
+        assert_eq!(number(&response, &["/a", "/b"], false, None), Some(3.0));
+        assert_eq!(number(&response, &["/missing"], false, None), None);
+        assert_eq!(flag(&response, &["!/ok"], None), Some(true));
+        assert_eq!(flag(&response, &["/ok"], None), Some(false));
     }
 
     #[test]
@@ -298,20 +382,23 @@ mod tests {
             {"currency": "USD", "total": " 15.5 "}
         ], "cents": "-2500", "n": 7});
         assert_eq!(
-            number(&response, &["/infos/[currency=USD]/total"], true),
+            number(&response, &["/infos/[currency=USD]/total"], true, None),
             Some(15.5)
         );
         assert_eq!(
-            number(&response, &["/infos/[currency=USD]/total"], false),
+            number(&response, &["/infos/[currency=USD]/total"], false, None),
             None
         );
         assert_eq!(
-            number(&response, &["/infos/[currency=EUR]/total"], true),
+            number(&response, &["/infos/[currency=EUR]/total"], true, None),
             None
         );
-        assert_eq!(at(&response, "/infos/1/currency"), Some(&json!("USD")));
         assert_eq!(
-            at(&response, "/infos/[currency=CNY]/currency"),
+            at(&response, "/infos/1/currency", None),
+            Some(&json!("USD"))
+        );
+        assert_eq!(
+            at(&response, "/infos/[currency=CNY]/currency", None),
             Some(&json!("CNY"))
         );
         assert_eq!(host_of("https://api.moonshot.cn/v1"), "api.moonshot.cn");
@@ -335,14 +422,83 @@ mod tests {
             negate: true,
             unit_pointer: &[],
             unit_by_host: &[("api.moonshot.cn", "CNY")],
+            row_label: &[],
         };
         assert_eq!(
             by_host.unit_for_host("https://API.moonshot.cn/v1"),
             Some("CNY")
         );
         assert_eq!(by_host.unit_for_host("https://api.moonshot.ai"), None);
-        assert_eq!(by_host.amount(&response, &["/n"]), Some(-0.07));
-        assert_eq!(by_host.amount(&json!({"n": 0}), &["/n"]), Some(0.0));
+        assert_eq!(by_host.amount(&response, &["/n"], None), Some(-0.07));
+        assert_eq!(by_host.amount(&json!({"n": 0}), &["/n"], None), Some(0.0));
+    }
+
+    /// One balance row as the test compares it: (row, available, unit, usable).
+    type Row<'a> = (Option<&'a str>, Option<f64>, &'a str, Option<bool>);
+
+    #[test]
+    fn a_star_segment_makes_one_row_per_element() {
+        let Some(provider) = ProviderId::ALL.first().copied() else {
+            return;
+        };
+        let details = || Balance::new(provider, Details::Custom(Value::Null)).details;
+        let rows = BalanceMapping {
+            available: &["/infos/[*]/total"],
+            used: &[],
+            allotted: &[],
+            plan: &[],
+            expires_at: &[],
+            usable: &["/ok"],
+            low: &[],
+            spend_limit: &[],
+            concurrency_limit: &[],
+            unit: "credits",
+            decimal_strings: true,
+            scale: 1.0,
+            negate: false,
+            unit_pointer: &["/infos/[*]/currency"],
+            unit_by_host: &[],
+            row_label: &["/infos/[*]/currency"],
+        };
+        let response = json!({"ok": true, "infos": [
+            {"currency": "CNY", "total": "110.00"},
+            {"currency": "usd", "total": 15.5},
+            {"total": 1}
+        ]});
+        let balance = rows.read(provider, &response, details(), None);
+        let seen: Vec<Row> = balance
+            .rows
+            .iter()
+            .map(|r| (r.row.as_deref(), r.available, r.unit.as_str(), r.usable))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Some("CNY"), Some(110.0), "CNY", Some(true)),
+                (Some("usd"), Some(15.5), "USD", Some(true)),
+                // No label: its index; no unit: the literal.
+                (Some("2"), Some(1.0), "credits", Some(true)),
+            ]
+        );
+        // The balance itself is the first row.
+        assert_eq!(
+            (balance.row.as_deref(), balance.available),
+            (Some("CNY"), Some(110.0))
+        );
+        assert!(balance.rows.iter().all(|r| r.rows.is_empty()));
+        // No list, or an empty one: no rows, and nothing read through `[*]`.
+        for empty in [
+            json!({"ok": true}),
+            json!({"ok": true, "infos": []}),
+            json!({"infos": 3}),
+        ] {
+            let balance = rows.read(provider, &empty, details(), None);
+            assert!(balance.rows.is_empty() && balance.row.is_none(), "{empty}");
+            assert_eq!(balance.available, None);
+        }
+        // `[*]` outside a row reads nothing.
+        assert_eq!(at(&response, "/infos/[*]/total", None), None);
+        assert_eq!(at(&response, "/infos/[*]/total", Some(9)), None);
     }
 
     #[test]

@@ -33,9 +33,18 @@ pub mod clients {
     /// Crustdata (`billfold-crustdata`).
     #[cfg(feature = "crustdata")]
     pub use billfold_crustdata as crustdata;
+    /// DeepInfra (`billfold-deepinfra`).
+    #[cfg(feature = "deepinfra")]
+    pub use billfold_deepinfra as deepinfra;
     /// DeepSeek (`billfold-deepseek`).
     #[cfg(feature = "deepseek")]
     pub use billfold_deepseek as deepseek;
+    /// Exa (`billfold-exa`).
+    #[cfg(feature = "exa")]
+    pub use billfold_exa as exa;
+    /// fal (`billfold-fal`).
+    #[cfg(feature = "fal")]
+    pub use billfold_fal as fal;
     /// Featherless (`billfold-featherless`).
     #[cfg(feature = "featherless")]
     pub use billfold_featherless as featherless;
@@ -93,6 +102,9 @@ pub mod clients {
     /// xAI (`billfold-xai`).
     #[cfg(feature = "xai")]
     pub use billfold_xai as xai;
+    /// ZenRows (`billfold-zenrows`).
+    #[cfg(feature = "zenrows")]
+    pub use billfold_zenrows as zenrows;
 }
 
 /// The providers with a balance mapping this build of billfold knows (one per enabled
@@ -187,6 +199,18 @@ pub enum ProviderId {
     /// CoinGecko.
     #[cfg(feature = "coingecko")]
     Coingecko,
+    /// fal.
+    #[cfg(feature = "fal")]
+    Fal,
+    /// DeepInfra.
+    #[cfg(feature = "deepinfra")]
+    Deepinfra,
+    /// Exa.
+    #[cfg(feature = "exa")]
+    Exa,
+    /// ZenRows.
+    #[cfg(feature = "zenrows")]
+    Zenrows,
     /// A provider defined at run time by configuration alone (see [`crate::custom`]).
     Custom(crate::custom::CustomId),
 }
@@ -247,6 +271,14 @@ impl ProviderId {
         ProviderId::Inferencesh,
         #[cfg(feature = "coingecko")]
         ProviderId::Coingecko,
+        #[cfg(feature = "fal")]
+        ProviderId::Fal,
+        #[cfg(feature = "deepinfra")]
+        ProviderId::Deepinfra,
+        #[cfg(feature = "exa")]
+        ProviderId::Exa,
+        #[cfg(feature = "zenrows")]
+        ProviderId::Zenrows,
     ];
 
     /// What the provider's generated crate knows about it (env vars, default base URL).
@@ -304,6 +336,14 @@ impl ProviderId {
             ProviderId::Inferencesh => &crate::inferencesh::PROVIDER,
             #[cfg(feature = "coingecko")]
             ProviderId::Coingecko => &crate::coingecko::PROVIDER,
+            #[cfg(feature = "fal")]
+            ProviderId::Fal => &crate::fal::PROVIDER,
+            #[cfg(feature = "deepinfra")]
+            ProviderId::Deepinfra => &crate::deepinfra::PROVIDER,
+            #[cfg(feature = "exa")]
+            ProviderId::Exa => &crate::exa::PROVIDER,
+            #[cfg(feature = "zenrows")]
+            ProviderId::Zenrows => &crate::zenrows::PROVIDER,
             ProviderId::Custom(custom) => custom.provider(),
         }
     }
@@ -364,6 +404,14 @@ impl ProviderId {
             ProviderId::Inferencesh => Some("billing:read key"),
             #[cfg(feature = "coingecko")]
             ProviderId::Coingecko => None,
+            #[cfg(feature = "fal")]
+            ProviderId::Fal => Some("admin key"),
+            #[cfg(feature = "deepinfra")]
+            ProviderId::Deepinfra => None,
+            #[cfg(feature = "exa")]
+            ProviderId::Exa => Some("service key"),
+            #[cfg(feature = "zenrows")]
+            ProviderId::Zenrows => None,
             ProviderId::Custom(_) => None,
         }
     }
@@ -424,6 +472,14 @@ impl ProviderId {
             ProviderId::Inferencesh => &[],
             #[cfg(feature = "coingecko")]
             ProviderId::Coingecko => &[],
+            #[cfg(feature = "fal")]
+            ProviderId::Fal => &[],
+            #[cfg(feature = "deepinfra")]
+            ProviderId::Deepinfra => &[],
+            #[cfg(feature = "exa")]
+            ProviderId::Exa => &[],
+            #[cfg(feature = "zenrows")]
+            ProviderId::Zenrows => &[],
             ProviderId::Custom(_) => &[],
         }
     }
@@ -511,6 +567,18 @@ pub enum Details {
     /// CoinGecko's `get_api_usage` response.
     #[cfg(feature = "coingecko")]
     Coingecko(crate::coingecko::types::ApiUsageResponse),
+    /// fal's `getAccountBilling` response.
+    #[cfg(feature = "fal")]
+    Fal(crate::fal::types::AccountBilling),
+    /// DeepInfra's `get_checklist` response.
+    #[cfg(feature = "deepinfra")]
+    Deepinfra(crate::deepinfra::types::Checklist),
+    /// Exa's `get_team_credits` response.
+    #[cfg(feature = "exa")]
+    Exa(crate::exa::types::TeamCredits),
+    /// ZenRows's `get_usage` response.
+    #[cfg(feature = "zenrows")]
+    Zenrows(crate::zenrows::types::Usage),
     /// The JSON response of a provider defined at run time.
     Custom(serde_json::Value),
 }
@@ -527,6 +595,7 @@ const ANCHOR: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &["/data/cost_limit", "/cost_limit"],
     concurrency_limit: &["/data/max_concurrent_browsers", "/max_concurrent_browsers"],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -572,6 +641,7 @@ const NEO: BalanceMapping = BalanceMapping {
     low: &["/is_expired"],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -612,6 +682,7 @@ const OLOSTEP: BalanceMapping = BalanceMapping {
     low: &["!/allow_usage"],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -658,6 +729,7 @@ const AIML: BalanceMapping = BalanceMapping {
     low: &["/lowBalance"],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -695,6 +767,7 @@ const GIGA: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -735,6 +808,7 @@ const OPENROUTER: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "USD",
     decimal_strings: false,
     scale: 1.0,
@@ -771,10 +845,7 @@ fn openrouter_balance(
 /// Where DeepSeek's balance is in its `get_user_balance` response (`[deepseek.balance]`).
 #[cfg(feature = "deepseek")]
 const DEEPSEEK: BalanceMapping = BalanceMapping {
-    available: &[
-        "/balance_infos/[currency=USD]/total_balance",
-        "/balance_infos/0/total_balance",
-    ],
+    available: &["/balance_infos/[*]/total_balance"],
     used: &[],
     allotted: &[],
     plan: &[],
@@ -783,14 +854,12 @@ const DEEPSEEK: BalanceMapping = BalanceMapping {
     low: &["!/is_available"],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &["/balance_infos/[*]/currency"],
     unit: "CNY",
     decimal_strings: true,
     scale: 1.0,
     negate: false,
-    unit_pointer: &[
-        "/balance_infos/[currency=USD]/currency",
-        "/balance_infos/0/currency",
-    ],
+    unit_pointer: &["/balance_infos/[*]/currency"],
     unit_by_host: &[],
 };
 
@@ -831,6 +900,7 @@ const MOONSHOT: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "USD",
     decimal_strings: false,
     scale: 1.0,
@@ -876,6 +946,7 @@ const SILICONFLOW: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "USD",
     decimal_strings: true,
     scale: 1.0,
@@ -924,6 +995,7 @@ const NOVITA: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "USD",
     decimal_strings: true,
     scale: 0.0001,
@@ -969,6 +1041,7 @@ const XAI: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "USD",
     decimal_strings: true,
     scale: 0.01,
@@ -1009,6 +1082,7 @@ const VERCEL: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "USD",
     decimal_strings: true,
     scale: 1.0,
@@ -1054,6 +1128,7 @@ const FIRECRAWL: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -1099,6 +1174,7 @@ const TAVILY: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -1144,6 +1220,7 @@ const SERPAPI: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "searches",
     decimal_strings: false,
     scale: 1.0,
@@ -1189,6 +1266,7 @@ const SCRAPINGBEE: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &["/max_concurrency"],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -1234,6 +1312,7 @@ const SCRAPEOPS: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &["/plan_max_concurrency"],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -1279,6 +1358,7 @@ const SCRAPINGANT: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -1324,6 +1404,7 @@ const SCRAPEGRAPHAI: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -1369,6 +1450,7 @@ const CRUSTDATA: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "credits",
     decimal_strings: false,
     scale: 1.0,
@@ -1414,6 +1496,7 @@ const FEATHERLESS: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "USD",
     decimal_strings: true,
     scale: 1.0,
@@ -1459,6 +1542,7 @@ const VENICE: BalanceMapping = BalanceMapping {
     low: &["!/canConsume"],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "USD",
     decimal_strings: false,
     scale: 1.0,
@@ -1504,6 +1588,7 @@ const BROWSERBASE: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "browser minutes",
     decimal_strings: false,
     scale: 1.0,
@@ -1549,6 +1634,7 @@ const BRIGHTDATA: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "USD",
     decimal_strings: false,
     scale: 1.0,
@@ -1594,6 +1680,7 @@ const INFERENCESH: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "USD",
     decimal_strings: false,
     scale: 1e-8,
@@ -1639,6 +1726,7 @@ const COINGECKO: BalanceMapping = BalanceMapping {
     low: &[],
     spend_limit: &[],
     concurrency_limit: &[],
+    row_label: &[],
     unit: "calls",
     decimal_strings: false,
     scale: 1.0,
@@ -1667,6 +1755,171 @@ fn coingecko_balance(
         ProviderId::Coingecko,
         &json,
         Details::Coingecko(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where fal's balance is in its `getAccountBilling` response (`[fal.balance]`).
+#[cfg(feature = "fal")]
+const FAL: BalanceMapping = BalanceMapping {
+    available: &["/credits/current_balance"],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    row_label: &[],
+    unit: "USD",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &["/credits/currency"],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "fal")]
+impl From<crate::fal::types::AccountBilling> for Balance {
+    /// Maps fal's `getAccountBilling` response with the pointers of `[fal.balance]`.
+    fn from(response: crate::fal::types::AccountBilling) -> Self {
+        fal_balance(response, None)
+    }
+}
+
+/// fal's balance from its `getAccountBilling` response, fetched from `base_url` when known.
+#[cfg(feature = "fal")]
+fn fal_balance(response: crate::fal::types::AccountBilling, base_url: Option<&str>) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = FAL.read(ProviderId::Fal, &json, Details::Fal(response), base_url);
+    balance
+}
+
+/// Where DeepInfra's balance is in its `get_checklist` response (`[deepinfra.balance]`).
+#[cfg(feature = "deepinfra")]
+const DEEPINFRA: BalanceMapping = BalanceMapping {
+    available: &["/stripe_balance"],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &["!/suspended"],
+    low: &["/suspended"],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    row_label: &[],
+    unit: "USD",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: true,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "deepinfra")]
+impl From<crate::deepinfra::types::Checklist> for Balance {
+    /// Maps DeepInfra's `get_checklist` response with the pointers of `[deepinfra.balance]`.
+    fn from(response: crate::deepinfra::types::Checklist) -> Self {
+        deepinfra_balance(response, None)
+    }
+}
+
+/// DeepInfra's balance from its `get_checklist` response, fetched from `base_url` when known.
+#[cfg(feature = "deepinfra")]
+fn deepinfra_balance(
+    response: crate::deepinfra::types::Checklist,
+    base_url: Option<&str>,
+) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = DEEPINFRA.read(
+        ProviderId::Deepinfra,
+        &json,
+        Details::Deepinfra(response),
+        base_url,
+    );
+    balance
+}
+
+/// Where Exa's balance is in its `get_team_credits` response (`[exa.balance]`).
+#[cfg(feature = "exa")]
+const EXA: BalanceMapping = BalanceMapping {
+    available: &["/credits_usd"],
+    used: &[],
+    allotted: &[],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    row_label: &[],
+    unit: "USD",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "exa")]
+impl From<crate::exa::types::TeamCredits> for Balance {
+    /// Maps Exa's `get_team_credits` response with the pointers of `[exa.balance]`.
+    fn from(response: crate::exa::types::TeamCredits) -> Self {
+        exa_balance(response, None)
+    }
+}
+
+/// Exa's balance from its `get_team_credits` response, fetched from `base_url` when known.
+#[cfg(feature = "exa")]
+fn exa_balance(response: crate::exa::types::TeamCredits, base_url: Option<&str>) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = EXA.read(ProviderId::Exa, &json, Details::Exa(response), base_url);
+    balance
+}
+
+/// Where ZenRows's balance is in its `get_usage` response (`[zenrows.balance]`).
+#[cfg(feature = "zenrows")]
+const ZENROWS: BalanceMapping = BalanceMapping {
+    available: &[],
+    used: &["/api_credit_usage"],
+    allotted: &["/api_credit_limit"],
+    plan: &[],
+    expires_at: &[],
+    usable: &[],
+    low: &[],
+    spend_limit: &[],
+    concurrency_limit: &[],
+    row_label: &[],
+    unit: "credits",
+    decimal_strings: false,
+    scale: 1.0,
+    negate: false,
+    unit_pointer: &[],
+    unit_by_host: &[],
+};
+
+#[cfg(feature = "zenrows")]
+impl From<crate::zenrows::types::Usage> for Balance {
+    /// Maps ZenRows's `get_usage` response with the pointers of `[zenrows.balance]`.
+    fn from(response: crate::zenrows::types::Usage) -> Self {
+        zenrows_balance(response, None)
+    }
+}
+
+/// ZenRows's balance from its `get_usage` response, fetched from `base_url` when known.
+#[cfg(feature = "zenrows")]
+fn zenrows_balance(response: crate::zenrows::types::Usage, base_url: Option<&str>) -> Balance {
+    let json = serde_json::to_value(&response).unwrap_or_default();
+    #[allow(unused_mut)]
+    let mut balance = ZENROWS.read(
+        ProviderId::Zenrows,
+        &json,
+        Details::Zenrows(response),
         base_url,
     );
     balance
@@ -1836,6 +2089,33 @@ pub(crate) async fn fetch(
             let client = crate::coingecko::Client::from_config(config)?;
             let response = client.get_api_usage().await?.into_inner();
             Ok(coingecko_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "fal")]
+        ProviderId::Fal => {
+            let client = crate::fal::Client::from_config(config)?;
+            let response = client
+                .get_account_billing(Some("credits"))
+                .await?
+                .into_inner();
+            Ok(fal_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "deepinfra")]
+        ProviderId::Deepinfra => {
+            let client = crate::deepinfra::Client::from_config(config)?;
+            let response = client.get_checklist().await?.into_inner();
+            Ok(deepinfra_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "exa")]
+        ProviderId::Exa => {
+            let client = crate::exa::Client::from_config(config)?;
+            let response = client.get_team_credits().await?.into_inner();
+            Ok(exa_balance(response, Some(client.base_url())))
+        }
+        #[cfg(feature = "zenrows")]
+        ProviderId::Zenrows => {
+            let client = crate::zenrows::Client::from_config(config)?;
+            let response = client.get_usage().await?.into_inner();
+            Ok(zenrows_balance(response, Some(client.base_url())))
         }
         ProviderId::Custom(custom) => crate::custom::fetch(custom, config).await,
     }

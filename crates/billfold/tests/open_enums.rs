@@ -391,3 +391,47 @@ fn coingecko_response_enums_are_open() {
         Some(Balance::from),
     );
 }
+
+#[cfg(feature = "fal")]
+#[test]
+fn fal_response_enums_are_open() {
+    use billfold::fal::types;
+    // getAccountBilling success body (the spec's example)
+    in_context::<types::AccountBilling>(
+        r#"{"credits":{"currency":"USD","current_balance":24.5},"username":"my-team"}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "deepinfra")]
+#[test]
+fn deepinfra_response_enums_are_open() {
+    use billfold::deepinfra::types;
+    // get_checklist success body (the spec's example)
+    in_context::<types::Checklist>(
+        r#"{"limit":null,"recent":7.97,"stripe_balance":-18.0,"suspended":false}"#,
+        &[],
+        Some(Balance::from),
+    );
+}
+
+#[cfg(feature = "exa")]
+#[test]
+fn exa_response_enums_are_open() {
+    use billfold::exa::types;
+    // get_team_credits success body (the spec's example)
+    in_context::<types::TeamCredits>(r#"{"credits_usd":42.5}"#, &[], Some(Balance::from));
+}
+
+#[cfg(feature = "zenrows")]
+#[test]
+fn zenrows_response_enums_are_open() {
+    use billfold::zenrows::types;
+    // get_usage success body (the spec's example)
+    in_context::<types::Usage>(
+        r#"{"api_credit_limit":250000,"api_credit_usage":4755}"#,
+        &[],
+        Some(Balance::from),
+    );
+}

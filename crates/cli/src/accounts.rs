@@ -92,6 +92,8 @@ struct ProviderDoc {
     auth: Option<String>,
     #[serde(default)]
     auth_name: Option<String>,
+    #[serde(default)]
+    auth_prefix: Option<String>,
     key_env: String,
     #[serde(default)]
     available: Pointers,
@@ -121,6 +123,8 @@ struct ProviderDoc {
     scale: Option<f64>,
     #[serde(default)]
     negate: bool,
+    #[serde(default)]
+    row_label: Pointers,
 }
 
 /// One JSON pointer, or a list tried in order.
@@ -147,12 +151,20 @@ impl From<OneOrMany> for Pointers {
 impl ProviderDoc {
     /// The definition, or what to fix in the table.
     fn definition(self) -> Result<CustomProvider, String> {
+        if self.auth_prefix.is_some() && self.auth.as_deref() != Some("header") {
+            return Err(
+                "auth_prefix is for auth = \"header\" (`<auth_name>: <auth_prefix> <key>`); remove it or set auth = \"header\"".into(),
+            );
+        }
         let auth = match (self.auth.as_deref().unwrap_or("bearer"), self.auth_name) {
             ("bearer", None) => CustomAuth::Bearer,
             ("bearer", Some(_)) => {
                 return Err("auth_name is for auth = \"header\" or \"query\"; remove it".into());
             }
-            ("header", Some(name)) => CustomAuth::Header(name),
+            ("header", Some(name)) => match self.auth_prefix {
+                Some(prefix) => CustomAuth::PrefixedHeader { name, prefix },
+                None => CustomAuth::Header(name),
+            },
             ("query", Some(name)) => CustomAuth::Query(name),
             ("header" | "query", None) => {
                 return Err("auth_name is required with this auth: the header or query parameter that carries the key".into());
@@ -185,6 +197,7 @@ impl ProviderDoc {
                 decimal_strings: self.decimal_strings,
                 scale: self.scale.unwrap_or(1.0),
                 negate: self.negate,
+                row_label: self.row_label.0,
             },
         })
     }
@@ -246,6 +259,20 @@ impl Target {
             self.provider.id().to_owned()
         } else {
             format!("{}:{}", self.provider.id(), self.account)
+        }
+    }
+
+    /// This account's row `row` of a balance read one row per element (`deepseek:USD`,
+    /// `deepseek:team-b/USD`): the same account, named with the row.
+    pub fn row(&self, row: &str) -> Target {
+        let account = if self.account.is_empty() {
+            row.to_owned()
+        } else {
+            format!("{}/{row}", self.account)
+        };
+        Target {
+            account,
+            ..self.clone()
         }
     }
 
@@ -781,6 +808,21 @@ mod tests {
             (
                 format!("{base}auth = \"cookie\"\n"),
                 "auth \"cookie\" is not one of",
+            ),
+            (
+                format!("{base}auth_prefix = \"Key\"\n"),
+                "auth_prefix is for auth = \"header\"",
+            ),
+            (
+                format!(
+                    "{base}auth = \"header\"\nauth_name = \"Authorization\"\nauth_prefix = \"Two words\"\n"
+                ),
+                "auth_prefix \"Two words\" must be one word",
+            ),
+            (
+                format!("{base}available = \"/a/[*]/n\"\nused = \"/b/[*]/n\"\n")
+                    .replace("available = \"/n\"\n", ""),
+                "must have one, after the same array",
             ),
             (format!("{base}scale = 0.0\n"), "scale must be"),
             (

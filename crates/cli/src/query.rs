@@ -24,7 +24,9 @@ impl Queried {
     }
 }
 
-/// Queries all `targets` concurrently; one outcome per target, in their order. A target that
+/// Queries all `targets` concurrently; one outcome per target, in their order, except that a
+/// balance read one row per element (a provider's per-currency or per-key list) is one
+/// outcome per row, each under the target named with its row (`deepseek:USD`). A target that
 /// fails never hides the others.
 pub async fn query(targets: &[Target], timeout: Option<Duration>) -> Vec<Queried> {
     let mut tasks = JoinSet::new();
@@ -66,6 +68,25 @@ pub async fn query(targets: &[Target], timeout: Option<Duration>) -> Vec<Queried
                 target: target.clone(),
                 took,
             }
+        })
+        .flat_map(by_row)
+        .collect()
+}
+
+/// One [`Queried`] per row of a balance read one row per element; the others as they are.
+fn by_row(queried: Queried) -> Vec<Queried> {
+    let rows = match &queried.outcome {
+        Ok(balance) if !balance.rows.is_empty() => balance.rows.clone(),
+        _ => return vec![queried],
+    };
+    rows.into_iter()
+        .enumerate()
+        .map(|(index, row)| Queried {
+            target: queried
+                .target
+                .row(row.row.as_deref().unwrap_or(&index.to_string())),
+            outcome: Ok(row),
+            took: queried.took,
         })
         .collect()
 }

@@ -498,3 +498,64 @@ async fn giga_plans_subscribe_and_recharge() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("set GIGA_BASE_URL"));
 }
+
+/// A provider whose balance is one row per element (DeepSeek: one per currency, `[*]` in its
+/// mapping) is one line per row, named `<provider>:<row>`, each with its own amount and unit.
+#[tokio::test]
+async fn one_row_per_currency_is_one_line_each() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "/user/balance",
+        ("authorization", "Bearer deepseek-secret-6"),
+        ResponseTemplate::new(200).set_body_json(json!({
+            "is_available": true,
+            "balance_infos": [
+                {"currency": "CNY", "total_balance": "110.00", "granted_balance": "10.00", "topped_up_balance": "100.00"},
+                {"currency": "USD", "total_balance": "15.50", "granted_balance": "0.00", "topped_up_balance": "15.50"}
+            ]
+        })),
+    )
+    .await;
+    let env = vec![
+        (
+            "DEEPSEEK_API_KEY".to_owned(),
+            "deepseek-secret-6".to_owned(),
+        ),
+        ("DEEPSEEK_BASE_URL".to_owned(), server.uri()),
+    ];
+    let output = billfold(
+        &[
+            "balance",
+            "--no-history",
+            "--json",
+            "--provider",
+            "deepseek",
+        ],
+        env.clone(),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let rows: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let seen: Vec<(&str, f64, &str)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["account"].as_str().unwrap(),
+                r["available"].as_f64().unwrap(),
+                r["unit"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(seen, [("CNY", 110.0, "CNY"), ("USD", 15.5, "USD")]);
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("deepseek-secret-6"));
+    let table =
+        stdout(&billfold(&["balance", "--no-history", "--provider", "deepseek"], env).await);
+    assert!(!table.contains("deepseek-secret-6"));
+    assert!(
+        table.contains("deepseek:CNY") && table.contains("deepseek:USD"),
+        "{table}"
+    );
+}

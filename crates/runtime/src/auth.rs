@@ -194,6 +194,26 @@ fn sensitive(text: &str) -> Option<HeaderValue> {
     Some(value)
 }
 
+/// `<prefix> <secret>`; a secret that already starts with `<prefix> ` (in any case: a user who
+/// copied `Key abc` from the provider's docs) is not prefixed twice. `None` when the prefix is
+/// not one RFC 7235 token.
+fn prefixed(prefix: &str, secret: &str) -> Option<String> {
+    let token = !prefix.is_empty()
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !token {
+        return None;
+    }
+    let rest = secret
+        .get(..prefix.len())
+        .filter(|head| head.eq_ignore_ascii_case(prefix))
+        .and_then(|_| secret.get(prefix.len()..))
+        .and_then(|rest| rest.strip_prefix(' '))
+        .map(str::trim_start);
+    Some(format!("{prefix} {}", rest.unwrap_or(secret)))
+}
+
 /// `Basic <base64 of user:password>`; a secret without `:` is the user with no password.
 fn basic(secret: &str) -> Option<HeaderValue> {
     let pair = if secret.contains(':') {
@@ -223,6 +243,10 @@ fn wire(
         AuthKind::ApiKeyHeader(name) => Wire::Header(
             HeaderName::from_bytes(name.as_bytes()).ok()?,
             sensitive(raw)?,
+        ),
+        AuthKind::ApiKeyHeaderPrefixed { header, prefix } => Wire::Header(
+            HeaderName::from_bytes(header.as_bytes()).ok()?,
+            sensitive(&prefixed(prefix, raw)?)?,
         ),
         AuthKind::ApiKeyQuery(name) => Wire::Query(name, Secret::new(raw)),
         AuthKind::ApiKeyCookie(name) => {
@@ -451,6 +475,16 @@ mod tests {
         assert!(Credentials::new(vec![(&SPECS[3], &bad)], "http://h", None).is_err());
         let semicolon = Secret::new("a;b");
         assert!(Credentials::new(vec![(&SPECS[2], &semicolon)], "http://h", None).is_err());
+    }
+
+    #[test]
+    fn a_prefix_is_added_once() {
+        assert_eq!(prefixed("Key", "abc").as_deref(), Some("Key abc"));
+        assert_eq!(prefixed("Key", "key  abc").as_deref(), Some("Key abc"));
+        assert_eq!(prefixed("Key", "Keyabc").as_deref(), Some("Key Keyabc"));
+        assert_eq!(prefixed("Key", "é").as_deref(), Some("Key é"));
+        assert_eq!(prefixed("Two words", "abc"), None);
+        assert_eq!(prefixed("", "abc"), None);
     }
 
     #[test]

@@ -8,6 +8,9 @@
 /// assert_eq!(AuthKind::Bearer.header_name(), Some("authorization"));
 /// assert_eq!(AuthKind::ApiKeyQuery("api_key").header_name(), None);
 /// assert_eq!(AuthKind::Basic.describe(), "Authorization: Basic <user:password>");
+/// let fal = AuthKind::ApiKeyHeaderPrefixed { header: "Authorization", prefix: "Key" };
+/// assert_eq!(fal.header_name(), Some("Authorization"));
+/// assert_eq!(fal.describe(), "Authorization: Key <key>");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthKind {
@@ -20,6 +23,17 @@ pub enum AuthKind {
     Basic,
     /// `<header>: <secret>` (`type: apiKey, in: header`).
     ApiKeyHeader(&'static str),
+    /// `<header>: <prefix> <secret>`: an API key sent after a fixed word, as
+    /// `Authorization: Key <key>` (a `type: http` scheme whose `scheme` is another RFC 7235
+    /// auth-scheme than bearer or basic, or an `apiKey` header scheme given a
+    /// `credential_prefix` in `specs/providers.toml`). A secret that already starts with
+    /// `<prefix> ` (any case) is sent as it is, not prefixed twice.
+    ApiKeyHeaderPrefixed {
+        /// The header's name.
+        header: &'static str,
+        /// The word before the key (an RFC 7235 token, sent followed by one space).
+        prefix: &'static str,
+    },
     /// `?<name>=<secret>` (`type: apiKey, in: query`).
     ApiKeyQuery(&'static str),
     /// `Cookie: <name>=<secret>` (`type: apiKey, in: cookie`).
@@ -45,6 +59,7 @@ impl AuthKind {
                 Some("authorization")
             }
             AuthKind::ApiKeyHeader(name) => Some(name),
+            AuthKind::ApiKeyHeaderPrefixed { header, .. } => Some(header),
             AuthKind::ApiKeyQuery(_) => None,
             AuthKind::ApiKeyCookie(_) => Some("cookie"),
         }
@@ -56,6 +71,9 @@ impl AuthKind {
             AuthKind::Bearer => "Authorization: Bearer <token>".to_owned(),
             AuthKind::Basic => "Authorization: Basic <user:password>".to_owned(),
             AuthKind::ApiKeyHeader(name) => format!("{name}: <key>"),
+            AuthKind::ApiKeyHeaderPrefixed { header, prefix } => {
+                format!("{header}: {prefix} <key>")
+            }
             AuthKind::ApiKeyQuery(name) => format!("query parameter {name}=<key>"),
             AuthKind::ApiKeyCookie(name) => format!("cookie {name}=<key>"),
             AuthKind::OAuth2ClientCredentials { token_url, .. } => format!(

@@ -8,7 +8,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRET: &str = "s3cr3t-value";
 
-static SPECS: [CredentialSpec; 6] = [
+static SPECS: [CredentialSpec; 7] = [
     CredentialSpec {
         scheme: "bearer",
         kind: AuthKind::Bearer,
@@ -41,6 +41,14 @@ static SPECS: [CredentialSpec; 6] = [
             scopes: "read write",
         },
         env_var: "T_CLIENT",
+    },
+    CredentialSpec {
+        scheme: "prefixed",
+        kind: AuthKind::ApiKeyHeaderPrefixed {
+            header: "Authorization",
+            prefix: "Key",
+        },
+        env_var: "T_PREFIXED",
     },
 ];
 
@@ -76,6 +84,10 @@ static PROVIDER: Provider = Provider {
         OperationAuth {
             operation: "oauth",
             requirements: &[&["oauth"]],
+        },
+        OperationAuth {
+            operation: "prefixed",
+            requirements: &[&["prefixed"]],
         },
     ],
 };
@@ -133,6 +145,14 @@ async fn each_kind_is_sent_where_its_scheme_says() {
         .named("header")
         .mount(&server)
         .await;
+    // A prefixed key: `Key <key>`, also when the user's env var already holds `Key <key>`.
+    Mock::given(path("/x"))
+        .and(header("authorization", format!("Key {SECRET}")))
+        .respond_with(ok())
+        .expect(2)
+        .named("prefixed")
+        .mount(&server)
+        .await;
     Mock::given(path("/x"))
         .and(query_param("api_key", SECRET))
         .respond_with(ok())
@@ -153,6 +173,8 @@ async fn each_kind_is_sent_where_its_scheme_says() {
         ("header", SECRET.to_owned()),
         ("query", SECRET.to_owned()),
         ("cookie", SECRET.to_owned()),
+        ("prefixed", SECRET.to_owned()),
+        ("prefixed", format!("key {SECRET}")),
     ] {
         let parts = config(&server, scheme, &secret);
         assert!(!format!("{parts:?}").contains(SECRET), "{scheme}: Debug");
@@ -163,6 +185,17 @@ async fn each_kind_is_sent_where_its_scheme_says() {
     let parts = config(&server, "bearer", SECRET);
     let err = send(&parts, "query").await.unwrap_err();
     assert!(err.contains("set T_QUERY"), "{err}");
+    // A prefixed key that cannot be a header value is refused without echoing it.
+    let err = ClientConfig::new(&PROVIDER)
+        .base_url(server.uri())
+        .credential("prefixed", format!("{SECRET}\nX"))
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot be sent") && !err.contains(SECRET),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -232,6 +265,7 @@ async fn no_kind_follows_a_redirect_to_another_origin() {
         ("header", SECRET.to_owned()),
         ("query", SECRET.to_owned()),
         ("cookie", SECRET.to_owned()),
+        ("prefixed", SECRET.to_owned()),
     ] {
         let parts = config(&server, scheme, &secret);
         let response = send(&parts, scheme).await.unwrap();

@@ -112,8 +112,11 @@ pub fn run(root: &Path) -> Result<String, String> {
         endpoints
             .push(serde_json::json!({"provider": id, "examples": examples, "dynamic": dynamic}));
     }
+    // Every Prism starts at once and they share the CPU: the wait grows with their number
+    // (60 Node processes for 30 providers took over 30 s to listen on a 2-core machine).
+    let patience = Duration::from_secs(30 + 2 * servers.0.len() as u64);
     for (name, address) in servers_addresses(&endpoints) {
-        wait_for(&name, address, &mut servers)?;
+        wait_for(&name, address, &mut servers, patience)?;
     }
     // A Prism that lost its port to another would have exited: all must still run.
     for (process, child) in &mut servers.0 {
@@ -360,9 +363,14 @@ fn servers_addresses(endpoints: &[Value]) -> Vec<(String, SocketAddr)> {
         .collect()
 }
 
-/// Waits until a server accepts connections (30 s at most), or its process exits.
-fn wait_for(name: &str, address: SocketAddr, processes: &mut Processes) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
+/// Waits until a server accepts connections (`patience` at most), or its process exits.
+fn wait_for(
+    name: &str,
+    address: SocketAddr,
+    processes: &mut Processes,
+    patience: Duration,
+) -> Result<(), String> {
+    let deadline = Instant::now() + patience;
     while Instant::now() < deadline {
         if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
             return Ok(());
@@ -377,7 +385,8 @@ fn wait_for(name: &str, address: SocketAddr, processes: &mut Processes) -> Resul
         std::thread::sleep(Duration::from_millis(100));
     }
     Err(format!(
-        "prism ({name}) did not listen on {address} within 30 s"
+        "prism ({name}) did not listen on {address} within {} s",
+        patience.as_secs()
     ))
 }
 
@@ -442,7 +451,7 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
         let url = start_prism(&tools, &work, &spec, id, port, true, &mut servers)?;
         let address: SocketAddr = ([127, 0, 0, 1], port).into();
         let run = results.entry(outcome.folder.clone()).or_default();
-        if let Err(error) = wait_for_within(id, address, &mut servers, Duration::from_secs(180)) {
+        if let Err(error) = wait_for(id, address, &mut servers, Duration::from_secs(180)) {
             run.failures.push(error);
             continue;
         }
@@ -511,23 +520,4 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
         started.elapsed().as_secs()
     );
     Ok(table)
-}
-
-/// [`wait_for`] with its own time limit (a large spec takes Prism a while to load).
-fn wait_for_within(
-    name: &str,
-    address: SocketAddr,
-    processes: &mut Processes,
-    limit: Duration,
-) -> Result<(), String> {
-    let deadline = Instant::now() + limit;
-    loop {
-        match wait_for(name, address, processes) {
-            Ok(()) => return Ok(()),
-            Err(error) if Instant::now() >= deadline || error.contains("exited") => {
-                return Err(error);
-            }
-            Err(_) => {}
-        }
-    }
 }

@@ -238,15 +238,26 @@ fn balance_args(g: &Generated) -> String {
         .keys()
         .map(|n| heck::ToSnakeCase::to_snake_case(n.as_str()))
         .collect();
+    let fixed = |arg: &str| {
+        mapping
+            .arguments
+            .iter()
+            .find(|(n, _)| heck::ToSnakeCase::to_snake_case(n.as_str()) == arg)
+            .map(|(_, value)| value)
+    };
     method
         .args
         .iter()
-        .map(|(arg, ty)| match names.iter().position(|n| n == arg) {
-            Some(index) if ty.contains("str") => format!("&p{index}"),
-            Some(index) if ty.starts_with("Option<") => format!("Some(p{index}.as_str())"),
-            Some(index) => format!("p{index}.as_str()"),
-            None => "None".to_owned(),
-        })
+        .map(
+            |(arg, ty)| match (names.iter().position(|n| n == arg), fixed(arg)) {
+                (Some(index), _) if ty.contains("str") => format!("&p{index}"),
+                (Some(index), _) if ty.starts_with("Option<") => format!("Some(p{index}.as_str())"),
+                (Some(index), _) => format!("p{index}.as_str()"),
+                (None, Some(value)) if ty.starts_with("Option<") => format!("Some({value:?})"),
+                (None, Some(value)) => format!("{value:?}"),
+                (None, None) => "None".to_owned(),
+            },
+        )
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -405,7 +416,11 @@ pub fn readme_table(generated: &[Generated]) -> String {
                         query.split('=').next().unwrap_or(query)
                     )
                 } else {
-                    format!("`{}` header", c.header.trim_end_matches(": <key>"))
+                    match c.header.split_once(": ") {
+                        Some((name, "<key>")) => format!("`{name}` header"),
+                        Some((name, value)) => format!("`{name}: {value}` header"),
+                        None => format!("`{}`", c.header),
+                    }
                 };
                 format!("`{}` ({how})", c.env_var)
             })
@@ -487,6 +502,18 @@ pub fn unit_text(b: &crate::pipeline::providers::BalanceMapping) -> String {
     }
     if b.negate {
         how.push("sign flipped".to_owned());
+    }
+    let starred = b
+        .keys()
+        .into_iter()
+        .flat_map(|(_, pointers, _)| pointers.0.iter())
+        .chain(b.unit_pointer.0.iter())
+        .find_map(|p| {
+            p.find("/[*]")
+                .map(|at| p[..at].trim_start_matches('!').to_owned())
+        });
+    if let Some(array) = starred {
+        how.push(format!("one row per element of `{array}`"));
     }
     if how.is_empty() {
         out

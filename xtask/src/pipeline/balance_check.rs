@@ -75,12 +75,54 @@ pub fn check(provider: &ProviderEntry, spec: &Value) -> Vec<SpecError> {
             ));
         }
     }
+    if let Some(problem) = rows_problem(mapping) {
+        errors.push(error("row_label", format!("[{id}.balance] {problem}")));
+    }
     errors.extend(
         parameter_problems(spec, mapping)
             .into_iter()
             .map(|message| error("parameters", format!("[{id}.balance] {message}"))),
     );
     errors
+}
+
+/// Rows (`[*]`): every pointer with a `[*]` segment has one, after the same array, so that the
+/// rows are that array's elements; `row_label` needs rows.
+fn rows_problem(mapping: &crate::pipeline::providers::BalanceMapping) -> Option<String> {
+    let starred: Vec<&str> = mapping
+        .keys()
+        .into_iter()
+        .map(|(_, pointers, _)| pointers)
+        .chain([&mapping.unit_pointer])
+        .flat_map(|p| p.0.iter())
+        .map(|p| p.strip_prefix('!').unwrap_or(p))
+        .filter(|p| p.contains("/[*]"))
+        .collect();
+    if starred.is_empty() {
+        return (!mapping.row_label.0.is_empty()).then(|| {
+            "row_label names the rows of a balance read one row per element, but no pointer \
+             has a `[*]` segment: add one (`/balance_infos/[*]/total_balance`) or remove row_label"
+                .to_owned()
+        });
+    }
+    let array = |p: &str| p.find("/[*]").map(|at| p[..at].to_owned());
+    let first = array(starred[0])?;
+    for pointer in &starred {
+        if pointer.matches("/[*]").count() > 1 {
+            return Some(format!(
+                "{pointer:?} has more than one `[*]` segment: rows are the elements of one array"
+            ));
+        }
+        if array(pointer).as_deref() != Some(first.as_str()) {
+            return Some(format!(
+                "{pointer:?} and {:?} make rows of different arrays ({:?} and {first:?}): every \
+                 `[*]` pointer must go through the same array",
+                starred[0],
+                array(pointer).unwrap_or_default()
+            ));
+        }
+    }
+    None
 }
 
 /// The balance operation's path and query parameters against `parameters`: each named one
@@ -104,20 +146,53 @@ fn parameter_problems(
         })
         .collect();
     let mut problems = Vec::new();
-    for name in mapping.parameters.keys() {
+    for (key, name) in mapping
+        .parameters
+        .keys()
+        .map(|n| ("parameters", n))
+        .chain(mapping.arguments.keys().map(|n| ("arguments", n)))
+    {
         if !declared.iter().any(|(d, _)| d == name) {
             let names: Vec<&str> = declared.iter().map(|(d, _)| d.as_str()).collect();
             problems.push(format!(
-                "parameters names {name:?}, which is not a path or query parameter of {}; it has: {}",
+                "{key} names {name:?}, which is not a path or query parameter of {}; it has: {}",
                 mapping.operation,
-                if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ));
+        }
+    }
+    for name in mapping.arguments.keys() {
+        let plain_string = operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| samples::resolve(spec, p, 0))
+            .find(|p| p["name"].as_str() == Some(name.as_str()))
+            .and_then(|p| samples::resolve(spec, &p["schema"], 0))
+            .is_some_and(|schema| schema["type"] == "string" && schema.get("enum").is_none());
+        if declared.iter().any(|(d, _)| d == name) && !plain_string {
+            problems.push(format!(
+                "arguments gives {name:?} a fixed value, but only a parameter whose schema is a \
+                 plain `type: string` (no enum) can take one"
+            ));
+        }
+        if mapping.parameters.contains_key(name) {
+            problems.push(format!(
+                "{name:?} is in both parameters and arguments: keep one (an env var, or a fixed value)"
             ));
         }
     }
     for (name, required) in &declared {
-        if *required && !mapping.parameters.contains_key(name) {
+        if *required
+            && !mapping.parameters.contains_key(name)
+            && !mapping.arguments.contains_key(name)
+        {
             problems.push(format!(
-                "{} needs the parameter {name:?}: add `{name} = \"<ENV_VAR>\"` to parameters",
+                "{} needs the parameter {name:?}: add `{name} = \"<ENV_VAR>\"` to parameters (or a fixed value to arguments)",
                 mapping.operation
             ));
         }
@@ -137,6 +212,12 @@ fn schema_at<'a>(spec: &'a Value, schema: &'a Value, pointer: &str) -> Option<&'
     let mut here = samples::resolve(spec, schema, 0)?;
     for raw in pointer.split('/').skip(1) {
         let segment = raw.replace("~1", "/").replace("~0", "~");
+        // `[*]`: every element, one balance row each.
+        if segment == "[*]" {
+            let items = samples::resolve(spec, here, 0)?.get("items")?;
+            here = samples::resolve(spec, items, 0)?;
+            continue;
+        }
         // `[field=value]` picks the array element whose field equals value.
         if let Some((field, _)) = segment
             .strip_prefix('[')
@@ -245,6 +326,65 @@ mod tests {
             "components": {"schemas": {"B": {"type": "object", "properties": {
                 "remaining": {"type": "number"}, "active": {"type": "boolean"},
                 "data": {"allOf": [{"type": "object", "properties": {"tier": {"type": "string"}}}]}}}}}})
+    }
+
+    #[test]
+    fn rows_and_fixed_arguments() {
+        let spec = json!({"paths": {"/b": {"get": {"operationId": "get_b",
+            "parameters": [
+                {"name": "expand", "in": "query", "schema": {"type": "string"}},
+                {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["a"]}}],
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "ok": {"type": "boolean"},
+                    "infos": {"type": "array", "items": {"type": "object", "properties": {
+                        "currency": {"type": "string"}, "total": {"type": "number"}}}},
+                    "others": {"type": "array", "items": {"type": "object", "properties": {
+                        "total": {"type": "number"}}}}}}}}}}}}}});
+        let errors = |balance: &str| -> Vec<String> {
+            check(&provider(balance), &spec)
+                .iter()
+                .map(|e| e.to_string())
+                .collect()
+        };
+        let ok = "operation = \"get_b\"\navailable = \"/infos/[*]/total\"\nunit_pointer = \"/infos/[*]/currency\"\nrow_label = \"/infos/[*]/currency\"\nusable = \"/ok\"\narguments = { expand = \"credits\" }\n";
+        assert!(errors(ok).is_empty(), "{:?}", errors(ok));
+        // Rows of two arrays; a label without rows; a label that is not in the element.
+        let two = errors(
+            "operation = \"get_b\"\navailable = \"/infos/[*]/total\"\nused = \"/others/[*]/total\"\n",
+        );
+        assert!(
+            two.iter()
+                .any(|e| e.contains("make rows of different arrays")),
+            "{two:?}"
+        );
+        let no_rows =
+            errors("operation = \"get_b\"\navailable = \"/infos/0/total\"\nrow_label = \"/ok\"\n");
+        assert!(
+            no_rows
+                .iter()
+                .any(|e| e.contains("no pointer has a `[*]` segment")),
+            "{no_rows:?}"
+        );
+        let missing = errors("operation = \"get_b\"\navailable = \"/infos/[*]/amount\"\n");
+        assert!(
+            missing.iter().any(|e| e.contains("does not have")),
+            "{missing:?}"
+        );
+        // A fixed value for an enum parameter, or for one the operation does not have.
+        let args = errors(
+            "operation = \"get_b\"\navailable = \"/infos/0/total\"\narguments = { kind = \"a\", expand2 = \"x\" }\n",
+        );
+        assert!(
+            args.iter()
+                .any(|e| e.contains("only a parameter whose schema is a plain `type: string`")),
+            "{args:?}"
+        );
+        assert!(
+            args.iter()
+                .any(|e| e.contains("arguments names \"expand2\"")),
+            "{args:?}"
+        );
     }
 
     #[test]

@@ -759,22 +759,28 @@ fn error_enum(
     })
 }
 
+/// The constructor name for a kind of scheme (suffixed with the scheme's name when several
+/// schemes share it).
+fn constructor_base(kind: &SchemeKind) -> &'static str {
+    match kind {
+        SchemeKind::Bearer => "with_bearer_token",
+        SchemeKind::Basic => "with_basic_auth",
+        SchemeKind::ApiKey(..) | SchemeKind::PrefixedHeader { .. } => "with_api_key",
+        SchemeKind::OAuth2ClientCredentials { .. } => "with_client_credentials",
+    }
+}
+
 fn constructors(provider: &ProviderEntry, validated: &Validated) -> Vec<Constructor> {
     validated
         .schemes
         .iter()
         .map(|scheme| {
-            let base = match &scheme.kind {
-                SchemeKind::Bearer => "with_bearer_token",
-                SchemeKind::Basic => "with_basic_auth",
-                SchemeKind::ApiKey(..) => "with_api_key",
-                SchemeKind::OAuth2ClientCredentials { .. } => "with_client_credentials",
-            };
+            let base = constructor_base(&scheme.kind);
             let header = describe(&scheme.kind);
             let same_kind = validated
                 .schemes
                 .iter()
-                .filter(|s| std::mem::discriminant(&s.kind) == std::mem::discriminant(&scheme.kind))
+                .filter(|s| constructor_base(&s.kind) == base)
                 .count();
             let name = if same_kind > 1 {
                 format!("{base}_{}", scheme.name.to_snake_case())
@@ -861,6 +867,9 @@ fn auth_kind(kind: &SchemeKind) -> TokenStream {
         SchemeKind::ApiKey(KeyLocation::Header, name) => {
             quote!(billfold_runtime::AuthKind::ApiKeyHeader(#name))
         }
+        SchemeKind::PrefixedHeader { header, prefix } => {
+            quote!(billfold_runtime::AuthKind::ApiKeyHeaderPrefixed { header: #header, prefix: #prefix })
+        }
         SchemeKind::ApiKey(KeyLocation::Query, name) => {
             quote!(billfold_runtime::AuthKind::ApiKeyQuery(#name))
         }
@@ -875,11 +884,12 @@ fn auth_kind(kind: &SchemeKind) -> TokenStream {
 }
 
 /// How a scheme's credential goes on the wire, for docs (the runtime's `AuthKind::describe`).
-fn describe(kind: &SchemeKind) -> String {
+pub(crate) fn describe(kind: &SchemeKind) -> String {
     match kind {
         SchemeKind::Bearer => "Authorization: Bearer <token>".to_owned(),
         SchemeKind::Basic => "Authorization: Basic <user:password>".to_owned(),
         SchemeKind::ApiKey(KeyLocation::Header, name) => format!("{name}: <key>"),
+        SchemeKind::PrefixedHeader { header, prefix } => format!("{header}: {prefix} <key>"),
         SchemeKind::ApiKey(KeyLocation::Query, name) => format!("query parameter {name}=<key>"),
         SchemeKind::ApiKey(KeyLocation::Cookie, name) => format!("cookie {name}=<key>"),
         SchemeKind::OAuth2ClientCredentials { token_url, .. } => {

@@ -187,13 +187,14 @@ fn effective_from(
     lower::lower(&mut doc).map_err(|e| vec![e.in_file(id, &spec_file)])?;
     crate::pipeline::request_bodies::record(&mut doc);
     crate::pipeline::servers::record(&mut doc);
-    let validated = validate::validate(&mut doc).map_err(|errors| {
+    let mut validated = validate::validate(&mut doc).map_err(|errors| {
         errors
             .into_iter()
             .map(|e| e.in_file(id, &spec_file))
             .collect::<Vec<_>>()
     })?;
     check_credentials(provider, &validated).map_err(|e| vec![e])?;
+    apply_credential_prefixes(provider, &mut validated).map_err(|e| vec![e])?;
     if let Some(error) = balance_check::check(provider, &doc).into_iter().next() {
         return Err(vec![error]);
     }
@@ -239,6 +240,69 @@ fn check_credentials(provider: &ProviderEntry, validated: &Validated) -> Result<
                  parameter of that name): remove it or fix its name"
             ),
         ));
+    }
+    Ok(())
+}
+
+/// `credential_prefix = { <scheme> = "<word>" }`: each named scheme must be an `apiKey` scheme
+/// sent in a header, and the word one RFC 7235 token; the scheme is then sent as
+/// `<header>: <word> <key>`.
+fn apply_credential_prefixes(
+    provider: &ProviderEntry,
+    validated: &mut Validated,
+) -> Result<(), SpecError> {
+    let id = provider.id.as_str();
+    let error = |scheme: &str, message: String| {
+        SpecError::new(
+            id,
+            PROVIDERS_FILE,
+            format!("/{id}/credential_prefix/{scheme}"),
+            message,
+        )
+    };
+    for (name, prefix) in &provider.credential_prefix {
+        if !validate::is_token(prefix) {
+            return Err(error(
+                name,
+                format!(
+                    "credential_prefix {name:?} = {prefix:?}: the prefix must be one word of \
+                     letters, digits or !#$%&'*+-.^_`|~ (it is sent followed by one space)"
+                ),
+            ));
+        }
+        let Some(scheme) = validated.schemes.iter_mut().find(|s| &s.name == name) else {
+            return Err(error(
+                name,
+                format!(
+                    "credential_prefix names {name:?}, which is not a security scheme any \
+                     operation uses; the spec's are: {}",
+                    validated
+                        .schemes
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        scheme.kind = match &scheme.kind {
+            validate::SchemeKind::ApiKey(validate::KeyLocation::Header, header) => {
+                validate::SchemeKind::PrefixedHeader {
+                    header: header.clone(),
+                    prefix: prefix.clone(),
+                }
+            }
+            other => {
+                return Err(error(
+                    name,
+                    format!(
+                        "credential_prefix applies to an `apiKey` scheme sent in a header; \
+                         {name:?} is sent as `{}`: remove it from credential_prefix",
+                        crate::pipeline::client_code::describe(other)
+                    ),
+                ));
+            }
+        };
     }
     Ok(())
 }

@@ -36,6 +36,10 @@ pub struct ProviderEntry {
     /// sends no credential.
     #[serde(default)]
     pub credentials: BTreeMap<String, String>,
+    /// Security scheme name → the word its key is sent after (`Key` for `Authorization: Key
+    /// <key>`), for an `apiKey` header scheme whose description asks for one; checked at regen.
+    #[serde(default)]
+    pub credential_prefix: BTreeMap<String, String>,
     /// How the provider's balance is read (`[<id>.balance]`); `None`: no balance row.
     pub balance: Option<BalanceMapping>,
     /// How operations without an operationId are named; `None`: such an operation is an error.
@@ -113,6 +117,14 @@ pub struct BalanceMapping {
     /// (parameter name = env var); a missing one is a configuration error naming the var.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
+    /// Path or query parameters of the balance operation sent with a fixed value (parameter
+    /// name = value): `expand = "credits"` where the balance is only in an expanded response.
+    #[serde(default)]
+    pub arguments: BTreeMap<String, String>,
+    /// What names each row (a string) when the pointers hold a `[*]` segment: each element of
+    /// that array is then its own balance row; default: the element's index.
+    #[serde(default)]
+    pub row_label: Pointers,
     /// The kind of key the balance endpoint needs when it is not the ordinary API key
     /// ("management key", "admin key"), shown in `billfold --help` and the READMEs.
     pub key_kind: Option<String>,
@@ -165,7 +177,7 @@ impl From<OneOrMany> for Pointers {
 
 impl BalanceMapping {
     /// (key, pointers, what the value must be) for every pointer key, in manifest order.
-    pub fn keys(&self) -> [(&'static str, &Pointers, ValueKind); 9] {
+    pub fn keys(&self) -> [(&'static str, &Pointers, ValueKind); 10] {
         use ValueKind::*;
         [
             ("available", &self.available, Number),
@@ -177,6 +189,7 @@ impl BalanceMapping {
             ("low", &self.low, Flag),
             ("spend_limit", &self.spend_limit, Number),
             ("concurrency_limit", &self.concurrency_limit, Number),
+            ("row_label", &self.row_label, Text),
         ]
     }
 }

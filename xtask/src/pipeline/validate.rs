@@ -40,6 +40,16 @@ pub enum SchemeKind {
     Basic,
     /// An API key (`apiKey`), in a header, the query or a cookie, under this name.
     ApiKey(KeyLocation, String),
+    /// An API key sent in a header after a fixed word: `Authorization: Key <key>`. From an
+    /// `http` scheme whose `scheme` is an RFC 7235 auth-scheme sent with a plain key
+    /// (`Token`, `Key`), or an `apiKey` header scheme the manifest gives a
+    /// `credential_prefix`.
+    PrefixedHeader {
+        /// The header's name.
+        header: String,
+        /// The word before the key.
+        prefix: String,
+    },
     /// OAuth2 client credentials: a token fetched from `token_url` with the client id and
     /// secret, requesting `scopes`, then sent as a bearer token.
     OAuth2ClientCredentials {
@@ -1116,7 +1126,16 @@ fn security_schemes(doc: &mut Value) -> (BTreeMap<String, Scheme>, BTreeMap<Stri
                 SchemeKind::Bearer,
                 Some("OpenID Connect: sent as a bearer token the user obtains"),
             )),
-            (Some("http"), Some(_), _, _) => Err("an `http` scheme other than bearer or basic"),
+            (Some("http"), Some(s), _, _) if is_token(s) && !needs_more_than_a_key(s) => Ok((
+                SchemeKind::PrefixedHeader {
+                    header: "Authorization".to_owned(),
+                    prefix: s.to_owned(),
+                },
+                None,
+            )),
+            (Some("http"), Some(_), _, _) => Err(
+                "an `http` scheme whose credential is more than a key: a challenge, a signature or a proof",
+            ),
             (Some("mutualTLS"), ..) => Err("mutual TLS (client certificates)"),
             _ => Err("not a security scheme billfold recognises"),
         };
@@ -1142,6 +1161,35 @@ fn security_schemes(doc: &mut Value) -> (BTreeMap<String, Scheme>, BTreeMap<Stri
         );
     }
     (schemes, unsupported)
+}
+
+/// Whether `text` is one RFC 7235 token (an auth-scheme name, a header name).
+pub fn is_token(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// The IANA-registered HTTP auth-schemes whose credentials are not a plain key (challenges,
+/// signatures, proofs): billfold cannot send them.
+fn needs_more_than_a_key(scheme: &str) -> bool {
+    const SCHEMES: &[&str] = &[
+        "digest",
+        "hoba",
+        "mutual",
+        "negotiate",
+        "ntlm",
+        "oauth",
+        "scram-sha-1",
+        "scram-sha-256",
+        "vapid",
+        "dpop",
+        "privatetoken",
+        "concealed",
+        "aws4-hmac-sha256",
+    ];
+    SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme))
 }
 
 /// An `apiKey` scheme, when its location and name can be sent.
@@ -1823,6 +1871,29 @@ mod tests {
             );
         }
         assert!(d.pointer("/paths/~1x/put/parameters/1/style").is_none());
+    }
+
+    #[test]
+    fn other_http_auth_schemes_send_a_prefixed_key() {
+        let mut d =
+            doc(json!({"/x": {"get": {"operationId": "get_x", "responses": {"200": ok("ok")}}}}));
+        d["components"]["securitySchemes"] = json!({"b": {"type": "http", "scheme": "Token"}});
+        let v = validate(&mut d).unwrap();
+        assert_eq!(
+            v.schemes[0].kind,
+            SchemeKind::PrefixedHeader {
+                header: "Authorization".to_owned(),
+                prefix: "Token".to_owned()
+            }
+        );
+        // A scheme whose credential is more than a key (Digest) cannot be sent.
+        for scheme in ["Digest", "negotiate", "two words"] {
+            let mut d = doc(
+                json!({"/x": {"get": {"operationId": "get_x", "responses": {"200": ok("ok")}}}}),
+            );
+            d["components"]["securitySchemes"] = json!({"b": {"type": "http", "scheme": scheme}});
+            assert!(validate(&mut d).is_err(), "{scheme}");
+        }
     }
 
     #[test]

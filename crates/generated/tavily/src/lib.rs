@@ -108,7 +108,7 @@ mod generated {
     #[derive(Clone, Debug)]
     /**Client for Tavily balance
 
-Hand-written by billfold from Tavily's documentation (https://docs.tavily.com/documentation/api-reference/endpoint/usage, read 2026-12-01), which gives the endpoint, the authentication and one JSON response but no schema billfold could use as is. The page gives the endpoint, the bearer header and the key and account usage objects. Assumptions: a null key limit means unlimited; the account's plan is what billfold reports (left = plan_limit - plan_usage).
+Written out by hand by billfold from Tavily's documentation (https://docs.tavily.com/documentation/api-reference/endpoint/usage, read 2026-12-01, provenance checked again 2026-12-02). That page embeds the `GET /usage` operation of Tavily's published OpenAPI 3.0.3 spec ("Tavily Search and Extract API", server https://api.tavily.com/), with its response schema, field descriptions and this example; the page's Authorizations section gives the bearer header (the embedded spec itself declares `security: []`). This file is an excerpt of that operation, not the whole spec, and it leaves out: the optional `X-Project-ID` header parameter (usage scoped to one project; billfold reads the whole key and account) and the per-endpoint usage counters (search_usage, extract_usage, ...). Assumptions: a null key limit means unlimited, as the page says; every field is optional; the account's plan is what billfold reports (left = plan_limit - plan_usage).
 
 Version: 1.0.0*/
     pub struct Client {
