@@ -183,20 +183,7 @@ fn record_one(doc: &mut Value, at: &str, status: &str, media: &str, operation_id
 /// Adds `schema` as a component named after `base` (numbered when taken); its name.
 fn add_component(doc: &mut Value, base: &str, schema: Value) -> Option<String> {
     use heck::ToUpperCamelCase;
-    let base = base.to_upper_camel_case();
-    let schemas = doc
-        .as_object_mut()?
-        .entry("components")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()?
-        .entry("schemas")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()?;
-    let name = std::iter::once(base.clone())
-        .chain((2..).map(|n| format!("{base}{n}")))
-        .find(|candidate| !schemas.contains_key(candidate))?;
-    schemas.insert(name.clone(), schema);
-    Some(name)
+    crate::pipeline::validate::add_component_schema(doc, &base.to_upper_camel_case(), schema)
 }
 
 /// The alternatives a schema stands for: its `oneOf`/`anyOf` members, else itself.

@@ -21,7 +21,6 @@ use std::collections::HashMap;
 use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::{Value, json};
-use syn::{ImplItem, Item};
 
 use crate::error::child;
 use crate::pipeline::operations::{METHODS, method_name};
@@ -195,28 +194,17 @@ pub fn rewrite(file: &mut syn::File, openapi: &openapiv3::OpenAPI) {
             sends.insert(method_name(id), entry);
         }
     }
-    for item in &mut file.items {
-        let Item::Impl(block) = item else { continue };
-        if block.trait_.is_some()
-            || crate::pipeline::client_code::token_text(&block.self_ty) != "Client"
-        {
-            continue;
-        }
-        for item in &mut block.items {
-            let ImplItem::Fn(function) = item else {
-                continue;
-            };
-            let name = function.sig.ident.to_string();
-            let entry = sends
-                .get(name.trim_start_matches("r#"))
-                .cloned()
-                .unwrap_or_default();
-            for stmt in &mut function.block.stmts {
-                if let syn::Stmt::Local(local) = stmt
-                    && let Some(init) = &mut local.init
-                {
-                    rewrite_chain(&mut init.expr, &entry);
-                }
+    for function in crate::pipeline::client_code::client_functions(file) {
+        let name = function.sig.ident.to_string();
+        let entry = sends
+            .get(name.trim_start_matches("r#"))
+            .cloned()
+            .unwrap_or_default();
+        for stmt in &mut function.block.stmts {
+            if let syn::Stmt::Local(local) = stmt
+                && let Some(init) = &mut local.init
+            {
+                rewrite_chain(&mut init.expr, &entry);
             }
         }
     }

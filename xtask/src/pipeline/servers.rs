@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use syn::{ImplItem, Item};
 
 use crate::error::child;
 use crate::pipeline::operations::{METHODS, method_name};
@@ -118,37 +117,26 @@ pub fn rewrite(file: &mut syn::File, openapi: &openapiv3::OpenAPI) {
     if servers.is_empty() {
         return;
     }
-    for item in &mut file.items {
-        let Item::Impl(block) = item else { continue };
-        if block.trait_.is_some()
-            || crate::pipeline::client_code::token_text(&block.self_ty) != "Client"
-        {
+    for function in crate::pipeline::client_code::client_functions(file) {
+        let name = function.sig.ident.to_string();
+        let Some(server) = servers.get(name.trim_start_matches("r#")) else {
             continue;
-        }
-        for item in &mut block.items {
-            let ImplItem::Fn(function) = item else {
-                continue;
-            };
-            let name = function.sig.ident.to_string();
-            let Some(server) = servers.get(name.trim_start_matches("r#")) else {
-                continue;
-            };
-            for stmt in &mut function.block.stmts {
-                // `let url = format!("{}/path/{}", self.baseurl, ...);`
-                if let syn::Stmt::Local(local) = stmt
-                    && matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "url")
-                    && let Some(init) = &mut local.init
-                    && let syn::Expr::Macro(call) = &mut *init.expr
-                {
-                    let text = call.mac.tokens.to_string();
-                    let replaced = text.replacen(
-                        "self . baseurl",
-                        &format!("billfold_runtime :: server_url (& self . baseurl , {server:?})"),
-                        1,
-                    );
-                    if let Ok(tokens) = replaced.parse() {
-                        call.mac.tokens = tokens;
-                    }
+        };
+        for stmt in &mut function.block.stmts {
+            // `let url = format!("{}/path/{}", self.baseurl, ...);`
+            if let syn::Stmt::Local(local) = stmt
+                && matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "url")
+                && let Some(init) = &mut local.init
+                && let syn::Expr::Macro(call) = &mut *init.expr
+            {
+                let text = call.mac.tokens.to_string();
+                let replaced = text.replacen(
+                    "self . baseurl",
+                    &format!("billfold_runtime :: server_url (& self . baseurl , {server:?})"),
+                    1,
+                );
+                if let Ok(tokens) = replaced.parse() {
+                    call.mac.tokens = tokens;
                 }
             }
         }

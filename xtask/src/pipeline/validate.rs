@@ -922,7 +922,7 @@ pub fn hoisted_name(target: &str) -> String {
 /// Adds `schema` to `components.schemas` under `base`, or `base2`, `base3`... when taken (or
 /// reserved: see [`RESERVED_NAMES_KEY`]); returns the name used (`None` when the document is
 /// not an object).
-fn add_component_schema(doc: &mut Value, base: &str, schema: Value) -> Option<String> {
+pub(crate) fn add_component_schema(doc: &mut Value, base: &str, schema: Value) -> Option<String> {
     let reserved: BTreeSet<String> = doc
         .get(RESERVED_NAMES_KEY)
         .and_then(Value::as_array)
