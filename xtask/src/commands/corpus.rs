@@ -74,9 +74,6 @@ pub fn run(root: &Path, dir: Option<&Path>) -> Result<String, String> {
     let derived = match derived_errors {
         Some(0) => "compile".to_owned(),
         Some(n) => format!("do NOT compile ({n} errors)"),
-        None if !CHECK_DERIVED => {
-            "were not checked (see CHECK_DERIVED in xtask/src/commands/corpus.rs)".to_owned()
-        }
         None => "were not checked (a crate they depend on does not compile)".to_owned(),
     };
     Ok(format!(
@@ -308,9 +305,6 @@ fn write_derived(
     )
 }
 
-/// Whether `cargo check` covers the staged conformance client (its dispatch is one small
-/// function per operation, so its check grows with the corpus, not faster).
-const CHECK_DERIVED: bool = true;
 
 fn write_crate(staging: &Path, generated: &pipeline::Generated) -> Result<(), String> {
     let dir = staging.join(pipeline::crate_dir(&generated.provider.id));
@@ -407,7 +401,7 @@ fn check_crates(
 
 /// Writes the staging workspace's `Cargo.toml`: this workspace's package fields, profiles and
 /// pinned dependencies (the runtime by absolute path), with the corpus crates, the re-export
-/// crate and (see [`CHECK_DERIVED`]) the conformance client as members.
+/// crate and the conformance client as members.
 pub fn write_workspace(root: &Path, staging: &Path) -> Result<(), String> {
     let main: toml::Table = toml::from_str(
         &fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?,
@@ -442,7 +436,6 @@ pub fn write_workspace(root: &Path, staging: &Path) -> Result<(), String> {
                 "crates/conformance",
             ]
             .into_iter()
-            .take(if CHECK_DERIVED { 3 } else { 2 })
             .map(|member| toml::Value::String(member.into()))
             .collect(),
         ),
