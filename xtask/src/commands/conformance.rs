@@ -475,11 +475,17 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
             ));
         }
         for row in rows {
-            let outcome = row["dynamic"].as_str().unwrap_or("missing");
+            // A row that could not run the call says why in its first column only.
+            let outcome = match row["dynamic"].as_str() {
+                Some("") | None => row["examples"].as_str().unwrap_or("missing"),
+                Some(dynamic) => dynamic,
+            };
             run.operations += 1;
             let rejected = outcome.starts_with("request violations")
                 || outcome.contains("422")
-                || outcome.starts_with("no example or schema");
+                || outcome.starts_with("no example or schema")
+                || outcome.starts_with("the spec's example")
+                || outcome.starts_with("event stream");
             if !rejected {
                 run.sent += 1;
             }

@@ -305,7 +305,6 @@ fn write_derived(
     )
 }
 
-
 fn write_crate(staging: &Path, generated: &pipeline::Generated) -> Result<(), String> {
     let dir = staging.join(pipeline::crate_dir(&generated.provider.id));
     for (relative, contents) in &generated.files {

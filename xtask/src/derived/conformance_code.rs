@@ -127,7 +127,8 @@ fn call(g: &Generated, method: &Method) -> String {
         if let Some(owned) = owned {
             let _ = writeln!(
                 lets,
-                "            let {var}: {owned} = serde_json::from_str({json}).expect(\"the spec's example of {name} decodes\");"
+                "            let {var}: {owned} = match serde_json::from_str({json}) {{\n                Ok(value) => value,\n                // An example that contradicts its own schema is reported, not a panic.\n                Err(error) => {{\n                    rows.push(row({id:?}, {op:?}, format!(\"the spec's example of {name} does not decode: {{error}}\"), String::new(), String::new()));\n                    return;\n                }}\n            }};",
+                op = method.operation_id
             );
         }
         args.push(pass);
