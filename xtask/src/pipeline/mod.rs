@@ -339,15 +339,14 @@ pub fn problems(root: &Path, provider: &ProviderEntry) -> Result<Generated, Vec<
         for error in round {
             let degradable = error.file == spec_file(provider);
             // Every name typify repeats is renamed at once (each a round otherwise).
-            let repeated = progenitor_run::repeated_types_in(&error.message);
-            if degradable
-                && repeated
-                    .iter()
-                    .filter(|name| plan.rename(&base, name))
-                    .count()
-                    > 0
-            {
-                continue;
+            if degradable {
+                let mut renamed_any = false;
+                for name in progenitor_run::repeated_types_in(&error.message) {
+                    renamed_any |= plan.rename(&base, name);
+                }
+                if renamed_any {
+                    continue;
+                }
             }
             if error.pointer == "/components" && degradable {
                 // progenitor failed on the component schemas: find the ones it cannot take.
