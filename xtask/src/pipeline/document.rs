@@ -36,9 +36,10 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
         Ok(yaml) => yaml,
         // The YAML reader refuses integers beyond 64 bits: read them as floats (as JSON
         // readers do), and say so.
-        Err(e) if e.to_string().contains("128") && !text.contains(BIG_INTEGER_NOTE) => {
-            let widened = widen_big_integers(text);
-            let mut value = parse(&widened)?;
+        // The retry happens only when widening changed something, so it cannot loop (an
+        // error that merely mentions "128", such as "column 128", is reported as it is).
+        Err(e) if e.to_string().contains("128") && widen_big_integers(text) != text => {
+            let mut value = parse(&widen_big_integers(text))?;
             if let Some(map) = value.as_object_mut() {
                 crate::pipeline::lower::note(map, BIG_INTEGER_NOTE);
             }
@@ -262,5 +263,19 @@ mod big_integer_tests {
         let doc = super::parse("a: 99999999999999999999\nb: '99999999999999999999'\n").unwrap();
         assert_eq!(doc["b"], "99999999999999999999");
         assert_eq!(doc["x-billfold-lowered"][0], super::BIG_INTEGER_NOTE);
+    }
+
+    #[test]
+    fn an_error_that_mentions_128_is_reported_not_retried_forever() {
+        // Invalid YAML whose error names column 128 (found by the property test
+        // `ingest_never_panics`, which overflowed the stack here once).
+        let mut mentions_128 = 0;
+        for width in 100..140 {
+            let text = format!("{}: b: c\n", "a".repeat(width));
+            let err = super::parse(&text).expect_err("mapping values in a plain scalar");
+            assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
+            mentions_128 += usize::from(err.message.contains("128"));
+        }
+        assert!(mentions_128 > 0, "no error message named column 128");
     }
 }
