@@ -18,6 +18,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -116,34 +118,68 @@ pub fn stage(root: &Path, specs_dir: &Path) -> Result<(PathBuf, Vec<Outcome>), S
         .map_err(|e| format!("writing the staging manifest: {e}"))?;
     let entries = pipeline::load_providers(&staging).map_err(|e| e.to_string())?;
 
+    // The specs are independent: each worker takes the next one until none is left.
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let done: Mutex<Vec<(usize, GenerateResult)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.min(prepared.len()) {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(spec) = prepared.get(index) else {
+                        break;
+                    };
+                    let result = generate_one(&staging, &entries, spec);
+                    done.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((index, result));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_by_key(|(index, _)| *index);
     let mut outcomes = Vec::new();
     let mut generated = Vec::new();
-    for (folder, id, doc) in prepared {
-        let provider = entries
-            .iter()
-            .find(|p| p.id == id)
-            .ok_or_else(|| format!("{id}: not in the staging manifest"))?;
-        let mut outcome = Outcome {
-            folder,
-            id: id.clone(),
-            version: doc["openapi"].as_str().unwrap_or("?").to_owned(),
-            operations: count_operations(&doc),
-            generated: 0,
-            skipped: Vec::new(),
-            fallbacks: 0,
-            failed: None,
-            generation_ms: 0.0,
-            compile_errors: None,
-            compile_warnings: 0,
-            progenitor: progenitor_as_is(&doc),
-        };
-        if let Some(made) = generate_with_skips(&staging, provider, &mut outcome)? {
-            generated.push(made);
-        }
+    for (_, result) in done {
+        let (outcome, made) = result?;
+        generated.extend(made);
         outcomes.push(outcome);
     }
     write_derived(root, &staging, &generated)?;
     Ok((staging, outcomes))
+}
+
+/// A spec's outcome, and its generated crate when there is one.
+type GenerateResult = Result<(Outcome, Option<pipeline::Generated>), String>;
+
+/// Generates one staged spec (`(folder, id, bundled document)`) and records what came out.
+fn generate_one(
+    staging: &Path,
+    entries: &[providers::ProviderEntry],
+    (folder, id, doc): &(String, String, Value),
+) -> GenerateResult {
+    let provider = entries
+        .iter()
+        .find(|p| &p.id == id)
+        .ok_or_else(|| format!("{id}: not in the staging manifest"))?;
+    let mut outcome = Outcome {
+        folder: folder.clone(),
+        id: id.clone(),
+        version: doc["openapi"].as_str().unwrap_or("?").to_owned(),
+        operations: count_operations(doc),
+        generated: 0,
+        skipped: Vec::new(),
+        fallbacks: 0,
+        failed: None,
+        generation_ms: 0.0,
+        compile_errors: None,
+        compile_warnings: 0,
+        progenitor: progenitor_as_is(doc),
+    };
+    let made = generate_with_skips(staging, provider, &mut outcome)?;
+    Ok((outcome, made))
 }
 
 /// (folder, spec file) of every corpus entry, from its `PROVENANCE.toml`.
