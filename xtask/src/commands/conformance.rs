@@ -465,6 +465,10 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
             .map_err(|e| format!("running {}: {e}", client.display()))?;
         drop(servers);
         let rows: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap_or_default();
+        // Every row, for reading what went wrong beyond the table's first three.
+        let rows_file = work.join(format!("{id}-rows.json"));
+        fs::write(&rows_file, Value::from(rows.clone()).to_string())
+            .map_err(|e| format!("writing {}: {e}", rows_file.display()))?;
         if rows.is_empty() {
             run.failures.push(format!(
                 "the client printed no rows: {}",

@@ -173,11 +173,15 @@ fn multipart_form(spec: &Value, operation: &Value) -> String {
 fn argument_value(spec: &Value, operation: &Value, name: &str) -> Option<Value> {
     if name == "body" {
         let body = samples::resolve(spec, &operation["requestBody"], 0)?;
-        let media = body["content"]
-            .as_object()?
-            .iter()
-            .find(|(media, _)| media.contains("json"))
-            .map(|(_, m)| m)?;
+        // The body's typed argument is its JSON or form schema (multipart and raw bodies have
+        // arguments of their own).
+        let content = body["content"].as_object()?;
+        let media = ["json", "x-www-form-urlencoded"].iter().find_map(|kind| {
+            content
+                .iter()
+                .find(|(media, _)| media.contains(kind))
+                .map(|(_, m)| m)
+        })?;
         return samples::payload(spec, media).map(|(value, _)| value);
     }
     let parameter = operation["parameters"]

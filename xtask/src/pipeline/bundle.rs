@@ -11,6 +11,10 @@
 //! - any other target (a path item, an operation, a parameter, a response, an example) is
 //!   copied in place of its `$ref`.
 //!
+//! References inside extensions (`x-codeSamples` given as files) are copied in too; an
+//! extension holding one that cannot be resolved is dropped, with a note, so that the bundle
+//! stands alone (a mock server or a linter reading it finds no dangling file).
+//!
 //! A `#/...` reference inside another file means that file's document. Files are read once.
 //! A `$ref` that leaves the spec's folder, a URL, or a file that is missing or unreadable is
 //! left as it is: validation then reports it at its place, where it costs only what it is in.
@@ -41,6 +45,7 @@ pub fn bundle(doc: &mut Value, root_file: &Path, folder: &Path) -> usize {
             .and_then(Value::as_object)
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default(),
+        dropped_extensions: 0,
     };
     if !has_external_refs(doc) {
         return 0;
@@ -61,6 +66,18 @@ pub fn bundle(doc: &mut Value, root_file: &Path, folder: &Path) -> usize {
                 schemas.entry(name).or_insert(schema);
             }
         }
+    }
+    if bundler.dropped_extensions > 0
+        && let Some(map) = doc.as_object_mut()
+    {
+        crate::pipeline::lower::note(
+            map,
+            &format!(
+                "{} extension value(s) (`x-...`) dropped: they referenced a file that could \
+                 not be read inside the spec's folder",
+                bundler.dropped_extensions
+            ),
+        );
     }
     bundler.files.values().filter(|f| f.is_some()).count()
 }
@@ -88,6 +105,8 @@ struct Bundler {
     schemas: Map<String, Value>,
     /// Component schema names in use.
     taken: std::collections::BTreeSet<String>,
+    /// Extensions dropped for a reference that could not be resolved.
+    dropped_extensions: usize,
 }
 
 impl Bundler {
@@ -151,8 +170,19 @@ impl Bundler {
                     self.reference(node, reference, file, context, depth, key);
                     return;
                 }
+                let mut unresolved_extensions = Vec::new();
                 for (child_key, value) in map.iter_mut() {
-                    if child_key == "example" || child_key.starts_with("x-") {
+                    if child_key == "example" {
+                        continue;
+                    }
+                    if child_key.starts_with("x-") {
+                        // An extension's references (code samples in files, say) are copied
+                        // in like any non-schema target; one that cannot be leaves with its
+                        // extension, so the bundle stands alone.
+                        self.walk(value, file, Context::Document, depth, child_key);
+                        if has_external_refs(value) {
+                            unresolved_extensions.push(child_key.clone());
+                        }
                         continue;
                     }
                     let inner = match (context, child_key.as_str()) {
@@ -176,6 +206,10 @@ impl Bundler {
                         _ => Context::Document,
                     };
                     self.walk(value, file, inner, depth, child_key);
+                }
+                for extension in unresolved_extensions {
+                    map.remove(&extension);
+                    self.dropped_extensions += 1;
                 }
             }
             Value::Array(items) => {
@@ -367,5 +401,32 @@ mod tests {
         assert_eq!(schemas["Local"]["$ref"], "#/components/schemas/Person");
         // A reference leaving the folder is left for validation to report.
         assert_eq!(doc["paths"]["/x"]["$ref"], "../outside.yaml");
+    }
+
+    #[test]
+    fn extensions_take_their_files_in_or_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("spec");
+        write(
+            &spec,
+            "samples/list.yml",
+            "lang: cURL\nsource: curl https://x\n",
+        );
+        let mut doc = json!({
+            "openapi": "3.0.3",
+            "paths": {"/users": {"get": {
+                "operationId": "list",
+                "x-codeSamples": [{"$ref": "./samples/list.yml"}],
+                "x-missing": {"$ref": "./samples/gone.yml"},
+                "responses": {"200": {"description": "ok"}}
+            }}}
+        });
+        bundle(&mut doc, &spec.join("openapi.yaml"), &spec);
+        let op = &doc["paths"]["/users"]["get"];
+        assert_eq!(op["x-codeSamples"][0]["lang"], "cURL");
+        assert!(op.get("x-missing").is_none(), "{op}");
+        assert!(!has_external_refs(&doc), "{doc}");
+        let notes = doc[crate::pipeline::lower::NOTE_KEY].to_string();
+        assert!(notes.contains("1 extension value(s)"), "{notes}");
     }
 }
