@@ -300,14 +300,16 @@ fn path_and_operation_servers_are_where_the_methods_send() {
     // The path item's server, its variable resolved: another host, used as it is.
     assert!(
         code.contains(
-            "billfold_runtime::server_url(&self.baseurl,\"https://upload.media.test/api/2.0\")"
+            "billfold_runtime::server_url(&self.baseurl,crate::PROVIDER.default_base_url,\"https://upload.media.test/api/2.0\")"
         ),
         "{code}"
     );
     // The operation's own server on the document server's host: its path, resolved against
     // the configured base URL at run time.
     assert!(
-        code.contains("billfold_runtime::server_url(&self.baseurl,\"/beta\")"),
+        code.contains(
+            "billfold_runtime::server_url(&self.baseurl,crate::PROVIDER.default_base_url,\"/beta\")"
+        ),
         "{code}"
     );
     let paths = &generated.effective["paths"];

@@ -1,11 +1,11 @@
 //! An operation with a server of its own, sent the way its generated method sends it: the URL
-//! built on `billfold_runtime::server_url(base, server)` instead of the base URL.
+//! built on `billfold_runtime::server_url(base, default_base, server)` instead of the base URL.
 
 use billfold_runtime::{
     __private::RawError, AuthKind, ClientConfig, ClientParts, CredentialSpec, Error, Provider,
     ResponseValue, server_url,
 };
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 static PROVIDER: Provider = Provider {
@@ -23,8 +23,15 @@ static PROVIDER: Provider = Provider {
 };
 
 /// progenitor's raw method with the generator's rewrite of its `let url = ...;` line.
-async fn raw_get(parts: &ClientParts, server: &str) -> Result<ResponseValue<()>, RawError<()>> {
-    let url = format!("{}/files/content", server_url(&parts.base_url, server));
+async fn raw_get(
+    parts: &ClientParts,
+    provider: &Provider,
+    server: &str,
+) -> Result<ResponseValue<()>, RawError<()>> {
+    let url = format!(
+        "{}/files/content",
+        server_url(&parts.base_url, provider.default_base_url, server)
+    );
     let mut request = parts
         .http
         .get(url)
@@ -46,33 +53,62 @@ async fn raw_get(parts: &ClientParts, server: &str) -> Result<ResponseValue<()>,
     }
 }
 
+async fn expect_get(server: &MockServer, at: &str, times: u64) {
+    Mock::given(method("GET"))
+        .and(path(at))
+        .and(header("authorization", "Bearer tok"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
-async fn absolute_servers_are_used_and_relative_ones_follow_the_base_url() {
+async fn with_the_default_base_url_absolute_servers_are_used_and_relative_ones_follow_it() {
     let base = MockServer::start().await;
     let upload = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/2.0/files/content"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&upload)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/beta/files/content"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&base)
-        .await;
-    let parts = ClientConfig::new(&PROVIDER)
-        .base_url(format!("{}/v1", base.uri()))
+    expect_get(&upload, "/api/2.0/files/content", 1).await;
+    expect_get(&base, "/beta/files/content", 1).await;
+    // The provider's default base URL is the one in use.
+    let provider: &'static Provider = Box::leak(Box::new(Provider {
+        default_base_url: Some(Box::leak(format!("{}/v1", base.uri()).into_boxed_str())),
+        ..PROVIDER
+    }));
+    let parts = ClientConfig::new(provider)
         .credential("bearer", "tok")
         .max_retries(0)
         .build()
         .unwrap();
     let absolute = format!("{}/api/2.0", upload.uri());
-    let sent: Result<_, Error<()>> =
-        billfold_runtime::call(&parts.runtime, "get", true, || raw_get(&parts, &absolute)).await;
+    let sent: Result<_, Error<()>> = billfold_runtime::call(&parts.runtime, "get", true, || {
+        raw_get(&parts, provider, &absolute)
+    })
+    .await;
     assert_eq!(sent.unwrap().status(), 204);
-    let sent: Result<_, Error<()>> =
-        billfold_runtime::call(&parts.runtime, "get", true, || raw_get(&parts, "/beta")).await;
+    let sent: Result<_, Error<()>> = billfold_runtime::call(&parts.runtime, "get", true, || {
+        raw_get(&parts, provider, "/beta")
+    })
+    .await;
     assert_eq!(sent.unwrap().status(), 204);
+}
+
+#[tokio::test]
+async fn a_configured_base_url_keeps_every_request_and_key_on_its_origin() {
+    let base = MockServer::start().await;
+    let upload = MockServer::start().await;
+    expect_get(&upload, "/api/2.0/files/content", 0).await;
+    expect_get(&base, "/files/content", 1).await;
+    let parts = ClientConfig::new(&PROVIDER)
+        .base_url(base.uri())
+        .credential("bearer", "tok")
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let absolute = format!("{}/api/2.0", upload.uri());
+    let sent: Result<_, Error<()>> = billfold_runtime::call(&parts.runtime, "get", true, || {
+        raw_get(&parts, &PROVIDER, &absolute)
+    })
+    .await;
+    assert_eq!(sent.unwrap().status(), 204);
+    assert!(upload.received_requests().await.unwrap().is_empty());
 }

@@ -421,6 +421,24 @@ struct CorpusRun {
 /// the spec's effective form), through the staged conformance client. An operation is *sent
 /// ok* when Prism accepted its request (no request violation, no 422), and *decoded ok* when
 /// the client decoded Prism's response into its typed value.
+/// How the conformance client reports Prism's `sl-violations` header on a decoded response.
+const VIOLATIONS: &str = "request violations: ";
+
+/// Whether a row's outcome says Prism found the request itself invalid (an error located in
+/// the request, not a warning such as a deprecated parameter, nor a fault of Prism's answer).
+fn rejects_the_request(outcome: &str) -> bool {
+    let Some(list) = outcome.strip_prefix(VIOLATIONS) else {
+        return false;
+    };
+    let Ok(Value::Array(violations)) = serde_json::from_str::<Value>(list) else {
+        // Not readable: count it against the request.
+        return true;
+    };
+    violations
+        .iter()
+        .any(|v| v["location"][0] == "request" && v["severity"] == "Error")
+}
+
 pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
     let started = Instant::now();
     let tools = root.join(TOOLS_DIR);
@@ -448,7 +466,10 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
             .join("effective-spec.json");
         let mut servers = Processes(Vec::new());
         let port = free_ports(1)?[0];
-        let url = start_prism(&tools, &work, &spec, id, port, true, &mut servers)?;
+        // Static mode: the spec's own examples where it has them, data Prism derives from the
+        // schema otherwise (json-schema-faker's dynamic data breaks `minimum` and
+        // `maxProperties` often enough to measure Prism rather than the client).
+        let url = start_prism(&tools, &work, &spec, id, port, false, &mut servers)?;
         let address: SocketAddr = ([127, 0, 0, 1], port).into();
         let run = results.entry(outcome.folder.clone()).or_default();
         if let Err(error) = wait_for(id, address, &mut servers, Duration::from_secs(180)) {
@@ -485,7 +506,7 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
                 Some(dynamic) => dynamic,
             };
             run.operations += 1;
-            let rejected = outcome.starts_with("request violations")
+            let rejected = rejects_the_request(outcome)
                 || outcome.contains("422")
                 || outcome.starts_with("no example or schema")
                 || outcome.starts_with("the spec's example")
@@ -493,7 +514,10 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
             if !rejected {
                 run.sent += 1;
             }
-            if outcome == "ok" {
+            // Prism flags its own answer when the spec's example breaks the spec's schema:
+            // the client decoded it all the same.
+            if outcome == "ok" || (outcome.starts_with(VIOLATIONS) && !rejects_the_request(outcome))
+            {
                 run.decoded += 1;
             } else if run.failures.len() < 3 {
                 let operation = row["operation"].as_str().unwrap_or("?");

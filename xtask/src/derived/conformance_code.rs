@@ -184,14 +184,15 @@ fn argument_value(spec: &Value, operation: &Value, name: &str) -> Option<Value> 
         })?;
         return samples::payload(spec, media).map(|(value, _)| value);
     }
-    let parameter = operation["parameters"]
-        .as_array()?
-        .iter()
-        .filter_map(|p| samples::resolve(spec, p, 0))
+    // progenitor names a parameter in snake case, with `_` after a Rust keyword (`type_`).
+    let operation_id = operation["operationId"].as_str()?;
+    let parameter = samples::parameters_of(spec, operation_id)
+        .into_iter()
         .find(|p| {
-            p["name"]
-                .as_str()
-                .is_some_and(|n| n.to_snake_case() == name)
+            p["name"].as_str().is_some_and(|n| {
+                let snake = n.to_snake_case();
+                snake == name || format!("{snake}_") == name
+            })
         })?;
     if let Some(example) = parameter.get("example") {
         return Some(example.clone());

@@ -22,6 +22,41 @@ pub fn operation<'a>(spec: &'a Value, operation_id: &str) -> Option<&'a Value> {
     operations(spec).find(|op| op["operationId"].as_str() == Some(operation_id))
 }
 
+/// The parameters that apply to the operation with this operationId: its own, then those of
+/// its path item that it does not redefine (same name and location), as OpenAPI says.
+pub fn parameters_of<'a>(spec: &'a Value, operation_id: &str) -> Vec<&'a Value> {
+    let Some(item) = spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .find(|item| {
+            item.as_object().is_some_and(|methods| {
+                methods
+                    .values()
+                    .any(|op| op["operationId"].as_str() == Some(operation_id))
+            })
+        })
+    else {
+        return Vec::new();
+    };
+    let resolved = |list: &'a Value| -> Vec<&'a Value> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| resolve(spec, p, 0))
+            .collect()
+    };
+    let own = operation(spec, operation_id).map_or_else(Vec::new, |op| resolved(&op["parameters"]));
+    let inherited: Vec<&Value> = resolved(&item["parameters"])
+        .into_iter()
+        .filter(|p| {
+            !own.iter()
+                .any(|o| o["name"] == p["name"] && o["in"] == p["in"])
+        })
+        .collect();
+    own.into_iter().chain(inherited).collect()
+}
+
 /// The JSON media type object of an operation's first 2xx response.
 pub fn success_media<'a>(spec: &'a Value, operation_id: &str) -> Option<&'a Value> {
     let (_, response) = operation(spec, operation_id)?["responses"]

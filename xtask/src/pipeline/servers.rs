@@ -4,13 +4,15 @@
 //! The rule, applied to every spec: the operation's `servers` (else its path item's) first
 //! entry, with each `{variable}` replaced by its `default`, is recorded on the operation as
 //! `x-billfold-server`, and its method's URL is built on it
-//! (`billfold_runtime::server_url(base, server)`):
+//! (`billfold_runtime::server_url(base, default_base, server)`):
 //! - a relative URL (`/v2`, `v2`, or empty) is resolved against the client's base URL, as a
 //!   link is (RFC 3986), so a base URL set in the configuration (a mock server) still applies;
 //! - an absolute URL on the same scheme, host and port as the document's first server is
 //!   recorded as its path alone, for the same reason (`https://api.x.com/v2` beside
 //!   `https://api.x.com/v1` becomes `/v2`); one equal to the document's server changes nothing;
-//! - any other absolute URL (an upload host) is used as it is, whatever the base URL.
+//! - any other absolute URL (an upload host) is used as it is while the client uses the
+//!   provider's default base URL; a configured base URL takes its place (nothing leaves the
+//!   configured origin).
 
 use std::collections::HashMap;
 
@@ -132,7 +134,9 @@ pub fn rewrite(file: &mut syn::File, openapi: &openapiv3::OpenAPI) {
                 let text = call.mac.tokens.to_string();
                 let replaced = text.replacen(
                     "self . baseurl",
-                    &format!("billfold_runtime :: server_url (& self . baseurl , {server:?})"),
+                    &format!(
+                        "billfold_runtime :: server_url (& self . baseurl , crate :: PROVIDER . default_base_url , {server:?})"
+                    ),
                     1,
                 );
                 if let Ok(tokens) = replaced.parse() {
