@@ -8,7 +8,8 @@
 //!    against the slowest single call.
 //! 4. With `--footprint`: a scratch crate using `billfold-olostep` against one using only
 //!    reqwest + serde + serde_json (same TLS set-up): clean release build time, unique crates
-//!    in `cargo tree`, release binary size.
+//!    in `cargo tree`, release binary size; and a generated crate's build (debug and release)
+//!    against progenitor's own output for the same effective spec (`generated_build`).
 //!
 //! 1–3 run in `billfold-bench`, built in release (so the numbers are those of optimised code).
 //! The table is printed and written to `target/bench/report.json`.
@@ -39,10 +40,13 @@ pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
     let billfold = billfold.to_string_lossy();
     let metrics = run_json(&bench, &["metrics", billfold.as_ref(), "200", "10"])?;
     let history = run_json(&bench, &["history", billfold.as_ref(), "25", "365"])?;
-    let footprint = if footprint {
-        Some(measure_footprint(root)?)
+    let (footprint, generated_build) = if footprint {
+        (
+            Some(measure_footprint(root)?),
+            Some(crate::commands::generated_build::measure(root)?),
+        )
     } else {
-        None
+        (None, None)
     };
     let report = json!({
         "generation": generation,
@@ -52,6 +56,7 @@ pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
         "metrics": metrics,
         "history": history,
         "footprint": footprint,
+        "generated_build": generated_build,
     });
     let path = root.join(REPORT);
     if let Some(parent) = path.parent() {
@@ -229,6 +234,23 @@ pub fn table(report: &Value) -> String {
             sim["readings_taken"],
             sim["rows_kept"],
             verdict(number(&sim["rows_kept"]) < number(&sim["readings_taken"]) / 5.0)
+        );
+    }
+    let b = &report["generated_build"];
+    for profile in ["debug", "release"] {
+        let row = &b[profile];
+        if row.is_null() {
+            continue;
+        }
+        let ratio = number(&row["ratio"]);
+        let _ = writeln!(
+            out,
+            "| generated crate build, {profile} ({}, {} operations, median of 3) | {:.1} s | {:.1} s progenitor's own output | {ratio:.2} | ≤ 1.15: {} |",
+            b["spec"].as_str().unwrap_or("?"),
+            b["operations"],
+            number(&row["billfold_s"]),
+            number(&row["progenitor_s"]),
+            verdict(ratio <= 1.15)
         );
     }
     let p = &report["footprint"];

@@ -450,7 +450,7 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
         Path::to_path_buf,
     );
     let (staging, outcomes) = crate::commands::corpus::stage(root, &dir)?;
-    crate::commands::corpus::write_workspace(root, &staging)?;
+    crate::commands::corpus::write_workspace(root, &staging, &[])?;
     let client = crate::commands::cargo_build::binary_in(
         &staging,
         "corpus-conformance",

@@ -228,7 +228,7 @@ fn manifest_entry(id: &str, doc: &Value, spec: &str) -> String {
 }
 
 /// Copies the files under `from` to `to`, keeping the layout.
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     fs::create_dir_all(to)?;
     for entry in fs::read_dir(from)? {
         let entry = entry?;
@@ -367,7 +367,7 @@ fn check_crates(
         // No crate to check (the workspace's member glob would match nothing).
         return Ok(None);
     }
-    write_workspace(root, staging)?;
+    write_workspace(root, staging, &[])?;
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
@@ -437,7 +437,7 @@ fn check_crates(
 /// Writes the staging workspace's `Cargo.toml`: this workspace's package fields, profiles and
 /// pinned dependencies (the runtime by absolute path), with the corpus crates, the re-export
 /// crate and the conformance client as members.
-pub fn write_workspace(root: &Path, staging: &Path) -> Result<(), String> {
+pub fn write_workspace(root: &Path, staging: &Path, extra_members: &[&str]) -> Result<(), String> {
     let main: toml::Table = toml::from_str(
         &fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?,
     )
@@ -471,6 +471,7 @@ pub fn write_workspace(root: &Path, staging: &Path) -> Result<(), String> {
                 "crates/conformance",
             ]
             .into_iter()
+            .chain(extra_members.iter().copied())
             .map(|member| toml::Value::String(member.into()))
             .collect(),
         ),

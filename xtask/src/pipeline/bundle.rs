@@ -11,9 +11,10 @@
 //! - any other target (a path item, an operation, a parameter, a response, an example) is
 //!   copied in place of its `$ref`.
 //!
-//! References inside extensions (`x-codeSamples` given as files) are copied in too; an
-//! extension holding one that cannot be resolved is dropped, with a note, so that the bundle
-//! stands alone (a mock server or a linter reading it finds no dangling file).
+//! References inside extensions (`x-codeSamples` given as files), and an `example` that is
+//! only a reference to another file, are copied in too; one that cannot be resolved is
+//! dropped with its extension or example, with a note, so that the bundle stands alone (a
+//! mock server or a linter reading it finds no dangling file).
 //!
 //! A `#/...` reference inside another file means that file's document. Files are read once.
 //! A `$ref` that leaves the spec's folder, a URL, or a file that is missing or unreadable is
@@ -73,8 +74,8 @@ pub fn bundle(doc: &mut Value, root_file: &Path, folder: &Path) -> usize {
         crate::pipeline::lower::note(
             map,
             &format!(
-                "{} extension value(s) (`x-...`) dropped: they referenced a file that could \
-                 not be read inside the spec's folder",
+                "{} extension value(s) (`x-...`) or example(s) dropped: they referenced a \
+                 file that could not be read inside the spec's folder",
                 bundler.dropped_extensions
             ),
         );
@@ -172,10 +173,17 @@ impl Bundler {
                 }
                 let mut unresolved_extensions = Vec::new();
                 for (child_key, value) in map.iter_mut() {
-                    if child_key == "example" {
+                    // An example is a literal value, except one that is a reference to
+                    // another file and nothing else, which bundlers resolve (DigitalOcean's
+                    // `example: {$ref: examples.yml#/...}`).
+                    let referenced_example = child_key == "example"
+                        && value.as_object().is_some_and(|m| {
+                            m.len() == 1 && m["$ref"].as_str().is_some_and(|r| !r.starts_with('#'))
+                        });
+                    if child_key == "example" && !referenced_example {
                         continue;
                     }
-                    if child_key.starts_with("x-") {
+                    if referenced_example || child_key.starts_with("x-") {
                         // An extension's references (code samples in files, say) are copied
                         // in like any non-schema target; one that cannot be leaves with its
                         // extension, so the bundle stands alone.
@@ -418,12 +426,19 @@ mod tests {
                 "operationId": "list",
                 "x-codeSamples": [{"$ref": "./samples/list.yml"}],
                 "x-missing": {"$ref": "./samples/gone.yml"},
+                "requestBody": {"content": {"application/json": {
+                    "example": {"$ref": "./samples/list.yml#/lang"}
+                }}},
                 "responses": {"200": {"description": "ok"}}
             }}}
         });
         bundle(&mut doc, &spec.join("openapi.yaml"), &spec);
         let op = &doc["paths"]["/users"]["get"];
         assert_eq!(op["x-codeSamples"][0]["lang"], "cURL");
+        assert_eq!(
+            op["requestBody"]["content"]["application/json"]["example"],
+            "cURL"
+        );
         assert!(op.get("x-missing").is_none(), "{op}");
         assert!(!has_external_refs(&doc), "{doc}");
         let notes = doc[crate::pipeline::lower::NOTE_KEY].to_string();
