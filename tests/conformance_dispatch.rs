@@ -141,7 +141,9 @@ mod giga {
     fn recharge<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
             let recharge_body: billfold::giga::types::RechargeRequest =
-                match serde_json::from_str("{\"amount\":50}") {
+                match serde_json::from_str("{\"amount\":50}")
+                    .or_else(|error| serde_json::from_str("{\"amount\":1.5}").map_err(|_| error))
+                {
                     Ok(value) => value,
                     // An example that contradicts its own schema is reported, not a panic.
                     Err(error) => {
@@ -163,7 +165,9 @@ mod giga {
     fn subscribe<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
             let subscribe_body: billfold::giga::types::SubscribeRequest =
-                match serde_json::from_str("{\"planId\":\"starter-pro\"}") {
+                match serde_json::from_str("{\"planId\":\"starter-pro\"}").or_else(|error| {
+                    serde_json::from_str("{\"planId\":\"text\"}").map_err(|_| error)
+                }) {
                     Ok(value) => value,
                     // An example that contradicts its own schema is reported, not a panic.
                     Err(error) => {

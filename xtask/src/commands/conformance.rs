@@ -465,19 +465,33 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
             .join(pipeline::crate_dir(id))
             .join("effective-spec.json");
         let mut servers = Processes(Vec::new());
-        let port = free_ports(1)?[0];
-        // Static mode: the spec's own examples where it has them, data Prism derives from the
-        // schema otherwise (json-schema-faker's dynamic data breaks `minimum` and
-        // `maxProperties` often enough to measure Prism rather than the client).
-        let url = start_prism(&tools, &work, &spec, id, port, false, &mut servers)?;
-        let address: SocketAddr = ([127, 0, 0, 1], port).into();
+        let ports = free_ports(2)?;
+        // Static mode first: the spec's own examples where it has them, data Prism derives
+        // from the schema otherwise. Dynamic mode (json-schema-faker) second, for what static
+        // mode cannot answer ("schema too complex"); its data breaks `minimum` and
+        // `maxProperties` often, so an operation counts when either answer works.
+        let examples = start_prism(&tools, &work, &spec, id, ports[0], false, &mut servers)?;
+        let dynamic = start_prism(
+            &tools,
+            &work,
+            &spec,
+            &format!("{id}-dynamic"),
+            ports[1],
+            true,
+            &mut servers,
+        )?;
         let run = results.entry(outcome.folder.clone()).or_default();
-        if let Err(error) = wait_for(id, address, &mut servers, Duration::from_secs(180)) {
+        let waited = ports.iter().try_for_each(|port| {
+            let address: SocketAddr = ([127, 0, 0, 1], *port).into();
+            wait_for(id, address, &mut servers, Duration::from_secs(180))
+        });
+        if let Err(error) = waited {
             run.failures.push(error);
             continue;
         }
         let config = work.join(format!("{id}-servers.json"));
-        let endpoints = serde_json::json!([{"provider": id, "examples": url, "dynamic": url}]);
+        let endpoints =
+            serde_json::json!([{"provider": id, "examples": examples, "dynamic": dynamic}]);
         fs::write(&config, endpoints.to_string())
             .map_err(|e| format!("writing {}: {e}", config.display()))?;
         let output = Command::new(&client)
@@ -501,23 +515,31 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
         }
         for row in rows {
             // A row that could not run the call says why in its first column only.
-            let outcome = match row["dynamic"].as_str() {
-                Some("") | None => row["examples"].as_str().unwrap_or("missing"),
-                Some(dynamic) => dynamic,
-            };
+            let outcomes: Vec<&str> = ["examples", "dynamic"]
+                .iter()
+                .filter_map(|server| row[*server].as_str())
+                .filter(|outcome| !outcome.is_empty())
+                .collect();
             run.operations += 1;
-            let rejected = rejects_the_request(outcome)
-                || outcome.contains("422")
-                || outcome.starts_with("no example or schema")
-                || outcome.starts_with("the spec's example")
-                || outcome.starts_with("event stream");
-            if !rejected {
+            let sent = |outcome: &str| {
+                !(rejects_the_request(outcome)
+                    || outcome.contains("422")
+                    || outcome.contains("415")
+                    || outcome.starts_with("no example or schema")
+                    || outcome.starts_with("the spec's example")
+                    || outcome.starts_with("event stream"))
+            };
+            if outcomes.iter().any(|o| sent(o)) {
                 run.sent += 1;
             }
             // Prism flags its own answer when the spec's example breaks the spec's schema:
             // the client decoded it all the same.
-            if outcome == "ok" || (outcome.starts_with(VIOLATIONS) && !rejects_the_request(outcome))
-            {
+            let decoded = |outcome: &str| {
+                outcome == "ok"
+                    || (outcome.starts_with(VIOLATIONS) && !rejects_the_request(outcome))
+            };
+            let outcome = outcomes.first().copied().unwrap_or("missing");
+            if outcomes.iter().any(|o| decoded(o)) {
                 run.decoded += 1;
             } else if run.failures.len() < 3 {
                 let operation = row["operation"].as_str().unwrap_or("?");

@@ -91,9 +91,13 @@ fn call(g: &Generated, method: &Method) -> String {
             continue;
         }
         let ty = ty.replace("types::", &format!("billfold::{id}::types::"));
-        let value = match operation.and_then(|op| argument_value(&g.effective, op, name)) {
-            Some(value) => value,
-            None => {
+        let candidates =
+            operation.map_or_else(Vec::new, |op| argument_values(&g.effective, op, name));
+        // The spec's example where it decodes, else a value sampled from the schema.
+        let (value, fallback) = match candidates.as_slice() {
+            [first, second, ..] => (first.clone(), Some(second.clone())),
+            [first] => (first.clone(), None),
+            [] => {
                 // Nothing to send: report it rather than guess.
                 return format!(
                     "            rows.push(row({id:?}, {op:?}, \"no example or schema for argument {name}\".into(), String::new(), String::new()));\n",
@@ -103,6 +107,13 @@ fn call(g: &Generated, method: &Method) -> String {
         };
         let var = format!("{}_{name}", method.name);
         let json = format!("{:?}", value.to_string());
+        let decode = match &fallback {
+            Some(sampled) => format!(
+                "serde_json::from_str({json}).or_else(|error| serde_json::from_str({:?}).map_err(|_| error))",
+                sampled.to_string()
+            ),
+            None => format!("serde_json::from_str({json})"),
+        };
         let text = || {
             format!(
                 "{:?}",
@@ -127,7 +138,7 @@ fn call(g: &Generated, method: &Method) -> String {
         if let Some(owned) = owned {
             let _ = writeln!(
                 lets,
-                "            let {var}: {owned} = match serde_json::from_str({json}) {{\n                Ok(value) => value,\n                // An example that contradicts its own schema is reported, not a panic.\n                Err(error) => {{\n                    rows.push(row({id:?}, {op:?}, format!(\"the spec's example of {name} does not decode: {{error}}\"), String::new(), String::new()));\n                    return;\n                }}\n            }};",
+                "            let {var}: {owned} = match {decode} {{\n                Ok(value) => value,\n                // An example that contradicts its own schema is reported, not a panic.\n                Err(error) => {{\n                    rows.push(row({id:?}, {op:?}, format!(\"the spec's example of {name} does not decode: {{error}}\"), String::new(), String::new()));\n                    return;\n                }}\n            }};",
                 op = method.operation_id
             );
         }
@@ -169,33 +180,47 @@ fn multipart_form(spec: &Value, operation: &Value) -> String {
     form
 }
 
-/// A value for the argument progenitor named `name`: the request body, or a parameter.
-fn argument_value(spec: &Value, operation: &Value, name: &str) -> Option<Value> {
-    if name == "body" {
-        let body = samples::resolve(spec, &operation["requestBody"], 0)?;
+/// Values for the argument progenitor named `name` (the request body, or a parameter), best
+/// first: the spec's example where it gives one, then one sampled from the schema.
+fn argument_values(spec: &Value, operation: &Value, name: &str) -> Vec<Value> {
+    let (example, schema) = if name == "body" {
         // The body's typed argument is its JSON or form schema (multipart and raw bodies have
         // arguments of their own).
-        let content = body["content"].as_object()?;
-        let media = ["json", "x-www-form-urlencoded"].iter().find_map(|kind| {
+        let Some(content) = samples::resolve(spec, &operation["requestBody"], 0)
+            .and_then(|body| body["content"].as_object())
+        else {
+            return Vec::new();
+        };
+        let Some(media) = ["json", "x-www-form-urlencoded"].iter().find_map(|kind| {
             content
                 .iter()
                 .find(|(media, _)| media.contains(kind))
                 .map(|(_, m)| m)
-        })?;
-        return samples::payload(spec, media).map(|(value, _)| value);
-    }
-    // progenitor names a parameter in snake case, with `_` after a Rust keyword (`type_`).
-    let operation_id = operation["operationId"].as_str()?;
-    let parameter = samples::parameters_of(spec, operation_id)
-        .into_iter()
-        .find(|p| {
-            p["name"].as_str().is_some_and(|n| {
-                let snake = n.to_snake_case();
-                snake == name || format!("{snake}_") == name
+        }) else {
+            return Vec::new();
+        };
+        let example = samples::payload(spec, media).and_then(|(v, example)| example.then_some(v));
+        (example, &media["schema"])
+    } else {
+        // progenitor names a parameter in snake case, with `_` after a Rust keyword (`type_`).
+        let Some(operation_id) = operation["operationId"].as_str() else {
+            return Vec::new();
+        };
+        let Some(parameter) = samples::parameters_of(spec, operation_id)
+            .into_iter()
+            .find(|p| {
+                p["name"].as_str().is_some_and(|n| {
+                    let snake = n.to_snake_case();
+                    snake == name || format!("{snake}_") == name
+                })
             })
-        })?;
-    if let Some(example) = parameter.get("example") {
-        return Some(example.clone());
-    }
-    samples::sample(spec, &parameter["schema"], 0)
+        else {
+            return Vec::new();
+        };
+        (parameter.get("example").cloned(), &parameter["schema"])
+    };
+    example
+        .into_iter()
+        .chain(samples::sample(spec, schema, 0))
+        .collect()
 }

@@ -109,15 +109,21 @@ pub fn resolve<'a>(spec: &'a Value, schema: &'a Value, depth: usize) -> Option<&
     }
 }
 
-/// A value that fits `schema`: its `example` where it gives one, else a plain value of its type
-/// (every property, the first enum value, the first of `oneOf`/`anyOf`).
+/// A value that fits `schema`: its `example`, `default` or `const` where it gives one, else a
+/// plain value of its type within its constraints: the first enum value; the first `oneOf` /
+/// `anyOf` branch that can be sampled; required properties always and optional ones near the
+/// top (so a recursive schema still gives a value); `minItems` items; numbers within
+/// `minimum`/`maximum` and on `multipleOf`; strings of their `format`, padded to `minLength`
+/// and cut to `maxLength`. A `pattern` is not followed: give such schemas an example.
 pub fn sample(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
     if depth > MAX_DEPTH {
         return None;
     }
     let schema = resolve(spec, schema, depth)?;
-    if let Some(example) = schema.get("example") {
-        return Some(example.clone());
+    for key in ["example", "default", "const"] {
+        if let Some(value) = schema.get(key).filter(|v| !v.is_null()) {
+            return Some(value.clone());
+        }
     }
     if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
         return Some(first.clone());
@@ -133,29 +139,159 @@ pub fn sample(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
         return Some(Value::Object(merged));
     }
     for key in ["oneOf", "anyOf"] {
-        if let Some(first) = schema[key].as_array().and_then(|b| b.first()) {
-            return sample(spec, first, depth + 1);
+        if let Some(branches) = schema[key].as_array() {
+            return branches.iter().find_map(|b| sample(spec, b, depth + 1));
         }
     }
     Some(match schema["type"].as_str() {
         Some("object") | None if schema.get("properties").is_some() => {
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             let mut fields = Map::new();
             for (name, property) in schema["properties"].as_object()? {
-                fields.insert(name.clone(), sample(spec, property, depth + 1)?);
+                if required.contains(&name.as_str()) {
+                    fields.insert(name.clone(), sample(spec, property, depth + 1)?);
+                } else if depth < OPTIONAL_DEPTH
+                    && let Some(value) = sample(spec, property, depth + 1)
+                {
+                    fields.insert(name.clone(), value);
+                }
             }
             Value::Object(fields)
         }
         Some("object") => Value::Object(Map::new()),
-        Some("array") => Value::Array(vec![sample(spec, &schema["items"], depth + 1)?]),
-        Some("integer") => Value::from(1),
-        Some("number") => Value::from(1.5),
+        Some("array") => {
+            let count = schema["minItems"].as_u64().unwrap_or(1).clamp(1, 3) as usize;
+            match sample(spec, &schema["items"], depth + 1) {
+                Some(item) => Value::Array(vec![item; count]),
+                None if schema["minItems"].as_u64().unwrap_or(0) == 0 => Value::Array(Vec::new()),
+                None => return None,
+            }
+        }
+        Some("integer") => {
+            let value = number_within(schema, 1.0, 1.0).round();
+            Value::from(value as i64)
+        }
+        Some("number") => Value::from(number_within(schema, 1.5, f64::EPSILON)),
         Some("boolean") => Value::from(true),
-        Some("string") => Value::from(match schema["format"].as_str() {
-            Some("date-time") => "2026-01-01T00:00:00Z",
-            Some("date") => "2026-01-01",
-            Some("uuid") => "00000000-0000-4000-8000-000000000000",
-            _ => "text",
-        }),
+        Some("string") => Value::from(string_within(schema)),
         _ => Value::Null,
     })
+}
+
+/// Optional properties are sampled only this near the top of a value.
+const OPTIONAL_DEPTH: usize = 4;
+
+/// `preferred` moved into the schema's `minimum`/`maximum` (exclusive ones by `step`), then
+/// up to its `multipleOf`.
+fn number_within(schema: &Value, preferred: f64, step: f64) -> f64 {
+    let bound = |key: &str, exclusive: &str, direction: f64| -> Option<f64> {
+        // 3.0's boolean `exclusiveMinimum` beside `minimum`, or 3.1's number.
+        match (&schema[key], &schema[exclusive]) {
+            (Value::Number(n), Value::Bool(true)) => n.as_f64().map(|v| v + direction * step),
+            (Value::Number(n), _) => n.as_f64(),
+            (_, Value::Number(n)) => n.as_f64().map(|v| v + direction * step),
+            _ => None,
+        }
+    };
+    let mut value = preferred;
+    if let Some(low) = bound("minimum", "exclusiveMinimum", 1.0) {
+        value = value.max(low);
+    }
+    if let Some(high) = bound("maximum", "exclusiveMaximum", -1.0) {
+        value = value.min(high);
+    }
+    if let Some(multiple) = schema["multipleOf"].as_f64().filter(|m| *m > 0.0) {
+        value = (value / multiple).ceil() * multiple;
+    }
+    value
+}
+
+/// A string of the schema's `format`, padded to `minLength` and cut to `maxLength`.
+fn string_within(schema: &Value) -> String {
+    let mut text = match schema["format"].as_str() {
+        Some("date-time") => "2026-01-01T00:00:00Z",
+        Some("date") => "2026-01-01",
+        Some("time") => "12:00:00",
+        Some("uuid") => "00000000-0000-4000-8000-000000000000",
+        Some("email") => "user@example.com",
+        Some("uri" | "url" | "uri-reference" | "iri") => "https://example.com/",
+        Some("hostname") => "example.com",
+        Some("ipv4") => "192.0.2.1",
+        Some("ipv6") => "2001:db8::1",
+        Some("byte") => "dGV4dA==",
+        _ => "text",
+    }
+    .to_owned();
+    let min = schema["minLength"].as_u64().unwrap_or(0) as usize;
+    while text.chars().count() < min {
+        text.push('x');
+    }
+    if let Some(max) = schema["maxLength"].as_u64() {
+        text = text.chars().take(max as usize).collect();
+    }
+    text
+}
+
+#[cfg(test)]
+mod constraint_tests {
+    use serde_json::json;
+
+    use super::sample;
+
+    #[test]
+    fn samples_keep_within_their_schemas() {
+        let spec = json!({"components": {"schemas": {"Node": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {
+                "id": {"type": "string", "minLength": 34, "maxLength": 34},
+                "child": {"$ref": "#/components/schemas/Node"}
+            }
+        }}}});
+        let node = sample(&spec, &json!({"$ref": "#/components/schemas/Node"}), 0).unwrap();
+        // A recursive schema still gives a value: optional properties stop near the top.
+        assert_eq!(node["id"].as_str().map(str::len), Some(34));
+        assert!(node["child"]["child"]["child"].is_object());
+        assert!(
+            node["child"]["child"]["child"]["child"]
+                .get("child")
+                .is_none()
+        );
+        for (schema, expected) in [
+            (json!({"type": "integer", "minimum": 5}), json!(5)),
+            (json!({"type": "integer", "maximum": -3}), json!(-3)),
+            (
+                json!({"type": "integer", "exclusiveMinimum": 10}),
+                json!(11),
+            ),
+            (
+                json!({"type": "integer", "minimum": 7, "multipleOf": 5}),
+                json!(10),
+            ),
+            (
+                json!({"type": "string", "format": "email"}),
+                json!("user@example.com"),
+            ),
+            (
+                json!({"type": "string", "default": "application/json"}),
+                json!("application/json"),
+            ),
+            (json!({"type": "string", "maxLength": 2}), json!("te")),
+            (
+                json!({"type": "array", "minItems": 2, "items": {"type": "boolean"}}),
+                json!([true, true]),
+            ),
+            (
+                json!({"oneOf": [{"$ref": "#/missing"}, {"type": "integer"}]}),
+                json!(1),
+            ),
+        ] {
+            assert_eq!(sample(&spec, &schema, 0), Some(expected), "{schema}");
+        }
+    }
 }
