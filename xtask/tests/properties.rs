@@ -106,6 +106,8 @@ fn any_json() -> impl Strategy<Value = Value> {
                     Just("anyOf".to_owned()),
                     Just("properties".to_owned()),
                     Just("const".to_owned()),
+                    Just("example".to_owned()),
+                    Just("x-samples".to_owned()),
                     "[a-z/]{1,5}",
                 ],
                 inner,
@@ -148,6 +150,16 @@ proptest! {
         let yaml = document::to_yaml(&doc);
         let page = format!("# Page\n{prose}\n\n````yaml /openapi.yaml get /x\n{yaml}````\n\nmore prose\n");
         prop_assert_eq!(ingest::extract_spec(&page).unwrap(), yaml);
+    }
+
+    #[test]
+    fn bundling_never_panics_on_any_json(mut doc in any_json()) {
+        // A folder with a file that references may or may not reach.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), "b: {$ref: './a#/b'}\nc: [1]\n").unwrap();
+        // A reference to another file, so that the bundler walks the whole document.
+        let mut doc = json!({"openapi": "3.0.3", "r": {"$ref": "./a#/b"}, "doc": doc.take()});
+        let _ = xtask::pipeline::bundle::bundle(&mut doc, &dir.path().join("openapi.yaml"), dir.path());
     }
 
     #[test]

@@ -178,7 +178,10 @@ impl Bundler {
                     // `example: {$ref: examples.yml#/...}`).
                     let referenced_example = child_key == "example"
                         && value.as_object().is_some_and(|m| {
-                            m.len() == 1 && m["$ref"].as_str().is_some_and(|r| !r.starts_with('#'))
+                            m.len() == 1
+                                && m.get("$ref")
+                                    .and_then(Value::as_str)
+                                    .is_some_and(|r| !r.starts_with('#'))
                         });
                     if child_key == "example" && !referenced_example {
                         continue;
@@ -429,7 +432,9 @@ mod tests {
                 "requestBody": {"content": {"application/json": {
                     "example": {"$ref": "./samples/list.yml#/lang"}
                 }}},
-                "responses": {"200": {"description": "ok"}}
+                "responses": {"200": {"description": "ok", "content": {"application/json": {
+                    "example": {"name": "a literal example of one key"}
+                }}}}
             }}}
         });
         bundle(&mut doc, &spec.join("openapi.yaml"), &spec);
@@ -440,6 +445,10 @@ mod tests {
             "cURL"
         );
         assert!(op.get("x-missing").is_none(), "{op}");
+        assert_eq!(
+            op["responses"]["200"]["content"]["application/json"]["example"]["name"],
+            "a literal example of one key"
+        );
         assert!(!has_external_refs(&doc), "{doc}");
         let notes = doc[crate::pipeline::lower::NOTE_KEY].to_string();
         assert!(notes.contains("1 extension value(s)"), "{notes}");
