@@ -90,19 +90,11 @@ fn write_progenitor_crate(staging: &Path, spec: &Path) -> Result<(), String> {
     let output = progenitor_run::generate_once(&openapi)?;
     let file: syn::File = syn::parse2(output.tokens).map_err(|e| e.to_string())?;
     let code = prettyplease::unparse(&file);
-    let usage = output.usage;
     let mut dependencies = String::from(
         "progenitor-client.workspace = true\nreqwest.workspace = true\nserde.workspace = true\nserde_json.workspace = true\nbytes.workspace = true\n",
     );
-    for (used, line) in [
-        (usage.chrono, "chrono.workspace = true\n"),
-        (usage.uuid, "uuid.workspace = true\n"),
-        (usage.regress, "regress.workspace = true\n"),
-        (usage.futures, "futures.workspace = true\n"),
-    ] {
-        if used {
-            dependencies.push_str(line);
-        }
+    for dependency in output.usage.crates() {
+        dependencies.push_str(&format!("{dependency}.workspace = true\n"));
     }
     let dir = staging.join("crates/progenitor-own");
     fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;

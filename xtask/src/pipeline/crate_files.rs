@@ -40,16 +40,8 @@ pub fn cargo_toml(provider: &ProviderEntry, code: &CrateCode) -> String {
         crate_name = provider.crate_name,
         name = provider.name,
     );
-    let usage = code.usage;
-    for (used, dependency) in [
-        (usage.chrono, "chrono"),
-        (usage.futures, "futures"),
-        (usage.regress, "regress"),
-        (usage.uuid, "uuid"),
-    ] {
-        if used {
-            let _ = writeln!(out, "{dependency}.workspace = true");
-        }
+    for dependency in code.usage.crates() {
+        let _ = writeln!(out, "{dependency}.workspace = true");
     }
     out.push_str(
         "progenitor-client.workspace = true\n\

@@ -30,6 +30,20 @@ pub struct Usage {
     pub futures: bool,
 }
 
+impl Usage {
+    /// The optional crates used, by their names in the workspace's dependencies.
+    pub fn crates(self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.chrono, "chrono"),
+            (self.futures, "futures"),
+            (self.regress, "regress"),
+            (self.uuid, "uuid"),
+        ]
+        .into_iter()
+        .filter_map(|(used, name)| used.then_some(name))
+    }
+}
+
 /// progenitor's output for a spec, and what it needs to compile.
 #[derive(Debug, Clone)]
 pub struct Output {
