@@ -58,7 +58,24 @@ pub(crate) async fn run(rows: &mut Vec<Value>, entry: &Entry) {
         }
     };
     for operation in operations {
-        operation(rows, entry).await;
+        // A panic in one operation (a defect of the generated code) is that operation's row.
+        let before = rows.len();
+        let run = std::panic::AssertUnwindSafe(operation(rows, entry));
+        if let Err(panic) = futures::FutureExt::catch_unwind(run).await {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            rows.truncate(before);
+            rows.push(row(
+                &entry.provider,
+                "?",
+                format!("panicked: {message}"),
+                String::new(),
+                String::new(),
+            ));
+        }
     }
 }
 

@@ -332,7 +332,7 @@ fn write_derived(
         .map_err(|e| format!("tests/conformance_client.rs: {e}"))?;
     write(
         "crates/conformance/Cargo.toml",
-        "[package]\nname = \"corpus-conformance\"\nversion.workspace = true\nedition.workspace = true\npublish = false\n\n[[bin]]\nname = \"conformance-client\"\npath = \"conformance_client.rs\"\n\n[dependencies]\nbillfold = { path = \"../billfold\" }\nserde_json.workspace = true\nserde.workspace = true\nuuid.workspace = true\nchrono.workspace = true\ntokio = { workspace = true, features = [\"macros\", \"rt\"] }\n",
+        "[package]\nname = \"corpus-conformance\"\nversion.workspace = true\nedition.workspace = true\npublish = false\n\n[[bin]]\nname = \"conformance-client\"\npath = \"conformance_client.rs\"\n\n[dependencies]\nbillfold = { path = \"../billfold\" }\nserde_json.workspace = true\nserde.workspace = true\nuuid.workspace = true\nchrono.workspace = true\nfutures.workspace = true\ntokio = { workspace = true, features = [\"macros\", \"rt\"] }\n",
     )?;
     write("crates/conformance/conformance_client.rs", &client)?;
     write(

@@ -40,7 +40,7 @@ pub fn render(generated: &[Generated]) -> String {
         let _ = writeln!(out, "        {id:?} => {id}::OPERATIONS,");
     }
     out.push_str(
-        "        other => {\n            rows.push(row(other, \"-\", \"unknown provider\".into(), String::new(), String::new()));\n            return;\n        }\n    };\n    for operation in operations {\n        operation(rows, entry).await;\n    }\n}\n",
+        "        other => {\n            rows.push(row(other, \"-\", \"unknown provider\".into(), String::new(), String::new()));\n            return;\n        }\n    };\n    for operation in operations {\n        // A panic in one operation (a defect of the generated code) is that operation's row.\n        let before = rows.len();\n        let run = std::panic::AssertUnwindSafe(operation(rows, entry));\n        if let Err(panic) = futures::FutureExt::catch_unwind(run).await {\n            let message = panic\n                .downcast_ref::<&str>()\n                .map(|s| s.to_string())\n                .or_else(|| panic.downcast_ref::<String>().cloned())\n                .unwrap_or_default();\n            rows.truncate(before);\n            rows.push(row(&entry.provider, \"?\", format!(\"panicked: {message}\"), String::new(), String::new()));\n        }\n    }\n}\n",
     );
     for g in generated {
         let id = &g.provider.id;

@@ -312,11 +312,32 @@ pub(crate) fn rewrite_refs(node: &mut Value, targets: &BTreeMap<String, String>)
 /// A `default` of the wrong JSON type for the schema's scalar `type` (`"0.9"` for a number,
 /// as some specs write them): a string that parses as the type is converted, anything else
 /// dropped. Returns the note saying which.
+fn integer_fits(schema: &Map<String, Value>, value: &Value) -> bool {
+    let (low, high): (i128, i128) = match schema.get("format").and_then(Value::as_str) {
+        Some("int8") => (i8::MIN.into(), i8::MAX.into()),
+        Some("int16") => (i16::MIN.into(), i16::MAX.into()),
+        Some("int32") => (i32::MIN.into(), i32::MAX.into()),
+        Some("uint8") => (0, u8::MAX.into()),
+        Some("uint16") => (0, u16::MAX.into()),
+        Some("uint32") => (0, u32::MAX.into()),
+        Some("uint64" | "uint") => (0, u64::MAX.into()),
+        _ => (i64::MIN.into(), i64::MAX.into()),
+    };
+    let value = value
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| value.as_u64().map(i128::from));
+    value.is_some_and(|v| (low..=high).contains(&v))
+}
+
 fn retype_default(map: &mut Map<String, Value>) -> Option<String> {
     let kind = map.get("type").and_then(Value::as_str)?.to_owned();
     let default = map.get("default")?.clone();
     let fits = match kind.as_str() {
-        "integer" => default.is_i64() || default.is_u64(),
+        // Within the range of the Rust type typify gives the schema: else its generated
+        // default function panics when the field is missing (DigitalOcean's Kafka defaults of
+        // 9223372036854776000 on an i64).
+        "integer" => integer_fits(map, &default),
         "number" => default.is_number(),
         "boolean" => default.is_boolean(),
         "string" => default.is_string(),
@@ -344,7 +365,7 @@ fn retype_default(map: &mut Map<String, Value>) -> Option<String> {
         }
         None => {
             map.remove("default");
-            format!("default {default} dropped: not a {kind}")
+            format!("default {default} dropped: not a {kind} its Rust type can hold")
         }
     })
 }
@@ -2019,6 +2040,19 @@ mod tests {
         assert!(schema.get("default").is_none());
         let mut fine = json!({"type": "integer", "default": 3});
         assert_eq!(retype_default(fine.as_object_mut().unwrap()), None);
+        // Beyond the range of the Rust type: dropped, not a panic when the field is missing.
+        for mut schema in [
+            json!({"type": "integer", "default": 9223372036854776000_u64}),
+            json!({"type": "integer", "format": "int32", "default": 3000000000_u64}),
+            json!({"type": "integer", "format": "uint32", "default": -1}),
+        ] {
+            let note = retype_default(schema.as_object_mut().unwrap()).unwrap();
+            assert!(schema.get("default").is_none(), "{schema}");
+            assert!(note.contains("Rust type can hold"), "{note}");
+        }
+        let mut unsigned =
+            json!({"type": "integer", "format": "uint64", "default": 9223372036854776000_u64});
+        assert_eq!(retype_default(unsigned.as_object_mut().unwrap()), None);
     }
 
     #[test]
