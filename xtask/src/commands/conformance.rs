@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -434,6 +434,50 @@ fn rejects_the_request(outcome: &str) -> bool {
         .any(|v| v["location"][0] == "request" && v["severity"] == "Error")
 }
 
+/// The spec Prism serves for a corpus spec: the effective spec, plus a token endpoint for each
+/// OAuth2 client-credentials `tokenUrl` the spec declares (a spec describes its API, not its
+/// authorization server, so Prism would answer the client's token request with a 404 and no
+/// call would be made). The endpoint answers with a token, as an authorization server would.
+fn with_token_endpoints(spec: &Path, out: &Path) -> Result<PathBuf, String> {
+    let text = fs::read_to_string(spec).map_err(|e| format!("reading {}: {e}", spec.display()))?;
+    let mut doc: Value =
+        serde_json::from_str(&text).map_err(|e| format!("reading {}: {e}", spec.display()))?;
+    let token_urls: Vec<String> = doc
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|schemes| schemes.values())
+        .filter_map(|scheme| scheme.pointer("/flows/clientCredentials/tokenUrl"))
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
+    if token_urls.is_empty() {
+        return Ok(spec.to_path_buf());
+    }
+    let answer = serde_json::json!({"post": {
+        "operationId": "billfold_conformance_token",
+        "security": [],
+        "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+        "responses": {"200": {"description": "a token", "content": {"application/json": {
+            "example": {"access_token": "conformance-token", "token_type": "Bearer", "expires_in": 3600}
+        }}}}
+    }});
+    for token_url in token_urls {
+        let path = match reqwest::Url::parse(&token_url) {
+            Ok(url) => url.path().to_owned(),
+            Err(_) => format!(
+                "/{}",
+                token_url.trim_start_matches("./").trim_start_matches('/')
+            ),
+        };
+        if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+            paths.entry(path).or_insert_with(|| answer.clone());
+        }
+    }
+    fs::write(out, doc.to_string()).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    Ok(out.to_path_buf())
+}
+
 /// `cargo xtask conformance --corpus`: every generated operation of every corpus spec (or of
 /// the specs of `dir`) called against Prism, one spec at a time (Prism in static mode, serving
 /// the spec's effective form), through the staged conformance client. An operation is *sent
@@ -470,6 +514,7 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
         // schema otherwise. Not dynamic mode: json-schema-faker's data breaks `minimum` and
         // `maxProperties` often, and on some schemas it spins for minutes (Ethereum's beacon
         // API: 5 minutes at full CPU and 4 GB for one answer), holding up every later call.
+        let spec = with_token_endpoints(&spec, &work.join(format!("{id}-prism-spec.json")))?;
         let url = start_prism(&tools, &work, &spec, id, port, false, &mut servers)?;
         let run = results.entry(outcome.folder.clone()).or_default();
         let address: SocketAddr = ([127, 0, 0, 1], port).into();

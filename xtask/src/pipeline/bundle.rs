@@ -16,6 +16,10 @@
 //! dropped with its extension or example, with a note, so that the bundle stands alone (a
 //! mock server or a linter reading it finds no dangling file).
 //!
+//! A component map given whole as a reference (`components: {schemas: {$ref:
+//! ./schemas/_index.yaml}}`, Lago's layout) is read from that file, and the references of its
+//! entries are resolved against it.
+//!
 //! A `#/...` reference inside another file means that file's document. Files are read once.
 //! A `$ref` that leaves the spec's folder, a URL, or a file that is missing or unreadable is
 //! left as it is: validation then reports it at its place, where it costs only what it is in.
@@ -34,23 +38,27 @@ const MAX_INLINE_DEPTH: usize = 64;
 /// Bundles `doc` (the parsed root file at `root_file`) with the files it references inside
 /// `folder`. Returns how many files were brought in.
 pub fn bundle(doc: &mut Value, root_file: &Path, folder: &Path) -> usize {
+    if !has_external_refs(doc) {
+        return 0;
+    }
+    let root = normalise(root_file);
     let mut bundler = Bundler {
         folder: normalise(folder),
-        root: normalise(root_file),
+        root: root.clone(),
+        schemas_file: root,
         files: BTreeMap::new(),
         names: BTreeMap::new(),
         brought: Default::default(),
         schemas: Map::new(),
-        taken: doc
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default(),
+        taken: Default::default(),
         dropped_extensions: 0,
     };
-    if !has_external_refs(doc) {
-        return 0;
-    }
+    bundler.read_schema_map(doc);
+    bundler.taken = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
     bundler.claim_root_components(doc);
     let root = bundler.root.clone();
     let mut walked = doc.clone();
@@ -96,6 +104,9 @@ enum Context {
 struct Bundler {
     folder: PathBuf,
     root: PathBuf,
+    /// The file `#/components/schemas` was read from: the root, or the file a `$ref` standing
+    /// for the whole map points to. Its entries' references are relative to it.
+    schemas_file: PathBuf,
     /// Parsed files (`None`: unreadable), by normalised path.
     files: BTreeMap<PathBuf, Option<Value>>,
     /// Component name given to each (file, fragment) schema target.
@@ -111,17 +122,42 @@ struct Bundler {
 }
 
 impl Bundler {
+    /// Replaces a `#/components/schemas` that is only a reference to another file with the map
+    /// that file holds, and remembers the file for its entries' references.
+    fn read_schema_map(&mut self, doc: &mut Value) {
+        let Some(map) = doc.pointer_mut("/components/schemas") else {
+            return;
+        };
+        let Some(reference) = map
+            .as_object()
+            .filter(|m| m.len() == 1)
+            .and_then(|m| m.get("$ref"))
+            .and_then(Value::as_str)
+        else {
+            return;
+        };
+        let root = self.root.clone();
+        let Some((file, fragment)) = self.target(reference, &root) else {
+            return;
+        };
+        if let Some(resolved @ Value::Object(_)) = self.resolve(&file, &fragment) {
+            *map = resolved;
+            self.schemas_file = file;
+        }
+    }
+
     /// A root component schema that is only a `$ref` to another file keeps its name for that
     /// target.
     fn claim_root_components(&mut self, doc: &Value) {
         let Some(Value::Object(schemas)) = doc.pointer("/components/schemas") else {
             return;
         };
-        let root = self.root.clone();
+        let base = self.schemas_file.clone();
         for (name, schema) in schemas {
             if let Some(reference) = schema.get("$ref").and_then(Value::as_str)
-                && let Some((file, fragment)) = self.target(reference, &root)
+                && let Some((file, fragment)) = self.target(reference, &base)
                 && file != self.root
+                && file != base
             {
                 self.names
                     .entry((file, fragment))
@@ -207,9 +243,14 @@ impl Bundler {
                         (Context::Document, "schema") => Context::Schema,
                         (Context::Document, "schemas") if key == "components" => {
                             // Each component schema is a schema context of its own.
+                            let from = if file == self.root {
+                                self.schemas_file.clone()
+                            } else {
+                                file.to_path_buf()
+                            };
                             if let Value::Object(schemas) = value {
                                 for (name, schema) in schemas.iter_mut() {
-                                    self.walk(schema, file, Context::Schema, depth, name);
+                                    self.walk(schema, &from, Context::Schema, depth, name);
                                 }
                             }
                             continue;
@@ -256,7 +297,7 @@ impl Bundler {
             let name = self.schema_component(&target_file, &fragment, depth);
             let Some(name) = name else { return };
             // A root component defined by this reference is the component itself.
-            if key == name && depth == 0 && file == self.root {
+            if key == name && depth == 0 && file == self.schemas_file {
                 if let Some(schema) = self.schemas.remove(&name) {
                     *node = schema;
                 }
@@ -412,6 +453,64 @@ mod tests {
         assert_eq!(schemas["Local"]["$ref"], "#/components/schemas/Person");
         // A reference leaving the folder is left for validation to report.
         assert_eq!(doc["paths"]["/x"]["$ref"], "../outside.yaml");
+    }
+
+    #[test]
+    fn a_component_map_given_as_a_file_is_read_from_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("spec");
+        write(
+            &spec,
+            "schemas/_index.yaml",
+            "User:\n  $ref: './User.yaml'\nTeam:\n  $ref: './Team.yaml'\n",
+        );
+        write(
+            &spec,
+            "schemas/User.yaml",
+            "type: object\nproperties:\n  team: {$ref: './Team.yaml'}\n",
+        );
+        write(&spec, "schemas/Team.yaml", "type: object\n");
+        write(
+            &spec,
+            "parameters/_index.yaml",
+            "Limit: {$ref: './limit.yaml'}\n",
+        );
+        write(
+            &spec,
+            "parameters/limit.yaml",
+            "{name: limit, in: query, schema: {type: integer}}\n",
+        );
+        let mut doc = json!({
+            "openapi": "3.1.0",
+            "paths": {"/users": {"get": {
+                "parameters": [{"$ref": "#/components/parameters/Limit"}],
+                "responses": {"200": {"description": "ok", "content": {"application/json": {
+                    "schema": {"$ref": "./schemas/User.yaml"}
+                }}}}
+            }}},
+            "components": {
+                "schemas": {"$ref": "./schemas/_index.yaml"},
+                "parameters": {"$ref": "./parameters/_index.yaml"}
+            }
+        });
+        bundle(&mut doc, &spec.join("openapi.yaml"), &spec);
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let names: Vec<&String> = schemas.keys().collect();
+        assert_eq!(names, ["Team", "User"], "{doc}");
+        assert_eq!(
+            schemas["User"]["properties"]["team"]["$ref"],
+            "#/components/schemas/Team"
+        );
+        assert_eq!(
+            doc["paths"]["/users"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/User"
+        );
+        assert_eq!(
+            doc["components"]["parameters"]["Limit"]["name"], "limit",
+            "{doc}"
+        );
+        assert!(!has_external_refs(&doc), "{doc}");
     }
 
     #[test]

@@ -16,12 +16,20 @@ pub struct ParseError {
 /// Mapping keys that are numbers or booleans (`200:` unquoted) become strings, as OpenAPI means
 /// them; YAML tags, non-finite numbers and complex keys are refused.
 pub fn parse(text: &str) -> Result<Value, ParseError> {
-    if text.trim_start().starts_with('{') {
+    // JSON: an object whose first key is quoted (or an empty one). A YAML flow mapping
+    // (`{name: limit, in: query}`) starts with a brace too, and is read as YAML.
+    let after_brace = text.trim_start().strip_prefix('{').map(str::trim_start);
+    if after_brace.is_some_and(|rest| rest.starts_with('"') || rest.starts_with('}')) {
         return serde_json::from_str(text).map_err(|e| ParseError {
             message: format!("invalid JSON: {e}"),
             line: Some(e.line()),
         });
     }
+    parse_yaml(text)
+}
+
+/// [`parse`] for a document that is not JSON.
+fn parse_yaml(text: &str) -> Result<Value, ParseError> {
     // Fast path: straight into JSON values, when no key needs turning into a string and no
     // number can be non-finite (either makes it fail or differ; the full path then decides).
     let lower = text.to_ascii_lowercase();
@@ -178,6 +186,12 @@ mod tests {
     fn json_error_has_a_line() {
         let err = parse("{\n\"a\": ,\n}").unwrap_err();
         assert_eq!(err.line, Some(2));
+    }
+
+    #[test]
+    fn a_yaml_flow_mapping_is_yaml_not_bad_json() {
+        let v = parse("{name: limit, in: query, schema: {type: integer}}\n").unwrap();
+        assert_eq!(v["schema"]["type"], "integer");
     }
 
     #[test]

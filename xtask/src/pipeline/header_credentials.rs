@@ -6,6 +6,9 @@
 //! becomes an `apiKey` header scheme of that name: it is taken off every operation that had
 //! it (so the methods stop asking for it), and those operations require the scheme (as an
 //! alternative beside any requirement they already had). Each change is noted.
+//!
+//! `Accept` and `Content-Type` header parameters are ignored, as OpenAPI says
+//! ([`drop_negotiation_headers`]).
 
 use serde_json::{Value, json};
 
@@ -54,6 +57,62 @@ pub fn apply<'a>(doc: &mut Value, credentials: impl Iterator<Item = &'a String>)
 /// inline or by `$ref`, and adds a requirement of the scheme `name` to those operations.
 /// Returns the parameter's name as the spec spells it, if any operation had it.
 fn take_header_parameter(doc: &mut Value, name: &str) -> Option<String> {
+    let global = doc.get("security").cloned();
+    let mut spelled = None;
+    remove_header_parameter(doc, name, |op, found, at| {
+        let mut requirements = op
+            .get("security")
+            .or(global.as_ref())
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        requirements.retain(|r| r.as_object().is_some_and(|m| !m.is_empty()));
+        requirements.push(json!({ name: [] }));
+        op.insert("security".to_owned(), Value::Array(requirements));
+        crate::pipeline::lower::note(
+            op,
+            &format!(
+                "header parameter {found:?} taken off: the credential {name:?} sends it (at #{at})"
+            ),
+        );
+        spelled = Some(found.to_owned());
+    });
+    spelled
+}
+
+/// Header parameters OpenAPI says to ignore because the client sets them itself: `Accept`
+/// and `Content-Type` (3.0.3 and 3.1, Parameter Object: "If in is header and the name field is
+/// Accept, Content-Type or Authorization, the parameter definition SHALL be ignored"). The
+/// client sends the media types of the operation's body and responses instead; a versioning
+/// value the spec gave them (PagerDuty's `application/vnd.pagerduty+json;version=2`) is not
+/// sent. `Authorization` is left to the credentials: [`apply`] turns it into a scheme when the
+/// provider's credentials name it. Returns how many parameters were taken off (counted per
+/// operation), each noted on its operation.
+pub fn drop_negotiation_headers(doc: &mut Value) -> usize {
+    let mut dropped = 0;
+    for name in ["Accept", "Content-Type"] {
+        remove_header_parameter(doc, name, |op, found, at| {
+            crate::pipeline::lower::note(
+                op,
+                &format!(
+                    "header parameter {found:?} ignored, as OpenAPI says: the client sets it \
+                     from the operation's media types (at #{at})"
+                ),
+            );
+            dropped += 1;
+        });
+    }
+    dropped
+}
+
+/// Removes the header parameter `name` (compared without case, inline or by `$ref`) from every
+/// operation and path item, and calls `on_each` with each operation that had it, the name as
+/// the spec spells it and the operation's JSON pointer.
+fn remove_header_parameter(
+    doc: &mut Value,
+    name: &str,
+    mut on_each: impl FnMut(&mut serde_json::Map<String, Value>, &str, &str),
+) {
     let snapshot = doc.pointer("/components/parameters").cloned();
     let is_it = |param: &Value| -> Option<String> {
         let param = match param.get("$ref").and_then(Value::as_str) {
@@ -67,9 +126,9 @@ fn take_header_parameter(doc: &mut Value, name: &str) -> Option<String> {
             && found.eq_ignore_ascii_case(name))
         .then(|| found.to_owned())
     };
-    let global = doc.get("security").cloned();
-    let mut spelled = None;
-    let paths = doc.get_mut("paths")?.as_object_mut()?;
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
     for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else {
             continue;
@@ -80,30 +139,11 @@ fn take_header_parameter(doc: &mut Value, name: &str) -> Option<String> {
                 continue;
             };
             let on_op = take_from(op.get_mut("parameters"), &is_it);
-            let Some(found) = on_op.or_else(|| on_item.clone()) else {
-                continue;
-            };
-            let mut requirements = op
-                .get("security")
-                .or(global.as_ref())
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            requirements.retain(|r| r.as_object().is_some_and(|m| !m.is_empty()));
-            requirements.push(json!({ name: [] }));
-            op.insert("security".to_owned(), Value::Array(requirements));
-            crate::pipeline::lower::note(
-                op,
-                &format!(
-                    "header parameter {found:?} taken off: the credential {name:?} sends it \
-                     (at #{})",
-                    child(&child("/paths", path), method)
-                ),
-            );
-            spelled = Some(found);
+            if let Some(found) = on_op.or_else(|| on_item.clone()) {
+                on_each(op, &found, &child(&child("/paths", path), method));
+            }
         }
     }
-    spelled
 }
 
 /// Removes the parameters `is_it` recognises from a parameter list; the spelling of the last.
@@ -167,5 +207,36 @@ mod tests {
         // A name that is neither a scheme nor a header parameter is left for the manifest check.
         let other = ["Nope".to_owned()];
         assert!(apply(&mut doc, other.iter()).is_empty());
+    }
+
+    #[test]
+    fn accept_and_content_type_parameters_are_ignored() {
+        let mut doc = json!({
+            "paths": {
+                "/a": {
+                    "parameters": [{"$ref": "#/components/parameters/Accept"}],
+                    "get": {"parameters": [
+                        {"name": "content-type", "in": "header", "schema": {"type": "string"}},
+                        {"name": "Accept", "in": "query", "schema": {"type": "string"}},
+                        {"name": "Authorization", "in": "header", "schema": {"type": "string"}}
+                    ]},
+                    "post": {}
+                }
+            },
+            "components": {"parameters": {"Accept": {"name": "Accept", "in": "header",
+                "schema": {"type": "string", "default": "application/vnd.x+json;version=2"}}}}
+        });
+        assert_eq!(drop_negotiation_headers(&mut doc), 3);
+        assert_eq!(doc["paths"]["/a"]["parameters"], json!([]));
+        let names: Vec<&str> = doc["paths"]["/a"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        // A query parameter of that name, and Authorization, stay.
+        assert_eq!(names, ["Accept", "Authorization"]);
+        let notes = doc["paths"]["/a"]["post"][crate::pipeline::lower::NOTE_KEY].to_string();
+        assert!(notes.contains("\\\"Accept\\\" ignored"), "{notes}");
     }
 }

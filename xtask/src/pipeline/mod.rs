@@ -1,6 +1,7 @@
 //! The generation pipeline for one provider: load → overlay → lower → validate → progenitor →
 //! wrapper code → prettyplease → crate files. Everything happens in memory; nothing is written.
 
+pub mod any_of;
 pub mod balance_check;
 pub mod bundle;
 pub mod client_code;
@@ -184,7 +185,15 @@ fn effective_from(
              the methods no longer take"
         ));
     }
+    let ignored = header_credentials::drop_negotiation_headers(&mut doc);
+    if ignored > 0 {
+        warnings.push(format!(
+            "{ignored} operation(s) declare an `Accept` or `Content-Type` header parameter: \
+             ignored, as OpenAPI says (the client sets both from the media types)"
+        ));
+    }
     lower::lower(&mut doc).map_err(|e| vec![e.in_file(id, &spec_file)])?;
+    any_of::read_mixed_any_of_as_one_of(&mut doc);
     crate::pipeline::request_bodies::record(&mut doc);
     crate::pipeline::servers::record(&mut doc);
     let mut validated = validate::validate(&mut doc).map_err(|errors| {

@@ -114,14 +114,18 @@ pub fn resolve<'a>(spec: &'a Value, schema: &'a Value, depth: usize) -> Option<&
 /// `anyOf` branch that can be sampled; required properties always and optional ones near the
 /// top (so a recursive schema still gives a value); `minItems` items; numbers within
 /// `minimum`/`maximum` and on `multipleOf`; strings of their `format`, padded to `minLength`
-/// and cut to `maxLength`. A `pattern` is not followed: give such schemas an example.
+/// and cut to `maxLength`; strings that follow the schema's `pattern` (an `example`, `default`
+/// or `const` that does not is passed over).
 pub fn sample(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
     if depth > MAX_DEPTH {
         return None;
     }
     let schema = resolve(spec, schema, depth)?;
     for key in ["example", "default", "const"] {
-        if let Some(value) = schema.get(key).filter(|v| !v.is_null()) {
+        if let Some(value) = schema
+            .get(key)
+            .filter(|v| !v.is_null() && fits_pattern(schema, v))
+        {
             return Some(value.clone());
         }
     }
@@ -211,8 +215,19 @@ fn number_within(schema: &Value, preferred: f64, step: f64) -> f64 {
     value
 }
 
-/// A string of the schema's `format`, padded to `minLength` and cut to `maxLength`.
+/// A string of the schema's `pattern` where one can be made that also keeps its length
+/// bounds, else of its `format`, padded to `minLength` and cut to `maxLength`.
 fn string_within(schema: &Value) -> String {
+    if let Some(text) = schema["pattern"].as_str().and_then(string_matching)
+        && schema["minLength"]
+            .as_u64()
+            .is_none_or(|min| text.chars().count() as u64 >= min)
+        && schema["maxLength"]
+            .as_u64()
+            .is_none_or(|max| text.chars().count() as u64 <= max)
+    {
+        return text;
+    }
     let mut text = match schema["format"].as_str() {
         Some("date-time") => "2026-01-01T00:00:00Z",
         Some("date") => "2026-01-01",
@@ -235,6 +250,66 @@ fn string_within(schema: &Value) -> String {
         text = text.chars().take(max as usize).collect();
     }
     text
+}
+
+/// Whether `value` keeps the schema's `pattern` (true when it has none, when the value is not
+/// a string, or when the pattern is not one the `regex` crate reads: nothing to check against).
+fn fits_pattern(schema: &Value, value: &Value) -> bool {
+    match (schema["pattern"].as_str(), value.as_str()) {
+        (Some(pattern), Some(text)) => {
+            regex::Regex::new(pattern).map_or(true, |regex| regex.is_match(text))
+        }
+        _ => true,
+    }
+}
+
+/// A short string that `pattern` matches (searched anywhere, as JSON Schema does): each
+/// repetition at its minimum, the first branch of each alternation, and from each class a
+/// letter or digit where it has one. `None` when the pattern is not one the `regex` crate
+/// reads, or the string made does not match after all.
+fn string_matching(pattern: &str) -> Option<String> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let mut text = String::new();
+    write_matching(&hir, &mut text)?;
+    let regex = regex::Regex::new(pattern).ok()?;
+    regex.is_match(&text).then_some(text)
+}
+
+/// Appends to `out` a string `hir` matches; `None` when a part matches no text.
+fn write_matching(hir: &regex_syntax::hir::Hir, out: &mut String) -> Option<()> {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(literal) => out.push_str(std::str::from_utf8(&literal.0).ok()?),
+        HirKind::Class(Class::Unicode(class)) => {
+            let ranges = class.ranges();
+            let contains = |c: char| ranges.iter().any(|r| r.start() <= c && c <= r.end());
+            let pick = ('a'..='z')
+                .chain('0'..='9')
+                .chain('A'..='Z')
+                .chain('!'..='~')
+                .find(|c| contains(*c))
+                .or_else(|| ranges.first().map(|r| r.start()))?;
+            out.push(pick);
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let byte = class.ranges().first()?.start();
+            out.push(char::from(byte.is_ascii().then_some(byte)?));
+        }
+        HirKind::Repetition(repetition) => {
+            for _ in 0..repetition.min.min(64) {
+                write_matching(&repetition.sub, out)?;
+            }
+        }
+        HirKind::Capture(capture) => write_matching(&capture.sub, out)?,
+        HirKind::Concat(parts) => {
+            for part in parts {
+                write_matching(part, out)?;
+            }
+        }
+        HirKind::Alternation(branches) => write_matching(branches.first()?, out)?,
+    }
+    Some(())
 }
 
 #[cfg(test)]
@@ -282,6 +357,34 @@ mod constraint_tests {
                 json!("application/json"),
             ),
             (json!({"type": "string", "maxLength": 2}), json!("te")),
+            // Patterns: Twilio's account SID, whose example breaks it; PayPal's email; a
+            // duration; a file name.
+            (
+                json!({"type": "string", "pattern": "^AC[0-9a-fA-F]{32}$", "example": "AC123"}),
+                json!(format!("AC{}", "a".repeat(32))),
+            ),
+            (
+                json!({"type": "string", "pattern": "^.+@[^\"\\-].+$"}),
+                json!("a@aa"),
+            ),
+            (
+                json!({"type": "string", "pattern": "^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$"}),
+                json!("0ns"),
+            ),
+            (
+                json!({"type": "string", "pattern": "[-.a-zA-Z0-9]+?\\.txt"}),
+                json!("a.txt"),
+            ),
+            // An example that keeps the pattern is kept; one the `regex` crate cannot read
+            // is not checked.
+            (
+                json!({"type": "string", "pattern": "^[A-Z]+$", "example": "ABC"}),
+                json!("ABC"),
+            ),
+            (
+                json!({"type": "string", "pattern": "(?<=a)b", "example": "kept"}),
+                json!("kept"),
+            ),
             (
                 json!({"type": "array", "minItems": 2, "items": {"type": "boolean"}}),
                 json!([true, true]),

@@ -565,6 +565,7 @@ fn normalise_schemas(doc: &mut Value) -> Result<(), Located> {
         annotation_only_all_of(map);
         colliding_enum_values(map);
         colliding_property_names(map);
+        undeclared_required(map);
         serde_sized_arrays(map);
         if map.contains_key("in") && map.contains_key("name") {
             parameter_not_nullable(map);
@@ -766,6 +767,41 @@ fn colliding_property_names(map: &mut Map<String, Value>) {
         &format!(
             "propert(ies) {} dropped: their Rust field names repeat another property's",
             dropped.join(", ")
+        ),
+    );
+}
+
+/// A `required` name that the object's `properties` do not declare (Box's `accessed` on a
+/// shared link) becomes a field of any type that must be present, and a response that lacks
+/// it fails to decode, although the spec describes nothing of it. Such names are taken out of
+/// `required`, with a note; the object still accepts the field, as it accepts any other.
+fn undeclared_required(map: &mut Map<String, Value>) {
+    let Some(Value::Object(properties)) = map.get("properties") else {
+        return;
+    };
+    let Some(Value::Array(required)) = map.get("required") else {
+        return;
+    };
+    let undeclared: Vec<String> = required
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|name| !properties.contains_key(*name))
+        .map(str::to_owned)
+        .collect();
+    if undeclared.is_empty() {
+        return;
+    }
+    if let Some(Value::Array(required)) = map.get_mut("required") {
+        required.retain(|r| {
+            r.as_str()
+                .is_none_or(|r| !undeclared.iter().any(|u| u == r))
+        });
+    }
+    crate::pipeline::lower::note(
+        map,
+        &format!(
+            "required propert(ies) {} not declared in `properties`: no longer required",
+            undeclared.join(", ")
         ),
     );
 }
@@ -2053,6 +2089,24 @@ mod tests {
         let mut unsigned =
             json!({"type": "integer", "format": "uint64", "default": 9223372036854776000_u64});
         assert_eq!(retype_default(unsigned.as_object_mut().unwrap()), None);
+    }
+
+    #[test]
+    fn required_names_without_a_property_are_not_required() {
+        let mut schema = json!({"type": "object", "properties": {"url": {"type": "string"}},
+            "required": ["url", "accessed"]});
+        undeclared_required(schema.as_object_mut().unwrap());
+        assert_eq!(schema["required"], json!(["url"]));
+        assert!(
+            schema[crate::pipeline::lower::NOTE_KEY][0]
+                .as_str()
+                .unwrap()
+                .contains("accessed")
+        );
+        // Without `properties` (an allOf part that only adds requirements): left alone.
+        let mut part = json!({"required": ["url"]});
+        undeclared_required(part.as_object_mut().unwrap());
+        assert_eq!(part, json!({"required": ["url"]}));
     }
 
     #[test]
