@@ -78,6 +78,9 @@ enum Command {
         /// Also clean-build two scratch crates (build time, crates, binary size; slower).
         #[arg(long)]
         footprint: bool,
+        /// Only the generated crate's build beside progenitor's own output (a few minutes).
+        #[arg(long, conflicts_with = "footprint")]
+        generated_build: bool,
     },
 }
 
@@ -93,7 +96,11 @@ fn main() -> ExitCode {
             ..
         } => run_ingest(&root, &provider, &source),
         Command::Ingest { .. } => Err("give a provider and a source, or --all".to_owned()),
-        Command::Bench { footprint } => {
+        Command::Bench {
+            generated_build: true,
+            ..
+        } => xtask::commands::bench::run_generated_build(&root).map(|table| print!("{table}")),
+        Command::Bench { footprint, .. } => {
             xtask::commands::bench::run(&root, footprint).map(|table| print!("{table}"))
         }
         Command::Conformance { corpus: false, .. } => {

@@ -236,23 +236,7 @@ pub fn table(report: &Value) -> String {
             verdict(number(&sim["rows_kept"]) < number(&sim["readings_taken"]) / 5.0)
         );
     }
-    let b = &report["generated_build"];
-    for profile in ["debug", "release"] {
-        let row = &b[profile];
-        if row.is_null() {
-            continue;
-        }
-        let ratio = number(&row["ratio"]);
-        let _ = writeln!(
-            out,
-            "| generated crate build, {profile} ({}, {} operations, median of 3) | {:.1} s | {:.1} s progenitor's own output | {ratio:.2} | ≤ 1.15: {} |",
-            b["spec"].as_str().unwrap_or("?"),
-            b["operations"],
-            number(&row["billfold_s"]),
-            number(&row["progenitor_s"]),
-            verdict(ratio <= 1.15)
-        );
-    }
+    generated_build_rows(&mut out, &report["generated_build"]);
     let p = &report["footprint"];
     if !p.is_null() {
         let rt = number(&p["build_ratio"]);
@@ -457,4 +441,35 @@ fn measure_footprint(root: &Path) -> Result<Value, String> {
         "extra_crate_names": extra,
         "binary_ratio": number(&generated["binary_bytes"]) / number(&baseline["binary_bytes"]),
     }))
+}
+
+/// The rows of [`crate::commands::generated_build::measure`]'s report `b` (none when null).
+fn generated_build_rows(out: &mut String, b: &Value) {
+    for profile in ["debug", "release"] {
+        let row = &b[profile];
+        if row.is_null() {
+            continue;
+        }
+        let ratio = number(&row["ratio"]);
+        let _ = writeln!(
+            out,
+            "| generated crate build, {profile} ({}, {} operations, median of 3) | {:.1} s | {:.1} s progenitor's own output | {ratio:.2} | ≤ 1.15: {} |",
+            b["spec"].as_str().unwrap_or("?"),
+            b["operations"],
+            number(&row["billfold_s"]),
+            number(&row["progenitor_s"]),
+            verdict(ratio <= 1.15)
+        );
+    }
+}
+
+/// `cargo xtask bench --generated-build`: only the generated crate's build against
+/// progenitor's own output, as a table.
+pub fn run_generated_build(root: &Path) -> Result<String, String> {
+    let row = crate::commands::generated_build::measure(root)?;
+    let mut out = String::from(
+        "| measure | billfold | reference | ratio | target |\n| --- | --- | --- | --- | --- |\n",
+    );
+    generated_build_rows(&mut out, &row);
+    Ok(out)
 }

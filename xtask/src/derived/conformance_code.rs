@@ -70,13 +70,6 @@ pub fn render(generated: &[Generated]) -> String {
 /// One `exercise!` of a method, after the `let`s that make its arguments.
 fn call(g: &Generated, method: &Method) -> String {
     let id = &g.provider.id;
-    if method.event_stream {
-        // Prism answers a `text/event-stream` operation with no events to check.
-        return format!(
-            "            rows.push(row({id:?}, {op:?}, \"event stream: not exercised\".into(), String::new(), String::new()));\n",
-            op = method.operation_id
-        );
-    }
     let operation = samples::operation(&g.effective, &method.operation_id);
     let mut lets = String::new();
     let mut args = Vec::new();
@@ -93,27 +86,25 @@ fn call(g: &Generated, method: &Method) -> String {
         let ty = ty.replace("types::", &format!("billfold::{id}::types::"));
         let candidates =
             operation.map_or_else(Vec::new, |op| argument_values(&g.effective, op, name));
-        // The spec's example where it decodes, else a value sampled from the schema.
-        let (value, fallback) = match candidates.as_slice() {
-            [first, second, ..] => (first.clone(), Some(second.clone())),
-            [first] => (first.clone(), None),
-            [] => {
-                // Nothing to send: report it rather than guess.
-                return format!(
-                    "            rows.push(row({id:?}, {op:?}, \"no example or schema for argument {name}\".into(), String::new(), String::new()));\n",
-                    op = method.operation_id
-                );
-            }
+        // The spec's example where it decodes, else a value sampled from the schema (with
+        // the schema's own examples, then without them).
+        let Some((value, fallbacks)) = candidates.split_first() else {
+            // Nothing to send: report it rather than guess.
+            return format!(
+                "            rows.push(row({id:?}, {op:?}, \"no example or schema for argument {name}\".into(), String::new(), String::new()));\n",
+                op = method.operation_id
+            );
         };
         let var = format!("{}_{name}", method.name);
         let json = format!("{:?}", value.to_string());
-        let decode = match &fallback {
-            Some(sampled) => format!(
-                "serde_json::from_str({json}).or_else(|error| serde_json::from_str({:?}).map_err(|_| error))",
-                sampled.to_string()
-            ),
-            None => format!("serde_json::from_str({json})"),
-        };
+        let mut decode = format!("serde_json::from_str({json})");
+        for fallback in fallbacks {
+            let _ = write!(
+                decode,
+                ".or_else(|error| serde_json::from_str({:?}).map_err(|_| error))",
+                fallback.to_string()
+            );
+        }
         let text = || {
             format!(
                 "{:?}",
@@ -181,7 +172,8 @@ fn multipart_form(spec: &Value, operation: &Value) -> String {
 }
 
 /// Values for the argument progenitor named `name` (the request body, or a parameter), best
-/// first: the spec's example where it gives one, then one sampled from the schema.
+/// first, none twice: the spec's example where it gives one, then one sampled from the schema,
+/// then one sampled from the schema without its examples (which may break it).
 fn argument_values(spec: &Value, operation: &Value, name: &str) -> Vec<Value> {
     let (example, schema) = if name == "body" {
         // The body's typed argument is its JSON or form schema (multipart and raw bodies have
@@ -219,8 +211,15 @@ fn argument_values(spec: &Value, operation: &Value, name: &str) -> Vec<Value> {
         };
         (parameter.get("example").cloned(), &parameter["schema"])
     };
-    example
+    let mut values: Vec<Value> = Vec::new();
+    for value in example
         .into_iter()
         .chain(samples::sample(spec, schema, 0))
-        .collect()
+        .chain(samples::sample_ignoring_examples(spec, schema))
+    {
+        if !values.contains(&value) {
+            values.push(value);
+        }
+    }
+    values
 }

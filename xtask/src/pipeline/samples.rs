@@ -117,11 +117,24 @@ pub fn resolve<'a>(spec: &'a Value, schema: &'a Value, depth: usize) -> Option<&
 /// and cut to `maxLength`; strings that follow the schema's `pattern` (an `example`, `default`
 /// or `const` that does not is passed over).
 pub fn sample(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
+    sample_with(spec, schema, depth, true)
+}
+
+/// [`sample`] made from the schema alone: every `example` passed over (`default` and `const`
+/// kept). For a spec whose examples break their own schema (a required field left out).
+pub fn sample_ignoring_examples(spec: &Value, schema: &Value) -> Option<Value> {
+    sample_with(spec, schema, 0, false)
+}
+
+fn sample_with(spec: &Value, schema: &Value, depth: usize, examples: bool) -> Option<Value> {
     if depth > MAX_DEPTH {
         return None;
     }
     let schema = resolve(spec, schema, depth)?;
     for key in ["example", "default", "const"] {
+        if key == "example" && !examples {
+            continue;
+        }
         if let Some(value) = schema
             .get(key)
             .filter(|v| !v.is_null() && fits_pattern(schema, v))
@@ -132,10 +145,14 @@ pub fn sample(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
     if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
         return Some(first.clone());
     }
+    if let Some(merged) = merge_all_of(spec, schema, depth) {
+        // One object: a part's `required` may name a property another part declares.
+        return sample_with(spec, &merged, depth, examples);
+    }
     if let Some(all) = schema["allOf"].as_array() {
         let mut merged = Map::new();
         for part in all {
-            match sample(spec, part, depth + 1)? {
+            match sample_with(spec, part, depth + 1, examples)? {
                 Value::Object(fields) => merged.extend(fields),
                 other => return Some(other),
             }
@@ -144,7 +161,9 @@ pub fn sample(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(branches) = schema[key].as_array() {
-            return branches.iter().find_map(|b| sample(spec, b, depth + 1));
+            return branches
+                .iter()
+                .find_map(|b| sample_with(spec, b, depth + 1, examples));
         }
     }
     Some(match schema["type"].as_str() {
@@ -158,9 +177,12 @@ pub fn sample(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
             let mut fields = Map::new();
             for (name, property) in schema["properties"].as_object()? {
                 if required.contains(&name.as_str()) {
-                    fields.insert(name.clone(), sample(spec, property, depth + 1)?);
+                    fields.insert(
+                        name.clone(),
+                        sample_with(spec, property, depth + 1, examples)?,
+                    );
                 } else if depth < OPTIONAL_DEPTH
-                    && let Some(value) = sample(spec, property, depth + 1)
+                    && let Some(value) = sample_with(spec, property, depth + 1, examples)
                 {
                     fields.insert(name.clone(), value);
                 }
@@ -170,7 +192,7 @@ pub fn sample(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
         Some("object") => Value::Object(Map::new()),
         Some("array") => {
             let count = schema["minItems"].as_u64().unwrap_or(1).clamp(1, 3) as usize;
-            match sample(spec, &schema["items"], depth + 1) {
+            match sample_with(spec, &schema["items"], depth + 1, examples) {
                 Some(item) => Value::Array(vec![item; count]),
                 None if schema["minItems"].as_u64().unwrap_or(0) == 0 => Value::Array(Vec::new()),
                 None => return None,
@@ -185,6 +207,41 @@ pub fn sample(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
         Some("string") => Value::from(string_within(schema)),
         _ => Value::Null,
     })
+}
+
+/// An `allOf` of objects as one object schema: the union of the parts' `properties` and
+/// `required` (nested `allOf`s and local `$ref`s followed), beside the schema's own. `None`
+/// when the schema has no `allOf`, or a part is not an object.
+fn merge_all_of(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
+    schema.get("allOf")?;
+    let mut properties = Map::new();
+    let mut required: Vec<Value> = Vec::new();
+    let mut pending = vec![(schema, depth)];
+    while let Some((part, level)) = pending.pop() {
+        if level > MAX_DEPTH {
+            return None;
+        }
+        let part = resolve(spec, part, level)?;
+        let object = part["type"] == "object"
+            || part.get("properties").is_some()
+            || part.get("required").is_some()
+            || part.get("allOf").is_some();
+        if !object || part.get("oneOf").is_some() || part.get("anyOf").is_some() {
+            return None;
+        }
+        for (name, property) in part["properties"].as_object().into_iter().flatten() {
+            properties.entry(name.clone()).or_insert_with(|| property.clone());
+        }
+        for name in part["required"].as_array().into_iter().flatten() {
+            if !required.contains(name) {
+                required.push(name.clone());
+            }
+        }
+        for inner in part["allOf"].as_array().into_iter().flatten().rev() {
+            pending.push((inner, level + 1));
+        }
+    }
+    Some(serde_json::json!({"type": "object", "properties": properties, "required": required}))
 }
 
 /// Optional properties are sampled only this near the top of a value.
@@ -357,6 +414,14 @@ mod constraint_tests {
                 json!("application/json"),
             ),
             (json!({"type": "string", "maxLength": 2}), json!("te")),
+            // A part of an allOf requires what another part declares.
+            (
+                json!({"allOf": [
+                    {"type": "object", "properties": {"phone_type": {"type": "string", "enum": ["FAX"]}}},
+                    {"required": ["phone_type"]}
+                ]}),
+                json!({"phone_type": "FAX"}),
+            ),
             // Patterns: Twilio's account SID, whose example breaks it; PayPal's email; a
             // duration; a file name.
             (
