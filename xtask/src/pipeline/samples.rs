@@ -230,7 +230,9 @@ fn merge_all_of(spec: &Value, schema: &Value, depth: usize) -> Option<Value> {
             return None;
         }
         for (name, property) in part["properties"].as_object().into_iter().flatten() {
-            properties.entry(name.clone()).or_insert_with(|| property.clone());
+            properties
+                .entry(name.clone())
+                .or_insert_with(|| property.clone());
         }
         for name in part["required"].as_array().into_iter().flatten() {
             if !required.contains(name) {
