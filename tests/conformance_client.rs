@@ -1,6 +1,7 @@
 //! Runs every operation of every generated client against Prism mock servers, for
-//! `cargo xtask conformance`. Input: a JSON file `[{"provider", "examples", "dynamic"}]` (the base
-//! URLs of a Prism serving the spec's examples and one generating data). Output on stdout: one
+//! `cargo xtask conformance`. Input: a JSON file `[{"provider", "examples", "dynamic", "only"}]`
+//! (the base URLs of a Prism serving the spec's examples and one generating data; `only`, when
+//! given, lists the operationIds to run). Output on stdout: one
 //! JSON object per operation with the outcome of each check ("ok" or what went wrong).
 
 use billfold::runtime::{
@@ -166,6 +167,8 @@ pub(crate) struct Entry {
     provider: String,
     examples: String,
     dynamic: String,
+    /// The operationIds to run; empty: every one.
+    only: Vec<String>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -193,6 +196,13 @@ async fn main() -> std::process::ExitCode {
             provider: s["provider"].as_str().unwrap_or_default().to_owned(),
             examples: s["examples"].as_str().unwrap_or_default().to_owned(),
             dynamic: s["dynamic"].as_str().unwrap_or_default().to_owned(),
+            only: s["only"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
         })
         .collect();
     let mut rows = Vec::new();

@@ -15,7 +15,7 @@ type Operation = for<'a> fn(&'a mut Vec<Value>, &'a Entry) -> Run<'a>;
 
 /// Runs every operation of `entry`'s provider against its two mock servers.
 pub(crate) async fn run(rows: &mut Vec<Value>, entry: &Entry) {
-    let operations: &[Operation] = match entry.provider.as_str() {
+    let operations: &[(&str, Operation)] = match entry.provider.as_str() {
         "anchor" => anchor::OPERATIONS,
         "neo" => neo::OPERATIONS,
         "olostep" => olostep::OPERATIONS,
@@ -57,7 +57,10 @@ pub(crate) async fn run(rows: &mut Vec<Value>, entry: &Entry) {
             return;
         }
     };
-    for operation in operations {
+    for (operation_id, operation) in operations {
+        if !entry.only.is_empty() && !entry.only.iter().any(|only| only == operation_id) {
+            continue;
+        }
         // A panic in one operation (a defect of the generated code) is that operation's row.
         let before = rows.len();
         let run = std::panic::AssertUnwindSafe(operation(rows, entry));
@@ -83,7 +86,7 @@ pub(crate) async fn run(rows: &mut Vec<Value>, entry: &Entry) {
 mod anchor {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_billing];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_billing", get_billing)];
 
     fn get_billing<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -97,7 +100,8 @@ mod anchor {
 mod neo {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_v1_billing_credits];
+    pub(super) const OPERATIONS: &[(&str, Operation)] =
+        &[("get-v1-billing-credits", get_v1_billing_credits)];
 
     fn get_v1_billing_credits<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -111,7 +115,7 @@ mod neo {
 mod olostep {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_credits_info];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_credits_info", get_credits_info)];
 
     fn get_credits_info<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -125,7 +129,7 @@ mod olostep {
 mod aiml {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_balance];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_balance", get_balance)];
 
     fn get_balance<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -139,7 +143,12 @@ mod aiml {
 mod giga {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_billing, list_plans, recharge, subscribe];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[
+        ("get_billing", get_billing),
+        ("list_plans", list_plans),
+        ("recharge", recharge),
+        ("subscribe", subscribe),
+    ];
 
     fn get_billing<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -208,7 +217,7 @@ mod giga {
 mod openrouter {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_credits];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_credits", get_credits)];
 
     fn get_credits<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -222,7 +231,7 @@ mod openrouter {
 mod deepseek {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_user_balance];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_user_balance", get_user_balance)];
 
     fn get_user_balance<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -236,7 +245,7 @@ mod deepseek {
 mod moonshot {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_balance];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_balance", get_balance)];
 
     fn get_balance<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -250,7 +259,7 @@ mod moonshot {
 mod siliconflow {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_user_info];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_user_info", get_user_info)];
 
     fn get_user_info<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -264,7 +273,8 @@ mod siliconflow {
 mod novita {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_balance_detail];
+    pub(super) const OPERATIONS: &[(&str, Operation)] =
+        &[("get_balance_detail", get_balance_detail)];
 
     fn get_balance_detail<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -278,7 +288,8 @@ mod novita {
 mod xai {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_prepaid_balance];
+    pub(super) const OPERATIONS: &[(&str, Operation)] =
+        &[("get_prepaid_balance", get_prepaid_balance)];
 
     fn get_prepaid_balance<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -292,7 +303,7 @@ mod xai {
 mod vercel {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_credits];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_credits", get_credits)];
 
     fn get_credits<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -306,7 +317,7 @@ mod vercel {
 mod firecrawl {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_credit_usage];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("getCreditUsage", get_credit_usage)];
 
     fn get_credit_usage<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -320,7 +331,7 @@ mod firecrawl {
 mod tavily {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_usage];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_usage", get_usage)];
 
     fn get_usage<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -334,7 +345,7 @@ mod tavily {
 mod serpapi {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_account];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_account", get_account)];
 
     fn get_account<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -348,7 +359,7 @@ mod serpapi {
 mod scrapingbee {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_usage];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_usage", get_usage)];
 
     fn get_usage<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -362,7 +373,7 @@ mod scrapingbee {
 mod scrapeops {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_usage];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_usage", get_usage)];
 
     fn get_usage<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -376,7 +387,7 @@ mod scrapeops {
 mod scrapingant {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_usage];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_usage", get_usage)];
 
     fn get_usage<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -390,7 +401,7 @@ mod scrapingant {
 mod scrapegraphai {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_credits];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_credits", get_credits)];
 
     fn get_credits<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -404,7 +415,7 @@ mod scrapegraphai {
 mod crustdata {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_user_credits];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_user_credits", get_user_credits)];
 
     fn get_user_credits<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -418,7 +429,8 @@ mod crustdata {
 mod featherless {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_credit_balance];
+    pub(super) const OPERATIONS: &[(&str, Operation)] =
+        &[("get_credit_balance", get_credit_balance)];
 
     fn get_credit_balance<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -433,7 +445,8 @@ mod featherless {
 mod venice {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_billing_balance];
+    pub(super) const OPERATIONS: &[(&str, Operation)] =
+        &[("get_billing_balance", get_billing_balance)];
 
     fn get_billing_balance<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -447,7 +460,7 @@ mod venice {
 mod browserbase {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[projects_usage];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("Projects_usage", projects_usage)];
 
     fn projects_usage<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -461,7 +474,8 @@ mod browserbase {
 mod brightdata {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_customer_balance];
+    pub(super) const OPERATIONS: &[(&str, Operation)] =
+        &[("get_customer_balance", get_customer_balance)];
 
     fn get_customer_balance<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -476,7 +490,7 @@ mod brightdata {
 mod inferencesh {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_balance];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_balance", get_balance)];
 
     fn get_balance<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -490,7 +504,7 @@ mod inferencesh {
 mod coingecko {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_api_usage];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_api_usage", get_api_usage)];
 
     fn get_api_usage<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -504,7 +518,8 @@ mod coingecko {
 mod fal {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_account_billing];
+    pub(super) const OPERATIONS: &[(&str, Operation)] =
+        &[("getAccountBilling", get_account_billing)];
 
     fn get_account_billing<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -518,7 +533,7 @@ mod fal {
 mod deepinfra {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_checklist];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_checklist", get_checklist)];
 
     fn get_checklist<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -532,7 +547,7 @@ mod deepinfra {
 mod exa {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_team_credits];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_team_credits", get_team_credits)];
 
     fn get_team_credits<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
@@ -546,7 +561,7 @@ mod exa {
 mod zenrows {
     use super::*;
 
-    pub(super) const OPERATIONS: &[Operation] = &[get_usage];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_usage", get_usage)];
 
     fn get_usage<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {

@@ -5,6 +5,9 @@
 //!   requests interleaved (alternating which goes first), latency of each recorded.
 //! - `generation RUNS`: the whole generation pipeline (read, overlay, lower, validate,
 //!   progenitor, wrapper code, prettyplease, crate files) per provider, in process, RUNS times.
+//! - `pipeline RUNS [NAME...]`: the whole pipeline against progenitor + prettyplease alone on
+//!   the same effective spec, run for run, for every provider and corpus spec (or those whose
+//!   id contains a NAME).
 //! - `metrics BILLFOLD CONCURRENCY SECONDS`: `billfold serve` (the binary at BILLFOLD) over
 //!   local provider servers, `/metrics` scraped by CONCURRENCY connections at once for SECONDS:
 //!   errors, latency percentiles, the server's peak RSS, and how long SIGTERM takes to stop it.
@@ -269,7 +272,7 @@ fn generation(runs: usize) -> serde_json::Value {
 /// The whole pipeline against progenitor + prettyplease alone, on the same effective specs:
 /// every corpus spec (staged as `cargo xtask corpus` does) and the five excerpts, median of
 /// `runs` each, in the same run; with the cost per operation.
-fn pipeline_vs_progenitor(runs: usize) -> serde_json::Value {
+fn pipeline_vs_progenitor(runs: usize, only: &[String]) -> serde_json::Value {
     let root = xtask::workspace_root();
     let median = |mut samples: Vec<f64>| {
         samples.sort_by(f64::total_cmp);
@@ -304,15 +307,19 @@ fn pipeline_vs_progenitor(runs: usize) -> serde_json::Value {
                "ratio_quartiles": ratio_spread,
                "pipeline_ms_per_operation": ours / operations.max(1) as f64})
     };
+    // With names given, only the specs whose id contains one of them.
+    let wanted = |id: &str| only.is_empty() || only.iter().any(|name| id.contains(name.as_str()));
     let mut rows = Vec::new();
     for provider in xtask::pipeline::load_providers(&root).expect("specs/providers.toml") {
-        rows.push(measure(provider.id.clone(), &root, &provider));
+        if wanted(&provider.id) {
+            rows.push(measure(provider.id.clone(), &root, &provider));
+        }
     }
     let (staging, _) =
         xtask::commands::corpus::stage(&root, &root.join(xtask::commands::corpus::CORPUS_DIR))
             .expect("corpus staging");
     for provider in xtask::pipeline::load_providers(&staging).expect("staging manifest") {
-        if xtask::pipeline::generate(&staging, &provider).is_ok() {
+        if wanted(&provider.id) && xtask::pipeline::generate(&staging, &provider).is_ok() {
             rows.push(measure(
                 format!("corpus {}", provider.id),
                 &staging,
@@ -333,7 +340,9 @@ fn main() {
         .expect("runtime");
     let report = match args.first().map(String::as_str) {
         Some("generation") => generation(number(1, 30) as usize),
-        Some("pipeline") => pipeline_vs_progenitor(number(1, 15) as usize),
+        Some("pipeline") => {
+            pipeline_vs_progenitor(number(1, 15) as usize, args.get(2..).unwrap_or(&[]))
+        }
         Some("overhead") => runtime.block_on(overhead(number(1, 3000) as usize)),
         Some("metrics") => metrics::run(
             std::path::Path::new(args.get(1).expect("the billfold binary")),

@@ -33,24 +33,24 @@ pub fn render(generated: &[Generated]) -> String {
          type Operation = for<'a> fn(&'a mut Vec<Value>, &'a Entry) -> Run<'a>;\n\n\
          /// Runs every operation of `entry`'s provider against its two mock servers.\n\
          pub(crate) async fn run(rows: &mut Vec<Value>, entry: &Entry) {\n\
-         let operations: &[Operation] = match entry.provider.as_str() {\n",
+         let operations: &[(&str, Operation)] = match entry.provider.as_str() {\n",
     );
     for g in generated {
         let id = &g.provider.id;
         let _ = writeln!(out, "        {id:?} => {id}::OPERATIONS,");
     }
     out.push_str(
-        "        other => {\n            rows.push(row(other, \"-\", \"unknown provider\".into(), String::new(), String::new()));\n            return;\n        }\n    };\n    for operation in operations {\n        // A panic in one operation (a defect of the generated code) is that operation's row.\n        let before = rows.len();\n        let run = std::panic::AssertUnwindSafe(operation(rows, entry));\n        if let Err(panic) = futures::FutureExt::catch_unwind(run).await {\n            let message = panic\n                .downcast_ref::<&str>()\n                .map(|s| s.to_string())\n                .or_else(|| panic.downcast_ref::<String>().cloned())\n                .unwrap_or_default();\n            rows.truncate(before);\n            rows.push(row(&entry.provider, \"?\", format!(\"panicked: {message}\"), String::new(), String::new()));\n        }\n    }\n}\n",
+        "        other => {\n            rows.push(row(other, \"-\", \"unknown provider\".into(), String::new(), String::new()));\n            return;\n        }\n    };\n    for (operation_id, operation) in operations {\n        if !entry.only.is_empty() && !entry.only.iter().any(|only| only == operation_id) {\n            continue;\n        }\n        // A panic in one operation (a defect of the generated code) is that operation's row.\n        let before = rows.len();\n        let run = std::panic::AssertUnwindSafe(operation(rows, entry));\n        if let Err(panic) = futures::FutureExt::catch_unwind(run).await {\n            let message = panic\n                .downcast_ref::<&str>()\n                .map(|s| s.to_string())\n                .or_else(|| panic.downcast_ref::<String>().cloned())\n                .unwrap_or_default();\n            rows.truncate(before);\n            rows.push(row(&entry.provider, \"?\", format!(\"panicked: {message}\"), String::new(), String::new()));\n        }\n    }\n}\n",
     );
     for g in generated {
         let id = &g.provider.id;
         let _ = write!(
             out,
-            "\n#[allow(unused_variables, clippy::clone_on_copy)]\nmod {id} {{\n    use super::*;\n\n    pub(super) const OPERATIONS: &[Operation] = &[{}];\n",
+            "\n#[allow(unused_variables, clippy::clone_on_copy)]\nmod {id} {{\n    use super::*;\n\n    pub(super) const OPERATIONS: &[(&str, Operation)] = &[{}];\n",
             g.code
                 .methods
                 .iter()
-                .map(|m| m.name.clone())
+                .map(|m| format!("({:?}, {})", m.operation_id, m.name))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -81,6 +81,11 @@ fn call(g: &Generated, method: &Method) -> String {
             let var = format!("{}_form", method.name);
             let _ = writeln!(lets, "            let {var} = {form};");
             args.push(format!("&{var}"));
+            continue;
+        }
+        if method.generics.contains(ty) {
+            // A raw body (`B: Into<reqwest::Body>`): some bytes, whatever its schema says.
+            args.push("b\"billfold\".to_vec()".to_owned());
             continue;
         }
         let ty = ty.replace("types::", &format!("billfold::{id}::types::"));
@@ -121,8 +126,6 @@ fn call(g: &Generated, method: &Method) -> String {
                 Some(inner.strip_suffix('>').unwrap_or(inner).to_owned()),
                 format!("Some(&{var})"),
             ),
-            // A raw body (`B: Into<reqwest::Body>`): some bytes.
-            _ if method.generics.contains(&ty) => (None, "b\"billfold\".to_vec()".to_owned()),
             // Owned: the call runs three times (examples, dynamic data, wrong credential).
             _ => (Some(ty.clone()), format!("{var}.clone()")),
         };
