@@ -442,12 +442,16 @@ fn rejects_the_request(outcome: &str) -> bool {
 ///   authorization server would;
 /// - the `text/event-stream` body of each streaming operation, which the effective spec keeps
 ///   in `x-billfold-event-stream` (progenitor must not see it): an example stream of one event
-///   sampled from the event schema, then the sentinel the spec documents.
+///   sampled from the event schema, then the sentinel the spec documents;
+/// - each `anyOf` the generator read as `oneOf` for typify (`pipeline::any_of`) as the spec
+///   wrote it: Prism validates requests against this document, and a value two members take
+///   (a model name both the enum and the plain string allow) breaks `oneOf`, not `anyOf`.
 fn prism_spec(spec: &Path, out: &Path) -> Result<PathBuf, String> {
     let text = fs::read_to_string(spec).map_err(|e| format!("reading {}: {e}", spec.display()))?;
     let mut doc: Value =
         serde_json::from_str(&text).map_err(|e| format!("reading {}: {e}", spec.display()))?;
     let streams = restore_event_streams(&mut doc);
+    let any_of = pipeline::any_of::restore_any_of(&mut doc);
     let token_urls: Vec<String> = doc
         .pointer("/components/securitySchemes")
         .and_then(Value::as_object)
@@ -457,7 +461,7 @@ fn prism_spec(spec: &Path, out: &Path) -> Result<PathBuf, String> {
         .filter_map(Value::as_str)
         .map(str::to_owned)
         .collect();
-    if token_urls.is_empty() && streams == 0 {
+    if token_urls.is_empty() && streams == 0 && any_of == 0 {
         return Ok(spec.to_path_buf());
     }
     let answer = serde_json::json!({"post": {

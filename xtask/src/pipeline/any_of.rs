@@ -11,6 +11,9 @@
 
 use serde_json::{Map, Value};
 
+/// The note each rewrite leaves (its start), by which [`restore_any_of`] finds them.
+const NOTE: &str = "anyOf read as oneOf";
+
 /// Keys under which a value is data, not schemas.
 const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
 
@@ -59,6 +62,40 @@ fn rewrite(node: &mut Value, schemas: &Value, rewritten: &mut usize) {
                 rewrite(item, schemas, rewritten);
             }
         }
+        _ => {}
+    }
+}
+
+/// Undoes every rewrite of [`read_mixed_any_of_as_one_of`] in an effective spec (for a tool
+/// that validates against it, such as a mock server: a value two members take breaks
+/// `oneOf`). Returns how many it undid.
+pub fn restore_any_of(doc: &mut Value) -> usize {
+    let mut restored = 0;
+    restore(doc, &mut restored);
+    restored
+}
+
+fn restore(node: &mut Value, restored: &mut usize) {
+    match node {
+        Value::Object(map) => {
+            let rewritten = map
+                .get(crate::pipeline::lower::NOTE_KEY)
+                .and_then(Value::as_array)
+                .is_some_and(|notes| {
+                    notes
+                        .iter()
+                        .any(|n| n.as_str().is_some_and(|n| n.starts_with(NOTE)))
+                });
+            if rewritten
+                && !map.contains_key("anyOf")
+                && let Some(members) = map.remove("oneOf")
+            {
+                map.insert("anyOf".to_owned(), members);
+                *restored += 1;
+            }
+            map.values_mut().for_each(|value| restore(value, restored));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|value| restore(value, restored)),
         _ => {}
     }
 }
@@ -119,5 +156,10 @@ mod tests {
         // Objects only: left to typify's struct of flattened members. Examples are data.
         assert!(memory["properties"]["both"]["anyOf"].is_array());
         assert_eq!(memory["example"], json!({"anyOf": [1]}));
+        // For a validator, the spec's own anyOf comes back.
+        assert_eq!(restore_any_of(&mut doc), 2);
+        let memory = &doc["components"]["schemas"]["Memory"];
+        assert!(memory["properties"]["key"]["anyOf"].is_array());
+        assert!(memory["properties"]["key"].get("oneOf").is_none());
     }
 }
