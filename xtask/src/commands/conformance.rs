@@ -610,10 +610,10 @@ fn call_against_prism(
 /// `cargo xtask conformance --corpus`: every generated operation of every corpus spec (or of
 /// the specs of `dir`) called against Prism, one spec at a time (Prism in static mode, serving
 /// the spec's effective form; dynamic mode for what static mode cannot answer, or answers
-/// against the spec's schema), through the
-/// staged conformance client. An operation is *sent ok* when Prism accepted its request (no
-/// request violation, no 415 or 422), and *decoded ok* when the client decoded Prism's
-/// response into its typed value (every event of a stream, to its end).
+/// against the spec's schema), through the staged conformance client. An operation is *sent
+/// ok* when Prism accepted its request (no request violation, no 415 or 422), and *decoded ok*
+/// when the client decoded Prism's response into its typed value (every event of a stream, to
+/// its end).
 pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
     let started = Instant::now();
     let tools = root.join(TOOLS_DIR);
@@ -657,7 +657,7 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
                 continue;
             }
         };
-        let too_complex: Vec<String> = rows
+        let again: Vec<String> = rows
             .iter()
             .filter(|row| {
                 let outcome = row_outcome(row);
@@ -666,13 +666,11 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
             })
             .filter_map(|row| row["operation"].as_str().map(str::to_owned))
             .collect();
-        if !too_complex.is_empty() {
-            match call_against_prism(&tools, &work, &client, &spec, id, true, &too_complex) {
-                Ok(again) => {
-                    rows.retain(|row| {
-                        !too_complex.iter().any(|op| row["operation"] == op.as_str())
-                    });
-                    rows.extend(again.into_iter().map(|mut row| {
+        if !again.is_empty() {
+            match call_against_prism(&tools, &work, &client, &spec, id, true, &again) {
+                Ok(dynamic_rows) => {
+                    rows.retain(|row| !again.iter().any(|op| row["operation"] == op.as_str()));
+                    rows.extend(dynamic_rows.into_iter().map(|mut row| {
                         row["server"] = Value::from("dynamic");
                         row
                     }));
