@@ -332,7 +332,7 @@ pub fn problems(root: &Path, provider: &ProviderEntry) -> Result<Generated, Vec<
     let mut plan = Degraded::default();
     let mut errors = Vec::new();
     loop {
-        let round = match generate_from(provider, base.clone(), &plan) {
+        let round = match generate_from(provider, &base, &plan) {
             Ok(generated) if errors.is_empty() => return Ok(generated),
             Ok(_) => return Err(errors),
             Err(round) => round,
@@ -405,7 +405,7 @@ fn with_line(root: &Path, error: SpecError) -> SpecError {
 
 fn generate_from(
     provider: &ProviderEntry,
-    base: Value,
+    base: &Value,
     plan: &Degraded,
 ) -> Result<Generated, Vec<SpecError>> {
     let id = provider.id.as_str();
@@ -415,7 +415,7 @@ fn generate_from(
         mut skipped,
         warnings,
     } = effective_from(provider, base.clone(), plan)?;
-    skipped.extend(plan.skipped(&base));
+    skipped.extend(plan.skipped(base));
     let mut warnings = warnings;
     warnings.extend(plan.renamed.iter().map(|name| {
         format!("component schema {name:?} renamed {name}Schema: typify derives a type of that name from another schema")
