@@ -4,7 +4,7 @@
 //! The spec is [`BUILD_SPEC`], a corpus spec of about 100 operations. It is staged as `cargo
 //! xtask corpus` stages it (in `target/corpus/workspace`, which this replaces); progenitor's
 //! output for the crate's `effective-spec.json` (the same settings, none of billfold's
-//! rewrites) becomes a crate `progenitor-own` beside it, depending on `progenitor-client` as
+//! rewrites, progenitor's default settings) becomes a crate `progenitor-own` beside it, depending on `progenitor-client` as
 //! progenitor's users do. Both crates' dependencies are built first; then each crate alone is
 //! rebuilt from scratch (no incremental state), alternately, three times in debug and three in
 //! release, and the medians are compared.
@@ -87,7 +87,7 @@ fn write_progenitor_crate(staging: &Path, spec: &Path) -> Result<(), String> {
     let text = fs::read_to_string(spec).map_err(|e| format!("{}: {e}", spec.display()))?;
     let openapi: openapiv3::OpenAPI =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", spec.display()))?;
-    let output = progenitor_run::generate_once(&openapi)?;
+    let output = progenitor_run::generate_as_progenitor_would(&openapi)?;
     let file: syn::File = syn::parse2(output.tokens).map_err(|e| e.to_string())?;
     let code = prettyplease::unparse(&file);
     let mut dependencies = String::from(

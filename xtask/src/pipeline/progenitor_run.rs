@@ -128,8 +128,21 @@ fn with_captured_panics<T, E: std::fmt::Display>(
 }
 
 pub(crate) fn generate_once(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
+    generate_with(spec, &settings())
+}
+
+/// progenitor with its default settings, as its own users run it (a standalone client on
+/// `progenitor-client`): for comparing build times (`cargo xtask bench`).
+pub fn generate_as_progenitor_would(spec: &openapiv3::OpenAPI) -> Result<Output, String> {
+    generate_with(spec, &GenerationSettings::new())
+}
+
+fn generate_with(
+    spec: &openapiv3::OpenAPI,
+    settings: &GenerationSettings,
+) -> Result<Output, String> {
     with_captured_panics(|| {
-        let mut generator = Generator::new(&settings());
+        let mut generator = Generator::new(settings);
         generator.generate_tokens(spec).and_then(|tokens| {
             let repeated = repeated_type_names(&tokens);
             if !repeated.is_empty() {
