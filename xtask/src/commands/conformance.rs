@@ -742,3 +742,49 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
     );
     Ok(table)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prism_gets_back_streams_token_endpoints_and_any_of() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("effective-spec.json");
+        let doc = serde_json::json!({
+            "openapi": "3.0.3",
+            "paths": {"/chat": {"post": {
+                "operationId": "chat",
+                pipeline::event_streams::KEY: {
+                    "schema": {"$ref": "#/components/schemas/Chunk"},
+                    "envelope": false, "sentinel": "[DONE]", "beside_json": true
+                },
+                "responses": {"200": {"description": "ok", "content": {"application/json": {}}}}
+            }}},
+            "components": {
+                "schemas": {
+                    "Chunk": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "example": "c1"}}},
+                    "Key": {"oneOf": [{"type": "integer"}, {"type": "string"}],
+                            pipeline::lower::NOTE_KEY: ["anyOf read as oneOf: a member is not an object"]}
+                },
+                "securitySchemes": {"oauth": {"type": "oauth2", "flows": {"clientCredentials": {
+                    "tokenUrl": "https://api.example.com/v1/oauth2/token", "scopes": {}}}}}
+            }
+        });
+        fs::write(&spec, doc.to_string()).unwrap();
+        let served = prism_spec(&spec, &dir.path().join("prism.json")).unwrap();
+        let served: Value = serde_json::from_str(&fs::read_to_string(served).unwrap()).unwrap();
+        let stream = &served["paths"]["/chat"]["post"]["responses"]["200"]["content"]["text/event-stream"]
+            ["example"];
+        assert_eq!(stream, "data: {\"id\":\"c1\"}\n\ndata: [DONE]\n\n");
+        assert!(served["paths"]["/v1/oauth2/token"]["post"].is_object());
+        assert!(served["components"]["schemas"]["Key"]["anyOf"].is_array());
+        // A spec that needs none of it is served as it is.
+        let plain = dir.path().join("plain.json");
+        fs::write(&plain, r#"{"openapi": "3.0.3", "paths": {}}"#).unwrap();
+        assert_eq!(
+            prism_spec(&plain, &dir.path().join("p2.json")).unwrap(),
+            plain
+        );
+    }
+}
