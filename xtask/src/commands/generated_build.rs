@@ -88,8 +88,7 @@ fn write_progenitor_crate(staging: &Path, spec: &Path) -> Result<(), String> {
     let openapi: openapiv3::OpenAPI =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", spec.display()))?;
     let output = progenitor_run::generate_as_progenitor_would(&openapi)?;
-    let file: syn::File = syn::parse2(output.tokens).map_err(|e| e.to_string())?;
-    let code = prettyplease::unparse(&file);
+    let code = prettyplease::unparse(&output.file);
     let mut dependencies = String::from(
         "progenitor-client.workspace = true\nreqwest.workspace = true\nserde.workspace = true\nserde_json.workspace = true\nbytes.workspace = true\n",
     );

@@ -78,12 +78,7 @@ pub fn build(
     validated: &Validated,
     generated: progenitor_run::Output,
 ) -> Result<(CrateCode, syn::File), Located> {
-    let mut file: syn::File = syn::parse2(generated.tokens).map_err(|e| {
-        Located::new(
-            "",
-            format!("progenitor produced code that does not parse: {e}"),
-        )
-    })?;
+    let mut file = generated.file;
     remove_undeclared_headers(&mut file);
     serialize_deep_objects(&mut file, validated);
     optional_success::rewrite(&mut file, validated);

@@ -489,11 +489,11 @@ mod tests {
             }}}
         }))
         .unwrap();
-        let tokens = crate::pipeline::progenitor_run::generate(&spec)
-            .unwrap()
-            .tokens;
-        assert!(tokens.to_string().contains("deny_unknown_fields"));
-        let mut file: syn::File = syn::parse2(tokens).unwrap();
+        let Ok(output) = crate::pipeline::progenitor_run::generate(&spec) else {
+            panic!("progenitor failed");
+        };
+        let mut file = output.file;
+        assert!(prettyplease::unparse(&file).contains("deny_unknown_fields"));
         let roots: Vec<Type> = vec![syn::parse_quote!(types::PostXResponse)];
         let open = open_response_types(&mut file, &roots);
         let text = prettyplease::unparse(&file);

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
-use proc_macro2::TokenStream;
 use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use quote::quote;
 
@@ -45,10 +44,10 @@ impl Usage {
 }
 
 /// progenitor's output for a spec, and what it needs to compile.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Output {
-    /// The generated code.
-    pub tokens: TokenStream,
+    /// The generated code, parsed once (every later step works on this tree).
+    pub file: syn::File,
     /// The optional crates it uses.
     pub usage: Usage,
 }
@@ -88,8 +87,7 @@ fn settings() -> GenerationSettings {
 /// for comparing the cost of the whole pipeline with theirs (`cargo xtask bench`).
 pub fn progenitor_and_prettyplease(spec: &openapiv3::OpenAPI) -> Result<String, String> {
     let output = generate_once(spec)?;
-    let file: syn::File = syn::parse2(output.tokens).map_err(|e| e.to_string())?;
-    Ok(prettyplease::unparse(&file))
+    Ok(prettyplease::unparse(&output.file))
 }
 
 /// progenitor as a user would run it, with its default settings, on `spec`: the number of
@@ -144,20 +142,15 @@ fn generate_with(
     with_captured_panics(|| {
         let mut generator = Generator::new(settings);
         generator.generate_tokens(spec).and_then(|tokens| {
-            let repeated = repeated_type_names(&tokens);
-            if !repeated.is_empty() {
-                let names: Vec<String> = repeated
-                    .iter()
-                    .map(|n| format!("{REPEATED_TYPE}{n}`"))
-                    .collect();
-                return Err(progenitor_impl::Error::InternalError(format!(
-                    "{} (a component and a type it derived from another schema's property)",
-                    names.join(", ")
-                )));
-            }
+            repeated_type_names(generator.get_type_space())?;
+            let file: syn::File = syn::parse2(tokens).map_err(|e| {
+                progenitor_impl::Error::InternalError(format!(
+                    "progenitor produced code that does not parse: {e}"
+                ))
+            })?;
             let types = generator.get_type_space();
             Ok(Output {
-                tokens,
+                file,
                 usage: Usage {
                     chrono: types.uses_chrono(),
                     uuid: types.uses_uuid(),
@@ -182,32 +175,35 @@ pub fn repeated_types_in(message: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The type names defined twice in the generated `types` module.
-fn repeated_type_names(tokens: &TokenStream) -> Vec<String> {
-    let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) else {
-        return Vec::new();
-    };
+/// An error naming the types typify defines twice (a component and a type it derived from
+/// another schema's property), which would not compile; read from its type space, so that
+/// the code need not be parsed to find them.
+fn repeated_type_names(types: &typify::TypeSpace) -> Result<(), progenitor_impl::Error> {
     let mut seen = BTreeSet::new();
-    let mut repeated = Vec::new();
-    for item in &file.items {
-        if let syn::Item::Mod(module) = item
-            && module.ident == "types"
-            && let Some((_, items)) = &module.content
-        {
-            for item in items {
-                let name = match item {
-                    syn::Item::Struct(s) => s.ident.to_string(),
-                    syn::Item::Enum(e) => e.ident.to_string(),
-                    syn::Item::Type(t) => t.ident.to_string(),
-                    _ => continue,
-                };
-                if !seen.insert(name.clone()) && !repeated.contains(&name) {
-                    repeated.push(name);
-                }
-            }
+    let mut repeated = BTreeSet::new();
+    for ty in types.iter_types() {
+        let named = matches!(
+            ty.details(),
+            typify::TypeDetails::Struct(_)
+                | typify::TypeDetails::Enum(_)
+                | typify::TypeDetails::Newtype(_)
+        );
+        let name = ty.name();
+        if named && !seen.insert(name.clone()) {
+            repeated.insert(name);
         }
     }
-    repeated
+    if repeated.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = repeated
+        .iter()
+        .map(|n| format!("{REPEATED_TYPE}{n}`"))
+        .collect();
+    Err(progenitor_impl::Error::InternalError(format!(
+        "{} (a component and a type it derived from another schema's property)",
+        names.join(", ")
+    )))
 }
 
 /// Every operation that fails on its own, with its own message, or `/components` when the
@@ -441,10 +437,16 @@ fn copy_method(from: &openapiv3::PathItem, to: &mut openapiv3::PathItem, method:
 }
 
 /// The component schemas progenitor (typify) cannot take, each with its message: found one
-/// by one, so that only they fall back to untyped values. Each schema is tried with the
-/// schemas it references (closure smallest first, so a referenced culprit is found before
-/// the schemas that merely reach it); a schema already found is stubbed as any value for the
-/// schemas tried after it.
+/// by one, so that only they fall back to untyped values.
+///
+/// A schema is tried with the schemas it references (its closure). The schemas are ordered
+/// by closure size, smallest first, so that a referenced culprit is found before the schemas
+/// that merely reach it, and a schema already found is stubbed as any value for the schemas
+/// tried after it. Rather than one trial per schema (Plaid's 2,275 schemas cost 2,275
+/// progenitor runs), the ordered list is bisected: a run of schemas whose closures generate
+/// together is cleared in one trial, and only a run that fails is split, so the trials grow
+/// with the culprits, not with the schemas. Each half is settled before the next, so a schema
+/// is tried alone exactly as the one-by-one search would try it.
 pub fn schema_culprits(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
     let Some(components) = &spec.components else {
         return Vec::new();
@@ -459,9 +461,7 @@ pub fn schema_culprits(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
         .map(|name| (name.clone(), closure(&schemas, name)))
         .collect();
     closures.sort_by_key(|(name, members)| (members.len(), name.clone()));
-    let mut known_good: BTreeSet<String> = BTreeSet::new();
-    let mut culprits: Vec<(String, String)> = Vec::new();
-    // Each trial is this skeleton with a few schemas: cloning the whole spec per schema cost
+    // Each trial is this skeleton with some schemas: cloning the whole spec per trial cost
     // more than typify's work on a large spec.
     let mut skeleton = spec.clone();
     skeleton.paths.paths.clear();
@@ -471,19 +471,51 @@ pub fn schema_culprits(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
             ..Default::default()
         };
     }
-    for (name, members) in closures {
-        if known_good.contains(&name) {
-            continue;
+    let mut search = CulpritSearch {
+        components,
+        skeleton,
+        culprits: Vec::new(),
+    };
+    search.bisect(&closures);
+    search.culprits
+}
+
+/// The state of [`schema_culprits`]: the schemas, the trial skeleton and the culprits so far.
+struct CulpritSearch<'a> {
+    components: &'a openapiv3::Components,
+    skeleton: openapiv3::OpenAPI,
+    culprits: Vec<(String, String)>,
+}
+
+impl CulpritSearch<'_> {
+    /// Finds the culprits among `run` (schemas with their closures, in trial order).
+    fn bisect(&mut self, run: &[(String, BTreeSet<String>)]) {
+        let Some(message) = run.first().and_then(|_| self.trial(run).err()) else {
+            return;
+        };
+        if let [(name, _)] = run {
+            self.culprits
+                .push((name.clone(), format!("typify cannot type it: {message}")));
+            return;
         }
-        let mut alone = skeleton.clone();
-        if let Some(c) = alone.components.as_mut() {
-            c.schemas = components
+        let (first, second) = run.split_at(run.len() / 2);
+        self.bisect(first);
+        self.bisect(second);
+    }
+
+    /// Whether the closures of `run` generate together, the culprits found so far stubbed.
+    fn trial(&self, run: &[(String, BTreeSet<String>)]) -> Result<(), String> {
+        let members: BTreeSet<&String> = run.iter().flat_map(|(_, members)| members).collect();
+        let mut trial = self.skeleton.clone();
+        if let Some(c) = trial.components.as_mut() {
+            c.schemas = self
+                .components
                 .schemas
                 .iter()
-                .filter(|(member, _)| members.contains(*member))
+                .filter(|(member, _)| members.contains(member))
                 .map(|(member, schema)| (member.clone(), schema.clone()))
                 .collect();
-            for (bad, _) in &culprits {
+            for (bad, _) in &self.culprits {
                 if let Some(schema) = c.schemas.get_mut(bad) {
                     *schema = openapiv3::ReferenceOr::Item(openapiv3::Schema {
                         schema_data: Default::default(),
@@ -492,12 +524,13 @@ pub fn schema_culprits(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
                 }
             }
         }
-        match generate_once(&alone) {
-            Ok(_) => known_good.extend(members),
-            Err(message) => culprits.push((name, format!("typify cannot type it: {message}"))),
-        }
+        // Whether progenitor takes it is all a trial asks: its code is not parsed.
+        with_captured_panics(|| {
+            let mut generator = Generator::new(&settings());
+            generator.generate_tokens(&trial)?;
+            repeated_type_names(generator.get_type_space())
+        })
     }
-    culprits
 }
 
 /// The component schemas `name` reaches through `$ref`s, itself included.
@@ -585,7 +618,8 @@ mod tests {
             "operationId": "ws",
             "responses": {"200": {"description": "ok", "content": {"application/json": {}}}}
         })))
-        .unwrap_err()
+        .err()
+        .expect("a located error")
         .remove(0);
         assert_eq!(err.pointer, "/paths/~1ws/get");
         assert!(
@@ -601,7 +635,97 @@ mod tests {
             "operationId": "ws_free", "responses": {"200": {"description": "ok"}}
         })))
         .unwrap();
-        assert!(output.tokens.to_string().contains("ws_free"));
+        assert!(prettyplease::unparse(&output.file).contains("ws_free"));
         assert_eq!(output.usage, Usage::default());
+    }
+}
+
+#[cfg(test)]
+mod culprit_tests {
+    use super::*;
+
+    /// Twenty fine schemas, two typify refuses (a string enum with a number among its
+    /// values), and one that only references a refused one.
+    fn components() -> openapiv3::OpenAPI {
+        let mut schemas = serde_json::Map::new();
+        for n in 0..20 {
+            schemas.insert(
+                format!("Fine{n:02}"),
+                serde_json::json!({"type": "object", "properties": {"n": {"type": "integer"}}}),
+            );
+        }
+        schemas.insert(
+            "BadMode".into(),
+            serde_json::json!({"type": "string", "enum": ["on", 7]}),
+        );
+        schemas.insert(
+            "BadKind".into(),
+            serde_json::json!({"type": "string", "enum": [true, "b"]}),
+        );
+        schemas.insert(
+            "UsesBad".into(),
+            serde_json::json!({"type": "object", "properties": {
+                "mode": {"$ref": "#/components/schemas/BadMode"},
+                "fine": {"$ref": "#/components/schemas/Fine03"}
+            }}),
+        );
+        serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {},
+            "components": {"schemas": schemas}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn only_the_schemas_typify_refuses_are_culprits() {
+        let spec = components();
+        assert!(generate_once(&spec).is_err(), "the whole must fail");
+        let culprits: Vec<String> = schema_culprits(&spec)
+            .into_iter()
+            .map(|(name, reason)| {
+                assert!(reason.starts_with("typify cannot type it: "), "{reason}");
+                name
+            })
+            .collect();
+        // Found in trial order (smallest closure first, then by name); the schema that only
+        // references a culprit is not one.
+        assert_eq!(culprits, ["BadKind", "BadMode"]);
+    }
+
+    #[test]
+    fn a_spec_typify_takes_has_no_culprits() {
+        let mut spec = components();
+        if let Some(c) = spec.components.as_mut() {
+            c.schemas.retain(|name, _| name.starts_with("Fine"));
+        }
+        assert!(schema_culprits(&spec).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod repeated_name_tests {
+    use super::*;
+
+    #[test]
+    fn a_type_name_typify_derives_twice_is_named_in_the_error() {
+        // typify names the inline enum of `Thing.kind` `ThingKind`: so is a component.
+        let spec: openapiv3::OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {},
+            "components": {"schemas": {
+                "Thing": {"type": "object", "properties": {
+                    "kind": {"type": "string", "enum": ["a", "b"]}
+                }},
+                "ThingKind": {"type": "object", "properties": {"n": {"type": "integer"}}}
+            }}
+        }))
+        .unwrap();
+        let Err(message) = generate_once(&spec) else {
+            panic!("two types named ThingKind must not generate");
+        };
+        assert_eq!(repeated_types_in(&message), ["ThingKind"], "{message}");
     }
 }
