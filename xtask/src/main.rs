@@ -220,21 +220,25 @@ fn run_ingest(root: &Path, provider: &str, source: &str) -> Result<(), String> {
 fn run_ingest_all(root: &Path) -> Result<(), String> {
     let providers = pipeline::load_providers(root).map_err(|e| e.to_string())?;
     let mut fetched = Vec::new();
-    for provider in providers.iter().filter(|p| p.spec_url.is_some()) {
-        let url = provider.spec_url.as_deref().unwrap_or_default();
-        let text =
-            read_source(url).map_err(|e| format!("{}: {e}; nothing was written", provider.id))?;
-        let spec = ingest::extract_spec(&text)
-            .map_err(|e| format!("{}: {url}: {e}; nothing was written", provider.id))?;
-        fetched.push((provider.id.clone(), url.to_owned(), spec));
+    for provider in &providers {
+        for (url, file) in provider.spec_url.iter().zip(pipeline::spec_files(provider)) {
+            if url.is_empty() {
+                continue;
+            }
+            let text = read_source(url)
+                .map_err(|e| format!("{}: {e}; nothing was written", provider.id))?;
+            let spec = ingest::extract_spec(&text)
+                .map_err(|e| format!("{}: {url}: {e}; nothing was written", provider.id))?;
+            fetched.push((provider.id.clone(), url.to_owned(), file, spec));
+        }
     }
     if fetched.is_empty() {
         println!("no provider has a spec_url in specs/providers.toml: nothing to refresh");
         return Ok(());
     }
     let mut changed = Vec::new();
-    for (id, url, spec) in &fetched {
-        let target = root.join(pipeline::spec_path(id));
+    for (id, url, file, spec) in &fetched {
+        let target = root.join(file);
         let current = std::fs::read_to_string(&target).unwrap_or_default();
         if current == *spec {
             println!("unchanged: {id} ({url})");

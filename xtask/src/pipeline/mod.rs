@@ -11,6 +11,7 @@ pub mod document;
 pub mod event_streams;
 pub mod header_credentials;
 pub mod lower;
+pub mod merge;
 pub mod open_types;
 pub mod operations;
 pub mod overlay;
@@ -70,10 +71,20 @@ pub fn spec_path(id: &str) -> PathBuf {
 /// The root spec file of a provider (its `spec` entry, else `openapi.yaml`), relative to the
 /// workspace root.
 pub fn spec_file(provider: &ProviderEntry) -> PathBuf {
-    match &provider.spec {
-        Some(file) => Path::new("specs").join(&provider.id).join(file),
-        None => spec_path(&provider.id),
+    spec_files(provider).swap_remove(0)
+}
+
+/// Every spec file of a provider, relative to the workspace root, in manifest order (one for
+/// most: `openapi.yaml` unless `spec` names others).
+pub fn spec_files(provider: &ProviderEntry) -> Vec<PathBuf> {
+    if provider.spec.is_empty() {
+        return vec![spec_path(&provider.id)];
     }
+    provider
+        .spec
+        .iter()
+        .map(|file| Path::new("specs").join(&provider.id).join(file))
+        .collect()
 }
 
 /// The overlay file of a provider, relative to the workspace root.
@@ -131,11 +142,25 @@ pub fn effective_spec(
 /// pointer of a degradation refers to.
 fn overlaid(root: &Path, provider: &ProviderEntry) -> Result<Value, SpecError> {
     let id = provider.id.as_str();
-    let spec_file = spec_file(provider);
     let overlay_file = overlay_path(id);
-    let mut doc = read_document(root, id, &spec_file)?;
     let folder = root.join("specs").join(id);
-    bundle::bundle(&mut doc, &root.join(&spec_file), &folder);
+    let mut files = Vec::new();
+    for spec_file in spec_files(provider) {
+        let mut doc = read_document(root, id, &spec_file)?;
+        bundle::bundle(&mut doc, &root.join(&spec_file), &folder);
+        let name = spec_file
+            .strip_prefix(Path::new("specs").join(id))
+            .unwrap_or(&spec_file)
+            .to_string_lossy()
+            .into_owned();
+        files.push((name, doc));
+    }
+    let merge::Merged { mut doc, warnings } = merge::merge(files);
+    if !warnings.is_empty()
+        && let Some(map) = doc.as_object_mut()
+    {
+        map.insert(MERGE_WARNINGS_KEY.to_owned(), Value::from(warnings));
+    }
     if root.join(&overlay_file).exists() {
         let overlay_doc = read_document(root, id, &overlay_file)?;
         overlay::apply(&mut doc, &overlay_doc).map_err(|e| e.in_file(id, &overlay_file))?;
@@ -145,6 +170,10 @@ fn overlaid(root: &Path, provider: &ProviderEntry) -> Result<Value, SpecError> {
     crate::pipeline::event_streams::record(&mut doc);
     Ok(doc)
 }
+
+/// Where the merge of several spec files leaves its warnings on the document, for regen to
+/// print (taken off before validation).
+const MERGE_WARNINGS_KEY: &str = "x-billfold-merge-warnings";
 
 /// An effective spec: the document, what validation learned, the operations the overlay
 /// skips, and the warnings on the way.
@@ -166,7 +195,11 @@ fn effective_from(
     let spec_file = spec_file(provider);
     let overlay_file = overlay_path(id);
     plan.apply(&mut doc);
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = doc
+        .as_object_mut()
+        .and_then(|map| map.remove(MERGE_WARNINGS_KEY))
+        .and_then(|list| serde_json::from_value(list).ok())
+        .unwrap_or_default();
     // Skipped operations go first: they need no name and may hold what cannot be lowered.
     let skipped =
         operations::take_skipped(&mut doc).map_err(|e| vec![e.in_file(id, &overlay_file)])?;

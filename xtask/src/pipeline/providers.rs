@@ -24,11 +24,16 @@ pub struct ProviderEntry {
     pub docs_page: Option<String>,
     /// The provider's public docs page the spec or the mapping was read from (provenance).
     pub docs_url: Option<String>,
-    /// Where the provider publishes its whole spec (`cargo xtask ingest --all` refreshes from it).
-    pub spec_url: Option<String>,
+    /// Where the provider publishes its spec (`cargo xtask ingest --all` refreshes from it):
+    /// one URL, or one per file of `spec`, in the same order.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub spec_url: Vec<String>,
     /// The spec's root file under `specs/<id>/` (default `openapi.yaml`); a spec split over
-    /// several files keeps its layout there, and its relative `$ref`s are bundled at regen.
-    pub spec: Option<String>,
+    /// several files keeps its layout there, and its relative `$ref`s are bundled at regen. A
+    /// list names several specs the provider publishes for one API, merged into one crate by
+    /// the rule of [`crate::pipeline::merge`].
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub spec: Vec<String>,
     /// Notes for maintainers.
     pub notes: Option<String>,
     /// Security scheme name (or the name of a header parameter that carries the key) → env
@@ -166,6 +171,14 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
+/// `key = "x"` or `key = ["x", "y"]`, as a list.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
+}
+
 impl From<OneOrMany> for Pointers {
     fn from(value: OneOrMany) -> Self {
         match value {
@@ -253,6 +266,23 @@ pub fn parse(text: &str) -> Result<Vec<ProviderEntry>, String> {
                     "[{id}]: env var {var:?} must be upper-case ASCII letters, digits and `_`"
                 ));
             }
+        }
+        if !entry.spec_url.is_empty() && entry.spec_url.len() != entry.spec.len().max(1) {
+            return Err(format!(
+                "[{id}]: spec_url names {} URL(s) for {} spec file(s): give one URL per file of \
+                 `spec`, in the same order",
+                entry.spec_url.len(),
+                entry.spec.len().max(1)
+            ));
+        }
+        if let Some(file) = entry
+            .spec
+            .iter()
+            .find(|f| f.is_empty() || f.starts_with('/') || f.split('/').any(|s| s == ".."))
+        {
+            return Err(format!(
+                "[{id}]: spec file {file:?} must be a relative path inside specs/{id}/"
+            ));
         }
         entry.id = id;
         entries.push(entry);
