@@ -21,6 +21,8 @@ pub struct ApiChanges {
     pub removed_types: Vec<String>,
     /// Types whose members change, with whether any member was removed or retyped.
     pub changed_types: Vec<(String, bool)>,
+    /// The cargo features of the operations added, removed or changed (before and after).
+    pub features: Vec<String>,
 }
 
 impl ApiChanges {
@@ -29,18 +31,29 @@ impl ApiChanges {
         let (old_ops, old_types) = before.map(parse).unwrap_or_default();
         let (new_ops, new_types) = parse(after);
         let mut changes = ApiChanges::default();
-        for (name, signature) in &new_ops {
+        let mut features = std::collections::BTreeSet::new();
+        for (name, (signature, feature)) in &new_ops {
             match old_ops.get(name) {
-                None => changes.added_operations.push(name.clone()),
-                Some(old) if old != signature => changes.changed_operations.push(name.clone()),
+                None => {
+                    changes.added_operations.push(name.clone());
+                    features.insert(feature.clone());
+                }
+                Some((old, old_feature)) if old != signature || old_feature != feature => {
+                    changes.changed_operations.push(name.clone());
+                    features.insert(feature.clone());
+                    features.insert(old_feature.clone());
+                }
                 Some(_) => {}
             }
         }
-        changes.removed_operations = old_ops
-            .keys()
-            .filter(|name| !new_ops.contains_key(*name))
-            .cloned()
-            .collect();
+        for (name, (_, feature)) in &old_ops {
+            if !new_ops.contains_key(name) {
+                changes.removed_operations.push(name.clone());
+                features.insert(feature.clone());
+            }
+        }
+        features.remove("");
+        changes.features = features.into_iter().collect();
         for (name, members) in &new_types {
             match old_types.get(name) {
                 None => changes.added_types.push(name.clone()),
@@ -109,18 +122,26 @@ impl fmt::Display for ApiChanges {
                 .collect();
             write!(f, "; types changed: {}", names.join(", "))?;
         }
+        if !self.features.is_empty() {
+            write!(f, "; features touched: {}", self.features.join(", "))?;
+        }
         Ok(())
     }
 }
 
-/// Operations (method name → signature) and types (kind and name → members) of a surface.
-type Surface = (BTreeMap<String, String>, BTreeMap<String, Vec<String>>);
+/// Operations (method name → signature and feature) and types (kind and name → members) of a
+/// surface.
+type Surface = (
+    BTreeMap<String, (String, String)>,
+    BTreeMap<String, Vec<String>>,
+);
 
 fn parse(text: &str) -> Surface {
     let mut operations = BTreeMap::new();
     let mut types: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut section = "";
     let mut current_type: Option<String> = None;
+    let mut feature = String::new();
     for line in text.lines() {
         if !line.starts_with(' ') {
             section = line.trim_end_matches(':');
@@ -129,9 +150,11 @@ fn parse(text: &str) -> Surface {
         }
         match section {
             "operations" => {
-                if let Some(signature) = line.trim().strip_prefix("method: ") {
+                if let Some(group) = line.trim().strip_prefix("feature ") {
+                    feature = group.split_whitespace().next().unwrap_or("").to_owned();
+                } else if let Some(signature) = line.trim().strip_prefix("method: ") {
                     let name = signature.split('(').next().unwrap_or(signature).to_owned();
-                    operations.insert(name, signature.to_owned());
+                    operations.insert(name, (signature.to_owned(), feature.clone()));
                 }
             }
             "types" => {
@@ -188,5 +211,15 @@ mod tests {
             ApiChanges::between(None, BEFORE).added_operations,
             ["get_a", "get_b"]
         );
+    }
+
+    #[test]
+    fn the_features_an_operation_change_touches_are_named() {
+        let before = "operations:\n  feature billing (tag Billing):\n    GET /b\n      method: get_b() -> types::B\n  feature sessions (tag Sessions):\n    GET /s\n      method: get_s() -> types::S\ntypes:\n";
+        let after = before.replace("get_s() -> types::S", "get_s(id: &str) -> types::S");
+        let changes = ApiChanges::between(Some(before), &after);
+        assert_eq!(changes.changed_operations, ["get_s"]);
+        assert_eq!(changes.features, ["sessions"]);
+        assert!(changes.to_string().ends_with("; features touched: sessions"), "{changes}");
     }
 }

@@ -345,7 +345,8 @@ fn mapping_and_from(g: &Generated) -> String {
     )
 }
 
-/// The facade's `[features]` entries.
+/// The facade's `[features]` entries: one per provider, enabling its crate with only the
+/// features its balance operation needs; `full`, every operation of every enabled provider.
 pub fn facade_features(generated: &[Generated]) -> String {
     let ids: Vec<String> = generated
         .iter()
@@ -353,16 +354,22 @@ pub fn facade_features(generated: &[Generated]) -> String {
         .collect();
     let mut out = format!("default = [{}]\n", ids.join(", "));
     for g in generated {
-        let _ = writeln!(
-            out,
-            "{} = [\"dep:{}\"]",
-            g.provider.id, g.provider.crate_name
-        );
+        let mut enables = vec![format!("\"dep:{}\"", g.provider.crate_name)];
+        let method = balance_method(g);
+        for feature in g.code.features.of_method.get(&method).into_iter().flatten() {
+            enables.push(format!("\"{}/{feature}\"", g.provider.crate_name));
+        }
+        let _ = writeln!(out, "{} = [{}]", g.provider.id, enables.join(", "));
     }
+    let every: Vec<String> = generated
+        .iter()
+        .map(|g| format!("\"{}?/default\"", g.provider.crate_name))
+        .collect();
+    let _ = writeln!(out, "full = [{}]", every.join(", "));
     out
 }
 
-/// The facade's optional dependencies on the provider crates.
+/// The facade's optional dependencies on the provider crates (features chosen above).
 pub fn facade_dependencies(generated: &[Generated]) -> String {
     generated
         .iter()
@@ -375,13 +382,14 @@ pub fn facade_dependencies(generated: &[Generated]) -> String {
         .collect()
 }
 
-/// The workspace's `[workspace.dependencies]` entries for the provider crates.
+/// The workspace's `[workspace.dependencies]` entries for the provider crates, without their
+/// default features: each dependent names the ones it needs.
 pub fn workspace_dependencies(generated: &[Generated]) -> String {
     generated
         .iter()
         .map(|g| {
             format!(
-                "{} = {{ path = \"{}\", version = \"0.1.0\" }}\n",
+                "{} = {{ path = \"{}\", version = \"0.1.0\", default-features = false }}\n",
                 g.provider.crate_name,
                 crate::pipeline::crate_dir(&g.provider.id).display()
             )

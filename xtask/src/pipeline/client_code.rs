@@ -68,6 +68,8 @@ pub struct CrateCode {
     pub open_enums: Vec<OpenEnum>,
     /// The optional crates the generated code uses, as progenitor reports it.
     pub usage: progenitor_run::Usage,
+    /// The crate's cargo features, one per tag, and the methods each compiles.
+    pub features: crate::pipeline::features::FeaturePlan,
 }
 
 /// Builds the crate's code from progenitor's output: what it holds, and the syntax tree of
@@ -223,6 +225,28 @@ pub fn build(
             module.content = Some((Default::default(), std::mem::take(&mut file.items)));
         }
     }
+    // One feature per tag: each method compiles with its operation's tags, each type with the
+    // operations that reach it; what the client always names (its error body) is never gated.
+    let tags: std::collections::BTreeMap<&str, &Vec<String>> = validated
+        .operations
+        .iter()
+        .map(|op| (op.operation_id.as_str(), &op.tags))
+        .collect();
+    let features = crate::pipeline::features::FeaturePlan::new(raw_methods.iter().map(|m| {
+        (
+            m.sig.ident.to_string(),
+            tags.get(m.operation_id.as_str())
+                .map(|t| (*t).clone())
+                .unwrap_or_default(),
+        )
+    }));
+    let always: Vec<String> = error_type
+        .iter()
+        .flat_map(|t| t.split(|c: char| !c.is_alphanumeric() && c != '_'))
+        .filter(|word| !word.is_empty())
+        .map(str::to_owned)
+        .collect();
+    features.gate(&mut crate_file, &always);
     let code = CrateCode {
         methods,
         constructors,
@@ -230,6 +254,7 @@ pub fn build(
         types,
         open_enums,
         usage: generated.usage,
+        features,
     };
     Ok((code, crate_file))
 }

@@ -49,6 +49,13 @@ pub fn cargo_toml(provider: &ProviderEntry, code: &CrateCode) -> String {
          serde.workspace = true\n\
          serde_json.workspace = true\n",
     );
+    // One feature per tag (the README lists each one's operations); all on by default.
+    let features = code.features.all();
+    let quoted: Vec<String> = features.iter().map(|f| format!("{f:?}")).collect();
+    let _ = write!(out, "\n[features]\ndefault = [{}]\n", quoted.join(", "));
+    for feature in &features {
+        let _ = writeln!(out, "{feature} = []");
+    }
     out
 }
 
@@ -208,8 +215,10 @@ pub fn readme(
             m.name
         );
     }
+    out.push_str("# Ok(()) }\n```\n");
+    out.push_str(&features_section(provider, &code.features));
     out.push_str(
-        "# Ok(()) }\n```\n\n## Operations\n\n| method | request | returns |\n| --- | --- | --- |\n",
+        "\n## Operations\n\n| method | request | returns | feature |\n| --- | --- | --- | --- |\n",
     );
     for m in &code.methods {
         let args = m
@@ -218,9 +227,20 @@ pub fn readme(
             .map(|(name, ty)| format!("{name}: {ty}"))
             .collect::<Vec<_>>()
             .join(", ");
+        let features = code
+            .features
+            .of_method
+            .get(&m.name)
+            .map(|f| {
+                f.iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "| `{}({args})` | operationId `{}` | `{}` |",
+            "| `{}({args})` | operationId `{}` | `{}` | {features} |",
             m.name, m.operation_id, m.success
         );
     }
@@ -238,6 +258,31 @@ pub fn readme(
 
 /// The README section listing schemas typed as `serde_json::Value`, with their reasons (empty
 /// when none).
+/// `## Features`: one per tag, what each compiles, and how to depend on a part of the API.
+fn features_section(
+    provider: &ProviderEntry,
+    plan: &crate::pipeline::features::FeaturePlan,
+) -> String {
+    let mut out = String::from(
+        "\n## Features\n\nOne cargo feature per tag of the spec (operations without a tag: \
+         `untagged`); `default` enables them all. A method compiles with its feature, a type \
+         with the features of the operations that use it, so a build with only the features \
+         it needs compiles only their code:\n\n",
+    );
+    let first = plan.all().into_iter().next().unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "```toml\n[dependencies]\n{} = {{ version = \"0.1\", default-features = false, features = [\"{first}\"] }}\n```\n",
+        provider.crate_name
+    );
+    out.push_str("| feature | tag | methods |\n| --- | --- | ---: |\n");
+    for (feature, methods) in &plan.features {
+        let tag = plan.tags.get(feature).map(String::as_str).unwrap_or("");
+        let _ = writeln!(out, "| `{feature}` | {} | {} |", table_cell(tag), methods.len());
+    }
+    out
+}
+
 fn fallback_section(fallbacks: &[Fallback]) -> String {
     if fallbacks.is_empty() {
         return String::new();

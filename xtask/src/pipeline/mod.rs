@@ -9,6 +9,7 @@ pub mod crate_files;
 pub mod degrade;
 pub mod document;
 pub mod event_streams;
+pub mod features;
 pub mod header_credentials;
 pub mod lower;
 pub mod merge;

@@ -39,51 +39,23 @@ pub fn render(
         );
     }
     out.push_str("operations:\n");
-    for op in &validated.operations {
-        let _ = writeln!(out, "  {} {}", op.method, op.path);
-        if let Some(m) = code
-            .methods
+    // Grouped by feature (an operation with several tags under the first of its features).
+    let feature_of = |op: &crate::pipeline::validate::Operation| -> Vec<String> {
+        code.methods
             .iter()
             .find(|m| m.operation_id == op.operation_id)
-        {
-            let args = m
-                .args
-                .iter()
-                .map(|(name, ty)| format!("{name}: {ty}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let _ = writeln!(out, "    method: {}({args}) -> {}", m.name, m.success);
-        }
-        let _ = writeln!(out, "    operationId: {}", op.operation_id);
-        let auth: Vec<String> = op
-            .security
+            .and_then(|m| code.features.of_method.get(&m.name))
+            .map(|f| f.iter().cloned().collect())
+            .unwrap_or_default()
+    };
+    for (feature, tag) in &code.features.tags {
+        let _ = writeln!(out, "  feature {feature} (tag {tag}):");
+        for op in validated
+            .operations
             .iter()
-            .map(|alternative| match alternative.as_slice() {
-                [] => "none".to_owned(),
-                names => names.join(" + "),
-            })
-            .collect();
-        let _ = writeln!(out, "    auth: {}", auth.join(" | "));
-        let typed: Vec<&String> = effective
-            .pointer(&child(&op.pointer, "responses"))
-            .and_then(Value::as_object)
-            .into_iter()
-            .flat_map(|r| r.keys())
-            .filter(|s| !s.starts_with('2'))
-            .collect();
-        if !typed.is_empty() {
-            let _ = writeln!(
-                out,
-                "    typed errors: {}",
-                typed
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        if !op.raw_errors.is_empty() {
-            let _ = writeln!(out, "    raw errors: {}", op.raw_errors.join(", "));
+            .filter(|op| feature_of(op).first() == Some(feature))
+        {
+            write_operation(&mut out, op, code, effective, &feature_of(op)[1..]);
         }
     }
     if !skipped.is_empty() {
@@ -100,6 +72,64 @@ pub fn render(
         }
     }
     out
+}
+
+/// One operation of the surface, under its feature.
+fn write_operation(
+    out: &mut String,
+    op: &crate::pipeline::validate::Operation,
+    code: &CrateCode,
+    effective: &Value,
+    also: &[String],
+) {
+        let _ = writeln!(out, "    {} {}", op.method, op.path);
+    if let Some(m) = code
+        .methods
+        .iter()
+        .find(|m| m.operation_id == op.operation_id)
+    {
+        let args = m
+            .args
+            .iter()
+            .map(|(name, ty)| format!("{name}: {ty}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(out, "      method: {}({args}) -> {}", m.name, m.success);
+    }
+    let _ = writeln!(out, "      operationId: {}", op.operation_id);
+    let auth: Vec<String> = op
+        .security
+        .iter()
+        .map(|alternative| match alternative.as_slice() {
+            [] => "none".to_owned(),
+            names => names.join(" + "),
+        })
+        .collect();
+    let _ = writeln!(out, "      auth: {}", auth.join(" | "));
+    let typed: Vec<&String> = effective
+        .pointer(&child(&op.pointer, "responses"))
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|r| r.keys())
+        .filter(|s| !s.starts_with('2'))
+        .collect();
+    if !typed.is_empty() {
+        let _ = writeln!(
+            out,
+            "      typed errors: {}",
+            typed
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !op.raw_errors.is_empty() {
+        let _ = writeln!(out, "      raw errors: {}", op.raw_errors.join(", "));
+    }
+    if !also.is_empty() {
+        let _ = writeln!(out, "      also in: {}", also.join(", "));
+    }
 }
 
 /// `::std::option::Option<::std::string::String>` → `Option<String>`, for reading.

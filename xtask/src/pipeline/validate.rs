@@ -84,6 +84,8 @@ pub struct Operation {
     pub operation_id: String,
     /// The summary, if any.
     pub summary: Option<String>,
+    /// Its tags, in the spec's order (each a cargo feature of the crate).
+    pub tags: Vec<String>,
     /// Error statuses returned with their raw body (no JSON body in the spec).
     pub raw_errors: Vec<String>,
     /// When an operation's error responses have different bodies: each status with the
@@ -1476,6 +1478,14 @@ fn read_operation(
         path: path.to_owned(),
         operation_id,
         summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
+        tags: op
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         raw_errors: errors.raw.clone(),
         typed_errors: errors
             .by_status

@@ -1,0 +1,296 @@
+//! One cargo feature per OpenAPI tag, and what each one compiles.
+//!
+//! Every tag of the spec's operations is a feature, named in kebab case (`Tasks (Legacy)` →
+//! `tasks-legacy`; a name cargo reserves gets a `tag-` prefix); operations without a tag share
+//! the feature `untagged`. `default` enables them all.
+//!
+//! - A method (the raw one progenitor wrote, the public wrapper, a streaming twin) compiles
+//!   when a feature of one of its operation's tags is on.
+//! - A type compiles when a feature of an operation that *reaches* it is on: the types an
+//!   operation's methods name in their signatures (arguments, success, errors), then every type
+//!   those types name, transitively, so nested and shared types come with every operation that
+//!   needs them. A type no operation reaches (a webhook payload, say) compiles with any
+//!   feature. The types the client always names (its common error body, and what that names)
+//!   are never gated.
+//! - Any other item next to the types (an `impl`, a default-value function) compiles when every
+//!   type it names does.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{ToTokens, quote};
+use syn::{ImplItem, Item};
+
+/// The feature of operations without a tag.
+pub const UNTAGGED: &str = "untagged";
+
+/// Which features there are, and which methods each one compiles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeaturePlan {
+    /// Feature → the names of the methods it compiles (a method may be in several).
+    pub features: BTreeMap<String, BTreeSet<String>>,
+    /// Feature → the tag it was named from (`untagged` for operations without one).
+    pub tags: BTreeMap<String, String>,
+    /// Method name → the features any one of which compiles it.
+    pub of_method: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// A feature name for `tag`: lower-case ASCII letters and digits joined by `-`.
+pub fn feature_name(tag: &str) -> String {
+    let mut name = String::new();
+    for c in tag.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.is_empty() && !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_end_matches('-').to_owned();
+    match name.as_str() {
+        "" => "tag".to_owned(),
+        "default" | "std" => format!("tag-{name}"),
+        _ if name.starts_with(|c: char| c.is_ascii_digit()) => format!("tag-{name}"),
+        _ => name,
+    }
+}
+
+impl FeaturePlan {
+    /// The plan for `methods`: (method name, the tags of its operation).
+    pub fn new(methods: impl IntoIterator<Item = (String, Vec<String>)>) -> Self {
+        let mut plan = FeaturePlan::default();
+        for (method, tags) in methods {
+            let method = method.as_str();
+            let tags: Vec<&str> = if tags.is_empty() {
+                vec![UNTAGGED]
+            } else {
+                tags.iter().map(String::as_str).collect()
+            };
+            for tag in tags {
+                let feature = if tag == UNTAGGED {
+                    UNTAGGED.to_owned()
+                } else {
+                    feature_name(tag)
+                };
+                plan.tags.entry(feature.clone()).or_insert_with(|| tag.to_owned());
+                plan.features
+                    .entry(feature.clone())
+                    .or_default()
+                    .insert(method.to_owned());
+                plan.of_method
+                    .entry(method.to_owned())
+                    .or_default()
+                    .insert(feature);
+            }
+        }
+        plan
+    }
+
+    /// Every feature, sorted.
+    pub fn all(&self) -> BTreeSet<String> {
+        self.features.keys().cloned().collect()
+    }
+
+    /// Gates the items of a generated crate's `lib.rs` (`crate_file`): methods of every `impl
+    /// Client`, the items of `generated::types` and of `errors`. `always` names the types that
+    /// stay ungated (and what they reach).
+    pub fn gate(&self, crate_file: &mut syn::File, always: &[String]) {
+        if self.features.is_empty() {
+            return;
+        }
+        let mut names = TypeGraph::default();
+        visit_modules(&mut crate_file.items, &mut |path, items| {
+            if path == ["generated", "types"] || path == ["errors"] {
+                names.add_items(items);
+            }
+        });
+        // Roots: the type names in each gated method's signature.
+        let mut reached: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        visit_modules(&mut crate_file.items, &mut |_, items| {
+            for item in items.iter() {
+                let Item::Impl(block) = item else { continue };
+                for impl_item in &block.items {
+                    let ImplItem::Fn(function) = impl_item else {
+                        continue;
+                    };
+                    let Some(features) = self.of_method.get(&function.sig.ident.to_string())
+                    else {
+                        continue;
+                    };
+                    for root in names.mentioned(function.sig.to_token_stream()) {
+                        reached.entry(root).or_default().extend(features.iter().cloned());
+                    }
+                }
+            }
+        });
+        let always: BTreeSet<String> = names.closure(always.iter().cloned());
+        let mut features_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (root, features) in &reached {
+            for name in names.closure(std::iter::once(root.clone())) {
+                features_of
+                    .entry(name)
+                    .or_default()
+                    .extend(features.iter().cloned());
+            }
+        }
+        let all = self.all();
+        let cfg_of = |name: &str| -> Option<BTreeSet<String>> {
+            if always.contains(name) {
+                return None;
+            }
+            Some(features_of.get(name).cloned().unwrap_or_else(|| all.clone()))
+        };
+        visit_modules(&mut crate_file.items, &mut |path, items| {
+            let typed = path.starts_with(&["generated".to_owned(), "types".to_owned()])
+                || path.starts_with(&["errors".to_owned()]);
+            for item in items.iter_mut() {
+                if let Item::Impl(block) = item
+                    && !typed
+                {
+                    for impl_item in &mut block.items {
+                        if let ImplItem::Fn(function) = impl_item
+                            && let Some(features) =
+                                self.of_method.get(&function.sig.ident.to_string())
+                        {
+                            function.attrs.push(cfg_attribute(&[features.clone()]));
+                        }
+                    }
+                    continue;
+                }
+                if !typed {
+                    continue;
+                }
+                let condition: Vec<BTreeSet<String>> = match defined_name(item) {
+                    Some(name) => cfg_of(&name).into_iter().collect(),
+                    None => names
+                        .mentioned(item.to_token_stream())
+                        .iter()
+                        .filter_map(|name| cfg_of(name))
+                        .collect(),
+                };
+                if !condition.is_empty() && !matches!(item, Item::Mod(_) | Item::Use(_)) {
+                    push_attribute(item, cfg_attribute(&condition));
+                }
+            }
+        });
+    }
+}
+
+/// The type names defined in the gated modules, and which names each one mentions.
+#[derive(Default)]
+struct TypeGraph {
+    mentions: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl TypeGraph {
+    fn add_items(&mut self, items: &[Item]) {
+        for item in items {
+            if let Some(name) = defined_name(item) {
+                self.mentions.entry(name).or_default();
+            }
+        }
+        for item in items {
+            if let Some(name) = defined_name(item) {
+                let mentioned = self.mentioned(item.to_token_stream());
+                self.mentions.entry(name).or_default().extend(mentioned);
+            }
+        }
+    }
+
+    /// The defined names among the identifiers of `tokens`.
+    fn mentioned(&self, tokens: TokenStream) -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        collect_idents(tokens, &mut |ident| {
+            if self.mentions.contains_key(ident) {
+                found.insert(ident.to_owned());
+            }
+        });
+        found
+    }
+
+    /// `roots` and every name they mention, transitively.
+    fn closure(&self, roots: impl Iterator<Item = String>) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut pending: Vec<String> = roots.collect();
+        while let Some(name) = pending.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            if let Some(next) = self.mentions.get(&name) {
+                pending.extend(next.iter().filter(|n| !seen.contains(*n)).cloned());
+            }
+        }
+        seen
+    }
+}
+
+/// The name a struct, enum, union or type alias defines.
+fn defined_name(item: &Item) -> Option<String> {
+    match item {
+        Item::Struct(s) => Some(s.ident.to_string()),
+        Item::Enum(e) => Some(e.ident.to_string()),
+        Item::Union(u) => Some(u.ident.to_string()),
+        Item::Type(t) => Some(t.ident.to_string()),
+        _ => None,
+    }
+}
+
+fn collect_idents(tokens: TokenStream, f: &mut impl FnMut(&str)) {
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) => f(&ident.to_string()),
+            TokenTree::Group(group) => collect_idents(group.stream(), f),
+            _ => {}
+        }
+    }
+}
+
+/// `#[cfg(all(any(feature = "a", ...), ...))]`, simplified where one group suffices.
+fn cfg_attribute(condition: &[BTreeSet<String>]) -> syn::Attribute {
+    let groups: BTreeSet<&BTreeSet<String>> = condition.iter().collect();
+    let any = |features: &BTreeSet<String>| -> TokenStream {
+        let list = features.iter().map(|f| quote!(feature = #f));
+        quote!(any(#(#list),*))
+    };
+    let groups: Vec<TokenStream> = groups.into_iter().map(any).collect();
+    let predicate = if groups.len() == 1 {
+        groups[0].clone()
+    } else {
+        quote!(all(#(#groups),*))
+    };
+    syn::parse_quote!(#[cfg(#predicate)])
+}
+
+fn push_attribute(item: &mut Item, attribute: syn::Attribute) {
+    let attrs = match item {
+        Item::Struct(i) => &mut i.attrs,
+        Item::Enum(i) => &mut i.attrs,
+        Item::Union(i) => &mut i.attrs,
+        Item::Type(i) => &mut i.attrs,
+        Item::Impl(i) => &mut i.attrs,
+        Item::Fn(i) => &mut i.attrs,
+        Item::Const(i) => &mut i.attrs,
+        Item::Static(i) => &mut i.attrs,
+        Item::Trait(i) => &mut i.attrs,
+        Item::Macro(i) => &mut i.attrs,
+        _ => return,
+    };
+    attrs.push(attribute);
+}
+
+/// Calls `f` with each inline module's path (from the crate root) and items, the root's own
+/// items first (path empty).
+fn visit_modules(items: &mut Vec<Item>, f: &mut impl FnMut(&[String], &mut Vec<Item>)) {
+    fn walk(path: &mut Vec<String>, items: &mut Vec<Item>, f: &mut impl FnMut(&[String], &mut Vec<Item>)) {
+        f(path, items);
+        for item in items.iter_mut() {
+            if let Item::Mod(module) = item
+                && let Some((_, inner)) = module.content.as_mut()
+            {
+                path.push(module.ident.to_string());
+                walk(path, inner, f);
+                path.pop();
+            }
+        }
+    }
+    walk(&mut Vec::new(), items, f);
+}
