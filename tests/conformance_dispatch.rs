@@ -86,12 +86,3259 @@ pub(crate) async fn run(rows: &mut Vec<Value>, entry: &Entry) {
 mod anchor {
     use super::*;
 
-    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_billing", get_billing)];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[
+        ("get_v1_applications", get_v1_applications),
+        ("post_v1_applications", post_v1_applications),
+        (
+            "get_v1_applications_by_application_id",
+            get_v1_applications_by_application_id,
+        ),
+        (
+            "delete_v1_applications_by_application_id",
+            delete_v1_applications_by_application_id,
+        ),
+        (
+            "get_v1_applications_by_application_id_auth_flows",
+            get_v1_applications_by_application_id_auth_flows,
+        ),
+        (
+            "post_v1_applications_by_application_id_auth_flows",
+            post_v1_applications_by_application_id_auth_flows,
+        ),
+        (
+            "delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+            delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id,
+        ),
+        (
+            "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+            patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id,
+        ),
+        (
+            "get_v1_applications_by_application_id_identities",
+            get_v1_applications_by_application_id_identities,
+        ),
+        (
+            "post_v1_applications_by_application_id_tokens",
+            post_v1_applications_by_application_id_tokens,
+        ),
+        ("get_v1_batch_sessions", get_v1_batch_sessions),
+        ("post_v1_batch_sessions", post_v1_batch_sessions),
+        (
+            "get_v1_batch_sessions_by_batch_id",
+            get_v1_batch_sessions_by_batch_id,
+        ),
+        (
+            "delete_v1_batch_sessions_by_batch_id",
+            delete_v1_batch_sessions_by_batch_id,
+        ),
+        (
+            "patch_v1_batch_sessions_by_batch_id",
+            patch_v1_batch_sessions_by_batch_id,
+        ),
+        (
+            "post_v1_batch_sessions_by_batch_id_retry",
+            post_v1_batch_sessions_by_batch_id_retry,
+        ),
+        ("get_billing", get_billing),
+        ("post_v1_events_by_event_name", post_v1_events_by_event_name),
+        (
+            "post_v1_events_by_event_name_wait",
+            post_v1_events_by_event_name_wait,
+        ),
+        ("get_v1_extensions", get_v1_extensions),
+        ("post_v1_extensions", post_v1_extensions),
+        ("get_v1_extensions_by_id", get_v1_extensions_by_id),
+        ("delete_v1_extensions_by_id", delete_v1_extensions_by_id),
+        ("post_v1_identities", post_v1_identities),
+        (
+            "get_v1_identities_by_identity_id",
+            get_v1_identities_by_identity_id,
+        ),
+        (
+            "put_v1_identities_by_identity_id",
+            put_v1_identities_by_identity_id,
+        ),
+        (
+            "delete_v1_identities_by_identity_id",
+            delete_v1_identities_by_identity_id,
+        ),
+        (
+            "get_v1_identities_by_identity_id_credentials",
+            get_v1_identities_by_identity_id_credentials,
+        ),
+        ("get_v1_integrations", get_v1_integrations),
+        ("post_v1_integrations", post_v1_integrations),
+        (
+            "delete_v1_integrations_by_integration_id",
+            delete_v1_integrations_by_integration_id,
+        ),
+        ("get_v1_profiles", get_v1_profiles),
+        ("post_v1_profiles", post_v1_profiles),
+        ("get_v1_profiles_by_name", get_v1_profiles_by_name),
+        ("delete_v1_profiles_by_name", delete_v1_profiles_by_name),
+        ("get_v1_sessions", get_v1_sessions),
+        ("post_v1_sessions", post_v1_sessions),
+        ("delete_v1_sessions_all", delete_v1_sessions_all),
+        ("get_v1_sessions_all_status", get_v1_sessions_all_status),
+        ("get_v1_sessions_history", get_v1_sessions_history),
+        (
+            "get_v1_sessions_by_session_id_agent_files",
+            get_v1_sessions_by_session_id_agent_files,
+        ),
+        (
+            "post_v1_sessions_by_session_id_agent_files",
+            post_v1_sessions_by_session_id_agent_files,
+        ),
+        (
+            "get_v1_sessions_by_session_id_clipboard",
+            get_v1_sessions_by_session_id_clipboard,
+        ),
+        (
+            "post_v1_sessions_by_session_id_clipboard",
+            post_v1_sessions_by_session_id_clipboard,
+        ),
+        (
+            "post_v1_sessions_by_session_id_copy",
+            post_v1_sessions_by_session_id_copy,
+        ),
+        (
+            "post_v1_sessions_by_session_id_drag_and_drop",
+            post_v1_sessions_by_session_id_drag_and_drop,
+        ),
+        (
+            "post_v1_sessions_by_session_id_goto",
+            post_v1_sessions_by_session_id_goto,
+        ),
+        (
+            "post_v1_sessions_by_session_id_keyboard_shortcut",
+            post_v1_sessions_by_session_id_keyboard_shortcut,
+        ),
+        (
+            "post_v1_sessions_by_session_id_keyboard_type",
+            post_v1_sessions_by_session_id_keyboard_type,
+        ),
+        (
+            "post_v1_sessions_by_session_id_mouse_click",
+            post_v1_sessions_by_session_id_mouse_click,
+        ),
+        (
+            "post_v1_sessions_by_session_id_mouse_double_click",
+            post_v1_sessions_by_session_id_mouse_double_click,
+        ),
+        (
+            "post_v1_sessions_by_session_id_mouse_down",
+            post_v1_sessions_by_session_id_mouse_down,
+        ),
+        (
+            "post_v1_sessions_by_session_id_mouse_move",
+            post_v1_sessions_by_session_id_mouse_move,
+        ),
+        (
+            "post_v1_sessions_by_session_id_mouse_up",
+            post_v1_sessions_by_session_id_mouse_up,
+        ),
+        (
+            "post_v1_sessions_by_session_id_paste",
+            post_v1_sessions_by_session_id_paste,
+        ),
+        (
+            "get_v1_sessions_by_session_id_screenshot",
+            get_v1_sessions_by_session_id_screenshot,
+        ),
+        (
+            "post_v1_sessions_by_session_id_scroll",
+            post_v1_sessions_by_session_id_scroll,
+        ),
+        (
+            "post_v1_sessions_by_session_id_uploads",
+            post_v1_sessions_by_session_id_uploads,
+        ),
+        (
+            "get_v1_sessions_by_session_id",
+            get_v1_sessions_by_session_id,
+        ),
+        (
+            "delete_v1_sessions_by_session_id",
+            delete_v1_sessions_by_session_id,
+        ),
+        (
+            "post_v1_sessions_by_session_id_agent_pause",
+            post_v1_sessions_by_session_id_agent_pause,
+        ),
+        (
+            "post_v1_sessions_by_session_id_agent_resume",
+            post_v1_sessions_by_session_id_agent_resume,
+        ),
+        (
+            "get_v1_sessions_by_session_id_downloads",
+            get_v1_sessions_by_session_id_downloads,
+        ),
+        (
+            "get_v1_sessions_by_session_id_pages",
+            get_v1_sessions_by_session_id_pages,
+        ),
+        (
+            "get_v1_sessions_by_session_id_recordings",
+            get_v1_sessions_by_session_id_recordings,
+        ),
+        (
+            "post_v1_sessions_by_session_id_recordings_pause",
+            post_v1_sessions_by_session_id_recordings_pause,
+        ),
+        (
+            "get_v1_sessions_by_session_id_recordings_primary_fetch",
+            get_v1_sessions_by_session_id_recordings_primary_fetch,
+        ),
+        (
+            "post_v1_sessions_by_session_id_recordings_resume",
+            post_v1_sessions_by_session_id_recordings_resume,
+        ),
+        ("get_v1_task", get_v1_task),
+        ("post_v1_task", post_v1_task),
+        ("post_v1_task_run", post_v1_task_run),
+        (
+            "post_v1_task_run_by_task_name",
+            post_v1_task_run_by_task_name,
+        ),
+        ("get_v1_task_by_task_id", get_v1_task_by_task_id),
+        ("put_v1_task_by_task_id", put_v1_task_by_task_id),
+        ("delete_v1_task_by_task_id", delete_v1_task_by_task_id),
+        (
+            "post_v1_task_by_task_id_deploy",
+            post_v1_task_by_task_id_deploy,
+        ),
+        ("get_v1_task_by_task_id_draft", get_v1_task_by_task_id_draft),
+        (
+            "post_v1_task_by_task_id_draft",
+            post_v1_task_by_task_id_draft,
+        ),
+        (
+            "get_v1_task_by_task_id_executions",
+            get_v1_task_by_task_id_executions,
+        ),
+        (
+            "get_v1_task_by_task_id_executions_by_execution_id",
+            get_v1_task_by_task_id_executions_by_execution_id,
+        ),
+        (
+            "get_v1_task_by_task_id_latest",
+            get_v1_task_by_task_id_latest,
+        ),
+        (
+            "get_v1_task_by_task_id_versions",
+            get_v1_task_by_task_id_versions,
+        ),
+        (
+            "get_v1_task_by_task_id_by_task_version",
+            get_v1_task_by_task_id_by_task_version,
+        ),
+        (
+            "post_v1_task_by_task_id_by_task_version",
+            post_v1_task_by_task_id_by_task_version,
+        ),
+        (
+            "delete_v1_task_by_task_id_by_task_version",
+            delete_v1_task_by_task_id_by_task_version,
+        ),
+        ("post_v1_tools_fetch_webpage", post_v1_tools_fetch_webpage),
+        ("post_v1_tools_page_pdf", post_v1_tools_page_pdf),
+        (
+            "post_v1_tools_perform_web_task",
+            post_v1_tools_perform_web_task,
+        ),
+        (
+            "get_v1_tools_perform_web_task_by_workflow_id_status",
+            get_v1_tools_perform_web_task_by_workflow_id_status,
+        ),
+        ("post_v1_tools_screenshot", post_v1_tools_screenshot),
+        (
+            "get_v2_tasks_runs_by_run_id_status",
+            get_v2_tasks_runs_by_run_id_status,
+        ),
+        ("post_v2_tasks_by_task_id_run", post_v2_tasks_by_task_id_run),
+    ];
+
+    fn get_v1_applications<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, anchor, entry, "get_v1_applications", |client| client
+                .get_v1_applications(Some("text")));
+        })
+    }
+
+    fn post_v1_applications<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_applications_body: billfold::anchor::types::CreateApplicationRequest = match serde_json::from_str("{\"description\":\"An example application\",\"name\":\"Example App\",\"source\":\"https://example.com\"}").or_else(|error| serde_json::from_str("{\"description\":\"text\",\"name\":\"text\",\"source\":\"https://example.com/\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_applications", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, anchor, entry, "post_v1_applications", |client| client
+                .post_v1_applications(&post_v1_applications_body));
+        })
+    }
+
+    fn get_v1_applications_by_application_id<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_applications_by_application_id_application_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_applications_by_application_id",
+                            format!(
+                                "the spec's example of application_id does not decode: {error}"
+                            ),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_applications_by_application_id",
+                |client| client.get_v1_applications_by_application_id(
+                    &get_v1_applications_by_application_id_application_id
+                )
+            );
+        })
+    }
+
+    fn delete_v1_applications_by_application_id<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let delete_v1_applications_by_application_id_application_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "delete_v1_applications_by_application_id",
+                            format!(
+                                "the spec's example of application_id does not decode: {error}"
+                            ),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "delete_v1_applications_by_application_id",
+                |client| client.delete_v1_applications_by_application_id(
+                    &delete_v1_applications_by_application_id_application_id
+                )
+            );
+        })
+    }
+
+    fn get_v1_applications_by_application_id_auth_flows<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_applications_by_application_id_auth_flows_application_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_applications_by_application_id_auth_flows",
+                            format!(
+                                "the spec's example of application_id does not decode: {error}"
+                            ),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_applications_by_application_id_auth_flows",
+                |client| client.get_v1_applications_by_application_id_auth_flows(
+                    &get_v1_applications_by_application_id_auth_flows_application_id
+                )
+            );
+        })
+    }
+
+    fn post_v1_applications_by_application_id_auth_flows<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_applications_by_application_id_auth_flows_application_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_applications_by_application_id_auth_flows",
+                            format!(
+                                "the spec's example of application_id does not decode: {error}"
+                            ),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_applications_by_application_id_auth_flows_body: billfold::anchor::types::CreateAuthFlowRequest = match serde_json::from_str("{\"custom_fields\":[],\"description\":\"Username and password authentication\",\"is_recommended\":true,\"methods\":[\"username_password\"],\"name\":\"Standard Login\"}").or_else(|error| serde_json::from_str("{\"custom_fields\":[{\"name\":\"text\"}],\"description\":\"text\",\"is_recommended\":true,\"methods\":[\"username_password\"],\"name\":\"text\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_applications_by_application_id_auth_flows", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_applications_by_application_id_auth_flows",
+                |client| client.post_v1_applications_by_application_id_auth_flows(
+                    &post_v1_applications_by_application_id_auth_flows_application_id,
+                    &post_v1_applications_by_application_id_auth_flows_body
+                )
+            );
+        })
+    }
+
+    fn delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id_application_id: ::uuid::Uuid = match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id", format!("the spec's example of application_id does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            let delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id_auth_flow_id: ::uuid::Uuid = match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id", format!("the spec's example of auth_flow_id does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+                |client| {
+                    client.delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id(&delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id_application_id, &delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id_auth_flow_id)
+                }
+            );
+        })
+    }
+
+    fn patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id_application_id: ::uuid::Uuid = match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id", format!("the spec's example of application_id does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            let patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id_auth_flow_id: ::uuid::Uuid = match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id", format!("the spec's example of auth_flow_id does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            let patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id_body: billfold::anchor::types::UpdateAuthFlowRequest = match serde_json::from_str("{\"methods\":[\"username_password\",\"authenticator\"],\"name\":\"Updated Login Flow\"}").or_else(|error| serde_json::from_str("{\"custom_fields\":[{\"name\":\"text\"}],\"description\":\"text\",\"is_recommended\":true,\"methods\":[\"username_password\"],\"name\":\"text\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+                |client| {
+                    client.patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id(&patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id_application_id, &patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id_auth_flow_id, &patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id_body)
+                }
+            );
+        })
+    }
+
+    fn get_v1_applications_by_application_id_identities<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_applications_by_application_id_identities_application_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_applications_by_application_id_identities",
+                            format!(
+                                "the spec's example of application_id does not decode: {error}"
+                            ),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_applications_by_application_id_identities",
+                |client| client.get_v1_applications_by_application_id_identities(
+                    &get_v1_applications_by_application_id_identities_application_id,
+                    Some("{\"department\":\"Engineering\",\"role\":\"admin\"}"),
+                    Some("text")
+                )
+            );
+        })
+    }
+
+    fn post_v1_applications_by_application_id_tokens<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_applications_by_application_id_tokens_application_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_applications_by_application_id_tokens",
+                            format!(
+                                "the spec's example of application_id does not decode: {error}"
+                            ),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_applications_by_application_id_tokens_body: billfold::anchor::types::CreateIdentityTokenRequest = match serde_json::from_str("{\"callbackUrl\":\"https://example.com/auth/callback\"}").or_else(|error| serde_json::from_str("{\"callbackUrl\":\"https://example.com/callback\"}").map_err(|_| error)).or_else(|error| serde_json::from_str("{\"callbackUrl\":\"https://example.com/\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_applications_by_application_id_tokens", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_applications_by_application_id_tokens",
+                |client| client.post_v1_applications_by_application_id_tokens(
+                    &post_v1_applications_by_application_id_tokens_application_id,
+                    &post_v1_applications_by_application_id_tokens_body
+                )
+            );
+        })
+    }
+
+    fn get_v1_batch_sessions<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_batch_sessions_created_after: ::chrono::DateTime<::chrono::offset::Utc> =
+                match serde_json::from_str("\"2026-01-01T00:00:00Z\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_batch_sessions",
+                            format!("the spec's example of created_after does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_batch_sessions_created_before: ::chrono::DateTime<::chrono::offset::Utc> =
+                match serde_json::from_str("\"2026-01-01T00:00:00Z\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_batch_sessions",
+                            format!(
+                                "the spec's example of created_before does not decode: {error}"
+                            ),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_batch_sessions_limit: Option<::std::num::NonZeroU64> =
+                match serde_json::from_str("20") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_batch_sessions",
+                            format!("the spec's example of limit does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_batch_sessions_page: Option<::std::num::NonZeroU64> =
+                match serde_json::from_str("1") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_batch_sessions",
+                            format!("the spec's example of page does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_batch_sessions_status: Option<
+                billfold::anchor::types::GetV1BatchSessionsStatus,
+            > = match serde_json::from_str("\"pending\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "anchor",
+                        "get_v1_batch_sessions",
+                        format!("the spec's example of status does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            crate::exercise!(rows, anchor, entry, "get_v1_batch_sessions", |client| {
+                client.get_v1_batch_sessions(
+                    Some(&get_v1_batch_sessions_created_after),
+                    Some(&get_v1_batch_sessions_created_before),
+                    get_v1_batch_sessions_limit.clone(),
+                    get_v1_batch_sessions_page.clone(),
+                    get_v1_batch_sessions_status.clone(),
+                )
+            });
+        })
+    }
+
+    fn post_v1_batch_sessions<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_batch_sessions_body: billfold::anchor::types::BatchSessionRequestSchema = match serde_json::from_str("{\"configuration\":{\"browser\":{\"headless\":{\"active\":true},\"recording\":{\"active\":true},\"viewport\":{\"height\":900,\"width\":1440}},\"session\":{\"tags\":[\"batch-test-comprehensive\"],\"timeout\":{\"idle_timeout\":10,\"max_duration\":300}}},\"count\":2500,\"metadata\":{\"description\":\"Comprehensive batch test with 3 sessions\",\"test\":true}}").or_else(|error| serde_json::from_str("{\"configuration\":{\"browser\":{\"adblock\":{\"active\":true},\"captcha_solver\":{\"active\":true},\"disable_web_security\":{\"active\":true},\"extensions\":[\"00000000-0000-4000-8000-000000000000\"],\"extra_stealth\":{\"active\":true},\"force_popups_as_tabs\":{\"active\":true},\"fullscreen\":{\"active\":true},\"headless\":{\"active\":true},\"p2p_download\":{\"active\":true},\"pdf_viewer\":{\"active\":true},\"popup_blocker\":{\"active\":true},\"profile\":{\"name\":\"text\",\"persist\":true},\"sensitive_data_mask\":{\"active\":true,\"custom_patterns\":[{}],\"custom_selectors\":[\"text\"],\"site_selectors\":{}},\"tracing\":{\"active\":true,\"snapshots\":true,\"sources\":true},\"viewport\":{\"height\":1,\"width\":1},\"web_bot_auth\":{\"active\":true}},\"identities\":[{\"id\":\"123e4567-e89b-12d3-a456-426614174000\"}],\"integrations\":[{\"configuration\":{\"load_mode\":\"all\"},\"id\":\"550e8400-e29b-41d4-a716-446655440000\",\"type\":\"1PASSWORD\"}],\"session\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true},\"recording\":{\"active\":true},\"tags\":[\"production\",\"scraping\",\"customer-123\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}}},\"count\":1,\"metadata\":{}}").map_err(|_| error)).or_else(|error| serde_json::from_str("{\"configuration\":{\"browser\":{\"adblock\":{\"active\":true},\"captcha_solver\":{\"active\":true},\"disable_web_security\":{\"active\":true},\"extensions\":[\"00000000-0000-4000-8000-000000000000\"],\"extra_stealth\":{\"active\":true},\"force_popups_as_tabs\":{\"active\":true},\"fullscreen\":{\"active\":true},\"headless\":{\"active\":true},\"p2p_download\":{\"active\":true},\"pdf_viewer\":{\"active\":true},\"popup_blocker\":{\"active\":true},\"profile\":{\"name\":\"text\",\"persist\":true},\"sensitive_data_mask\":{\"active\":true,\"custom_patterns\":[{}],\"custom_selectors\":[\"text\"],\"site_selectors\":{}},\"tracing\":{\"active\":true,\"snapshots\":true,\"sources\":true},\"viewport\":{\"height\":1,\"width\":1},\"web_bot_auth\":{\"active\":true}},\"identities\":[{\"id\":\"text\"}],\"integrations\":[{\"configuration\":{\"load_mode\":\"all\"},\"id\":\"00000000-0000-4000-8000-000000000000\",\"type\":\"1PASSWORD\"}],\"session\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true},\"recording\":{\"active\":true},\"tags\":[\"text\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}}},\"count\":1,\"metadata\":{}}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_batch_sessions", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, anchor, entry, "post_v1_batch_sessions", |client| {
+                client.post_v1_batch_sessions(&post_v1_batch_sessions_body)
+            });
+        })
+    }
+
+    fn get_v1_batch_sessions_by_batch_id<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_batch_sessions_by_batch_id_batch_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_batch_sessions_by_batch_id",
+                            format!("the spec's example of batch_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_batch_sessions_by_batch_id",
+                |client| client
+                    .get_v1_batch_sessions_by_batch_id(&get_v1_batch_sessions_by_batch_id_batch_id)
+            );
+        })
+    }
+
+    fn delete_v1_batch_sessions_by_batch_id<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let delete_v1_batch_sessions_by_batch_id_batch_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "delete_v1_batch_sessions_by_batch_id",
+                            format!("the spec's example of batch_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "delete_v1_batch_sessions_by_batch_id",
+                |client| client.delete_v1_batch_sessions_by_batch_id(
+                    &delete_v1_batch_sessions_by_batch_id_batch_id
+                )
+            );
+        })
+    }
+
+    fn patch_v1_batch_sessions_by_batch_id<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let patch_v1_batch_sessions_by_batch_id_batch_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "patch_v1_batch_sessions_by_batch_id",
+                            format!("the spec's example of batch_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let patch_v1_batch_sessions_by_batch_id_body: billfold::anchor::types::BatchSessionUpdateRequestSchema = match serde_json::from_str("{\"status\":\"cancelled\"}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "patch_v1_batch_sessions_by_batch_id", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "patch_v1_batch_sessions_by_batch_id",
+                |client| client.patch_v1_batch_sessions_by_batch_id(
+                    &patch_v1_batch_sessions_by_batch_id_batch_id,
+                    &patch_v1_batch_sessions_by_batch_id_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_batch_sessions_by_batch_id_retry<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_batch_sessions_by_batch_id_retry_batch_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_batch_sessions_by_batch_id_retry",
+                            format!("the spec's example of batch_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_batch_sessions_by_batch_id_retry_body: billfold::anchor::types::BatchSessionRetryRequestSchema = match serde_json::from_str("{\"max_retries\":1,\"retry_failed_only\":true}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_batch_sessions_by_batch_id_retry", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_batch_sessions_by_batch_id_retry",
+                |client| client.post_v1_batch_sessions_by_batch_id_retry(
+                    &post_v1_batch_sessions_by_batch_id_retry_batch_id,
+                    &post_v1_batch_sessions_by_batch_id_retry_body
+                )
+            );
+        })
+    }
 
     fn get_billing<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
             crate::exercise!(rows, anchor, entry, "get_billing", |client| client
                 .get_billing());
+        })
+    }
+
+    fn post_v1_events_by_event_name<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_events_by_event_name_body: billfold::anchor::types::SignalEventRequestSchema = match serde_json::from_str("{\"data\":{\"message\":\"Task completed\",\"result\":\"success\",\"timestamp\":\"2024-01-01T12:00:00Z\"}}").or_else(|error| serde_json::from_str("{\"data\":{}}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_events_by_event_name", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_events_by_event_name",
+                |client| client
+                    .post_v1_events_by_event_name("text", &post_v1_events_by_event_name_body)
+            );
+        })
+    }
+
+    fn post_v1_events_by_event_name_wait<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_events_by_event_name_wait_body: billfold::anchor::types::WaitForEventRequestSchema = match serde_json::from_str("{\"timeoutMs\":1}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_events_by_event_name_wait", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_events_by_event_name_wait",
+                |client| client.post_v1_events_by_event_name_wait(
+                    "text",
+                    &post_v1_events_by_event_name_wait_body
+                )
+            );
+        })
+    }
+
+    fn get_v1_extensions<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, anchor, entry, "get_v1_extensions", |client| client
+                .get_v1_extensions());
+        })
+    }
+
+    fn post_v1_extensions<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_extensions_form = billfold::runtime::Multipart::new()
+                .file(
+                    "file",
+                    "file.bin",
+                    "application/octet-stream",
+                    b"billfold".to_vec(),
+                )
+                .text("name", "text");
+            crate::exercise!(rows, anchor, entry, "post_v1_extensions", |client| client
+                .post_v1_extensions(&post_v1_extensions_form));
+        })
+    }
+
+    fn get_v1_extensions_by_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_extensions_by_id_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_extensions_by_id",
+                            format!("the spec's example of id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, anchor, entry, "get_v1_extensions_by_id", |client| {
+                client.get_v1_extensions_by_id(&get_v1_extensions_by_id_id)
+            });
+        })
+    }
+
+    fn delete_v1_extensions_by_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let delete_v1_extensions_by_id_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "delete_v1_extensions_by_id",
+                            format!("the spec's example of id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "delete_v1_extensions_by_id",
+                |client| client.delete_v1_extensions_by_id(&delete_v1_extensions_by_id_id)
+            );
+        })
+    }
+
+    fn post_v1_identities<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_identities_validate_async: Option<bool> = match serde_json::from_str("true")
+            {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "anchor",
+                        "post_v1_identities",
+                        format!("the spec's example of validate_async does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            let post_v1_identities_body: billfold::anchor::types::CreateIdentityRequest = match serde_json::from_str("{\"credentials\":[{\"password\":\"securepassword123\",\"type\":\"username_password\",\"username\":\"user@example.com\"},{\"secret\":\"JBSWY3DPEHPK3PXP\",\"type\":\"authenticator\"}],\"name\":\"Two-Factor Account\",\"source\":\"https://secure.example.com/login\"}").or_else(|error| serde_json::from_str("{\"applicationDescription\":\"text\",\"applicationName\":\"text\",\"credentials\":[{\"password\":\"text\",\"type\":\"username_password\",\"username\":\"text\"}],\"metadata\":{},\"name\":\"text\",\"source\":\"https://example.com/\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_identities", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, anchor, entry, "post_v1_identities", |client| client
+                .post_v1_identities(
+                    post_v1_identities_validate_async.clone(),
+                    &post_v1_identities_body
+                ));
+        })
+    }
+
+    fn get_v1_identities_by_identity_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_identities_by_identity_id_identity_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_identities_by_identity_id",
+                            format!("the spec's example of identity_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_identities_by_identity_id",
+                |client| client.get_v1_identities_by_identity_id(
+                    &get_v1_identities_by_identity_id_identity_id
+                )
+            );
+        })
+    }
+
+    fn put_v1_identities_by_identity_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let put_v1_identities_by_identity_id_identity_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "put_v1_identities_by_identity_id",
+                            format!("the spec's example of identity_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let put_v1_identities_by_identity_id_body: billfold::anchor::types::UpdateIdentityRequest = match serde_json::from_str("{\"credentials\":[{\"password\":\"newpassword123\",\"type\":\"username_password\",\"username\":\"newuser@example.com\"}]}").or_else(|error| serde_json::from_str("{\"credentials\":[{\"password\":\"text\",\"type\":\"username_password\",\"username\":\"text\"}],\"metadata\":{},\"name\":\"text\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "put_v1_identities_by_identity_id", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "put_v1_identities_by_identity_id",
+                |client| client.put_v1_identities_by_identity_id(
+                    &put_v1_identities_by_identity_id_identity_id,
+                    &put_v1_identities_by_identity_id_body
+                )
+            );
+        })
+    }
+
+    fn delete_v1_identities_by_identity_id<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let delete_v1_identities_by_identity_id_identity_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "delete_v1_identities_by_identity_id",
+                            format!("the spec's example of identity_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "delete_v1_identities_by_identity_id",
+                |client| client.delete_v1_identities_by_identity_id(
+                    &delete_v1_identities_by_identity_id_identity_id
+                )
+            );
+        })
+    }
+
+    fn get_v1_identities_by_identity_id_credentials<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_identities_by_identity_id_credentials_identity_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_identities_by_identity_id_credentials",
+                            format!("the spec's example of identity_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_identities_by_identity_id_credentials",
+                |client| client.get_v1_identities_by_identity_id_credentials(
+                    &get_v1_identities_by_identity_id_credentials_identity_id
+                )
+            );
+        })
+    }
+
+    fn get_v1_integrations<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, anchor, entry, "get_v1_integrations", |client| client
+                .get_v1_integrations());
+        })
+    }
+
+    fn post_v1_integrations<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_integrations_body: billfold::anchor::types::CreateIntegrationRequest = match serde_json::from_str("{\"credentials\":{\"data\":{\"serviceAccount\":\"ops_xxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"},\"type\":\"serviceAccount\"},\"name\":\"My 1Password Integration\",\"type\":\"1PASSWORD\"}").or_else(|error| serde_json::from_str("{\"credentials\":{\"data\":{\"serviceAccount\":\"text\"},\"type\":\"serviceAccount\"},\"name\":\"text\",\"type\":\"1PASSWORD\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_integrations", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, anchor, entry, "post_v1_integrations", |client| client
+                .post_v1_integrations(&post_v1_integrations_body));
+        })
+    }
+
+    fn delete_v1_integrations_by_integration_id<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let delete_v1_integrations_by_integration_id_integration_id: ::uuid::Uuid =
+                match serde_json::from_str("\"550e8400-e29b-41d4-a716-446655440000\"").or_else(
+                    |error| {
+                        serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"")
+                            .map_err(|_| error)
+                    },
+                ) {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "delete_v1_integrations_by_integration_id",
+                            format!(
+                                "the spec's example of integration_id does not decode: {error}"
+                            ),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "delete_v1_integrations_by_integration_id",
+                |client| client.delete_v1_integrations_by_integration_id(
+                    &delete_v1_integrations_by_integration_id_integration_id
+                )
+            );
+        })
+    }
+
+    fn get_v1_profiles<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, anchor, entry, "get_v1_profiles", |client| client
+                .get_v1_profiles());
+        })
+    }
+
+    fn post_v1_profiles<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_profiles_body: billfold::anchor::types::ProfileRequestSchema =
+                match serde_json::from_str(
+                    "{\"dedicated_sticky_ip\":true,\"description\":\"text\",\"name\":\"text\",\"session_id\":\"00000000-0000-4000-8000-000000000000\",\"source\":\"session\"}",
+                ) {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_profiles",
+                            format!("the spec's example of body does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, anchor, entry, "post_v1_profiles", |client| client
+                .post_v1_profiles(&post_v1_profiles_body));
+        })
+    }
+
+    fn get_v1_profiles_by_name<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, anchor, entry, "get_v1_profiles_by_name", |client| {
+                client.get_v1_profiles_by_name("text")
+            });
+        })
+    }
+
+    fn delete_v1_profiles_by_name<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "delete_v1_profiles_by_name",
+                |client| client.delete_v1_profiles_by_name("text")
+            );
+        })
+    }
+
+    fn get_v1_sessions<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_sessions_created_from: ::chrono::DateTime<::chrono::offset::Utc> =
+                match serde_json::from_str("\"2026-01-01T00:00:00Z\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions",
+                            format!("the spec's example of created_from does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_sessions_created_to: ::chrono::DateTime<::chrono::offset::Utc> =
+                match serde_json::from_str("\"2026-01-01T00:00:00Z\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions",
+                            format!("the spec's example of created_to does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_sessions_extra_stealth: Option<bool> = match serde_json::from_str("true") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "anchor",
+                        "get_v1_sessions",
+                        format!("the spec's example of extra_stealth does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            let get_v1_sessions_limit: billfold::anchor::types::GetV1SessionsLimit =
+                match serde_json::from_str("10") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions",
+                            format!("the spec's example of limit does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_sessions_page: Option<::std::num::NonZeroU64> =
+                match serde_json::from_str("1") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions",
+                            format!("the spec's example of page does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_sessions_playground: Option<bool> = match serde_json::from_str("true") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "anchor",
+                        "get_v1_sessions",
+                        format!("the spec's example of playground does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            let get_v1_sessions_proxy: Option<bool> = match serde_json::from_str("true") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "anchor",
+                        "get_v1_sessions",
+                        format!("the spec's example of proxy does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            let get_v1_sessions_sort_order: Option<
+                billfold::anchor::types::GetV1SessionsSortOrder,
+            > = match serde_json::from_str("\"asc\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "anchor",
+                        "get_v1_sessions",
+                        format!("the spec's example of sort_order does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            let get_v1_sessions_task_initiated: Option<bool> = match serde_json::from_str("true") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "anchor",
+                        "get_v1_sessions",
+                        format!("the spec's example of task_initiated does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            crate::exercise!(rows, anchor, entry, "get_v1_sessions", |client| client
+                .get_v1_sessions(
+                    Some("text"),
+                    Some(&get_v1_sessions_created_from),
+                    Some(&get_v1_sessions_created_to),
+                    Some("example.com,anchorbrowser.io"),
+                    get_v1_sessions_extra_stealth.clone(),
+                    Some(&get_v1_sessions_limit),
+                    get_v1_sessions_page.clone(),
+                    get_v1_sessions_playground.clone(),
+                    Some("Default profile"),
+                    get_v1_sessions_proxy.clone(),
+                    Some("text"),
+                    Some("created_at"),
+                    get_v1_sessions_sort_order.clone(),
+                    Some("text"),
+                    Some("production,scraping"),
+                    get_v1_sessions_task_initiated.clone()
+                ));
+        })
+    }
+
+    fn post_v1_sessions<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_body: billfold::anchor::types::SessionCreateRequestSchema = match serde_json::from_str("{\"browser\":{\"adblock\":{\"active\":true},\"captcha_solver\":{\"active\":true},\"disable_web_security\":{\"active\":true},\"extensions\":[\"00000000-0000-4000-8000-000000000000\"],\"extra_stealth\":{\"active\":true},\"force_popups_as_tabs\":{\"active\":true},\"fullscreen\":{\"active\":true},\"headless\":{\"active\":true},\"p2p_download\":{\"active\":true},\"pdf_viewer\":{\"active\":true},\"popup_blocker\":{\"active\":true},\"profile\":{\"name\":\"text\",\"persist\":true},\"sensitive_data_mask\":{\"active\":true,\"custom_patterns\":[{}],\"custom_selectors\":[\"text\"],\"site_selectors\":{}},\"tracing\":{\"active\":true,\"snapshots\":true,\"sources\":true},\"viewport\":{\"height\":1,\"width\":1},\"web_bot_auth\":{\"active\":true}},\"identities\":[{\"id\":\"123e4567-e89b-12d3-a456-426614174000\"}],\"integrations\":[{\"configuration\":{\"load_mode\":\"all\"},\"id\":\"550e8400-e29b-41d4-a716-446655440000\",\"type\":\"1PASSWORD\"}],\"session\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"production\",\"scraping\",\"customer-123\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}}}").or_else(|error| serde_json::from_str("{\"browser\":{\"adblock\":{\"active\":true},\"captcha_solver\":{\"active\":true},\"disable_web_security\":{\"active\":true},\"extensions\":[\"00000000-0000-4000-8000-000000000000\"],\"extra_stealth\":{\"active\":true},\"force_popups_as_tabs\":{\"active\":true},\"fullscreen\":{\"active\":true},\"headless\":{\"active\":true},\"p2p_download\":{\"active\":true},\"pdf_viewer\":{\"active\":true},\"popup_blocker\":{\"active\":true},\"profile\":{\"name\":\"text\",\"persist\":true},\"sensitive_data_mask\":{\"active\":true,\"custom_patterns\":[{}],\"custom_selectors\":[\"text\"],\"site_selectors\":{}},\"tracing\":{\"active\":true,\"snapshots\":true,\"sources\":true},\"viewport\":{\"height\":1,\"width\":1},\"web_bot_auth\":{\"active\":true}},\"identities\":[{\"id\":\"text\"}],\"integrations\":[{\"configuration\":{\"load_mode\":\"all\"},\"id\":\"00000000-0000-4000-8000-000000000000\",\"type\":\"1PASSWORD\"}],\"session\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"text\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}}}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, anchor, entry, "post_v1_sessions", |client| client
+                .post_v1_sessions(&post_v1_sessions_body));
+        })
+    }
+
+    fn delete_v1_sessions_all<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, anchor, entry, "delete_v1_sessions_all", |client| {
+                client.delete_v1_sessions_all()
+            });
+        })
+    }
+
+    fn get_v1_sessions_all_status<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_sessions_all_status_created_from: ::chrono::DateTime<::chrono::offset::Utc> =
+                match serde_json::from_str("\"2026-01-01T00:00:00Z\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_all_status",
+                            format!("the spec's example of created_from does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_sessions_all_status_created_to: ::chrono::DateTime<::chrono::offset::Utc> =
+                match serde_json::from_str("\"2026-01-01T00:00:00Z\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_all_status",
+                            format!("the spec's example of created_to does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_sessions_all_status_extra_stealth: Option<bool> =
+                match serde_json::from_str("true") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_all_status",
+                            format!("the spec's example of extra_stealth does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_sessions_all_status_playground: Option<bool> =
+                match serde_json::from_str("true") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_all_status",
+                            format!("the spec's example of playground does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_sessions_all_status_proxy: Option<bool> = match serde_json::from_str("true")
+            {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "anchor",
+                        "get_v1_sessions_all_status",
+                        format!("the spec's example of proxy does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            let get_v1_sessions_all_status_task_initiated: Option<bool> =
+                match serde_json::from_str("true") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_all_status",
+                            format!(
+                                "the spec's example of task_initiated does not decode: {error}"
+                            ),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_sessions_all_status",
+                |client| client.get_v1_sessions_all_status(
+                    Some("text"),
+                    Some(&get_v1_sessions_all_status_created_from),
+                    Some(&get_v1_sessions_all_status_created_to),
+                    Some("example.com,anchorbrowser.io"),
+                    get_v1_sessions_all_status_extra_stealth.clone(),
+                    get_v1_sessions_all_status_playground.clone(),
+                    Some("Default profile"),
+                    get_v1_sessions_all_status_proxy.clone(),
+                    Some("production,scraping"),
+                    get_v1_sessions_all_status_task_initiated.clone()
+                )
+            );
+        })
+    }
+
+    fn get_v1_sessions_history<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_sessions_history_from_date: ::chrono::DateTime<::chrono::offset::Utc> =
+                match serde_json::from_str("\"2026-01-01T00:00:00Z\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_history",
+                            format!("the spec's example of from_date does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_sessions_history_limit: Option<::std::num::NonZeroU64> =
+                match serde_json::from_str("100") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_history",
+                            format!("the spec's example of limit does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_sessions_history_metrics: billfold::anchor::types::GetV1SessionsHistoryMetrics = match serde_json::from_str("\"text\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "get_v1_sessions_history", format!("the spec's example of metrics does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            let get_v1_sessions_history_page: Option<::std::num::NonZeroU64> =
+                match serde_json::from_str("1") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_history",
+                            format!("the spec's example of page does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_sessions_history_to_date: ::chrono::DateTime<::chrono::offset::Utc> =
+                match serde_json::from_str("\"2026-01-01T00:00:00Z\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_history",
+                            format!("the spec's example of to_date does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, anchor, entry, "get_v1_sessions_history", |client| {
+                client.get_v1_sessions_history(
+                    Some(&get_v1_sessions_history_from_date),
+                    get_v1_sessions_history_limit.clone(),
+                    Some(&get_v1_sessions_history_metrics),
+                    get_v1_sessions_history_page.clone(),
+                    Some(&get_v1_sessions_history_to_date),
+                )
+            });
+        })
+    }
+
+    fn get_v1_sessions_by_session_id_agent_files<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_sessions_by_session_id_agent_files_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_by_session_id_agent_files",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_sessions_by_session_id_agent_files",
+                |client| client.get_v1_sessions_by_session_id_agent_files(
+                    &get_v1_sessions_by_session_id_agent_files_session_id
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_agent_files<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_agent_files_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_agent_files",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_agent_files_form =
+                billfold::runtime::Multipart::new().file(
+                    "file",
+                    "file.bin",
+                    "application/octet-stream",
+                    b"billfold".to_vec(),
+                );
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_agent_files",
+                |client| client.post_v1_sessions_by_session_id_agent_files(
+                    &post_v1_sessions_by_session_id_agent_files_session_id,
+                    &post_v1_sessions_by_session_id_agent_files_form
+                )
+            );
+        })
+    }
+
+    fn get_v1_sessions_by_session_id_clipboard<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_sessions_by_session_id_clipboard_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_by_session_id_clipboard",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_sessions_by_session_id_clipboard",
+                |client| client.get_v1_sessions_by_session_id_clipboard(
+                    &get_v1_sessions_by_session_id_clipboard_session_id
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_clipboard<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_clipboard_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_clipboard",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_clipboard_body: billfold::anchor::types::ClipboardRequestSchema = match serde_json::from_str("{\"text\":\"text\"}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_clipboard", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_clipboard",
+                |client| client.post_v1_sessions_by_session_id_clipboard(
+                    &post_v1_sessions_by_session_id_clipboard_session_id,
+                    &post_v1_sessions_by_session_id_clipboard_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_copy<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_copy_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_copy",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_copy",
+                |client| client.post_v1_sessions_by_session_id_copy(
+                    &post_v1_sessions_by_session_id_copy_session_id
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_drag_and_drop<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_drag_and_drop_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_drag_and_drop",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_drag_and_drop_body: billfold::anchor::types::DragDropRequestSchema = match serde_json::from_str("{\"button\":\"left\",\"endX\":1,\"endY\":1,\"startX\":1,\"startY\":1}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_drag_and_drop", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_drag_and_drop",
+                |client| client.post_v1_sessions_by_session_id_drag_and_drop(
+                    &post_v1_sessions_by_session_id_drag_and_drop_session_id,
+                    &post_v1_sessions_by_session_id_drag_and_drop_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_goto<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_goto_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_goto",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_goto_body: billfold::anchor::types::NavigateRequestSchema = match serde_json::from_str("{\"url\":\"text\"}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_goto", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_goto",
+                |client| client.post_v1_sessions_by_session_id_goto(
+                    &post_v1_sessions_by_session_id_goto_session_id,
+                    &post_v1_sessions_by_session_id_goto_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_keyboard_shortcut<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_keyboard_shortcut_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_keyboard_shortcut",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_keyboard_shortcut_body: billfold::anchor::types::KeyboardShortcutRequestSchema = match serde_json::from_str("{\"holdTime\":1,\"keys\":[\"text\"]}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_keyboard_shortcut", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_keyboard_shortcut",
+                |client| client.post_v1_sessions_by_session_id_keyboard_shortcut(
+                    &post_v1_sessions_by_session_id_keyboard_shortcut_session_id,
+                    &post_v1_sessions_by_session_id_keyboard_shortcut_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_keyboard_type<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_keyboard_type_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_keyboard_type",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_keyboard_type_body: billfold::anchor::types::TypeTextRequestSchema = match serde_json::from_str("{\"delay\":1,\"text\":\"text\"}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_keyboard_type", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_keyboard_type",
+                |client| client.post_v1_sessions_by_session_id_keyboard_type(
+                    &post_v1_sessions_by_session_id_keyboard_type_session_id,
+                    &post_v1_sessions_by_session_id_keyboard_type_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_mouse_click<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_mouse_click_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_mouse_click",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_mouse_click_body: billfold::anchor::types::MouseSingleClickRequestSchema = match serde_json::from_str("{\"button\":\"left\",\"index\":1.5,\"selector\":\"text\",\"timeout\":1.5,\"x\":1.5,\"y\":1.5}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_mouse_click", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_mouse_click",
+                |client| client.post_v1_sessions_by_session_id_mouse_click(
+                    &post_v1_sessions_by_session_id_mouse_click_session_id,
+                    &post_v1_sessions_by_session_id_mouse_click_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_mouse_double_click<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_mouse_double_click_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_mouse_double_click",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_mouse_double_click_body: billfold::anchor::types::MouseClickRequestSchema = match serde_json::from_str("{\"button\":\"left\",\"x\":1,\"y\":1}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_mouse_double_click", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_mouse_double_click",
+                |client| client.post_v1_sessions_by_session_id_mouse_double_click(
+                    &post_v1_sessions_by_session_id_mouse_double_click_session_id,
+                    &post_v1_sessions_by_session_id_mouse_double_click_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_mouse_down<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_mouse_down_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_mouse_down",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_mouse_down_body: billfold::anchor::types::MouseClickRequestSchema = match serde_json::from_str("{\"button\":\"left\",\"x\":1,\"y\":1}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_mouse_down", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_mouse_down",
+                |client| client.post_v1_sessions_by_session_id_mouse_down(
+                    &post_v1_sessions_by_session_id_mouse_down_session_id,
+                    &post_v1_sessions_by_session_id_mouse_down_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_mouse_move<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_mouse_move_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_mouse_move",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_mouse_move_body: billfold::anchor::types::CoordinatesRequestSchema = match serde_json::from_str("{\"x\":1,\"y\":1}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_mouse_move", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_mouse_move",
+                |client| client.post_v1_sessions_by_session_id_mouse_move(
+                    &post_v1_sessions_by_session_id_mouse_move_session_id,
+                    &post_v1_sessions_by_session_id_mouse_move_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_mouse_up<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_mouse_up_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_mouse_up",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_mouse_up_body: billfold::anchor::types::MouseClickRequestSchema = match serde_json::from_str("{\"button\":\"left\",\"x\":1,\"y\":1}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_mouse_up", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_mouse_up",
+                |client| client.post_v1_sessions_by_session_id_mouse_up(
+                    &post_v1_sessions_by_session_id_mouse_up_session_id,
+                    &post_v1_sessions_by_session_id_mouse_up_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_paste<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_paste_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_paste",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_paste_body: billfold::anchor::types::PasteRequestSchema = match serde_json::from_str("{\"text\":\"text\"}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_paste", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_paste",
+                |client| client.post_v1_sessions_by_session_id_paste(
+                    &post_v1_sessions_by_session_id_paste_session_id,
+                    &post_v1_sessions_by_session_id_paste_body
+                )
+            );
+        })
+    }
+
+    fn get_v1_sessions_by_session_id_screenshot<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_sessions_by_session_id_screenshot_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_sessions_by_session_id_screenshot",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_sessions_by_session_id_screenshot",
+                |client| client.get_v1_sessions_by_session_id_screenshot(
+                    &get_v1_sessions_by_session_id_screenshot_session_id
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_scroll<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_scroll_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_scroll",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_scroll_body: billfold::anchor::types::ScrollRequestSchema = match serde_json::from_str("{\"deltaX\":1,\"deltaY\":1,\"steps\":1,\"useOs\":true,\"x\":1,\"y\":1}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_sessions_by_session_id_scroll", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_scroll",
+                |client| client.post_v1_sessions_by_session_id_scroll(
+                    &post_v1_sessions_by_session_id_scroll_session_id,
+                    &post_v1_sessions_by_session_id_scroll_body
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_uploads<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_uploads_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_uploads",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_sessions_by_session_id_uploads_form = billfold::runtime::Multipart::new()
+                .file(
+                    "file",
+                    "file.bin",
+                    "application/octet-stream",
+                    b"billfold".to_vec(),
+                );
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_uploads",
+                |client| client.post_v1_sessions_by_session_id_uploads(
+                    &post_v1_sessions_by_session_id_uploads_session_id,
+                    &post_v1_sessions_by_session_id_uploads_form
+                )
+            );
+        })
+    }
+
+    fn get_v1_sessions_by_session_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_sessions_by_session_id",
+                |client| client.get_v1_sessions_by_session_id("text")
+            );
+        })
+    }
+
+    fn delete_v1_sessions_by_session_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "delete_v1_sessions_by_session_id",
+                |client| client.delete_v1_sessions_by_session_id("text")
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_agent_pause<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_agent_pause_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_agent_pause",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_agent_pause",
+                |client| client.post_v1_sessions_by_session_id_agent_pause(
+                    &post_v1_sessions_by_session_id_agent_pause_session_id
+                )
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_agent_resume<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_sessions_by_session_id_agent_resume_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_sessions_by_session_id_agent_resume",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_agent_resume",
+                |client| client.post_v1_sessions_by_session_id_agent_resume(
+                    &post_v1_sessions_by_session_id_agent_resume_session_id
+                )
+            );
+        })
+    }
+
+    fn get_v1_sessions_by_session_id_downloads<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_sessions_by_session_id_downloads",
+                |client| client.get_v1_sessions_by_session_id_downloads("text")
+            );
+        })
+    }
+
+    fn get_v1_sessions_by_session_id_pages<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_sessions_by_session_id_pages",
+                |client| client.get_v1_sessions_by_session_id_pages("text")
+            );
+        })
+    }
+
+    fn get_v1_sessions_by_session_id_recordings<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_sessions_by_session_id_recordings",
+                |client| client.get_v1_sessions_by_session_id_recordings("text")
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_recordings_pause<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_recordings_pause",
+                |client| client.post_v1_sessions_by_session_id_recordings_pause("text")
+            );
+        })
+    }
+
+    fn get_v1_sessions_by_session_id_recordings_primary_fetch<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_sessions_by_session_id_recordings_primary_fetch",
+                |client| client.get_v1_sessions_by_session_id_recordings_primary_fetch("text")
+            );
+        })
+    }
+
+    fn post_v1_sessions_by_session_id_recordings_resume<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_sessions_by_session_id_recordings_resume",
+                |client| client.post_v1_sessions_by_session_id_recordings_resume("text")
+            );
+        })
+    }
+
+    fn get_v1_task<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_task_limit: billfold::anchor::types::GetV1TaskLimit =
+                match serde_json::from_str("\"10\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_task",
+                            format!("the spec's example of limit does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_task_page: billfold::anchor::types::GetV1TaskPage =
+                match serde_json::from_str("\"1\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_task",
+                            format!("the spec's example of page does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, anchor, entry, "get_v1_task", |client| client
+                .get_v1_task(Some(&get_v1_task_limit), Some(&get_v1_task_page)));
+        })
+    }
+
+    fn post_v1_task<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_task_body: billfold::anchor::types::CreateTaskRequest = match serde_json::from_str("{\"code\":\"Y29uc3QgYW5jaG9yID0gcmVxdWlyZSgnYW5jaG9yYnJvd3NlcicpOwoKYXN5bmMgZnVuY3Rpb24gcnVuKCkgewogIGNvbnN0IHNlc3Npb24gPSBhd2FpdCBhbmNob3IuY3JlYXRlU2Vzc2lvbigpOwogIGF3YWl0IHNlc3Npb24uZ29UbygnaHR0cHM6Ly9leGFtcGxlLmNvbScpOwogIGNvbnN0IHRpdGxlID0gYXdhaXQgc2Vzc2lvbi5nZXRUaXRsZSgpOwogIGNvbnNvbGUubG9nKHRpdGxlKTsKICBhd2FpdCBzZXNzaW9uLmNsb3NlKCk7Cn0KcnVuKCk7\",\"description\":\"A task to scrape product information from e-commerce sites\",\"language\":\"typescript\",\"name\":\"web-scraper\"}").or_else(|error| serde_json::from_str("{\"browserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"production\",\"scraping\",\"customer-123\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"code\":\"\",\"description\":\"text\",\"language\":\"typescript\",\"name\":\"a\"}").map_err(|_| error)).or_else(|error| serde_json::from_str("{\"browserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"text\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"code\":\"\",\"description\":\"text\",\"language\":\"typescript\",\"name\":\"a\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_task", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, anchor, entry, "post_v1_task", |client| client
+                .post_v1_task(&post_v1_task_body));
+        })
+    }
+
+    fn post_v1_task_run<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_task_run_body: billfold::anchor::types::RunTaskRequest = match serde_json::from_str("{\"inputs\":{\"ANCHOR_MAX_PAGES\":\"10\",\"ANCHOR_TARGET_URL\":\"https://example.com\"},\"taskId\":\"550e8400-e29b-41d4-a716-446655440000\",\"version\":\"1\"}").or_else(|error| serde_json::from_str("{\"async\":true,\"cleanupSessions\":true,\"inputs\":{},\"overrideBrowserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"production\",\"scraping\",\"customer-123\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"sessionId\":\"00000000-0000-4000-8000-000000000000\",\"taskId\":\"00000000-0000-4000-8000-000000000000\",\"version\":\"draft\"}").map_err(|_| error)).or_else(|error| serde_json::from_str("{\"async\":true,\"cleanupSessions\":true,\"inputs\":{},\"overrideBrowserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"text\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"sessionId\":\"00000000-0000-4000-8000-000000000000\",\"taskId\":\"00000000-0000-4000-8000-000000000000\",\"version\":\"draft\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_task_run", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, anchor, entry, "post_v1_task_run", |client| client
+                .post_v1_task_run(&post_v1_task_run_body));
+        })
+    }
+
+    fn post_v1_task_run_by_task_name<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_task_run_by_task_name_task_name: billfold::anchor::types::PostV1TaskRunByTaskNameTaskName = match serde_json::from_str("\"web-scraper\"").or_else(|error| serde_json::from_str("\"a\"").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_task_run_by_task_name", format!("the spec's example of task_name does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            let post_v1_task_run_by_task_name_body: billfold::anchor::types::RunTaskByNameRequest = match serde_json::from_str("{\"async\":true,\"cleanupSessions\":true,\"inputs\":{},\"overrideBrowserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"production\",\"scraping\",\"customer-123\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"sessionId\":\"00000000-0000-4000-8000-000000000000\"}").or_else(|error| serde_json::from_str("{\"async\":true,\"cleanupSessions\":true,\"inputs\":{},\"overrideBrowserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"text\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"sessionId\":\"00000000-0000-4000-8000-000000000000\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_task_run_by_task_name", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_task_run_by_task_name",
+                |client| client.post_v1_task_run_by_task_name(
+                    &post_v1_task_run_by_task_name_task_name,
+                    &post_v1_task_run_by_task_name_body
+                )
+            );
+        })
+    }
+
+    fn get_v1_task_by_task_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_task_by_task_id_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_task_by_task_id",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, anchor, entry, "get_v1_task_by_task_id", |client| {
+                client.get_v1_task_by_task_id(&get_v1_task_by_task_id_task_id)
+            });
+        })
+    }
+
+    fn put_v1_task_by_task_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let put_v1_task_by_task_id_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "put_v1_task_by_task_id",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let put_v1_task_by_task_id_body: billfold::anchor::types::UpdateTaskMetadataRequest =
+                match serde_json::from_str("{\"description\":\"text\",\"name\":\"a\"}") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "put_v1_task_by_task_id",
+                            format!("the spec's example of body does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, anchor, entry, "put_v1_task_by_task_id", |client| {
+                client.put_v1_task_by_task_id(
+                    &put_v1_task_by_task_id_task_id,
+                    &put_v1_task_by_task_id_body,
+                )
+            });
+        })
+    }
+
+    fn delete_v1_task_by_task_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let delete_v1_task_by_task_id_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "delete_v1_task_by_task_id",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, anchor, entry, "delete_v1_task_by_task_id", |client| {
+                client.delete_v1_task_by_task_id(&delete_v1_task_by_task_id_task_id)
+            });
+        })
+    }
+
+    fn post_v1_task_by_task_id_deploy<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_task_by_task_id_deploy_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_task_by_task_id_deploy",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_task_by_task_id_deploy_body: billfold::anchor::types::PublishVersionRequest = match serde_json::from_str("{\"browserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"production\",\"scraping\",\"customer-123\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"code\":\"text\",\"description\":\"text\",\"language\":\"typescript\"}").or_else(|error| serde_json::from_str("{\"browserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"text\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"code\":\"text\",\"description\":\"text\",\"language\":\"typescript\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_task_by_task_id_deploy", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_task_by_task_id_deploy",
+                |client| client.post_v1_task_by_task_id_deploy(
+                    &post_v1_task_by_task_id_deploy_task_id,
+                    &post_v1_task_by_task_id_deploy_body
+                )
+            );
+        })
+    }
+
+    fn get_v1_task_by_task_id_draft<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_task_by_task_id_draft_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_task_by_task_id_draft",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_task_by_task_id_draft",
+                |client| client.get_v1_task_by_task_id_draft(&get_v1_task_by_task_id_draft_task_id)
+            );
+        })
+    }
+
+    fn post_v1_task_by_task_id_draft<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_task_by_task_id_draft_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_task_by_task_id_draft",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_task_by_task_id_draft_body: billfold::anchor::types::DraftTaskRequest = match serde_json::from_str("{\"browserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"production\",\"scraping\",\"customer-123\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"code\":\"text\",\"description\":\"text\",\"language\":\"typescript\"}").or_else(|error| serde_json::from_str("{\"browserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"text\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"code\":\"text\",\"description\":\"text\",\"language\":\"typescript\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_task_by_task_id_draft", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_task_by_task_id_draft",
+                |client| client.post_v1_task_by_task_id_draft(
+                    &post_v1_task_by_task_id_draft_task_id,
+                    &post_v1_task_by_task_id_draft_body
+                )
+            );
+        })
+    }
+
+    fn get_v1_task_by_task_id_executions<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_task_by_task_id_executions_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_task_by_task_id_executions",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_task_by_task_id_executions_limit: billfold::anchor::types::GetV1TaskByTaskIdExecutionsLimit = match serde_json::from_str("\"10\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "get_v1_task_by_task_id_executions", format!("the spec's example of limit does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            let get_v1_task_by_task_id_executions_page: billfold::anchor::types::GetV1TaskByTaskIdExecutionsPage = match serde_json::from_str("\"1\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "get_v1_task_by_task_id_executions", format!("the spec's example of page does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            let get_v1_task_by_task_id_executions_status: Option<
+                billfold::anchor::types::GetV1TaskByTaskIdExecutionsStatus,
+            > = match serde_json::from_str("\"success\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "anchor",
+                        "get_v1_task_by_task_id_executions",
+                        format!("the spec's example of status does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_task_by_task_id_executions",
+                |client| client.get_v1_task_by_task_id_executions(
+                    &get_v1_task_by_task_id_executions_task_id,
+                    Some(&get_v1_task_by_task_id_executions_limit),
+                    Some(&get_v1_task_by_task_id_executions_page),
+                    get_v1_task_by_task_id_executions_status.clone(),
+                    Some("text")
+                )
+            );
+        })
+    }
+
+    fn get_v1_task_by_task_id_executions_by_execution_id<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_task_by_task_id_executions_by_execution_id_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_task_by_task_id_executions_by_execution_id",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_task_by_task_id_executions_by_execution_id_execution_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_task_by_task_id_executions_by_execution_id",
+                            format!("the spec's example of execution_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_task_by_task_id_executions_by_execution_id",
+                |client| client.get_v1_task_by_task_id_executions_by_execution_id(
+                    &get_v1_task_by_task_id_executions_by_execution_id_task_id,
+                    &get_v1_task_by_task_id_executions_by_execution_id_execution_id
+                )
+            );
+        })
+    }
+
+    fn get_v1_task_by_task_id_latest<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_task_by_task_id_latest_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_task_by_task_id_latest",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_task_by_task_id_latest",
+                |client| client
+                    .get_v1_task_by_task_id_latest(&get_v1_task_by_task_id_latest_task_id)
+            );
+        })
+    }
+
+    fn get_v1_task_by_task_id_versions<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_task_by_task_id_versions_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_task_by_task_id_versions",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_task_by_task_id_versions",
+                |client| client
+                    .get_v1_task_by_task_id_versions(&get_v1_task_by_task_id_versions_task_id)
+            );
+        })
+    }
+
+    fn get_v1_task_by_task_id_by_task_version<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_task_by_task_id_by_task_version_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "get_v1_task_by_task_id_by_task_version",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_task_by_task_id_by_task_version_task_version: billfold::anchor::types::GetV1TaskByTaskIdByTaskVersionTaskVersion = match serde_json::from_str("\"draft\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "get_v1_task_by_task_id_by_task_version", format!("the spec's example of task_version does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_task_by_task_id_by_task_version",
+                |client| client.get_v1_task_by_task_id_by_task_version(
+                    &get_v1_task_by_task_id_by_task_version_task_id,
+                    &get_v1_task_by_task_id_by_task_version_task_version
+                )
+            );
+        })
+    }
+
+    fn post_v1_task_by_task_id_by_task_version<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_task_by_task_id_by_task_version_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_task_by_task_id_by_task_version",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_task_by_task_id_by_task_version_task_version: billfold::anchor::types::PostV1TaskByTaskIdByTaskVersionTaskVersion = match serde_json::from_str("\"0\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_task_by_task_id_by_task_version", format!("the spec's example of task_version does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            let post_v1_task_by_task_id_by_task_version_body: billfold::anchor::types::PublishVersionRequest = match serde_json::from_str("{\"browserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"production\",\"scraping\",\"customer-123\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"code\":\"text\",\"description\":\"text\",\"language\":\"typescript\"}").or_else(|error| serde_json::from_str("{\"browserConfiguration\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true,\"city\":\"text\",\"country_code\":\"us\",\"region\":\"text\",\"type\":\"anchor_proxy\"},\"recording\":{\"active\":true},\"tags\":[\"text\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}},\"code\":\"text\",\"description\":\"text\",\"language\":\"typescript\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_task_by_task_id_by_task_version", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_task_by_task_id_by_task_version",
+                |client| client.post_v1_task_by_task_id_by_task_version(
+                    &post_v1_task_by_task_id_by_task_version_task_id,
+                    &post_v1_task_by_task_id_by_task_version_task_version,
+                    &post_v1_task_by_task_id_by_task_version_body
+                )
+            );
+        })
+    }
+
+    fn delete_v1_task_by_task_id_by_task_version<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let delete_v1_task_by_task_id_by_task_version_task_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "delete_v1_task_by_task_id_by_task_version",
+                            format!("the spec's example of task_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let delete_v1_task_by_task_id_by_task_version_task_version: billfold::anchor::types::DeleteV1TaskByTaskIdByTaskVersionTaskVersion = match serde_json::from_str("\"draft\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "delete_v1_task_by_task_id_by_task_version", format!("the spec's example of task_version does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "delete_v1_task_by_task_id_by_task_version",
+                |client| client.delete_v1_task_by_task_id_by_task_version(
+                    &delete_v1_task_by_task_id_by_task_version_task_id,
+                    &delete_v1_task_by_task_id_by_task_version_task_version
+                )
+            );
+        })
+    }
+
+    fn post_v1_tools_fetch_webpage<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_tools_fetch_webpage_body: billfold::anchor::types::FetchWebpageRequestSchema = match serde_json::from_str("{\"format\":\"html\",\"new_page\":true,\"page_index\":1,\"return_partial_on_timeout\":true,\"url\":\"text\",\"wait\":1}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_tools_fetch_webpage", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_tools_fetch_webpage",
+                |client| client
+                    .post_v1_tools_fetch_webpage(Some("text"), &post_v1_tools_fetch_webpage_body)
+            );
+        })
+    }
+
+    fn post_v1_tools_page_pdf<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_tools_page_pdf_session_id: ::uuid::Uuid =
+                match serde_json::from_str("\"00000000-0000-4000-8000-000000000000\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_tools_page_pdf",
+                            format!("the spec's example of session_id does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let post_v1_tools_page_pdf_body: billfold::anchor::types::PostV1ToolsPagePdfBody =
+                match serde_json::from_str(
+                    "{\"displayHeaderFooter\":true,\"footerTemplate\":\"text\",\"headerTemplate\":\"text\",\"landscape\":true,\"marginBottom\":1.5,\"marginLeft\":1.5,\"marginRight\":1.5,\"marginTop\":1.5,\"pageRanges\":\"0\",\"paperHeight\":1.5,\"paperWidth\":1.5,\"preferCSSPageSize\":true,\"printBackground\":true,\"scale\":1.5,\"url\":\"https://example.com/\"}",
+                ) {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_tools_page_pdf",
+                            format!("the spec's example of body does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, anchor, entry, "post_v1_tools_page_pdf", |client| {
+                client.post_v1_tools_page_pdf(
+                    Some(&post_v1_tools_page_pdf_session_id),
+                    &post_v1_tools_page_pdf_body,
+                )
+            });
+        })
+    }
+
+    fn post_v1_tools_perform_web_task<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_tools_perform_web_task_body: billfold::anchor::types::PerformWebTaskRequestSchema = match serde_json::from_str("{\"agent\":\"browser-use\",\"async\":false,\"detect_elements\":true,\"highlight_elements\":true,\"human_intervention\":true,\"max_steps\":1,\"model\":\"text\",\"output_schema\":{},\"prompt\":\"text\",\"provider\":\"openai\",\"secret_values\":{},\"url\":\"text\"}") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v1_tools_perform_web_task", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v1_tools_perform_web_task",
+                |client| client.post_v1_tools_perform_web_task(
+                    Some("text"),
+                    &post_v1_tools_perform_web_task_body
+                )
+            );
+        })
+    }
+
+    fn get_v1_tools_perform_web_task_by_workflow_id_status<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v1_tools_perform_web_task_by_workflow_id_status",
+                |client| client.get_v1_tools_perform_web_task_by_workflow_id_status("text")
+            );
+        })
+    }
+
+    fn post_v1_tools_screenshot<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_tools_screenshot_body: billfold::anchor::types::ScreenshotRequestSchema =
+                match serde_json::from_str(
+                    "{\"capture_full_height\":true,\"height\":1,\"image_quality\":1,\"s3_target_address\":\"text\",\"scroll_all_content\":true,\"url\":\"text\",\"wait\":1,\"width\":1}",
+                ) {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "anchor",
+                            "post_v1_tools_screenshot",
+                            format!("the spec's example of body does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, anchor, entry, "post_v1_tools_screenshot", |client| {
+                client.post_v1_tools_screenshot(Some("text"), &post_v1_tools_screenshot_body)
+            });
+        })
+    }
+
+    fn get_v2_tasks_runs_by_run_id_status<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "get_v2_tasks_runs_by_run_id_status",
+                |client| client.get_v2_tasks_runs_by_run_id_status("text")
+            );
+        })
+    }
+
+    fn post_v2_tasks_by_task_id_run<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v2_tasks_by_task_id_run_body: billfold::anchor::types::RunTaskV2Request = match serde_json::from_str("{\"input_params\":{\"File Name\":\"invoice-2026-02.pdf\",\"Operation\":\"extract_text\"}}").or_else(|error| serde_json::from_str("{\"cleanup_sessions\":true,\"identity_id\":\"text\",\"input_params\":{},\"session_id\":\"text\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("anchor", "post_v2_tasks_by_task_id_run", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                anchor,
+                entry,
+                "post_v2_tasks_by_task_id_run",
+                |client| client
+                    .post_v2_tasks_by_task_id_run("text", &post_v2_tasks_by_task_id_run_body)
+            );
         })
     }
 }
@@ -115,12 +3362,961 @@ mod neo {
 mod olostep {
     use super::*;
 
-    pub(super) const OPERATIONS: &[(&str, Operation)] = &[("get_credits_info", get_credits_info)];
+    pub(super) const OPERATIONS: &[(&str, Operation)] = &[
+        ("get_olostep_p2p_dataset_api", get_olostep_p2p_dataset_api),
+        ("get_olostep_p2p_incoming_api", get_olostep_p2p_incoming_api),
+        ("partnerQuickConnectUser", partner_quick_connect_user),
+        ("get_credits_info", get_credits_info),
+        ("post_v1_answers", post_v1_answers),
+        ("get_v1_answers_by_answer_id", get_v1_answers_by_answer_id),
+        ("post_v1_batches", post_v1_batches),
+        ("createAirOpsBatch", create_air_ops_batch),
+        ("getAirOpsBatch", get_air_ops_batch),
+        ("getAirOpsBatchItems", get_air_ops_batch_items),
+        ("get_v1_batches_recent", get_v1_batches_recent),
+        ("get_v1_batches_by_batch_id", get_v1_batches_by_batch_id),
+        ("patch_v1_batches_by_batch_id", patch_v1_batches_by_batch_id),
+        (
+            "get_v1_batches_by_batch_id_items",
+            get_v1_batches_by_batch_id_items,
+        ),
+        ("post_v1_crawls", post_v1_crawls),
+        ("get_v1_crawls_by_crawl_id", get_v1_crawls_by_crawl_id),
+        (
+            "get_v1_crawls_by_crawl_id_pages",
+            get_v1_crawls_by_crawl_id_pages,
+        ),
+        ("get_v1_files", get_v1_files),
+        ("post_v1_files", post_v1_files),
+        ("get_v1_files_by_file_id", get_v1_files_by_file_id),
+        ("delete_v1_files_by_file_id", delete_v1_files_by_file_id),
+        (
+            "post_v1_files_by_file_id_complete",
+            post_v1_files_by_file_id_complete,
+        ),
+        (
+            "get_v1_files_by_file_id_content",
+            get_v1_files_by_file_id_content,
+        ),
+        ("post_v1_maps", post_v1_maps),
+        ("get_v1_maps_by_map_id", get_v1_maps_by_map_id),
+        ("get_v1_retrieve", get_v1_retrieve),
+        ("get_v1_schedules", get_v1_schedules),
+        ("post_v1_schedules", post_v1_schedules),
+        (
+            "get_v1_schedules_by_schedule_id",
+            get_v1_schedules_by_schedule_id,
+        ),
+        (
+            "delete_v1_schedules_by_schedule_id",
+            delete_v1_schedules_by_schedule_id,
+        ),
+        ("post_v1_scrapes", post_v1_scrapes),
+        ("get_v1_scrapes_by_scrape_id", get_v1_scrapes_by_scrape_id),
+        ("post_v1_searches", post_v1_searches),
+        ("get_v1_searches_by_search_id", get_v1_searches_by_search_id),
+        ("post_v1_test_batch", post_v1_test_batch),
+    ];
+
+    fn get_olostep_p2p_dataset_api<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_olostep_p2p_dataset_api_fast_lane: Option<bool> =
+                match serde_json::from_str("false") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_olostep_p2p_dataset_api",
+                            format!("the spec's example of fast_lane does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_olostep_p2p_dataset_api_retrieve_html: Option<bool> =
+                match serde_json::from_str("false") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_olostep_p2p_dataset_api",
+                            format!("the spec's example of retrieve_html does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_olostep_p2p_dataset_api_retrieve_markdown: Option<bool> =
+                match serde_json::from_str("true") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_olostep_p2p_dataset_api",
+                            format!(
+                                "the spec's example of retrieve_markdown does not decode: {error}"
+                            ),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "get_olostep_p2p_dataset_api",
+                |client| client.get_olostep_p2p_dataset_api(
+                    "text",
+                    get_olostep_p2p_dataset_api_fast_lane.clone(),
+                    get_olostep_p2p_dataset_api_retrieve_html.clone(),
+                    get_olostep_p2p_dataset_api_retrieve_markdown.clone()
+                )
+            );
+        })
+    }
+
+    fn get_olostep_p2p_incoming_api<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_olostep_p2p_incoming_api_actions: ::std::vec::Vec<
+                billfold::olostep::types::GetOlostepP2pIncomingApiActionsItem,
+            > = match serde_json::from_str("[{\"milliseconds\":1,\"type\":\"wait\"}]") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "olostep",
+                        "get_olostep_p2p_incoming_api",
+                        format!("the spec's example of actions does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            let get_olostep_p2p_incoming_api_expand_html: Option<bool> =
+                match serde_json::from_str("false") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_olostep_p2p_incoming_api",
+                            format!("the spec's example of expand_html does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_olostep_p2p_incoming_api_expand_markdown: Option<bool> =
+                match serde_json::from_str("false") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_olostep_p2p_incoming_api",
+                            format!(
+                                "the spec's example of expand_markdown does not decode: {error}"
+                            ),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_olostep_p2p_incoming_api_html_transformer: Option<
+                billfold::olostep::types::GetOlostepP2pIncomingApiHtmlTransformer,
+            > = match serde_json::from_str("\"none\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "olostep",
+                        "get_olostep_p2p_incoming_api",
+                        format!("the spec's example of html_transformer does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            let get_olostep_p2p_incoming_api_remove_cs_sselectors: Option<
+                billfold::olostep::types::GetOlostepP2pIncomingApiRemoveCsSselectors,
+            > = match serde_json::from_str("\"default\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "olostep",
+                        "get_olostep_p2p_incoming_api",
+                        format!(
+                            "the spec's example of remove_cs_sselectors does not decode: {error}"
+                        ),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            let get_olostep_p2p_incoming_api_remove_images: Option<bool> =
+                match serde_json::from_str("true") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_olostep_p2p_incoming_api",
+                            format!("the spec's example of remove_images does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_olostep_p2p_incoming_api_save_html: Option<bool> =
+                match serde_json::from_str("true") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_olostep_p2p_incoming_api",
+                            format!("the spec's example of save_html does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_olostep_p2p_incoming_api_save_markdown: Option<bool> =
+                match serde_json::from_str("true") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_olostep_p2p_incoming_api",
+                            format!("the spec's example of save_markdown does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_olostep_p2p_incoming_api_timeout: Option<i64> = match serde_json::from_str("40")
+            {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "olostep",
+                        "get_olostep_p2p_incoming_api",
+                        format!("the spec's example of timeout does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            let get_olostep_p2p_incoming_api_wait_before_scraping: Option<i64> =
+                match serde_json::from_str("3") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row("olostep", "get_olostep_p2p_incoming_api", format!("the spec's example of wait_before_scraping does not decode: {error}"), String::new(), String::new()));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "get_olostep_p2p_incoming_api",
+                |client| client.get_olostep_p2p_incoming_api(
+                    Some(&get_olostep_p2p_incoming_api_actions),
+                    get_olostep_p2p_incoming_api_expand_html.clone(),
+                    get_olostep_p2p_incoming_api_expand_markdown.clone(),
+                    get_olostep_p2p_incoming_api_html_transformer.clone(),
+                    get_olostep_p2p_incoming_api_remove_cs_sselectors.clone(),
+                    get_olostep_p2p_incoming_api_remove_images.clone(),
+                    get_olostep_p2p_incoming_api_save_html.clone(),
+                    get_olostep_p2p_incoming_api_save_markdown.clone(),
+                    get_olostep_p2p_incoming_api_timeout.clone(),
+                    "https://example.com/",
+                    get_olostep_p2p_incoming_api_wait_before_scraping.clone()
+                )
+            );
+        })
+    }
+
+    fn partner_quick_connect_user<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let partner_quick_connect_user_idempotency_key: billfold::olostep::types::PartnerQuickConnectUserIdempotencyKey = match serde_json::from_str("\"text\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("olostep", "partnerQuickConnectUser", format!("the spec's example of idempotency_key does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            let partner_quick_connect_user_body: billfold::olostep::types::PartnerQuickConnectRequestBody = match serde_json::from_str("{\"verified_email\":\"customer@example.com\"}").or_else(|error| serde_json::from_str("{\"verified_email\":\"user@example.com\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("olostep", "partnerQuickConnectUser", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, olostep, entry, "partnerQuickConnectUser", |client| {
+                client.partner_quick_connect_user(
+                    &partner_quick_connect_user_idempotency_key,
+                    &partner_quick_connect_user_body,
+                )
+            });
+        })
+    }
 
     fn get_credits_info<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
             crate::exercise!(rows, olostep, entry, "get_credits_info", |client| client
                 .get_credits_info());
+        })
+    }
+
+    fn post_v1_answers<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_answers_body: billfold::olostep::types::PostV1AnswersBody =
+                match serde_json::from_str("{\"json_format\":{},\"task\":\"text\"}") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "post_v1_answers",
+                            format!("the spec's example of body does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, olostep, entry, "post_v1_answers", |client| client
+                .post_v1_answers(&post_v1_answers_body));
+        })
+    }
+
+    fn get_v1_answers_by_answer_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "get_v1_answers_by_answer_id",
+                |client| client.get_v1_answers_by_answer_id("text")
+            );
+        })
+    }
+
+    fn post_v1_batches<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_batches_body: billfold::olostep::types::PostV1BatchesBody = match serde_json::from_str("{\"country\":\"US\",\"items\":[{\"custom_id\":\"product-123\",\"metadata\":{\"priority\":\"high\",\"source\":\"catalog_sync\"},\"url\":\"https://example.com/product/123\"},{\"custom_id\":\"product-456\",\"url\":\"https://example.com/product/456\"}],\"metadata\":{\"batch_name\":\"Q1 Product Sync\",\"initiated_by\":\"automation\"}}").or_else(|error| serde_json::from_str("{\"country\":\"text\",\"items\":[{\"custom_id\":\"text\",\"metadata\":{},\"url\":\"https://example.com/\"}],\"links_on_page\":{\"absolute_links\":true,\"exclude_links\":[\"text\"],\"include_links\":[\"text\"]},\"metadata\":{\"customer_name\":\"John Doe\",\"order_id\":\"12345\",\"priority\":\"high\",\"processed\":\"true\"},\"parser\":{\"id\":\"text\"},\"webhook\":\"https://example.com/\"}").map_err(|_| error)).or_else(|error| serde_json::from_str("{\"country\":\"text\",\"items\":[{\"custom_id\":\"text\",\"metadata\":{},\"url\":\"https://example.com/\"}],\"links_on_page\":{\"absolute_links\":true,\"exclude_links\":[\"text\"],\"include_links\":[\"text\"]},\"metadata\":{},\"parser\":{\"id\":\"text\"},\"webhook\":\"https://example.com/\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("olostep", "post_v1_batches", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, olostep, entry, "post_v1_batches", |client| client
+                .post_v1_batches(&post_v1_batches_body));
+        })
+    }
+
+    fn create_air_ops_batch<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let create_air_ops_batch_body: billfold::olostep::types::CreateBatchRequest = match serde_json::from_str("{\"brands\":[\"Acme Corp\",\"TechBrand\"],\"country\":\"US\",\"items\":[{\"custom_id\":\"post-1\",\"url\":\"https://example.com/blog/post-1\"},{\"custom_id\":\"post-2\",\"url\":\"https://example.com/blog/post-2\"}],\"webhook\":\"https://your-server.com/webhook\"}").or_else(|error| serde_json::from_str("{\"brands\":[],\"country\":\"RANDOM\",\"items\":[{\"custom_id\":\"text\",\"url\":\"https://example.com/\"}],\"metadata\":{\"project_id\":\"12345\",\"source\":\"weekly-crawl\"},\"webhook\":\"https://example.com/\"}").map_err(|_| error)).or_else(|error| serde_json::from_str("{\"brands\":[],\"country\":\"RANDOM\",\"items\":[{\"custom_id\":\"text\",\"url\":\"https://example.com/\"}],\"metadata\":{},\"webhook\":\"https://example.com/\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("olostep", "createAirOpsBatch", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, olostep, entry, "createAirOpsBatch", |client| client
+                .create_air_ops_batch(&create_air_ops_batch_body));
+        })
+    }
+
+    fn get_air_ops_batch<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, olostep, entry, "getAirOpsBatch", |client| client
+                .get_air_ops_batch("batch_abc123xyz"));
+        })
+    }
+
+    fn get_air_ops_batch_items<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, olostep, entry, "getAirOpsBatchItems", |client| client
+                .get_air_ops_batch_items("batch_abc123xyz"));
+        })
+    }
+
+    fn get_v1_batches_recent<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_batches_recent_limit: Option<i64> = match serde_json::from_str("50") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "olostep",
+                        "get_v1_batches_recent",
+                        format!("the spec's example of limit does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            crate::exercise!(rows, olostep, entry, "get_v1_batches_recent", |client| {
+                client.get_v1_batches_recent(get_v1_batches_recent_limit.clone(), Some("text"))
+            });
+        })
+    }
+
+    fn get_v1_batches_by_batch_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "get_v1_batches_by_batch_id",
+                |client| client.get_v1_batches_by_batch_id("text")
+            );
+        })
+    }
+
+    fn patch_v1_batches_by_batch_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let patch_v1_batches_by_batch_id_body: billfold::olostep::types::PatchV1BatchesByBatchIdBody = match serde_json::from_str("{\"metadata\":{\"reviewer\":\"jane@example.com\",\"status\":\"reviewed\"}}").or_else(|error| serde_json::from_str("{\"metadata\":{\"customer_name\":\"John Doe\",\"order_id\":\"12345\",\"priority\":\"high\",\"processed\":\"true\"}}").map_err(|_| error)).or_else(|error| serde_json::from_str("{\"metadata\":{}}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("olostep", "patch_v1_batches_by_batch_id", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "patch_v1_batches_by_batch_id",
+                |client| client
+                    .patch_v1_batches_by_batch_id("text", &patch_v1_batches_by_batch_id_body)
+            );
+        })
+    }
+
+    fn get_v1_batches_by_batch_id_items<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_batches_by_batch_id_items_cursor: Option<i64> =
+                match serde_json::from_str("1") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_v1_batches_by_batch_id_items",
+                            format!("the spec's example of cursor does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_batches_by_batch_id_items_limit: Option<i64> =
+                match serde_json::from_str("1") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_v1_batches_by_batch_id_items",
+                            format!("the spec's example of limit does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_batches_by_batch_id_items_status: Option<
+                billfold::olostep::types::GetV1BatchesByBatchIdItemsStatus,
+            > = match serde_json::from_str("\"completed\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "olostep",
+                        "get_v1_batches_by_batch_id_items",
+                        format!("the spec's example of status does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "get_v1_batches_by_batch_id_items",
+                |client| client.get_v1_batches_by_batch_id_items(
+                    "text",
+                    get_v1_batches_by_batch_id_items_cursor.clone(),
+                    get_v1_batches_by_batch_id_items_limit.clone(),
+                    get_v1_batches_by_batch_id_items_status.clone()
+                )
+            );
+        })
+    }
+
+    fn post_v1_crawls<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_crawls_body: billfold::olostep::types::PostV1CrawlsBody = match serde_json::from_str("{\"exclude_urls\":[\"text\"],\"follow_robots_txt\":true,\"include_external\":true,\"include_subdomain\":true,\"include_urls\":[\"text\"],\"max_depth\":1.5,\"max_pages\":1.5,\"scrape_options\":{\"formats\":[\"markdown\",\"screenshot\"],\"parser\":\"@olostep/extract-emails\"},\"search_query\":\"text\",\"start_url\":\"text\",\"timeout\":1.5,\"top_n\":1.5,\"webhook\":\"https://example.com/\"}").or_else(|error| serde_json::from_str("{\"exclude_urls\":[\"text\"],\"follow_robots_txt\":true,\"include_external\":true,\"include_subdomain\":true,\"include_urls\":[\"text\"],\"max_depth\":1.5,\"max_pages\":1.5,\"scrape_options\":{\"formats\":[\"html\"],\"parser\":\"text\"},\"search_query\":\"text\",\"start_url\":\"text\",\"timeout\":1.5,\"top_n\":1.5,\"webhook\":\"https://example.com/\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("olostep", "post_v1_crawls", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, olostep, entry, "post_v1_crawls", |client| client
+                .post_v1_crawls(&post_v1_crawls_body));
+        })
+    }
+
+    fn get_v1_crawls_by_crawl_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "get_v1_crawls_by_crawl_id",
+                |client| client.get_v1_crawls_by_crawl_id("text")
+            );
+        })
+    }
+
+    fn get_v1_crawls_by_crawl_id_pages<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_crawls_by_crawl_id_pages_cursor: Option<i64> =
+                match serde_json::from_str("1") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_v1_crawls_by_crawl_id_pages",
+                            format!("the spec's example of cursor does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            let get_v1_crawls_by_crawl_id_pages_formats: ::std::vec::Vec<
+                billfold::olostep::types::GetV1CrawlsByCrawlIdPagesFormatsItem,
+            > = match serde_json::from_str("[\"html\"]") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "olostep",
+                        "get_v1_crawls_by_crawl_id_pages",
+                        format!("the spec's example of formats does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            let get_v1_crawls_by_crawl_id_pages_limit: Option<i64> = match serde_json::from_str("1")
+            {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "olostep",
+                        "get_v1_crawls_by_crawl_id_pages",
+                        format!("the spec's example of limit does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "get_v1_crawls_by_crawl_id_pages",
+                |client| client.get_v1_crawls_by_crawl_id_pages(
+                    "text",
+                    get_v1_crawls_by_crawl_id_pages_cursor.clone(),
+                    Some(&get_v1_crawls_by_crawl_id_pages_formats),
+                    get_v1_crawls_by_crawl_id_pages_limit.clone(),
+                    Some("text")
+                )
+            );
+        })
+    }
+
+    fn get_v1_files<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_files_purpose: Option<billfold::olostep::types::GetV1FilesPurpose> =
+                match serde_json::from_str("\"context\"") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_v1_files",
+                            format!("the spec's example of purpose does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, olostep, entry, "get_v1_files", |client| client
+                .get_v1_files(get_v1_files_purpose.clone()));
+        })
+    }
+
+    fn post_v1_files<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_files_body: billfold::olostep::types::PostV1FilesBody =
+                match serde_json::from_str("{\"filename\":\".json\",\"purpose\":\"context\"}") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "post_v1_files",
+                            format!("the spec's example of body does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, olostep, entry, "post_v1_files", |client| client
+                .post_v1_files(&post_v1_files_body));
+        })
+    }
+
+    fn get_v1_files_by_file_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, olostep, entry, "get_v1_files_by_file_id", |client| {
+                client.get_v1_files_by_file_id("text")
+            });
+        })
+    }
+
+    fn delete_v1_files_by_file_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "delete_v1_files_by_file_id",
+                |client| client.delete_v1_files_by_file_id("text")
+            );
+        })
+    }
+
+    fn post_v1_files_by_file_id_complete<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "post_v1_files_by_file_id_complete",
+                |client| client.post_v1_files_by_file_id_complete("text")
+            );
+        })
+    }
+
+    fn get_v1_files_by_file_id_content<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_files_by_file_id_content_expires_in: Option<i64> =
+                match serde_json::from_str("600") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "get_v1_files_by_file_id_content",
+                            format!("the spec's example of expires_in does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "get_v1_files_by_file_id_content",
+                |client| client.get_v1_files_by_file_id_content(
+                    "text",
+                    get_v1_files_by_file_id_content_expires_in.clone()
+                )
+            );
+        })
+    }
+
+    fn post_v1_maps<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_maps_body: billfold::olostep::types::PostV1MapsBody = match serde_json::from_str("{\"url\":\"https://docs.olostep.com\"}").or_else(|error| serde_json::from_str("{\"cursor\":\"text\",\"exclude_urls\":[\"text\"],\"include_subdomain\":true,\"include_urls\":[\"text\"],\"search_query\":\"text\",\"top_n\":1.5,\"url\":\"https://example.com/\"}").map_err(|_| error)) {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("olostep", "post_v1_maps", format!("the spec's example of body does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(rows, olostep, entry, "post_v1_maps", |client| client
+                .post_v1_maps(&post_v1_maps_body));
+        })
+    }
+
+    fn get_v1_maps_by_map_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(rows, olostep, entry, "get_v1_maps_by_map_id", |client| {
+                client.get_v1_maps_by_map_id("text")
+            });
+        })
+    }
+
+    fn get_v1_retrieve<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_retrieve_formats: ::std::vec::Vec<
+                billfold::olostep::types::GetV1RetrieveFormatsItem,
+            > = match serde_json::from_str("[\"html\"]") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "olostep",
+                        "get_v1_retrieve",
+                        format!("the spec's example of formats does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            crate::exercise!(rows, olostep, entry, "get_v1_retrieve", |client| client
+                .get_v1_retrieve(Some(&get_v1_retrieve_formats), "text"));
+        })
+    }
+
+    fn get_v1_schedules<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_schedules_include_deleted: Option<
+                billfold::olostep::types::GetV1SchedulesIncludeDeleted,
+            > = match serde_json::from_str("\"false\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row(
+                        "olostep",
+                        "get_v1_schedules",
+                        format!("the spec's example of include_deleted does not decode: {error}"),
+                        String::new(),
+                        String::new(),
+                    ));
+                    return;
+                }
+            };
+            crate::exercise!(rows, olostep, entry, "get_v1_schedules", |client| client
+                .get_v1_schedules(get_v1_schedules_include_deleted.clone()));
+        })
+    }
+
+    fn post_v1_schedules<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_schedules_body: billfold::olostep::types::PostV1SchedulesBody =
+                match serde_json::from_str(
+                    "{\"cron_expression\":\"text\",\"endpoint\":\"text\",\"execute_at\":\"2026-01-01T00:00:00Z\",\"expression_timezone\":\"text\",\"method\":\"GET\",\"payload\":{},\"text\":\"text\"}",
+                ) {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "post_v1_schedules",
+                            format!("the spec's example of body does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, olostep, entry, "post_v1_schedules", |client| client
+                .post_v1_schedules(&post_v1_schedules_body));
+        })
+    }
+
+    fn get_v1_schedules_by_schedule_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let get_v1_schedules_by_schedule_id_schedule_id: billfold::olostep::types::GetV1SchedulesByScheduleIdScheduleId = match serde_json::from_str("\"schedule_\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("olostep", "get_v1_schedules_by_schedule_id", format!("the spec's example of schedule_id does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "get_v1_schedules_by_schedule_id",
+                |client| client
+                    .get_v1_schedules_by_schedule_id(&get_v1_schedules_by_schedule_id_schedule_id)
+            );
+        })
+    }
+
+    fn delete_v1_schedules_by_schedule_id<'a>(
+        rows: &'a mut Vec<Value>,
+        entry: &'a Entry,
+    ) -> Run<'a> {
+        Box::pin(async move {
+            let delete_v1_schedules_by_schedule_id_schedule_id: billfold::olostep::types::DeleteV1SchedulesByScheduleIdScheduleId = match serde_json::from_str("\"schedule_\"") {
+                Ok(value) => value,
+                // An example that contradicts its own schema is reported, not a panic.
+                Err(error) => {
+                    rows.push(row("olostep", "delete_v1_schedules_by_schedule_id", format!("the spec's example of schedule_id does not decode: {error}"), String::new(), String::new()));
+                    return;
+                }
+            };
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "delete_v1_schedules_by_schedule_id",
+                |client| client.delete_v1_schedules_by_schedule_id(
+                    &delete_v1_schedules_by_schedule_id_schedule_id
+                )
+            );
+        })
+    }
+
+    fn post_v1_scrapes<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_scrapes_body: billfold::olostep::types::PostV1ScrapesBody =
+                match serde_json::from_str(
+                    "{\"actions\":[{\"milliseconds\":1,\"type\":\"wait\"}],\"country\":\"text\",\"formats\":[\"html\"],\"links_on_page\":{\"absolute_links\":true,\"exclude_links\":[\"text\"],\"include_links\":[\"text\"],\"query_to_order_links_by\":\"text\"},\"llm_extract\":{\"schema\":{}},\"metadata\":{},\"parser\":{\"id\":\"text\"},\"remove_class_names\":[\"text\"],\"remove_css_selectors\":\"default\",\"remove_images\":false,\"screen_size\":{\"screen_height\":1,\"screen_type\":\"default\",\"screen_width\":1},\"screenshot\":{\"full_page\":true},\"transformer\":\"postlight\",\"url_to_scrape\":\"https://example.com/\",\"wait_before_scraping\":1}",
+                ) {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "post_v1_scrapes",
+                            format!("the spec's example of body does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, olostep, entry, "post_v1_scrapes", |client| client
+                .post_v1_scrapes(&post_v1_scrapes_body));
+        })
+    }
+
+    fn get_v1_scrapes_by_scrape_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "get_v1_scrapes_by_scrape_id",
+                |client| client.get_v1_scrapes_by_scrape_id("text")
+            );
+        })
+    }
+
+    fn post_v1_searches<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_searches_body: billfold::olostep::types::PostV1SearchesBody =
+                match serde_json::from_str("{\"query\":\"text\"}") {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "post_v1_searches",
+                            format!("the spec's example of body does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, olostep, entry, "post_v1_searches", |client| client
+                .post_v1_searches(&post_v1_searches_body));
+        })
+    }
+
+    fn get_v1_searches_by_search_id<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            crate::exercise!(
+                rows,
+                olostep,
+                entry,
+                "get_v1_searches_by_search_id",
+                |client| client.get_v1_searches_by_search_id("text")
+            );
+        })
+    }
+
+    fn post_v1_test_batch<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
+        Box::pin(async move {
+            let post_v1_test_batch_body: billfold::olostep::types::PostV1TestBatchBody =
+                match serde_json::from_str(
+                    "{\"items\":[{\"custom_id\":\"text\",\"url\":\"https://example.com/\"}]}",
+                ) {
+                    Ok(value) => value,
+                    // An example that contradicts its own schema is reported, not a panic.
+                    Err(error) => {
+                        rows.push(row(
+                            "olostep",
+                            "post_v1_test_batch",
+                            format!("the spec's example of body does not decode: {error}"),
+                            String::new(),
+                            String::new(),
+                        ));
+                        return;
+                    }
+                };
+            crate::exercise!(rows, olostep, entry, "post_v1_test_batch", |client| client
+                .post_v1_test_batch(&post_v1_test_batch_body));
         })
     }
 }

@@ -12,6 +12,189 @@ pub(crate) fn check(
     example: &Value,
 ) -> Option<Result<(), String>> {
     Some(match (provider, operation, place) {
+        ("anchor", "get_v1_applications", "200") => {
+            crate::round_trip::<billfold::anchor::types::ListApplicationsResponse>(example)
+        }
+        ("anchor", "get_v1_applications", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_applications", "201") => {
+            crate::round_trip::<billfold::anchor::types::CreateApplicationResponse>(example)
+        }
+        ("anchor", "post_v1_applications", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_applications", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_applications", "request") => {
+            crate::round_trip::<billfold::anchor::types::CreateApplicationRequest>(example)
+        }
+        ("anchor", "get_v1_applications_by_application_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::GetApplicationResponse>(example)
+        }
+        ("anchor", "get_v1_applications_by_application_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_applications_by_application_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_applications_by_application_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::DeleteApplicationResponse>(example)
+        }
+        ("anchor", "delete_v1_applications_by_application_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_applications_by_application_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_applications_by_application_id_auth_flows", "200") => {
+            crate::round_trip::<billfold::anchor::types::ListApplicationAuthFlowsResponse>(example)
+        }
+        ("anchor", "get_v1_applications_by_application_id_auth_flows", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_applications_by_application_id_auth_flows", "201") => {
+            crate::round_trip::<billfold::anchor::types::CreateAuthFlowResponse>(example)
+        }
+        ("anchor", "post_v1_applications_by_application_id_auth_flows", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_applications_by_application_id_auth_flows", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_applications_by_application_id_auth_flows", "request") => {
+            crate::round_trip::<billfold::anchor::types::CreateAuthFlowRequest>(example)
+        }
+        (
+            "anchor",
+            "delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+            "200",
+        ) => crate::round_trip::<billfold::anchor::types::DeleteAuthFlowResponse>(example),
+        (
+            "anchor",
+            "delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+            "500",
+        ) => crate::round_trip::<billfold::anchor::types::ErrorResponse>(example),
+        ("anchor", "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::UpdateAuthFlowResponse>(example)
+        }
+        ("anchor", "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        (
+            "anchor",
+            "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+            "request",
+        ) => crate::round_trip::<billfold::anchor::types::UpdateAuthFlowRequest>(example),
+        ("anchor", "get_v1_applications_by_application_id_identities", "200") => {
+            crate::round_trip::<billfold::anchor::types::ListApplicationIdentitiesResponse>(example)
+        }
+        ("anchor", "get_v1_applications_by_application_id_identities", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_applications_by_application_id_tokens", "201") => {
+            crate::round_trip::<billfold::anchor::types::IdentityTokenResponse>(example)
+        }
+        ("anchor", "post_v1_applications_by_application_id_tokens", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_applications_by_application_id_tokens", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_applications_by_application_id_tokens", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_applications_by_application_id_tokens", "request") => {
+            crate::round_trip::<billfold::anchor::types::CreateIdentityTokenRequest>(example)
+        }
+        ("anchor", "get_v1_batch_sessions", "200") => {
+            crate::round_trip::<billfold::anchor::types::GetV1BatchSessionsResponse>(example)
+        }
+        ("anchor", "get_v1_batch_sessions", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_batch_sessions", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_batch_sessions", "200") => {
+            crate::round_trip::<billfold::anchor::types::PostV1BatchSessionsResponse>(example)
+        }
+        ("anchor", "post_v1_batch_sessions", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_batch_sessions", "402") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_batch_sessions", "429") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_batch_sessions", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_batch_sessions", "request") => {
+            crate::round_trip::<billfold::anchor::types::BatchSessionRequestSchema>(example)
+        }
+        ("anchor", "get_v1_batch_sessions_by_batch_id", "200") => crate::round_trip::<
+            billfold::anchor::types::GetV1BatchSessionsByBatchIdResponse,
+        >(example),
+        ("anchor", "get_v1_batch_sessions_by_batch_id", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_batch_sessions_by_batch_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_batch_sessions_by_batch_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_batch_sessions_by_batch_id", "200") => crate::round_trip::<
+            billfold::anchor::types::DeleteV1BatchSessionsByBatchIdResponse,
+        >(example),
+        ("anchor", "delete_v1_batch_sessions_by_batch_id", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_batch_sessions_by_batch_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_batch_sessions_by_batch_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "patch_v1_batch_sessions_by_batch_id", "200") => crate::round_trip::<
+            billfold::anchor::types::PatchV1BatchSessionsByBatchIdResponse,
+        >(example),
+        ("anchor", "patch_v1_batch_sessions_by_batch_id", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "patch_v1_batch_sessions_by_batch_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "patch_v1_batch_sessions_by_batch_id", "409") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "patch_v1_batch_sessions_by_batch_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "patch_v1_batch_sessions_by_batch_id", "request") => {
+            crate::round_trip::<billfold::anchor::types::BatchSessionUpdateRequestSchema>(example)
+        }
+        ("anchor", "post_v1_batch_sessions_by_batch_id_retry", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1BatchSessionsByBatchIdRetryResponse,
+        >(example),
+        ("anchor", "post_v1_batch_sessions_by_batch_id_retry", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_batch_sessions_by_batch_id_retry", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_batch_sessions_by_batch_id_retry", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_batch_sessions_by_batch_id_retry", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_batch_sessions_by_batch_id_retry", "request") => {
+            crate::round_trip::<billfold::anchor::types::BatchSessionRetryRequestSchema>(example)
+        }
         ("anchor", "get_billing", "200") => {
             crate::round_trip::<billfold::anchor::types::BillingInfoResponse>(example)
         }
@@ -20,6 +203,712 @@ pub(crate) fn check(
         }
         ("anchor", "get_billing", "500") => {
             crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_events_by_event_name", "200") => {
+            crate::round_trip::<billfold::anchor::types::SuccessResponse>(example)
+        }
+        ("anchor", "post_v1_events_by_event_name", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_events_by_event_name", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_events_by_event_name", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_events_by_event_name", "request") => {
+            crate::round_trip::<billfold::anchor::types::SignalEventRequestSchema>(example)
+        }
+        ("anchor", "post_v1_events_by_event_name_wait", "200") => {
+            crate::round_trip::<billfold::anchor::types::EventResponseSchema>(example)
+        }
+        ("anchor", "post_v1_events_by_event_name_wait", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_events_by_event_name_wait", "408") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_events_by_event_name_wait", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_events_by_event_name_wait", "request") => {
+            crate::round_trip::<billfold::anchor::types::WaitForEventRequestSchema>(example)
+        }
+        ("anchor", "get_v1_extensions", "200") => {
+            crate::round_trip::<billfold::anchor::types::ExtensionListResponse>(example)
+        }
+        ("anchor", "get_v1_extensions", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_extensions", "200") => {
+            crate::round_trip::<billfold::anchor::types::PostV1ExtensionsResponse>(example)
+        }
+        ("anchor", "post_v1_extensions", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_extensions", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_extensions_by_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::ExtensionResponseSchema>(example)
+        }
+        ("anchor", "get_v1_extensions_by_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_extensions_by_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_extensions_by_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::DeleteV1ExtensionsByIdResponse>(example)
+        }
+        ("anchor", "delete_v1_extensions_by_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_extensions_by_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_identities", "201") => {
+            crate::round_trip::<billfold::anchor::types::CreateIdentityResponse>(example)
+        }
+        ("anchor", "post_v1_identities", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_identities", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_identities", "request") => {
+            crate::round_trip::<billfold::anchor::types::CreateIdentityRequest>(example)
+        }
+        ("anchor", "get_v1_identities_by_identity_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::GetIdentityResponse>(example)
+        }
+        ("anchor", "get_v1_identities_by_identity_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_identities_by_identity_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "put_v1_identities_by_identity_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::UpdateIdentityResponse>(example)
+        }
+        ("anchor", "put_v1_identities_by_identity_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "put_v1_identities_by_identity_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "put_v1_identities_by_identity_id", "request") => {
+            crate::round_trip::<billfold::anchor::types::UpdateIdentityRequest>(example)
+        }
+        ("anchor", "delete_v1_identities_by_identity_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::DeleteIdentityResponse>(example)
+        }
+        ("anchor", "delete_v1_identities_by_identity_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_identities_by_identity_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_identities_by_identity_id_credentials", "200") => {
+            crate::round_trip::<billfold::anchor::types::GetIdentityCredentialsResponse>(example)
+        }
+        ("anchor", "get_v1_identities_by_identity_id_credentials", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_identities_by_identity_id_credentials", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_integrations", "200") => {
+            crate::round_trip::<billfold::anchor::types::IntegrationListResponse>(example)
+        }
+        ("anchor", "get_v1_integrations", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_integrations", "200") => {
+            crate::round_trip::<billfold::anchor::types::IntegrationResponse>(example)
+        }
+        ("anchor", "post_v1_integrations", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_integrations", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_integrations", "request") => {
+            crate::round_trip::<billfold::anchor::types::CreateIntegrationRequest>(example)
+        }
+        ("anchor", "delete_v1_integrations_by_integration_id", "200") => crate::round_trip::<
+            billfold::anchor::types::DeleteV1IntegrationsByIntegrationIdResponse,
+        >(example),
+        ("anchor", "delete_v1_integrations_by_integration_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_integrations_by_integration_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_profiles", "200") => {
+            crate::round_trip::<billfold::anchor::types::ProfileListResponse>(example)
+        }
+        ("anchor", "get_v1_profiles", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_profiles", "200") => {
+            crate::round_trip::<billfold::anchor::types::SuccessResponse>(example)
+        }
+        ("anchor", "post_v1_profiles", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_profiles", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_profiles", "409") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_profiles", "501") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_profiles", "request") => {
+            crate::round_trip::<billfold::anchor::types::ProfileRequestSchema>(example)
+        }
+        ("anchor", "get_v1_profiles_by_name", "200") => {
+            crate::round_trip::<billfold::anchor::types::ProfileResponse>(example)
+        }
+        ("anchor", "get_v1_profiles_by_name", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_profiles_by_name", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_profiles_by_name", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_profiles_by_name", "200") => {
+            crate::round_trip::<billfold::anchor::types::SuccessResponse>(example)
+        }
+        ("anchor", "delete_v1_profiles_by_name", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_profiles_by_name", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions", "200") => {
+            crate::round_trip::<billfold::anchor::types::SessionHistoryPageResponse>(example)
+        }
+        ("anchor", "get_v1_sessions", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_sessions", "200") => {
+            crate::round_trip::<billfold::anchor::types::SessionCreateResponseSchema>(example)
+        }
+        ("anchor", "post_v1_sessions", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_sessions", "402") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_sessions", "request") => {
+            crate::round_trip::<billfold::anchor::types::SessionCreateRequestSchema>(example)
+        }
+        ("anchor", "delete_v1_sessions_all", "200") => {
+            crate::round_trip::<billfold::anchor::types::SuccessResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_all_status", "200") => {
+            crate::round_trip::<billfold::anchor::types::SessionListResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_all_status", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_all_status", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_history", "200") => {
+            crate::round_trip::<billfold::anchor::types::SessionHistoryResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_history", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_history", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_agent_files", "200") => crate::round_trip::<
+            billfold::anchor::types::GetV1SessionsBySessionIdAgentFilesResponse,
+        >(example),
+        ("anchor", "get_v1_sessions_by_session_id_agent_files", "400") => crate::round_trip::<
+            billfold::anchor::types::GetV1SessionsBySessionIdAgentFilesError,
+        >(example),
+        ("anchor", "get_v1_sessions_by_session_id_agent_files", "404") => crate::round_trip::<
+            billfold::anchor::types::GetV1SessionsBySessionIdAgentFilesError,
+        >(example),
+        ("anchor", "get_v1_sessions_by_session_id_agent_files", "500") => crate::round_trip::<
+            billfold::anchor::types::GetV1SessionsBySessionIdAgentFilesError,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_agent_files", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdAgentFilesResponse,
+        >(example),
+        ("anchor", "get_v1_sessions_by_session_id_clipboard", "200") => {
+            crate::round_trip::<billfold::anchor::types::ClipboardResponseSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_clipboard", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdClipboardResponse,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_clipboard", "request") => {
+            crate::round_trip::<billfold::anchor::types::ClipboardRequestSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_copy", "200") => {
+            crate::round_trip::<billfold::anchor::types::CopyResponseSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_drag_and_drop", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdDragAndDropResponse,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_drag_and_drop", "request") => {
+            crate::round_trip::<billfold::anchor::types::DragDropRequestSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_goto", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdGotoResponse,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_goto", "request") => {
+            crate::round_trip::<billfold::anchor::types::NavigateRequestSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_keyboard_shortcut", "200") => {
+            crate::round_trip::<
+                billfold::anchor::types::PostV1SessionsBySessionIdKeyboardShortcutResponse,
+            >(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_keyboard_shortcut", "request") => {
+            crate::round_trip::<billfold::anchor::types::KeyboardShortcutRequestSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_keyboard_type", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdKeyboardTypeResponse,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_keyboard_type", "request") => {
+            crate::round_trip::<billfold::anchor::types::TypeTextRequestSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_mouse_click", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdMouseClickResponse,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_mouse_click", "request") => {
+            crate::round_trip::<billfold::anchor::types::MouseSingleClickRequestSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_mouse_double_click", "200") => {
+            crate::round_trip::<
+                billfold::anchor::types::PostV1SessionsBySessionIdMouseDoubleClickResponse,
+            >(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_mouse_double_click", "request") => {
+            crate::round_trip::<billfold::anchor::types::MouseClickRequestSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_mouse_down", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdMouseDownResponse,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_mouse_down", "request") => {
+            crate::round_trip::<billfold::anchor::types::MouseClickRequestSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_mouse_move", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdMouseMoveResponse,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_mouse_move", "request") => {
+            crate::round_trip::<billfold::anchor::types::CoordinatesRequestSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_mouse_up", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdMouseUpResponse,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_mouse_up", "request") => {
+            crate::round_trip::<billfold::anchor::types::MouseClickRequestSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_paste", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdPasteResponse,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_paste", "request") => {
+            crate::round_trip::<billfold::anchor::types::PasteRequestSchema>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_screenshot", "404") => crate::round_trip::<
+            billfold::anchor::types::GetV1SessionsBySessionIdScreenshotError,
+        >(example),
+        ("anchor", "get_v1_sessions_by_session_id_screenshot", "500") => crate::round_trip::<
+            billfold::anchor::types::GetV1SessionsBySessionIdScreenshotError,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_scroll", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdScrollResponse,
+        >(example),
+        ("anchor", "post_v1_sessions_by_session_id_scroll", "request") => {
+            crate::round_trip::<billfold::anchor::types::ScrollRequestSchema>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_uploads", "200") => crate::round_trip::<
+            billfold::anchor::types::PostV1SessionsBySessionIdUploadsResponse,
+        >(example),
+        ("anchor", "get_v1_sessions_by_session_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::GetV1SessionsBySessionIdResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_sessions_by_session_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::SuccessResponse>(example)
+        }
+        ("anchor", "delete_v1_sessions_by_session_id", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_sessions_by_session_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_agent_pause", "200") => {
+            crate::round_trip::<billfold::anchor::types::SuccessResponse>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_agent_pause", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_agent_pause", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_agent_pause", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_agent_resume", "200") => {
+            crate::round_trip::<billfold::anchor::types::SuccessResponse>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_agent_resume", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_agent_resume", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_agent_resume", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_downloads", "200") => {
+            crate::round_trip::<billfold::anchor::types::DownloadListResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_downloads", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_downloads", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_downloads", "429") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_pages", "200") => crate::round_trip::<
+            ::std::vec::Vec<billfold::anchor::types::GetV1SessionsBySessionIdPagesResponseItem>,
+        >(example),
+        ("anchor", "get_v1_sessions_by_session_id_pages", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_pages", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_pages", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_recordings", "200") => {
+            crate::round_trip::<billfold::anchor::types::RecordingListResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_recordings", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_recordings", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_recordings", "429") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_recordings_pause", "200") => {
+            crate::round_trip::<
+                billfold::anchor::types::PostV1SessionsBySessionIdRecordingsPauseResponse,
+            >(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_recordings_pause", "401") => {
+            crate::round_trip::<
+                billfold::anchor::types::PostV1SessionsBySessionIdRecordingsPauseError,
+            >(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_recordings_pause", "404") => {
+            crate::round_trip::<
+                billfold::anchor::types::PostV1SessionsBySessionIdRecordingsPauseError,
+            >(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_recordings_pause", "500") => {
+            crate::round_trip::<
+                billfold::anchor::types::PostV1SessionsBySessionIdRecordingsPauseError,
+            >(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_recordings_primary_fetch", "401") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_recordings_primary_fetch", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_sessions_by_session_id_recordings_primary_fetch", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_recordings_resume", "200") => {
+            crate::round_trip::<
+                billfold::anchor::types::PostV1SessionsBySessionIdRecordingsResumeResponse,
+            >(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_recordings_resume", "401") => {
+            crate::round_trip::<
+                billfold::anchor::types::PostV1SessionsBySessionIdRecordingsResumeError,
+            >(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_recordings_resume", "404") => {
+            crate::round_trip::<
+                billfold::anchor::types::PostV1SessionsBySessionIdRecordingsResumeError,
+            >(example)
+        }
+        ("anchor", "post_v1_sessions_by_session_id_recordings_resume", "500") => {
+            crate::round_trip::<
+                billfold::anchor::types::PostV1SessionsBySessionIdRecordingsResumeError,
+            >(example)
+        }
+        ("anchor", "get_v1_task", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskListResponse>(example)
+        }
+        ("anchor", "get_v1_task", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskResponse>(example)
+        }
+        ("anchor", "post_v1_task", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task", "409") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task", "request") => {
+            crate::round_trip::<billfold::anchor::types::CreateTaskRequest>(example)
+        }
+        ("anchor", "post_v1_task_run", "200") => {
+            crate::round_trip::<billfold::anchor::types::RunTaskResponse>(example)
+        }
+        ("anchor", "post_v1_task_run", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_run", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_run", "request") => {
+            crate::round_trip::<billfold::anchor::types::RunTaskRequest>(example)
+        }
+        ("anchor", "post_v1_task_run_by_task_name", "200") => {
+            crate::round_trip::<billfold::anchor::types::RunTaskResponse>(example)
+        }
+        ("anchor", "post_v1_task_run_by_task_name", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_run_by_task_name", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_run_by_task_name", "request") => {
+            crate::round_trip::<billfold::anchor::types::RunTaskByNameRequest>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskMetadataResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "put_v1_task_by_task_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskMetadataResponse>(example)
+        }
+        ("anchor", "put_v1_task_by_task_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "put_v1_task_by_task_id", "409") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "put_v1_task_by_task_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "put_v1_task_by_task_id", "request") => {
+            crate::round_trip::<billfold::anchor::types::UpdateTaskMetadataRequest>(example)
+        }
+        ("anchor", "delete_v1_task_by_task_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::DeleteTaskResponse>(example)
+        }
+        ("anchor", "delete_v1_task_by_task_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_task_by_task_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_deploy", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskVersionResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_deploy", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_deploy", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_deploy", "request") => {
+            crate::round_trip::<billfold::anchor::types::PublishVersionRequest>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_draft", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskVersionResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_draft", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_draft", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_draft", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskVersionResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_draft", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_draft", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_draft", "request") => {
+            crate::round_trip::<billfold::anchor::types::DraftTaskRequest>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_executions", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskExecutionResultsListResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_executions", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_executions", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_executions_by_execution_id", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskExecutionResultResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_executions_by_execution_id", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_executions_by_execution_id", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_latest", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskVersionResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_latest", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_latest", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_versions", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskVersionsListResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_versions", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_versions", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_by_task_version", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskVersionResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_by_task_version", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_task_by_task_id_by_task_version", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_by_task_version", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskVersionResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_by_task_version", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_by_task_version", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_by_task_version", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_task_by_task_id_by_task_version", "request") => {
+            crate::round_trip::<billfold::anchor::types::PublishVersionRequest>(example)
+        }
+        ("anchor", "delete_v1_task_by_task_id_by_task_version", "200") => {
+            crate::round_trip::<billfold::anchor::types::DeleteTaskResponse>(example)
+        }
+        ("anchor", "delete_v1_task_by_task_id_by_task_version", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "delete_v1_task_by_task_id_by_task_version", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_tools_fetch_webpage", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_tools_fetch_webpage", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_tools_fetch_webpage", "request") => {
+            crate::round_trip::<billfold::anchor::types::FetchWebpageRequestSchema>(example)
+        }
+        ("anchor", "post_v1_tools_page_pdf", "request") => {
+            crate::round_trip::<billfold::anchor::types::PostV1ToolsPagePdfBody>(example)
+        }
+        ("anchor", "post_v1_tools_perform_web_task", "200") => {
+            crate::round_trip::<billfold::anchor::types::PerformWebTaskResponseSchema>(example)
+        }
+        ("anchor", "post_v1_tools_perform_web_task", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_tools_perform_web_task", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_tools_perform_web_task", "request") => {
+            crate::round_trip::<billfold::anchor::types::PerformWebTaskRequestSchema>(example)
+        }
+        ("anchor", "get_v1_tools_perform_web_task_by_workflow_id_status", "200") => {
+            crate::round_trip::<billfold::anchor::types::PerformWebTaskStatusResponseSchema>(
+                example,
+            )
+        }
+        ("anchor", "get_v1_tools_perform_web_task_by_workflow_id_status", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v1_tools_perform_web_task_by_workflow_id_status", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_tools_screenshot", "400") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_tools_screenshot", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v1_tools_screenshot", "request") => {
+            crate::round_trip::<billfold::anchor::types::ScreenshotRequestSchema>(example)
+        }
+        ("anchor", "get_v2_tasks_runs_by_run_id_status", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskRunStatusV2Response>(example)
+        }
+        ("anchor", "get_v2_tasks_runs_by_run_id_status", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "get_v2_tasks_runs_by_run_id_status", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v2_tasks_by_task_id_run", "200") => {
+            crate::round_trip::<billfold::anchor::types::TaskRunStatusV2Response>(example)
+        }
+        ("anchor", "post_v2_tasks_by_task_id_run", "404") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v2_tasks_by_task_id_run", "500") => {
+            crate::round_trip::<billfold::anchor::types::ErrorResponse>(example)
+        }
+        ("anchor", "post_v2_tasks_by_task_id_run", "request") => {
+            crate::round_trip::<billfold::anchor::types::RunTaskV2Request>(example)
         }
         ("neo", "get-v1-billing-credits", "200") => {
             crate::round_trip::<billfold::neo::types::BillingCreditsResponse>(example)
@@ -30,11 +919,224 @@ pub(crate) fn check(
         ("neo", "get-v1-billing-credits", "500") => {
             crate::round_trip::<billfold::neo::types::ErrorResponse>(example)
         }
+        ("olostep", "partnerQuickConnectUser", "200") => {
+            crate::round_trip::<billfold::olostep::types::PartnerQuickConnectResult>(example)
+        }
+        ("olostep", "partnerQuickConnectUser", "400") => {
+            crate::round_trip::<billfold::olostep::types::ProblemJson>(example)
+        }
+        ("olostep", "partnerQuickConnectUser", "401") => {
+            crate::round_trip::<billfold::olostep::types::ProblemJson>(example)
+        }
+        ("olostep", "partnerQuickConnectUser", "409") => {
+            crate::round_trip::<billfold::olostep::types::ProblemJson>(example)
+        }
+        ("olostep", "partnerQuickConnectUser", "422") => {
+            crate::round_trip::<billfold::olostep::types::ProblemJson>(example)
+        }
+        ("olostep", "partnerQuickConnectUser", "500") => {
+            crate::round_trip::<billfold::olostep::types::ProblemJson>(example)
+        }
+        ("olostep", "partnerQuickConnectUser", "request") => {
+            crate::round_trip::<billfold::olostep::types::PartnerQuickConnectRequestBody>(example)
+        }
         ("olostep", "get_credits_info", "200") => {
             crate::round_trip::<billfold::olostep::types::CreditsInfoResponse>(example)
         }
         ("olostep", "get_credits_info", "500") => {
             crate::round_trip::<billfold::olostep::types::ErrorResponse>(example)
+        }
+        ("olostep", "post_v1_answers", "200") => {
+            crate::round_trip::<billfold::olostep::types::PostV1AnswersResponse>(example)
+        }
+        ("olostep", "post_v1_answers", "request") => {
+            crate::round_trip::<billfold::olostep::types::PostV1AnswersBody>(example)
+        }
+        ("olostep", "get_v1_answers_by_answer_id", "200") => {
+            crate::round_trip::<billfold::olostep::types::GetV1AnswersByAnswerIdResponse>(example)
+        }
+        ("olostep", "post_v1_batches", "200") => {
+            crate::round_trip::<billfold::olostep::types::PostV1BatchesResponse>(example)
+        }
+        ("olostep", "post_v1_batches", "400") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "post_v1_batches", "401") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "post_v1_batches", "402") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "post_v1_batches", "403") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "post_v1_batches", "409") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "post_v1_batches", "422") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "post_v1_batches", "500") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "post_v1_batches", "request") => {
+            crate::round_trip::<billfold::olostep::types::PostV1BatchesBody>(example)
+        }
+        ("olostep", "createAirOpsBatch", "200") => {
+            crate::round_trip::<billfold::olostep::types::CreateBatchResponse>(example)
+        }
+        ("olostep", "createAirOpsBatch", "request") => {
+            crate::round_trip::<billfold::olostep::types::CreateBatchRequest>(example)
+        }
+        ("olostep", "getAirOpsBatch", "200") => {
+            crate::round_trip::<billfold::olostep::types::BatchDetailResponse>(example)
+        }
+        ("olostep", "getAirOpsBatch", "404") => {
+            crate::round_trip::<billfold::olostep::types::AiropsBatchesError>(example)
+        }
+        ("olostep", "getAirOpsBatchItems", "200") => {
+            crate::round_trip::<billfold::olostep::types::ListBatchItemsResponse>(example)
+        }
+        ("olostep", "getAirOpsBatchItems", "404") => {
+            crate::round_trip::<billfold::olostep::types::AiropsBatchesError>(example)
+        }
+        ("olostep", "get_v1_batches_recent", "200") => {
+            crate::round_trip::<billfold::olostep::types::GetV1BatchesRecentResponse>(example)
+        }
+        ("olostep", "get_v1_batches_recent", "401") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "get_v1_batches_recent", "500") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "get_v1_batches_by_batch_id", "200") => {
+            crate::round_trip::<billfold::olostep::types::GetV1BatchesByBatchIdResponse>(example)
+        }
+        ("olostep", "get_v1_batches_by_batch_id", "401") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "get_v1_batches_by_batch_id", "404") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "get_v1_batches_by_batch_id", "500") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "patch_v1_batches_by_batch_id", "200") => {
+            crate::round_trip::<billfold::olostep::types::PatchV1BatchesByBatchIdResponse>(example)
+        }
+        ("olostep", "patch_v1_batches_by_batch_id", "400") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "patch_v1_batches_by_batch_id", "401") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "patch_v1_batches_by_batch_id", "404") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "patch_v1_batches_by_batch_id", "500") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "patch_v1_batches_by_batch_id", "request") => {
+            crate::round_trip::<billfold::olostep::types::PatchV1BatchesByBatchIdBody>(example)
+        }
+        ("olostep", "get_v1_batches_by_batch_id_items", "200") => crate::round_trip::<
+            billfold::olostep::types::GetV1BatchesByBatchIdItemsResponse,
+        >(example),
+        ("olostep", "get_v1_batches_by_batch_id_items", "400") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "get_v1_batches_by_batch_id_items", "401") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "get_v1_batches_by_batch_id_items", "404") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "get_v1_batches_by_batch_id_items", "500") => {
+            crate::round_trip::<billfold::olostep::types::Error>(example)
+        }
+        ("olostep", "post_v1_crawls", "200") => {
+            crate::round_trip::<billfold::olostep::types::PostV1CrawlsResponse>(example)
+        }
+        ("olostep", "post_v1_crawls", "request") => {
+            crate::round_trip::<billfold::olostep::types::PostV1CrawlsBody>(example)
+        }
+        ("olostep", "get_v1_crawls_by_crawl_id", "200") => {
+            crate::round_trip::<billfold::olostep::types::GetV1CrawlsByCrawlIdResponse>(example)
+        }
+        ("olostep", "get_v1_crawls_by_crawl_id_pages", "200") => crate::round_trip::<
+            billfold::olostep::types::GetV1CrawlsByCrawlIdPagesResponse,
+        >(example),
+        ("olostep", "get_v1_files", "200") => {
+            crate::round_trip::<billfold::olostep::types::GetV1FilesResponse>(example)
+        }
+        ("olostep", "post_v1_files", "200") => {
+            crate::round_trip::<billfold::olostep::types::PostV1FilesResponse>(example)
+        }
+        ("olostep", "post_v1_files", "request") => {
+            crate::round_trip::<billfold::olostep::types::PostV1FilesBody>(example)
+        }
+        ("olostep", "get_v1_files_by_file_id", "200") => {
+            crate::round_trip::<billfold::olostep::types::GetV1FilesByFileIdResponse>(example)
+        }
+        ("olostep", "delete_v1_files_by_file_id", "200") => {
+            crate::round_trip::<billfold::olostep::types::DeleteV1FilesByFileIdResponse>(example)
+        }
+        ("olostep", "post_v1_files_by_file_id_complete", "200") => crate::round_trip::<
+            billfold::olostep::types::PostV1FilesByFileIdCompleteResponse,
+        >(example),
+        ("olostep", "get_v1_files_by_file_id_content", "200") => crate::round_trip::<
+            billfold::olostep::types::GetV1FilesByFileIdContentResponse,
+        >(example),
+        ("olostep", "post_v1_maps", "200") => {
+            crate::round_trip::<billfold::olostep::types::PostV1MapsResponse>(example)
+        }
+        ("olostep", "post_v1_maps", "request") => {
+            crate::round_trip::<billfold::olostep::types::PostV1MapsBody>(example)
+        }
+        ("olostep", "get_v1_maps_by_map_id", "200") => {
+            crate::round_trip::<billfold::olostep::types::GetV1MapsByMapIdResponse>(example)
+        }
+        ("olostep", "get_v1_retrieve", "200") => {
+            crate::round_trip::<billfold::olostep::types::GetV1RetrieveResponse>(example)
+        }
+        ("olostep", "get_v1_schedules", "200") => {
+            crate::round_trip::<billfold::olostep::types::GetV1SchedulesResponse>(example)
+        }
+        ("olostep", "post_v1_schedules", "200") => {
+            crate::round_trip::<billfold::olostep::types::PostV1SchedulesResponse>(example)
+        }
+        ("olostep", "post_v1_schedules", "request") => {
+            crate::round_trip::<billfold::olostep::types::PostV1SchedulesBody>(example)
+        }
+        ("olostep", "get_v1_schedules_by_schedule_id", "200") => crate::round_trip::<
+            billfold::olostep::types::GetV1SchedulesByScheduleIdResponse,
+        >(example),
+        ("olostep", "delete_v1_schedules_by_schedule_id", "200") => crate::round_trip::<
+            billfold::olostep::types::DeleteV1SchedulesByScheduleIdResponse,
+        >(example),
+        ("olostep", "post_v1_scrapes", "200") => {
+            crate::round_trip::<billfold::olostep::types::PostV1ScrapesResponse>(example)
+        }
+        ("olostep", "post_v1_scrapes", "request") => {
+            crate::round_trip::<billfold::olostep::types::PostV1ScrapesBody>(example)
+        }
+        ("olostep", "get_v1_scrapes_by_scrape_id", "200") => {
+            crate::round_trip::<billfold::olostep::types::GetV1ScrapesByScrapeIdResponse>(example)
+        }
+        ("olostep", "post_v1_searches", "200") => {
+            crate::round_trip::<billfold::olostep::types::PostV1SearchesResponse>(example)
+        }
+        ("olostep", "post_v1_searches", "request") => {
+            crate::round_trip::<billfold::olostep::types::PostV1SearchesBody>(example)
+        }
+        ("olostep", "get_v1_searches_by_search_id", "200") => {
+            crate::round_trip::<billfold::olostep::types::GetV1SearchesBySearchIdResponse>(example)
+        }
+        ("olostep", "post_v1_test_batch", "200") => {
+            crate::round_trip::<billfold::olostep::types::PostV1TestBatchResponse>(example)
+        }
+        ("olostep", "post_v1_test_batch", "request") => {
+            crate::round_trip::<billfold::olostep::types::PostV1TestBatchBody>(example)
         }
         ("aiml", "get_balance", "200") => {
             crate::round_trip::<billfold::aiml::types::BalanceResponse>(example)

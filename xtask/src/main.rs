@@ -49,6 +49,9 @@ enum Command {
         #[arg(long, conflicts_with_all = ["provider", "source"])]
         all: bool,
     },
+    /// Check every generated crate with no feature, and each feature of a crate of several
+    /// alone, failing on any warning.
+    Features,
     /// Lint the effective specs with Redocly and run every client against Prism mock servers.
     ///
     /// Installs the pinned npm tools in xtask/conformance with `npm ci` when missing.
@@ -102,6 +105,9 @@ fn main() -> ExitCode {
         } => xtask::commands::bench::run_generated_build(&root).map(|table| print!("{table}")),
         Command::Bench { footprint, .. } => {
             xtask::commands::bench::run(&root, footprint).map(|table| print!("{table}"))
+        }
+        Command::Features => {
+            xtask::commands::features::run(&root).map(|summary| print!("{summary}"))
         }
         Command::Conformance { corpus: false, .. } => {
             xtask::commands::conformance::run(&root).map(|table| print!("{table}"))

@@ -72,11 +72,264 @@ where
 #[test]
 fn anchor_response_enums_are_open() {
     use billfold::anchor::types;
+    open_enum::<types::AnchorProxy2>(&["anchor_proxy"]);
+    open_enum::<types::AnchorProxyCountryCode>(&[
+        "af", "al", "dz", "ad", "ao", "as", "ag", "ar", "am", "aw", "au", "at", "az", "bs", "bh",
+        "bb", "by", "be", "bz", "bj", "bm", "bo", "ba", "br", "bg", "bf", "cm", "ca", "cv", "td",
+        "cl", "co", "cg", "cr", "ci", "hr", "cu", "cy", "cz", "dk", "dm", "do", "ec", "eg", "sv",
+        "ee", "et", "fo", "fi", "fr", "gf", "pf", "ga", "gm", "ge", "de", "gh", "gi", "gr", "gd",
+        "gp", "gt", "gg", "gn", "gw", "gy", "ht", "hn", "hu", "is", "in", "ir", "iq", "ie", "il",
+        "it", "jm", "jp", "jo", "kz", "kw", "kg", "lv", "lb", "ly", "li", "lt", "lu", "mk", "ml",
+        "mt", "mq", "mr", "mx", "md", "mc", "me", "ma", "nl", "nz", "ni", "ng", "no", "pk", "pa",
+        "py", "pe", "ph", "pl", "pt", "pr", "qa", "ro", "lc", "sm", "sa", "sn", "rs", "sc", "sl",
+        "sk", "si", "so", "za", "kr", "es", "sr", "se", "ch", "sy", "st", "tw", "tj", "tg", "tt",
+        "tn", "tr", "tc", "ua", "ae", "us", "uy", "uz", "ve", "ye",
+    ]);
+    open_enum::<types::ApplicationIdentityItemStatus>(&["pending", "validated", "failed"]);
+    open_enum::<types::AuthenticatorCredentialType>(&["authenticator"]);
+    open_enum::<types::BatchSessionItemSchemaStatus>(&[
+        "pending",
+        "processing",
+        "completed",
+        "failed",
+        "cancelled",
+    ]);
+    open_enum::<types::BatchSessionListItemSchemaStatus>(&[
+        "pending",
+        "processing",
+        "completed",
+        "failed",
+        "cancelled",
+    ]);
+    open_enum::<types::BatchSessionResponseSchemaStatus>(&[
+        "pending",
+        "processing",
+        "completed",
+        "failed",
+        "cancelled",
+    ]);
+    open_enum::<types::BatchSessionRetryResponseSchemaStatus>(&[
+        "pending",
+        "processing",
+        "completed",
+        "failed",
+        "cancelled",
+    ]);
+    open_enum::<types::BatchSessionStatusResponseSchemaProgressCurrentPhase>(&[
+        "queued",
+        "provisioning",
+        "configuring",
+        "ready",
+    ]);
+    open_enum::<types::BatchSessionStatusResponseSchemaStatus>(&[
+        "pending",
+        "processing",
+        "completed",
+        "failed",
+        "cancelled",
+    ]);
+    open_enum::<types::BatchSessionUpdateResponseSchemaStatus>(&["cancelled"]);
+    open_enum::<types::CreateIdentityResponseStatus>(&["pending", "validated", "failed"]);
+    open_enum::<types::CustomCredentialType>(&["custom"]);
+    open_enum::<types::CustomProxyType>(&["custom"]);
+    open_enum::<types::GetIdentityResponseStatus>(&["pending", "validated", "failed"]);
+    open_enum::<types::IntegrationType>(&["1PASSWORD"]);
+    open_enum::<types::PerformWebTaskAsyncResponseDataStatus>(&["running"]);
+    open_enum::<types::PerformWebTaskStatusFailedResponseDataStatus>(&["FAILED"]);
+    open_enum::<types::PerformWebTaskStatusRunningResponseDataStatus>(&["RUNNING"]);
+    open_enum::<types::PerformWebTaskStatusSuccessResponseDataStatus>(&["COMPLETED"]);
+    open_enum::<types::ProfileResponseSchemaSource>(&["session"]);
+    open_enum::<types::SessionHistoryPageItemUsedCreditsVariant2>(&["N/A"]);
+    open_enum::<types::TaskExecutionResultStatus>(&[
+        "success",
+        "failure",
+        "timeout",
+        "cancelled",
+        "queued",
+        "running",
+    ]);
+    open_enum::<types::TaskLanguage>(&["typescript"]);
+    open_enum::<types::TaskRunStatusV2ResponseStatus>(&[
+        "queued",
+        "running",
+        "success",
+        "failure",
+        "timeout",
+        "cancelled",
+    ]);
+    open_enum::<types::TaskVersionLanguage>(&["typescript"]);
+    open_enum::<types::UsernamePasswordCredentialType>(&["username_password"]);
+    // get_v1_applications_by_application_id_identities success body (sampled from the schema)
+    in_context::<types::ListApplicationIdentitiesResponse>(
+        r#"{"identities":[{"auth_flow":"text","created_at":"2026-01-01T00:00:00Z","id":"00000000-0000-4000-8000-000000000000","name":"text","status":"pending","updated_at":"2026-01-01T00:00:00Z"}]}"#,
+        &["/identities/0/status"],
+        None,
+    );
+    // get_v1_batch_sessions success body (sampled from the schema)
+    in_context::<types::GetV1BatchSessionsResponse>(
+        r#"{"data":{"batches":[{"actual_completion_time":"2026-01-01T00:00:00Z","batch_id":"00000000-0000-4000-8000-000000000000","completed_requests":1,"created_at":"2026-01-01T00:00:00Z","failed_requests":1,"status":"pending","total_requests":1}],"pagination":{"current_page":1,"has_next":true,"has_prev":true,"total_pages":1,"total_records":1}}}"#,
+        &["/data/batches/0/status"],
+        None,
+    );
+    // post_v1_batch_sessions success body (sampled from the schema)
+    in_context::<types::PostV1BatchSessionsResponse>(
+        r#"{"data":{"batch_id":"00000000-0000-4000-8000-000000000000","created_at":"2026-01-01T00:00:00Z","status":"pending","total_requests":1}}"#,
+        &["/data/status"],
+        None,
+    );
+    // get_v1_batch_sessions_by_batch_id success body (sampled from the schema)
+    in_context::<types::GetV1BatchSessionsByBatchIdResponse>(
+        r#"{"data":{"actual_completion_time":"2026-01-01T00:00:00Z","batch_id":"00000000-0000-4000-8000-000000000000","completed_requests":1,"created_at":"2026-01-01T00:00:00Z","error":"text","failed_requests":1,"pending_requests":1,"processing_requests":1,"progress":{"current_phase":"queued","percentage":1.5},"sessions":[{"cdp_url":"text","completed_at":"2026-01-01T00:00:00Z","error":"text","item_index":1,"live_view_url":"text","metadata":{},"retry_count":1,"session_id":"00000000-0000-4000-8000-000000000000","started_at":"2026-01-01T00:00:00Z","status":"pending"}],"status":"pending","total_requests":1}}"#,
+        &[
+            "/data/progress/current_phase",
+            "/data/sessions/0/status",
+            "/data/status",
+        ],
+        None,
+    );
+    // patch_v1_batch_sessions_by_batch_id success body (sampled from the schema)
+    in_context::<types::PatchV1BatchSessionsByBatchIdResponse>(
+        r#"{"data":{"batch_id":"00000000-0000-4000-8000-000000000000","cancelled_sessions":1,"message":"text","status":"cancelled"}}"#,
+        &["/data/status"],
+        None,
+    );
+    // post_v1_batch_sessions_by_batch_id_retry success body (sampled from the schema)
+    in_context::<types::PostV1BatchSessionsByBatchIdRetryResponse>(
+        r#"{"data":{"batch_id":"00000000-0000-4000-8000-000000000000","message":"text","retried_sessions":1,"status":"pending"}}"#,
+        &["/data/status"],
+        None,
+    );
     // get_billing success body (the spec's example)
     in_context::<types::BillingInfoResponse>(
         r#"{"cost_limit":100,"data":{"billing_period":"2026-04","credits":42.5,"credits_used":12.5,"gifts_balance":42.5,"included_credits":50,"tier":"monthly_starter"},"max_concurrent_browsers":25}"#,
         &[],
         Some(Balance::from),
+    );
+    // post_v1_identities success body (sampled from the schema)
+    in_context::<types::CreateIdentityResponse>(
+        r#"{"created_at":"2026-01-01T00:00:00Z","id":"00000000-0000-4000-8000-000000000000","metadata":{},"name":"text","status":"pending"}"#,
+        &["/status"],
+        None,
+    );
+    // get_v1_identities_by_identity_id success body (sampled from the schema)
+    in_context::<types::GetIdentityResponse>(
+        r#"{"created_at":"2026-01-01T00:00:00Z","id":"00000000-0000-4000-8000-000000000000","metadata":{},"name":"text","source":"text","status":"pending","updated_at":"2026-01-01T00:00:00Z"}"#,
+        &["/status"],
+        None,
+    );
+    // get_v1_identities_by_identity_id_credentials success body (sampled from the schema)
+    in_context::<types::GetIdentityCredentialsResponse>(
+        r#"{"credentials":[{"password":"text","type":"username_password","username":"text"}],"id":"00000000-0000-4000-8000-000000000000","name":"text","source":"text"}"#,
+        &["/credentials/0/type"],
+        None,
+    );
+    // get_v1_integrations success body (sampled from the schema)
+    in_context::<types::IntegrationListResponse>(
+        r#"{"data":{"integrations":[{"createdAt":"2024-01-01T00:00:00.000Z","id":"550e8400-e29b-41d4-a716-446655440000","name":"My 1Password Integration","path":"integrations/team-id/550e8400-e29b-41d4-a716-446655440000","type":"1PASSWORD"}]}}"#,
+        &["/data/integrations/0/type"],
+        None,
+    );
+    // post_v1_integrations success body (sampled from the schema)
+    in_context::<types::IntegrationResponse>(
+        r#"{"data":{"integration":{"createdAt":"2024-01-01T00:00:00.000Z","id":"550e8400-e29b-41d4-a716-446655440000","name":"My 1Password Integration","path":"integrations/team-id/550e8400-e29b-41d4-a716-446655440000","type":"1PASSWORD"}}}"#,
+        &["/data/integration/type"],
+        None,
+    );
+    // get_v1_profiles success body (sampled from the schema)
+    in_context::<types::ProfileListResponse>(
+        r#"{"data":{"count":1,"items":[{"created_at":"2026-01-01T00:00:00Z","description":"text","name":"text","session_id":"00000000-0000-4000-8000-000000000000","source":"session","status":"text"}]}}"#,
+        &["/data/items/0/source"],
+        None,
+    );
+    // get_v1_profiles_by_name success body (sampled from the schema)
+    in_context::<types::ProfileResponse>(
+        r#"{"data":{"created_at":"2026-01-01T00:00:00Z","description":"text","name":"text","session_id":"00000000-0000-4000-8000-000000000000","source":"session","status":"text"}}"#,
+        &["/data/source"],
+        None,
+    );
+    // get_v1_task success body (sampled from the schema)
+    in_context::<types::TaskListResponse>(
+        r#"{"data":{"limit":1,"page":1,"tasks":[{"browserConfiguration":{},"code":"text","createdAt":"2026-01-01T00:00:00Z","deleted":true,"description":"text","id":"00000000-0000-4000-8000-000000000000","language":"typescript","latestVersion":"text","name":"a","teamId":"00000000-0000-4000-8000-000000000000","updatedAt":"2026-01-01T00:00:00Z"}],"total":1}}"#,
+        &["/data/tasks/0/language"],
+        None,
+    );
+    // post_v1_task success body (sampled from the schema)
+    in_context::<types::TaskResponse>(
+        r#"{"data":{"browserConfiguration":{"initial_url":"https://example.com/","live_view":{"read_only":true},"proxy":{"active":true},"recording":{"active":true},"tags":["production","scraping","customer-123"],"timeout":{"idle_timeout":1,"max_duration":1}},"code":"text","createdAt":"2026-01-01T00:00:00Z","deleted":true,"description":"text","id":"00000000-0000-4000-8000-000000000000","language":"typescript","latestVersion":"text","name":"a","teamId":"00000000-0000-4000-8000-000000000000","updatedAt":"2026-01-01T00:00:00Z"}}"#,
+        &["/data/language"],
+        None,
+    );
+    // post_v1_task_by_task_id_deploy success body (sampled from the schema)
+    in_context::<types::TaskVersionResponse>(
+        r#"{"data":{"browserConfiguration":{"initial_url":"https://example.com/","live_view":{"read_only":true},"proxy":{"active":true},"recording":{"active":true},"tags":["production","scraping","customer-123"],"timeout":{"idle_timeout":1,"max_duration":1}},"code":"text","createdAt":"2026-01-01T00:00:00Z","deleted":true,"description":"text","id":"00000000-0000-4000-8000-000000000000","language":"typescript","taskId":"00000000-0000-4000-8000-000000000000","updatedAt":"2026-01-01T00:00:00Z","version":"text"}}"#,
+        &["/data/language"],
+        None,
+    );
+    // get_v1_task_by_task_id_draft success body (sampled from the schema)
+    in_context::<types::TaskVersionResponse>(
+        r#"{"data":{"browserConfiguration":{"initial_url":"https://example.com/","live_view":{"read_only":true},"proxy":{"active":true},"recording":{"active":true},"tags":["production","scraping","customer-123"],"timeout":{"idle_timeout":1,"max_duration":1}},"code":"text","createdAt":"2026-01-01T00:00:00Z","deleted":true,"description":"text","id":"00000000-0000-4000-8000-000000000000","language":"typescript","taskId":"00000000-0000-4000-8000-000000000000","updatedAt":"2026-01-01T00:00:00Z","version":"text"}}"#,
+        &["/data/language"],
+        None,
+    );
+    // post_v1_task_by_task_id_draft success body (sampled from the schema)
+    in_context::<types::TaskVersionResponse>(
+        r#"{"data":{"browserConfiguration":{"initial_url":"https://example.com/","live_view":{"read_only":true},"proxy":{"active":true},"recording":{"active":true},"tags":["production","scraping","customer-123"],"timeout":{"idle_timeout":1,"max_duration":1}},"code":"text","createdAt":"2026-01-01T00:00:00Z","deleted":true,"description":"text","id":"00000000-0000-4000-8000-000000000000","language":"typescript","taskId":"00000000-0000-4000-8000-000000000000","updatedAt":"2026-01-01T00:00:00Z","version":"text"}}"#,
+        &["/data/language"],
+        None,
+    );
+    // get_v1_task_by_task_id_executions success body (sampled from the schema)
+    in_context::<types::TaskExecutionResultsListResponse>(
+        r#"{"data":{"pagination":{"limit":1,"page":1,"total":1,"totalPages":1},"results":[{"errorMessage":"text","executionTime":1.5,"id":"00000000-0000-4000-8000-000000000000","output":"text","startTime":"2026-01-01T00:00:00Z","status":"success","taskVersionId":"00000000-0000-4000-8000-000000000000","version":"text"}]}}"#,
+        &["/data/results/0/status"],
+        None,
+    );
+    // get_v1_task_by_task_id_executions_by_execution_id success body (sampled from the schema)
+    in_context::<types::TaskExecutionResultResponse>(
+        r#"{"data":{"errorMessage":"text","executionTime":1.5,"id":"00000000-0000-4000-8000-000000000000","output":"text","startTime":"2026-01-01T00:00:00Z","status":"success","taskVersionId":"00000000-0000-4000-8000-000000000000","version":"text"}}"#,
+        &["/data/status"],
+        None,
+    );
+    // get_v1_task_by_task_id_latest success body (sampled from the schema)
+    in_context::<types::TaskVersionResponse>(
+        r#"{"data":{"browserConfiguration":{"initial_url":"https://example.com/","live_view":{"read_only":true},"proxy":{"active":true},"recording":{"active":true},"tags":["production","scraping","customer-123"],"timeout":{"idle_timeout":1,"max_duration":1}},"code":"text","createdAt":"2026-01-01T00:00:00Z","deleted":true,"description":"text","id":"00000000-0000-4000-8000-000000000000","language":"typescript","taskId":"00000000-0000-4000-8000-000000000000","updatedAt":"2026-01-01T00:00:00Z","version":"text"}}"#,
+        &["/data/language"],
+        None,
+    );
+    // get_v1_task_by_task_id_by_task_version success body (sampled from the schema)
+    in_context::<types::TaskVersionResponse>(
+        r#"{"data":{"browserConfiguration":{"initial_url":"https://example.com/","live_view":{"read_only":true},"proxy":{"active":true},"recording":{"active":true},"tags":["production","scraping","customer-123"],"timeout":{"idle_timeout":1,"max_duration":1}},"code":"text","createdAt":"2026-01-01T00:00:00Z","deleted":true,"description":"text","id":"00000000-0000-4000-8000-000000000000","language":"typescript","taskId":"00000000-0000-4000-8000-000000000000","updatedAt":"2026-01-01T00:00:00Z","version":"text"}}"#,
+        &["/data/language"],
+        None,
+    );
+    // post_v1_task_by_task_id_by_task_version success body (sampled from the schema)
+    in_context::<types::TaskVersionResponse>(
+        r#"{"data":{"browserConfiguration":{"initial_url":"https://example.com/","live_view":{"read_only":true},"proxy":{"active":true},"recording":{"active":true},"tags":["production","scraping","customer-123"],"timeout":{"idle_timeout":1,"max_duration":1}},"code":"text","createdAt":"2026-01-01T00:00:00Z","deleted":true,"description":"text","id":"00000000-0000-4000-8000-000000000000","language":"typescript","taskId":"00000000-0000-4000-8000-000000000000","updatedAt":"2026-01-01T00:00:00Z","version":"text"}}"#,
+        &["/data/language"],
+        None,
+    );
+    // post_v1_tools_perform_web_task success body (the spec's example)
+    in_context::<types::PerformWebTaskResponseSchema>(
+        r#"{"data":{"status":"running","workflow_id":"perform-web-task-execution-123e4567-e89b-12d3-a456-426614174000-550e8400-e29b-41d4-a716-446655440000"}}"#,
+        &["/data/status"],
+        None,
+    );
+    // get_v1_tools_perform_web_task_by_workflow_id_status success body (the spec's example)
+    in_context::<types::PerformWebTaskStatusResponseSchema>(
+        r#"{"data":{"result":{"nodes_cpu_usage":[{"cluster":"do-nyc1-demo-infra","cpu_avg_percentage":8.29,"node":"pool-e1ro5g0nq-559g5"},{"cluster":"do-nyc1-demo-infra","cpu_avg_percentage":24.8,"node":"pool-e1ro5g0nq-559gk"}]},"status":"COMPLETED"}}"#,
+        &["/data/status"],
+        None,
+    );
+    // get_v2_tasks_runs_by_run_id_status success body (sampled from the schema)
+    in_context::<types::TaskRunStatusV2Response>(
+        r#"{"error":"text","result":{},"run_id":"text","session_id":"text","status":"queued"}"#,
+        &["/status"],
+        None,
+    );
+    // post_v2_tasks_by_task_id_run success body (sampled from the schema)
+    in_context::<types::TaskRunStatusV2Response>(
+        r#"{"error":"text","result":{},"run_id":"text","session_id":"text","status":"queued"}"#,
+        &["/status"],
+        None,
     );
 }
 
@@ -97,6 +350,40 @@ fn neo_response_enums_are_open() {
 #[test]
 fn olostep_response_enums_are_open() {
     use billfold::olostep::types;
+    open_enum::<types::AnalyzingStatusState>(&["pending", "started", "completed", "failed"]);
+    open_enum::<types::BatchDetailResponseObject>(&["batch"]);
+    open_enum::<types::BatchDetailResponseStatus>(&[
+        "pending",
+        "in_progress",
+        "completed",
+        "failed",
+    ]);
+    open_enum::<types::BatchItemResultFailedStage>(&["scraping", "analyzing", "enriching"]);
+    open_enum::<types::BatchItemResultPageType>(&[
+        "homepage",
+        "product_page",
+        "collection_page",
+        "pricing_page",
+        "informational_article",
+        "documentation",
+        "listicle_article",
+        "comparison_page",
+        "support_article",
+        "review_page",
+        "forum_thread",
+        "social_media_post",
+        "social_media_profile",
+        "video_page",
+        "news_article",
+        "case_study",
+        "marketplace_listing",
+        "landing_page",
+        "deal_page",
+        "job_posting",
+        "other",
+    ]);
+    open_enum::<types::BatchItemResultStatus>(&["completed", "failed"]);
+    open_enum::<types::CreateBatchResponseObject>(&["batch_airops"]);
     open_enum::<types::CreditsBreakdownItemPurchaseKind>(&[
         "Subscription",
         "Top-up",
@@ -104,11 +391,106 @@ fn olostep_response_enums_are_open() {
         "Setup",
         "Pending",
     ]);
+    open_enum::<types::EnrichingStatusState>(&[
+        "pending",
+        "started",
+        "completed",
+        "failed",
+        "skipped",
+    ]);
+    open_enum::<types::ErrorObject>(&["error"]);
+    open_enum::<types::GetV1BatchesRecentResponseObject>(&["list"]);
+    open_enum::<types::GetV1SchedulesByScheduleIdResponseScheduleMethod>(&["GET", "POST"]);
+    open_enum::<types::GetV1SchedulesByScheduleIdResponseScheduleState>(&["ENABLED", "DELETED"]);
+    open_enum::<types::GetV1SchedulesByScheduleIdResponseScheduleType>(&["recurring", "onetime"]);
+    open_enum::<types::GetV1SchedulesResponseSchedulesItemMethod>(&["GET", "POST"]);
+    open_enum::<types::GetV1SchedulesResponseSchedulesItemState>(&["ENABLED", "DELETED"]);
+    open_enum::<types::GetV1SchedulesResponseSchedulesItemType>(&["recurring", "onetime"]);
+    open_enum::<types::ListBatchItemsResponseStatus>(&["completed", "in_progress"]);
+    open_enum::<types::PartnerQuickConnectResultObject>(&["partner_quick_connect_result"]);
+    open_enum::<types::PartnerQuickConnectUserObject>(&["user"]);
+    open_enum::<types::PostV1SchedulesResponseMethod>(&["GET", "POST"]);
+    open_enum::<types::PostV1SchedulesResponseType>(&["recurring", "onetime"]);
+    open_enum::<types::ProblemJsonObject>(&["error"]);
+    open_enum::<types::ScrapingStatusState>(&["pending", "started", "completed", "failed"]);
+    open_enum::<types::WorkflowStatusOverall>(&["pending", "in_progress", "completed", "failed"]);
+    // partnerQuickConnectUser success body (the spec's example)
+    in_context::<types::PartnerQuickConnectResult>(
+        r#"{"applied_quick_connect_credits":0,"object":"partner_quick_connect_result","partner_name":"acme_partner","user":{"api_key":{"auto_generated_api_key":null,"has_existing_api_key":true},"email":"customer@example.com","id":"a1b2c3d4-e5f6-7890-abcd-ef1234567890","is_new_user":false,"object":"user"},"user_message":"Partner quick-connect credits were already claimed for this account."}"#,
+        &["/object", "/user/object"],
+        None,
+    );
     // get_credits_info success body (the spec's example)
     in_context::<types::CreditsInfoResponse>(
         r#"{"active_subscription":{"created_at":1704067200,"credits":10000,"display_name":"Pro","id":"SUB_PRO"},"allow_usage":true,"breakdown":[{"allocated_units":10000,"expiry_date":1735689600,"purchase_kind":"Subscription","remaining_units":8500},{"allocated_units":5000,"expiry_date":1743465600,"purchase_kind":"Top-up","remaining_units":4000}],"credits":12500}"#,
         &["/breakdown/0/purchase_kind", "/breakdown/1/purchase_kind"],
         Some(Balance::from),
+    );
+    // createAirOpsBatch success body (the spec's example)
+    in_context::<types::CreateBatchResponse>(
+        r#"{"created":1705315200000,"id":"batch_abc123xyz","object":"batch_airops","status":{"analyzing":{"completed_at":null,"fields_to_enrich":null,"items_analyzed":0,"items_complete":0,"items_needing_enrichment":0,"started_at":null,"state":"pending"},"enriching":{"completed_at":null,"error":null,"items_enriched":0,"items_failed":0,"items_to_enrich":0,"llm_batch_id":null,"started_at":null,"state":"pending"},"overall":"in_progress","scraping":{"completed_at":null,"error":null,"failed":0,"started_at":1705315200000,"state":"started","submitted":2,"succeeded":0,"valid":2}},"total_urls":2}"#,
+        &[
+            "/object",
+            "/status/analyzing/state",
+            "/status/enriching/state",
+            "/status/overall",
+            "/status/scraping/state",
+        ],
+        None,
+    );
+    // getAirOpsBatch success body (the spec's example)
+    in_context::<types::BatchDetailResponse>(
+        r#"{"analyzing":{"completed_at":1705315502000,"items_analyzed":48,"items_complete":18,"items_needing_enrichment":30,"started_at":1705315500000,"state":"completed"},"batch_mode":true,"created_at":1705315200000,"enriching":{"batch_mode":true,"completed_at":1705316800000,"error":null,"items_enriched":30,"items_failed":0,"items_to_enrich":30,"llm_batch_id":"batch_xyz789","started_at":1705315502000,"state":"completed"},"id":"batch_abc123xyz","object":"batch","scraping":{"completed_at":1705315500000,"error":null,"failed":2,"started_at":1705315200000,"state":"completed","submitted":50,"succeeded":48,"valid":50},"status":"completed","total_urls":50}"#,
+        &[
+            "/analyzing/state",
+            "/enriching/state",
+            "/object",
+            "/scraping/state",
+            "/status",
+        ],
+        None,
+    );
+    // getAirOpsBatchItems success body (the spec's example)
+    in_context::<types::ListBatchItemsResponse>(
+        r#"{"batch_id":"batch_abc123xyz","completed_at":"2024-01-15T12:30:00.000Z","counts":{"failed":1,"succeeded":2,"total":3},"items":[{"author":"John Doe","brand_mentions":["Acme Corp"],"custom_id":"post-1","date_modified":null,"date_published":"2024-01-15","page_type":"informational_article","status":"completed","url":"https://example.com/blog/post-1"},{"author":null,"brand_mentions":[],"custom_id":"post-2","date_modified":null,"date_published":null,"page_type":"pricing_page","status":"completed","url":"https://example.com/pricing"},{"custom_id":"post-3","error":{"code":"SCRAPE_FAILED","message":"URL failed to scrape"},"failed_stage":"scraping","status":"failed","url":"https://example.com/broken"}],"status":"completed"}"#,
+        &[
+            "/items/0/page_type",
+            "/items/0/status",
+            "/items/1/page_type",
+            "/items/1/status",
+            "/items/2/failed_stage",
+            "/items/2/status",
+            "/status",
+        ],
+        None,
+    );
+    // get_v1_batches_recent success body (sampled from the schema)
+    in_context::<types::GetV1BatchesRecentResponse>(
+        r#"{"data":[{"completed_urls":1.5,"created":1.5,"id":"text","object":"text","status":"text","total_urls":1.5}],"object":"list"}"#,
+        &["/object"],
+        None,
+    );
+    // get_v1_schedules success body (sampled from the schema)
+    in_context::<types::GetV1SchedulesResponse>(
+        r#"{"count":1,"schedules":[{"created_at":"2026-01-01T00:00:00Z","cron_expression":"text","endpoint":"text","execute_at":"2026-01-01T00:00:00Z","expression_timezone":"text","method":"GET","payload":{},"schedule_group":"text","schedule_id":"text","schedule_name":"text","state":"ENABLED","team_id":"text","text":"text","type":"recurring","updated_at":"2026-01-01T00:00:00Z"}]}"#,
+        &[
+            "/schedules/0/method",
+            "/schedules/0/state",
+            "/schedules/0/type",
+        ],
+        None,
+    );
+    // post_v1_schedules success body (sampled from the schema)
+    in_context::<types::PostV1SchedulesResponse>(
+        r#"{"created":"2026-01-01T00:00:00Z","cron_expression":"text","endpoint":"text","execute_at":"2026-01-01T00:00:00Z","expression_timezone":"text","id":"text","method":"GET","type":"recurring"}"#,
+        &["/method", "/type"],
+        None,
+    );
+    // get_v1_schedules_by_schedule_id success body (sampled from the schema)
+    in_context::<types::GetV1SchedulesByScheduleIdResponse>(
+        r#"{"schedule":{"created_at":"2026-01-01T00:00:00Z","cron_expression":"text","endpoint":"text","execute_at":"2026-01-01T00:00:00Z","expression_timezone":"text","method":"GET","payload":{},"schedule_group":"text","schedule_id":"text","schedule_name":"text","state":"ENABLED","team_id":"text","text":"text","type":"recurring","updated_at":"2026-01-01T00:00:00Z"}}"#,
+        &["/schedule/method", "/schedule/state", "/schedule/type"],
+        None,
     );
 }
 

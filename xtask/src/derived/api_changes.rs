@@ -220,6 +220,11 @@ mod tests {
         let changes = ApiChanges::between(Some(before), &after);
         assert_eq!(changes.changed_operations, ["get_s"]);
         assert_eq!(changes.features, ["sessions"]);
-        assert!(changes.to_string().ends_with("; features touched: sessions"), "{changes}");
+        assert!(
+            changes
+                .to_string()
+                .ends_with("; features touched: sessions"),
+            "{changes}"
+        );
     }
 }

@@ -157,11 +157,14 @@ pub fn build(
                 /// Error bodies of operations whose spec gives them a different schema per status.
                 #[rustfmt::skip]
                 pub mod errors {
+                    // Unused when a feature set gates every operation that has one.
+                    #[allow(unused_imports)]
                     use super::types;
                     #(#error_enums)*
                 }
             },
             quote!(
+                #[allow(unused_imports)]
                 use super::errors;
             ),
         )
@@ -183,6 +186,8 @@ pub fn build(
         #[rustfmt::skip]
         mod client {
             use super::generated;
+            // Unused when the enabled features leave no operation that names a type.
+            #[allow(unused_imports)]
             use super::types;
             #[allow(unused_imports)]
             use super::generated::ByteStream;

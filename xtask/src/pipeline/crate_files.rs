@@ -278,7 +278,12 @@ fn features_section(
     out.push_str("| feature | tag | methods |\n| --- | --- | ---: |\n");
     for (feature, methods) in &plan.features {
         let tag = plan.tags.get(feature).map(String::as_str).unwrap_or("");
-        let _ = writeln!(out, "| `{feature}` | {} | {} |", table_cell(tag), methods.len());
+        let _ = writeln!(
+            out,
+            "| `{feature}` | {} | {} |",
+            table_cell(tag),
+            methods.len()
+        );
     }
     out
 }

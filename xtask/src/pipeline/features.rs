@@ -71,7 +71,9 @@ impl FeaturePlan {
                 } else {
                     feature_name(tag)
                 };
-                plan.tags.entry(feature.clone()).or_insert_with(|| tag.to_owned());
+                plan.tags
+                    .entry(feature.clone())
+                    .or_insert_with(|| tag.to_owned());
                 plan.features
                     .entry(feature.clone())
                     .or_default()
@@ -112,12 +114,14 @@ impl FeaturePlan {
                     let ImplItem::Fn(function) = impl_item else {
                         continue;
                     };
-                    let Some(features) = self.of_method.get(&function.sig.ident.to_string())
-                    else {
+                    let Some(features) = self.of_method.get(&function.sig.ident.to_string()) else {
                         continue;
                     };
                     for root in names.mentioned(function.sig.to_token_stream()) {
-                        reached.entry(root).or_default().extend(features.iter().cloned());
+                        reached
+                            .entry(root)
+                            .or_default()
+                            .extend(features.iter().cloned());
                     }
                 }
             }
@@ -133,11 +137,21 @@ impl FeaturePlan {
             }
         }
         let all = self.all();
+        // A type no operation reaches compiles with any feature, and so does what it names.
+        let unreached: Vec<String> = names
+            .mentions
+            .keys()
+            .filter(|name| !features_of.contains_key(*name))
+            .cloned()
+            .collect();
+        for name in names.closure(unreached.into_iter()) {
+            features_of.insert(name, all.clone());
+        }
         let cfg_of = |name: &str| -> Option<BTreeSet<String>> {
             if always.contains(name) {
                 return None;
             }
-            Some(features_of.get(name).cloned().unwrap_or_else(|| all.clone()))
+            features_of.get(name).cloned()
         };
         visit_modules(&mut crate_file.items, &mut |path, items| {
             let typed = path.starts_with(&["generated".to_owned(), "types".to_owned()])
@@ -151,7 +165,9 @@ impl FeaturePlan {
                             && let Some(features) =
                                 self.of_method.get(&function.sig.ident.to_string())
                         {
-                            function.attrs.push(cfg_attribute(&[features.clone()]));
+                            function
+                                .attrs
+                                .push(cfg_attribute(std::slice::from_ref(features)));
                         }
                     }
                     continue;
@@ -160,8 +176,10 @@ impl FeaturePlan {
                     continue;
                 }
                 let condition: Vec<BTreeSet<String>> = match defined_name(item) {
-                    Some(name) => cfg_of(&name).into_iter().collect(),
-                    None => names
+                    Some(name) if names.mentions.contains_key(&name) => {
+                        cfg_of(&name).into_iter().collect()
+                    }
+                    _ => names
                         .mentioned(item.to_token_stream())
                         .iter()
                         .filter_map(|name| cfg_of(name))
@@ -280,7 +298,11 @@ fn push_attribute(item: &mut Item, attribute: syn::Attribute) {
 /// Calls `f` with each inline module's path (from the crate root) and items, the root's own
 /// items first (path empty).
 fn visit_modules(items: &mut Vec<Item>, f: &mut impl FnMut(&[String], &mut Vec<Item>)) {
-    fn walk(path: &mut Vec<String>, items: &mut Vec<Item>, f: &mut impl FnMut(&[String], &mut Vec<Item>)) {
+    fn walk(
+        path: &mut Vec<String>,
+        items: &mut Vec<Item>,
+        f: &mut impl FnMut(&[String], &mut Vec<Item>),
+    ) {
         f(path, items);
         for item in items.iter_mut() {
             if let Item::Mod(module) = item

@@ -156,8 +156,7 @@ fn rename_colliding_components(
                 .chain((2..).map(|n| format!("{prefix}{name}{n}")))
                 .find(|candidate| !theirs.contains_key(candidate) && !ours.contains_key(candidate))
                 .unwrap_or_else(|| format!("{prefix}{name}"));
-            if let Some(Value::Object(components)) =
-                doc.pointer_mut(&format!("/components/{kind}"))
+            if let Some(Value::Object(components)) = doc.pointer_mut(&format!("/components/{kind}"))
                 && let Some(value) = components.remove(name)
             {
                 components.insert(renamed.clone(), value);
@@ -262,7 +261,9 @@ fn merge_components(merged: &mut Value, doc: &Value) {
         };
         if let Value::Object(existing) = target.entry(kind.clone()).or_insert_with(|| json!({})) {
             for (name, value) in entries {
-                existing.entry(name.clone()).or_insert_with(|| value.clone());
+                existing
+                    .entry(name.clone())
+                    .or_insert_with(|| value.clone());
             }
         }
     }
@@ -446,7 +447,10 @@ mod tests {
         );
         assert_eq!(doc["tags"], json!([{"name": "Partnerships"}]));
         assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(warnings[0].contains("renamed AiropsBatchesError"), "{warnings:?}");
+        assert!(
+            warnings[0].contains("renamed AiropsBatchesError"),
+            "{warnings:?}"
+        );
         assert!(warnings[1].contains("POST /v1/scrapes"), "{warnings:?}");
     }
 

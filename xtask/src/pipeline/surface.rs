@@ -82,7 +82,7 @@ fn write_operation(
     effective: &Value,
     also: &[String],
 ) {
-        let _ = writeln!(out, "    {} {}", op.method, op.path);
+    let _ = writeln!(out, "    {} {}", op.method, op.path);
     if let Some(m) = code
         .methods
         .iter()

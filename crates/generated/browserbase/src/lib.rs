@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct ProjectUsage {
             #[serde(
                 rename = "browserMinutes",
@@ -152,6 +153,7 @@ Sends a `GET` request to `/v1/projects/{id}/usage`
 Arguments:
 - `id`: The project id.
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn projects_usage<'a>(
             &'a self,
             id: &'a str,
@@ -191,6 +193,7 @@ Arguments:
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -243,6 +246,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn projects_usage<'a>(
             &'a self,
             id: &'a str,

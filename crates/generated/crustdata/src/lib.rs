@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct UserCreditsResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub credits: ::std::option::Option<f64>,
@@ -142,6 +143,7 @@ Remaining API credits of the account; free to call.
 Sends a `GET` request to `/user/credits`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_user_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UserCreditsResponse>, Error<()>> {
@@ -178,6 +180,7 @@ Sends a `GET` request to `/user/credits`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -230,6 +233,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_user_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UserCreditsResponse>, Error> {

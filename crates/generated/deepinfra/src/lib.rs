@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct Checklist {
             ///The spending limit in USD; null when none is set.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -152,6 +153,7 @@ The account's billing state, with its Stripe balance (negative means prepaid fun
 Sends a `GET` request to `/payment/checklist`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_checklist<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::Checklist>, Error<()>> {
@@ -188,6 +190,7 @@ Sends a `GET` request to `/payment/checklist`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -240,6 +243,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_checklist<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::Checklist>, Error> {

@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct GetUserBalanceResponse {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub balance_infos: ::std::vec::Vec<GetUserBalanceResponseBalanceInfosItem>,
@@ -45,6 +46,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct GetUserBalanceResponseBalanceInfosItem {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub currency: ::std::option::Option<::std::string::String>,
@@ -163,6 +165,7 @@ The account's current balance, one entry per currency.
 Sends a `GET` request to `/user/balance`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_user_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::GetUserBalanceResponse>, Error<()>> {
@@ -199,6 +202,7 @@ Sends a `GET` request to `/user/balance`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -251,6 +255,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_user_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::GetUserBalanceResponse>, Error> {

@@ -23,6 +23,7 @@ mod generated {
     pub mod types {
         ///Account billing information with optional expanded details.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "account"))]
         pub struct AccountBilling {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub credits: ::std::option::Option<AccountBillingCredits>,
@@ -38,6 +39,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "account"))]
         pub struct AccountBillingCredits {
             ///Currency of the balance.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -156,6 +158,7 @@ Sends a `GET` request to `/account/billing`
 Arguments:
 - `expand`: Data to include in the response. Use 'credits' to include current credit balance.
 */
+        #[cfg(any(feature = "account"))]
         pub async fn get_account_billing<'a>(
             &'a self,
             expand: Option<&'a str>,
@@ -194,6 +197,7 @@ Arguments:
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -249,6 +253,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "account"))]
         pub async fn get_account_billing<'a>(
             &'a self,
             expand: Option<&'a str>,

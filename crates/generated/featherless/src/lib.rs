@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct CreditBalanceResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_nano_usd: ::std::option::Option<::std::string::String>,
@@ -154,6 +155,7 @@ The organization's prepaid credit, reserved and available, as strings.
 Sends a `GET` request to `/credits/balance`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_credit_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditBalanceResponse>, Error<()>> {
@@ -190,6 +192,7 @@ Sends a `GET` request to `/credits/balance`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -242,6 +245,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_credit_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditBalanceResponse>, Error> {

@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct CreditUsageResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<CreditUsageResponseData>,
@@ -45,6 +46,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct CreditUsageResponseData {
             #[serde(
                 rename = "billingPeriodEnd",
@@ -175,6 +177,7 @@ Remaining and plan credits of the team, and the billing period.
 Sends a `GET` request to `/v2/team/credit-usage`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_credit_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditUsageResponse>, Error<()>> {
@@ -211,6 +214,7 @@ Sends a `GET` request to `/v2/team/credit-usage`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -263,6 +267,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_credit_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditUsageResponse>, Error> {

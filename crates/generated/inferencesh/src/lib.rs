@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct BalanceResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance: ::std::option::Option<i64>,
@@ -142,6 +143,7 @@ Recalculates the team's balance and returns it, in microcents (1 USD = 100,000,0
 Sends a `GET` request to `/billing/balance`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error<()>> {
@@ -178,6 +180,7 @@ Sends a `GET` request to `/billing/balance`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -230,6 +233,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error> {

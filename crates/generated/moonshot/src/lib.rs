@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct BalanceResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code: ::std::option::Option<i64>,
@@ -49,6 +50,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct BalanceResponseData {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_balance: ::std::option::Option<f64>,
@@ -165,6 +167,7 @@ Available, voucher and cash balance of the account. Amounts are USD on api.moons
 Sends a `GET` request to `/v1/users/me/balance`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error<()>> {
@@ -201,6 +204,7 @@ Sends a `GET` request to `/v1/users/me/balance`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -253,6 +257,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error> {

@@ -23,6 +23,7 @@ mod generated {
     pub mod types {
         ///`BillingCreditsResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "billing"))]
         pub struct BillingCreditsResponse {
             pub available_credits: f64,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -64,6 +65,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
+        #[cfg(any(feature = "billing"))]
         pub enum BillingCreditsResponseResourceType {
             #[serde(rename = "user")]
             User,
@@ -73,6 +75,7 @@ mod generated {
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
+        #[cfg(any(feature = "billing"))]
         impl ::std::convert::TryFrom<&str> for BillingCreditsResponseResourceType {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -81,6 +84,7 @@ mod generated {
                 value.parse()
             }
         }
+        #[cfg(any(feature = "billing"))]
         impl ::std::convert::TryFrom<::std::string::String>
         for BillingCreditsResponseResourceType {
             type Error = self::error::ConversionError;
@@ -99,6 +103,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct BillingPaymentMethod {
             ///Card brand (visa, mastercard, amex, etc.)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -175,6 +180,7 @@ not for branching.
                 }
             }
         }
+        #[cfg(any(feature = "billing"))]
         impl BillingCreditsResponseResourceType {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -185,11 +191,13 @@ not for branching.
                 }
             }
         }
+        #[cfg(any(feature = "billing"))]
         impl ::std::fmt::Display for BillingCreditsResponseResourceType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
+        #[cfg(any(feature = "billing"))]
         impl ::std::str::FromStr for BillingCreditsResponseResourceType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -282,6 +290,7 @@ for the authenticated user or their team.
 Sends a `GET` request to `/api/v1/billing/credits`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_v1_billing_credits<'a>(
             &'a self,
         ) -> Result<
@@ -335,6 +344,7 @@ Sends a `GET` request to `/api/v1/billing/credits`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -398,6 +408,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_v1_billing_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingCreditsResponse>, Error> {

@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct BalanceDetailResponse {
             #[serde(
                 rename = "availableBalance",
@@ -165,6 +166,7 @@ Credit balance, top-up balance and credit limit, in 1/10,000 USD as strings.
 Sends a `GET` request to `/openapi/v1/billing/balance/detail`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_balance_detail<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceDetailResponse>, Error<()>> {
@@ -201,6 +203,7 @@ Sends a `GET` request to `/openapi/v1/billing/balance/detail`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -253,6 +256,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_balance_detail<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceDetailResponse>, Error> {

@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "balance-billing"))]
         pub struct ActiveSubscription {
             ///Unix timestamp when the subscription was created.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -44,6 +45,1214 @@ mod generated {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub id: ::std::option::Option<::std::string::String>,
         }
+        ///`AiropsBatchesError`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct AiropsBatchesError {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error_code: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error_message: ::std::option::Option<::std::string::String>,
+        }
+        ///Key-value pairs for custom data. Max 50 keys, key max 40 chars, value max 500 chars.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct AiropsBatchesMetadata(
+            pub ::std::collections::HashMap<
+                ::std::string::String,
+                AiropsBatchesMetadataValue,
+            >,
+        );
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::ops::Deref for AiropsBatchesMetadata {
+            type Target = ::std::collections::HashMap<
+                ::std::string::String,
+                AiropsBatchesMetadataValue,
+            >;
+            fn deref(
+                &self,
+            ) -> &::std::collections::HashMap<
+                ::std::string::String,
+                AiropsBatchesMetadataValue,
+            > {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::convert::From<AiropsBatchesMetadata>
+        for ::std::collections::HashMap<
+            ::std::string::String,
+            AiropsBatchesMetadataValue,
+        > {
+            fn from(value: AiropsBatchesMetadata) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::convert::From<
+            ::std::collections::HashMap<
+                ::std::string::String,
+                AiropsBatchesMetadataValue,
+            >,
+        > for AiropsBatchesMetadata {
+            fn from(
+                value: ::std::collections::HashMap<
+                    ::std::string::String,
+                    AiropsBatchesMetadataValue,
+                >,
+            ) -> Self {
+                Self(value)
+            }
+        }
+        ///`AiropsBatchesMetadataValue`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct AiropsBatchesMetadataValue(::std::string::String);
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::ops::Deref for AiropsBatchesMetadataValue {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::convert::From<AiropsBatchesMetadataValue> for ::std::string::String {
+            fn from(value: AiropsBatchesMetadataValue) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for AiropsBatchesMetadataValue {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 500usize {
+                    return Err("longer than 500 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for AiropsBatchesMetadataValue {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for AiropsBatchesMetadataValue {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for AiropsBatchesMetadataValue {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///Gap analysis phase - determines what needs LLM enrichment.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct AnalyzingStatus {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completed_at: ::std::option::Option<i64>,
+            ///Count of items needing each field.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub fields_to_enrich: ::std::option::Option<AnalyzingStatusFieldsToEnrich>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub items_analyzed: ::std::option::Option<i64>,
+            ///Items with all fields present from parser.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub items_complete: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub items_needing_enrichment: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub started_at: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub state: ::std::option::Option<AnalyzingStatusState>,
+        }
+        ///Count of items needing each field.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct AnalyzingStatusFieldsToEnrich {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub author: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub brand_mentions: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub date_modified: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub date_published: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub page_type: ::std::option::Option<i64>,
+        }
+        ///`AnalyzingStatusState`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "airops-batches"))]
+        pub enum AnalyzingStatusState {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "started")]
+            Started,
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for AnalyzingStatusState {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for AnalyzingStatusState {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`BatchDetailResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct BatchDetailResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub analyzing: ::std::option::Option<AnalyzingStatus>,
+            ///Whether async LLM batch mode is enabled
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub batch_mode: ::std::option::Option<bool>,
+            ///Unix timestamp (ms)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub enriching: ::std::option::Option<EnrichingStatus>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<BatchDetailResponseObject>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub scraping: ::std::option::Option<ScrapingStatus>,
+            ///Overall workflow status.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<BatchDetailResponseStatus>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_urls: ::std::option::Option<i64>,
+        }
+        ///`BatchDetailResponseObject`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "airops-batches"))]
+        pub enum BatchDetailResponseObject {
+            #[serde(rename = "batch")]
+            Batch,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for BatchDetailResponseObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for BatchDetailResponseObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Overall workflow status.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "airops-batches"))]
+        pub enum BatchDetailResponseStatus {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "in_progress")]
+            InProgress,
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for BatchDetailResponseStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for BatchDetailResponseStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`BatchItem`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct BatchItem {
+            ///Your unique identifier for this item.
+            pub custom_id: BatchItemCustomId,
+            ///The URL to scrape.
+            pub url: ::std::string::String,
+        }
+        ///Your unique identifier for this item.
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct BatchItemCustomId(::std::string::String);
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::ops::Deref for BatchItemCustomId {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::convert::From<BatchItemCustomId> for ::std::string::String {
+            fn from(value: BatchItemCustomId) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for BatchItemCustomId {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 255usize {
+                    return Err("longer than 255 characters".into());
+                }
+                if value.chars().count() < 1usize {
+                    return Err("shorter than 1 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for BatchItemCustomId {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for BatchItemCustomId {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for BatchItemCustomId {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///A processed item. Structure varies based on status.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct BatchItemResult {
+            ///Author of the content.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub author: ::std::option::Option<::std::string::String>,
+            ///Brands found on the page.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub brand_mentions: ::std::vec::Vec<::std::string::String>,
+            ///Your identifier from the request.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub custom_id: ::std::option::Option<::std::string::String>,
+            ///Last modification date.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub date_modified: ::std::option::Option<::std::string::String>,
+            ///Publication date.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub date_published: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<StepError>,
+            ///Stage where failure occurred (present when status is failed).
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub failed_stage: ::std::option::Option<BatchItemResultFailedStage>,
+            ///Classified page type (present when status is completed).
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub page_type: ::std::option::Option<BatchItemResultPageType>,
+            ///Item processing status.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<BatchItemResultStatus>,
+            ///The scraped URL.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+        }
+        ///Stage where failure occurred (present when status is failed).
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "airops-batches"))]
+        pub enum BatchItemResultFailedStage {
+            #[serde(rename = "scraping")]
+            Scraping,
+            #[serde(rename = "analyzing")]
+            Analyzing,
+            #[serde(rename = "enriching")]
+            Enriching,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for BatchItemResultFailedStage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for BatchItemResultFailedStage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Classified page type (present when status is completed).
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "airops-batches"))]
+        pub enum BatchItemResultPageType {
+            #[serde(rename = "homepage")]
+            Homepage,
+            #[serde(rename = "product_page")]
+            ProductPage,
+            #[serde(rename = "collection_page")]
+            CollectionPage,
+            #[serde(rename = "pricing_page")]
+            PricingPage,
+            #[serde(rename = "informational_article")]
+            InformationalArticle,
+            #[serde(rename = "documentation")]
+            Documentation,
+            #[serde(rename = "listicle_article")]
+            ListicleArticle,
+            #[serde(rename = "comparison_page")]
+            ComparisonPage,
+            #[serde(rename = "support_article")]
+            SupportArticle,
+            #[serde(rename = "review_page")]
+            ReviewPage,
+            #[serde(rename = "forum_thread")]
+            ForumThread,
+            #[serde(rename = "social_media_post")]
+            SocialMediaPost,
+            #[serde(rename = "social_media_profile")]
+            SocialMediaProfile,
+            #[serde(rename = "video_page")]
+            VideoPage,
+            #[serde(rename = "news_article")]
+            NewsArticle,
+            #[serde(rename = "case_study")]
+            CaseStudy,
+            #[serde(rename = "marketplace_listing")]
+            MarketplaceListing,
+            #[serde(rename = "landing_page")]
+            LandingPage,
+            #[serde(rename = "deal_page")]
+            DealPage,
+            #[serde(rename = "job_posting")]
+            JobPosting,
+            #[serde(rename = "other")]
+            Other,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for BatchItemResultPageType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for BatchItemResultPageType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Item processing status.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "airops-batches"))]
+        pub enum BatchItemResultStatus {
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for BatchItemResultStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for BatchItemResultStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`CreateBatchRequest`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct CreateBatchRequest {
+            ///Brand names to look for in page content. The LLM will extract mentions of these brands from each page.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub brands: ::std::vec::Vec<CreateBatchRequestBrandsItem>,
+            ///Country for geo-targeted scraping. Use ISO 3166-1 alpha-2 codes (US, GB, DE, etc.) or 'RANDOM' for automatic selection.
+            #[serde(default = "defaults::create_batch_request_country")]
+            pub country: ::std::string::String,
+            ///Array of items to process.
+            pub items: ::std::vec::Vec<BatchItem>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub metadata: ::std::option::Option<AiropsBatchesMetadata>,
+            ///URL to receive webhook notifications for batch lifecycle events.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub webhook: ::std::option::Option<::std::string::String>,
+        }
+        ///`CreateBatchRequestBrandsItem`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct CreateBatchRequestBrandsItem(::std::string::String);
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::ops::Deref for CreateBatchRequestBrandsItem {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::convert::From<CreateBatchRequestBrandsItem>
+        for ::std::string::String {
+            fn from(value: CreateBatchRequestBrandsItem) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for CreateBatchRequestBrandsItem {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 100usize {
+                    return Err("longer than 100 characters".into());
+                }
+                if value.chars().count() < 1usize {
+                    return Err("shorter than 1 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for CreateBatchRequestBrandsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for CreateBatchRequestBrandsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for CreateBatchRequestBrandsItem {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`CreateBatchResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct CreateBatchResponse {
+            ///Unix timestamp (milliseconds) when the batch was created.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<i64>,
+            ///Unique batch identifier.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///Object type identifier.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<CreateBatchResponseObject>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<WorkflowStatus>,
+            ///Total number of URLs in the batch.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_urls: ::std::option::Option<i64>,
+        }
+        ///Object type identifier.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "airops-batches"))]
+        pub enum CreateBatchResponseObject {
+            #[serde(rename = "batch_airops")]
+            BatchAirops,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for CreateBatchResponseObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for CreateBatchResponseObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
         ///`CreditsBreakdownItem`
         #[derive(
             ::serde::Deserialize,
@@ -53,6 +1262,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "balance-billing"))]
         pub struct CreditsBreakdownItem {
             ///Credits originally allocated to this lot.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -80,6 +1290,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
+        #[cfg(any(feature = "balance-billing"))]
         pub enum CreditsBreakdownItemPurchaseKind {
             Subscription,
             #[serde(rename = "Top-up")]
@@ -91,6 +1302,26 @@ mod generated {
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "balance-billing")
+            )
+        )]
         impl ::std::convert::TryFrom<&str> for CreditsBreakdownItemPurchaseKind {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -99,6 +1330,26 @@ mod generated {
                 value.parse()
             }
         }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "balance-billing")
+            )
+        )]
         impl ::std::convert::TryFrom<::std::string::String>
         for CreditsBreakdownItemPurchaseKind {
             type Error = self::error::ConversionError;
@@ -117,6 +1368,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "balance-billing"))]
         pub struct CreditsInfoResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub active_subscription: ::std::option::Option<ActiveSubscription>,
@@ -130,6 +1382,926 @@ mod generated {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub credits: ::std::option::Option<i64>,
         }
+        ///`DeleteV1FilesByFileIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "files"))]
+        pub struct DeleteV1FilesByFileIdResponse {
+            ///Indicates the file was successfully deleted
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub deleted: ::std::option::Option<bool>,
+            ///File ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///The kind of object. "file" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+        }
+        ///`DeleteV1SchedulesByScheduleIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "schedules"))]
+        pub struct DeleteV1SchedulesByScheduleIdResponse {
+            ///Success message
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+            ///The ID of the deleted schedule
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub schedule_id: ::std::option::Option<::std::string::String>,
+        }
+        ///`DeleteV1SchedulesByScheduleIdScheduleId`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "schedules"))]
+        pub struct DeleteV1SchedulesByScheduleIdScheduleId(::std::string::String);
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::ops::Deref for DeleteV1SchedulesByScheduleIdScheduleId {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::convert::From<DeleteV1SchedulesByScheduleIdScheduleId>
+        for ::std::string::String {
+            fn from(value: DeleteV1SchedulesByScheduleIdScheduleId) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for DeleteV1SchedulesByScheduleIdScheduleId {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^schedule_").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^schedule_\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for DeleteV1SchedulesByScheduleIdScheduleId {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for DeleteV1SchedulesByScheduleIdScheduleId {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for DeleteV1SchedulesByScheduleIdScheduleId {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///Final merged output combining parser and LLM extraction results.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(transparent)]
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        pub struct EnrichedData(pub ::std::option::Option<EnrichedDataInner>);
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::ops::Deref for EnrichedData {
+            type Target = ::std::option::Option<EnrichedDataInner>;
+            fn deref(&self) -> &::std::option::Option<EnrichedDataInner> {
+                &self.0
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::From<EnrichedData>
+        for ::std::option::Option<EnrichedDataInner> {
+            fn from(value: EnrichedData) -> Self {
+                value.0
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::From<::std::option::Option<EnrichedDataInner>>
+        for EnrichedData {
+            fn from(value: ::std::option::Option<EnrichedDataInner>) -> Self {
+                Self(value)
+            }
+        }
+        ///Final merged output combining parser and LLM extraction results.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        pub struct EnrichedDataInner {
+            ///Author of the content.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub author: ::std::option::Option<::std::string::String>,
+            ///Brands from your input list that were mentioned on the page.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub brand_mentions: ::std::vec::Vec<::std::string::String>,
+            ///Last modification date.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub date_modified: ::std::option::Option<::std::string::String>,
+            ///Publication date (ISO 8601 format when available).
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub date_published: ::std::option::Option<::std::string::String>,
+            ///Extraction method used for each field.
+            #[serde(
+                default,
+                skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            )]
+            pub methods: ::std::collections::HashMap<
+                ::std::string::String,
+                EnrichedDataInnerMethodsValue,
+            >,
+            ///Classified page type.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub page_type: ::std::option::Option<EnrichedDataInnerPageType>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+        }
+        ///`EnrichedDataInnerMethodsValue`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        pub enum EnrichedDataInnerMethodsValue {
+            #[serde(rename = "classifier")]
+            Classifier,
+            #[serde(rename = "parser")]
+            Parser,
+            #[serde(rename = "llm")]
+            Llm,
+            #[serde(rename = "not_found")]
+            NotFound,
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::fmt::Display for EnrichedDataInnerMethodsValue {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Classifier => f.write_str("classifier"),
+                    Self::Parser => f.write_str("parser"),
+                    Self::Llm => f.write_str("llm"),
+                    Self::NotFound => f.write_str("not_found"),
+                }
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::str::FromStr for EnrichedDataInnerMethodsValue {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "classifier" => Ok(Self::Classifier),
+                    "parser" => Ok(Self::Parser),
+                    "llm" => Ok(Self::Llm),
+                    "not_found" => Ok(Self::NotFound),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for EnrichedDataInnerMethodsValue {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for EnrichedDataInnerMethodsValue {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Classified page type.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        pub enum EnrichedDataInnerPageType {
+            #[serde(rename = "homepage")]
+            Homepage,
+            #[serde(rename = "product_page")]
+            ProductPage,
+            #[serde(rename = "collection_page")]
+            CollectionPage,
+            #[serde(rename = "pricing_page")]
+            PricingPage,
+            #[serde(rename = "informational_article")]
+            InformationalArticle,
+            #[serde(rename = "documentation")]
+            Documentation,
+            #[serde(rename = "listicle_article")]
+            ListicleArticle,
+            #[serde(rename = "comparison_page")]
+            ComparisonPage,
+            #[serde(rename = "support_article")]
+            SupportArticle,
+            #[serde(rename = "review_page")]
+            ReviewPage,
+            #[serde(rename = "forum_thread")]
+            ForumThread,
+            #[serde(rename = "social_media_post")]
+            SocialMediaPost,
+            #[serde(rename = "social_media_profile")]
+            SocialMediaProfile,
+            #[serde(rename = "video_page")]
+            VideoPage,
+            #[serde(rename = "news_article")]
+            NewsArticle,
+            #[serde(rename = "case_study")]
+            CaseStudy,
+            #[serde(rename = "marketplace_listing")]
+            MarketplaceListing,
+            #[serde(rename = "landing_page")]
+            LandingPage,
+            #[serde(rename = "deal_page")]
+            DealPage,
+            #[serde(rename = "job_posting")]
+            JobPosting,
+            #[serde(rename = "other")]
+            Other,
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::fmt::Display for EnrichedDataInnerPageType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Homepage => f.write_str("homepage"),
+                    Self::ProductPage => f.write_str("product_page"),
+                    Self::CollectionPage => f.write_str("collection_page"),
+                    Self::PricingPage => f.write_str("pricing_page"),
+                    Self::InformationalArticle => f.write_str("informational_article"),
+                    Self::Documentation => f.write_str("documentation"),
+                    Self::ListicleArticle => f.write_str("listicle_article"),
+                    Self::ComparisonPage => f.write_str("comparison_page"),
+                    Self::SupportArticle => f.write_str("support_article"),
+                    Self::ReviewPage => f.write_str("review_page"),
+                    Self::ForumThread => f.write_str("forum_thread"),
+                    Self::SocialMediaPost => f.write_str("social_media_post"),
+                    Self::SocialMediaProfile => f.write_str("social_media_profile"),
+                    Self::VideoPage => f.write_str("video_page"),
+                    Self::NewsArticle => f.write_str("news_article"),
+                    Self::CaseStudy => f.write_str("case_study"),
+                    Self::MarketplaceListing => f.write_str("marketplace_listing"),
+                    Self::LandingPage => f.write_str("landing_page"),
+                    Self::DealPage => f.write_str("deal_page"),
+                    Self::JobPosting => f.write_str("job_posting"),
+                    Self::Other => f.write_str("other"),
+                }
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::str::FromStr for EnrichedDataInnerPageType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "homepage" => Ok(Self::Homepage),
+                    "product_page" => Ok(Self::ProductPage),
+                    "collection_page" => Ok(Self::CollectionPage),
+                    "pricing_page" => Ok(Self::PricingPage),
+                    "informational_article" => Ok(Self::InformationalArticle),
+                    "documentation" => Ok(Self::Documentation),
+                    "listicle_article" => Ok(Self::ListicleArticle),
+                    "comparison_page" => Ok(Self::ComparisonPage),
+                    "support_article" => Ok(Self::SupportArticle),
+                    "review_page" => Ok(Self::ReviewPage),
+                    "forum_thread" => Ok(Self::ForumThread),
+                    "social_media_post" => Ok(Self::SocialMediaPost),
+                    "social_media_profile" => Ok(Self::SocialMediaProfile),
+                    "video_page" => Ok(Self::VideoPage),
+                    "news_article" => Ok(Self::NewsArticle),
+                    "case_study" => Ok(Self::CaseStudy),
+                    "marketplace_listing" => Ok(Self::MarketplaceListing),
+                    "landing_page" => Ok(Self::LandingPage),
+                    "deal_page" => Ok(Self::DealPage),
+                    "job_posting" => Ok(Self::JobPosting),
+                    "other" => Ok(Self::Other),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for EnrichedDataInnerPageType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for EnrichedDataInnerPageType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///LLM extraction phase via Batch API.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct EnrichingStatus {
+            ///Whether async batch API was used
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub batch_mode: ::std::option::Option<bool>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completed_at: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<StepError>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub items_enriched: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub items_failed: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub items_to_enrich: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub llm: ::std::option::Option<LlmInfo>,
+            ///LLM Batch API ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub llm_batch_id: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub started_at: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub state: ::std::option::Option<EnrichingStatusState>,
+        }
+        ///`EnrichingStatusState`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "airops-batches"))]
+        pub enum EnrichingStatusState {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "started")]
+            Started,
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            #[serde(rename = "skipped")]
+            Skipped,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for EnrichingStatusState {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for EnrichingStatusState {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///RFC 7807 Problem Details error response
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        pub struct Error {
+            ///Machine-readable error code
+            pub code: ::std::string::String,
+            ///Unix timestamp
+            pub created: i64,
+            ///Human-readable explanation
+            pub detail: ::std::string::String,
+            ///Optional array of additional error details
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub errors: ::std::vec::Vec<::serde_json::Value>,
+            ///Unique error identifier
+            pub id: ::std::string::String,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub metadata: ::std::option::Option<Metadata>,
+            ///Always 'error'
+            pub object: ErrorObject,
+            ///HTTP status code
+            pub status: i64,
+            ///Short, human-readable summary
+            pub title: ::std::string::String,
+            ///URI reference identifying the problem type
+            #[serde(rename = "type")]
+            pub type_: ::std::string::String,
+        }
+        ///Always 'error'
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        pub enum ErrorObject {
+            #[serde(rename = "error")]
+            Error,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for ErrorObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for ErrorObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
         ///`ErrorResponse`
         #[derive(
             ::serde::Deserialize,
@@ -139,6 +2311,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "balance-billing"))]
         pub struct ErrorResponse {
             ///Cooldown window in seconds (cooldown responses only).
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -150,11 +2323,5591 @@ mod generated {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub retry_after: ::std::option::Option<i64>,
         }
+        ///`GetOlostepP2pIncomingApiActionsItem`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(tag = "type")]
+        #[cfg(any(feature = "builder"))]
+        pub enum GetOlostepP2pIncomingApiActionsItem {
+            ///Wait
+            #[serde(rename = "wait")]
+            Wait {
+                ///Time to wait in milliseconds
+                milliseconds: u64,
+            },
+            ///Click
+            #[serde(rename = "click")]
+            Click {
+                ///CSS selector for the element to click
+                selector: ::std::string::String,
+            },
+            ///Fill Input
+            #[serde(rename = "fill_input")]
+            FillInput {
+                ///CSS selector for the input element
+                selector: ::std::string::String,
+                ///Text to enter into the input
+                value: ::std::string::String,
+            },
+            ///Scroll
+            #[serde(rename = "scroll")]
+            Scroll {
+                ///Amount to scroll in pixels
+                amount: f64,
+                ///Direction to scroll
+                direction: ScrollDirection,
+            },
+        }
+        ///`GetOlostepP2pIncomingApiHtmlTransformer`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "builder"))]
+        pub enum GetOlostepP2pIncomingApiHtmlTransformer {
+            #[serde(rename = "none")]
+            None,
+            #[serde(rename = "postlightParser")]
+            PostlightParser,
+        }
+        #[cfg(any(feature = "builder"))]
+        impl ::std::fmt::Display for GetOlostepP2pIncomingApiHtmlTransformer {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::None => f.write_str("none"),
+                    Self::PostlightParser => f.write_str("postlightParser"),
+                }
+            }
+        }
+        #[cfg(any(feature = "builder"))]
+        impl ::std::str::FromStr for GetOlostepP2pIncomingApiHtmlTransformer {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "none" => Ok(Self::None),
+                    "postlightParser" => Ok(Self::PostlightParser),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "builder")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for GetOlostepP2pIncomingApiHtmlTransformer {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "builder")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetOlostepP2pIncomingApiHtmlTransformer {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "builder"))]
+        impl ::std::default::Default for GetOlostepP2pIncomingApiHtmlTransformer {
+            fn default() -> Self {
+                GetOlostepP2pIncomingApiHtmlTransformer::None
+            }
+        }
+        ///`GetOlostepP2pIncomingApiRemoveCsSselectors`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "builder"))]
+        pub enum GetOlostepP2pIncomingApiRemoveCsSselectors {
+            #[serde(rename = "default")]
+            Default,
+            #[serde(rename = "none")]
+            None,
+            #[serde(rename = "JSON stringified array of CSS selectors")]
+            JsonStringifiedArrayOfCssSelectors,
+        }
+        #[cfg(any(feature = "builder"))]
+        impl ::std::fmt::Display for GetOlostepP2pIncomingApiRemoveCsSselectors {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Default => f.write_str("default"),
+                    Self::None => f.write_str("none"),
+                    Self::JsonStringifiedArrayOfCssSelectors => {
+                        f.write_str("JSON stringified array of CSS selectors")
+                    }
+                }
+            }
+        }
+        #[cfg(any(feature = "builder"))]
+        impl ::std::str::FromStr for GetOlostepP2pIncomingApiRemoveCsSselectors {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "default" => Ok(Self::Default),
+                    "none" => Ok(Self::None),
+                    "JSON stringified array of CSS selectors" => {
+                        Ok(Self::JsonStringifiedArrayOfCssSelectors)
+                    }
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "builder")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str>
+        for GetOlostepP2pIncomingApiRemoveCsSselectors {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "builder")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetOlostepP2pIncomingApiRemoveCsSselectors {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "builder"))]
+        impl ::std::default::Default for GetOlostepP2pIncomingApiRemoveCsSselectors {
+            fn default() -> Self {
+                GetOlostepP2pIncomingApiRemoveCsSselectors::Default
+            }
+        }
+        ///`GetV1AnswersByAnswerIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "answers"))]
+        pub struct GetV1AnswersByAnswerIdResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub result: ::std::option::Option<GetV1AnswersByAnswerIdResponseResult>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub task: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1AnswersByAnswerIdResponseResult`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "answers"))]
+        pub struct GetV1AnswersByAnswerIdResponseResult {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_content: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_hosted_url: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub sources: ::std::vec::Vec<::std::string::String>,
+        }
+        ///`GetV1BatchesByBatchIdItemsResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batches"))]
+        pub struct GetV1BatchesByBatchIdItemsResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub batch_id: ::std::option::Option<::std::string::String>,
+            ///Pagination cursor. Present when there are more results available. Use this value in the next request's `cursor` parameter. See [Pagination](/api-reference/common/pagination) for details.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cursor: ::std::option::Option<i64>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub items: ::std::vec::Vec<GetV1BatchesByBatchIdItemsResponseItemsItem>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub items_count: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1BatchesByBatchIdItemsResponseItemsItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batches"))]
+        pub struct GetV1BatchesByBatchIdItemsResponseItemsItem {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub custom_id: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub links_on_page: ::std::vec::Vec<::std::string::String>,
+            ///Item-level metadata if provided during batch creation.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub metadata: ::std::option::Option<Metadata>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub retrieve_id: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1BatchesByBatchIdItemsStatus`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "batches"))]
+        pub enum GetV1BatchesByBatchIdItemsStatus {
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+        }
+        #[cfg(any(feature = "batches"))]
+        impl ::std::fmt::Display for GetV1BatchesByBatchIdItemsStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Completed => f.write_str("completed"),
+                    Self::Failed => f.write_str("failed"),
+                }
+            }
+        }
+        #[cfg(any(feature = "batches"))]
+        impl ::std::str::FromStr for GetV1BatchesByBatchIdItemsStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "completed" => Ok(Self::Completed),
+                    "failed" => Ok(Self::Failed),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "batches")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for GetV1BatchesByBatchIdItemsStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "batches")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1BatchesByBatchIdItemsStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetV1BatchesByBatchIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batches"))]
+        pub struct GetV1BatchesByBatchIdResponse {
+            ///Count of completed URLs
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completed_urls: ::std::option::Option<f64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub country: ::std::option::Option<::std::string::String>,
+            ///Created epoch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<f64>,
+            ///Batch ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub metadata: ::std::option::Option<Metadata>,
+            ///The kind of object. "batch" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub parser: ::std::option::Option<::std::string::String>,
+            ///`in_progress` or `completed`
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+            ///Count of URLs in the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_urls: ::std::option::Option<f64>,
+            ///Webhook URL to receive completion notification
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub webhook: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1BatchesRecentResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batches"))]
+        pub struct GetV1BatchesRecentResponse {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub data: ::std::vec::Vec<GetV1BatchesRecentResponseDataItem>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<GetV1BatchesRecentResponseObject>,
+        }
+        ///`GetV1BatchesRecentResponseDataItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batches"))]
+        pub struct GetV1BatchesRecentResponseDataItem {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completed_urls: ::std::option::Option<f64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<f64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_urls: ::std::option::Option<f64>,
+        }
+        ///`GetV1BatchesRecentResponseObject`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "batches"))]
+        pub enum GetV1BatchesRecentResponseObject {
+            #[serde(rename = "list")]
+            List,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "batches")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for GetV1BatchesRecentResponseObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "batches")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1BatchesRecentResponseObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetV1CrawlsByCrawlIdPagesFormatsItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "crawls"))]
+        pub enum GetV1CrawlsByCrawlIdPagesFormatsItem {
+            #[serde(rename = "html")]
+            Html,
+            #[serde(rename = "markdown")]
+            Markdown,
+        }
+        #[cfg(any(feature = "crawls"))]
+        impl ::std::fmt::Display for GetV1CrawlsByCrawlIdPagesFormatsItem {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Html => f.write_str("html"),
+                    Self::Markdown => f.write_str("markdown"),
+                }
+            }
+        }
+        #[cfg(any(feature = "crawls"))]
+        impl ::std::str::FromStr for GetV1CrawlsByCrawlIdPagesFormatsItem {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "html" => Ok(Self::Html),
+                    "markdown" => Ok(Self::Markdown),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "crawls")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for GetV1CrawlsByCrawlIdPagesFormatsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "crawls")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1CrawlsByCrawlIdPagesFormatsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetV1CrawlsByCrawlIdPagesResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "crawls"))]
+        pub struct GetV1CrawlsByCrawlIdPagesResponse {
+            ///Crawl ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub crawl_id: ::std::option::Option<::std::string::String>,
+            ///To be passed in the query in next request to get the next items.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cursor: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub metadata: ::std::option::Option<
+                GetV1CrawlsByCrawlIdPagesResponseMetadata,
+            >,
+            ///The kind of object. "crawl" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub pages: ::std::vec::Vec<GetV1CrawlsByCrawlIdPagesResponsePagesItem>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub pages_count: ::std::option::Option<f64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub search_query: ::std::option::Option<::std::string::String>,
+            ///`in_progress` or `completed`
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1CrawlsByCrawlIdPagesResponseMetadata`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "crawls"))]
+        pub struct GetV1CrawlsByCrawlIdPagesResponseMetadata {
+            ///External URLs that were found during crawl
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub external_urls: ::std::vec::Vec<::std::string::String>,
+            ///URLs that were found but couldn't be scraped
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub failed_urls: ::std::vec::Vec<::std::string::String>,
+        }
+        ///`GetV1CrawlsByCrawlIdPagesResponsePagesItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "crawls"))]
+        pub struct GetV1CrawlsByCrawlIdPagesResponsePagesItem {
+            ///Deprecated: Use `/retrieve` endpoint with `retrieve_id`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub html_content: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub is_external: ::std::option::Option<bool>,
+            ///Deprecated: Use `/retrieve` endpoint with `retrieve_id`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub markdown_content: ::std::option::Option<::std::string::String>,
+            ///To fetch content from the `/retrieve` endpoint
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub retrieve_id: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1CrawlsByCrawlIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "crawls"))]
+        pub struct GetV1CrawlsByCrawlIdResponse {
+            ///Created time in epoch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<f64>,
+            ///The current depth of the crawl process.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub current_depth: ::std::option::Option<f64>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub exclude_urls: ::std::vec::Vec<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub follow_robots_txt: ::std::option::Option<bool>,
+            ///Crawl ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub include_external: ::std::option::Option<bool>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub include_urls: ::std::vec::Vec<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub max_depth: ::std::option::Option<f64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub max_pages: ::std::option::Option<f64>,
+            ///The kind of object. "crawl" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            ///Count of pages crawled
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub pages_count: ::std::option::Option<f64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub search_query: ::std::option::Option<::std::string::String>,
+            ///Created time in date
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub start_date: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub start_url: ::std::option::Option<::std::string::String>,
+            ///`in_progress` or `completed`
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub top_n: ::std::option::Option<f64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub webhook: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1FilesByFileIdContentResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "files"))]
+        pub struct GetV1FilesByFileIdContentResponse {
+            ///File size in bytes
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub bytes: ::std::option::Option<i64>,
+            ///Created epoch timestamp
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<i64>,
+            ///Pre-signed URL for downloading the file. Expires after the specified expires_in time.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub download_url: ::std::option::Option<::std::string::String>,
+            ///Number of seconds until the download URL expires
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub expires_in: ::std::option::Option<i64>,
+            ///The filename of the uploaded file
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub filename: ::std::option::Option<::std::string::String>,
+            ///File ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///The kind of object. "file" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1FilesByFileIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "files"))]
+        pub struct GetV1FilesByFileIdResponse {
+            ///File size in bytes
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub bytes: ::std::option::Option<i64>,
+            ///Created epoch timestamp
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<i64>,
+            ///The filename of the uploaded file
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub filename: ::std::option::Option<::std::string::String>,
+            ///File ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///The kind of object. "file" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            ///The purpose of the file
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub purpose: ::std::option::Option<::std::string::String>,
+            ///File status (e.g., 'pending', 'completed')
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1FilesPurpose`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "files"))]
+        pub enum GetV1FilesPurpose {
+            #[serde(rename = "context")]
+            Context,
+            #[serde(rename = "batch")]
+            Batch,
+        }
+        #[cfg(any(feature = "files"))]
+        impl ::std::fmt::Display for GetV1FilesPurpose {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Context => f.write_str("context"),
+                    Self::Batch => f.write_str("batch"),
+                }
+            }
+        }
+        #[cfg(any(feature = "files"))]
+        impl ::std::str::FromStr for GetV1FilesPurpose {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "context" => Ok(Self::Context),
+                    "batch" => Ok(Self::Batch),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "files")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for GetV1FilesPurpose {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "files")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for GetV1FilesPurpose {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetV1FilesResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "files"))]
+        pub struct GetV1FilesResponse {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub data: ::std::vec::Vec<GetV1FilesResponseDataItem>,
+            ///The kind of object. "list" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1FilesResponseDataItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "files"))]
+        pub struct GetV1FilesResponseDataItem {
+            ///File size in bytes
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub bytes: ::std::option::Option<i64>,
+            ///Created epoch timestamp
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<i64>,
+            ///The filename of the uploaded file
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub filename: ::std::option::Option<::std::string::String>,
+            ///File ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///The kind of object. "file" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            ///The purpose of the file
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub purpose: ::std::option::Option<::std::string::String>,
+            ///File status. Always 'completed' for listed files.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1MapsByMapIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "maps"))]
+        pub struct GetV1MapsByMapIdResponse {
+            ///Pagination cursor to retrieve the next set of URLs. If null, all URLs have been retrieved.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cursor: ::std::option::Option<::std::string::String>,
+            ///Unique identifier for this map
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///Array of URLs found on the page
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub urls: ::std::vec::Vec<::std::string::String>,
+            ///Number of URLs in the current response
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub urls_count: ::std::option::Option<i64>,
+        }
+        ///`GetV1RetrieveFormatsItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "utility"))]
+        pub enum GetV1RetrieveFormatsItem {
+            #[serde(rename = "html")]
+            Html,
+            #[serde(rename = "markdown")]
+            Markdown,
+            #[serde(rename = "json")]
+            Json,
+        }
+        #[cfg(any(feature = "utility"))]
+        impl ::std::fmt::Display for GetV1RetrieveFormatsItem {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Html => f.write_str("html"),
+                    Self::Markdown => f.write_str("markdown"),
+                    Self::Json => f.write_str("json"),
+                }
+            }
+        }
+        #[cfg(any(feature = "utility"))]
+        impl ::std::str::FromStr for GetV1RetrieveFormatsItem {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "html" => Ok(Self::Html),
+                    "markdown" => Ok(Self::Markdown),
+                    "json" => Ok(Self::Json),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "utility")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for GetV1RetrieveFormatsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "utility")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1RetrieveFormatsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetV1RetrieveResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "utility"))]
+        pub struct GetV1RetrieveResponse {
+            ///HTML content of the page, if requested and available.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub html_content: ::std::option::Option<::std::string::String>,
+            ///S3 bucket URL of html. Expires in 7 days.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub html_hosted_url: ::std::option::Option<::std::string::String>,
+            ///JSON content of the page returned from parsers, if requested and available.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_content: ::std::option::Option<::std::string::String>,
+            ///S3 bucket URL of json. Expires in 7 days.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_hosted_url: ::std::option::Option<::std::string::String>,
+            ///Markdown content of the page, if requested and available.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub markdown_content: ::std::option::Option<::std::string::String>,
+            ///S3 bucket URL of markdown. Expires in 7 days.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub markdown_hosted_url: ::std::option::Option<::std::string::String>,
+            ///If size of content objects exceeds the 6MB limit. If true, use hosted S3 urls to get content.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub size_exceeded: ::std::option::Option<bool>,
+        }
+        ///`GetV1SchedulesByScheduleIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "schedules"))]
+        pub struct GetV1SchedulesByScheduleIdResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub schedule: ::std::option::Option<
+                GetV1SchedulesByScheduleIdResponseSchedule,
+            >,
+        }
+        ///`GetV1SchedulesByScheduleIdResponseSchedule`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "schedules"))]
+        pub struct GetV1SchedulesByScheduleIdResponseSchedule {
+            ///ISO 8601 datetime when the schedule was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Cron expression (only present for recurring schedules)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cron_expression: ::std::option::Option<::std::string::String>,
+            ///The endpoint URL
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub endpoint: ::std::option::Option<::std::string::String>,
+            ///Execution datetime (only present for one-time schedules)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub execute_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Timezone for the schedule
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub expression_timezone: ::std::option::Option<::std::string::String>,
+            ///HTTP method for the scheduled call
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub method: ::std::option::Option<
+                GetV1SchedulesByScheduleIdResponseScheduleMethod,
+            >,
+            ///The payload to send with the API call
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub payload: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///Schedule group name
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub schedule_group: ::std::option::Option<::std::string::String>,
+            ///Unique schedule identifier
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub schedule_id: ::std::option::Option<::std::string::String>,
+            ///Internal schedule name in EventBridge
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub schedule_name: ::std::option::Option<::std::string::String>,
+            ///Current state of the schedule
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub state: ::std::option::Option<
+                GetV1SchedulesByScheduleIdResponseScheduleState,
+            >,
+            ///Team identifier
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub team_id: ::std::option::Option<::std::string::String>,
+            ///Natural language text used to generate cron expression
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub text: ::std::option::Option<::std::string::String>,
+            ///Type of schedule
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub type_: ::std::option::Option<
+                GetV1SchedulesByScheduleIdResponseScheduleType,
+            >,
+            ///ISO 8601 datetime when the schedule was last updated
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub updated_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+        }
+        ///HTTP method for the scheduled call
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "schedules"))]
+        pub enum GetV1SchedulesByScheduleIdResponseScheduleMethod {
+            #[serde(rename = "GET")]
+            Get,
+            #[serde(rename = "POST")]
+            Post,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str>
+        for GetV1SchedulesByScheduleIdResponseScheduleMethod {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1SchedulesByScheduleIdResponseScheduleMethod {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Current state of the schedule
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "schedules"))]
+        pub enum GetV1SchedulesByScheduleIdResponseScheduleState {
+            #[serde(rename = "ENABLED")]
+            Enabled,
+            #[serde(rename = "DELETED")]
+            Deleted,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str>
+        for GetV1SchedulesByScheduleIdResponseScheduleState {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1SchedulesByScheduleIdResponseScheduleState {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Type of schedule
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "schedules"))]
+        pub enum GetV1SchedulesByScheduleIdResponseScheduleType {
+            #[serde(rename = "recurring")]
+            Recurring,
+            #[serde(rename = "onetime")]
+            Onetime,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str>
+        for GetV1SchedulesByScheduleIdResponseScheduleType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1SchedulesByScheduleIdResponseScheduleType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetV1SchedulesByScheduleIdScheduleId`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "schedules"))]
+        pub struct GetV1SchedulesByScheduleIdScheduleId(::std::string::String);
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::ops::Deref for GetV1SchedulesByScheduleIdScheduleId {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::convert::From<GetV1SchedulesByScheduleIdScheduleId>
+        for ::std::string::String {
+            fn from(value: GetV1SchedulesByScheduleIdScheduleId) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for GetV1SchedulesByScheduleIdScheduleId {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^schedule_").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^schedule_\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for GetV1SchedulesByScheduleIdScheduleId {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1SchedulesByScheduleIdScheduleId {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for GetV1SchedulesByScheduleIdScheduleId {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`GetV1SchedulesIncludeDeleted`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "schedules"))]
+        pub enum GetV1SchedulesIncludeDeleted {
+            #[serde(rename = "true")]
+            True,
+            #[serde(rename = "false")]
+            False,
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::fmt::Display for GetV1SchedulesIncludeDeleted {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::True => f.write_str("true"),
+                    Self::False => f.write_str("false"),
+                }
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for GetV1SchedulesIncludeDeleted {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "true" => Ok(Self::True),
+                    "false" => Ok(Self::False),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for GetV1SchedulesIncludeDeleted {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1SchedulesIncludeDeleted {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::default::Default for GetV1SchedulesIncludeDeleted {
+            fn default() -> Self {
+                GetV1SchedulesIncludeDeleted::False
+            }
+        }
+        ///`GetV1SchedulesResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "schedules"))]
+        pub struct GetV1SchedulesResponse {
+            ///Total number of schedules
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub count: ::std::option::Option<i64>,
+            ///Array of schedule objects
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub schedules: ::std::vec::Vec<GetV1SchedulesResponseSchedulesItem>,
+        }
+        ///`GetV1SchedulesResponseSchedulesItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "schedules"))]
+        pub struct GetV1SchedulesResponseSchedulesItem {
+            ///ISO 8601 datetime when the schedule was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Cron expression (only present for recurring schedules)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cron_expression: ::std::option::Option<::std::string::String>,
+            ///The endpoint URL
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub endpoint: ::std::option::Option<::std::string::String>,
+            ///Execution datetime (only present for one-time schedules)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub execute_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Timezone for the schedule
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub expression_timezone: ::std::option::Option<::std::string::String>,
+            ///HTTP method for the scheduled call
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub method: ::std::option::Option<GetV1SchedulesResponseSchedulesItemMethod>,
+            ///The payload to send with the API call
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub payload: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///Schedule group name
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub schedule_group: ::std::option::Option<::std::string::String>,
+            ///Unique schedule identifier
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub schedule_id: ::std::option::Option<::std::string::String>,
+            ///Internal schedule name in EventBridge
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub schedule_name: ::std::option::Option<::std::string::String>,
+            ///Current state of the schedule
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub state: ::std::option::Option<GetV1SchedulesResponseSchedulesItemState>,
+            ///Team identifier
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub team_id: ::std::option::Option<::std::string::String>,
+            ///Natural language text used to generate cron expression
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub text: ::std::option::Option<::std::string::String>,
+            ///Type of schedule
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub type_: ::std::option::Option<GetV1SchedulesResponseSchedulesItemType>,
+            ///ISO 8601 datetime when the schedule was last updated
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub updated_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+        }
+        ///HTTP method for the scheduled call
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "schedules"))]
+        pub enum GetV1SchedulesResponseSchedulesItemMethod {
+            #[serde(rename = "GET")]
+            Get,
+            #[serde(rename = "POST")]
+            Post,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str>
+        for GetV1SchedulesResponseSchedulesItemMethod {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1SchedulesResponseSchedulesItemMethod {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Current state of the schedule
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "schedules"))]
+        pub enum GetV1SchedulesResponseSchedulesItemState {
+            #[serde(rename = "ENABLED")]
+            Enabled,
+            #[serde(rename = "DELETED")]
+            Deleted,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for GetV1SchedulesResponseSchedulesItemState {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1SchedulesResponseSchedulesItemState {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Type of schedule
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "schedules"))]
+        pub enum GetV1SchedulesResponseSchedulesItemType {
+            #[serde(rename = "recurring")]
+            Recurring,
+            #[serde(rename = "onetime")]
+            Onetime,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for GetV1SchedulesResponseSchedulesItemType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1SchedulesResponseSchedulesItemType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetV1ScrapesByScrapeIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct GetV1ScrapesByScrapeIdResponse {
+            ///Created epoch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<f64>,
+            ///Scrape ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///User-defined metadata.
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///The kind of object. "scrape" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub result: ::std::option::Option<GetV1ScrapesByScrapeIdResponseResult>,
+            ///The URL that was scraped.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url_to_scrape: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1ScrapesByScrapeIdResponseResult`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct GetV1ScrapesByScrapeIdResponseResult {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub html_content: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub html_hosted_url: ::std::option::Option<::std::string::String>,
+            ///Content from parser
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_content: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub links_on_page: ::std::vec::Vec<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub markdown_content: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub markdown_hosted_url: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub page_metadata: ::std::option::Option<
+                GetV1ScrapesByScrapeIdResponseResultPageMetadata,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub screenshot_hosted_url: ::std::option::Option<::std::string::String>,
+            ///If size of content exceeds the limit. If yes, use hosted S3 urls to get content.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub size_exceeded: ::std::option::Option<bool>,
+        }
+        ///`GetV1ScrapesByScrapeIdResponseResultPageMetadata`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct GetV1ScrapesByScrapeIdResponseResultPageMetadata {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status_code: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub title: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1SearchesBySearchIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "search"))]
+        pub struct GetV1SearchesBySearchIdResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub query: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub result: ::std::option::Option<GetV1SearchesBySearchIdResponseResult>,
+        }
+        ///`GetV1SearchesBySearchIdResponseResult`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "search"))]
+        pub struct GetV1SearchesBySearchIdResponseResult {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_content: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_hosted_url: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub links: ::std::vec::Vec<GetV1SearchesBySearchIdResponseResultLinksItem>,
+        }
+        ///`GetV1SearchesBySearchIdResponseResultLinksItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "search"))]
+        pub struct GetV1SearchesBySearchIdResponseResultLinksItem {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub title: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+        }
+        ///`ListBatchItemsResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct ListBatchItemsResponse {
+            ///The batch identifier.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub batch_id: ::std::option::Option<::std::string::String>,
+            ///ISO 8601 timestamp when batch completed.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completed_at: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub counts: ::std::option::Option<ListBatchItemsResponseCounts>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub items: ::std::vec::Vec<BatchItemResult>,
+            ///Status message (present when batch is still processing).
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+            ///Batch status.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<ListBatchItemsResponseStatus>,
+        }
+        ///`ListBatchItemsResponseCounts`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct ListBatchItemsResponseCounts {
+            ///Failed items.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub failed: ::std::option::Option<i64>,
+            ///Successfully processed items.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub succeeded: ::std::option::Option<i64>,
+            ///Total items in batch.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total: ::std::option::Option<i64>,
+        }
+        ///Batch status.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "airops-batches"))]
+        pub enum ListBatchItemsResponseStatus {
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "in_progress")]
+            InProgress,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for ListBatchItemsResponseStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for ListBatchItemsResponseStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///LLM provider and usage details.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct LlmInfo(pub ::std::option::Option<LlmInfoInner>);
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::ops::Deref for LlmInfo {
+            type Target = ::std::option::Option<LlmInfoInner>;
+            fn deref(&self) -> &::std::option::Option<LlmInfoInner> {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::convert::From<LlmInfo> for ::std::option::Option<LlmInfoInner> {
+            fn from(value: LlmInfo) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::convert::From<::std::option::Option<LlmInfoInner>> for LlmInfo {
+            fn from(value: ::std::option::Option<LlmInfoInner>) -> Self {
+                Self(value)
+            }
+        }
+        ///LLM provider and usage details.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct LlmInfoInner {
+            ///Processing time in ms
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completion_time_ms: ::std::option::Option<i64>,
+            ///Model used for extraction
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub model: ::std::option::Option<::std::string::String>,
+            ///Processing provider
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub provider: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub usage: ::std::option::Option<LlmInfoInnerUsage>,
+        }
+        ///`LlmInfoInnerUsage`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct LlmInfoInnerUsage {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completion_tokens: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub prompt_tokens: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_tokens: ::std::option::Option<i64>,
+        }
+        ///Set of key-value pairs for storing additional information about an object. Follows Stripe's approach with validation rules: max 50 keys, key max 40 characters (no square brackets), value max 500 characters, all values stored as strings.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(transparent)]
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        pub struct Metadata(
+            pub ::std::collections::HashMap<::std::string::String, MetadataValue>,
+        );
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::ops::Deref for Metadata {
+            type Target = ::std::collections::HashMap<
+                ::std::string::String,
+                MetadataValue,
+            >;
+            fn deref(
+                &self,
+            ) -> &::std::collections::HashMap<::std::string::String, MetadataValue> {
+                &self.0
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::From<Metadata>
+        for ::std::collections::HashMap<::std::string::String, MetadataValue> {
+            fn from(value: Metadata) -> Self {
+                value.0
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::From<
+            ::std::collections::HashMap<::std::string::String, MetadataValue>,
+        > for Metadata {
+            fn from(
+                value: ::std::collections::HashMap<::std::string::String, MetadataValue>,
+            ) -> Self {
+                Self(value)
+            }
+        }
+        ///Metadata value (max 500 characters). Numbers and booleans are automatically converted to strings.
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        pub struct MetadataValue(::std::string::String);
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::ops::Deref for MetadataValue {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::From<MetadataValue> for ::std::string::String {
+            fn from(value: MetadataValue) -> Self {
+                value.0
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::str::FromStr for MetadataValue {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 500usize {
+                    return Err("longer than 500 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for MetadataValue {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for MetadataValue {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for MetadataValue {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`PartnerQuickConnectRequestBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "partnerships"))]
+        pub struct PartnerQuickConnectRequestBody {
+            ///End-user email (already verified by the partner). Normalized server-side to lowercase trimmed form.
+            pub verified_email: ::std::string::String,
+        }
+        ///`PartnerQuickConnectResult`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "partnerships"))]
+        pub struct PartnerQuickConnectResult {
+            ///Promo credits granted in this response. `0` when the account already claimed partner quick-connect credits.
+            pub applied_quick_connect_credits: i64,
+            pub object: PartnerQuickConnectResultObject,
+            ///Display name for your partner integration, resolved server-side from your `X-Partner-Key`.
+            pub partner_name: ::std::string::String,
+            pub user: PartnerQuickConnectUser,
+            ///Human-readable outcome summary for the partner UI.
+            pub user_message: ::std::string::String,
+        }
+        ///`PartnerQuickConnectResultObject`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "partnerships"))]
+        pub enum PartnerQuickConnectResultObject {
+            #[serde(rename = "partner_quick_connect_result")]
+            PartnerQuickConnectResult,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "partnerships")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PartnerQuickConnectResultObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "partnerships")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PartnerQuickConnectResultObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PartnerQuickConnectUser`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "partnerships"))]
+        pub struct PartnerQuickConnectUser {
+            pub api_key: PartnerQuickConnectUserApiKey,
+            pub email: ::std::string::String,
+            ///Olostep user id (Cognito `sub`).
+            pub id: ::std::string::String,
+            ///`true` if a new Cognito user was created; `false` if the email already existed in the user pool.
+            pub is_new_user: bool,
+            pub object: PartnerQuickConnectUserObject,
+        }
+        ///`PartnerQuickConnectUserApiKey`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "partnerships"))]
+        pub struct PartnerQuickConnectUserApiKey {
+            ///New default API key minted during this request, if any. Omitted/null when not created in this call or when credits were already claimed.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub auto_generated_api_key: ::std::option::Option<::std::string::String>,
+            ///Whether the user already had at least one token before this request completed.
+            pub has_existing_api_key: bool,
+        }
+        ///Required. Unique key for this logical operation (max 255 characters). Same key + same verified_email replays the completed response while the idempotency record exists (~24 hours, DynamoDB TTL); same key + different email is rejected. Full semantics (API key replay, persistence, retries) are in Headers & authentication and this endpoint description.
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "partnerships"))]
+        pub struct PartnerQuickConnectUserIdempotencyKey(::std::string::String);
+        #[cfg(any(feature = "partnerships"))]
+        impl ::std::ops::Deref for PartnerQuickConnectUserIdempotencyKey {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "partnerships"))]
+        impl ::std::convert::From<PartnerQuickConnectUserIdempotencyKey>
+        for ::std::string::String {
+            fn from(value: PartnerQuickConnectUserIdempotencyKey) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "partnerships"))]
+        impl ::std::str::FromStr for PartnerQuickConnectUserIdempotencyKey {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 255usize {
+                    return Err("longer than 255 characters".into());
+                }
+                if value.chars().count() < 1usize {
+                    return Err("shorter than 1 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "partnerships")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PartnerQuickConnectUserIdempotencyKey {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "partnerships")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PartnerQuickConnectUserIdempotencyKey {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "partnerships")
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PartnerQuickConnectUserIdempotencyKey {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`PartnerQuickConnectUserObject`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "partnerships"))]
+        pub enum PartnerQuickConnectUserObject {
+            #[serde(rename = "user")]
+            User,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "partnerships")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PartnerQuickConnectUserObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "partnerships")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PartnerQuickConnectUserObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PatchV1BatchesByBatchIdBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batches"))]
+        pub struct PatchV1BatchesByBatchIdBody {
+            pub metadata: Metadata,
+        }
+        ///`PatchV1BatchesByBatchIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batches"))]
+        pub struct PatchV1BatchesByBatchIdResponse {
+            ///Count of completed URLs
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completed_urls: ::std::option::Option<f64>,
+            ///Created epoch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<f64>,
+            ///Batch ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub metadata: ::std::option::Option<Metadata>,
+            ///The kind of object. "batch" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            ///`in_progress` or `completed`
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+            ///Count of URLs in the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_urls: ::std::option::Option<f64>,
+        }
+        ///`PostV1AnswersBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "answers"))]
+        pub struct PostV1AnswersBody {
+            ///The desired output JSON object with empty values as a schema, or simply describe the data you want as a string.
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub json_format: ::serde_json::Map<
+                ::std::string::String,
+                ::serde_json::Value,
+            >,
+            ///The task to be performed.
+            pub task: ::std::string::String,
+        }
+        ///`PostV1AnswersResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "answers"))]
+        pub struct PostV1AnswersResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub result: ::std::option::Option<PostV1AnswersResponseResult>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub task: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1AnswersResponseResult`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "answers"))]
+        pub struct PostV1AnswersResponseResult {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_content: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_hosted_url: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1BatchesBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batches"))]
+        pub struct PostV1BatchesBody {
+            ///Country for the batch execution. Provide in ISO 3166-1 alpha-2 codes like US(USA), IN(India), etc
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub country: ::std::option::Option<::std::string::String>,
+            ///Array of items to be processed in the batch.
+            pub items: ::std::vec::Vec<PostV1BatchesBodyItemsItem>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub links_on_page: ::std::option::Option<PostV1BatchesBodyLinksOnPage>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub metadata: ::std::option::Option<Metadata>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub parser: ::std::option::Option<PostV1BatchesBodyParser>,
+            ///HTTPS URL to receive a POST request when the batch completes. Must be a publicly accessible URL using `http://` or `https://` protocol. Cannot point to localhost or private IP addresses. See [Webhooks](/api-reference/common/webhooks) for payload format and retry behavior.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub webhook: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1BatchesBodyItemsItem`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batches"))]
+        pub struct PostV1BatchesBodyItemsItem {
+            ///An internal unique identifier for the url.
+            pub custom_id: ::std::string::String,
+            ///Item-level metadata. Attach key-value pairs to individual items for tracking, filtering, or correlation with your internal systems.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub metadata: ::std::option::Option<Metadata>,
+            ///URL of the item.
+            pub url: ::std::string::String,
+        }
+        ///Get all the links present on each page in the batch.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batches"))]
+        pub struct PostV1BatchesBodyLinksOnPage {
+            ///When true, it returns complete URLs (e.g., 'https://example.com/page') instead of relative paths (e.g., '/page')
+            #[serde(default = "defaults::default_bool::<true>")]
+            pub absolute_links: bool,
+            ///Filter extracted links using glob patterns.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub exclude_links: ::std::vec::Vec<::std::string::String>,
+            ///Filter extracted links using glob patterns.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub include_links: ::std::vec::Vec<::std::string::String>,
+        }
+        #[cfg(any(feature = "batches"))]
+        impl ::std::default::Default for PostV1BatchesBodyLinksOnPage {
+            fn default() -> Self {
+                Self {
+                    absolute_links: defaults::default_bool::<true>(),
+                    exclude_links: Default::default(),
+                    include_links: Default::default(),
+                }
+            }
+        }
+        ///You can use this parameter to specify the parser to use. Parsers are useful to extract structured content from web pages. Olostep has a few parsers built in for most common web pages, and you can also create your own parsers.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batches"))]
+        pub struct PostV1BatchesBodyParser {
+            ///Parser to be used for the batch.
+            pub id: ::std::string::String,
+        }
+        ///`PostV1BatchesResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batches"))]
+        pub struct PostV1BatchesResponse {
+            ///Count of completed URLs
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completed_urls: ::std::option::Option<f64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub country: ::std::option::Option<::std::string::String>,
+            ///Created epoch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<f64>,
+            ///Batch ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub metadata: ::std::option::Option<Metadata>,
+            ///The kind of object. "batch" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub parser: ::std::option::Option<::std::string::String>,
+            ///`in_progress` or `completed`
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+            ///Count of URLs in the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_urls: ::std::option::Option<f64>,
+            ///Webhook URL to receive completion notification
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub webhook: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1CrawlsBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "crawls"))]
+        pub struct PostV1CrawlsBody {
+            ///URL path names in glob pattern to exclude. For example: `/careers/**`. Excluded URLs will supersede included URLs.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub exclude_urls: ::std::vec::Vec<::std::string::String>,
+            ///Whether to respect robots.txt rules. If set to `false`, the crawler will scrape the website regardless of robots.txt disallow directives. `true` by default.
+            #[serde(default = "defaults::default_bool::<true>")]
+            pub follow_robots_txt: bool,
+            ///Crawl first-degree external links.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub include_external: ::std::option::Option<bool>,
+            ///Include subdomains of the website. `false` by default.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub include_subdomain: ::std::option::Option<bool>,
+            #[doc = "URL path patterns to include in the crawl using glob syntax.\n\nDefaults to `/**` which includes all URLs. Use patterns like `/blog/**` to crawl specific sections (e.g., only blog pages), `/products/*.html` for product pages, or multiple patterns for different sections. Supports standard glob features like * (any characters) and ** (recursive matching)."]
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub include_urls: ::std::vec::Vec<::std::string::String>,
+            ///Maximum depth of the crawl. Useful to extract only up to n-degree of links.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub max_depth: ::std::option::Option<f64>,
+            ///Maximum number of pages to crawl. Recommended for most use cases like crawling an entire website.
+            pub max_pages: f64,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub scrape_options: ::std::option::Option<PostV1CrawlsBodyScrapeOptions>,
+            ///An optional search query to find specific links and also sort the results by relevance.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub search_query: ::std::option::Option<::std::string::String>,
+            ///The starting point of the crawl.
+            pub start_url: ::std::string::String,
+            ///End the crawl after n seconds with the pages completed until then. May take ~10s extra from provided timeout.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub timeout: ::std::option::Option<f64>,
+            ///An optional number to only crawl the top N most relevant links on every page as per search query.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub top_n: ::std::option::Option<f64>,
+            ///HTTPS URL to receive a POST request when the crawl completes. Must be a publicly accessible URL using `http://` or `https://` protocol. Cannot point to localhost or private IP addresses. See [Webhooks](/api-reference/common/webhooks) for payload format and retry behavior.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub webhook: ::std::option::Option<::std::string::String>,
+        }
+        ///Controls what each individual page scrape requests from the Olostep API. All fields are optional.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "crawls"))]
+        pub struct PostV1CrawlsBodyScrapeOptions {
+            ///Output formats to request for each scraped page. Defaults to `["html", "markdown"]` when omitted. `html` is always included automatically. `json` is automatically added when a `parser` is provided. Note: `raw_pdf` is not supported — PDFs cannot be crawled.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub formats: ::std::vec::Vec<PostV1CrawlsBodyScrapeOptionsFormatsItem>,
+            ///Parser name to run on each page and produce structured `json` output (e.g. `"@olostep/extract-emails"`). Automatically adds `json` to `formats` when set.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub parser: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1CrawlsBodyScrapeOptionsFormatsItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "crawls"))]
+        pub enum PostV1CrawlsBodyScrapeOptionsFormatsItem {
+            #[serde(rename = "html")]
+            Html,
+            #[serde(rename = "markdown")]
+            Markdown,
+            #[serde(rename = "text")]
+            Text,
+            #[serde(rename = "json")]
+            Json,
+            #[serde(rename = "screenshot")]
+            Screenshot,
+        }
+        #[cfg(any(feature = "crawls"))]
+        impl ::std::fmt::Display for PostV1CrawlsBodyScrapeOptionsFormatsItem {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Html => f.write_str("html"),
+                    Self::Markdown => f.write_str("markdown"),
+                    Self::Text => f.write_str("text"),
+                    Self::Json => f.write_str("json"),
+                    Self::Screenshot => f.write_str("screenshot"),
+                }
+            }
+        }
+        #[cfg(any(feature = "crawls"))]
+        impl ::std::str::FromStr for PostV1CrawlsBodyScrapeOptionsFormatsItem {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "html" => Ok(Self::Html),
+                    "markdown" => Ok(Self::Markdown),
+                    "text" => Ok(Self::Text),
+                    "json" => Ok(Self::Json),
+                    "screenshot" => Ok(Self::Screenshot),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "crawls")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PostV1CrawlsBodyScrapeOptionsFormatsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "crawls")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PostV1CrawlsBodyScrapeOptionsFormatsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PostV1CrawlsResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "crawls"))]
+        pub struct PostV1CrawlsResponse {
+            ///Created time in epoch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<f64>,
+            ///The current depth of the crawl process.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub current_depth: ::std::option::Option<f64>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub exclude_urls: ::std::vec::Vec<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub follow_robots_txt: ::std::option::Option<bool>,
+            ///Crawl ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub include_external: ::std::option::Option<bool>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub include_urls: ::std::vec::Vec<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub max_depth: ::std::option::Option<f64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub max_pages: ::std::option::Option<f64>,
+            ///The kind of object. "crawl" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            ///Count of pages crawled
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub pages_count: ::std::option::Option<f64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub search_query: ::std::option::Option<::std::string::String>,
+            ///Created time in date
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub start_date: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub start_url: ::std::option::Option<::std::string::String>,
+            ///`in_progress` or `completed`
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub top_n: ::std::option::Option<f64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub webhook: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1FilesBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "files"))]
+        pub struct PostV1FilesBody {
+            ///The filename for the file. Must end with .json extension.
+            pub filename: PostV1FilesBodyFilename,
+            ///The purpose of the file. Supported values: 'context' or 'batch'. Defaults to 'context'.
+            #[serde(default = "defaults::post_v1_files_body_purpose")]
+            pub purpose: PostV1FilesBodyPurpose,
+        }
+        ///The filename for the file. Must end with .json extension.
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "files"))]
+        pub struct PostV1FilesBodyFilename(::std::string::String);
+        #[cfg(any(feature = "files"))]
+        impl ::std::ops::Deref for PostV1FilesBodyFilename {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "files"))]
+        impl ::std::convert::From<PostV1FilesBodyFilename> for ::std::string::String {
+            fn from(value: PostV1FilesBodyFilename) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "files"))]
+        impl ::std::str::FromStr for PostV1FilesBodyFilename {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("\\.json$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"\\.json$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "files")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PostV1FilesBodyFilename {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "files")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for PostV1FilesBodyFilename {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "files")
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PostV1FilesBodyFilename {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///The purpose of the file. Supported values: 'context' or 'batch'. Defaults to 'context'.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "files"))]
+        pub enum PostV1FilesBodyPurpose {
+            #[serde(rename = "context")]
+            Context,
+            #[serde(rename = "batch")]
+            Batch,
+        }
+        #[cfg(any(feature = "files"))]
+        impl ::std::fmt::Display for PostV1FilesBodyPurpose {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Context => f.write_str("context"),
+                    Self::Batch => f.write_str("batch"),
+                }
+            }
+        }
+        #[cfg(any(feature = "files"))]
+        impl ::std::str::FromStr for PostV1FilesBodyPurpose {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "context" => Ok(Self::Context),
+                    "batch" => Ok(Self::Batch),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "files")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PostV1FilesBodyPurpose {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "files")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for PostV1FilesBodyPurpose {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "files"))]
+        impl ::std::default::Default for PostV1FilesBodyPurpose {
+            fn default() -> Self {
+                PostV1FilesBodyPurpose::Context
+            }
+        }
+        ///`PostV1FilesByFileIdCompleteResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "files"))]
+        pub struct PostV1FilesByFileIdCompleteResponse {
+            ///File size in bytes
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub bytes: ::std::option::Option<i64>,
+            ///Created epoch timestamp
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<i64>,
+            ///The filename of the uploaded file
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub filename: ::std::option::Option<::std::string::String>,
+            ///File ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///The kind of object. "file" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            ///The purpose of the file
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub purpose: ::std::option::Option<::std::string::String>,
+            ///File status. Will be 'completed' after successful completion.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1FilesResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "files"))]
+        pub struct PostV1FilesResponse {
+            ///Created epoch timestamp
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<i64>,
+            ///Number of seconds until the upload URL expires (600 seconds = 10 minutes)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub expires_in: ::std::option::Option<i64>,
+            ///File ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///The kind of object. "file.upload" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            ///Pre-signed URL for uploading the file. Expires in 10 minutes.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub upload_url: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1MapsBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "maps"))]
+        pub struct PostV1MapsBody {
+            ///OPTIONAL: Pagination cursor from a previous response. When provided, returns the next set of URLs from where the previous request left off due to response size limit.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cursor: ::std::option::Option<::std::string::String>,
+            ///URL path patterns to exclude using glob syntax. For example: `/careers/**`. Excluded URLs will supersede included URLs.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub exclude_urls: ::std::vec::Vec<::std::string::String>,
+            ///Include subdomains of the given URL. `true` by default.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub include_subdomain: ::std::option::Option<bool>,
+            ///URL path patterns to include using glob syntax. For example: `/blog/**` to only include blog URLs. Only URLs matching these patterns will be returned.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub include_urls: ::std::vec::Vec<::std::string::String>,
+            ///An optional search query to sort the links by search relevance.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub search_query: ::std::option::Option<::std::string::String>,
+            ///An optional number to limit to only top n links for a search query.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub top_n: ::std::option::Option<f64>,
+            ///The URL of the website for which you want the links
+            pub url: ::std::string::String,
+        }
+        ///`PostV1MapsResponse`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "maps"))]
+        pub struct PostV1MapsResponse {
+            ///Pagination cursor to retrieve the next set of URLs limited due to 10MB size limit. If null or not present, all URLs have been retrieved.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cursor: ::std::option::Option<::std::string::String>,
+            ///Unique identifier for this map
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///Array of URLs found on the page
+            pub urls: ::std::vec::Vec<::std::string::String>,
+            ///Number of URLs in the current response
+            pub urls_count: i64,
+        }
+        ///`PostV1SchedulesBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "schedules"))]
+        pub struct PostV1SchedulesBody {
+            ///Cron expression in 6 fields format (minute hour day month day-of-week year) for recurring schedules. Required for recurring schedules. Mutually exclusive with execute_at and text.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cron_expression: ::std::option::Option<::std::string::String>,
+            ///The endpoint URL to call when the schedule executes. For POST requests with Olostep endpoints, you can use short form (e.g., 'v1/scrapes', 'v1/batches', 'v1/crawls', 'v1/maps', 'v1/answers') which will be automatically prefixed with 'https://api.olostep.com/'. For other endpoints, provide the full URL.
+            pub endpoint: ::std::string::String,
+            ///ISO 8601 datetime string for one-time schedule execution. Must be a valid future datetime. Required for one-time schedules. Mutually exclusive with cron_expression.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub execute_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///IANA timezone identifier (e.g., 'UTC', 'America/New_York', 'Europe/London') for the schedule. Required for recurring schedules, optional for one-time schedules. When using natural language text, this defaults to 'UTC'.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub expression_timezone: ::std::option::Option<::std::string::String>,
+            ///HTTP method for the scheduled API call. Must be either GET or POST.
+            pub method: PostV1SchedulesBodyMethod,
+            ///The payload to send with the API call. Can contain any JSON structure you need. For GET requests, this is typically empty. For POST requests, this should contain the data you want to send to the endpoint.
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub payload: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///Natural language text to automatically generate a cron expression. The system will convert your text into a valid cron expression. Examples: 'every 3 minutes', 'every day at 10am', 'every Monday at 9am'. Mutually exclusive with cron_expression and execute_at. When used, expression_timezone defaults to 'UTC'.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub text: ::std::option::Option<::std::string::String>,
+        }
+        ///HTTP method for the scheduled API call. Must be either GET or POST.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "schedules"))]
+        pub enum PostV1SchedulesBodyMethod {
+            #[serde(rename = "GET")]
+            Get,
+            #[serde(rename = "POST")]
+            Post,
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::fmt::Display for PostV1SchedulesBodyMethod {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Get => f.write_str("GET"),
+                    Self::Post => f.write_str("POST"),
+                }
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for PostV1SchedulesBodyMethod {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "GET" => Ok(Self::Get),
+                    "POST" => Ok(Self::Post),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PostV1SchedulesBodyMethod {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PostV1SchedulesBodyMethod {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PostV1SchedulesResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "schedules"))]
+        pub struct PostV1SchedulesResponse {
+            ///ISO 8601 datetime when the schedule was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Cron expression (only present for recurring schedules)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cron_expression: ::std::option::Option<::std::string::String>,
+            ///The endpoint URL that will be called
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub endpoint: ::std::option::Option<::std::string::String>,
+            ///Execution datetime (only present for one-time schedules)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub execute_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Timezone for the schedule
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub expression_timezone: ::std::option::Option<::std::string::String>,
+            ///Unique schedule identifier
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///HTTP method for the scheduled call
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub method: ::std::option::Option<PostV1SchedulesResponseMethod>,
+            ///Type of schedule: 'recurring' for cron-based schedules, 'onetime' for single execution schedules
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub type_: ::std::option::Option<PostV1SchedulesResponseType>,
+        }
+        ///HTTP method for the scheduled call
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "schedules"))]
+        pub enum PostV1SchedulesResponseMethod {
+            #[serde(rename = "GET")]
+            Get,
+            #[serde(rename = "POST")]
+            Post,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PostV1SchedulesResponseMethod {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PostV1SchedulesResponseMethod {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Type of schedule: 'recurring' for cron-based schedules, 'onetime' for single execution schedules
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "schedules"))]
+        pub enum PostV1SchedulesResponseType {
+            #[serde(rename = "recurring")]
+            Recurring,
+            #[serde(rename = "onetime")]
+            Onetime,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PostV1SchedulesResponseType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "schedules")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PostV1SchedulesResponseType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PostV1ScrapesBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct PostV1ScrapesBody {
+            ///Actions to perform on the page before getting the content.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub actions: ::std::vec::Vec<PostV1ScrapesBodyActionsItem>,
+            /**Residential country to load the request from.
+
+Supported values are:
+- US (United States)
+- CA (Canada)
+- IT (Italy)
+- IN (India)
+- GB (England)
+- JP (Japan)
+- MX (Mexico)
+- AU (Australia)
+- ID (Indonesia)
+- UA (UAE)
+- RU (Russia)
+- RANDOM
+
+Some operations, like scraping Google Search and Google News, support all countries.*/
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub country: ::std::option::Option<::std::string::String>,
+            ///Formats in which you want the content.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub formats: ::std::vec::Vec<PostV1ScrapesBodyFormatsItem>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub links_on_page: ::std::option::Option<PostV1ScrapesBodyLinksOnPage>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub llm_extract: ::std::option::Option<PostV1ScrapesBodyLlmExtract>,
+            ///User-defined metadata. Not supported yet
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub parser: ::std::option::Option<PostV1ScrapesBodyParser>,
+            ///List of class names to remove from the content.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub remove_class_names: ::std::vec::Vec<::std::string::String>,
+            ///Option to remove certain CSS selectors from the content. Optionally, you can also pass a JSON stringified array of specific selectors you want to remove. The CSS selectors removed when this option is set to default are ['nav','footer','script','style','noscript','svg',[role=alert],[role=banner],[role=dialog],[role=alertdialog],[role=region][aria-label*=skip i],[aria-modal=true]]
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub remove_css_selectors: ::std::option::Option<
+                PostV1ScrapesBodyRemoveCssSelectors,
+            >,
+            ///Option to remove images from the scraped content. Defaults to false.
+            #[serde(default)]
+            pub remove_images: bool,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub screen_size: ::std::option::Option<PostV1ScrapesBodyScreenSize>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub screenshot: ::std::option::Option<PostV1ScrapesBodyScreenshot>,
+            ///Specify the HTML transformer to use, if any. Postlight's Mercury Parser library is used to remove ads and other unwanted content from the scraped content.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub transformer: ::std::option::Option<PostV1ScrapesBodyTransformer>,
+            ///The URL to start scraping from.
+            pub url_to_scrape: ::std::string::String,
+            ///Time to wait in milliseconds before starting the scraping.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub wait_before_scraping: ::std::option::Option<i64>,
+        }
+        ///`PostV1ScrapesBodyActionsItem`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(tag = "type")]
+        #[cfg(any(feature = "scrapes"))]
+        pub enum PostV1ScrapesBodyActionsItem {
+            ///Wait2
+            #[serde(rename = "wait")]
+            Wait {
+                ///Time to wait in milliseconds
+                milliseconds: u64,
+            },
+            ///Click2
+            #[serde(rename = "click")]
+            Click {
+                ///CSS selector for the element to click
+                selector: ::std::string::String,
+            },
+            ///Fill Input2
+            #[serde(rename = "fill_input")]
+            FillInput {
+                ///CSS selector for the input element
+                selector: ::std::string::String,
+                ///Text to enter into the input
+                value: ::std::string::String,
+            },
+            ///Scroll2
+            #[serde(rename = "scroll")]
+            Scroll {
+                ///Amount to scroll in pixels
+                amount: f64,
+                ///Direction to scroll
+                direction: Scroll2Direction,
+            },
+        }
+        ///`PostV1ScrapesBodyFormatsItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub enum PostV1ScrapesBodyFormatsItem {
+            #[serde(rename = "html")]
+            Html,
+            #[serde(rename = "markdown")]
+            Markdown,
+            #[serde(rename = "text")]
+            Text,
+            #[serde(rename = "json")]
+            Json,
+            #[serde(rename = "raw_pdf")]
+            RawPdf,
+            #[serde(rename = "screenshot")]
+            Screenshot,
+        }
+        #[cfg(any(feature = "scrapes"))]
+        impl ::std::fmt::Display for PostV1ScrapesBodyFormatsItem {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Html => f.write_str("html"),
+                    Self::Markdown => f.write_str("markdown"),
+                    Self::Text => f.write_str("text"),
+                    Self::Json => f.write_str("json"),
+                    Self::RawPdf => f.write_str("raw_pdf"),
+                    Self::Screenshot => f.write_str("screenshot"),
+                }
+            }
+        }
+        #[cfg(any(feature = "scrapes"))]
+        impl ::std::str::FromStr for PostV1ScrapesBodyFormatsItem {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "html" => Ok(Self::Html),
+                    "markdown" => Ok(Self::Markdown),
+                    "text" => Ok(Self::Text),
+                    "json" => Ok(Self::Json),
+                    "raw_pdf" => Ok(Self::RawPdf),
+                    "screenshot" => Ok(Self::Screenshot),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "scrapes")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PostV1ScrapesBodyFormatsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "scrapes")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PostV1ScrapesBodyFormatsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///With this option, you can get all the links present on the page you scrape.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct PostV1ScrapesBodyLinksOnPage {
+            ///When true, it returns complete URLs (e.g., 'https://example.com/page') instead of relative paths (e.g., '/page')
+            #[serde(default = "defaults::default_bool::<true>")]
+            pub absolute_links: bool,
+            ///Filter extracted links using glob patterns with `exclude_links`. Use patterns like "*.pdf" to match file extensions, "/blog/*" for specific paths, or full URLs like "https://example.com/*". Supports wildcards (*), character classes ([a-z]), and alternation ({pattern1,pattern2}).
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub exclude_links: ::std::vec::Vec<::std::string::String>,
+            ///Filter extracted links using glob patterns with `include_links`. Use patterns like "*.pdf" to match file extensions, "/blog/*" for specific paths, or full URLs like "https://example.com/*". Supports wildcards (*), character classes ([a-z]), and alternation ({pattern1,pattern2}).
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub include_links: ::std::vec::Vec<::std::string::String>,
+            ///Orders the returned links by their similarity to the provided query text, prioritizing the most relevant matches first
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub query_to_order_links_by: ::std::option::Option<::std::string::String>,
+        }
+        #[cfg(any(feature = "scrapes"))]
+        impl ::std::default::Default for PostV1ScrapesBodyLinksOnPage {
+            fn default() -> Self {
+                Self {
+                    absolute_links: defaults::default_bool::<true>(),
+                    exclude_links: Default::default(),
+                    include_links: Default::default(),
+                    query_to_order_links_by: Default::default(),
+                }
+            }
+        }
+        ///`PostV1ScrapesBodyLlmExtract`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct PostV1ScrapesBodyLlmExtract {
+            ///Schema for the LLM extraction.
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub schema: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        }
+        ///When defining json as a format, you can use this parameter to specify the parser to use. Parsers are useful to extract structured content from web pages. Olostep has a few parsers built in for most common web pages, and you can also create your own parsers.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct PostV1ScrapesBodyParser {
+            ///ID of the parser to use.
+            pub id: ::std::string::String,
+        }
+        ///Option to remove certain CSS selectors from the content. Optionally, you can also pass a JSON stringified array of specific selectors you want to remove. The CSS selectors removed when this option is set to default are ['nav','footer','script','style','noscript','svg',[role=alert],[role=banner],[role=dialog],[role=alertdialog],[role=region][aria-label*=skip i],[aria-modal=true]]
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub enum PostV1ScrapesBodyRemoveCssSelectors {
+            #[serde(rename = "default")]
+            Default,
+            #[serde(rename = "none")]
+            None,
+            #[serde(rename = "array")]
+            Array,
+        }
+        #[cfg(any(feature = "scrapes"))]
+        impl ::std::fmt::Display for PostV1ScrapesBodyRemoveCssSelectors {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Default => f.write_str("default"),
+                    Self::None => f.write_str("none"),
+                    Self::Array => f.write_str("array"),
+                }
+            }
+        }
+        #[cfg(any(feature = "scrapes"))]
+        impl ::std::str::FromStr for PostV1ScrapesBodyRemoveCssSelectors {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "default" => Ok(Self::Default),
+                    "none" => Ok(Self::None),
+                    "array" => Ok(Self::Array),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "scrapes")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PostV1ScrapesBodyRemoveCssSelectors {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "scrapes")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PostV1ScrapesBodyRemoveCssSelectors {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Configuration for screen size. Preset dimensions are available through screen_type: desktop (1920x1080), mobile (414x896), or default (768x1024).
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct PostV1ScrapesBodyScreenSize {
+            ///Height of the screen in pixels. Desktop: 1080px, mobile: 896px, default: 1024px.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub screen_height: ::std::option::Option<i64>,
+            ///Type of screen. Desktop uses 1920x1080 pixels, mobile uses 414x896 pixels, and default uses 1024x768 pixels.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub screen_type: ::std::option::Option<
+                PostV1ScrapesBodyScreenSizeScreenType,
+            >,
+            ///Width of the screen in pixels. Desktop: 1920px, mobile: 414px, default: 768px.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub screen_width: ::std::option::Option<i64>,
+        }
+        ///Type of screen. Desktop uses 1920x1080 pixels, mobile uses 414x896 pixels, and default uses 1024x768 pixels.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub enum PostV1ScrapesBodyScreenSizeScreenType {
+            #[serde(rename = "default")]
+            Default,
+            #[serde(rename = "mobile")]
+            Mobile,
+            #[serde(rename = "desktop")]
+            Desktop,
+        }
+        #[cfg(any(feature = "scrapes"))]
+        impl ::std::fmt::Display for PostV1ScrapesBodyScreenSizeScreenType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Default => f.write_str("default"),
+                    Self::Mobile => f.write_str("mobile"),
+                    Self::Desktop => f.write_str("desktop"),
+                }
+            }
+        }
+        #[cfg(any(feature = "scrapes"))]
+        impl ::std::str::FromStr for PostV1ScrapesBodyScreenSizeScreenType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "default" => Ok(Self::Default),
+                    "mobile" => Ok(Self::Mobile),
+                    "desktop" => Ok(Self::Desktop),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "scrapes")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PostV1ScrapesBodyScreenSizeScreenType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "scrapes")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PostV1ScrapesBodyScreenSizeScreenType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PostV1ScrapesBodyScreenshot`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct PostV1ScrapesBodyScreenshot {
+            ///if passed true, the full page screenshot is taken after scrolling to the bottom of the site.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub full_page: ::std::option::Option<bool>,
+        }
+        ///Specify the HTML transformer to use, if any. Postlight's Mercury Parser library is used to remove ads and other unwanted content from the scraped content.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub enum PostV1ScrapesBodyTransformer {
+            #[serde(rename = "postlight")]
+            Postlight,
+            #[serde(rename = "none")]
+            None,
+        }
+        #[cfg(any(feature = "scrapes"))]
+        impl ::std::fmt::Display for PostV1ScrapesBodyTransformer {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Postlight => f.write_str("postlight"),
+                    Self::None => f.write_str("none"),
+                }
+            }
+        }
+        #[cfg(any(feature = "scrapes"))]
+        impl ::std::str::FromStr for PostV1ScrapesBodyTransformer {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "postlight" => Ok(Self::Postlight),
+                    "none" => Ok(Self::None),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "scrapes")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for PostV1ScrapesBodyTransformer {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "scrapes")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PostV1ScrapesBodyTransformer {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PostV1ScrapesResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct PostV1ScrapesResponse {
+            ///Created epoch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<f64>,
+            ///Scrape ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///User-defined metadata.
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///The kind of object. "scrape" for this endpoint.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub result: ::std::option::Option<PostV1ScrapesResponseResult>,
+            ///The URL that was scraped.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url_to_scrape: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1ScrapesResponseResult`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct PostV1ScrapesResponseResult {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub html_content: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub html_hosted_url: ::std::option::Option<::std::string::String>,
+            ///Content from parser
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_content: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub links_on_page: ::std::vec::Vec<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub markdown_content: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub markdown_hosted_url: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub page_metadata: ::std::option::Option<
+                PostV1ScrapesResponseResultPageMetadata,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub screenshot_hosted_url: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub text_content: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub text_hosted_url: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1ScrapesResponseResultPageMetadata`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub struct PostV1ScrapesResponseResultPageMetadata {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status_code: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub title: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SearchesBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "search"))]
+        pub struct PostV1SearchesBody {
+            ///The search query in natural language.
+            pub query: ::std::string::String,
+        }
+        ///`PostV1SearchesResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "search"))]
+        pub struct PostV1SearchesResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub object: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub query: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub result: ::std::option::Option<PostV1SearchesResponseResult>,
+        }
+        ///`PostV1SearchesResponseResult`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "search"))]
+        pub struct PostV1SearchesResponseResult {
+            ///Stringified JSON of the full search result.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_content: ::std::option::Option<::std::string::String>,
+            ///URL to the hosted JSON file on S3.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub json_hosted_url: ::std::option::Option<::std::string::String>,
+            ///Deduplicated list of relevant links found across multiple searches.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub links: ::std::vec::Vec<PostV1SearchesResponseResultLinksItem>,
+        }
+        ///`PostV1SearchesResponseResultLinksItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "search"))]
+        pub struct PostV1SearchesResponseResultLinksItem {
+            ///A short snippet or description of the result.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///The title of the result page.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub title: ::std::option::Option<::std::string::String>,
+            ///The URL of the result.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1TestBatchBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batches"))]
+        pub struct PostV1TestBatchBody {
+            ///Array of items to be processed in the batch.
+            pub items: ::std::vec::Vec<PostV1TestBatchBodyItemsItem>,
+        }
+        ///`PostV1TestBatchBodyItemsItem`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batches"))]
+        pub struct PostV1TestBatchBodyItemsItem {
+            ///An internal unique identifier for the url.
+            pub custom_id: ::std::string::String,
+            ///URL of the item.
+            pub url: ::std::string::String,
+        }
+        ///`PostV1TestBatchResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batches"))]
+        pub struct PostV1TestBatchResponse {
+            ///Batch ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+        }
+        ///`ProblemJson`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "partnerships"))]
+        pub struct ProblemJson {
+            ///Stable machine code, e.g. `validation_error`, `invalid_partner_key`, `idempotency_key_reuse`, `internal_server_error`.
+            pub code: ::std::string::String,
+            ///Unix timestamp (seconds).
+            pub created: i64,
+            ///Safe, client-facing explanation.
+            pub detail: ::std::string::String,
+            ///Present for `validation_error` (400).
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub errors: ::std::vec::Vec<ProblemJsonErrorItem>,
+            ///Unique error instance id (`error_` + hex).
+            pub id: ::std::string::String,
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            pub object: ProblemJsonObject,
+            ///HTTP status code repeated in the body.
+            pub status: i64,
+            pub title: ::std::string::String,
+            ///Problem type URI (RFC 7807).
+            #[serde(rename = "type")]
+            pub type_: ::std::string::String,
+        }
+        ///`ProblemJsonErrorItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "partnerships"))]
+        pub struct ProblemJsonErrorItem {
+            ///Location of the invalid field (e.g. `["header","Idempotency-Key"]` or `["body","verified_email"]`).
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub loc: ::std::vec::Vec<ProblemJsonErrorItemLocItem>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub msg: ::std::option::Option<::std::string::String>,
+            ///Machine issue code (e.g. Zod `code`).
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub type_: ::std::option::Option<::std::string::String>,
+        }
+        ///`ProblemJsonErrorItemLocItem`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(untagged)]
+        #[cfg(any(feature = "partnerships"))]
+        pub enum ProblemJsonErrorItemLocItem {
+            String(::std::string::String),
+            Integer(i64),
+        }
+        #[cfg(any(feature = "partnerships"))]
+        impl ::std::fmt::Display for ProblemJsonErrorItemLocItem {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self {
+                    Self::String(x) => x.fmt(f),
+                    Self::Integer(x) => x.fmt(f),
+                }
+            }
+        }
+        #[cfg(any(feature = "partnerships"))]
+        impl ::std::convert::From<i64> for ProblemJsonErrorItemLocItem {
+            fn from(value: i64) -> Self {
+                Self::Integer(value)
+            }
+        }
+        ///`ProblemJsonObject`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "partnerships"))]
+        pub enum ProblemJsonObject {
+            #[serde(rename = "error")]
+            Error,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "partnerships")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for ProblemJsonObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "partnerships")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for ProblemJsonObject {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`ScrapingStatus`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct ScrapingStatus {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completed_at: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<StepError>,
+            ///Failed scrapes.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub failed: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub started_at: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub state: ::std::option::Option<ScrapingStatusState>,
+            ///URLs submitted to scraper.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub submitted: ::std::option::Option<i64>,
+            ///Successfully scraped URLs.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub succeeded: ::std::option::Option<i64>,
+            ///Valid URLs after validation.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub valid: ::std::option::Option<i64>,
+        }
+        ///`ScrapingStatusState`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "airops-batches"))]
+        pub enum ScrapingStatusState {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "started")]
+            Started,
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for ScrapingStatusState {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for ScrapingStatusState {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Direction to scroll
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "scrapes"))]
+        pub enum Scroll2Direction {
+            #[serde(rename = "up")]
+            Up,
+            #[serde(rename = "down")]
+            Down,
+            #[serde(rename = "left")]
+            Left,
+            #[serde(rename = "right")]
+            Right,
+        }
+        #[cfg(any(feature = "scrapes"))]
+        impl ::std::fmt::Display for Scroll2Direction {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Up => f.write_str("up"),
+                    Self::Down => f.write_str("down"),
+                    Self::Left => f.write_str("left"),
+                    Self::Right => f.write_str("right"),
+                }
+            }
+        }
+        #[cfg(any(feature = "scrapes"))]
+        impl ::std::str::FromStr for Scroll2Direction {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "up" => Ok(Self::Up),
+                    "down" => Ok(Self::Down),
+                    "left" => Ok(Self::Left),
+                    "right" => Ok(Self::Right),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "scrapes")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for Scroll2Direction {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "scrapes")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for Scroll2Direction {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Direction to scroll
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "builder"))]
+        pub enum ScrollDirection {
+            #[serde(rename = "up")]
+            Up,
+            #[serde(rename = "down")]
+            Down,
+            #[serde(rename = "left")]
+            Left,
+            #[serde(rename = "right")]
+            Right,
+        }
+        #[cfg(any(feature = "builder"))]
+        impl ::std::fmt::Display for ScrollDirection {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Up => f.write_str("up"),
+                    Self::Down => f.write_str("down"),
+                    Self::Left => f.write_str("left"),
+                    Self::Right => f.write_str("right"),
+                }
+            }
+        }
+        #[cfg(any(feature = "builder"))]
+        impl ::std::str::FromStr for ScrollDirection {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "up" => Ok(Self::Up),
+                    "down" => Ok(Self::Down),
+                    "left" => Ok(Self::Left),
+                    "right" => Ok(Self::Right),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "builder")
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for ScrollDirection {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "builder")
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for ScrollDirection {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`StepError`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct StepError(pub ::std::option::Option<StepErrorInner>);
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::ops::Deref for StepError {
+            type Target = ::std::option::Option<StepErrorInner>;
+            fn deref(&self) -> &::std::option::Option<StepErrorInner> {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::convert::From<StepError> for ::std::option::Option<StepErrorInner> {
+            fn from(value: StepError) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::convert::From<::std::option::Option<StepErrorInner>> for StepError {
+            fn from(value: ::std::option::Option<StepErrorInner>) -> Self {
+                Self(value)
+            }
+        }
+        ///`StepErrorInner`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct StepErrorInner {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub code: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+        }
+        ///`ValidationError`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct ValidationError {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub details: ::std::vec::Vec<ValidationErrorDetailsItem>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error_code: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error_message: ::std::option::Option<::std::string::String>,
+        }
+        ///`ValidationErrorDetailsItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct ValidationErrorDetailsItem {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub code: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub path: ::std::option::Option<::std::string::String>,
+        }
+        ///Unified status object showing all workflow phases.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "airops-batches"))]
+        pub struct WorkflowStatus {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub analyzing: ::std::option::Option<AnalyzingStatus>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub enriching: ::std::option::Option<EnrichingStatus>,
+            ///Aggregate workflow state.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub overall: ::std::option::Option<WorkflowStatusOverall>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub scraping: ::std::option::Option<ScrapingStatus>,
+        }
+        ///Aggregate workflow state.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "airops-batches"))]
+        pub enum WorkflowStatusOverall {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "in_progress")]
+            InProgress,
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for WorkflowStatusOverall {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            all(
+                any(feature = "airops-batches"),
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for WorkflowStatusOverall {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        /// Generation of default values for serde.
+        pub mod defaults {
+            pub(super) fn default_bool<const V: bool>() -> bool {
+                V
+            }
+            pub(super) fn create_batch_request_country() -> ::std::string::String {
+                "RANDOM".to_string()
+            }
+            #[cfg(any(feature = "files"))]
+            pub(super) fn post_v1_files_body_purpose() -> super::PostV1FilesBodyPurpose {
+                super::PostV1FilesBodyPurpose::Context
+            }
+        }
         /// Error types.
         pub mod error {
             /// Error from a `TryFrom` or `FromStr` implementation.
             pub struct ConversionError(::std::borrow::Cow<'static, str>);
+            #[cfg(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )]
             impl ::std::error::Error for ConversionError {}
+            #[cfg(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )]
             impl ::std::fmt::Display for ConversionError {
                 fn fmt(
                     &self,
@@ -163,6 +7916,23 @@ mod generated {
                     ::std::fmt::Display::fmt(&self.0, f)
                 }
             }
+            #[cfg(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )]
             impl ::std::fmt::Debug for ConversionError {
                 fn fmt(
                     &self,
@@ -182,6 +7952,275 @@ mod generated {
                 }
             }
         }
+        #[cfg(any(feature = "airops-batches"))]
+        impl AnalyzingStatusState {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::Started => "started",
+                    Self::Completed => "completed",
+                    Self::Failed => "failed",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::fmt::Display for AnalyzingStatusState {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for AnalyzingStatusState {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "started" => Self::Started,
+                        "completed" => Self::Completed,
+                        "failed" => Self::Failed,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl BatchDetailResponseObject {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Batch => "batch",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::fmt::Display for BatchDetailResponseObject {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for BatchDetailResponseObject {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "batch" => Self::Batch,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl BatchDetailResponseStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::InProgress => "in_progress",
+                    Self::Completed => "completed",
+                    Self::Failed => "failed",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::fmt::Display for BatchDetailResponseStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for BatchDetailResponseStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "in_progress" => Self::InProgress,
+                        "completed" => Self::Completed,
+                        "failed" => Self::Failed,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl BatchItemResultFailedStage {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Scraping => "scraping",
+                    Self::Analyzing => "analyzing",
+                    Self::Enriching => "enriching",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::fmt::Display for BatchItemResultFailedStage {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for BatchItemResultFailedStage {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "scraping" => Self::Scraping,
+                        "analyzing" => Self::Analyzing,
+                        "enriching" => Self::Enriching,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl BatchItemResultPageType {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Homepage => "homepage",
+                    Self::ProductPage => "product_page",
+                    Self::CollectionPage => "collection_page",
+                    Self::PricingPage => "pricing_page",
+                    Self::InformationalArticle => "informational_article",
+                    Self::Documentation => "documentation",
+                    Self::ListicleArticle => "listicle_article",
+                    Self::ComparisonPage => "comparison_page",
+                    Self::SupportArticle => "support_article",
+                    Self::ReviewPage => "review_page",
+                    Self::ForumThread => "forum_thread",
+                    Self::SocialMediaPost => "social_media_post",
+                    Self::SocialMediaProfile => "social_media_profile",
+                    Self::VideoPage => "video_page",
+                    Self::NewsArticle => "news_article",
+                    Self::CaseStudy => "case_study",
+                    Self::MarketplaceListing => "marketplace_listing",
+                    Self::LandingPage => "landing_page",
+                    Self::DealPage => "deal_page",
+                    Self::JobPosting => "job_posting",
+                    Self::Other => "other",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::fmt::Display for BatchItemResultPageType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for BatchItemResultPageType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "homepage" => Self::Homepage,
+                        "product_page" => Self::ProductPage,
+                        "collection_page" => Self::CollectionPage,
+                        "pricing_page" => Self::PricingPage,
+                        "informational_article" => Self::InformationalArticle,
+                        "documentation" => Self::Documentation,
+                        "listicle_article" => Self::ListicleArticle,
+                        "comparison_page" => Self::ComparisonPage,
+                        "support_article" => Self::SupportArticle,
+                        "review_page" => Self::ReviewPage,
+                        "forum_thread" => Self::ForumThread,
+                        "social_media_post" => Self::SocialMediaPost,
+                        "social_media_profile" => Self::SocialMediaProfile,
+                        "video_page" => Self::VideoPage,
+                        "news_article" => Self::NewsArticle,
+                        "case_study" => Self::CaseStudy,
+                        "marketplace_listing" => Self::MarketplaceListing,
+                        "landing_page" => Self::LandingPage,
+                        "deal_page" => Self::DealPage,
+                        "job_posting" => Self::JobPosting,
+                        "other" => Self::Other,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl BatchItemResultStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Completed => "completed",
+                    Self::Failed => "failed",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::fmt::Display for BatchItemResultStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for BatchItemResultStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "completed" => Self::Completed,
+                        "failed" => Self::Failed,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl CreateBatchResponseObject {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::BatchAirops => "batch_airops",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::fmt::Display for CreateBatchResponseObject {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for CreateBatchResponseObject {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "batch_airops" => Self::BatchAirops,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "balance-billing"))]
         impl CreditsBreakdownItemPurchaseKind {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -195,11 +8234,13 @@ mod generated {
                 }
             }
         }
+        #[cfg(any(feature = "balance-billing"))]
         impl ::std::fmt::Display for CreditsBreakdownItemPurchaseKind {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
+        #[cfg(any(feature = "balance-billing"))]
         impl ::std::str::FromStr for CreditsBreakdownItemPurchaseKind {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -212,6 +8253,640 @@ mod generated {
                         "Manual" => Self::Manual,
                         "Setup" => Self::Setup,
                         "Pending" => Self::Pending,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl EnrichingStatusState {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::Started => "started",
+                    Self::Completed => "completed",
+                    Self::Failed => "failed",
+                    Self::Skipped => "skipped",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::fmt::Display for EnrichingStatusState {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for EnrichingStatusState {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "started" => Self::Started,
+                        "completed" => Self::Completed,
+                        "failed" => Self::Failed,
+                        "skipped" => Self::Skipped,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ErrorObject {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Error => "error",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::fmt::Display for ErrorObject {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::std::str::FromStr for ErrorObject {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "error" => Self::Error,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "batches"))]
+        impl GetV1BatchesRecentResponseObject {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::List => "list",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "batches"))]
+        impl ::std::fmt::Display for GetV1BatchesRecentResponseObject {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "batches"))]
+        impl ::std::str::FromStr for GetV1BatchesRecentResponseObject {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "list" => Self::List,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl GetV1SchedulesByScheduleIdResponseScheduleMethod {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Get => "GET",
+                    Self::Post => "POST",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::fmt::Display for GetV1SchedulesByScheduleIdResponseScheduleMethod {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for GetV1SchedulesByScheduleIdResponseScheduleMethod {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "GET" => Self::Get,
+                        "POST" => Self::Post,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl GetV1SchedulesByScheduleIdResponseScheduleState {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Enabled => "ENABLED",
+                    Self::Deleted => "DELETED",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::fmt::Display for GetV1SchedulesByScheduleIdResponseScheduleState {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for GetV1SchedulesByScheduleIdResponseScheduleState {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "ENABLED" => Self::Enabled,
+                        "DELETED" => Self::Deleted,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl GetV1SchedulesByScheduleIdResponseScheduleType {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Recurring => "recurring",
+                    Self::Onetime => "onetime",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::fmt::Display for GetV1SchedulesByScheduleIdResponseScheduleType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for GetV1SchedulesByScheduleIdResponseScheduleType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "recurring" => Self::Recurring,
+                        "onetime" => Self::Onetime,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl GetV1SchedulesResponseSchedulesItemMethod {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Get => "GET",
+                    Self::Post => "POST",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::fmt::Display for GetV1SchedulesResponseSchedulesItemMethod {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for GetV1SchedulesResponseSchedulesItemMethod {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "GET" => Self::Get,
+                        "POST" => Self::Post,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl GetV1SchedulesResponseSchedulesItemState {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Enabled => "ENABLED",
+                    Self::Deleted => "DELETED",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::fmt::Display for GetV1SchedulesResponseSchedulesItemState {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for GetV1SchedulesResponseSchedulesItemState {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "ENABLED" => Self::Enabled,
+                        "DELETED" => Self::Deleted,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl GetV1SchedulesResponseSchedulesItemType {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Recurring => "recurring",
+                    Self::Onetime => "onetime",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::fmt::Display for GetV1SchedulesResponseSchedulesItemType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for GetV1SchedulesResponseSchedulesItemType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "recurring" => Self::Recurring,
+                        "onetime" => Self::Onetime,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ListBatchItemsResponseStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Completed => "completed",
+                    Self::InProgress => "in_progress",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::fmt::Display for ListBatchItemsResponseStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for ListBatchItemsResponseStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "completed" => Self::Completed,
+                        "in_progress" => Self::InProgress,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "partnerships"))]
+        impl PartnerQuickConnectResultObject {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::PartnerQuickConnectResult => "partner_quick_connect_result",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "partnerships"))]
+        impl ::std::fmt::Display for PartnerQuickConnectResultObject {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "partnerships"))]
+        impl ::std::str::FromStr for PartnerQuickConnectResultObject {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "partner_quick_connect_result" => Self::PartnerQuickConnectResult,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "partnerships"))]
+        impl PartnerQuickConnectUserObject {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::User => "user",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "partnerships"))]
+        impl ::std::fmt::Display for PartnerQuickConnectUserObject {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "partnerships"))]
+        impl ::std::str::FromStr for PartnerQuickConnectUserObject {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "user" => Self::User,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl PostV1SchedulesResponseMethod {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Get => "GET",
+                    Self::Post => "POST",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::fmt::Display for PostV1SchedulesResponseMethod {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for PostV1SchedulesResponseMethod {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "GET" => Self::Get,
+                        "POST" => Self::Post,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl PostV1SchedulesResponseType {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Recurring => "recurring",
+                    Self::Onetime => "onetime",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::fmt::Display for PostV1SchedulesResponseType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "schedules"))]
+        impl ::std::str::FromStr for PostV1SchedulesResponseType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "recurring" => Self::Recurring,
+                        "onetime" => Self::Onetime,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "partnerships")
+            )
+        )]
+        impl ProblemJsonObject {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Error => "error",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "partnerships"))]
+        impl ::std::fmt::Display for ProblemJsonObject {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                any(feature = "partnerships")
+            )
+        )]
+        impl ::std::str::FromStr for ProblemJsonObject {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "error" => Self::Error,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ScrapingStatusState {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::Started => "started",
+                    Self::Completed => "completed",
+                    Self::Failed => "failed",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::fmt::Display for ScrapingStatusState {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for ScrapingStatusState {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "started" => Self::Started,
+                        "completed" => Self::Completed,
+                        "failed" => Self::Failed,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl WorkflowStatusOverall {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::InProgress => "in_progress",
+                    Self::Completed => "completed",
+                    Self::Failed => "failed",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::fmt::Display for WorkflowStatusOverall {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "airops-batches"))]
+        impl ::std::str::FromStr for WorkflowStatusOverall {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "in_progress" => Self::InProgress,
+                        "completed" => Self::Completed,
+                        "failed" => Self::Failed,
                         other => Self::Unknown(other.to_owned()),
                     },
                 )
@@ -286,6 +8961,269 @@ Version: 1.0.0*/
     };
     #[allow(clippy::all)]
     impl Client {
+        /**Retrieve dataset information
+
+Allows users to retrieve dataset information in Markdown and/or HTML format based on the provided dataset ID.
+
+Sends a `GET` request to `/olostep-p2p-dataset-API`
+
+Arguments:
+- `dataset_id`: Unique identifier for the dataset to be retrieved.
+- `fast_lane`: Experimental option to speed up the scraping process
+- `retrieve_html`: Option to retrieve the dataset in HTML format.
+- `retrieve_markdown`: Option to retrieve the dataset in Markdown format.
+*/
+        #[cfg(any(feature = "builder"))]
+        pub async fn get_olostep_p2p_dataset_api<'a>(
+            &'a self,
+            dataset_id: &'a str,
+            fast_lane: Option<bool>,
+            retrieve_html: Option<bool>,
+            retrieve_markdown: Option<bool>,
+        ) -> Result<ResponseValue<()>, Error<()>> {
+            let url = format!(
+                "{}/olostep-p2p-dataset-API", billfold_runtime::server_url(& self
+                .baseurl, crate ::PROVIDER.default_base_url,
+                "https://dataset.olostep.com"),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("datasetId", &dataset_id))
+                .query(&progenitor_client::QueryParam::new("fastLane", &fast_lane))
+                .query(
+                    &progenitor_client::QueryParam::new("retrieveHtml", &retrieve_html),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "retrieveMarkdown",
+                        &retrieve_markdown,
+                    ),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_olostep_p2p_dataset_api",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Initiate web page scraping with various configurations
+
+This endpoint allows users to scrape web pages with various options such as setting timeouts, wait time before scraping, data format preferences, and more.
+
+Sends a `GET` request to `/olostep-p2p-incomingAPI`
+
+Arguments:
+- `actions`: Actions to perform on the page before getting the content
+- `expand_html`: If true, the HTML content is returned in the html_content field.
+- `expand_markdown`: If true, the markdown content is returned in the markdown_content field.
+- `html_transformer`: Specify the HTML transformer to use, if any. Postlight's Mercury Parser library is used to remove ads and other unwanted content from the scraped content.
+- `remove_cs_sselectors`: Option to remove certain CSS selectors from the content. Optionally, you can also pass a JSON stringified array of specific selectors you want to remove. The CSS selectors removed when this option is set to `default` are `['nav','footer','script','style','noscript','svg',[role=alert],[role=banner],[role=dialog],[role=alertdialog],[role=region][aria-label*=skip i],[aria-modal=true]]`
+- `remove_images`: Option to remove images from the scraped content.
+- `save_html`: Option to save the scraped content as HTML.
+- `save_markdown`: Option to save the scraped content as Markdown.
+- `timeout`: Timeout in seconds for the scraping process, with a maximum of 620 seconds.
+- `url`: The URL to start scraping from.
+- `wait_before_scraping`: Time to wait in seconds before starting the scraping, up to 500 seconds.
+*/
+        #[cfg(any(feature = "builder"))]
+        pub async fn get_olostep_p2p_incoming_api<'a>(
+            &'a self,
+            actions: Option<
+                &'a ::std::vec::Vec<types::GetOlostepP2pIncomingApiActionsItem>,
+            >,
+            expand_html: Option<bool>,
+            expand_markdown: Option<bool>,
+            html_transformer: Option<types::GetOlostepP2pIncomingApiHtmlTransformer>,
+            remove_cs_sselectors: Option<
+                types::GetOlostepP2pIncomingApiRemoveCsSselectors,
+            >,
+            remove_images: Option<bool>,
+            save_html: Option<bool>,
+            save_markdown: Option<bool>,
+            timeout: Option<i64>,
+            url: &'a str,
+            wait_before_scraping: Option<i64>,
+        ) -> Result<ResponseValue<()>, Error<()>> {
+            let _url = format!("{}/olostep-p2p-incomingAPI", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(_url)
+                .query(&progenitor_client::QueryParam::new("actions", &actions))
+                .query(&progenitor_client::QueryParam::new("expandHtml", &expand_html))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "expandMarkdown",
+                        &expand_markdown,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "htmlTransformer",
+                        &html_transformer,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "removeCSSselectors",
+                        &remove_cs_sselectors,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("removeImages", &remove_images),
+                )
+                .query(&progenitor_client::QueryParam::new("saveHtml", &save_html))
+                .query(
+                    &progenitor_client::QueryParam::new("saveMarkdown", &save_markdown),
+                )
+                .query(&progenitor_client::QueryParam::new("timeout", &timeout))
+                .query(&progenitor_client::QueryParam::new("url", &url))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "waitBeforeScraping",
+                        &wait_before_scraping,
+                    ),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_olostep_p2p_incoming_api",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Partner user quick-connect
+
+## Headers & authentication
+
+Every request must include `Content-Type: application/json` plus **`X-Partner-Key`** (Authentication) and **`Idempotency-Key`** (Parameters).
+
+### `X-Partner-Key`
+
+Olostep issues this **partner API key** out of band during onboarding. Send it on every request, for example `X-Partner-Key: <your_partnership_api_key>`. It authenticates **your integration**, not your customer's Olostep API key. Wrong or missing returns **401** with `invalid_partner_key`.
+
+### `Idempotency-Key`
+
+**Required.** Unique key for this logical operation (max **255** characters). **You** choose it - Olostep does not assign it. Use one string per logical onboarding (for example a UUID or a stable hash of your internal user id).
+
+**Replay:** Same key + same `verified_email` replays the **completed response** (stored JSON) while the idempotency record exists - no second credit grant. Same key + **different** `verified_email` is rejected (**422**).
+
+**Retention:** About **24 hours** (DynamoDB TTL, same window as batches). After expiry, replay may not return the saved body - **persist Olostep's success JSON** on your side if you need it longer.
+
+**Customer API key:** When Olostep mints a default `olostep_...` key on the first successful grant, it appears in `user.api_key.auto_generated_api_key`. That value is returned again only via **stored replay** (same idempotency key + same email). If you call again with a **new** idempotency key after the grant is already recorded, **200** is the already-claimed shape **without** the API key in the payload. The customer can still manage keys in the **Olostep dashboard**.
+
+**Recommended:** Stable idempotency key per signup, persist Olostep's JSON on success, retry with the **same** key on timeouts.
+
+---
+
+## Endpoint behavior
+
+Creates or resolves a user by verified email, enforces a one-time affiliate claim per Cognito user, grants partner promo credits on first success, and returns account metadata.
+
+**Idempotent:** Repeat the same `Idempotency-Key` with the same `verified_email` to retrieve the stored success body. Reusing the key with a different email returns **422**.
+
+The same header and idempotency details are repeated under **Authentication** and **Parameters** in this reference.
+
+Sends a `POST` request to `/partnerships/quick-connect/user`
+
+Arguments:
+- `idempotency_key`: Required. Unique key for this logical operation (max 255 characters). Same key + same `verified_email` replays the completed response while the idempotency record exists (~24 hours, DynamoDB TTL, same as batches); same key + different email is rejected (**422**).
+
+**You** choose this value (1-255 characters), one per logical onboarding (for example UUID or stable hash of your internal user id).
+
+After **200**, Olostep persists the response for replay under your partner scope and this key - **stored JSON verbatim**, no duplicate side effects.
+
+**Customer API key:** `user.api_key.auto_generated_api_key` only on first mint plus replay with the same key + email; a new idempotency key after claim yields already-claimed **200** without the key. **Recommended:** stable key per signup, persist JSON, retry with the same key on timeouts.
+- `body`
+*/
+        #[cfg(any(feature = "partnerships"))]
+        pub async fn partner_quick_connect_user<'a>(
+            &'a self,
+            idempotency_key: &'a types::PartnerQuickConnectUserIdempotencyKey,
+            body: &'a types::PartnerQuickConnectRequestBody,
+        ) -> Result<
+            ResponseValue<types::PartnerQuickConnectResult>,
+            Error<types::ProblemJson>,
+        > {
+            let url = format!(
+                "{}/partnerships/quick-connect/user", billfold_runtime::server_url(& self
+                .baseurl, crate ::PROVIDER.default_base_url,
+                "https://users.olostep.com"),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append("Idempotency-Key", idempotency_key.to_string().try_into()?);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "partner_quick_connect_user",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         /**Get credit info
 
 Returns the authenticated team's credit balance, per-lot breakdown, active subscription, and whether usage is allowed. Useful for billing widgets, usage dashboards, and pre-flight checks before large jobs.
@@ -293,6 +9231,7 @@ Returns the authenticated team's credit balance, per-lot breakdown, active subsc
 Sends a `GET` request to `/user/credits/info`
 
 */
+        #[cfg(any(feature = "balance-billing"))]
         pub async fn get_credits_info<'a>(
             &'a self,
         ) -> Result<
@@ -328,6 +9267,1390 @@ Sends a `GET` request to `/user/credits/info`
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /**Create Answer
+
+The AI will perform actions like searching and browsing web pages to find the answer to the provided task.
+Execution time is 3-30s depending upon complexity.
+
+ For longer tasks, use the agent endpoint instead. See [Agent feature](/features/agents). See [Answers feature](/features/answers).
+
+Sends a `POST` request to `/v1/answers`
+
+*/
+        #[cfg(any(feature = "answers"))]
+        pub async fn post_v1_answers<'a>(
+            &'a self,
+            body: &'a types::PostV1AnswersBody,
+        ) -> Result<ResponseValue<types::PostV1AnswersResponse>, Error<()>> {
+            let url = format!("{}/v1/answers", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_answers",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Answer
+
+This endpoint retrieves a previously completed answer by its ID.
+
+Sends a `GET` request to `/v1/answers/{answer_id}`
+
+Arguments:
+- `answer_id`: Unique identifier for the answer to be retrieved.
+*/
+        #[cfg(any(feature = "answers"))]
+        pub async fn get_v1_answers_by_answer_id<'a>(
+            &'a self,
+            answer_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1AnswersByAnswerIdResponse>, Error<()>> {
+            let url = format!(
+                "{}/v1/answers/{}", self.baseurl, encode_path(& answer_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_answers_by_answer_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Start a new batch
+
+Initiates a new batch process with the specified parameters.
+
+Sends a `POST` request to `/v1/batches`
+
+*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn post_v1_batches<'a>(
+            &'a self,
+            body: &'a types::PostV1BatchesBody,
+        ) -> Result<ResponseValue<types::PostV1BatchesResponse>, Error<types::Error>> {
+            let url = format!("{}/v1/batches", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_batches",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                402u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create AirOps Batch
+
+Starts a batch process that combines scraping with LLM-based enrichment for page metadata extraction. The workflow: scrape URLs → extract metadata → gap analysis → LLM enrichment for missing fields.
+
+Sends a `POST` request to `/v1/batches-airops`
+
+*/
+        #[cfg(any(feature = "airops-batches"))]
+        pub async fn create_air_ops_batch<'a>(
+            &'a self,
+            body: &'a types::CreateBatchRequest,
+        ) -> Result<ResponseValue<types::CreateBatchResponse>, Error<()>> {
+            let url = format!("{}/v1/batches-airops", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_air_ops_batch",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get AirOps Batch Status
+
+Retrieve the current status and configuration of an AirOps batch.
+
+Sends a `GET` request to `/v1/batches-airops/{batch_id}`
+
+Arguments:
+- `batch_id`: The ID of the batch to retrieve.
+*/
+        #[cfg(any(feature = "airops-batches"))]
+        pub async fn get_air_ops_batch<'a>(
+            &'a self,
+            batch_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::BatchDetailResponse>,
+            Error<types::AiropsBatchesError>,
+        > {
+            let url = format!(
+                "{}/v1/batches-airops/{}", self.baseurl, encode_path(& batch_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_air_ops_batch",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get AirOps Batch Items
+
+Retrieve all items in the batch with their parser and enriched data.
+
+Sends a `GET` request to `/v1/batches-airops/{batch_id}/items`
+
+Arguments:
+- `batch_id`: The ID of the batch to retrieve items for.
+*/
+        #[cfg(any(feature = "airops-batches"))]
+        pub async fn get_air_ops_batch_items<'a>(
+            &'a self,
+            batch_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::ListBatchItemsResponse>,
+            Error<types::AiropsBatchesError>,
+        > {
+            let url = format!(
+                "{}/v1/batches-airops/{}/items", self.baseurl, encode_path(& batch_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_air_ops_batch_items",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List recent batches
+
+Fetches the list of recent batches for the authenticated user.
+
+Sends a `GET` request to `/v1/batches/recent`
+
+Arguments:
+- `limit`: Maximum number of batches to return (default 50, max 100).
+- `source`: Filter by source (optional).
+*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn get_v1_batches_recent<'a>(
+            &'a self,
+            limit: Option<i64>,
+            source: Option<&'a str>,
+        ) -> Result<
+            ResponseValue<types::GetV1BatchesRecentResponse>,
+            Error<types::Error>,
+        > {
+            let url = format!("{}/v1/batches/recent", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("source", &source))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_batches_recent",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Retrieve batch information
+
+Fetches information about a specific batch using its `batch_id`.
+
+Sends a `GET` request to `/v1/batches/{batch_id}`
+
+Arguments:
+- `batch_id`: The ID of the batch to retrieve information for.
+*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn get_v1_batches_by_batch_id<'a>(
+            &'a self,
+            batch_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::GetV1BatchesByBatchIdResponse>,
+            Error<types::Error>,
+        > {
+            let url = format!(
+                "{}/v1/batches/{}", self.baseurl, encode_path(& batch_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_batches_by_batch_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Update batch metadata
+
+Updates the metadata for a specific batch. Only the `metadata` field can be updated. Follows Stripe's merge semantics: new keys are added, existing keys are updated, and keys set to empty string are deleted.
+
+Sends a `PATCH` request to `/v1/batches/{batch_id}`
+
+Arguments:
+- `batch_id`: The ID of the batch to update.
+- `body`
+*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn patch_v1_batches_by_batch_id<'a>(
+            &'a self,
+            batch_id: &'a str,
+            body: &'a types::PatchV1BatchesByBatchIdBody,
+        ) -> Result<
+            ResponseValue<types::PatchV1BatchesByBatchIdResponse>,
+            Error<types::Error>,
+        > {
+            let url = format!(
+                "{}/v1/batches/{}", self.baseurl, encode_path(& batch_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "patch_v1_batches_by_batch_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Retrieve completed or failed items list optionally with content for a specific batch
+
+Fetches the list of items and content that  as per the requested status for a specific batch ID.
+
+Sends a `GET` request to `/v1/batches/{batch_id}/items`
+
+Arguments:
+- `batch_id`: The ID of the batch to retrieve items for.
+- `cursor`: Pagination cursor. Omit this parameter on the first request. For subsequent requests, use the `cursor` value from the previous response. See [Pagination](/api-reference/common/pagination) for details.
+- `limit`: Number of results to return (recommended 10-50).
+- `status`: Status of the URLs to retrieve (completed or failed).
+*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn get_v1_batches_by_batch_id_items<'a>(
+            &'a self,
+            batch_id: &'a str,
+            cursor: Option<i64>,
+            limit: Option<i64>,
+            status: Option<types::GetV1BatchesByBatchIdItemsStatus>,
+        ) -> Result<
+            ResponseValue<types::GetV1BatchesByBatchIdItemsResponse>,
+            Error<types::Error>,
+        > {
+            let url = format!(
+                "{}/v1/batches/{}/items", self.baseurl, encode_path(& batch_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_batches_by_batch_id_items",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Start a new crawl
+
+Initiates a new crawl process with the specified parameters.
+
+Sends a `POST` request to `/v1/crawls`
+
+*/
+        #[cfg(any(feature = "crawls"))]
+        pub async fn post_v1_crawls<'a>(
+            &'a self,
+            body: &'a types::PostV1CrawlsBody,
+        ) -> Result<ResponseValue<types::PostV1CrawlsResponse>, Error<()>> {
+            let url = format!("{}/v1/crawls", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_crawls",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Retrieve crawl information
+
+Fetches information about a specific crawl using its `crawl_id`.
+
+Sends a `GET` request to `/v1/crawls/{crawl_id}`
+
+Arguments:
+- `crawl_id`: The ID of the crawl to retrieve information for.
+*/
+        #[cfg(any(feature = "crawls"))]
+        pub async fn get_v1_crawls_by_crawl_id<'a>(
+            &'a self,
+            crawl_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1CrawlsByCrawlIdResponse>, Error<()>> {
+            let url = format!(
+                "{}/v1/crawls/{}", self.baseurl, encode_path(& crawl_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_crawls_by_crawl_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Retrieve list of crawled pages optionally with content
+
+Fetches the list of crawled pages and content that have been processed for a specific crawl ID.
+
+Sends a `GET` request to `/v1/crawls/{crawl_id}/pages`
+
+Arguments:
+- `crawl_id`: The ID of the crawl to retrieve the list of URLs for.
+- `cursor`: Optional integer representing the index to start fetching content from. Useful to paginate until all URLs are fetched. Start with 0, then provide `response['cursor']` value of the last request.
+- `formats`: **Deprecated:** Use `/retrieve` endpoint with `retrieve_id`.
+
+Array of formats to fetch (e.g., ["html", "markdown"]).
+- `limit`: Optional integer to limit the number of results returned. Recommended 10-50 results at a time. Paginated using *cursor*. Maximum 10MB of content can be fetched in a single request.
+- `search_query`: An optional search query to sort the results by relevance. Uses the original search_query by default if provided.
+*/
+        #[cfg(any(feature = "crawls"))]
+        pub async fn get_v1_crawls_by_crawl_id_pages<'a>(
+            &'a self,
+            crawl_id: &'a str,
+            cursor: Option<i64>,
+            formats: Option<
+                &'a ::std::vec::Vec<types::GetV1CrawlsByCrawlIdPagesFormatsItem>,
+            >,
+            limit: Option<i64>,
+            search_query: Option<&'a str>,
+        ) -> Result<ResponseValue<types::GetV1CrawlsByCrawlIdPagesResponse>, Error<()>> {
+            let url = format!(
+                "{}/v1/crawls/{}/pages", self.baseurl, encode_path(& crawl_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("formats", &formats))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(
+                    &progenitor_client::QueryParam::new("search_query", &search_query),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_crawls_by_crawl_id_pages",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Files
+
+List all completed files for your team. Optionally filter by purpose. Only returns files with status 'completed'.
+
+Sends a `GET` request to `/v1/files`
+
+Arguments:
+- `purpose`: Filter files by purpose. Supported values: 'context' or 'batch'.
+*/
+        #[cfg(any(feature = "files"))]
+        pub async fn get_v1_files<'a>(
+            &'a self,
+            purpose: Option<types::GetV1FilesPurpose>,
+        ) -> Result<ResponseValue<types::GetV1FilesResponse>, Error<()>> {
+            let url = format!("{}/v1/files", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("purpose", &purpose))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_files",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create File Upload
+
+Generate a pre-signed URL for uploading a JSON file. After uploading, you must call the complete endpoint to finalize the upload. The upload URL expires in 10 minutes.
+
+Sends a `POST` request to `/v1/files`
+
+*/
+        #[cfg(any(feature = "files"))]
+        pub async fn post_v1_files<'a>(
+            &'a self,
+            body: &'a types::PostV1FilesBody,
+        ) -> Result<ResponseValue<types::PostV1FilesResponse>, Error<()>> {
+            let url = format!("{}/v1/files", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_files",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get File Metadata by ID
+
+Retrieve metadata for a file by its ID.
+
+Sends a `GET` request to `/v1/files/{file_id}`
+
+Arguments:
+- `file_id`: Unique identifier for the file to retrieve.
+*/
+        #[cfg(any(feature = "files"))]
+        pub async fn get_v1_files_by_file_id<'a>(
+            &'a self,
+            file_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1FilesByFileIdResponse>, Error<()>> {
+            let url = format!(
+                "{}/v1/files/{}", self.baseurl, encode_path(& file_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_files_by_file_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Delete File
+
+Delete a file and its associated data from storage.
+
+Sends a `DELETE` request to `/v1/files/{file_id}`
+
+Arguments:
+- `file_id`: Unique identifier for the file to delete.
+*/
+        #[cfg(any(feature = "files"))]
+        pub async fn delete_v1_files_by_file_id<'a>(
+            &'a self,
+            file_id: &'a str,
+        ) -> Result<ResponseValue<types::DeleteV1FilesByFileIdResponse>, Error<()>> {
+            let url = format!(
+                "{}/v1/files/{}", self.baseurl, encode_path(& file_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_files_by_file_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Complete File Upload
+
+Complete the file upload process and validate the uploaded JSON file. This endpoint verifies the file exists, validates its JSON format, checks file size (max 200MB), and updates the file status to completed.
+
+Sends a `POST` request to `/v1/files/{file_id}/complete`
+
+Arguments:
+- `file_id`: Unique identifier for the file to complete.
+*/
+        #[cfg(any(feature = "files"))]
+        pub async fn post_v1_files_by_file_id_complete<'a>(
+            &'a self,
+            file_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::PostV1FilesByFileIdCompleteResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/files/{}/complete", self.baseurl, encode_path(& file_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_files_by_file_id_complete",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get File Object by ID
+
+Get a pre-signed URL to download the content of a completed file. Optionally specify the expiration time for the download URL using the expires_in query parameter (defaults to 600 seconds / 10 minutes).
+
+Sends a `GET` request to `/v1/files/{file_id}/content`
+
+Arguments:
+- `file_id`: Unique identifier for the file to download.
+- `expires_in`: Number of seconds until the download URL expires. Defaults to 600 seconds (10 minutes).
+*/
+        #[cfg(any(feature = "files"))]
+        pub async fn get_v1_files_by_file_id_content<'a>(
+            &'a self,
+            file_id: &'a str,
+            expires_in: Option<i64>,
+        ) -> Result<ResponseValue<types::GetV1FilesByFileIdContentResponse>, Error<()>> {
+            let url = format!(
+                "{}/v1/files/{}/content", self.baseurl, encode_path(& file_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("expires_in", &expires_in))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_files_by_file_id_content",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get all the urls on a certain website
+
+This endpoint allows users to get all the urls on a certain website. It can take up to 120 seconds for complex websites. For large websites, results are paginated using cursor-based pagination.
+
+Sends a `POST` request to `/v1/maps`
+
+*/
+        #[cfg(any(feature = "maps"))]
+        pub async fn post_v1_maps<'a>(
+            &'a self,
+            body: &'a types::PostV1MapsBody,
+        ) -> Result<ResponseValue<types::PostV1MapsResponse>, Error<()>> {
+            let url = format!("{}/v1/maps", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_maps",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Map
+
+Retrieve a previously completed map by its ID.
+
+Sends a `GET` request to `/v1/maps/{map_id}`
+
+Arguments:
+- `map_id`: Unique identifier for the map to be retrieved.
+*/
+        #[cfg(any(feature = "maps"))]
+        pub async fn get_v1_maps_by_map_id<'a>(
+            &'a self,
+            map_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1MapsByMapIdResponse>, Error<()>> {
+            let url = format!(
+                "{}/v1/maps/{}", self.baseurl, encode_path(& map_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_maps_by_map_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Retrieve page content
+
+Fetches the content of a crawled page using its `retrieve_id`.
+
+Sends a `GET` request to `/v1/retrieve`
+
+Arguments:
+- `formats`: Optional array to retrieve only specific formats in production. If not provided, all formats will be returned.
+- `retrieve_id`: The ID of the page content to retrieve. Available in the response of `/v1/crawls/{crawl_id}/pages`, `/v1/scrapes/{scrape_id}` or `/v1/batches/{batch_id}/items` endpoints
+*/
+        #[cfg(any(feature = "utility"))]
+        pub async fn get_v1_retrieve<'a>(
+            &'a self,
+            formats: Option<&'a ::std::vec::Vec<types::GetV1RetrieveFormatsItem>>,
+            retrieve_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1RetrieveResponse>, Error<()>> {
+            let url = format!("{}/v1/retrieve", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("formats", &formats))
+                .query(&progenitor_client::QueryParam::new("retrieve_id", &retrieve_id))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_retrieve",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Schedules
+
+Retrieves all schedules for your team. Returns a list of schedules with their configuration, status, and metadata. By default, deleted schedules are filtered out.
+
+Sends a `GET` request to `/v1/schedules`
+
+Arguments:
+- `include_deleted`: Set to 'true' to include deleted schedules in the response. By default, deleted schedules are filtered out.
+*/
+        #[cfg(any(feature = "schedules"))]
+        pub async fn get_v1_schedules<'a>(
+            &'a self,
+            include_deleted: Option<types::GetV1SchedulesIncludeDeleted>,
+        ) -> Result<ResponseValue<types::GetV1SchedulesResponse>, Error<()>> {
+            let url = format!("{}/v1/schedules", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "include_deleted",
+                        &include_deleted,
+                    ),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_schedules",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create Schedule
+
+Creates a new schedule to execute API calls at specified times. Supports both one-time executions and recurring schedules using cron expressions. You can also use natural language text to generate cron expressions automatically. For POST requests, you can use short form Olostep endpoints (e.g., 'v1/scrapes') which will be automatically prefixed, or provide a full URL. The payload can contain any JSON structure you want to send.
+
+Sends a `POST` request to `/v1/schedules`
+
+*/
+        #[cfg(any(feature = "schedules"))]
+        pub async fn post_v1_schedules<'a>(
+            &'a self,
+            body: &'a types::PostV1SchedulesBody,
+        ) -> Result<ResponseValue<types::PostV1SchedulesResponse>, Error<()>> {
+            let url = format!("{}/v1/schedules", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_schedules",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Schedule
+
+Retrieves a single schedule by its ID.
+
+Sends a `GET` request to `/v1/schedules/{schedule_id}`
+
+Arguments:
+- `schedule_id`: Unique identifier for the schedule. Must start with 'schedule_'.
+*/
+        #[cfg(any(feature = "schedules"))]
+        pub async fn get_v1_schedules_by_schedule_id<'a>(
+            &'a self,
+            schedule_id: &'a types::GetV1SchedulesByScheduleIdScheduleId,
+        ) -> Result<
+            ResponseValue<types::GetV1SchedulesByScheduleIdResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/schedules/{}", self.baseurl, encode_path(& schedule_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_schedules_by_schedule_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Delete Schedule
+
+Deletes a schedule by its ID. This will stop any future executions and remove the schedule from EventBridge.
+
+Sends a `DELETE` request to `/v1/schedules/{schedule_id}`
+
+Arguments:
+- `schedule_id`: Unique identifier for the schedule to be deleted. Must start with 'schedule_'.
+*/
+        #[cfg(any(feature = "schedules"))]
+        pub async fn delete_v1_schedules_by_schedule_id<'a>(
+            &'a self,
+            schedule_id: &'a types::DeleteV1SchedulesByScheduleIdScheduleId,
+        ) -> Result<
+            ResponseValue<types::DeleteV1SchedulesByScheduleIdResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/schedules/{}", self.baseurl, encode_path(& schedule_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_schedules_by_schedule_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Initiate a web page scrape
+
+This endpoint allows users to start a web page scrape with various configurations.
+
+Sends a `POST` request to `/v1/scrapes`
+
+*/
+        #[cfg(any(feature = "scrapes"))]
+        pub async fn post_v1_scrapes<'a>(
+            &'a self,
+            body: &'a types::PostV1ScrapesBody,
+        ) -> Result<ResponseValue<types::PostV1ScrapesResponse>, Error<()>> {
+            let url = format!("{}/v1/scrapes", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_scrapes",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Retrieve scrape result
+
+This endpoint allows users to retrieve the result of a previously initiated scrape.
+
+Sends a `GET` request to `/v1/scrapes/{scrape_id}`
+
+Arguments:
+- `scrape_id`: Unique identifier for the scrape to be retrieved.
+*/
+        #[cfg(any(feature = "scrapes"))]
+        pub async fn get_v1_scrapes_by_scrape_id<'a>(
+            &'a self,
+            scrape_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1ScrapesByScrapeIdResponse>, Error<()>> {
+            let url = format!(
+                "{}/v1/scrapes/{}", self.baseurl, encode_path(& scrape_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_scrapes_by_scrape_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create Search
+
+Search the web with a natural language query and get back a deduplicated list of relevant links with titles and descriptions.
+
+It will search for the query semantically across the web and return results.
+
+See [Search feature](/features/search).
+
+Sends a `POST` request to `/v1/searches`
+
+*/
+        #[cfg(any(feature = "search"))]
+        pub async fn post_v1_searches<'a>(
+            &'a self,
+            body: &'a types::PostV1SearchesBody,
+        ) -> Result<ResponseValue<types::PostV1SearchesResponse>, Error<()>> {
+            let url = format!("{}/v1/searches", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_searches",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Search
+
+Retrieve a previously completed search by its ID.
+
+Sends a `GET` request to `/v1/searches/{search_id}`
+
+Arguments:
+- `search_id`: Unique identifier for the search to be retrieved.
+*/
+        #[cfg(any(feature = "search"))]
+        pub async fn get_v1_searches_by_search_id<'a>(
+            &'a self,
+            search_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1SearchesBySearchIdResponse>, Error<()>> {
+            let url = format!(
+                "{}/v1/searches/{}", self.baseurl, encode_path(& search_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_searches_by_search_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Test batch
+
+Test batch
+
+Sends a `POST` request to `/v1/test-batch`
+
+*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn post_v1_test_batch<'a>(
+            &'a self,
+            body: &'a types::PostV1TestBatchBody,
+        ) -> Result<ResponseValue<types::PostV1TestBatchResponse>, Error<()>> {
+            let url = format!("{}/v1/test-batch", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_test_batch",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
     }
     /// Items consumers will typically use such as the Client.
     pub mod prelude {
@@ -339,13 +10662,17 @@ Sends a `GET` request to `/user/credits/info`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
     #[allow(unused_imports)]
+    use super::errors;
+    #[allow(unused_imports)]
     use billfold_runtime::{ConfigError, ResponseValue, Secret};
-    ///The error every operation of this client returns; API errors carry a typed `types::ErrorResponse` body where the spec declares one.
-    pub type Error = billfold_runtime::Error<types::ErrorResponse>;
+    /// The error of an operation of this client, `E` being that operation's typed error
+    /// body (each method names its own: the spec gives its operations different ones).
+    pub type Error<E> = billfold_runtime::Error<E>;
     ///What this crate knows about Olostep: default base URL, env vars and credential schemes (from `specs/olostep/` and `specs/providers.toml`).
     pub static PROVIDER: billfold_runtime::Provider = billfold_runtime::Provider {
         id: "olostep",
@@ -359,12 +10686,158 @@ mod client {
                 kind: billfold_runtime::AuthKind::Bearer,
                 env_var: "OLOSTEP_API_KEY",
             },
+            billfold_runtime::CredentialSpec {
+                scheme: "PartnerKey",
+                kind: billfold_runtime::AuthKind::ApiKeyHeader("X-Partner-Key"),
+                env_var: "OLOSTEP_PARTNER_KEY",
+            },
         ],
-        security: &[],
+        security: &[
+            billfold_runtime::OperationAuth {
+                operation: "get_olostep_p2p_dataset_api",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_olostep_p2p_incoming_api",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "partner_quick_connect_user",
+                requirements: &[&["PartnerKey"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_credits_info",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "post_v1_answers",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_answers_by_answer_id",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "post_v1_batches",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "create_air_ops_batch",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_air_ops_batch",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_air_ops_batch_items",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_batches_recent",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_batches_by_batch_id",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "patch_v1_batches_by_batch_id",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_batches_by_batch_id_items",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "post_v1_crawls",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_crawls_by_crawl_id",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_crawls_by_crawl_id_pages",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_files",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "post_v1_files",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_files_by_file_id",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "delete_v1_files_by_file_id",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "post_v1_files_by_file_id_complete",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_files_by_file_id_content",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "post_v1_maps",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_maps_by_map_id",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_retrieve",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_schedules",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "post_v1_schedules",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_schedules_by_schedule_id",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "delete_v1_schedules_by_schedule_id",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "post_v1_scrapes",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_scrapes_by_scrape_id",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "post_v1_searches",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "get_v1_searches_by_search_id",
+                requirements: &[&["Authorization"]],
+            },
+            billfold_runtime::OperationAuth {
+                operation: "post_v1_test_batch",
+                requirements: &[&["Authorization"]],
+            },
+        ],
     };
     billfold_runtime::client! {
         #[doc =
-        "Client for the Olostep API.\n\nBuilt from the environment (OLOSTEP_API_KEY, and OLOSTEP_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_olostep::Error> {\nlet client = billfold_olostep::Client::from_env()?;\nlet response = client.get_credits_info().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
+        "Client for the Olostep API.\n\nBuilt from the environment (OLOSTEP_API_KEY or OLOSTEP_PARTNER_KEY, and OLOSTEP_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_olostep::Error> {\nlet client = billfold_olostep::Client::from_env()?;\nlet response = client.get_credits_info().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
     #[allow(clippy::needless_lifetimes)]
@@ -374,6 +10847,197 @@ mod client {
             secret: impl Into<Secret>,
         ) -> Result<Self, ConfigError> {
             Self::from_config(Self::config().credential("Authorization", secret))
+        }
+        ///A client that sends `X-Partner-Key: <key>` (security scheme `PartnerKey` (Olostep issues this **partner API key** out of band during onboarding. Send it on every request, for example `X-Partner-Key: &lt;your_partnership_api_key>`. It authenticates **your integration**—not your customer’s Olostep API key. A wrong or missing value returns **401** with `invalid_partner_key`)) to <https://api.olostep.com>.
+        pub fn with_api_key(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+            Self::from_config(Self::config().credential("PartnerKey", secret))
+        }
+        /**Retrieve dataset information
+
+Allows users to retrieve dataset information in Markdown and/or HTML format based on the provided dataset ID.
+
+Sends a `GET` request to `/olostep-p2p-dataset-API`
+
+Arguments:
+- `dataset_id`: Unique identifier for the dataset to be retrieved.
+- `fast_lane`: Experimental option to speed up the scraping process
+- `retrieve_html`: Option to retrieve the dataset in HTML format.
+- `retrieve_markdown`: Option to retrieve the dataset in Markdown format.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_olostep_p2p_dataset_api`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "builder"))]
+        pub async fn get_olostep_p2p_dataset_api<'a>(
+            &'a self,
+            dataset_id: &'a str,
+            fast_lane: Option<bool>,
+            retrieve_html: Option<bool>,
+            retrieve_markdown: Option<bool>,
+        ) -> Result<ResponseValue<()>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_olostep_p2p_dataset_api",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_olostep_p2p_dataset_api(
+                                dataset_id,
+                                fast_lane,
+                                retrieve_html,
+                                retrieve_markdown,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Initiate web page scraping with various configurations
+
+This endpoint allows users to scrape web pages with various options such as setting timeouts, wait time before scraping, data format preferences, and more.
+
+Sends a `GET` request to `/olostep-p2p-incomingAPI`
+
+Arguments:
+- `actions`: Actions to perform on the page before getting the content
+- `expand_html`: If true, the HTML content is returned in the html_content field.
+- `expand_markdown`: If true, the markdown content is returned in the markdown_content field.
+- `html_transformer`: Specify the HTML transformer to use, if any. Postlight's Mercury Parser library is used to remove ads and other unwanted content from the scraped content.
+- `remove_cs_sselectors`: Option to remove certain CSS selectors from the content. Optionally, you can also pass a JSON stringified array of specific selectors you want to remove. The CSS selectors removed when this option is set to `default` are `['nav','footer','script','style','noscript','svg',[role=alert],[role=banner],[role=dialog],[role=alertdialog],[role=region][aria-label*=skip i],[aria-modal=true]]`
+- `remove_images`: Option to remove images from the scraped content.
+- `save_html`: Option to save the scraped content as HTML.
+- `save_markdown`: Option to save the scraped content as Markdown.
+- `timeout`: Timeout in seconds for the scraping process, with a maximum of 620 seconds.
+- `url`: The URL to start scraping from.
+- `wait_before_scraping`: Time to wait in seconds before starting the scraping, up to 500 seconds.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_olostep_p2p_incoming_api`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "builder"))]
+        pub async fn get_olostep_p2p_incoming_api<'a>(
+            &'a self,
+            actions: Option<
+                &'a ::std::vec::Vec<types::GetOlostepP2pIncomingApiActionsItem>,
+            >,
+            expand_html: Option<bool>,
+            expand_markdown: Option<bool>,
+            html_transformer: Option<types::GetOlostepP2pIncomingApiHtmlTransformer>,
+            remove_cs_sselectors: Option<
+                types::GetOlostepP2pIncomingApiRemoveCsSselectors,
+            >,
+            remove_images: Option<bool>,
+            save_html: Option<bool>,
+            save_markdown: Option<bool>,
+            timeout: Option<i64>,
+            url: &'a str,
+            wait_before_scraping: Option<i64>,
+        ) -> Result<ResponseValue<()>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_olostep_p2p_incoming_api",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_olostep_p2p_incoming_api(
+                                actions,
+                                expand_html,
+                                expand_markdown,
+                                html_transformer.clone(),
+                                remove_cs_sselectors.clone(),
+                                remove_images,
+                                save_html,
+                                save_markdown,
+                                timeout,
+                                url,
+                                wait_before_scraping,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Partner user quick-connect
+
+## Headers & authentication
+
+Every request must include `Content-Type: application/json` plus **`X-Partner-Key`** (Authentication) and **`Idempotency-Key`** (Parameters).
+
+### `X-Partner-Key`
+
+Olostep issues this **partner API key** out of band during onboarding. Send it on every request, for example `X-Partner-Key: <your_partnership_api_key>`. It authenticates **your integration**, not your customer's Olostep API key. Wrong or missing returns **401** with `invalid_partner_key`.
+
+### `Idempotency-Key`
+
+**Required.** Unique key for this logical operation (max **255** characters). **You** choose it - Olostep does not assign it. Use one string per logical onboarding (for example a UUID or a stable hash of your internal user id).
+
+**Replay:** Same key + same `verified_email` replays the **completed response** (stored JSON) while the idempotency record exists - no second credit grant. Same key + **different** `verified_email` is rejected (**422**).
+
+**Retention:** About **24 hours** (DynamoDB TTL, same window as batches). After expiry, replay may not return the saved body - **persist Olostep's success JSON** on your side if you need it longer.
+
+**Customer API key:** When Olostep mints a default `olostep_...` key on the first successful grant, it appears in `user.api_key.auto_generated_api_key`. That value is returned again only via **stored replay** (same idempotency key + same email). If you call again with a **new** idempotency key after the grant is already recorded, **200** is the already-claimed shape **without** the API key in the payload. The customer can still manage keys in the **Olostep dashboard**.
+
+**Recommended:** Stable idempotency key per signup, persist Olostep's JSON on success, retry with the **same** key on timeouts.
+
+---
+
+## Endpoint behavior
+
+Creates or resolves a user by verified email, enforces a one-time affiliate claim per Cognito user, grants partner promo credits on first success, and returns account metadata.
+
+**Idempotent:** Repeat the same `Idempotency-Key` with the same `verified_email` to retrieve the stored success body. Reusing the key with a different email returns **422**.
+
+The same header and idempotency details are repeated under **Authentication** and **Parameters** in this reference.
+
+Sends a `POST` request to `/partnerships/quick-connect/user`
+
+Arguments:
+- `idempotency_key`: Required. Unique key for this logical operation (max 255 characters). Same key + same `verified_email` replays the completed response while the idempotency record exists (~24 hours, DynamoDB TTL, same as batches); same key + different email is rejected (**422**).
+
+**You** choose this value (1-255 characters), one per logical onboarding (for example UUID or stable hash of your internal user id).
+
+After **200**, Olostep persists the response for replay under your partner scope and this key - **stored JSON verbatim**, no duplicate side effects.
+
+**Customer API key:** `user.api_key.auto_generated_api_key` only on first mint plus replay with the same key + email; a new idempotency key after claim yields already-claimed **200** without the key. **Recommended:** stable key per signup, persist JSON, retry with the same key on timeouts.
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `partnerQuickConnectUser`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "partnerships"))]
+        pub async fn partner_quick_connect_user<'a>(
+            &'a self,
+            idempotency_key: &'a types::PartnerQuickConnectUserIdempotencyKey,
+            body: &'a types::PartnerQuickConnectRequestBody,
+        ) -> Result<
+            ResponseValue<types::PartnerQuickConnectResult>,
+            Error<types::ProblemJson>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "partner_quick_connect_user",
+                    false,
+                    || self.raw.partner_quick_connect_user(idempotency_key, body),
+                )
+                .await
         }
         /**Get credit info
 
@@ -391,9 +11055,13 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "balance-billing"))]
         pub async fn get_credits_info<'a>(
             &'a self,
-        ) -> Result<ResponseValue<types::CreditsInfoResponse>, Error> {
+        ) -> Result<
+            ResponseValue<types::CreditsInfoResponse>,
+            Error<types::ErrorResponse>,
+        > {
             billfold_runtime::call(
                     &self.raw.inner,
                     "get_credits_info",
@@ -401,6 +11069,1061 @@ followed, bodies over the size limit, and bodies that do not match the spec.*/
                     || self.raw.get_credits_info(),
                 )
                 .await
+        }
+        /**Create Answer
+
+The AI will perform actions like searching and browsing web pages to find the answer to the provided task.
+Execution time is 3-30s depending upon complexity.
+
+ For longer tasks, use the agent endpoint instead. See [Agent feature](/features/agents). See [Answers feature](/features/answers).
+
+Sends a `POST` request to `/v1/answers`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_answers`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "answers"))]
+        pub async fn post_v1_answers<'a>(
+            &'a self,
+            body: &'a types::PostV1AnswersBody,
+        ) -> Result<ResponseValue<types::PostV1AnswersResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_answers",
+                    false,
+                    || self.raw.post_v1_answers(body),
+                )
+                .await
+        }
+        /**Get Answer
+
+This endpoint retrieves a previously completed answer by its ID.
+
+Sends a `GET` request to `/v1/answers/{answer_id}`
+
+Arguments:
+- `answer_id`: Unique identifier for the answer to be retrieved.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_answers_by_answer_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "answers"))]
+        pub async fn get_v1_answers_by_answer_id<'a>(
+            &'a self,
+            answer_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1AnswersByAnswerIdResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_answers_by_answer_id",
+                    true,
+                    || self.raw.get_v1_answers_by_answer_id(answer_id),
+                )
+                .await
+        }
+        /**Start a new batch
+
+Initiates a new batch process with the specified parameters.
+
+Sends a `POST` request to `/v1/batches`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_batches`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn post_v1_batches<'a>(
+            &'a self,
+            body: &'a types::PostV1BatchesBody,
+        ) -> Result<ResponseValue<types::PostV1BatchesResponse>, Error<types::Error>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_batches",
+                    false,
+                    || self.raw.post_v1_batches(body),
+                )
+                .await
+        }
+        /**Create AirOps Batch
+
+Starts a batch process that combines scraping with LLM-based enrichment for page metadata extraction. The workflow: scrape URLs → extract metadata → gap analysis → LLM enrichment for missing fields.
+
+Sends a `POST` request to `/v1/batches-airops`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `createAirOpsBatch`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "airops-batches"))]
+        pub async fn create_air_ops_batch<'a>(
+            &'a self,
+            body: &'a types::CreateBatchRequest,
+        ) -> Result<
+            ResponseValue<types::CreateBatchResponse>,
+            Error<errors::CreateAirOpsBatchError>,
+        > {
+            billfold_runtime::call_decoding_errors(
+                    &self.raw.inner,
+                    "create_air_ops_batch",
+                    false,
+                    || self.raw.create_air_ops_batch(body),
+                    super::errors::CreateAirOpsBatchError::decode,
+                )
+                .await
+        }
+        /**Get AirOps Batch Status
+
+Retrieve the current status and configuration of an AirOps batch.
+
+Sends a `GET` request to `/v1/batches-airops/{batch_id}`
+
+Arguments:
+- `batch_id`: The ID of the batch to retrieve.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `getAirOpsBatch`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "airops-batches"))]
+        pub async fn get_air_ops_batch<'a>(
+            &'a self,
+            batch_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::BatchDetailResponse>,
+            Error<types::AiropsBatchesError>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_air_ops_batch",
+                    true,
+                    || self.raw.get_air_ops_batch(batch_id),
+                )
+                .await
+        }
+        /**Get AirOps Batch Items
+
+Retrieve all items in the batch with their parser and enriched data.
+
+Sends a `GET` request to `/v1/batches-airops/{batch_id}/items`
+
+Arguments:
+- `batch_id`: The ID of the batch to retrieve items for.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `getAirOpsBatchItems`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "airops-batches"))]
+        pub async fn get_air_ops_batch_items<'a>(
+            &'a self,
+            batch_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::ListBatchItemsResponse>,
+            Error<types::AiropsBatchesError>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_air_ops_batch_items",
+                    true,
+                    || self.raw.get_air_ops_batch_items(batch_id),
+                )
+                .await
+        }
+        /**List recent batches
+
+Fetches the list of recent batches for the authenticated user.
+
+Sends a `GET` request to `/v1/batches/recent`
+
+Arguments:
+- `limit`: Maximum number of batches to return (default 50, max 100).
+- `source`: Filter by source (optional).
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_batches_recent`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn get_v1_batches_recent<'a>(
+            &'a self,
+            limit: Option<i64>,
+            source: Option<&'a str>,
+        ) -> Result<
+            ResponseValue<types::GetV1BatchesRecentResponse>,
+            Error<types::Error>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_batches_recent",
+                    true,
+                    || self.raw.get_v1_batches_recent(limit, source),
+                )
+                .await
+        }
+        /**Retrieve batch information
+
+Fetches information about a specific batch using its `batch_id`.
+
+Sends a `GET` request to `/v1/batches/{batch_id}`
+
+Arguments:
+- `batch_id`: The ID of the batch to retrieve information for.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_batches_by_batch_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn get_v1_batches_by_batch_id<'a>(
+            &'a self,
+            batch_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::GetV1BatchesByBatchIdResponse>,
+            Error<types::Error>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_batches_by_batch_id",
+                    true,
+                    || self.raw.get_v1_batches_by_batch_id(batch_id),
+                )
+                .await
+        }
+        /**Update batch metadata
+
+Updates the metadata for a specific batch. Only the `metadata` field can be updated. Follows Stripe's merge semantics: new keys are added, existing keys are updated, and keys set to empty string are deleted.
+
+Sends a `PATCH` request to `/v1/batches/{batch_id}`
+
+Arguments:
+- `batch_id`: The ID of the batch to update.
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `patch_v1_batches_by_batch_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn patch_v1_batches_by_batch_id<'a>(
+            &'a self,
+            batch_id: &'a str,
+            body: &'a types::PatchV1BatchesByBatchIdBody,
+        ) -> Result<
+            ResponseValue<types::PatchV1BatchesByBatchIdResponse>,
+            Error<types::Error>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "patch_v1_batches_by_batch_id",
+                    false,
+                    || self.raw.patch_v1_batches_by_batch_id(batch_id, body),
+                )
+                .await
+        }
+        /**Retrieve completed or failed items list optionally with content for a specific batch
+
+Fetches the list of items and content that  as per the requested status for a specific batch ID.
+
+Sends a `GET` request to `/v1/batches/{batch_id}/items`
+
+Arguments:
+- `batch_id`: The ID of the batch to retrieve items for.
+- `cursor`: Pagination cursor. Omit this parameter on the first request. For subsequent requests, use the `cursor` value from the previous response. See [Pagination](/api-reference/common/pagination) for details.
+- `limit`: Number of results to return (recommended 10-50).
+- `status`: Status of the URLs to retrieve (completed or failed).
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_batches_by_batch_id_items`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn get_v1_batches_by_batch_id_items<'a>(
+            &'a self,
+            batch_id: &'a str,
+            cursor: Option<i64>,
+            limit: Option<i64>,
+            status: Option<types::GetV1BatchesByBatchIdItemsStatus>,
+        ) -> Result<
+            ResponseValue<types::GetV1BatchesByBatchIdItemsResponse>,
+            Error<types::Error>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_batches_by_batch_id_items",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_batches_by_batch_id_items(
+                                batch_id,
+                                cursor,
+                                limit,
+                                status.clone(),
+                            )
+                    },
+                )
+                .await
+        }
+        /**Start a new crawl
+
+Initiates a new crawl process with the specified parameters.
+
+Sends a `POST` request to `/v1/crawls`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_crawls`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "crawls"))]
+        pub async fn post_v1_crawls<'a>(
+            &'a self,
+            body: &'a types::PostV1CrawlsBody,
+        ) -> Result<ResponseValue<types::PostV1CrawlsResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_crawls",
+                    false,
+                    || self.raw.post_v1_crawls(body),
+                )
+                .await
+        }
+        /**Retrieve crawl information
+
+Fetches information about a specific crawl using its `crawl_id`.
+
+Sends a `GET` request to `/v1/crawls/{crawl_id}`
+
+Arguments:
+- `crawl_id`: The ID of the crawl to retrieve information for.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_crawls_by_crawl_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "crawls"))]
+        pub async fn get_v1_crawls_by_crawl_id<'a>(
+            &'a self,
+            crawl_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1CrawlsByCrawlIdResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_crawls_by_crawl_id",
+                    true,
+                    || self.raw.get_v1_crawls_by_crawl_id(crawl_id),
+                )
+                .await
+        }
+        /**Retrieve list of crawled pages optionally with content
+
+Fetches the list of crawled pages and content that have been processed for a specific crawl ID.
+
+Sends a `GET` request to `/v1/crawls/{crawl_id}/pages`
+
+Arguments:
+- `crawl_id`: The ID of the crawl to retrieve the list of URLs for.
+- `cursor`: Optional integer representing the index to start fetching content from. Useful to paginate until all URLs are fetched. Start with 0, then provide `response['cursor']` value of the last request.
+- `formats`: **Deprecated:** Use `/retrieve` endpoint with `retrieve_id`.
+
+Array of formats to fetch (e.g., ["html", "markdown"]).
+- `limit`: Optional integer to limit the number of results returned. Recommended 10-50 results at a time. Paginated using *cursor*. Maximum 10MB of content can be fetched in a single request.
+- `search_query`: An optional search query to sort the results by relevance. Uses the original search_query by default if provided.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_crawls_by_crawl_id_pages`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "crawls"))]
+        pub async fn get_v1_crawls_by_crawl_id_pages<'a>(
+            &'a self,
+            crawl_id: &'a str,
+            cursor: Option<i64>,
+            formats: Option<
+                &'a ::std::vec::Vec<types::GetV1CrawlsByCrawlIdPagesFormatsItem>,
+            >,
+            limit: Option<i64>,
+            search_query: Option<&'a str>,
+        ) -> Result<ResponseValue<types::GetV1CrawlsByCrawlIdPagesResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_crawls_by_crawl_id_pages",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_crawls_by_crawl_id_pages(
+                                crawl_id,
+                                cursor,
+                                formats,
+                                limit,
+                                search_query,
+                            )
+                    },
+                )
+                .await
+        }
+        /**List Files
+
+List all completed files for your team. Optionally filter by purpose. Only returns files with status 'completed'.
+
+Sends a `GET` request to `/v1/files`
+
+Arguments:
+- `purpose`: Filter files by purpose. Supported values: 'context' or 'batch'.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_files`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "files"))]
+        pub async fn get_v1_files<'a>(
+            &'a self,
+            purpose: Option<types::GetV1FilesPurpose>,
+        ) -> Result<ResponseValue<types::GetV1FilesResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_files",
+                    true,
+                    || self.raw.get_v1_files(purpose.clone()),
+                )
+                .await
+        }
+        /**Create File Upload
+
+Generate a pre-signed URL for uploading a JSON file. After uploading, you must call the complete endpoint to finalize the upload. The upload URL expires in 10 minutes.
+
+Sends a `POST` request to `/v1/files`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_files`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "files"))]
+        pub async fn post_v1_files<'a>(
+            &'a self,
+            body: &'a types::PostV1FilesBody,
+        ) -> Result<ResponseValue<types::PostV1FilesResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_files",
+                    false,
+                    || self.raw.post_v1_files(body),
+                )
+                .await
+        }
+        /**Get File Metadata by ID
+
+Retrieve metadata for a file by its ID.
+
+Sends a `GET` request to `/v1/files/{file_id}`
+
+Arguments:
+- `file_id`: Unique identifier for the file to retrieve.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_files_by_file_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "files"))]
+        pub async fn get_v1_files_by_file_id<'a>(
+            &'a self,
+            file_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1FilesByFileIdResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_files_by_file_id",
+                    true,
+                    || self.raw.get_v1_files_by_file_id(file_id),
+                )
+                .await
+        }
+        /**Delete File
+
+Delete a file and its associated data from storage.
+
+Sends a `DELETE` request to `/v1/files/{file_id}`
+
+Arguments:
+- `file_id`: Unique identifier for the file to delete.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_files_by_file_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "files"))]
+        pub async fn delete_v1_files_by_file_id<'a>(
+            &'a self,
+            file_id: &'a str,
+        ) -> Result<ResponseValue<types::DeleteV1FilesByFileIdResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_files_by_file_id",
+                    true,
+                    || self.raw.delete_v1_files_by_file_id(file_id),
+                )
+                .await
+        }
+        /**Complete File Upload
+
+Complete the file upload process and validate the uploaded JSON file. This endpoint verifies the file exists, validates its JSON format, checks file size (max 200MB), and updates the file status to completed.
+
+Sends a `POST` request to `/v1/files/{file_id}/complete`
+
+Arguments:
+- `file_id`: Unique identifier for the file to complete.
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_files_by_file_id_complete`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "files"))]
+        pub async fn post_v1_files_by_file_id_complete<'a>(
+            &'a self,
+            file_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::PostV1FilesByFileIdCompleteResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_files_by_file_id_complete",
+                    false,
+                    || self.raw.post_v1_files_by_file_id_complete(file_id),
+                )
+                .await
+        }
+        /**Get File Object by ID
+
+Get a pre-signed URL to download the content of a completed file. Optionally specify the expiration time for the download URL using the expires_in query parameter (defaults to 600 seconds / 10 minutes).
+
+Sends a `GET` request to `/v1/files/{file_id}/content`
+
+Arguments:
+- `file_id`: Unique identifier for the file to download.
+- `expires_in`: Number of seconds until the download URL expires. Defaults to 600 seconds (10 minutes).
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_files_by_file_id_content`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "files"))]
+        pub async fn get_v1_files_by_file_id_content<'a>(
+            &'a self,
+            file_id: &'a str,
+            expires_in: Option<i64>,
+        ) -> Result<ResponseValue<types::GetV1FilesByFileIdContentResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_files_by_file_id_content",
+                    true,
+                    || self.raw.get_v1_files_by_file_id_content(file_id, expires_in),
+                )
+                .await
+        }
+        /**Get all the urls on a certain website
+
+This endpoint allows users to get all the urls on a certain website. It can take up to 120 seconds for complex websites. For large websites, results are paginated using cursor-based pagination.
+
+Sends a `POST` request to `/v1/maps`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_maps`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "maps"))]
+        pub async fn post_v1_maps<'a>(
+            &'a self,
+            body: &'a types::PostV1MapsBody,
+        ) -> Result<ResponseValue<types::PostV1MapsResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_maps",
+                    false,
+                    || self.raw.post_v1_maps(body),
+                )
+                .await
+        }
+        /**Get Map
+
+Retrieve a previously completed map by its ID.
+
+Sends a `GET` request to `/v1/maps/{map_id}`
+
+Arguments:
+- `map_id`: Unique identifier for the map to be retrieved.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_maps_by_map_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "maps"))]
+        pub async fn get_v1_maps_by_map_id<'a>(
+            &'a self,
+            map_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1MapsByMapIdResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_maps_by_map_id",
+                    true,
+                    || self.raw.get_v1_maps_by_map_id(map_id),
+                )
+                .await
+        }
+        /**Retrieve page content
+
+Fetches the content of a crawled page using its `retrieve_id`.
+
+Sends a `GET` request to `/v1/retrieve`
+
+Arguments:
+- `formats`: Optional array to retrieve only specific formats in production. If not provided, all formats will be returned.
+- `retrieve_id`: The ID of the page content to retrieve. Available in the response of `/v1/crawls/{crawl_id}/pages`, `/v1/scrapes/{scrape_id}` or `/v1/batches/{batch_id}/items` endpoints
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_retrieve`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "utility"))]
+        pub async fn get_v1_retrieve<'a>(
+            &'a self,
+            formats: Option<&'a ::std::vec::Vec<types::GetV1RetrieveFormatsItem>>,
+            retrieve_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1RetrieveResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_retrieve",
+                    true,
+                    || self.raw.get_v1_retrieve(formats, retrieve_id),
+                )
+                .await
+        }
+        /**List Schedules
+
+Retrieves all schedules for your team. Returns a list of schedules with their configuration, status, and metadata. By default, deleted schedules are filtered out.
+
+Sends a `GET` request to `/v1/schedules`
+
+Arguments:
+- `include_deleted`: Set to 'true' to include deleted schedules in the response. By default, deleted schedules are filtered out.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_schedules`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "schedules"))]
+        pub async fn get_v1_schedules<'a>(
+            &'a self,
+            include_deleted: Option<types::GetV1SchedulesIncludeDeleted>,
+        ) -> Result<ResponseValue<types::GetV1SchedulesResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_schedules",
+                    true,
+                    || self.raw.get_v1_schedules(include_deleted.clone()),
+                )
+                .await
+        }
+        /**Create Schedule
+
+Creates a new schedule to execute API calls at specified times. Supports both one-time executions and recurring schedules using cron expressions. You can also use natural language text to generate cron expressions automatically. For POST requests, you can use short form Olostep endpoints (e.g., 'v1/scrapes') which will be automatically prefixed, or provide a full URL. The payload can contain any JSON structure you want to send.
+
+Sends a `POST` request to `/v1/schedules`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_schedules`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "schedules"))]
+        pub async fn post_v1_schedules<'a>(
+            &'a self,
+            body: &'a types::PostV1SchedulesBody,
+        ) -> Result<ResponseValue<types::PostV1SchedulesResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_schedules",
+                    false,
+                    || self.raw.post_v1_schedules(body),
+                )
+                .await
+        }
+        /**Get Schedule
+
+Retrieves a single schedule by its ID.
+
+Sends a `GET` request to `/v1/schedules/{schedule_id}`
+
+Arguments:
+- `schedule_id`: Unique identifier for the schedule. Must start with 'schedule_'.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_schedules_by_schedule_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "schedules"))]
+        pub async fn get_v1_schedules_by_schedule_id<'a>(
+            &'a self,
+            schedule_id: &'a types::GetV1SchedulesByScheduleIdScheduleId,
+        ) -> Result<
+            ResponseValue<types::GetV1SchedulesByScheduleIdResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_schedules_by_schedule_id",
+                    true,
+                    || self.raw.get_v1_schedules_by_schedule_id(schedule_id),
+                )
+                .await
+        }
+        /**Delete Schedule
+
+Deletes a schedule by its ID. This will stop any future executions and remove the schedule from EventBridge.
+
+Sends a `DELETE` request to `/v1/schedules/{schedule_id}`
+
+Arguments:
+- `schedule_id`: Unique identifier for the schedule to be deleted. Must start with 'schedule_'.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_schedules_by_schedule_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "schedules"))]
+        pub async fn delete_v1_schedules_by_schedule_id<'a>(
+            &'a self,
+            schedule_id: &'a types::DeleteV1SchedulesByScheduleIdScheduleId,
+        ) -> Result<
+            ResponseValue<types::DeleteV1SchedulesByScheduleIdResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_schedules_by_schedule_id",
+                    true,
+                    || self.raw.delete_v1_schedules_by_schedule_id(schedule_id),
+                )
+                .await
+        }
+        /**Initiate a web page scrape
+
+This endpoint allows users to start a web page scrape with various configurations.
+
+Sends a `POST` request to `/v1/scrapes`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_scrapes`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "scrapes"))]
+        pub async fn post_v1_scrapes<'a>(
+            &'a self,
+            body: &'a types::PostV1ScrapesBody,
+        ) -> Result<ResponseValue<types::PostV1ScrapesResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_scrapes",
+                    false,
+                    || self.raw.post_v1_scrapes(body),
+                )
+                .await
+        }
+        /**Retrieve scrape result
+
+This endpoint allows users to retrieve the result of a previously initiated scrape.
+
+Sends a `GET` request to `/v1/scrapes/{scrape_id}`
+
+Arguments:
+- `scrape_id`: Unique identifier for the scrape to be retrieved.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_scrapes_by_scrape_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "scrapes"))]
+        pub async fn get_v1_scrapes_by_scrape_id<'a>(
+            &'a self,
+            scrape_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1ScrapesByScrapeIdResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_scrapes_by_scrape_id",
+                    true,
+                    || self.raw.get_v1_scrapes_by_scrape_id(scrape_id),
+                )
+                .await
+        }
+        /**Create Search
+
+Search the web with a natural language query and get back a deduplicated list of relevant links with titles and descriptions.
+
+It will search for the query semantically across the web and return results.
+
+See [Search feature](/features/search).
+
+Sends a `POST` request to `/v1/searches`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_searches`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "search"))]
+        pub async fn post_v1_searches<'a>(
+            &'a self,
+            body: &'a types::PostV1SearchesBody,
+        ) -> Result<ResponseValue<types::PostV1SearchesResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_searches",
+                    false,
+                    || self.raw.post_v1_searches(body),
+                )
+                .await
+        }
+        /**Get Search
+
+Retrieve a previously completed search by its ID.
+
+Sends a `GET` request to `/v1/searches/{search_id}`
+
+Arguments:
+- `search_id`: Unique identifier for the search to be retrieved.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_searches_by_search_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "search"))]
+        pub async fn get_v1_searches_by_search_id<'a>(
+            &'a self,
+            search_id: &'a str,
+        ) -> Result<ResponseValue<types::GetV1SearchesBySearchIdResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_searches_by_search_id",
+                    true,
+                    || self.raw.get_v1_searches_by_search_id(search_id),
+                )
+                .await
+        }
+        /**Test batch
+
+Test batch
+
+Sends a `POST` request to `/v1/test-batch`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_test_batch`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batches"))]
+        pub async fn post_v1_test_batch<'a>(
+            &'a self,
+            body: &'a types::PostV1TestBatchBody,
+        ) -> Result<ResponseValue<types::PostV1TestBatchResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_test_batch",
+                    false,
+                    || self.raw.post_v1_test_batch(body),
+                )
+                .await
+        }
+    }
+}
+/// Error bodies of operations whose spec gives them a different schema per status.
+#[rustfmt::skip]
+pub mod errors {
+    #[allow(unused_imports)]
+    use super::types;
+    ///Error bodies of `createAirOpsBatch`, typed by status (the spec gives them different schemas).
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+    #[serde(untagged)]
+    #[cfg(any(feature = "airops-batches"))]
+    pub enum CreateAirOpsBatchError {
+        ///The body of an HTTP 400 response.
+        Status400(types::ValidationError),
+        ///The body of an HTTP 401 response.
+        Status401(types::AiropsBatchesError),
+        ///The body of an HTTP 500 response.
+        Status500(types::AiropsBatchesError),
+    }
+    #[cfg(any(feature = "airops-batches"))]
+    impl CreateAirOpsBatchError {
+        /// The typed body of an error response with this status, if it decodes.
+        #[doc(hidden)]
+        pub fn decode(status: u16, body: &[u8]) -> Option<Self> {
+            match status {
+                400u16 => ::serde_json::from_slice(body).ok().map(Self::Status400),
+                401u16 => ::serde_json::from_slice(body).ok().map(Self::Status401),
+                500u16 => ::serde_json::from_slice(body).ok().map(Self::Status500),
+                _ => None,
+            }
         }
     }
 }

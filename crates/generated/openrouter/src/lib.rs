@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct CreditsResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<CreditsResponseData>,
@@ -43,6 +44,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct CreditsResponseData {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub total_credits: ::std::option::Option<f64>,
@@ -157,6 +159,7 @@ Total credits purchased and used for the authenticated user. A management key is
 Sends a `GET` request to `/v1/credits`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditsResponse>, Error<()>> {
@@ -193,6 +196,7 @@ Sends a `GET` request to `/v1/credits`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -245,6 +249,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditsResponse>, Error> {

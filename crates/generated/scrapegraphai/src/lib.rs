@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct CreditsResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub jobs: ::std::option::Option<CreditsResponseJobs>,
@@ -49,6 +50,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct CreditsResponseJobs {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub crawl: ::std::option::Option<CreditsResponseJobsCrawl>,
@@ -64,6 +66,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct CreditsResponseJobsCrawl {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit: ::std::option::Option<i64>,
@@ -79,6 +82,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct CreditsResponseJobsMonitor {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit: ::std::option::Option<i64>,
@@ -193,6 +197,7 @@ Remaining credits, plan and job quotas.
 Sends a `GET` request to `/api/credits`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditsResponse>, Error<()>> {
@@ -229,6 +234,7 @@ Sends a `GET` request to `/api/credits`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -279,6 +285,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditsResponse>, Error> {

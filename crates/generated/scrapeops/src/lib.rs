@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct UsageResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub active_concurrency: ::std::option::Option<i64>,
@@ -150,6 +151,7 @@ Proxy API Aggregator credit and concurrency usage.
 Sends a `GET` request to `/v1/proxy/account/usage`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UsageResponse>, Error<()>> {
@@ -186,6 +188,7 @@ Sends a `GET` request to `/v1/proxy/account/usage`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -236,6 +239,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UsageResponse>, Error> {

@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct AccountResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub account_email: ::std::option::Option<::std::string::String>,
@@ -170,6 +171,7 @@ Searches made this month, the plan's monthly limit and searches left. Free of ch
 Sends a `GET` request to `/account.json`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_account<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::AccountResponse>, Error<()>> {
@@ -206,6 +208,7 @@ Sends a `GET` request to `/account.json`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -256,6 +259,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_account<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::AccountResponse>, Error> {

@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct UserInfoResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code: ::std::option::Option<i64>,
@@ -49,6 +50,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct UserInfoResponseData {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance: ::std::option::Option<::std::string::String>,
@@ -190,6 +192,7 @@ User information including balance and status.
 Sends a `GET` request to `/v1/user/info`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_user_info<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UserInfoResponse>, Error<()>> {
@@ -226,6 +229,7 @@ Sends a `GET` request to `/v1/user/info`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -278,6 +282,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_user_info<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UserInfoResponse>, Error> {

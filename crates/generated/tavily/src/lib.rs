@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct UsageResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub account: ::std::option::Option<UsageResponseAccount>,
@@ -45,6 +46,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct UsageResponseAccount {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub current_plan: ::std::option::Option<::std::string::String>,
@@ -66,6 +68,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct UsageResponseKey {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit: ::std::option::Option<i64>,
@@ -180,6 +183,7 @@ Credit usage of the API key and of the account's plan.
 Sends a `GET` request to `/usage`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UsageResponse>, Error<()>> {
@@ -216,6 +220,7 @@ Sends a `GET` request to `/usage`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -268,6 +273,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UsageResponse>, Error> {

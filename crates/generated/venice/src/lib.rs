@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct BillingBalanceResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balances: ::std::option::Option<BillingBalanceResponseBalances>,
@@ -58,6 +59,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct BillingBalanceResponseBalances {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub diem: ::std::option::Option<f64>,
@@ -172,6 +174,7 @@ Current balance information for the authenticated user.
 Sends a `GET` request to `/api/v1/billing/balance`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_billing_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingBalanceResponse>, Error<()>> {
@@ -208,6 +211,7 @@ Sends a `GET` request to `/api/v1/billing/balance`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -260,6 +264,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_billing_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingBalanceResponse>, Error> {

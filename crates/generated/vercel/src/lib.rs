@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct CreditsResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance: ::std::option::Option<::std::string::String>,
@@ -144,6 +145,7 @@ The team's remaining AI Gateway credit and lifetime spend, as decimal strings.
 Sends a `GET` request to `/v1/credits`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditsResponse>, Error<()>> {
@@ -180,6 +182,7 @@ Sends a `GET` request to `/v1/credits`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -232,6 +235,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditsResponse>, Error> {

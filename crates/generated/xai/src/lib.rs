@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct PrepaidBalanceResponse {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub changes: ::std::vec::Vec<PrepaidBalanceResponseChangesItem>,
@@ -45,6 +46,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct PrepaidBalanceResponseChangesItem {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: ::std::option::Option<PrepaidBalanceResponseChangesItemAmount>,
@@ -63,6 +65,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct PrepaidBalanceResponseChangesItemAmount {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub val: ::std::option::Option<::std::string::String>,
@@ -76,6 +79,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct PrepaidBalanceResponseTotal {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub val: ::std::option::Option<::std::string::String>,
@@ -190,6 +194,7 @@ Sends a `GET` request to `/v1/billing/teams/{team_id}/prepaid/balance`
 Arguments:
 - `team_id`: The team whose balance is read (shown in the xAI Console).
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_prepaid_balance<'a>(
             &'a self,
             team_id: &'a str,
@@ -230,6 +235,7 @@ Arguments:
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -284,6 +290,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_prepaid_balance<'a>(
             &'a self,
             team_id: &'a str,

@@ -30,6 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "usage"))]
         pub struct Usage {
             ///API credits the plan allows in the current period.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -146,6 +147,7 @@ API credits used and the plan's credit limit.
 Sends a `GET` request to `/v1/usage`
 
 */
+        #[cfg(any(feature = "usage"))]
         pub async fn get_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::Usage>, Error<()>> {
@@ -182,6 +184,7 @@ Sends a `GET` request to `/v1/usage`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -232,6 +235,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "usage"))]
         pub async fn get_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::Usage>, Error> {
