@@ -23,6 +23,7 @@ mod generated {
     pub mod types {
         ///`BalanceResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "billing"))]
         pub struct BalanceResponse {
             ///Automatic top-up status (the docs show `disabled`).
             #[serde(
@@ -170,6 +171,7 @@ Returns the balance of the account that owns the API key.
 Sends a `GET` request to `/v1/billing/balance`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error<()>> {
@@ -206,6 +208,7 @@ Sends a `GET` request to `/v1/billing/balance`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
@@ -258,6 +261,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error> {

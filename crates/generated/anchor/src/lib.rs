@@ -21,6 +21,1408 @@ mod generated {
     /// Types used as operation parameters and responses.
     #[allow(clippy::all)]
     pub mod types {
+        ///`AnchorProxy`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        pub struct AnchorProxy {
+            pub active: bool,
+            /**City name for precise geographic targeting. Supported for anchor_proxy only.
+Can only be used when region is also provided.
+*/
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub city: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub country_code: ::std::option::Option<AnchorProxyCountryCode>,
+            /**Region code for more specific geographic targeting.
+The city parameter can only be used when region is also provided.
+*/
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub region: ::std::option::Option<::std::string::String>,
+            ///Create a session with a proxy to access websites as if you're browsing from a computer in that country.
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub type_: ::std::option::Option<AnchorProxy2>,
+        }
+        ///Create a session with a proxy to access websites as if you're browsing from a computer in that country.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        pub enum AnchorProxy2 {
+            #[serde(rename = "anchor_proxy")]
+            AnchorProxy,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for AnchorProxy2 {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for AnchorProxy2 {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`AnchorProxyCountryCode`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        pub enum AnchorProxyCountryCode {
+            #[serde(rename = "af")]
+            Af,
+            #[serde(rename = "al")]
+            Al,
+            #[serde(rename = "dz")]
+            Dz,
+            #[serde(rename = "ad")]
+            Ad,
+            #[serde(rename = "ao")]
+            Ao,
+            #[serde(rename = "as")]
+            As,
+            #[serde(rename = "ag")]
+            Ag,
+            #[serde(rename = "ar")]
+            Ar,
+            #[serde(rename = "am")]
+            Am,
+            #[serde(rename = "aw")]
+            Aw,
+            #[serde(rename = "au")]
+            Au,
+            #[serde(rename = "at")]
+            At,
+            #[serde(rename = "az")]
+            Az,
+            #[serde(rename = "bs")]
+            Bs,
+            #[serde(rename = "bh")]
+            Bh,
+            #[serde(rename = "bb")]
+            Bb,
+            #[serde(rename = "by")]
+            By,
+            #[serde(rename = "be")]
+            Be,
+            #[serde(rename = "bz")]
+            Bz,
+            #[serde(rename = "bj")]
+            Bj,
+            #[serde(rename = "bm")]
+            Bm,
+            #[serde(rename = "bo")]
+            Bo,
+            #[serde(rename = "ba")]
+            Ba,
+            #[serde(rename = "br")]
+            Br,
+            #[serde(rename = "bg")]
+            Bg,
+            #[serde(rename = "bf")]
+            Bf,
+            #[serde(rename = "cm")]
+            Cm,
+            #[serde(rename = "ca")]
+            Ca,
+            #[serde(rename = "cv")]
+            Cv,
+            #[serde(rename = "td")]
+            Td,
+            #[serde(rename = "cl")]
+            Cl,
+            #[serde(rename = "co")]
+            Co,
+            #[serde(rename = "cg")]
+            Cg,
+            #[serde(rename = "cr")]
+            Cr,
+            #[serde(rename = "ci")]
+            Ci,
+            #[serde(rename = "hr")]
+            Hr,
+            #[serde(rename = "cu")]
+            Cu,
+            #[serde(rename = "cy")]
+            Cy,
+            #[serde(rename = "cz")]
+            Cz,
+            #[serde(rename = "dk")]
+            Dk,
+            #[serde(rename = "dm")]
+            Dm,
+            #[serde(rename = "do")]
+            Do,
+            #[serde(rename = "ec")]
+            Ec,
+            #[serde(rename = "eg")]
+            Eg,
+            #[serde(rename = "sv")]
+            Sv,
+            #[serde(rename = "ee")]
+            Ee,
+            #[serde(rename = "et")]
+            Et,
+            #[serde(rename = "fo")]
+            Fo,
+            #[serde(rename = "fi")]
+            Fi,
+            #[serde(rename = "fr")]
+            Fr,
+            #[serde(rename = "gf")]
+            Gf,
+            #[serde(rename = "pf")]
+            Pf,
+            #[serde(rename = "ga")]
+            Ga,
+            #[serde(rename = "gm")]
+            Gm,
+            #[serde(rename = "ge")]
+            Ge,
+            #[serde(rename = "de")]
+            De,
+            #[serde(rename = "gh")]
+            Gh,
+            #[serde(rename = "gi")]
+            Gi,
+            #[serde(rename = "gr")]
+            Gr,
+            #[serde(rename = "gd")]
+            Gd,
+            #[serde(rename = "gp")]
+            Gp,
+            #[serde(rename = "gt")]
+            Gt,
+            #[serde(rename = "gg")]
+            Gg,
+            #[serde(rename = "gn")]
+            Gn,
+            #[serde(rename = "gw")]
+            Gw,
+            #[serde(rename = "gy")]
+            Gy,
+            #[serde(rename = "ht")]
+            Ht,
+            #[serde(rename = "hn")]
+            Hn,
+            #[serde(rename = "hu")]
+            Hu,
+            #[serde(rename = "is")]
+            Is,
+            #[serde(rename = "in")]
+            In,
+            #[serde(rename = "ir")]
+            Ir,
+            #[serde(rename = "iq")]
+            Iq,
+            #[serde(rename = "ie")]
+            Ie,
+            #[serde(rename = "il")]
+            Il,
+            #[serde(rename = "it")]
+            It,
+            #[serde(rename = "jm")]
+            Jm,
+            #[serde(rename = "jp")]
+            Jp,
+            #[serde(rename = "jo")]
+            Jo,
+            #[serde(rename = "kz")]
+            Kz,
+            #[serde(rename = "kw")]
+            Kw,
+            #[serde(rename = "kg")]
+            Kg,
+            #[serde(rename = "lv")]
+            Lv,
+            #[serde(rename = "lb")]
+            Lb,
+            #[serde(rename = "ly")]
+            Ly,
+            #[serde(rename = "li")]
+            Li,
+            #[serde(rename = "lt")]
+            Lt,
+            #[serde(rename = "lu")]
+            Lu,
+            #[serde(rename = "mk")]
+            Mk,
+            #[serde(rename = "ml")]
+            Ml,
+            #[serde(rename = "mt")]
+            Mt,
+            #[serde(rename = "mq")]
+            Mq,
+            #[serde(rename = "mr")]
+            Mr,
+            #[serde(rename = "mx")]
+            Mx,
+            #[serde(rename = "md")]
+            Md,
+            #[serde(rename = "mc")]
+            Mc,
+            #[serde(rename = "me")]
+            Me,
+            #[serde(rename = "ma")]
+            Ma,
+            #[serde(rename = "nl")]
+            Nl,
+            #[serde(rename = "nz")]
+            Nz,
+            #[serde(rename = "ni")]
+            Ni,
+            #[serde(rename = "ng")]
+            Ng,
+            #[serde(rename = "no")]
+            No,
+            #[serde(rename = "pk")]
+            Pk,
+            #[serde(rename = "pa")]
+            Pa,
+            #[serde(rename = "py")]
+            Py,
+            #[serde(rename = "pe")]
+            Pe,
+            #[serde(rename = "ph")]
+            Ph,
+            #[serde(rename = "pl")]
+            Pl,
+            #[serde(rename = "pt")]
+            Pt,
+            #[serde(rename = "pr")]
+            Pr,
+            #[serde(rename = "qa")]
+            Qa,
+            #[serde(rename = "ro")]
+            Ro,
+            #[serde(rename = "lc")]
+            Lc,
+            #[serde(rename = "sm")]
+            Sm,
+            #[serde(rename = "sa")]
+            Sa,
+            #[serde(rename = "sn")]
+            Sn,
+            #[serde(rename = "rs")]
+            Rs,
+            #[serde(rename = "sc")]
+            Sc,
+            #[serde(rename = "sl")]
+            Sl,
+            #[serde(rename = "sk")]
+            Sk,
+            #[serde(rename = "si")]
+            Si,
+            #[serde(rename = "so")]
+            So,
+            #[serde(rename = "za")]
+            Za,
+            #[serde(rename = "kr")]
+            Kr,
+            #[serde(rename = "es")]
+            Es,
+            #[serde(rename = "sr")]
+            Sr,
+            #[serde(rename = "se")]
+            Se,
+            #[serde(rename = "ch")]
+            Ch,
+            #[serde(rename = "sy")]
+            Sy,
+            #[serde(rename = "st")]
+            St,
+            #[serde(rename = "tw")]
+            Tw,
+            #[serde(rename = "tj")]
+            Tj,
+            #[serde(rename = "tg")]
+            Tg,
+            #[serde(rename = "tt")]
+            Tt,
+            #[serde(rename = "tn")]
+            Tn,
+            #[serde(rename = "tr")]
+            Tr,
+            #[serde(rename = "tc")]
+            Tc,
+            #[serde(rename = "ua")]
+            Ua,
+            #[serde(rename = "ae")]
+            Ae,
+            #[serde(rename = "us")]
+            Us,
+            #[serde(rename = "uy")]
+            Uy,
+            #[serde(rename = "uz")]
+            Uz,
+            #[serde(rename = "ve")]
+            Ve,
+            #[serde(rename = "ye")]
+            Ye,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for AnchorProxyCountryCode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for AnchorProxyCountryCode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::default::Default for AnchorProxyCountryCode {
+            fn default() -> Self {
+                AnchorProxyCountryCode::Us
+            }
+        }
+        ///`ApplicationIdentityItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct ApplicationIdentityItem {
+            ///Authentication flow associated with this identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub auth_flow: ::std::option::Option<::std::string::String>,
+            ///Timestamp when the identity was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Unique identifier for the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Name of the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Status of the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<ApplicationIdentityItemStatus>,
+            ///Timestamp when the identity was last updated
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub updated_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+        }
+        ///Status of the identity
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "applications"))]
+        pub enum ApplicationIdentityItemStatus {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "validated")]
+            Validated,
+            #[serde(rename = "failed")]
+            Failed,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::convert::TryFrom<&str> for ApplicationIdentityItemStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for ApplicationIdentityItemStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`ApplicationItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct ApplicationItem {
+            ///List of allowed domains for this application
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub allowed_domains: ::std::vec::Vec<::std::string::String>,
+            ///Authentication methods available for this application
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub auth_methods: ::std::vec::Vec<::std::string::String>,
+            ///Timestamp when the application was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Description of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///Unique identifier for the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Number of identities associated with this application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub identity_count: ::std::option::Option<i64>,
+            ///Name of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Timestamp when the application was last updated
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub updated_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///URL of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+        }
+        ///`AuthFlowItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct AuthFlowItem {
+            ///Timestamp when the authentication flow was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Custom fields for this authentication flow
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub custom_fields: ::std::vec::Vec<CustomFieldDefinition>,
+            ///Description of the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///Unique identifier for the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Whether this is the recommended authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub is_recommended: ::std::option::Option<bool>,
+            ///Authentication methods in this flow
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub methods: ::std::vec::Vec<::std::string::String>,
+            ///Name of the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Timestamp when the authentication flow was last updated
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub updated_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+        }
+        ///`AuthenticatorCredential`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "identities"))]
+        pub struct AuthenticatorCredential {
+            ///Optional OTP code
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub otp: ::std::option::Option<::std::string::String>,
+            ///TOTP secret for authenticator
+            pub secret: ::std::string::String,
+            ///Credential type
+            #[serde(rename = "type")]
+            pub type_: AuthenticatorCredentialType,
+        }
+        ///Credential type
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "identities"))]
+        pub enum AuthenticatorCredentialType {
+            #[serde(rename = "authenticator")]
+            Authenticator,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::TryFrom<&str> for AuthenticatorCredentialType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for AuthenticatorCredentialType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`BatchSessionDeleteResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionDeleteResponseSchema {
+            ///Unique identifier for the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub batch_id: ::std::option::Option<::uuid::Uuid>,
+            ///Number of sessions successfully deleted
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub deleted_sessions: ::std::option::Option<i64>,
+            ///Details of deletion failures (only present if there were failures)
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub errors: ::std::vec::Vec<BatchSessionDeleteResponseSchemaErrorsItem>,
+            ///Number of sessions that failed to delete
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub failed_deletions: ::std::option::Option<i64>,
+            ///Summary message of the deletion operation
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+        }
+        ///`BatchSessionDeleteResponseSchemaErrorsItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionDeleteResponseSchemaErrorsItem {
+            ///Error message
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<::std::string::String>,
+            ///ID of the session that failed to delete
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub session_id: ::std::option::Option<::std::string::String>,
+        }
+        ///`BatchSessionItemSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionItemSchema {
+            ///CDP websocket connection URL (if session is ready)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cdp_url: ::std::option::Option<::std::string::String>,
+            ///Timestamp when session creation completed
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completed_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Error message if session creation failed
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<::std::string::String>,
+            ///Index of this session within the batch (0-based)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub item_index: ::std::option::Option<i64>,
+            ///Live view URL for the session (if session is ready)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub live_view_url: ::std::option::Option<::std::string::String>,
+            ///Session-specific metadata
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///Number of times this session creation has been retried
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub retry_count: ::std::option::Option<i64>,
+            ///Unique identifier for the browser session (if created successfully)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub session_id: ::std::option::Option<::uuid::Uuid>,
+            ///Timestamp when session creation started
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub started_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Current status of this individual session
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<BatchSessionItemSchemaStatus>,
+        }
+        ///Current status of this individual session
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub enum BatchSessionItemSchemaStatus {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "processing")]
+            Processing,
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            #[serde(rename = "cancelled")]
+            Cancelled,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<&str> for BatchSessionItemSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for BatchSessionItemSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`BatchSessionListItemSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionListItemSchema {
+            ///Timestamp when the batch completed (if completed)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub actual_completion_time: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Unique identifier for the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub batch_id: ::std::option::Option<::uuid::Uuid>,
+            ///Number of sessions successfully completed
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completed_requests: ::std::option::Option<i64>,
+            ///Timestamp when the batch was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Number of sessions that failed
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub failed_requests: ::std::option::Option<i64>,
+            ///Current status of the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<BatchSessionListItemSchemaStatus>,
+            ///Total number of sessions requested
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_requests: ::std::option::Option<i64>,
+        }
+        ///Current status of the batch
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub enum BatchSessionListItemSchemaStatus {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "processing")]
+            Processing,
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            #[serde(rename = "cancelled")]
+            Cancelled,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<&str> for BatchSessionListItemSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for BatchSessionListItemSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`BatchSessionListResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionListResponseSchema {
+            ///Array of batch session summaries
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub batches: ::std::vec::Vec<BatchSessionListItemSchema>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub pagination: ::std::option::Option<
+                BatchSessionListResponseSchemaPagination,
+            >,
+        }
+        ///`BatchSessionListResponseSchemaPagination`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionListResponseSchemaPagination {
+            ///Current page number
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub current_page: ::std::option::Option<i64>,
+            ///Whether there is a next page
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub has_next: ::std::option::Option<bool>,
+            ///Whether there is a previous page
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub has_prev: ::std::option::Option<bool>,
+            ///Total number of pages
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_pages: ::std::option::Option<i64>,
+            ///Total number of batch records
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_records: ::std::option::Option<i64>,
+        }
+        ///`BatchSessionRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionRequestSchema {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub configuration: ::std::option::Option<SessionCreateRequestSchema>,
+            ///Number of sessions to create in the batch (1-1000)
+            pub count: ::std::num::NonZeroU64,
+            ///Optional batch-level metadata for identification and organization
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        }
+        ///`BatchSessionResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionResponseSchema {
+            ///Unique identifier for the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub batch_id: ::std::option::Option<::uuid::Uuid>,
+            ///Timestamp when the batch was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Current status of the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<BatchSessionResponseSchemaStatus>,
+            ///Total number of sessions requested in the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_requests: ::std::option::Option<i64>,
+        }
+        ///Current status of the batch
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub enum BatchSessionResponseSchemaStatus {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "processing")]
+            Processing,
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            #[serde(rename = "cancelled")]
+            Cancelled,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<&str> for BatchSessionResponseSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for BatchSessionResponseSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`BatchSessionRetryRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionRetryRequestSchema {
+            ///Maximum number of attempts per failed session. Each session is retried up to this many times, stopping on first success.
+            #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU64, 1>")]
+            pub max_retries: ::std::num::NonZeroU64,
+            ///Whether to only retry failed sessions
+            #[serde(default = "defaults::default_bool::<true>")]
+            pub retry_failed_only: bool,
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::default::Default for BatchSessionRetryRequestSchema {
+            fn default() -> Self {
+                Self {
+                    max_retries: defaults::default_nzu64::<::std::num::NonZeroU64, 1>(),
+                    retry_failed_only: defaults::default_bool::<true>(),
+                }
+            }
+        }
+        ///`BatchSessionRetryResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionRetryResponseSchema {
+            ///Unique identifier for the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub batch_id: ::std::option::Option<::uuid::Uuid>,
+            ///Summary message
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+            ///Number of sessions that were retried
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub retried_sessions: ::std::option::Option<i64>,
+            ///Current status of the batch after retry
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<BatchSessionRetryResponseSchemaStatus>,
+        }
+        ///Current status of the batch after retry
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub enum BatchSessionRetryResponseSchemaStatus {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "processing")]
+            Processing,
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            #[serde(rename = "cancelled")]
+            Cancelled,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<&str> for BatchSessionRetryResponseSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for BatchSessionRetryResponseSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`BatchSessionStatusResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionStatusResponseSchema {
+            ///Timestamp when the batch completed (if completed)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub actual_completion_time: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Unique identifier for the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub batch_id: ::std::option::Option<::uuid::Uuid>,
+            ///Number of sessions successfully created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub completed_requests: ::std::option::Option<i64>,
+            ///Timestamp when the batch was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Error message if batch failed
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<::std::string::String>,
+            ///Number of sessions that failed to create
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub failed_requests: ::std::option::Option<i64>,
+            ///Number of sessions waiting to be processed
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub pending_requests: ::std::option::Option<i64>,
+            ///Number of sessions currently being processed
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub processing_requests: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub progress: ::std::option::Option<
+                BatchSessionStatusResponseSchemaProgress,
+            >,
+            ///Array of individual session details
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub sessions: ::std::vec::Vec<BatchSessionItemSchema>,
+            ///Current status of the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<BatchSessionStatusResponseSchemaStatus>,
+            ///Total number of sessions requested
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_requests: ::std::option::Option<i64>,
+        }
+        ///`BatchSessionStatusResponseSchemaProgress`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionStatusResponseSchemaProgress {
+            ///Current processing phase
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub current_phase: ::std::option::Option<
+                BatchSessionStatusResponseSchemaProgressCurrentPhase,
+            >,
+            ///Completion percentage (0-100)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub percentage: ::std::option::Option<f64>,
+        }
+        ///Current processing phase
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub enum BatchSessionStatusResponseSchemaProgressCurrentPhase {
+            #[serde(rename = "queued")]
+            Queued,
+            #[serde(rename = "provisioning")]
+            Provisioning,
+            #[serde(rename = "configuring")]
+            Configuring,
+            #[serde(rename = "ready")]
+            Ready,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<&str>
+        for BatchSessionStatusResponseSchemaProgressCurrentPhase {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for BatchSessionStatusResponseSchemaProgressCurrentPhase {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Current status of the batch
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub enum BatchSessionStatusResponseSchemaStatus {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "processing")]
+            Processing,
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            #[serde(rename = "cancelled")]
+            Cancelled,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<&str> for BatchSessionStatusResponseSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for BatchSessionStatusResponseSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`BatchSessionUpdateRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionUpdateRequestSchema {
+            ///Target status for the batch
+            pub status: BatchSessionUpdateRequestSchemaStatus,
+        }
+        ///Target status for the batch
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub enum BatchSessionUpdateRequestSchemaStatus {
+            #[serde(rename = "cancelled")]
+            Cancelled,
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::fmt::Display for BatchSessionUpdateRequestSchemaStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Cancelled => f.write_str("cancelled"),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::str::FromStr for BatchSessionUpdateRequestSchemaStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "cancelled" => Ok(Self::Cancelled),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<&str> for BatchSessionUpdateRequestSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for BatchSessionUpdateRequestSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`BatchSessionUpdateResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct BatchSessionUpdateResponseSchema {
+            ///Unique identifier for the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub batch_id: ::std::option::Option<::uuid::Uuid>,
+            ///Number of running sessions that were terminated
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cancelled_sessions: ::std::option::Option<i64>,
+            ///Summary message
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+            ///New status of the batch
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<BatchSessionUpdateResponseSchemaStatus>,
+        }
+        ///New status of the batch
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub enum BatchSessionUpdateResponseSchemaStatus {
+            #[serde(rename = "cancelled")]
+            Cancelled,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<&str> for BatchSessionUpdateResponseSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for BatchSessionUpdateResponseSchemaStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
         ///`BillingInfoResponse`
         #[derive(
             ::serde::Deserialize,
@@ -30,6 +1432,7 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(any(feature = "billing"))]
         pub struct BillingInfoResponse {
             ///Optional configured credit spend limit for the project, when the API sends it beside `data` (as the published example does).
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -42,6 +1445,7 @@ mod generated {
         }
         ///`BillingInfoResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "billing"))]
         pub struct BillingInfoResponseData {
             ///Current billing period in YYYY-MM format.
             pub billing_period: ::std::string::String,
@@ -63,6 +1467,1754 @@ mod generated {
             ///Billing tier for the project.
             pub tier: ::std::string::String,
         }
+        ///Browser-specific configurations.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfig {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub adblock: ::std::option::Option<BrowserConfigAdblock>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub captcha_solver: ::std::option::Option<BrowserConfigCaptchaSolver>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub disable_web_security: ::std::option::Option<
+                BrowserConfigDisableWebSecurity,
+            >,
+            ///Array of extension IDs to load in the browser session. Extensions must be previously uploaded using the Extensions API.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub extensions: ::std::vec::Vec<::uuid::Uuid>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub extra_stealth: ::std::option::Option<BrowserConfigExtraStealth>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub force_popups_as_tabs: ::std::option::Option<
+                BrowserConfigForcePopupsAsTabs,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub fullscreen: ::std::option::Option<BrowserConfigFullscreen>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub headless: ::std::option::Option<BrowserConfigHeadless>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub p2p_download: ::std::option::Option<BrowserConfigP2pDownload>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub pdf_viewer: ::std::option::Option<BrowserConfigPdfViewer>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub popup_blocker: ::std::option::Option<BrowserConfigPopupBlocker>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub profile: ::std::option::Option<BrowserConfigProfile>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub sensitive_data_mask: ::std::option::Option<
+                BrowserConfigSensitiveDataMask,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub tracing: ::std::option::Option<BrowserConfigTracing>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub viewport: ::std::option::Option<BrowserConfigViewport>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub web_bot_auth: ::std::option::Option<BrowserConfigWebBotAuth>,
+        }
+        ///Configuration for ad-blocking.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigAdblock {
+            ///Enable or disable ad-blocking. Defaults to `true`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///Configuration for captcha-solving.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigCaptchaSolver {
+            ///Enable or disable captcha-solving. Requires proxy to be active. Defaults to `false`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///Configuration for disabling web security features.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigDisableWebSecurity {
+            ///Whether to disable web security features (CORS, same-origin policy, etc.). Allows accessing iframes and resources from different origins. Defaults to `false`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///Enables our dedicated patched Chromium build, designed to avoid bot detection and blocking. Works with Anchor Proxy enabled only.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigExtraStealth {
+            ///Enable or disable extra stealth mode.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///Configuration for forcing popups to open as tabs instead of popup windows.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigForcePopupsAsTabs {
+            ///Enable or disable forcing popups as tabs. Defaults to `false`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///Configuration for fullscreen mode.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigFullscreen {
+            ///Enable or disable fullscreen mode. When enabled, the browser will start in fullscreen mode. Defaults to `false`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///Configuration for headless mode.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigHeadless {
+            ///Whether browser should be headless or headful. Defaults to `false`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///Configuration for peer-to-peer download capture functionality.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigP2pDownload {
+            ///Enable or disable P2P downloads. When enabled, the browser will capture downloads for direct data extraction, instead of uploading them on Anchor's storage. Defaults to `false`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///Configuration for PDF viewer mode.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigPdfViewer {
+            ///Enable or disable PDF viewer mode. When disabled, the browser will download PDFs instead of viewing them. Defaults to `true`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///Configuration for popup blocking.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigPopupBlocker {
+            ///Blocks popups, including ads and CAPTCHA consent banners. Requires adblock to be active. Defaults to `true`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///Options for managing and persisting browser session profiles.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigProfile {
+            ///The name of the profile to be used during the browser session.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Indicates whether the browser session profile data should be saved when the browser session ends. Defaults to `false`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub persist: ::std::option::Option<bool>,
+        }
+        ///Automatically detects and masks sensitive data (passwords, emails, phone numbers, credit card fields, tokens) in web pages. Supports custom CSS selectors globally or per site, and custom regex patterns.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigSensitiveDataMask {
+            ///Enable or disable sensitive data masking. Defaults to `false`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+            ///Custom regex patterns to detect and mask additional sensitive data types.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub custom_patterns: ::std::vec::Vec<
+                BrowserConfigSensitiveDataMaskCustomPatternsItem,
+            >,
+            ///Additional CSS selectors to mask globally across all sites. Matched elements will be blurred.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub custom_selectors: ::std::vec::Vec<::std::string::String>,
+            ///Per-site CSS selectors. Keys are hostnames (supports wildcard prefix like `*.bank.com`), values are arrays of CSS selectors. Matched elements will be blurred.
+            #[serde(
+                default,
+                skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            )]
+            pub site_selectors: ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::vec::Vec<::std::string::String>,
+            >,
+        }
+        ///`BrowserConfigSensitiveDataMaskCustomPatternsItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigSensitiveDataMaskCustomPatternsItem {
+            ///Replacement string for matched text. Defaults to `****`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub mask: ::std::option::Option<::std::string::String>,
+            ///Regular expression pattern to match sensitive data.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub regex: ::std::option::Option<::std::string::String>,
+        }
+        ///Configuration for browser tracing and debugging capabilities.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigTracing {
+            ///Enable or disable tracing. Defaults to `true`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+            ///Enable or disable snapshot capture in traces. Defaults to `false`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub snapshots: ::std::option::Option<bool>,
+            ///Enable or disable source code capture in traces. Defaults to `true`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub sources: ::std::option::Option<bool>,
+        }
+        ///Configuration for the browser's viewport size.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigViewport {
+            ///Height of the viewport in pixels. Defaults to `900`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub height: ::std::option::Option<i64>,
+            ///Width of the viewport in pixels. Defaults to `1440`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub width: ::std::option::Option<i64>,
+        }
+        ///Configuration for Cloudflare Web Bot Auth HTTP message signing. Enables authentication with websites that require Cloudflare's web bot authentication.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct BrowserConfigWebBotAuth {
+            ///Enable or disable web bot auth. Defaults to `false`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///`ClipboardRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct ClipboardRequestSchema {
+            ///Text to set in the clipboard
+            pub text: ::std::string::String,
+        }
+        ///`ClipboardResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct ClipboardResponseSchema {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<ClipboardResponseSchemaData>,
+        }
+        ///`ClipboardResponseSchemaData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct ClipboardResponseSchemaData {
+            ///Text content of the clipboard
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub text: ::std::option::Option<::std::string::String>,
+        }
+        ///`CoordinatesRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct CoordinatesRequestSchema {
+            ///X coordinate
+            pub x: i64,
+            ///Y coordinate
+            pub y: i64,
+        }
+        ///`CopyResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct CopyResponseSchema {
+            ///The text that was copied
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub text: ::std::option::Option<::std::string::String>,
+        }
+        ///`CreateApplicationRequest`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "applications"))]
+        pub struct CreateApplicationRequest {
+            ///Description of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///Name of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///The source URL of the application
+            pub source: ::std::string::String,
+        }
+        ///`CreateApplicationResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct CreateApplicationResponse {
+            ///Timestamp when the application was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Description of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///Unique identifier for the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Name of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///URL of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+        }
+        ///`CreateAuthFlowRequest`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "applications"))]
+        pub struct CreateAuthFlowRequest {
+            ///Custom fields for this authentication flow
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub custom_fields: ::std::vec::Vec<CustomFieldDefinition>,
+            ///Description of the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///Whether this is the recommended authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub is_recommended: ::std::option::Option<bool>,
+            ///Authentication methods in this flow
+            pub methods: ::std::vec::Vec<CreateAuthFlowRequestMethodsItem>,
+            ///Name of the authentication flow
+            pub name: ::std::string::String,
+        }
+        ///`CreateAuthFlowRequestMethodsItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub enum CreateAuthFlowRequestMethodsItem {
+            #[serde(rename = "username_password")]
+            UsernamePassword,
+            #[serde(rename = "authenticator")]
+            Authenticator,
+            #[serde(rename = "custom")]
+            Custom,
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::fmt::Display for CreateAuthFlowRequestMethodsItem {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::UsernamePassword => f.write_str("username_password"),
+                    Self::Authenticator => f.write_str("authenticator"),
+                    Self::Custom => f.write_str("custom"),
+                }
+            }
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::str::FromStr for CreateAuthFlowRequestMethodsItem {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "username_password" => Ok(Self::UsernamePassword),
+                    "authenticator" => Ok(Self::Authenticator),
+                    "custom" => Ok(Self::Custom),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::convert::TryFrom<&str> for CreateAuthFlowRequestMethodsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for CreateAuthFlowRequestMethodsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`CreateAuthFlowResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct CreateAuthFlowResponse {
+            ///Timestamp when the authentication flow was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Custom fields for this authentication flow
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub custom_fields: ::std::vec::Vec<CustomFieldDefinition>,
+            ///Description of the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///Unique identifier for the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Whether this is the recommended authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub is_recommended: ::std::option::Option<bool>,
+            ///Authentication methods in this flow
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub methods: ::std::vec::Vec<::std::string::String>,
+            ///Name of the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Timestamp when the authentication flow was last updated
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub updated_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+        }
+        ///`CreateIdentityRequest`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "identities"))]
+        pub struct CreateIdentityRequest {
+            ///Optional application description
+            #[serde(
+                rename = "applicationDescription",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub application_description: ::std::option::Option<::std::string::String>,
+            ///Optional application name to associate with the identity
+            #[serde(
+                rename = "applicationName",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub application_name: ::std::option::Option<::std::string::String>,
+            ///Array of credentials for authentication
+            pub credentials: ::std::vec::Vec<CredentialData>,
+            ///Optional metadata for the identity
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///Name of the identity. Defaults to "Unnamed Identity" if not provided.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///The source URL for the identity (e.g., login page URL)
+            pub source: ::std::string::String,
+        }
+        ///`CreateIdentityResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "identities"))]
+        pub struct CreateIdentityResponse {
+            ///Timestamp when the identity was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Unique identifier for the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Metadata associated with the identity
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///Name of the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Status of the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<CreateIdentityResponseStatus>,
+        }
+        ///Status of the identity
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "identities"))]
+        pub enum CreateIdentityResponseStatus {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "validated")]
+            Validated,
+            #[serde(rename = "failed")]
+            Failed,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::TryFrom<&str> for CreateIdentityResponseStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for CreateIdentityResponseStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`CreateIdentityTokenRequest`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "applications"))]
+        pub struct CreateIdentityTokenRequest {
+            ///The HTTPS URL where the user will be redirected after authentication. Must use HTTPS protocol.
+            #[serde(rename = "callbackUrl")]
+            pub callback_url: ::std::string::String,
+        }
+        ///`CreateIntegrationRequest`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "integrations"))]
+        pub struct CreateIntegrationRequest {
+            pub credentials: ServiceAccountCredentials,
+            ///Name for the integration
+            pub name: CreateIntegrationRequestName,
+            #[serde(rename = "type")]
+            pub type_: IntegrationType,
+        }
+        ///Name for the integration
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "integrations"))]
+        pub struct CreateIntegrationRequestName(::std::string::String);
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::ops::Deref for CreateIntegrationRequestName {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::convert::From<CreateIntegrationRequestName>
+        for ::std::string::String {
+            fn from(value: CreateIntegrationRequestName) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::str::FromStr for CreateIntegrationRequestName {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() < 1usize {
+                    return Err("shorter than 1 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::convert::TryFrom<&str> for CreateIntegrationRequestName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for CreateIntegrationRequestName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl<'de> ::serde::Deserialize<'de> for CreateIntegrationRequestName {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`CreateTaskRequest`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct CreateTaskRequest {
+            #[serde(
+                rename = "browserConfiguration",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub browser_configuration: ::std::option::Option<SessionConfig>,
+            ///Base64 encoded task code (optional)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub code: ::std::option::Option<CreateTaskRequestCode>,
+            ///Optional description of the task
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<CreateTaskRequestDescription>,
+            ///Programming language for the task
+            pub language: CreateTaskRequestLanguage,
+            ///Task name (letters, numbers, hyphens, and underscores only)
+            pub name: CreateTaskRequestName,
+        }
+        ///Base64 encoded task code (optional)
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct CreateTaskRequestCode(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for CreateTaskRequestCode {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<CreateTaskRequestCode> for ::std::string::String {
+            fn from(value: CreateTaskRequestCode) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for CreateTaskRequestCode {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[A-Za-z0-9+/]*={0,2}$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err(
+                        "doesn't match pattern \"^[A-Za-z0-9+/]*={0,2}$\"".into(),
+                    );
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for CreateTaskRequestCode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for CreateTaskRequestCode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for CreateTaskRequestCode {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///Optional description of the task
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct CreateTaskRequestDescription(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for CreateTaskRequestDescription {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<CreateTaskRequestDescription>
+        for ::std::string::String {
+            fn from(value: CreateTaskRequestDescription) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for CreateTaskRequestDescription {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 1000usize {
+                    return Err("longer than 1000 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for CreateTaskRequestDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for CreateTaskRequestDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for CreateTaskRequestDescription {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///Programming language for the task
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub enum CreateTaskRequestLanguage {
+            #[serde(rename = "typescript")]
+            Typescript,
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::fmt::Display for CreateTaskRequestLanguage {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Typescript => f.write_str("typescript"),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for CreateTaskRequestLanguage {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "typescript" => Ok(Self::Typescript),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for CreateTaskRequestLanguage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for CreateTaskRequestLanguage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Task name (letters, numbers, hyphens, and underscores only)
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct CreateTaskRequestName(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for CreateTaskRequestName {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<CreateTaskRequestName> for ::std::string::String {
+            fn from(value: CreateTaskRequestName) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for CreateTaskRequestName {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 255usize {
+                    return Err("longer than 255 characters".into());
+                }
+                if value.chars().count() < 1usize {
+                    return Err("shorter than 1 characters".into());
+                }
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[a-zA-Z0-9_-]+$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^[a-zA-Z0-9_-]+$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for CreateTaskRequestName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for CreateTaskRequestName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for CreateTaskRequestName {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`CredentialData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(untagged)]
+        #[cfg(any(feature = "identities"))]
+        pub enum CredentialData {
+            UsernamePasswordCredential(UsernamePasswordCredential),
+            AuthenticatorCredential(AuthenticatorCredential),
+            CustomCredential(CustomCredential),
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::From<UsernamePasswordCredential> for CredentialData {
+            fn from(value: UsernamePasswordCredential) -> Self {
+                Self::UsernamePasswordCredential(value)
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::From<AuthenticatorCredential> for CredentialData {
+            fn from(value: AuthenticatorCredential) -> Self {
+                Self::AuthenticatorCredential(value)
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::From<CustomCredential> for CredentialData {
+            fn from(value: CustomCredential) -> Self {
+                Self::CustomCredential(value)
+            }
+        }
+        ///`CustomCredential`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "identities"))]
+        pub struct CustomCredential {
+            ///Array of custom fields
+            pub fields: ::std::vec::Vec<CustomFieldItem>,
+            ///Credential type
+            #[serde(rename = "type")]
+            pub type_: CustomCredentialType,
+        }
+        ///Credential type
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "identities"))]
+        pub enum CustomCredentialType {
+            #[serde(rename = "custom")]
+            Custom,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::TryFrom<&str> for CustomCredentialType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::TryFrom<::std::string::String> for CustomCredentialType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`CustomFieldDefinition`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "applications"))]
+        pub struct CustomFieldDefinition {
+            ///Name of the custom field
+            pub name: ::std::string::String,
+        }
+        ///`CustomFieldItem`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "identities"))]
+        pub struct CustomFieldItem {
+            ///Field name
+            pub name: ::std::string::String,
+            ///Field value
+            pub value: ::std::string::String,
+        }
+        ///`CustomProxy`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        pub struct CustomProxy {
+            pub active: bool,
+            ///Proxy password
+            pub password: ::std::string::String,
+            ///Proxy address in **PROTOCOL://HOST:PORT** format (e.g., https://proxy.example.com:443). See [proxy page](/advanced/proxy#custom-proxy).
+            pub server: ::std::string::String,
+            #[serde(rename = "type")]
+            pub type_: CustomProxyType,
+            ///Proxy username
+            pub username: ::std::string::String,
+        }
+        ///`CustomProxyType`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        pub enum CustomProxyType {
+            #[serde(rename = "custom")]
+            Custom,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::convert::TryFrom<&str> for CustomProxyType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::convert::TryFrom<::std::string::String> for CustomProxyType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`DeleteApplicationResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct DeleteApplicationResponse {
+            ///Whether the deletion was successful
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub success: ::std::option::Option<bool>,
+        }
+        ///`DeleteAuthFlowResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct DeleteAuthFlowResponse {
+            ///Whether the deletion was successful
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub success: ::std::option::Option<bool>,
+        }
+        ///`DeleteIdentityResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "identities"))]
+        pub struct DeleteIdentityResponse {
+            ///Deletion result message
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+        }
+        ///`DeleteTaskResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct DeleteTaskResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<DeleteTaskResponseData>,
+        }
+        ///`DeleteTaskResponseData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct DeleteTaskResponseData {
+            ///Deletion result message
+            pub message: ::std::string::String,
+            ///Whether the deletion was successful
+            pub success: bool,
+        }
+        ///`DeleteV1BatchSessionsByBatchIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct DeleteV1BatchSessionsByBatchIdResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<BatchSessionDeleteResponseSchema>,
+        }
+        ///`DeleteV1ExtensionsByIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "extensions"))]
+        pub struct DeleteV1ExtensionsByIdResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<SuccessResponse>,
+        }
+        ///`DeleteV1IntegrationsByIntegrationIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "integrations"))]
+        pub struct DeleteV1IntegrationsByIntegrationIdResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<
+                DeleteV1IntegrationsByIntegrationIdResponseData,
+            >,
+        }
+        ///`DeleteV1IntegrationsByIntegrationIdResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "integrations"))]
+        pub struct DeleteV1IntegrationsByIntegrationIdResponseData {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub integration: ::std::option::Option<
+                DeleteV1IntegrationsByIntegrationIdResponseDataIntegration,
+            >,
+        }
+        ///`DeleteV1IntegrationsByIntegrationIdResponseDataIntegration`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "integrations"))]
+        pub struct DeleteV1IntegrationsByIntegrationIdResponseDataIntegration {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub deleted: ::std::option::Option<bool>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub path: ::std::option::Option<::std::string::String>,
+        }
+        ///`DeleteV1TaskByTaskIdByTaskVersionTaskVersion`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct DeleteV1TaskByTaskIdByTaskVersionTaskVersion(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for DeleteV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<DeleteV1TaskByTaskIdByTaskVersionTaskVersion>
+        for ::std::string::String {
+            fn from(value: DeleteV1TaskByTaskIdByTaskVersionTaskVersion) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for DeleteV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^(draft|latest|\\d+)$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^(draft|latest|\\d+)$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str>
+        for DeleteV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for DeleteV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de>
+        for DeleteV1TaskByTaskIdByTaskVersionTaskVersion {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`DownloadItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct DownloadItem {
+            ///The timestamp when the file record was created.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///The time it took to process or download the file, in milliseconds.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub duration: ::std::option::Option<i64>,
+            ///The URL to download the file from anchorbrowser servers. Requires api key authentication.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub file_link: ::std::option::Option<::std::string::String>,
+            ///The unique ID of the download record.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///The original URL where the file was found.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub origin_url: ::std::option::Option<::std::string::String>,
+            ///The URL used to download the file.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub original_download_url: ::std::option::Option<::std::string::String>,
+            ///The original file name before any modification.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub original_file_name: ::std::option::Option<::std::string::String>,
+            ///The size of the file in bytes.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub size: ::std::option::Option<i64>,
+            ///The suggested file name for saving the file.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub suggested_file_name: ::std::option::Option<::std::string::String>,
+        }
+        ///`DownloadListResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct DownloadListResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<DownloadListResponseData>,
+        }
+        ///`DownloadListResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct DownloadListResponseData {
+            ///Total number of downloads
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub count: ::std::option::Option<i64>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub items: ::std::vec::Vec<DownloadItem>,
+        }
+        ///`DraftTaskRequest`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct DraftTaskRequest {
+            #[serde(
+                rename = "browserConfiguration",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub browser_configuration: ::std::option::Option<SessionConfig>,
+            ///Base64 encoded task code
+            pub code: DraftTaskRequestCode,
+            ///Optional description of the version
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<DraftTaskRequestDescription>,
+            ///Programming language for the task
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub language: ::std::option::Option<DraftTaskRequestLanguage>,
+        }
+        ///Base64 encoded task code
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct DraftTaskRequestCode(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for DraftTaskRequestCode {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<DraftTaskRequestCode> for ::std::string::String {
+            fn from(value: DraftTaskRequestCode) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for DraftTaskRequestCode {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() < 1usize {
+                    return Err("shorter than 1 characters".into());
+                }
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[A-Za-z0-9+/]*={0,2}$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err(
+                        "doesn't match pattern \"^[A-Za-z0-9+/]*={0,2}$\"".into(),
+                    );
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for DraftTaskRequestCode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for DraftTaskRequestCode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for DraftTaskRequestCode {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///Optional description of the version
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct DraftTaskRequestDescription(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for DraftTaskRequestDescription {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<DraftTaskRequestDescription>
+        for ::std::string::String {
+            fn from(value: DraftTaskRequestDescription) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for DraftTaskRequestDescription {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 1000usize {
+                    return Err("longer than 1000 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for DraftTaskRequestDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for DraftTaskRequestDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for DraftTaskRequestDescription {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///Programming language for the task
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub enum DraftTaskRequestLanguage {
+            #[serde(rename = "typescript")]
+            Typescript,
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::fmt::Display for DraftTaskRequestLanguage {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Typescript => f.write_str("typescript"),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for DraftTaskRequestLanguage {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "typescript" => Ok(Self::Typescript),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for DraftTaskRequestLanguage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for DraftTaskRequestLanguage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`DragDropRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct DragDropRequestSchema {
+            ///Mouse button to use
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub button: ::std::option::Option<DragDropRequestSchemaButton>,
+            ///Ending X coordinate
+            #[serde(rename = "endX")]
+            pub end_x: i64,
+            ///Ending Y coordinate
+            #[serde(rename = "endY")]
+            pub end_y: i64,
+            ///Starting X coordinate
+            #[serde(rename = "startX")]
+            pub start_x: i64,
+            ///Starting Y coordinate
+            #[serde(rename = "startY")]
+            pub start_y: i64,
+        }
+        ///Mouse button to use
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub enum DragDropRequestSchemaButton {
+            #[serde(rename = "left")]
+            Left,
+            #[serde(rename = "middle")]
+            Middle,
+            #[serde(rename = "right")]
+            Right,
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::fmt::Display for DragDropRequestSchemaButton {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Left => f.write_str("left"),
+                    Self::Middle => f.write_str("middle"),
+                    Self::Right => f.write_str("right"),
+                }
+            }
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::str::FromStr for DragDropRequestSchemaButton {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "left" => Ok(Self::Left),
+                    "middle" => Ok(Self::Middle),
+                    "right" => Ok(Self::Right),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::convert::TryFrom<&str> for DragDropRequestSchemaButton {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for DragDropRequestSchemaButton {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
         ///`ErrorResponse`
         #[derive(
             ::serde::Deserialize,
@@ -71,6 +3223,26 @@ mod generated {
             Debug,
             Default,
             PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "agentic-capabilities",
+                feature = "ai-tools",
+                feature = "applications",
+                feature = "batch-sessions",
+                feature = "billing",
+                feature = "browser-sessions",
+                feature = "event-coordination",
+                feature = "extensions",
+                feature = "identities",
+                feature = "integrations",
+                feature = "os-level-control",
+                feature = "profiles",
+                feature = "session-recordings",
+                feature = "tasks",
+                feature = "tasks-legacy",
+                feature = "tools"
+            )
         )]
         pub struct ErrorResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -85,11 +3257,6137 @@ mod generated {
             Default,
             PartialEq
         )]
+        #[cfg(
+            any(
+                feature = "agentic-capabilities",
+                feature = "ai-tools",
+                feature = "applications",
+                feature = "batch-sessions",
+                feature = "billing",
+                feature = "browser-sessions",
+                feature = "event-coordination",
+                feature = "extensions",
+                feature = "identities",
+                feature = "integrations",
+                feature = "os-level-control",
+                feature = "profiles",
+                feature = "session-recordings",
+                feature = "tasks",
+                feature = "tasks-legacy",
+                feature = "tools"
+            )
+        )]
         pub struct ErrorResponseError {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code: ::std::option::Option<i64>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message: ::std::option::Option<::std::string::String>,
+        }
+        ///`EventResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "event-coordination"))]
+        pub struct EventResponseSchema {
+            ///The event data that was signaled
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        }
+        ///`ExtensionListResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "extensions"))]
+        pub struct ExtensionListResponse {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub data: ::std::vec::Vec<ExtensionResponseSchema>,
+        }
+        ///`ExtensionManifest`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "agentic-capabilities",
+                feature = "ai-tools",
+                feature = "applications",
+                feature = "batch-sessions",
+                feature = "billing",
+                feature = "browser-sessions",
+                feature = "event-coordination",
+                feature = "extensions",
+                feature = "identities",
+                feature = "integrations",
+                feature = "os-level-control",
+                feature = "profiles",
+                feature = "session-recordings",
+                feature = "tasks",
+                feature = "tasks-legacy",
+                feature = "tools"
+            )
+        )]
+        pub struct ExtensionManifest {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub manifest_version: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub permissions: ::std::vec::Vec<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub version: ::std::option::Option<::std::string::String>,
+        }
+        ///`ExtensionResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "agentic-capabilities",
+                feature = "ai-tools",
+                feature = "applications",
+                feature = "batch-sessions",
+                feature = "billing",
+                feature = "browser-sessions",
+                feature = "event-coordination",
+                feature = "extensions",
+                feature = "identities",
+                feature = "integrations",
+                feature = "os-level-control",
+                feature = "profiles",
+                feature = "session-recordings",
+                feature = "tasks",
+                feature = "tasks-legacy",
+                feature = "tools"
+            )
+        )]
+        pub struct ExtensionResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<ExtensionResponseSchema>,
+        }
+        ///`ExtensionResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "agentic-capabilities",
+                feature = "ai-tools",
+                feature = "applications",
+                feature = "batch-sessions",
+                feature = "billing",
+                feature = "browser-sessions",
+                feature = "event-coordination",
+                feature = "extensions",
+                feature = "identities",
+                feature = "integrations",
+                feature = "os-level-control",
+                feature = "profiles",
+                feature = "session-recordings",
+                feature = "tasks",
+                feature = "tasks-legacy",
+                feature = "tools"
+            )
+        )]
+        pub struct ExtensionResponseSchema {
+            ///Timestamp when the extension was created
+            #[serde(
+                rename = "createdAt",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Unique identifier for the extension
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub manifest: ::std::option::Option<ExtensionManifest>,
+            ///Extension name
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Timestamp when the extension was last updated
+            #[serde(
+                rename = "updatedAt",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub updated_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+        }
+        ///`FetchWebpageRequestSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tools"))]
+        pub struct FetchWebpageRequestSchema {
+            ///The output format of the content.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub format: ::std::option::Option<FetchWebpageRequestSchemaFormat>,
+            ///Whether to create a new page for the content.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub new_page: ::std::option::Option<bool>,
+            ///The index of the page to fetch content from. **Overides new_page**.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub page_index: ::std::option::Option<i64>,
+            ///Whether to return partial content if the content is not loaded within the 20 seconds.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub return_partial_on_timeout: ::std::option::Option<bool>,
+            ///The URL of the webpage to fetch content from. When left empty, the current webpage is used.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+            ///The time to wait for **dynamic** content to load in **milliseconds**.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub wait: ::std::option::Option<i64>,
+        }
+        ///The output format of the content.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "tools"))]
+        pub enum FetchWebpageRequestSchemaFormat {
+            #[serde(rename = "html")]
+            Html,
+            #[serde(rename = "markdown")]
+            Markdown,
+        }
+        #[cfg(any(feature = "tools"))]
+        impl ::std::fmt::Display for FetchWebpageRequestSchemaFormat {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Html => f.write_str("html"),
+                    Self::Markdown => f.write_str("markdown"),
+                }
+            }
+        }
+        #[cfg(any(feature = "tools"))]
+        impl ::std::str::FromStr for FetchWebpageRequestSchemaFormat {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "html" => Ok(Self::Html),
+                    "markdown" => Ok(Self::Markdown),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "tools"))]
+        impl ::std::convert::TryFrom<&str> for FetchWebpageRequestSchemaFormat {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tools"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for FetchWebpageRequestSchemaFormat {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetApplicationResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct GetApplicationResponse {
+            ///List of allowed domains for this application
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub allowed_domains: ::std::vec::Vec<::std::string::String>,
+            ///Authentication methods available for this application
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub auth_methods: ::std::vec::Vec<::std::string::String>,
+            ///Timestamp when the application was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Description of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///Unique identifier for the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Number of identities associated with this application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub identity_count: ::std::option::Option<i64>,
+            ///Name of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Timestamp when the application was last updated
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub updated_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///URL of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetIdentityCredentialsResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "identities"))]
+        pub struct GetIdentityCredentialsResponse {
+            ///Array of credentials with sensitive data
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub credentials: ::std::vec::Vec<CredentialData>,
+            ///Unique identifier for the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Name of the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Source URL for the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub source: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetIdentityResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "identities"))]
+        pub struct GetIdentityResponse {
+            ///Timestamp when the identity was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Unique identifier for the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Metadata associated with the identity
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///Name of the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Source URL for the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub source: ::std::option::Option<::std::string::String>,
+            ///Status of the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<GetIdentityResponseStatus>,
+            ///Timestamp when the identity was last updated
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub updated_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+        }
+        ///Status of the identity
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "identities"))]
+        pub enum GetIdentityResponseStatus {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "validated")]
+            Validated,
+            #[serde(rename = "failed")]
+            Failed,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::TryFrom<&str> for GetIdentityResponseStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetIdentityResponseStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetV1BatchSessionsByBatchIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct GetV1BatchSessionsByBatchIdResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<BatchSessionStatusResponseSchema>,
+        }
+        ///`GetV1BatchSessionsResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct GetV1BatchSessionsResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<BatchSessionListResponseSchema>,
+        }
+        ///`GetV1BatchSessionsStatus`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub enum GetV1BatchSessionsStatus {
+            #[serde(rename = "pending")]
+            Pending,
+            #[serde(rename = "processing")]
+            Processing,
+            #[serde(rename = "completed")]
+            Completed,
+            #[serde(rename = "failed")]
+            Failed,
+            #[serde(rename = "cancelled")]
+            Cancelled,
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::fmt::Display for GetV1BatchSessionsStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Pending => f.write_str("pending"),
+                    Self::Processing => f.write_str("processing"),
+                    Self::Completed => f.write_str("completed"),
+                    Self::Failed => f.write_str("failed"),
+                    Self::Cancelled => f.write_str("cancelled"),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::str::FromStr for GetV1BatchSessionsStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "pending" => Ok(Self::Pending),
+                    "processing" => Ok(Self::Processing),
+                    "completed" => Ok(Self::Completed),
+                    "failed" => Ok(Self::Failed),
+                    "cancelled" => Ok(Self::Cancelled),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<&str> for GetV1BatchSessionsStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1BatchSessionsStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetV1SessionsBySessionIdAgentFilesError`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub struct GetV1SessionsBySessionIdAgentFilesError {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`GetV1SessionsBySessionIdAgentFilesResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub struct GetV1SessionsBySessionIdAgentFilesResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<
+                GetV1SessionsBySessionIdAgentFilesResponseData,
+            >,
+        }
+        ///`GetV1SessionsBySessionIdAgentFilesResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub struct GetV1SessionsBySessionIdAgentFilesResponseData {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub files: ::std::vec::Vec<
+                GetV1SessionsBySessionIdAgentFilesResponseDataFilesItem,
+            >,
+        }
+        ///`GetV1SessionsBySessionIdAgentFilesResponseDataFilesItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub struct GetV1SessionsBySessionIdAgentFilesResponseDataFilesItem {
+            ///When the resource was last modified
+            #[serde(
+                rename = "lastModified",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub last_modified: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///The resource name
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Resource size in bytes
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub size: ::std::option::Option<i64>,
+            ///Resource extension/type
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub type_: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1SessionsBySessionIdPagesResponseItem`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct GetV1SessionsBySessionIdPagesResponseItem {
+            ///The frontend URL for accessing the page.
+            pub frontend_url: ::std::string::String,
+            ///The unique identifier of the page.
+            pub id: ::std::string::String,
+            ///The title of the page.
+            pub title: ::std::string::String,
+            ///The URL of the page.
+            pub url: ::std::string::String,
+        }
+        ///`GetV1SessionsBySessionIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct GetV1SessionsBySessionIdResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<GetV1SessionsBySessionIdResponseData>,
+        }
+        ///The session data.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct GetV1SessionsBySessionIdResponseData {
+            ///The configuration settings for the session.
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub configuration: ::serde_json::Map<
+                ::std::string::String,
+                ::serde_json::Value,
+            >,
+            ///The timestamp when the session was created.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///The number of credits consumed by the session.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub credits_used: ::std::option::Option<f64>,
+            ///The duration of the session in seconds.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub duration: ::std::option::Option<i64>,
+            ///Whether this is a playground session.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub playground: ::std::option::Option<bool>,
+            ///The number of bytes transferred through the proxy.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub proxy_bytes: ::std::option::Option<i64>,
+            ///The unique identifier of the session.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub session_id: ::std::option::Option<::std::string::String>,
+            ///The current status of the session.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+            ///Array of steps executed in the session.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub steps: ::std::vec::Vec<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            ///Tags associated with the session.
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub tags: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///The team ID associated with the session.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub team_id: ::std::option::Option<::std::string::String>,
+            ///Token usage information.
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub tokens: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        }
+        ///`GetV1SessionsBySessionIdScreenshotError`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct GetV1SessionsBySessionIdScreenshotError {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<::std::string::String>,
+        }
+        ///`GetV1SessionsHistoryMetrics`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(untagged)]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub enum GetV1SessionsHistoryMetrics {
+            String(::std::string::String),
+            Array(::std::vec::Vec<GetV1SessionsHistoryMetricsArrayItem>),
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::From<::std::vec::Vec<GetV1SessionsHistoryMetricsArrayItem>>
+        for GetV1SessionsHistoryMetrics {
+            fn from(
+                value: ::std::vec::Vec<GetV1SessionsHistoryMetricsArrayItem>,
+            ) -> Self {
+                Self::Array(value)
+            }
+        }
+        ///`GetV1SessionsHistoryMetricsArrayItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub enum GetV1SessionsHistoryMetricsArrayItem {
+            #[serde(rename = "session_count")]
+            SessionCount,
+            #[serde(rename = "proxy_bytes")]
+            ProxyBytes,
+            #[serde(rename = "ai_steps")]
+            AiSteps,
+            #[serde(rename = "session_hours")]
+            SessionHours,
+            #[serde(rename = "credits_used")]
+            CreditsUsed,
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::fmt::Display for GetV1SessionsHistoryMetricsArrayItem {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::SessionCount => f.write_str("session_count"),
+                    Self::ProxyBytes => f.write_str("proxy_bytes"),
+                    Self::AiSteps => f.write_str("ai_steps"),
+                    Self::SessionHours => f.write_str("session_hours"),
+                    Self::CreditsUsed => f.write_str("credits_used"),
+                }
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::str::FromStr for GetV1SessionsHistoryMetricsArrayItem {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "session_count" => Ok(Self::SessionCount),
+                    "proxy_bytes" => Ok(Self::ProxyBytes),
+                    "ai_steps" => Ok(Self::AiSteps),
+                    "session_hours" => Ok(Self::SessionHours),
+                    "credits_used" => Ok(Self::CreditsUsed),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<&str> for GetV1SessionsHistoryMetricsArrayItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1SessionsHistoryMetricsArrayItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetV1SessionsLimit`
+        #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct GetV1SessionsLimit(i64);
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::ops::Deref for GetV1SessionsLimit {
+            type Target = i64;
+            fn deref(&self) -> &i64 {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::From<GetV1SessionsLimit> for i64 {
+            fn from(value: GetV1SessionsLimit) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::default::Default for GetV1SessionsLimit {
+            fn default() -> Self {
+                GetV1SessionsLimit(10_i64)
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<i64> for GetV1SessionsLimit {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: i64,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if ![10_i64, 20_i64, 50_i64].contains(&value) {
+                    Err("invalid value".into())
+                } else {
+                    Ok(Self(value))
+                }
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl<'de> ::serde::Deserialize<'de> for GetV1SessionsLimit {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                Self::try_from(<i64>::deserialize(deserializer)?)
+                    .map_err(|e| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`GetV1SessionsSortOrder`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub enum GetV1SessionsSortOrder {
+            #[serde(rename = "asc")]
+            Asc,
+            #[serde(rename = "desc")]
+            Desc,
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::fmt::Display for GetV1SessionsSortOrder {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Asc => f.write_str("asc"),
+                    Self::Desc => f.write_str("desc"),
+                }
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::str::FromStr for GetV1SessionsSortOrder {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "asc" => Ok(Self::Asc),
+                    "desc" => Ok(Self::Desc),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<&str> for GetV1SessionsSortOrder {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String> for GetV1SessionsSortOrder {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::default::Default for GetV1SessionsSortOrder {
+            fn default() -> Self {
+                GetV1SessionsSortOrder::Asc
+            }
+        }
+        ///`GetV1TaskByTaskIdByTaskVersionTaskVersion`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct GetV1TaskByTaskIdByTaskVersionTaskVersion(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for GetV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<GetV1TaskByTaskIdByTaskVersionTaskVersion>
+        for ::std::string::String {
+            fn from(value: GetV1TaskByTaskIdByTaskVersionTaskVersion) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for GetV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^(draft|latest|\\d+)$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^(draft|latest|\\d+)$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str>
+        for GetV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de>
+        for GetV1TaskByTaskIdByTaskVersionTaskVersion {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`GetV1TaskByTaskIdExecutionsLimit`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct GetV1TaskByTaskIdExecutionsLimit(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for GetV1TaskByTaskIdExecutionsLimit {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<GetV1TaskByTaskIdExecutionsLimit>
+        for ::std::string::String {
+            fn from(value: GetV1TaskByTaskIdExecutionsLimit) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::default::Default for GetV1TaskByTaskIdExecutionsLimit {
+            fn default() -> Self {
+                GetV1TaskByTaskIdExecutionsLimit("10".to_string())
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for GetV1TaskByTaskIdExecutionsLimit {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[1-9]\\d*$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^[1-9]\\d*$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for GetV1TaskByTaskIdExecutionsLimit {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1TaskByTaskIdExecutionsLimit {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for GetV1TaskByTaskIdExecutionsLimit {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`GetV1TaskByTaskIdExecutionsPage`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct GetV1TaskByTaskIdExecutionsPage(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for GetV1TaskByTaskIdExecutionsPage {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<GetV1TaskByTaskIdExecutionsPage>
+        for ::std::string::String {
+            fn from(value: GetV1TaskByTaskIdExecutionsPage) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::default::Default for GetV1TaskByTaskIdExecutionsPage {
+            fn default() -> Self {
+                GetV1TaskByTaskIdExecutionsPage("1".to_string())
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for GetV1TaskByTaskIdExecutionsPage {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[1-9]\\d*$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^[1-9]\\d*$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for GetV1TaskByTaskIdExecutionsPage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1TaskByTaskIdExecutionsPage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for GetV1TaskByTaskIdExecutionsPage {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`GetV1TaskByTaskIdExecutionsStatus`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub enum GetV1TaskByTaskIdExecutionsStatus {
+            #[serde(rename = "success")]
+            Success,
+            #[serde(rename = "failure")]
+            Failure,
+            #[serde(rename = "timeout")]
+            Timeout,
+            #[serde(rename = "cancelled")]
+            Cancelled,
+            #[serde(rename = "queued")]
+            Queued,
+            #[serde(rename = "running")]
+            Running,
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::fmt::Display for GetV1TaskByTaskIdExecutionsStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Success => f.write_str("success"),
+                    Self::Failure => f.write_str("failure"),
+                    Self::Timeout => f.write_str("timeout"),
+                    Self::Cancelled => f.write_str("cancelled"),
+                    Self::Queued => f.write_str("queued"),
+                    Self::Running => f.write_str("running"),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for GetV1TaskByTaskIdExecutionsStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "success" => Ok(Self::Success),
+                    "failure" => Ok(Self::Failure),
+                    "timeout" => Ok(Self::Timeout),
+                    "cancelled" => Ok(Self::Cancelled),
+                    "queued" => Ok(Self::Queued),
+                    "running" => Ok(Self::Running),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for GetV1TaskByTaskIdExecutionsStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for GetV1TaskByTaskIdExecutionsStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`GetV1TaskLimit`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct GetV1TaskLimit(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for GetV1TaskLimit {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<GetV1TaskLimit> for ::std::string::String {
+            fn from(value: GetV1TaskLimit) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::default::Default for GetV1TaskLimit {
+            fn default() -> Self {
+                GetV1TaskLimit("10".to_string())
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for GetV1TaskLimit {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[1-9]\\d*$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^[1-9]\\d*$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for GetV1TaskLimit {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for GetV1TaskLimit {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for GetV1TaskLimit {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`GetV1TaskPage`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct GetV1TaskPage(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for GetV1TaskPage {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<GetV1TaskPage> for ::std::string::String {
+            fn from(value: GetV1TaskPage) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::default::Default for GetV1TaskPage {
+            fn default() -> Self {
+                GetV1TaskPage("1".to_string())
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for GetV1TaskPage {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[1-9]\\d*$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^[1-9]\\d*$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for GetV1TaskPage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for GetV1TaskPage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for GetV1TaskPage {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`IdentityTokenResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct IdentityTokenResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<IdentityTokenResponseData>,
+        }
+        ///`IdentityTokenResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct IdentityTokenResponseData {
+            ///The timestamp when the token expires
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub expires_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///The generated identity token for authentication
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub token: ::std::option::Option<::std::string::String>,
+            ///A hash of the token for verification purposes
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub token_hash: ::std::option::Option<::std::string::String>,
+        }
+        ///`Integration`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct Integration(pub OnePasswordIntegration);
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::ops::Deref for Integration {
+            type Target = OnePasswordIntegration;
+            fn deref(&self) -> &OnePasswordIntegration {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::convert::From<Integration> for OnePasswordIntegration {
+            fn from(value: Integration) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::convert::From<OnePasswordIntegration> for Integration {
+            fn from(value: OnePasswordIntegration) -> Self {
+                Self(value)
+            }
+        }
+        ///`IntegrationItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "integrations"))]
+        pub struct IntegrationItem {
+            ///Timestamp when the integration was created
+            #[serde(
+                rename = "createdAt",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Unique integration ID
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Integration name
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Storage path for the integration
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub path: ::std::option::Option<::std::string::String>,
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub type_: ::std::option::Option<IntegrationType>,
+        }
+        ///`IntegrationListResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "integrations"))]
+        pub struct IntegrationListResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<IntegrationListResponseData>,
+        }
+        ///`IntegrationListResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "integrations"))]
+        pub struct IntegrationListResponseData {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub integrations: ::std::vec::Vec<IntegrationItem>,
+        }
+        ///`IntegrationResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "integrations"))]
+        pub struct IntegrationResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<IntegrationResponseData>,
+        }
+        ///`IntegrationResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "integrations"))]
+        pub struct IntegrationResponseData {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub integration: ::std::option::Option<IntegrationItem>,
+        }
+        ///The type of integration
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "integrations"))]
+        pub enum IntegrationType {
+            #[serde(rename = "1PASSWORD")]
+            X1password,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::convert::TryFrom<&str> for IntegrationType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::convert::TryFrom<::std::string::String> for IntegrationType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`KeyboardShortcutRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct KeyboardShortcutRequestSchema {
+            ///Time to hold the keys down in milliseconds
+            #[serde(
+                rename = "holdTime",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub hold_time: ::std::option::Option<i64>,
+            ///Array of keys to press simultaneously
+            pub keys: ::std::vec::Vec<::std::string::String>,
+        }
+        ///`ListApplicationAuthFlowsResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct ListApplicationAuthFlowsResponse {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub auth_flows: ::std::vec::Vec<AuthFlowItem>,
+        }
+        ///`ListApplicationIdentitiesResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct ListApplicationIdentitiesResponse {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub identities: ::std::vec::Vec<ApplicationIdentityItem>,
+        }
+        ///`ListApplicationsResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct ListApplicationsResponse {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub applications: ::std::vec::Vec<ApplicationItem>,
+        }
+        ///`MouseClickRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct MouseClickRequestSchema {
+            ///Mouse button to use
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub button: ::std::option::Option<MouseClickRequestSchemaButton>,
+            ///X coordinate
+            pub x: i64,
+            ///Y coordinate
+            pub y: i64,
+        }
+        ///Mouse button to use
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub enum MouseClickRequestSchemaButton {
+            #[serde(rename = "left")]
+            Left,
+            #[serde(rename = "middle")]
+            Middle,
+            #[serde(rename = "right")]
+            Right,
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::fmt::Display for MouseClickRequestSchemaButton {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Left => f.write_str("left"),
+                    Self::Middle => f.write_str("middle"),
+                    Self::Right => f.write_str("right"),
+                }
+            }
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::str::FromStr for MouseClickRequestSchemaButton {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "left" => Ok(Self::Left),
+                    "middle" => Ok(Self::Middle),
+                    "right" => Ok(Self::Right),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::convert::TryFrom<&str> for MouseClickRequestSchemaButton {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for MouseClickRequestSchemaButton {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Mouse click request. Must provide either (x, y) coordinates or a selector, but not both.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct MouseSingleClickRequestSchema {
+            ///Mouse button to use
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub button: ::std::option::Option<MouseSingleClickRequestSchemaButton>,
+            ///If a selector was passed and multiple elements match the selector, the index of the element in the list (0-based). Defaults to 0.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub index: ::std::option::Option<f64>,
+            ///A valid CSS selector for the requested element
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub selector: ::std::option::Option<::std::string::String>,
+            ///If a selector was passed, timeout in ms for waiting for the DOM element to be selected. Defaults to 5000 (5 seconds).
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub timeout: ::std::option::Option<f64>,
+            ///X coordinate
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub x: ::std::option::Option<f64>,
+            ///Y coordinate
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub y: ::std::option::Option<f64>,
+        }
+        ///Mouse button to use
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub enum MouseSingleClickRequestSchemaButton {
+            #[serde(rename = "left")]
+            Left,
+            #[serde(rename = "middle")]
+            Middle,
+            #[serde(rename = "right")]
+            Right,
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::fmt::Display for MouseSingleClickRequestSchemaButton {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Left => f.write_str("left"),
+                    Self::Middle => f.write_str("middle"),
+                    Self::Right => f.write_str("right"),
+                }
+            }
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::str::FromStr for MouseSingleClickRequestSchemaButton {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "left" => Ok(Self::Left),
+                    "middle" => Ok(Self::Middle),
+                    "right" => Ok(Self::Right),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::convert::TryFrom<&str> for MouseSingleClickRequestSchemaButton {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "os-level-control"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for MouseSingleClickRequestSchemaButton {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`NavigateRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct NavigateRequestSchema {
+            ///The URL to navigate to
+            pub url: ::std::string::String,
+        }
+        ///`OnePasswordAllSecretsConfig`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct OnePasswordAllSecretsConfig {
+            ///Load all secrets from 1Password
+            pub load_mode: OnePasswordAllSecretsConfigLoadMode,
+        }
+        ///Load all secrets from 1Password
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub enum OnePasswordAllSecretsConfigLoadMode {
+            #[serde(rename = "all")]
+            All,
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::fmt::Display for OnePasswordAllSecretsConfigLoadMode {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::All => f.write_str("all"),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::str::FromStr for OnePasswordAllSecretsConfigLoadMode {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "all" => Ok(Self::All),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<&str> for OnePasswordAllSecretsConfigLoadMode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for OnePasswordAllSecretsConfigLoadMode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`OnePasswordConfig`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(untagged)]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub enum OnePasswordConfig {
+            AllSecretsConfig(OnePasswordAllSecretsConfig),
+            SpecificSecretsConfig(OnePasswordSpecificSecretsConfig),
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::convert::From<OnePasswordAllSecretsConfig> for OnePasswordConfig {
+            fn from(value: OnePasswordAllSecretsConfig) -> Self {
+                Self::AllSecretsConfig(value)
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::convert::From<OnePasswordSpecificSecretsConfig>
+        for OnePasswordConfig {
+            fn from(value: OnePasswordSpecificSecretsConfig) -> Self {
+                Self::SpecificSecretsConfig(value)
+            }
+        }
+        ///`OnePasswordIntegration`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct OnePasswordIntegration {
+            pub configuration: OnePasswordConfig,
+            ///Unique integration ID
+            pub id: ::uuid::Uuid,
+            ///Integration type
+            #[serde(rename = "type")]
+            pub type_: OnePasswordIntegrationType,
+        }
+        ///Integration type
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub enum OnePasswordIntegrationType {
+            #[serde(rename = "1PASSWORD")]
+            X1password,
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::fmt::Display for OnePasswordIntegrationType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::X1password => f.write_str("1PASSWORD"),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::str::FromStr for OnePasswordIntegrationType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "1PASSWORD" => Ok(Self::X1password),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<&str> for OnePasswordIntegrationType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for OnePasswordIntegrationType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`OnePasswordSpecificSecretsConfig`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct OnePasswordSpecificSecretsConfig {
+            ///Load specific secrets from 1Password
+            pub load_mode: OnePasswordSpecificSecretsConfigLoadMode,
+            ///Array of secret references to load
+            pub secrets: ::std::vec::Vec<::std::string::String>,
+        }
+        ///Load specific secrets from 1Password
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub enum OnePasswordSpecificSecretsConfigLoadMode {
+            #[serde(rename = "specific")]
+            Specific,
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::fmt::Display for OnePasswordSpecificSecretsConfigLoadMode {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Specific => f.write_str("specific"),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::str::FromStr for OnePasswordSpecificSecretsConfigLoadMode {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "specific" => Ok(Self::Specific),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<&str> for OnePasswordSpecificSecretsConfigLoadMode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for OnePasswordSpecificSecretsConfigLoadMode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PasteRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PasteRequestSchema {
+            ///Text to paste
+            pub text: ::std::string::String,
+        }
+        ///`PatchV1BatchSessionsByBatchIdResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct PatchV1BatchSessionsByBatchIdResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<BatchSessionUpdateResponseSchema>,
+        }
+        ///`PerformWebTaskAsyncResponseData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "ai-tools"))]
+        pub struct PerformWebTaskAsyncResponseData {
+            ///The status of the asynchronous task execution.
+            pub status: PerformWebTaskAsyncResponseDataStatus,
+            ///The workflow ID for tracking the asynchronous task execution.
+            pub workflow_id: ::std::string::String,
+        }
+        ///The status of the asynchronous task execution.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "ai-tools"))]
+        pub enum PerformWebTaskAsyncResponseDataStatus {
+            #[serde(rename = "running")]
+            Running,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<&str> for PerformWebTaskAsyncResponseDataStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PerformWebTaskAsyncResponseDataStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PerformWebTaskRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "ai-tools"))]
+        pub struct PerformWebTaskRequestSchema {
+            ///The AI agent to use for task completion. Defaults to browser-use.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub agent: ::std::option::Option<PerformWebTaskRequestSchemaAgent>,
+            ///Whether to run the task asynchronously. If true, the task will be run asynchronously and the response will include a workflow ID.
+            #[serde(rename = "async", default)]
+            pub async_: bool,
+            ///Enable element detection for better interaction accuracy. Improves the agent's ability to identify and interact with UI elements.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub detect_elements: ::std::option::Option<bool>,
+            ///Whether to highlight elements during task execution for better visibility.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub highlight_elements: ::std::option::Option<bool>,
+            ///Allow human intervention during task execution. When enabled, the agent can request human input for ambiguous situations.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub human_intervention: ::std::option::Option<bool>,
+            ///Maximum number of steps the agent can take to complete the task. Defaults to 200.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub max_steps: ::std::option::Option<i64>,
+            ///The specific model to use for task completion. see our [models](/agentic-browser-control/ai-task-completion#available-models) page for more information.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub model: ::std::option::Option<::std::string::String>,
+            ///JSON Schema defining the expected structure of the output data.
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub output_schema: ::serde_json::Map<
+                ::std::string::String,
+                ::serde_json::Value,
+            >,
+            ///The task to be autonomously completed.
+            pub prompt: ::std::string::String,
+            ///The AI provider to use for task completion.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub provider: ::std::option::Option<PerformWebTaskRequestSchemaProvider>,
+            ///Secret values to pass to the agent for secure credential handling. Keys and values are passed as environment variables to the agent.
+            #[serde(
+                default,
+                skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            )]
+            pub secret_values: ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            ///The URL of the webpage. If not provided, the tool will use the current page in the session.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+        }
+        ///The AI agent to use for task completion. Defaults to browser-use.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "ai-tools"))]
+        pub enum PerformWebTaskRequestSchemaAgent {
+            #[serde(rename = "browser-use")]
+            BrowserUse,
+            #[serde(rename = "openai-cua")]
+            OpenaiCua,
+            #[serde(rename = "gemini-computer-use")]
+            GeminiComputerUse,
+            #[serde(rename = "anthropic-cua")]
+            AnthropicCua,
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::fmt::Display for PerformWebTaskRequestSchemaAgent {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::BrowserUse => f.write_str("browser-use"),
+                    Self::OpenaiCua => f.write_str("openai-cua"),
+                    Self::GeminiComputerUse => f.write_str("gemini-computer-use"),
+                    Self::AnthropicCua => f.write_str("anthropic-cua"),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::str::FromStr for PerformWebTaskRequestSchemaAgent {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "browser-use" => Ok(Self::BrowserUse),
+                    "openai-cua" => Ok(Self::OpenaiCua),
+                    "gemini-computer-use" => Ok(Self::GeminiComputerUse),
+                    "anthropic-cua" => Ok(Self::AnthropicCua),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<&str> for PerformWebTaskRequestSchemaAgent {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PerformWebTaskRequestSchemaAgent {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///The AI provider to use for task completion.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "ai-tools"))]
+        pub enum PerformWebTaskRequestSchemaProvider {
+            #[serde(rename = "openai")]
+            Openai,
+            #[serde(rename = "gemini")]
+            Gemini,
+            #[serde(rename = "groq")]
+            Groq,
+            #[serde(rename = "azure")]
+            Azure,
+            #[serde(rename = "xai")]
+            Xai,
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::fmt::Display for PerformWebTaskRequestSchemaProvider {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Openai => f.write_str("openai"),
+                    Self::Gemini => f.write_str("gemini"),
+                    Self::Groq => f.write_str("groq"),
+                    Self::Azure => f.write_str("azure"),
+                    Self::Xai => f.write_str("xai"),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::str::FromStr for PerformWebTaskRequestSchemaProvider {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "openai" => Ok(Self::Openai),
+                    "gemini" => Ok(Self::Gemini),
+                    "groq" => Ok(Self::Groq),
+                    "azure" => Ok(Self::Azure),
+                    "xai" => Ok(Self::Xai),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<&str> for PerformWebTaskRequestSchemaProvider {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PerformWebTaskRequestSchemaProvider {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PerformWebTaskResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "ai-tools"))]
+        pub struct PerformWebTaskResponseSchema {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<PerformWebTaskResponseSchemaData>,
+        }
+        ///`PerformWebTaskResponseSchemaData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(untagged)]
+        #[cfg(any(feature = "ai-tools"))]
+        pub enum PerformWebTaskResponseSchemaData {
+            SyncResponseData(PerformWebTaskSyncResponseData),
+            AsyncResponseData(PerformWebTaskAsyncResponseData),
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::From<PerformWebTaskSyncResponseData>
+        for PerformWebTaskResponseSchemaData {
+            fn from(value: PerformWebTaskSyncResponseData) -> Self {
+                Self::SyncResponseData(value)
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::From<PerformWebTaskAsyncResponseData>
+        for PerformWebTaskResponseSchemaData {
+            fn from(value: PerformWebTaskAsyncResponseData) -> Self {
+                Self::AsyncResponseData(value)
+            }
+        }
+        ///`PerformWebTaskStatusFailedResponseData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "ai-tools"))]
+        pub struct PerformWebTaskStatusFailedResponseData {
+            ///Error message describing why the workflow failed.
+            pub error: ::std::string::String,
+            ///The workflow has failed.
+            pub status: PerformWebTaskStatusFailedResponseDataStatus,
+        }
+        ///The workflow has failed.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "ai-tools"))]
+        pub enum PerformWebTaskStatusFailedResponseDataStatus {
+            #[serde(rename = "FAILED")]
+            Failed,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<&str>
+        for PerformWebTaskStatusFailedResponseDataStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PerformWebTaskStatusFailedResponseDataStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PerformWebTaskStatusResponseSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "ai-tools"))]
+        pub struct PerformWebTaskStatusResponseSchema {
+            pub data: PerformWebTaskStatusResponseSchemaData,
+        }
+        ///`PerformWebTaskStatusResponseSchemaData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(untagged)]
+        #[cfg(any(feature = "ai-tools"))]
+        pub enum PerformWebTaskStatusResponseSchemaData {
+            SuccessResponseData(PerformWebTaskStatusSuccessResponseData),
+            RunningResponseData(PerformWebTaskStatusRunningResponseData),
+            FailedResponseData(PerformWebTaskStatusFailedResponseData),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "agentic-capabilities",
+                    feature = "ai-tools",
+                    feature = "browser-sessions",
+                    feature = "event-coordination",
+                    feature = "extensions",
+                    feature = "profiles",
+                    feature = "session-recordings"
+                ),
+                any(feature = "ai-tools")
+            )
+        )]
+        impl ::std::convert::From<PerformWebTaskStatusSuccessResponseData>
+        for PerformWebTaskStatusResponseSchemaData {
+            fn from(value: PerformWebTaskStatusSuccessResponseData) -> Self {
+                Self::SuccessResponseData(value)
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::From<PerformWebTaskStatusRunningResponseData>
+        for PerformWebTaskStatusResponseSchemaData {
+            fn from(value: PerformWebTaskStatusRunningResponseData) -> Self {
+                Self::RunningResponseData(value)
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::From<PerformWebTaskStatusFailedResponseData>
+        for PerformWebTaskStatusResponseSchemaData {
+            fn from(value: PerformWebTaskStatusFailedResponseData) -> Self {
+                Self::FailedResponseData(value)
+            }
+        }
+        ///`PerformWebTaskStatusRunningResponseData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "ai-tools"))]
+        pub struct PerformWebTaskStatusRunningResponseData {
+            ///The workflow is currently running.
+            pub status: PerformWebTaskStatusRunningResponseDataStatus,
+        }
+        ///The workflow is currently running.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "ai-tools"))]
+        pub enum PerformWebTaskStatusRunningResponseDataStatus {
+            #[serde(rename = "RUNNING")]
+            Running,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<&str>
+        for PerformWebTaskStatusRunningResponseDataStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PerformWebTaskStatusRunningResponseDataStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PerformWebTaskStatusSuccessResponseData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "ai-tools"))]
+        pub struct PerformWebTaskStatusSuccessResponseData {
+            ///The outcome or answer produced by the autonomous task.
+            pub result: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///The workflow has completed successfully.
+            pub status: PerformWebTaskStatusSuccessResponseDataStatus,
+        }
+        ///The workflow has completed successfully.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "ai-tools"))]
+        pub enum PerformWebTaskStatusSuccessResponseDataStatus {
+            #[serde(rename = "COMPLETED")]
+            Completed,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<&str>
+        for PerformWebTaskStatusSuccessResponseDataStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PerformWebTaskStatusSuccessResponseDataStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`PerformWebTaskSyncResponseData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "ai-tools"))]
+        pub struct PerformWebTaskSyncResponseData {
+            ///The outcome or answer produced by the autonomous task.
+            pub result: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        }
+        ///`PostV1BatchSessionsByBatchIdRetryResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct PostV1BatchSessionsByBatchIdRetryResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<BatchSessionRetryResponseSchema>,
+        }
+        ///`PostV1BatchSessionsResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions"))]
+        pub struct PostV1BatchSessionsResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<BatchSessionResponseSchema>,
+        }
+        ///`PostV1ExtensionsResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "extensions"))]
+        pub struct PostV1ExtensionsResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<ExtensionResponseSchema>,
+        }
+        ///`PostV1SessionsBySessionIdAgentFilesError`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub struct PostV1SessionsBySessionIdAgentFilesError {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`PostV1SessionsBySessionIdAgentFilesError400`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub struct PostV1SessionsBySessionIdAgentFilesError400 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<
+                PostV1SessionsBySessionIdAgentFilesError400Error,
+            >,
+        }
+        ///`PostV1SessionsBySessionIdAgentFilesError400Error`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub struct PostV1SessionsBySessionIdAgentFilesError400Error {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub code: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdAgentFilesError404`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub struct PostV1SessionsBySessionIdAgentFilesError404 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`PostV1SessionsBySessionIdAgentFilesError500`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub struct PostV1SessionsBySessionIdAgentFilesError500 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`PostV1SessionsBySessionIdAgentFilesResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub struct PostV1SessionsBySessionIdAgentFilesResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<
+                PostV1SessionsBySessionIdAgentFilesResponseData,
+            >,
+        }
+        ///`PostV1SessionsBySessionIdAgentFilesResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub struct PostV1SessionsBySessionIdAgentFilesResponseData {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdClipboardResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdClipboardResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdDragAndDropResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdDragAndDropResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdGotoError`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdGotoError {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`PostV1SessionsBySessionIdGotoError404`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdGotoError404 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`PostV1SessionsBySessionIdGotoError500`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdGotoError500 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`PostV1SessionsBySessionIdGotoResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdGotoResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdKeyboardShortcutResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdKeyboardShortcutResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdKeyboardTypeResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdKeyboardTypeResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdMouseClickResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdMouseClickResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdMouseDoubleClickResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdMouseDoubleClickResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdMouseDownResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdMouseDownResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdMouseMoveResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdMouseMoveResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdMouseUpResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdMouseUpResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdPasteResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdPasteResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdRecordingsPauseError`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "session-recordings"))]
+        pub struct PostV1SessionsBySessionIdRecordingsPauseError {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`PostV1SessionsBySessionIdRecordingsPauseResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "session-recordings"))]
+        pub struct PostV1SessionsBySessionIdRecordingsPauseResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<SuccessResponse>,
+        }
+        ///`PostV1SessionsBySessionIdRecordingsResumeError`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "session-recordings"))]
+        pub struct PostV1SessionsBySessionIdRecordingsResumeError {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`PostV1SessionsBySessionIdRecordingsResumeResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "session-recordings"))]
+        pub struct PostV1SessionsBySessionIdRecordingsResumeResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<SuccessResponse>,
+        }
+        ///`PostV1SessionsBySessionIdScrollResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct PostV1SessionsBySessionIdScrollResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdUploadsError`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct PostV1SessionsBySessionIdUploadsError {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`PostV1SessionsBySessionIdUploadsError400`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct PostV1SessionsBySessionIdUploadsError400 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<
+                PostV1SessionsBySessionIdUploadsError400Error,
+            >,
+        }
+        ///`PostV1SessionsBySessionIdUploadsError400Error`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct PostV1SessionsBySessionIdUploadsError400Error {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub code: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1SessionsBySessionIdUploadsError404`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct PostV1SessionsBySessionIdUploadsError404 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`PostV1SessionsBySessionIdUploadsError500`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct PostV1SessionsBySessionIdUploadsError500 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<ErrorResponse>,
+        }
+        ///`PostV1SessionsBySessionIdUploadsResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct PostV1SessionsBySessionIdUploadsResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<
+                PostV1SessionsBySessionIdUploadsResponseData,
+            >,
+        }
+        ///`PostV1SessionsBySessionIdUploadsResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct PostV1SessionsBySessionIdUploadsResponseData {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub message: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1TaskByTaskIdByTaskVersionTaskVersion`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct PostV1TaskByTaskIdByTaskVersionTaskVersion(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for PostV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<PostV1TaskByTaskIdByTaskVersionTaskVersion>
+        for ::std::string::String {
+            fn from(value: PostV1TaskByTaskIdByTaskVersionTaskVersion) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for PostV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^\\d+$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^\\d+$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str>
+        for PostV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PostV1TaskByTaskIdByTaskVersionTaskVersion {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de>
+        for PostV1TaskByTaskIdByTaskVersionTaskVersion {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`PostV1TaskRunByTaskNameTaskName`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct PostV1TaskRunByTaskNameTaskName(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for PostV1TaskRunByTaskNameTaskName {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<PostV1TaskRunByTaskNameTaskName>
+        for ::std::string::String {
+            fn from(value: PostV1TaskRunByTaskNameTaskName) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for PostV1TaskRunByTaskNameTaskName {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[a-zA-Z0-9_-]+$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^[a-zA-Z0-9_-]+$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for PostV1TaskRunByTaskNameTaskName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PostV1TaskRunByTaskNameTaskName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for PostV1TaskRunByTaskNameTaskName {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`PostV1ToolsPagePdfBody`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tools"))]
+        pub struct PostV1ToolsPagePdfBody {
+            ///Display header and footer. Defaults to false.
+            #[serde(
+                rename = "displayHeaderFooter",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub display_header_footer: ::std::option::Option<bool>,
+            ///HTML template for the print footer.
+            #[serde(
+                rename = "footerTemplate",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub footer_template: ::std::option::Option<::std::string::String>,
+            ///HTML template for the print header.
+            #[serde(
+                rename = "headerTemplate",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub header_template: ::std::option::Option<::std::string::String>,
+            ///Paper orientation. Defaults to false.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub landscape: ::std::option::Option<bool>,
+            ///Bottom margin in inches. Defaults to ~0.4.
+            #[serde(
+                rename = "marginBottom",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub margin_bottom: ::std::option::Option<f64>,
+            ///Left margin in inches. Defaults to ~0.4.
+            #[serde(
+                rename = "marginLeft",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub margin_left: ::std::option::Option<f64>,
+            ///Right margin in inches. Defaults to ~0.4.
+            #[serde(
+                rename = "marginRight",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub margin_right: ::std::option::Option<f64>,
+            ///Top margin in inches. Defaults to ~0.4.
+            #[serde(
+                rename = "marginTop",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub margin_top: ::std::option::Option<f64>,
+            ///Page ranges to print, e.g. '1-5, 8, 11-13'. Defaults to all pages.
+            #[serde(
+                rename = "pageRanges",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub page_ranges: ::std::option::Option<PostV1ToolsPagePdfBodyPageRanges>,
+            ///Paper height in inches. Defaults to 11.
+            #[serde(
+                rename = "paperHeight",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub paper_height: ::std::option::Option<f64>,
+            ///Paper width in inches. Defaults to 8.5.
+            #[serde(
+                rename = "paperWidth",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub paper_width: ::std::option::Option<f64>,
+            ///Prefer page size as defined by CSS. Defaults to false.
+            #[serde(
+                rename = "preferCSSPageSize",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub prefer_css_page_size: ::std::option::Option<bool>,
+            ///Print background graphics. Defaults to false.
+            #[serde(
+                rename = "printBackground",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub print_background: ::std::option::Option<bool>,
+            ///Scale of the webpage rendering. Defaults to 1.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub scale: ::std::option::Option<f64>,
+            ///The URL of the page to print to PDF.
+            pub url: ::std::string::String,
+        }
+        ///Page ranges to print, e.g. '1-5, 8, 11-13'. Defaults to all pages.
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tools"))]
+        pub struct PostV1ToolsPagePdfBodyPageRanges(::std::string::String);
+        #[cfg(any(feature = "tools"))]
+        impl ::std::ops::Deref for PostV1ToolsPagePdfBodyPageRanges {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tools"))]
+        impl ::std::convert::From<PostV1ToolsPagePdfBodyPageRanges>
+        for ::std::string::String {
+            fn from(value: PostV1ToolsPagePdfBodyPageRanges) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tools"))]
+        impl ::std::str::FromStr for PostV1ToolsPagePdfBodyPageRanges {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                {
+                    ::regress::Regex::new("^\\d+(-\\d+)?(,\\s*\\d+(-\\d+)?)*$").unwrap()
+                });
+                if PATTERN.find(value).is_none() {
+                    return Err(
+                        "doesn't match pattern \"^\\d+(-\\d+)?(,\\s*\\d+(-\\d+)?)*$\""
+                            .into(),
+                    );
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tools"))]
+        impl ::std::convert::TryFrom<&str> for PostV1ToolsPagePdfBodyPageRanges {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tools"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PostV1ToolsPagePdfBodyPageRanges {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tools"))]
+        impl<'de> ::serde::Deserialize<'de> for PostV1ToolsPagePdfBodyPageRanges {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`PostV1ToolsPagePdfError`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tools"))]
+        pub struct PostV1ToolsPagePdfError {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1ToolsPagePdfError400`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tools"))]
+        pub struct PostV1ToolsPagePdfError400 {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub details: ::std::vec::Vec<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1ToolsPagePdfError404`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tools"))]
+        pub struct PostV1ToolsPagePdfError404 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<::std::string::String>,
+        }
+        ///`PostV1ToolsPagePdfError500`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tools"))]
+        pub struct PostV1ToolsPagePdfError500 {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<::std::string::String>,
+        }
+        ///`ProfileListResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "profiles"))]
+        pub struct ProfileListResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<ProfileListResponseData>,
+        }
+        ///`ProfileListResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "profiles"))]
+        pub struct ProfileListResponseData {
+            ///Total number of profiles
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub count: ::std::option::Option<i64>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub items: ::std::vec::Vec<ProfileResponseSchema>,
+        }
+        ///`ProfileRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "profiles"))]
+        pub struct ProfileRequestSchema {
+            ///Whether to use a dedicated sticky IP for this profile. Defaults to false.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub dedicated_sticky_ip: ::std::option::Option<bool>,
+            ///A description of the profile.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///The name of the profile.
+            pub name: ::std::string::String,
+            ///The browser session ID is required if the source is set to `session`. The browser session must be running, and the profile will be stored once the browser session terminates.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub session_id: ::std::option::Option<::uuid::Uuid>,
+            ///The source of the profile data. currently only `session` is supported.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub source: ::std::option::Option<ProfileRequestSchemaSource>,
+        }
+        ///The source of the profile data. currently only `session` is supported.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "profiles"))]
+        pub enum ProfileRequestSchemaSource {
+            #[serde(rename = "session")]
+            Session,
+        }
+        #[cfg(any(feature = "profiles"))]
+        impl ::std::fmt::Display for ProfileRequestSchemaSource {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Session => f.write_str("session"),
+                }
+            }
+        }
+        #[cfg(any(feature = "profiles"))]
+        impl ::std::str::FromStr for ProfileRequestSchemaSource {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "session" => Ok(Self::Session),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "profiles"))]
+        impl ::std::convert::TryFrom<&str> for ProfileRequestSchemaSource {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "profiles"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for ProfileRequestSchemaSource {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`ProfileResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "profiles"))]
+        pub struct ProfileResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<ProfileResponseSchema>,
+        }
+        ///`ProfileResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "profiles"))]
+        pub struct ProfileResponseSchema {
+            ///The timestamp when the profile was created.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///A description of the profile.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///The name of the profile.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///The browser session ID used to create this profile, if applicable.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub session_id: ::std::option::Option<::uuid::Uuid>,
+            ///The source of the profile data.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub source: ::std::option::Option<ProfileResponseSchemaSource>,
+            ///The current status of the profile.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///The source of the profile data.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "profiles"))]
+        pub enum ProfileResponseSchemaSource {
+            #[serde(rename = "session")]
+            Session,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "profiles"))]
+        impl ::std::convert::TryFrom<&str> for ProfileResponseSchemaSource {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "profiles"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for ProfileResponseSchemaSource {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        /**Proxy Documentation available at [Proxy Documentation](/advanced/proxy)
+*/
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(untagged)]
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        pub enum ProxyConfig {
+            AnchorProxy(AnchorProxy),
+            CustomProxy(CustomProxy),
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::convert::From<AnchorProxy> for ProxyConfig {
+            fn from(value: AnchorProxy) -> Self {
+                Self::AnchorProxy(value)
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::convert::From<CustomProxy> for ProxyConfig {
+            fn from(value: CustomProxy) -> Self {
+                Self::CustomProxy(value)
+            }
+        }
+        ///`PublishVersionRequest`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct PublishVersionRequest {
+            #[serde(
+                rename = "browserConfiguration",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub browser_configuration: ::std::option::Option<SessionConfig>,
+            ///Base64 encoded task code (required for new versions)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub code: ::std::option::Option<PublishVersionRequestCode>,
+            ///Optional description of the version
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<PublishVersionRequestDescription>,
+            ///Programming language for the task
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub language: ::std::option::Option<PublishVersionRequestLanguage>,
+        }
+        ///Base64 encoded task code (required for new versions)
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct PublishVersionRequestCode(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for PublishVersionRequestCode {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<PublishVersionRequestCode> for ::std::string::String {
+            fn from(value: PublishVersionRequestCode) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for PublishVersionRequestCode {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() < 1usize {
+                    return Err("shorter than 1 characters".into());
+                }
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[A-Za-z0-9+/]*={0,2}$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err(
+                        "doesn't match pattern \"^[A-Za-z0-9+/]*={0,2}$\"".into(),
+                    );
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for PublishVersionRequestCode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PublishVersionRequestCode {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for PublishVersionRequestCode {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///Optional description of the version
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct PublishVersionRequestDescription(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for PublishVersionRequestDescription {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<PublishVersionRequestDescription>
+        for ::std::string::String {
+            fn from(value: PublishVersionRequestDescription) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for PublishVersionRequestDescription {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 1000usize {
+                    return Err("longer than 1000 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for PublishVersionRequestDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PublishVersionRequestDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for PublishVersionRequestDescription {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///Programming language for the task
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub enum PublishVersionRequestLanguage {
+            #[serde(rename = "typescript")]
+            Typescript,
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::fmt::Display for PublishVersionRequestLanguage {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Typescript => f.write_str("typescript"),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for PublishVersionRequestLanguage {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "typescript" => Ok(Self::Typescript),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for PublishVersionRequestLanguage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for PublishVersionRequestLanguage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`RecordingItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "session-recordings"))]
+        pub struct RecordingItem {
+            ///Timestamp when the recording was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Duration of the recording
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub duration: ::std::option::Option<::std::string::String>,
+            ///URL to access the recording file
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub file_link: ::std::option::Option<::std::string::String>,
+            ///Unique identifier for the recording
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///Indicates if this is the primary recording
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub is_primary: ::std::option::Option<bool>,
+            ///Size of the recording file in bytes
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub size: ::std::option::Option<f64>,
+            ///Suggested filename for the recording
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub suggested_file_name: ::std::option::Option<::std::string::String>,
+        }
+        ///`RecordingListResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "session-recordings"))]
+        pub struct RecordingListResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<RecordingListResponseData>,
+        }
+        ///`RecordingListResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "session-recordings"))]
+        pub struct RecordingListResponseData {
+            ///Total number of video recordings
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub count: ::std::option::Option<i64>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub items: ::std::vec::Vec<RecordingItem>,
+        }
+        ///`RunTaskByNameRequest`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct RunTaskByNameRequest {
+            ///Whether to run the task asynchronously
+            #[serde(
+                rename = "async",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub async_: ::std::option::Option<bool>,
+            ///Whether to cleanup browser sessions after task execution. Defaults to true.
+            #[serde(
+                rename = "cleanupSessions",
+                default = "defaults::default_bool::<true>"
+            )]
+            pub cleanup_sessions: bool,
+            ///Environment variables for task execution (keys must start with ANCHOR_)
+            #[serde(
+                default,
+                skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            )]
+            pub inputs: ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "overrideBrowserConfiguration",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub override_browser_configuration: ::std::option::Option<SessionConfig>,
+            ///Optional existing browser session ID to use for task execution
+            #[serde(
+                rename = "sessionId",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub session_id: ::std::option::Option<::uuid::Uuid>,
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::default::Default for RunTaskByNameRequest {
+            fn default() -> Self {
+                Self {
+                    async_: Default::default(),
+                    cleanup_sessions: defaults::default_bool::<true>(),
+                    inputs: Default::default(),
+                    override_browser_configuration: Default::default(),
+                    session_id: Default::default(),
+                }
+            }
+        }
+        ///`RunTaskRequest`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct RunTaskRequest {
+            ///Whether to run the task asynchronously.
+            #[serde(
+                rename = "async",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub async_: ::std::option::Option<bool>,
+            ///Whether to cleanup browser sessions after task execution. Defaults to true.
+            #[serde(
+                rename = "cleanupSessions",
+                default = "defaults::default_bool::<true>"
+            )]
+            pub cleanup_sessions: bool,
+            ///Environment variables for task execution (keys must start with ANCHOR_)
+            #[serde(
+                default,
+                skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            )]
+            pub inputs: ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "overrideBrowserConfiguration",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub override_browser_configuration: ::std::option::Option<SessionConfig>,
+            ///Optional existing browser session ID to use for task execution
+            #[serde(
+                rename = "sessionId",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub session_id: ::std::option::Option<::uuid::Uuid>,
+            ///Task identifier
+            #[serde(rename = "taskId")]
+            pub task_id: ::uuid::Uuid,
+            ///Version to run (draft, latest, or version number)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub version: ::std::option::Option<RunTaskRequestVersion>,
+        }
+        ///Version to run (draft, latest, or version number)
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct RunTaskRequestVersion(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for RunTaskRequestVersion {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<RunTaskRequestVersion> for ::std::string::String {
+            fn from(value: RunTaskRequestVersion) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for RunTaskRequestVersion {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^(draft|latest|\\d+)$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^(draft|latest|\\d+)$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for RunTaskRequestVersion {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for RunTaskRequestVersion {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for RunTaskRequestVersion {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`RunTaskResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct RunTaskResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<RunTaskResponseData>,
+        }
+        ///`RunTaskResponseData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct RunTaskResponseData {
+            ///Whether the task was executed asynchronously
+            #[serde(rename = "async")]
+            pub async_: bool,
+            ///Error message if execution failed (only present in sync mode)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<::std::string::String>,
+            ///Execution result identifier for tracking and polling (present in async mode)
+            #[serde(
+                rename = "executionResultId",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub execution_result_id: ::std::option::Option<::uuid::Uuid>,
+            ///Execution duration in milliseconds (only present in sync mode)
+            #[serde(
+                rename = "executionTime",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub execution_time: ::std::option::Option<f64>,
+            ///Execution result message
+            pub message: ::std::string::String,
+            ///Task execution output (only present in sync mode)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub output: ::std::option::Option<::std::string::String>,
+            ///Whether the task executed successfully
+            pub success: bool,
+            ///Task identifier
+            #[serde(rename = "taskId")]
+            pub task_id: ::uuid::Uuid,
+        }
+        ///`RunTaskV2Request`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks"))]
+        pub struct RunTaskV2Request {
+            ///Whether to clean up sessions after execution
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cleanup_sessions: ::std::option::Option<bool>,
+            ///Optional identity ID to use for the task
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub identity_id: ::std::option::Option<::std::string::String>,
+            ///Key-value pairs of input parameters for the task
+            pub input_params: ::std::collections::HashMap<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            ///Optional session ID to run the task in
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub session_id: ::std::option::Option<::std::string::String>,
+        }
+        ///`ScreenshotRequestSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tools"))]
+        pub struct ScreenshotRequestSchema {
+            ///If true, captures the entire height of the page, ignoring the viewport height.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub capture_full_height: ::std::option::Option<bool>,
+            ///The height of the browser viewport in pixels.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub height: ::std::option::Option<i64>,
+            ///Quality of the output image, on the range 1-100. 100 will not perform any compression.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub image_quality: ::std::option::Option<i64>,
+            ///Presigned S3 url target to upload the image to.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub s3_target_address: ::std::option::Option<::std::string::String>,
+            ///If true, scrolls the page and captures all visible content.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub scroll_all_content: ::std::option::Option<bool>,
+            ///The URL of the webpage to capture.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+            ///Duration in milliseconds to wait after page has loaded, mainly used for sites with JS animations.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub wait: ::std::option::Option<i64>,
+            ///The width of the browser viewport in pixels.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub width: ::std::option::Option<i64>,
+        }
+        ///`ScrollRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct ScrollRequestSchema {
+            ///Horizontal scroll amount (positive is right, negative is left)
+            #[serde(
+                rename = "deltaX",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub delta_x: ::std::option::Option<i64>,
+            ///Vertical scroll amount (positive is down, negative is up)
+            #[serde(rename = "deltaY")]
+            pub delta_y: i64,
+            ///Number of steps to break the scroll into for smoother scrolling
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub steps: ::std::option::Option<i64>,
+            ///Whether to use the OS scroll or the Playwright scroll
+            #[serde(
+                rename = "useOs",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub use_os: ::std::option::Option<bool>,
+            ///X coordinate
+            pub x: i64,
+            ///Y coordinate
+            pub y: i64,
+        }
+        ///`ServiceAccountCredentials`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "integrations"))]
+        pub struct ServiceAccountCredentials {
+            pub data: ServiceAccountCredentialsData,
+            ///Credential type
+            #[serde(rename = "type")]
+            pub type_: ServiceAccountCredentialsType,
+        }
+        ///`ServiceAccountCredentialsData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "integrations"))]
+        pub struct ServiceAccountCredentialsData {
+            ///Service account token
+            #[serde(rename = "serviceAccount")]
+            pub service_account: ::std::string::String,
+        }
+        ///Credential type
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "integrations"))]
+        pub enum ServiceAccountCredentialsType {
+            #[serde(rename = "serviceAccount")]
+            ServiceAccount,
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::fmt::Display for ServiceAccountCredentialsType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::ServiceAccount => f.write_str("serviceAccount"),
+                }
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::str::FromStr for ServiceAccountCredentialsType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "serviceAccount" => Ok(Self::ServiceAccount),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::convert::TryFrom<&str> for ServiceAccountCredentialsType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for ServiceAccountCredentialsType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Session-related configurations.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        pub struct SessionConfig {
+            ///The URL to navigate to when the browser session starts. If not provided, the browser will load an empty page.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub initial_url: ::std::option::Option<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub live_view: ::std::option::Option<SessionConfigLiveView>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub proxy: ::std::option::Option<ProxyConfig>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub recording: ::std::option::Option<SessionConfigRecording>,
+            ///Custom labels to categorize and identify browser sessions. Useful for filtering, organizing, and tracking sessions across your workflows.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub tags: ::std::vec::Vec<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub timeout: ::std::option::Option<SessionConfigTimeout>,
+        }
+        ///Configuration for live viewing the browser session.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        pub struct SessionConfigLiveView {
+            ///Enable or disable read-only mode for live viewing. Defaults to `false`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub read_only: ::std::option::Option<bool>,
+        }
+        ///Configuration for session recording.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        pub struct SessionConfigRecording {
+            ///Enable or disable video recording of the browser session. Defaults to `true`.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub active: ::std::option::Option<bool>,
+        }
+        ///Timeout configurations for the browser session.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        pub struct SessionConfigTimeout {
+            ///Time (in minutes) the session waits for new connections after all others are closed before stopping. Defaults to `5`. Set to `-1` to disable this limit.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub idle_timeout: ::std::option::Option<i64>,
+            ///Maximum time (in minutes) the session can run before automatically terminating. Defaults to `20`. Set to `-1` to disable this limit.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub max_duration: ::std::option::Option<i64>,
+        }
+        ///`SessionCreateRequestSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct SessionCreateRequestSchema {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub browser: ::std::option::Option<BrowserConfig>,
+            /**Activates an authenticated session.
+*/
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub identities: ::std::vec::Vec<SessionCreateRequestSchemaIdentitiesItem>,
+            ///Array of integrations to load in the browser session. Integrations must be previously created using the Integrations API.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub integrations: ::std::vec::Vec<Integration>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub session: ::std::option::Option<SessionConfig>,
+        }
+        ///Previously configured identity to be used for the authenticated session.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        pub struct SessionCreateRequestSchemaIdentitiesItem {
+            ///The identity ID to use for the browser session.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+        }
+        ///`SessionCreateResponseSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionCreateResponseSchema {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<SessionCreateResponseSchemaData>,
+        }
+        ///`SessionCreateResponseSchemaData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionCreateResponseSchemaData {
+            ///The CDP websocket connection string
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub cdp_url: ::std::option::Option<::std::string::String>,
+            ///Unique identifier for the browser session
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            ///The browser session live view url
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub live_view_url: ::std::option::Option<::std::string::String>,
+        }
+        ///`SessionHistoryDataPoint`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionHistoryDataPoint {
+            ///Total AI steps taken in this period.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub ai_steps: ::std::option::Option<f64>,
+            ///Total credits used in this period.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub credits_used: ::std::option::Option<f64>,
+            ///Date/time period for this data point.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub date: ::std::option::Option<::std::string::String>,
+            ///Total proxy bytes used in this period.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub proxy_bytes: ::std::option::Option<f64>,
+            ///Number of sessions created in this period.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub session_count: ::std::option::Option<f64>,
+            ///Total session hours in this period (duration/3600).
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub session_hours: ::std::option::Option<f64>,
+        }
+        ///A single session record in paginated history listing.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionHistoryPageItem {
+            ///Display name of the API key that created the session.
+            pub api_key_name: ::std::string::String,
+            ///Browser/proxy IP observed for the session.
+            #[serde(deserialize_with = "::std::option::Option::deserialize")]
+            pub browser_ip: ::std::option::Option<::std::string::String>,
+            ///Session creation timestamp in UTC ISO 8601 format.
+            pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+            ///Domains observed during session execution.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub domains: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ///Session duration in seconds.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub duration: ::std::option::Option<f64>,
+            ///Whether the session ran in headless mode.
+            pub headless: bool,
+            ///Unique session identifier.
+            pub id: ::std::string::String,
+            ///Proxy bandwidth used in bytes.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub proxy_bytes: ::std::option::Option<f64>,
+            ///Proxy type configured for the session.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub proxy_type: ::std::option::Option<::std::string::String>,
+            ///Whether recording was enabled for the session.
+            pub recording: bool,
+            ///Current session status.
+            pub status: ::std::string::String,
+            ///Number of AI/browser steps recorded.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub steps: ::std::option::Option<f64>,
+            ///Tags associated with the session.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            ///Number of non-internal task executions associated with this session.
+            pub task_executions_count: f64,
+            ///Whether the session was initiated by a task execution.
+            pub task_initiated: bool,
+            ///Credits consumed by the session (number or decimal string), or `N/A` while still running.
+            pub used_credits: SessionHistoryPageItemUsedCredits,
+            ///Full user configuration payload saved for the session.
+            pub user_configuration: ::serde_json::Map<
+                ::std::string::String,
+                ::serde_json::Value,
+            >,
+        }
+        ///Credits consumed by the session (number or decimal string), or `N/A` while still running.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[serde(untagged)]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub enum SessionHistoryPageItemUsedCredits {
+            Variant0(f64),
+            Variant1(SessionHistoryPageItemUsedCreditsVariant1),
+            Variant2(SessionHistoryPageItemUsedCreditsVariant2),
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::fmt::Display for SessionHistoryPageItemUsedCredits {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self {
+                    Self::Variant0(x) => x.fmt(f),
+                    Self::Variant1(x) => x.fmt(f),
+                    Self::Variant2(x) => x.fmt(f),
+                }
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::str::FromStr for SessionHistoryPageItemUsedCredits {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if let Ok(v) = value.parse() {
+                    Ok(Self::Variant0(v))
+                } else if let Ok(v) = value.parse() {
+                    Ok(Self::Variant1(v))
+                } else if let Ok(v) = value.parse() {
+                    Ok(Self::Variant2(v))
+                } else {
+                    Err("string conversion failed for all variants".into())
+                }
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<&str> for SessionHistoryPageItemUsedCredits {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for SessionHistoryPageItemUsedCredits {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::From<f64> for SessionHistoryPageItemUsedCredits {
+            fn from(value: f64) -> Self {
+                Self::Variant0(value)
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::From<SessionHistoryPageItemUsedCreditsVariant1>
+        for SessionHistoryPageItemUsedCredits {
+            fn from(value: SessionHistoryPageItemUsedCreditsVariant1) -> Self {
+                Self::Variant1(value)
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::From<SessionHistoryPageItemUsedCreditsVariant2>
+        for SessionHistoryPageItemUsedCredits {
+            fn from(value: SessionHistoryPageItemUsedCreditsVariant2) -> Self {
+                Self::Variant2(value)
+            }
+        }
+        ///`SessionHistoryPageItemUsedCreditsVariant1`
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionHistoryPageItemUsedCreditsVariant1(::std::string::String);
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::ops::Deref for SessionHistoryPageItemUsedCreditsVariant1 {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::From<SessionHistoryPageItemUsedCreditsVariant1>
+        for ::std::string::String {
+            fn from(value: SessionHistoryPageItemUsedCreditsVariant1) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::str::FromStr for SessionHistoryPageItemUsedCreditsVariant1 {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^-?\\d+(\\.\\d+)?$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^-?\\d+(\\.\\d+)?$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<&str>
+        for SessionHistoryPageItemUsedCreditsVariant1 {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for SessionHistoryPageItemUsedCreditsVariant1 {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl<'de> ::serde::Deserialize<'de>
+        for SessionHistoryPageItemUsedCreditsVariant1 {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`SessionHistoryPageItemUsedCreditsVariant2`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub enum SessionHistoryPageItemUsedCreditsVariant2 {
+            #[serde(rename = "N/A")]
+            NA,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<&str>
+        for SessionHistoryPageItemUsedCreditsVariant2 {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for SessionHistoryPageItemUsedCreditsVariant2 {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///Paginated session history listing response.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionHistoryPageResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<SessionHistoryPageResponseData>,
+        }
+        ///`SessionHistoryPageResponseData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionHistoryPageResponseData {
+            ///Current page number.
+            pub page: f64,
+            ///Session records in the current page.
+            pub sessions: ::std::vec::Vec<SessionHistoryPageItem>,
+            ///Total number of matching sessions.
+            pub total: f64,
+            ///Total number of pages.
+            pub total_pages: f64,
+        }
+        ///`SessionHistoryPagination`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionHistoryPagination {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub current_page: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub has_next: ::std::option::Option<bool>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub has_prev: ::std::option::Option<bool>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_pages: ::std::option::Option<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_records: ::std::option::Option<i64>,
+        }
+        ///`SessionHistoryResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionHistoryResponse {
+            ///Historical data points.
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub data: ::std::vec::Vec<SessionHistoryDataPoint>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub pagination: ::std::option::Option<SessionHistoryPagination>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub summary: ::std::option::Option<SessionHistorySummary>,
+        }
+        ///`SessionHistorySummary`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionHistorySummary {
+            ///Total AI steps taken in the time range.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_ai_steps: ::std::option::Option<f64>,
+            ///Total credits used in the time range.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_credits_used: ::std::option::Option<f64>,
+            ///Total proxy bytes used in the time range.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_proxy_bytes: ::std::option::Option<f64>,
+            ///Total session hours in the time range.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_session_hours: ::std::option::Option<f64>,
+            ///Total number of sessions in the time range.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub total_sessions: ::std::option::Option<f64>,
+        }
+        ///`SessionListResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionListResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<SessionListResponseData>,
+        }
+        ///`SessionListResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionListResponseData {
+            ///Total number of browser sessions
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub count: ::std::option::Option<i64>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub items: ::std::vec::Vec<SessionStatus>,
+        }
+        ///`SessionStatus`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "browser-sessions"))]
+        pub struct SessionStatus {
+            ///Timestamp when the browser session was created
+            pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+            ///Unique identifier for the browser session
+            pub session_id: ::std::string::String,
+            ///Current status of the browser session
+            pub status: ::std::string::String,
+            ///Custom labels assigned to this browser session
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub tags: ::std::vec::Vec<::std::string::String>,
+        }
+        ///`SignalEventRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "event-coordination"))]
+        pub struct SignalEventRequestSchema {
+            ///Event data to be passed to waiting clients
+            pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        }
+        ///`SuccessResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "agentic-capabilities",
+                feature = "browser-sessions",
+                feature = "event-coordination",
+                feature = "extensions",
+                feature = "profiles",
+                feature = "session-recordings"
+            )
+        )]
+        pub struct SuccessResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<SuccessResponseData>,
+        }
+        ///`SuccessResponseData`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "agentic-capabilities",
+                feature = "ai-tools",
+                feature = "browser-sessions",
+                feature = "event-coordination",
+                feature = "extensions",
+                feature = "profiles",
+                feature = "session-recordings"
+            )
+        )]
+        pub struct SuccessResponseData {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub status: ::std::option::Option<::std::string::String>,
+        }
+        ///`Task`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct Task {
+            #[serde(
+                rename = "browserConfiguration",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub browser_configuration: ::std::option::Option<SessionConfig>,
+            ///Base64 encoded task code
+            pub code: ::std::string::String,
+            ///Task creation timestamp
+            #[serde(rename = "createdAt")]
+            pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+            ///Whether the task is soft deleted
+            pub deleted: bool,
+            ///Optional description of the task
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<TaskDescription>,
+            ///Unique identifier for the task
+            pub id: ::uuid::Uuid,
+            ///Programming language for the task
+            pub language: TaskLanguage,
+            ///Latest version identifier (draft, latest, or version number)
+            #[serde(rename = "latestVersion")]
+            pub latest_version: ::std::string::String,
+            ///Task name (letters, numbers, hyphens, and underscores only)
+            pub name: TaskName,
+            ///Team identifier that owns this task
+            #[serde(rename = "teamId")]
+            pub team_id: ::uuid::Uuid,
+            ///Task last update timestamp
+            #[serde(rename = "updatedAt")]
+            pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        }
+        ///Optional description of the task
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskDescription(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for TaskDescription {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<TaskDescription> for ::std::string::String {
+            fn from(value: TaskDescription) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for TaskDescription {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 1000usize {
+                    return Err("longer than 1000 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for TaskDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for TaskDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for TaskDescription {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`TaskExecutionResult`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskExecutionResult {
+            ///Error message if execution failed
+            #[serde(
+                rename = "errorMessage",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub error_message: ::std::option::Option<::std::string::String>,
+            ///Execution duration in milliseconds
+            #[serde(
+                rename = "executionTime",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub execution_time: ::std::option::Option<f64>,
+            ///Unique identifier for the execution result
+            pub id: ::uuid::Uuid,
+            ///Task execution output
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub output: ::std::option::Option<::std::string::String>,
+            ///Execution start time
+            #[serde(rename = "startTime")]
+            pub start_time: ::chrono::DateTime<::chrono::offset::Utc>,
+            ///Execution status
+            pub status: TaskExecutionResultStatus,
+            ///Task version identifier
+            #[serde(rename = "taskVersionId")]
+            pub task_version_id: ::uuid::Uuid,
+            ///Version that was executed
+            pub version: ::std::string::String,
+        }
+        ///`TaskExecutionResultResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskExecutionResultResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<TaskExecutionResult>,
+        }
+        ///Execution status
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub enum TaskExecutionResultStatus {
+            #[serde(rename = "success")]
+            Success,
+            #[serde(rename = "failure")]
+            Failure,
+            #[serde(rename = "timeout")]
+            Timeout,
+            #[serde(rename = "cancelled")]
+            Cancelled,
+            #[serde(rename = "queued")]
+            Queued,
+            #[serde(rename = "running")]
+            Running,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for TaskExecutionResultStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for TaskExecutionResultStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`TaskExecutionResultsListResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskExecutionResultsListResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<TaskExecutionResultsListResponseData>,
+        }
+        ///`TaskExecutionResultsListResponseData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskExecutionResultsListResponseData {
+            pub pagination: TaskExecutionResultsListResponseDataPagination,
+            pub results: ::std::vec::Vec<TaskExecutionResult>,
+        }
+        ///`TaskExecutionResultsListResponseDataPagination`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskExecutionResultsListResponseDataPagination {
+            ///Number of results per page
+            pub limit: ::std::num::NonZeroU64,
+            ///Current page number
+            pub page: ::std::num::NonZeroU64,
+            ///Total number of results
+            pub total: u64,
+            ///Total number of pages
+            #[serde(rename = "totalPages")]
+            pub total_pages: u64,
+        }
+        ///Programming language for the task
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub enum TaskLanguage {
+            #[serde(rename = "typescript")]
+            Typescript,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for TaskLanguage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for TaskLanguage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`TaskListResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskListResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<TaskListResponseData>,
+        }
+        ///`TaskListResponseData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskListResponseData {
+            ///Number of tasks per page
+            pub limit: ::std::num::NonZeroU64,
+            ///Current page number
+            pub page: ::std::num::NonZeroU64,
+            pub tasks: ::std::vec::Vec<Task>,
+            ///Total number of tasks
+            pub total: u64,
+        }
+        ///`TaskMetadata`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskMetadata {
+            ///Task creation timestamp
+            #[serde(rename = "createdAt")]
+            pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+            ///Whether the task is soft deleted
+            pub deleted: bool,
+            ///Optional description of the task
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<TaskMetadataDescription>,
+            ///Unique identifier for the task
+            pub id: ::uuid::Uuid,
+            ///Latest version identifier
+            pub latest: ::std::string::String,
+            ///Task name
+            pub name: TaskMetadataName,
+            ///Team identifier that owns this task
+            #[serde(rename = "teamId")]
+            pub team_id: ::uuid::Uuid,
+            ///Task last update timestamp
+            #[serde(rename = "updatedAt")]
+            pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        }
+        ///Optional description of the task
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskMetadataDescription(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for TaskMetadataDescription {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<TaskMetadataDescription> for ::std::string::String {
+            fn from(value: TaskMetadataDescription) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for TaskMetadataDescription {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 1000usize {
+                    return Err("longer than 1000 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for TaskMetadataDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for TaskMetadataDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for TaskMetadataDescription {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///Task name
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskMetadataName(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for TaskMetadataName {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<TaskMetadataName> for ::std::string::String {
+            fn from(value: TaskMetadataName) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for TaskMetadataName {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 255usize {
+                    return Err("longer than 255 characters".into());
+                }
+                if value.chars().count() < 1usize {
+                    return Err("shorter than 1 characters".into());
+                }
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[a-zA-Z0-9_-]+$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^[a-zA-Z0-9_-]+$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for TaskMetadataName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for TaskMetadataName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for TaskMetadataName {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`TaskMetadataResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskMetadataResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<TaskMetadata>,
+        }
+        ///Task name (letters, numbers, hyphens, and underscores only)
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskName(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for TaskName {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<TaskName> for ::std::string::String {
+            fn from(value: TaskName) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for TaskName {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 255usize {
+                    return Err("longer than 255 characters".into());
+                }
+                if value.chars().count() < 1usize {
+                    return Err("shorter than 1 characters".into());
+                }
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[a-zA-Z0-9_-]+$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^[a-zA-Z0-9_-]+$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for TaskName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for TaskName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for TaskName {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`TaskResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<Task>,
+        }
+        ///`TaskRunStatusV2Response`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks"))]
+        pub struct TaskRunStatusV2Response {
+            ///Error message when the run fails
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub error: ::std::option::Option<::std::string::String>,
+            ///Task output when available
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub result: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///The ID of the task run
+            pub run_id: ::std::string::String,
+            ///Session ID used for this task run
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub session_id: ::std::option::Option<::std::string::String>,
+            ///Current task run status
+            pub status: TaskRunStatusV2ResponseStatus,
+        }
+        ///Current task run status
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "tasks"))]
+        pub enum TaskRunStatusV2ResponseStatus {
+            #[serde(rename = "queued")]
+            Queued,
+            #[serde(rename = "running")]
+            Running,
+            #[serde(rename = "success")]
+            Success,
+            #[serde(rename = "failure")]
+            Failure,
+            #[serde(rename = "timeout")]
+            Timeout,
+            #[serde(rename = "cancelled")]
+            Cancelled,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "tasks"))]
+        impl ::std::convert::TryFrom<&str> for TaskRunStatusV2ResponseStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for TaskRunStatusV2ResponseStatus {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`TaskVersion`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskVersion {
+            #[serde(
+                rename = "browserConfiguration",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub browser_configuration: ::std::option::Option<SessionConfig>,
+            ///Base64 encoded task code
+            pub code: ::std::string::String,
+            ///Version creation timestamp
+            #[serde(rename = "createdAt")]
+            pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+            ///Whether the version is soft deleted
+            pub deleted: bool,
+            ///Optional description of the version
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<TaskVersionDescription>,
+            ///Unique identifier for the task version
+            pub id: ::uuid::Uuid,
+            ///Programming language for the task
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub language: ::std::option::Option<TaskVersionLanguage>,
+            ///Parent task identifier
+            #[serde(rename = "taskId")]
+            pub task_id: ::uuid::Uuid,
+            ///Version last update timestamp
+            #[serde(rename = "updatedAt")]
+            pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+            ///Version identifier (draft, latest, or version number)
+            pub version: ::std::string::String,
+        }
+        ///Optional description of the version
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskVersionDescription(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for TaskVersionDescription {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<TaskVersionDescription> for ::std::string::String {
+            fn from(value: TaskVersionDescription) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for TaskVersionDescription {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 1000usize {
+                    return Err("longer than 1000 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for TaskVersionDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for TaskVersionDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for TaskVersionDescription {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///Programming language for the task
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub enum TaskVersionLanguage {
+            #[serde(rename = "typescript")]
+            Typescript,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for TaskVersionLanguage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String> for TaskVersionLanguage {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`TaskVersionResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskVersionResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<TaskVersion>,
+        }
+        ///`TaskVersionsListResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskVersionsListResponse {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub data: ::std::option::Option<TaskVersionsListResponseData>,
+        }
+        ///`TaskVersionsListResponseData`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskVersionsListResponseData {
+            ///Task identifier
+            #[serde(rename = "taskId")]
+            pub task_id: ::uuid::Uuid,
+            pub versions: ::std::vec::Vec<TaskVersionsListResponseDataVersionsItem>,
+        }
+        ///`TaskVersionsListResponseDataVersionsItem`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct TaskVersionsListResponseDataVersionsItem {
+            ///Version creation timestamp
+            #[serde(rename = "createdAt")]
+            pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+            ///Version description
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///Version last update timestamp
+            #[serde(rename = "updatedAt")]
+            pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+            ///Version identifier
+            pub version: ::std::string::String,
+        }
+        ///`TypeTextRequestSchema`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "os-level-control"))]
+        pub struct TypeTextRequestSchema {
+            ///Delay between keystrokes in milliseconds
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub delay: ::std::option::Option<i64>,
+            ///Text to type
+            pub text: ::std::string::String,
+        }
+        ///`UpdateApplicationRequest`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "agentic-capabilities",
+                feature = "ai-tools",
+                feature = "applications",
+                feature = "batch-sessions",
+                feature = "billing",
+                feature = "browser-sessions",
+                feature = "event-coordination",
+                feature = "extensions",
+                feature = "identities",
+                feature = "integrations",
+                feature = "os-level-control",
+                feature = "profiles",
+                feature = "session-recordings",
+                feature = "tasks",
+                feature = "tasks-legacy",
+                feature = "tools"
+            )
+        )]
+        pub struct UpdateApplicationRequest {
+            ///List of allowed domains for this application
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub allowed_domains: ::std::vec::Vec<::std::string::String>,
+        }
+        ///`UpdateApplicationResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(
+            any(
+                feature = "agentic-capabilities",
+                feature = "ai-tools",
+                feature = "applications",
+                feature = "batch-sessions",
+                feature = "billing",
+                feature = "browser-sessions",
+                feature = "event-coordination",
+                feature = "extensions",
+                feature = "identities",
+                feature = "integrations",
+                feature = "os-level-control",
+                feature = "profiles",
+                feature = "session-recordings",
+                feature = "tasks",
+                feature = "tasks-legacy",
+                feature = "tools"
+            )
+        )]
+        pub struct UpdateApplicationResponse {
+            ///List of allowed domains for this application
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub allowed_domains: ::std::vec::Vec<::std::string::String>,
+            ///Unique identifier for the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///URL of the application
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
+        }
+        ///`UpdateAuthFlowRequest`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct UpdateAuthFlowRequest {
+            ///Custom fields for this authentication flow
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub custom_fields: ::std::vec::Vec<CustomFieldDefinition>,
+            ///Description of the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///Whether this is the recommended authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub is_recommended: ::std::option::Option<bool>,
+            ///Authentication methods in this flow
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub methods: ::std::vec::Vec<UpdateAuthFlowRequestMethodsItem>,
+            ///Name of the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+        }
+        ///`UpdateAuthFlowRequestMethodsItem`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Copy,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub enum UpdateAuthFlowRequestMethodsItem {
+            #[serde(rename = "username_password")]
+            UsernamePassword,
+            #[serde(rename = "authenticator")]
+            Authenticator,
+            #[serde(rename = "custom")]
+            Custom,
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::fmt::Display for UpdateAuthFlowRequestMethodsItem {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::UsernamePassword => f.write_str("username_password"),
+                    Self::Authenticator => f.write_str("authenticator"),
+                    Self::Custom => f.write_str("custom"),
+                }
+            }
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::str::FromStr for UpdateAuthFlowRequestMethodsItem {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "username_password" => Ok(Self::UsernamePassword),
+                    "authenticator" => Ok(Self::Authenticator),
+                    "custom" => Ok(Self::Custom),
+                    _ => Err("invalid value".into()),
+                }
+            }
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::convert::TryFrom<&str> for UpdateAuthFlowRequestMethodsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for UpdateAuthFlowRequestMethodsItem {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`UpdateAuthFlowResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "applications"))]
+        pub struct UpdateAuthFlowResponse {
+            ///Timestamp when the authentication flow was created
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub created_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+            ///Custom fields for this authentication flow
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub custom_fields: ::std::vec::Vec<CustomFieldDefinition>,
+            ///Description of the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<::std::string::String>,
+            ///Unique identifier for the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Whether this is the recommended authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub is_recommended: ::std::option::Option<bool>,
+            ///Authentication methods in this flow
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub methods: ::std::vec::Vec<::std::string::String>,
+            ///Name of the authentication flow
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Timestamp when the authentication flow was last updated
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub updated_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+        }
+        ///`UpdateIdentityRequest`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "identities"))]
+        pub struct UpdateIdentityRequest {
+            ///Array of credentials for authentication
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub credentials: ::std::vec::Vec<CredentialData>,
+            ///Metadata for the identity
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///Name of the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+        }
+        ///`UpdateIdentityResponse`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "identities"))]
+        pub struct UpdateIdentityResponse {
+            ///Unique identifier for the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::uuid::Uuid>,
+            ///Metadata associated with the identity
+            #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+            pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ///Name of the identity
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            ///Timestamp when the identity was last updated
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub updated_at: ::std::option::Option<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+        }
+        ///`UpdateTaskMetadataRequest`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct UpdateTaskMetadataRequest {
+            ///Optional description of the task
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub description: ::std::option::Option<UpdateTaskMetadataRequestDescription>,
+            ///Task name (letters, numbers, hyphens, and underscores only)
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<UpdateTaskMetadataRequestName>,
+        }
+        ///Optional description of the task
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct UpdateTaskMetadataRequestDescription(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for UpdateTaskMetadataRequestDescription {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<UpdateTaskMetadataRequestDescription>
+        for ::std::string::String {
+            fn from(value: UpdateTaskMetadataRequestDescription) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for UpdateTaskMetadataRequestDescription {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 1000usize {
+                    return Err("longer than 1000 characters".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for UpdateTaskMetadataRequestDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for UpdateTaskMetadataRequestDescription {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for UpdateTaskMetadataRequestDescription {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///Task name (letters, numbers, hyphens, and underscores only)
+        #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+        #[serde(transparent)]
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub struct UpdateTaskMetadataRequestName(::std::string::String);
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::ops::Deref for UpdateTaskMetadataRequestName {
+            type Target = ::std::string::String;
+            fn deref(&self) -> &::std::string::String {
+                &self.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::From<UpdateTaskMetadataRequestName>
+        for ::std::string::String {
+            fn from(value: UpdateTaskMetadataRequestName) -> Self {
+                value.0
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for UpdateTaskMetadataRequestName {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                if value.chars().count() > 255usize {
+                    return Err("longer than 255 characters".into());
+                }
+                if value.chars().count() < 1usize {
+                    return Err("shorter than 1 characters".into());
+                }
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+                { ::regress::Regex::new("^[a-zA-Z0-9_-]+$").unwrap() });
+                if PATTERN.find(value).is_none() {
+                    return Err("doesn't match pattern \"^[a-zA-Z0-9_-]+$\"".into());
+                }
+                Ok(Self(value.to_string()))
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<&str> for UpdateTaskMetadataRequestName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for UpdateTaskMetadataRequestName {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl<'de> ::serde::Deserialize<'de> for UpdateTaskMetadataRequestName {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+            {
+                ::std::string::String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(|e: self::error::ConversionError| {
+                        <D::Error as ::serde::de::Error>::custom(e.to_string())
+                    })
+            }
+        }
+        ///`UsernamePasswordCredential`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[cfg(any(feature = "identities"))]
+        pub struct UsernamePasswordCredential {
+            ///Password for authentication
+            pub password: ::std::string::String,
+            ///Credential type
+            #[serde(rename = "type")]
+            pub type_: UsernamePasswordCredentialType,
+            ///Username for authentication
+            pub username: ::std::string::String,
+        }
+        ///Credential type
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Eq,
+            Hash,
+            Ord,
+            PartialEq,
+            PartialOrd
+        )]
+        #[non_exhaustive]
+        #[cfg(any(feature = "identities"))]
+        pub enum UsernamePasswordCredentialType {
+            #[serde(rename = "username_password")]
+            UsernamePassword,
+            /// A value the spec did not list when this client was generated, kept as sent.
+            #[serde(untagged)]
+            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::TryFrom<&str> for UsernamePasswordCredentialType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::convert::TryFrom<::std::string::String>
+        for UsernamePasswordCredentialType {
+            type Error = self::error::ConversionError;
+            fn try_from(
+                value: ::std::string::String,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        ///`WaitForEventRequestSchema`
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[cfg(any(feature = "event-coordination"))]
+        pub struct WaitForEventRequestSchema {
+            ///Timeout in milliseconds to wait for the event. Defaults to 60000ms (1 minute).
+            #[serde(
+                rename = "timeoutMs",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub timeout_ms: ::std::option::Option<i64>,
+        }
+        /// Generation of default values for serde.
+        pub mod defaults {
+            pub(super) fn default_bool<const V: bool>() -> bool {
+                V
+            }
+            pub(super) fn default_nzu64<T, const V: u64>() -> T
+            where
+                T: ::std::convert::TryFrom<::std::num::NonZeroU64>,
+                <T as ::std::convert::TryFrom<
+                    ::std::num::NonZeroU64,
+                >>::Error: ::std::fmt::Debug,
+            {
+                T::try_from(::std::num::NonZeroU64::try_from(V).unwrap()).unwrap()
+            }
         }
         /// Error types.
         pub mod error {
@@ -121,6 +9419,1238 @@ mod generated {
                 fn from(value: String) -> Self {
                     Self(value.into())
                 }
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl AnchorProxy2 {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::AnchorProxy => "anchor_proxy",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::fmt::Display for AnchorProxy2 {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::str::FromStr for AnchorProxy2 {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "anchor_proxy" => Self::AnchorProxy,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl AnchorProxyCountryCode {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Af => "af",
+                    Self::Al => "al",
+                    Self::Dz => "dz",
+                    Self::Ad => "ad",
+                    Self::Ao => "ao",
+                    Self::As => "as",
+                    Self::Ag => "ag",
+                    Self::Ar => "ar",
+                    Self::Am => "am",
+                    Self::Aw => "aw",
+                    Self::Au => "au",
+                    Self::At => "at",
+                    Self::Az => "az",
+                    Self::Bs => "bs",
+                    Self::Bh => "bh",
+                    Self::Bb => "bb",
+                    Self::By => "by",
+                    Self::Be => "be",
+                    Self::Bz => "bz",
+                    Self::Bj => "bj",
+                    Self::Bm => "bm",
+                    Self::Bo => "bo",
+                    Self::Ba => "ba",
+                    Self::Br => "br",
+                    Self::Bg => "bg",
+                    Self::Bf => "bf",
+                    Self::Cm => "cm",
+                    Self::Ca => "ca",
+                    Self::Cv => "cv",
+                    Self::Td => "td",
+                    Self::Cl => "cl",
+                    Self::Co => "co",
+                    Self::Cg => "cg",
+                    Self::Cr => "cr",
+                    Self::Ci => "ci",
+                    Self::Hr => "hr",
+                    Self::Cu => "cu",
+                    Self::Cy => "cy",
+                    Self::Cz => "cz",
+                    Self::Dk => "dk",
+                    Self::Dm => "dm",
+                    Self::Do => "do",
+                    Self::Ec => "ec",
+                    Self::Eg => "eg",
+                    Self::Sv => "sv",
+                    Self::Ee => "ee",
+                    Self::Et => "et",
+                    Self::Fo => "fo",
+                    Self::Fi => "fi",
+                    Self::Fr => "fr",
+                    Self::Gf => "gf",
+                    Self::Pf => "pf",
+                    Self::Ga => "ga",
+                    Self::Gm => "gm",
+                    Self::Ge => "ge",
+                    Self::De => "de",
+                    Self::Gh => "gh",
+                    Self::Gi => "gi",
+                    Self::Gr => "gr",
+                    Self::Gd => "gd",
+                    Self::Gp => "gp",
+                    Self::Gt => "gt",
+                    Self::Gg => "gg",
+                    Self::Gn => "gn",
+                    Self::Gw => "gw",
+                    Self::Gy => "gy",
+                    Self::Ht => "ht",
+                    Self::Hn => "hn",
+                    Self::Hu => "hu",
+                    Self::Is => "is",
+                    Self::In => "in",
+                    Self::Ir => "ir",
+                    Self::Iq => "iq",
+                    Self::Ie => "ie",
+                    Self::Il => "il",
+                    Self::It => "it",
+                    Self::Jm => "jm",
+                    Self::Jp => "jp",
+                    Self::Jo => "jo",
+                    Self::Kz => "kz",
+                    Self::Kw => "kw",
+                    Self::Kg => "kg",
+                    Self::Lv => "lv",
+                    Self::Lb => "lb",
+                    Self::Ly => "ly",
+                    Self::Li => "li",
+                    Self::Lt => "lt",
+                    Self::Lu => "lu",
+                    Self::Mk => "mk",
+                    Self::Ml => "ml",
+                    Self::Mt => "mt",
+                    Self::Mq => "mq",
+                    Self::Mr => "mr",
+                    Self::Mx => "mx",
+                    Self::Md => "md",
+                    Self::Mc => "mc",
+                    Self::Me => "me",
+                    Self::Ma => "ma",
+                    Self::Nl => "nl",
+                    Self::Nz => "nz",
+                    Self::Ni => "ni",
+                    Self::Ng => "ng",
+                    Self::No => "no",
+                    Self::Pk => "pk",
+                    Self::Pa => "pa",
+                    Self::Py => "py",
+                    Self::Pe => "pe",
+                    Self::Ph => "ph",
+                    Self::Pl => "pl",
+                    Self::Pt => "pt",
+                    Self::Pr => "pr",
+                    Self::Qa => "qa",
+                    Self::Ro => "ro",
+                    Self::Lc => "lc",
+                    Self::Sm => "sm",
+                    Self::Sa => "sa",
+                    Self::Sn => "sn",
+                    Self::Rs => "rs",
+                    Self::Sc => "sc",
+                    Self::Sl => "sl",
+                    Self::Sk => "sk",
+                    Self::Si => "si",
+                    Self::So => "so",
+                    Self::Za => "za",
+                    Self::Kr => "kr",
+                    Self::Es => "es",
+                    Self::Sr => "sr",
+                    Self::Se => "se",
+                    Self::Ch => "ch",
+                    Self::Sy => "sy",
+                    Self::St => "st",
+                    Self::Tw => "tw",
+                    Self::Tj => "tj",
+                    Self::Tg => "tg",
+                    Self::Tt => "tt",
+                    Self::Tn => "tn",
+                    Self::Tr => "tr",
+                    Self::Tc => "tc",
+                    Self::Ua => "ua",
+                    Self::Ae => "ae",
+                    Self::Us => "us",
+                    Self::Uy => "uy",
+                    Self::Uz => "uz",
+                    Self::Ve => "ve",
+                    Self::Ye => "ye",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::fmt::Display for AnchorProxyCountryCode {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::str::FromStr for AnchorProxyCountryCode {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "af" => Self::Af,
+                        "al" => Self::Al,
+                        "dz" => Self::Dz,
+                        "ad" => Self::Ad,
+                        "ao" => Self::Ao,
+                        "as" => Self::As,
+                        "ag" => Self::Ag,
+                        "ar" => Self::Ar,
+                        "am" => Self::Am,
+                        "aw" => Self::Aw,
+                        "au" => Self::Au,
+                        "at" => Self::At,
+                        "az" => Self::Az,
+                        "bs" => Self::Bs,
+                        "bh" => Self::Bh,
+                        "bb" => Self::Bb,
+                        "by" => Self::By,
+                        "be" => Self::Be,
+                        "bz" => Self::Bz,
+                        "bj" => Self::Bj,
+                        "bm" => Self::Bm,
+                        "bo" => Self::Bo,
+                        "ba" => Self::Ba,
+                        "br" => Self::Br,
+                        "bg" => Self::Bg,
+                        "bf" => Self::Bf,
+                        "cm" => Self::Cm,
+                        "ca" => Self::Ca,
+                        "cv" => Self::Cv,
+                        "td" => Self::Td,
+                        "cl" => Self::Cl,
+                        "co" => Self::Co,
+                        "cg" => Self::Cg,
+                        "cr" => Self::Cr,
+                        "ci" => Self::Ci,
+                        "hr" => Self::Hr,
+                        "cu" => Self::Cu,
+                        "cy" => Self::Cy,
+                        "cz" => Self::Cz,
+                        "dk" => Self::Dk,
+                        "dm" => Self::Dm,
+                        "do" => Self::Do,
+                        "ec" => Self::Ec,
+                        "eg" => Self::Eg,
+                        "sv" => Self::Sv,
+                        "ee" => Self::Ee,
+                        "et" => Self::Et,
+                        "fo" => Self::Fo,
+                        "fi" => Self::Fi,
+                        "fr" => Self::Fr,
+                        "gf" => Self::Gf,
+                        "pf" => Self::Pf,
+                        "ga" => Self::Ga,
+                        "gm" => Self::Gm,
+                        "ge" => Self::Ge,
+                        "de" => Self::De,
+                        "gh" => Self::Gh,
+                        "gi" => Self::Gi,
+                        "gr" => Self::Gr,
+                        "gd" => Self::Gd,
+                        "gp" => Self::Gp,
+                        "gt" => Self::Gt,
+                        "gg" => Self::Gg,
+                        "gn" => Self::Gn,
+                        "gw" => Self::Gw,
+                        "gy" => Self::Gy,
+                        "ht" => Self::Ht,
+                        "hn" => Self::Hn,
+                        "hu" => Self::Hu,
+                        "is" => Self::Is,
+                        "in" => Self::In,
+                        "ir" => Self::Ir,
+                        "iq" => Self::Iq,
+                        "ie" => Self::Ie,
+                        "il" => Self::Il,
+                        "it" => Self::It,
+                        "jm" => Self::Jm,
+                        "jp" => Self::Jp,
+                        "jo" => Self::Jo,
+                        "kz" => Self::Kz,
+                        "kw" => Self::Kw,
+                        "kg" => Self::Kg,
+                        "lv" => Self::Lv,
+                        "lb" => Self::Lb,
+                        "ly" => Self::Ly,
+                        "li" => Self::Li,
+                        "lt" => Self::Lt,
+                        "lu" => Self::Lu,
+                        "mk" => Self::Mk,
+                        "ml" => Self::Ml,
+                        "mt" => Self::Mt,
+                        "mq" => Self::Mq,
+                        "mr" => Self::Mr,
+                        "mx" => Self::Mx,
+                        "md" => Self::Md,
+                        "mc" => Self::Mc,
+                        "me" => Self::Me,
+                        "ma" => Self::Ma,
+                        "nl" => Self::Nl,
+                        "nz" => Self::Nz,
+                        "ni" => Self::Ni,
+                        "ng" => Self::Ng,
+                        "no" => Self::No,
+                        "pk" => Self::Pk,
+                        "pa" => Self::Pa,
+                        "py" => Self::Py,
+                        "pe" => Self::Pe,
+                        "ph" => Self::Ph,
+                        "pl" => Self::Pl,
+                        "pt" => Self::Pt,
+                        "pr" => Self::Pr,
+                        "qa" => Self::Qa,
+                        "ro" => Self::Ro,
+                        "lc" => Self::Lc,
+                        "sm" => Self::Sm,
+                        "sa" => Self::Sa,
+                        "sn" => Self::Sn,
+                        "rs" => Self::Rs,
+                        "sc" => Self::Sc,
+                        "sl" => Self::Sl,
+                        "sk" => Self::Sk,
+                        "si" => Self::Si,
+                        "so" => Self::So,
+                        "za" => Self::Za,
+                        "kr" => Self::Kr,
+                        "es" => Self::Es,
+                        "sr" => Self::Sr,
+                        "se" => Self::Se,
+                        "ch" => Self::Ch,
+                        "sy" => Self::Sy,
+                        "st" => Self::St,
+                        "tw" => Self::Tw,
+                        "tj" => Self::Tj,
+                        "tg" => Self::Tg,
+                        "tt" => Self::Tt,
+                        "tn" => Self::Tn,
+                        "tr" => Self::Tr,
+                        "tc" => Self::Tc,
+                        "ua" => Self::Ua,
+                        "ae" => Self::Ae,
+                        "us" => Self::Us,
+                        "uy" => Self::Uy,
+                        "uz" => Self::Uz,
+                        "ve" => Self::Ve,
+                        "ye" => Self::Ye,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ApplicationIdentityItemStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::Validated => "validated",
+                    Self::Failed => "failed",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::fmt::Display for ApplicationIdentityItemStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "applications"))]
+        impl ::std::str::FromStr for ApplicationIdentityItemStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "validated" => Self::Validated,
+                        "failed" => Self::Failed,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl AuthenticatorCredentialType {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Authenticator => "authenticator",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::fmt::Display for AuthenticatorCredentialType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::str::FromStr for AuthenticatorCredentialType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "authenticator" => Self::Authenticator,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl BatchSessionItemSchemaStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::Processing => "processing",
+                    Self::Completed => "completed",
+                    Self::Failed => "failed",
+                    Self::Cancelled => "cancelled",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::fmt::Display for BatchSessionItemSchemaStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::str::FromStr for BatchSessionItemSchemaStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "processing" => Self::Processing,
+                        "completed" => Self::Completed,
+                        "failed" => Self::Failed,
+                        "cancelled" => Self::Cancelled,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl BatchSessionListItemSchemaStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::Processing => "processing",
+                    Self::Completed => "completed",
+                    Self::Failed => "failed",
+                    Self::Cancelled => "cancelled",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::fmt::Display for BatchSessionListItemSchemaStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::str::FromStr for BatchSessionListItemSchemaStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "processing" => Self::Processing,
+                        "completed" => Self::Completed,
+                        "failed" => Self::Failed,
+                        "cancelled" => Self::Cancelled,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl BatchSessionResponseSchemaStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::Processing => "processing",
+                    Self::Completed => "completed",
+                    Self::Failed => "failed",
+                    Self::Cancelled => "cancelled",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::fmt::Display for BatchSessionResponseSchemaStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::str::FromStr for BatchSessionResponseSchemaStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "processing" => Self::Processing,
+                        "completed" => Self::Completed,
+                        "failed" => Self::Failed,
+                        "cancelled" => Self::Cancelled,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl BatchSessionRetryResponseSchemaStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::Processing => "processing",
+                    Self::Completed => "completed",
+                    Self::Failed => "failed",
+                    Self::Cancelled => "cancelled",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::fmt::Display for BatchSessionRetryResponseSchemaStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::str::FromStr for BatchSessionRetryResponseSchemaStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "processing" => Self::Processing,
+                        "completed" => Self::Completed,
+                        "failed" => Self::Failed,
+                        "cancelled" => Self::Cancelled,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl BatchSessionStatusResponseSchemaProgressCurrentPhase {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Queued => "queued",
+                    Self::Provisioning => "provisioning",
+                    Self::Configuring => "configuring",
+                    Self::Ready => "ready",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::fmt::Display
+        for BatchSessionStatusResponseSchemaProgressCurrentPhase {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::str::FromStr
+        for BatchSessionStatusResponseSchemaProgressCurrentPhase {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "queued" => Self::Queued,
+                        "provisioning" => Self::Provisioning,
+                        "configuring" => Self::Configuring,
+                        "ready" => Self::Ready,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl BatchSessionStatusResponseSchemaStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::Processing => "processing",
+                    Self::Completed => "completed",
+                    Self::Failed => "failed",
+                    Self::Cancelled => "cancelled",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::fmt::Display for BatchSessionStatusResponseSchemaStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::str::FromStr for BatchSessionStatusResponseSchemaStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "processing" => Self::Processing,
+                        "completed" => Self::Completed,
+                        "failed" => Self::Failed,
+                        "cancelled" => Self::Cancelled,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl BatchSessionUpdateResponseSchemaStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Cancelled => "cancelled",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::fmt::Display for BatchSessionUpdateResponseSchemaStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "batch-sessions"))]
+        impl ::std::str::FromStr for BatchSessionUpdateResponseSchemaStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "cancelled" => Self::Cancelled,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl CreateIdentityResponseStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::Validated => "validated",
+                    Self::Failed => "failed",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::fmt::Display for CreateIdentityResponseStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::str::FromStr for CreateIdentityResponseStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "validated" => Self::Validated,
+                        "failed" => Self::Failed,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl CustomCredentialType {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Custom => "custom",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::fmt::Display for CustomCredentialType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::str::FromStr for CustomCredentialType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "custom" => Self::Custom,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl CustomProxyType {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Custom => "custom",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::fmt::Display for CustomProxyType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::str::FromStr for CustomProxyType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "custom" => Self::Custom,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl GetIdentityResponseStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Pending => "pending",
+                    Self::Validated => "validated",
+                    Self::Failed => "failed",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::fmt::Display for GetIdentityResponseStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::str::FromStr for GetIdentityResponseStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "pending" => Self::Pending,
+                        "validated" => Self::Validated,
+                        "failed" => Self::Failed,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl IntegrationType {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::X1password => "1PASSWORD",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::fmt::Display for IntegrationType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "integrations"))]
+        impl ::std::str::FromStr for IntegrationType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "1PASSWORD" => Self::X1password,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl PerformWebTaskAsyncResponseDataStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Running => "running",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::fmt::Display for PerformWebTaskAsyncResponseDataStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::str::FromStr for PerformWebTaskAsyncResponseDataStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "running" => Self::Running,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl PerformWebTaskStatusFailedResponseDataStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Failed => "FAILED",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::fmt::Display for PerformWebTaskStatusFailedResponseDataStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::str::FromStr for PerformWebTaskStatusFailedResponseDataStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "FAILED" => Self::Failed,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl PerformWebTaskStatusRunningResponseDataStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Running => "RUNNING",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::fmt::Display for PerformWebTaskStatusRunningResponseDataStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::str::FromStr for PerformWebTaskStatusRunningResponseDataStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "RUNNING" => Self::Running,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl PerformWebTaskStatusSuccessResponseDataStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Completed => "COMPLETED",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::fmt::Display for PerformWebTaskStatusSuccessResponseDataStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::str::FromStr for PerformWebTaskStatusSuccessResponseDataStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "COMPLETED" => Self::Completed,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "profiles"))]
+        impl ProfileResponseSchemaSource {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Session => "session",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "profiles"))]
+        impl ::std::fmt::Display for ProfileResponseSchemaSource {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "profiles"))]
+        impl ::std::str::FromStr for ProfileResponseSchemaSource {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "session" => Self::Session,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl SessionHistoryPageItemUsedCreditsVariant2 {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::NA => "N/A",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::fmt::Display for SessionHistoryPageItemUsedCreditsVariant2 {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "browser-sessions"))]
+        impl ::std::str::FromStr for SessionHistoryPageItemUsedCreditsVariant2 {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "N/A" => Self::NA,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl TaskExecutionResultStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Success => "success",
+                    Self::Failure => "failure",
+                    Self::Timeout => "timeout",
+                    Self::Cancelled => "cancelled",
+                    Self::Queued => "queued",
+                    Self::Running => "running",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::fmt::Display for TaskExecutionResultStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for TaskExecutionResultStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "success" => Self::Success,
+                        "failure" => Self::Failure,
+                        "timeout" => Self::Timeout,
+                        "cancelled" => Self::Cancelled,
+                        "queued" => Self::Queued,
+                        "running" => Self::Running,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl TaskLanguage {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Typescript => "typescript",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::fmt::Display for TaskLanguage {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for TaskLanguage {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "typescript" => Self::Typescript,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "tasks"))]
+        impl TaskRunStatusV2ResponseStatus {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Queued => "queued",
+                    Self::Running => "running",
+                    Self::Success => "success",
+                    Self::Failure => "failure",
+                    Self::Timeout => "timeout",
+                    Self::Cancelled => "cancelled",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks"))]
+        impl ::std::fmt::Display for TaskRunStatusV2ResponseStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "tasks"))]
+        impl ::std::str::FromStr for TaskRunStatusV2ResponseStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "queued" => Self::Queued,
+                        "running" => Self::Running,
+                        "success" => Self::Success,
+                        "failure" => Self::Failure,
+                        "timeout" => Self::Timeout,
+                        "cancelled" => Self::Cancelled,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl TaskVersionLanguage {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::Typescript => "typescript",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::fmt::Display for TaskVersionLanguage {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "tasks-legacy"))]
+        impl ::std::str::FromStr for TaskVersionLanguage {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "typescript" => Self::Typescript,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl UsernamePasswordCredentialType {
+            /// The value as sent on the wire (for an unknown value, exactly as received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    Self::UsernamePassword => "username_password",
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::fmt::Display for UsernamePasswordCredentialType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::str::FromStr for UsernamePasswordCredentialType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                Ok(
+                    match value {
+                        "username_password" => Self::UsernamePassword,
+                        other => Self::Unknown(other.to_owned()),
+                    },
+                )
             }
         }
     }
@@ -192,6 +10722,993 @@ Version: 1.0.0*/
     };
     #[allow(clippy::all)]
     impl Client {
+        /**List Applications
+
+Retrieves all applications for the authenticated team.
+
+
+Sends a `GET` request to `/v1/applications`
+
+Arguments:
+- `search`: Search query to filter applications by name
+*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn get_v1_applications<'a>(
+            &'a self,
+            search: Option<&'a str>,
+        ) -> Result<
+            ResponseValue<types::ListApplicationsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/applications", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("search", &search))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_applications",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create Application
+
+Creates a new application for identity management.
+
+
+Sends a `POST` request to `/v1/applications`
+
+*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn post_v1_applications<'a>(
+            &'a self,
+            body: &'a types::CreateApplicationRequest,
+        ) -> Result<
+            ResponseValue<types::CreateApplicationResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/applications", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_applications",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Application
+
+Retrieves details of a specific application by its ID.
+
+
+Sends a `GET` request to `/v1/applications/{applicationId}`
+
+Arguments:
+- `application_id`: The ID of the application to retrieve
+*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn get_v1_applications_by_application_id<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::GetApplicationResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/applications/{}", self.baseurl, encode_path(& application_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_applications_by_application_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Delete Application
+
+Deletes an existing application.
+
+
+Sends a `DELETE` request to `/v1/applications/{applicationId}`
+
+Arguments:
+- `application_id`: The ID of the application to delete
+*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn delete_v1_applications_by_application_id<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteApplicationResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/applications/{}", self.baseurl, encode_path(& application_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_applications_by_application_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Application Authentication Flows
+
+Retrieves all authentication flows for a specific application.
+
+
+Sends a `GET` request to `/v1/applications/{applicationId}/auth-flows`
+
+Arguments:
+- `application_id`: The ID of the application
+*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn get_v1_applications_by_application_id_auth_flows<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::ListApplicationAuthFlowsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/applications/{}/auth-flows", self.baseurl, encode_path(&
+                application_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_applications_by_application_id_auth_flows",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create Authentication Flow
+
+Creates a new authentication flow for an application.
+
+
+Sends a `POST` request to `/v1/applications/{applicationId}/auth-flows`
+
+Arguments:
+- `application_id`: The ID of the application
+- `body`
+*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn post_v1_applications_by_application_id_auth_flows<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+            body: &'a types::CreateAuthFlowRequest,
+        ) -> Result<
+            ResponseValue<types::CreateAuthFlowResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/applications/{}/auth-flows", self.baseurl, encode_path(&
+                application_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_applications_by_application_id_auth_flows",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Delete Authentication Flow
+
+Deletes an existing authentication flow.
+
+
+Sends a `DELETE` request to `/v1/applications/{applicationId}/auth-flows/{authFlowId}`
+
+Arguments:
+- `application_id`: The ID of the application
+- `auth_flow_id`: The ID of the authentication flow to delete
+*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id<
+            'a,
+        >(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+            auth_flow_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteAuthFlowResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/applications/{}/auth-flows/{}", self.baseurl, encode_path(&
+                application_id.to_string()), encode_path(& auth_flow_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Update Authentication Flow
+
+Updates an existing authentication flow.
+
+
+Sends a `PATCH` request to `/v1/applications/{applicationId}/auth-flows/{authFlowId}`
+
+Arguments:
+- `application_id`: The ID of the application
+- `auth_flow_id`: The ID of the authentication flow to update
+- `body`
+*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id<
+            'a,
+        >(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+            auth_flow_id: &'a ::uuid::Uuid,
+            body: &'a types::UpdateAuthFlowRequest,
+        ) -> Result<
+            ResponseValue<types::UpdateAuthFlowResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/applications/{}/auth-flows/{}", self.baseurl, encode_path(&
+                application_id.to_string()), encode_path(& auth_flow_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Application Identities
+
+Retrieves all identities associated with a specific application.
+
+
+Sends a `GET` request to `/v1/applications/{applicationId}/identities`
+
+Arguments:
+- `application_id`: The ID of the application
+- `metadata`: Filter identities by metadata. Pass a **JSON object** to filter identities whose metadata contains the specified key-value pairs.
+- `search`: Search query to filter identities by name
+*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn get_v1_applications_by_application_id_identities<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+            metadata: Option<&'a str>,
+            search: Option<&'a str>,
+        ) -> Result<
+            ResponseValue<types::ListApplicationIdentitiesResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/applications/{}/identities", self.baseurl, encode_path(&
+                application_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&billfold_runtime::DeepObject::new("metadata", &metadata))
+                .query(&progenitor_client::QueryParam::new("search", &search))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_applications_by_application_id_identities",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create Identity Token
+
+Creates an identity token for a specific application. This token is used to initiate
+an authentication flow for linking user identities to the application.
+
+The callback URL must use HTTPS and is where the user will be redirected after authentication.
+
+
+Sends a `POST` request to `/v1/applications/{applicationId}/tokens`
+
+Arguments:
+- `application_id`: The unique identifier of the application
+- `body`
+*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn post_v1_applications_by_application_id_tokens<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+            body: &'a types::CreateIdentityTokenRequest,
+        ) -> Result<
+            ResponseValue<types::IdentityTokenResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/applications/{}/tokens", self.baseurl, encode_path(&
+                application_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_applications_by_application_id_tokens",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Batch Sessions
+
+Lists all batch session requests for the authenticated team, with optional filtering
+by status and pagination support.
+
+
+Sends a `GET` request to `/v1/batch-sessions`
+
+Arguments:
+- `created_after`: Filter batches created after this timestamp (ISO 8601)
+- `created_before`: Filter batches created before this timestamp (ISO 8601)
+- `limit`: Number of results per page
+- `page`: Page number (1-based)
+- `status`: Filter batches by status
+*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn get_v1_batch_sessions<'a>(
+            &'a self,
+            created_after: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            created_before: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            limit: Option<::std::num::NonZeroU64>,
+            page: Option<::std::num::NonZeroU64>,
+            status: Option<types::GetV1BatchSessionsStatus>,
+        ) -> Result<
+            ResponseValue<types::GetV1BatchSessionsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/batch-sessions", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("created_after", &created_after),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "created_before",
+                        &created_before,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_batch_sessions",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create Batch Sessions
+
+Creates multiple browser sessions in a single batch operation. This endpoint allows you to
+create up to 5,000 browser sessions simultaneously with the same configuration.
+
+The batch will be processed asynchronously, and you can monitor progress using the batch status endpoint.
+
+
+Sends a `POST` request to `/v1/batch-sessions`
+
+*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn post_v1_batch_sessions<'a>(
+            &'a self,
+            body: &'a types::BatchSessionRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1BatchSessionsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/batch-sessions", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_batch_sessions",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                402u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Batch Session Status
+
+Retrieves detailed status information for a specific batch, including progress,
+individual session details, and any errors that occurred.
+
+
+Sends a `GET` request to `/v1/batch-sessions/{batch_id}`
+
+Arguments:
+- `batch_id`: The unique identifier of the batch
+*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn get_v1_batch_sessions_by_batch_id<'a>(
+            &'a self,
+            batch_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::GetV1BatchSessionsByBatchIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/batch-sessions/{}", self.baseurl, encode_path(& batch_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_batch_sessions_by_batch_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Delete Batch Sessions
+
+Deletes all sessions in a batch. Running sessions will be terminated
+and all session data will be removed.
+
+
+Sends a `DELETE` request to `/v1/batch-sessions/{batch_id}`
+
+Arguments:
+- `batch_id`: The unique identifier of the batch
+*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn delete_v1_batch_sessions_by_batch_id<'a>(
+            &'a self,
+            batch_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteV1BatchSessionsByBatchIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/batch-sessions/{}", self.baseurl, encode_path(& batch_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_batch_sessions_by_batch_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Update Batch Session
+
+Updates a batch session. Supports cancelling a running or pending batch,
+which terminates all running sessions in the batch.
+
+
+Sends a `PATCH` request to `/v1/batch-sessions/{batch_id}`
+
+Arguments:
+- `batch_id`: The unique identifier of the batch
+- `body`
+*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn patch_v1_batch_sessions_by_batch_id<'a>(
+            &'a self,
+            batch_id: &'a ::uuid::Uuid,
+            body: &'a types::BatchSessionUpdateRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PatchV1BatchSessionsByBatchIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/batch-sessions/{}", self.baseurl, encode_path(& batch_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "patch_v1_batch_sessions_by_batch_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Retry Failed Batch Sessions
+
+Retries failed sessions in a batch by creating new browser pods for each
+failed session. The batch status will be set back to 'processing'.
+
+
+Sends a `POST` request to `/v1/batch-sessions/{batch_id}/retry`
+
+Arguments:
+- `batch_id`: The unique identifier of the batch
+- `body`
+*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn post_v1_batch_sessions_by_batch_id_retry<'a>(
+            &'a self,
+            batch_id: &'a ::uuid::Uuid,
+            body: &'a types::BatchSessionRetryRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1BatchSessionsByBatchIdRetryResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/batch-sessions/{}/retry", self.baseurl, encode_path(& batch_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_batch_sessions_by_batch_id_retry",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         /**Get Billing Info
 
 Retrieves credit balance, current-period credit usage, tier, and billing limits for the authenticated project.
@@ -199,6 +11716,7 @@ Retrieves credit balance, current-period credit usage, tier, and billing limits 
 Sends a `GET` request to `/v1/billing`
 
 */
+        #[cfg(any(feature = "billing"))]
         pub async fn get_billing<'a>(
             &'a self,
         ) -> Result<
@@ -241,6 +11759,4186 @@ Sends a `GET` request to `/v1/billing`
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        /**Signal Event
+
+Signals an event with associated data, unblocking any clients waiting for this event.
+This enables coordination between different browser sessions, workflows, or external processes.
+
+
+Sends a `POST` request to `/v1/events/{event_name}`
+
+Arguments:
+- `event_name`: The name of the event to signal
+- `body`
+*/
+        #[cfg(any(feature = "event-coordination"))]
+        pub async fn post_v1_events_by_event_name<'a>(
+            &'a self,
+            event_name: &'a str,
+            body: &'a types::SignalEventRequestSchema,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            let url = format!(
+                "{}/v1/events/{}", self.baseurl, encode_path(& event_name.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_events_by_event_name",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Wait for Event
+
+Waits for a specific event to be signaled by another process, workflow, or session.
+This endpoint blocks until the event is signaled or the timeout is reached.
+Useful for coordinating between multiple browser sessions or workflows.
+
+
+Sends a `POST` request to `/v1/events/{event_name}/wait`
+
+Arguments:
+- `event_name`: The name of the event to wait for
+- `body`
+*/
+        #[cfg(any(feature = "event-coordination"))]
+        pub async fn post_v1_events_by_event_name_wait<'a>(
+            &'a self,
+            event_name: &'a str,
+            body: &'a types::WaitForEventRequestSchema,
+        ) -> Result<
+            ResponseValue<types::EventResponseSchema>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/events/{}/wait", self.baseurl, encode_path(& event_name
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_events_by_event_name_wait",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Extensions
+
+Get all extensions for the authenticated user
+
+Sends a `GET` request to `/v1/extensions`
+
+*/
+        #[cfg(any(feature = "extensions"))]
+        pub async fn get_v1_extensions<'a>(
+            &'a self,
+        ) -> Result<
+            ResponseValue<types::ExtensionListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/extensions", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_extensions",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Upload Extension
+
+Upload a new browser extension as a ZIP file. The extension will be validated and stored for use in browser sessions.
+
+Sends a `POST` request to `/v1/extensions`
+
+*/
+        #[cfg(any(feature = "extensions"))]
+        pub async fn post_v1_extensions<'a>(
+            &'a self,
+        ) -> Result<
+            ResponseValue<types::PostV1ExtensionsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/extensions", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_extensions",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Extension Details
+
+Get details of a specific extension by its ID
+
+Sends a `GET` request to `/v1/extensions/{id}`
+
+Arguments:
+- `id`: The ID of the extension to retrieve
+*/
+        #[cfg(any(feature = "extensions"))]
+        pub async fn get_v1_extensions_by_id<'a>(
+            &'a self,
+            id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::ExtensionResponseSchema>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/extensions/{}", self.baseurl, encode_path(& id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_extensions_by_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Delete Extension
+
+Delete an extension and remove it from storage
+
+Sends a `DELETE` request to `/v1/extensions/{id}`
+
+Arguments:
+- `id`: The ID of the extension to delete
+*/
+        #[cfg(any(feature = "extensions"))]
+        pub async fn delete_v1_extensions_by_id<'a>(
+            &'a self,
+            id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteV1ExtensionsByIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/extensions/{}", self.baseurl, encode_path(& id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_extensions_by_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create Identity
+
+Creates a new identity with credentials for authentication.
+
+
+Sends a `POST` request to `/v1/identities`
+
+Arguments:
+- `validate_async`: Whether to validate the identity asynchronously. Defaults to true.
+- `body`
+*/
+        #[cfg(any(feature = "identities"))]
+        pub async fn post_v1_identities<'a>(
+            &'a self,
+            validate_async: Option<bool>,
+            body: &'a types::CreateIdentityRequest,
+        ) -> Result<
+            ResponseValue<types::CreateIdentityResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/identities", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(
+                    &progenitor_client::QueryParam::new("validateAsync", &validate_async),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_identities",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Identity
+
+Retrieves details of a specific identity by its ID.
+
+
+Sends a `GET` request to `/v1/identities/{identityId}`
+
+Arguments:
+- `identity_id`: The ID of the identity to retrieve
+*/
+        #[cfg(any(feature = "identities"))]
+        pub async fn get_v1_identities_by_identity_id<'a>(
+            &'a self,
+            identity_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::GetIdentityResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/identities/{}", self.baseurl, encode_path(& identity_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_identities_by_identity_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Update Identity
+
+Updates an existing identity's name, metadata, or credentials.
+
+
+Sends a `PUT` request to `/v1/identities/{identityId}`
+
+Arguments:
+- `identity_id`: The ID of the identity to update
+- `body`
+*/
+        #[cfg(any(feature = "identities"))]
+        pub async fn put_v1_identities_by_identity_id<'a>(
+            &'a self,
+            identity_id: &'a ::uuid::Uuid,
+            body: &'a types::UpdateIdentityRequest,
+        ) -> Result<
+            ResponseValue<types::UpdateIdentityResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/identities/{}", self.baseurl, encode_path(& identity_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "put_v1_identities_by_identity_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Delete Identity
+
+Deletes an existing identity.
+
+
+Sends a `DELETE` request to `/v1/identities/{identityId}`
+
+Arguments:
+- `identity_id`: The ID of the identity to delete
+*/
+        #[cfg(any(feature = "identities"))]
+        pub async fn delete_v1_identities_by_identity_id<'a>(
+            &'a self,
+            identity_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteIdentityResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/identities/{}", self.baseurl, encode_path(& identity_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_identities_by_identity_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Identity Credentials
+
+Retrieves the credentials for a specific identity. This endpoint returns sensitive credential data.
+
+
+Sends a `GET` request to `/v1/identities/{identityId}/credentials`
+
+Arguments:
+- `identity_id`: The ID of the identity
+*/
+        #[cfg(any(feature = "identities"))]
+        pub async fn get_v1_identities_by_identity_id_credentials<'a>(
+            &'a self,
+            identity_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::GetIdentityCredentialsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/identities/{}/credentials", self.baseurl, encode_path(&
+                identity_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_identities_by_identity_id_credentials",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Integrations
+
+Retrieves all integrations for the authenticated team.
+
+Sends a `GET` request to `/v1/integrations`
+
+*/
+        #[cfg(any(feature = "integrations"))]
+        pub async fn get_v1_integrations<'a>(
+            &'a self,
+        ) -> Result<
+            ResponseValue<types::IntegrationListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/integrations", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_integrations",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create Integration
+
+Creates a new integration with a third-party service like 1Password.
+The integration can then be used in browser sessions to automatically load secrets and credentials.
+
+
+Sends a `POST` request to `/v1/integrations`
+
+*/
+        #[cfg(any(feature = "integrations"))]
+        pub async fn post_v1_integrations<'a>(
+            &'a self,
+            body: &'a types::CreateIntegrationRequest,
+        ) -> Result<
+            ResponseValue<types::IntegrationResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/integrations", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_integrations",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Delete Integration
+
+Deletes an existing integration and removes its stored credentials.
+
+Sends a `DELETE` request to `/v1/integrations/{integrationId}`
+
+Arguments:
+- `integration_id`: The ID of the integration to delete
+*/
+        #[cfg(any(feature = "integrations"))]
+        pub async fn delete_v1_integrations_by_integration_id<'a>(
+            &'a self,
+            integration_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteV1IntegrationsByIntegrationIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/integrations/{}", self.baseurl, encode_path(& integration_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_integrations_by_integration_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Profiles
+
+Fetches all stored profiles.
+
+Sends a `GET` request to `/v1/profiles`
+
+*/
+        #[cfg(any(feature = "profiles"))]
+        pub async fn get_v1_profiles<'a>(
+            &'a self,
+        ) -> Result<
+            ResponseValue<types::ProfileListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/profiles", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_profiles",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create Profile
+
+Creates a new profile from a browser session. A Profile stores cookies, local storage, and cache.
+
+Sends a `POST` request to `/v1/profiles`
+
+*/
+        #[cfg(any(feature = "profiles"))]
+        pub async fn post_v1_profiles<'a>(
+            &'a self,
+            body: &'a types::ProfileRequestSchema,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            let url = format!("{}/v1/profiles", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_profiles",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                501u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Profile
+
+Retrieves details of a specific profile by its name.
+
+Sends a `GET` request to `/v1/profiles/{name}`
+
+Arguments:
+- `name`: The name of the profile to retrieve.
+*/
+        #[cfg(any(feature = "profiles"))]
+        pub async fn get_v1_profiles_by_name<'a>(
+            &'a self,
+            name: &'a str,
+        ) -> Result<ResponseValue<types::ProfileResponse>, Error<types::ErrorResponse>> {
+            let url = format!(
+                "{}/v1/profiles/{}", self.baseurl, encode_path(& name.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_profiles_by_name",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Delete Profile
+
+Deletes an existing profile by its name.
+
+Sends a `DELETE` request to `/v1/profiles/{name}`
+
+Arguments:
+- `name`: The name of the profile to delete.
+*/
+        #[cfg(any(feature = "profiles"))]
+        pub async fn delete_v1_profiles_by_name<'a>(
+            &'a self,
+            name: &'a str,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            let url = format!(
+                "{}/v1/profiles/{}", self.baseurl, encode_path(& name.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_profiles_by_name",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Sessions History Page
+
+Retrieves a paginated list of sessions for the authenticated team with support for
+sorting and advanced filtering. This endpoint mirrors the backend session history-page
+filtering behavior.
+
+
+Sends a `GET` request to `/v1/sessions`
+
+Arguments:
+- `batch_id`: Filter by batch identifier.
+- `created_from`: Include sessions created at or after this timestamp (ISO 8601).
+- `created_to`: Include sessions created at or before this timestamp (ISO 8601).
+- `domains`: Comma-separated domain list. Session must include all provided domains.
+- `extra_stealth`: Filter by whether extra stealth mode was active.
+- `limit`: Number of sessions per page. Supported values are 10, 20, and 50.
+- `page`: Page number to fetch.
+- `playground`: Filter by whether the session is a playground session.
+- `profile_name`: Case-insensitive partial match on browser profile name.
+- `proxy`: Filter by whether proxy was active for the session.
+- `search`: Comma-separated tag search terms (partial, case-insensitive).
+- `sort_by`: Sort field. Common values are `created_at`, `session_id`, `used_credits`,
+`created_at`, and `api_key_name`.
+
+- `sort_order`: Sort direction.
+- `status`: Exact session status filter.
+- `tags`: Comma-separated tag list. Session must include all provided tags.
+- `task_initiated`: Filter by whether the session was task-initiated.
+*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions<'a>(
+            &'a self,
+            batch_id: Option<&'a str>,
+            created_from: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            created_to: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            domains: Option<&'a str>,
+            extra_stealth: Option<bool>,
+            limit: Option<&'a types::GetV1SessionsLimit>,
+            page: Option<::std::num::NonZeroU64>,
+            playground: Option<bool>,
+            profile_name: Option<&'a str>,
+            proxy: Option<bool>,
+            search: Option<&'a str>,
+            sort_by: Option<&'a str>,
+            sort_order: Option<types::GetV1SessionsSortOrder>,
+            status: Option<&'a str>,
+            tags: Option<&'a str>,
+            task_initiated: Option<bool>,
+        ) -> Result<
+            ResponseValue<types::SessionHistoryPageResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/sessions", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("batch_id", &batch_id))
+                .query(
+                    &progenitor_client::QueryParam::new("created_from", &created_from),
+                )
+                .query(&progenitor_client::QueryParam::new("created_to", &created_to))
+                .query(&progenitor_client::QueryParam::new("domains", &domains))
+                .query(
+                    &progenitor_client::QueryParam::new("extra_stealth", &extra_stealth),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("playground", &playground))
+                .query(
+                    &progenitor_client::QueryParam::new("profile_name", &profile_name),
+                )
+                .query(&progenitor_client::QueryParam::new("proxy", &proxy))
+                .query(&progenitor_client::QueryParam::new("search", &search))
+                .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
+                .query(&progenitor_client::QueryParam::new("sort_order", &sort_order))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .query(&progenitor_client::QueryParam::new("tags", &tags))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "task_initiated",
+                        &task_initiated,
+                    ),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_sessions",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Start Browser Session
+
+Allocates a new browser session for the user, with optional configurations for ad-blocking, captcha solving, proxy usage, and idle timeout.
+
+Sends a `POST` request to `/v1/sessions`
+
+*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn post_v1_sessions<'a>(
+            &'a self,
+            body: &'a types::SessionCreateRequestSchema,
+        ) -> Result<
+            ResponseValue<types::SessionCreateResponseSchema>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/sessions", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                402u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**End All Sessions
+
+Terminates all active browser sessions associated with the provided API key.
+
+Sends a `DELETE` request to `/v1/sessions/all`
+
+*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn delete_v1_sessions_all<'a>(
+            &'a self,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
+            let url = format!("{}/v1/sessions/all", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_sessions_all",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List All Sessions Status
+
+Retrieves status information for all browser sessions associated with the API key.
+
+Sends a `GET` request to `/v1/sessions/all/status`
+
+Arguments:
+- `batch_id`: Filter sessions by batch identifier.
+- `created_from`: Include sessions created at or after this timestamp (ISO 8601).
+- `created_to`: Include sessions created at or before this timestamp (ISO 8601).
+- `domains`: Comma-separated list of domains to filter by. Sessions must contain all provided domains.
+- `extra_stealth`: Filter by whether extra stealth mode was active for the session.
+- `playground`: Filter by whether the session is a playground session.
+- `profile_name`: Filter sessions by browser profile name (case-insensitive partial match).
+- `proxy`: Filter by whether proxy was active for the session.
+- `tags`: Comma-separated list of session tags to filter by. Sessions must contain all provided tags.
+- `task_initiated`: Filter by whether the session was initiated by a task.
+*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions_all_status<'a>(
+            &'a self,
+            batch_id: Option<&'a str>,
+            created_from: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            created_to: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            domains: Option<&'a str>,
+            extra_stealth: Option<bool>,
+            playground: Option<bool>,
+            profile_name: Option<&'a str>,
+            proxy: Option<bool>,
+            tags: Option<&'a str>,
+            task_initiated: Option<bool>,
+        ) -> Result<
+            ResponseValue<types::SessionListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/sessions/all/status", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("batch_id", &batch_id))
+                .query(
+                    &progenitor_client::QueryParam::new("created_from", &created_from),
+                )
+                .query(&progenitor_client::QueryParam::new("created_to", &created_to))
+                .query(&progenitor_client::QueryParam::new("domains", &domains))
+                .query(
+                    &progenitor_client::QueryParam::new("extra_stealth", &extra_stealth),
+                )
+                .query(&progenitor_client::QueryParam::new("playground", &playground))
+                .query(
+                    &progenitor_client::QueryParam::new("profile_name", &profile_name),
+                )
+                .query(&progenitor_client::QueryParam::new("proxy", &proxy))
+                .query(&progenitor_client::QueryParam::new("tags", &tags))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "task_initiated",
+                        &task_initiated,
+                    ),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_sessions_all_status",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Sessions History
+
+Retrieves a list of sessions for a team.
+
+Sends a `GET` request to `/v1/sessions/history`
+
+Arguments:
+- `from_date`: Start date for filtering (ISO 8601 format).
+- `limit`: Number of records per page.
+- `metrics`: Metrics to include in the response.
+- `page`: Page number for pagination.
+- `to_date`: End date for filtering (ISO 8601 format).
+*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions_history<'a>(
+            &'a self,
+            from_date: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            limit: Option<::std::num::NonZeroU64>,
+            metrics: Option<&'a types::GetV1SessionsHistoryMetrics>,
+            page: Option<::std::num::NonZeroU64>,
+            to_date: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+        ) -> Result<
+            ResponseValue<types::SessionHistoryResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/sessions/history", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("from_date", &from_date))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("metrics", &metrics))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("to_date", &to_date))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_sessions_history",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Agent Resources
+
+List all resources that have been uploaded to the browser session for agent use.
+Returns resource metadata including name, size, type, and last modified timestamp.
+
+
+Sends a `GET` request to `/v1/sessions/{sessionId}/agent/files`
+
+Arguments:
+- `session_id`: The browser session ID
+*/
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub async fn get_v1_sessions_by_session_id_agent_files<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::GetV1SessionsBySessionIdAgentFilesResponse>,
+            Error<types::GetV1SessionsBySessionIdAgentFilesError>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/agent/files", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_sessions_by_session_id_agent_files",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Upload Agent Resources
+
+Upload files as agent resources to a browser session using multipart/form-data.
+If you upload a ZIP file, it will be automatically extracted and the files will be made available as agent resources.
+If you upload a single file, it will be saved directly as an agent resource.
+Resources are then accessible to AI agents for task completion and automation.
+
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/agent/files`
+
+Arguments:
+- `session_id`: The browser session ID
+*/
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub async fn post_v1_sessions_by_session_id_agent_files<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdAgentFilesResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/agent/files", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_agent_files",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Clipboard Content
+
+Retrieves the current content of the clipboard
+
+Sends a `GET` request to `/v1/sessions/{sessionId}/clipboard`
+
+Arguments:
+- `session_id`: The ID of the browser session
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn get_v1_sessions_by_session_id_clipboard<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<ResponseValue<types::ClipboardResponseSchema>, Error<()>> {
+            let url = format!(
+                "{}/v1/sessions/{}/clipboard", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_sessions_by_session_id_clipboard",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Set Clipboard Content
+
+Sets the content of the clipboard
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/clipboard`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_clipboard<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::ClipboardRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdClipboardResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/clipboard", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_clipboard",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Copy Selected Text
+
+Copies the currently selected text to the clipboard
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/copy`
+
+Arguments:
+- `session_id`: The ID of the browser session
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_copy<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<ResponseValue<types::CopyResponseSchema>, Error<()>> {
+            let url = format!(
+                "{}/v1/sessions/{}/copy", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_copy",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Drag and Drop
+
+Performs a drag and drop operation from start coordinates to end coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/drag-and-drop`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_drag_and_drop<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::DragDropRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdDragAndDropResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/drag-and-drop", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_drag_and_drop",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Navigate to URL
+
+Navigates the browser session to the specified URL
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/goto`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_goto<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::NavigateRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdGotoResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/goto", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_goto",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Keyboard Shortcut
+
+Performs a keyboard shortcut using the specified keys
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/keyboard/shortcut`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_keyboard_shortcut<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::KeyboardShortcutRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdKeyboardShortcutResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/keyboard/shortcut", self.baseurl, encode_path(&
+                session_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_keyboard_shortcut",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Type Text
+
+Types the specified text with optional delay between keystrokes
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/keyboard/type`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_keyboard_type<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::TypeTextRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdKeyboardTypeResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/keyboard/type", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_keyboard_type",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Mouse Click
+
+Performs a mouse click at the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/mouse/click`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_mouse_click<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::MouseSingleClickRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdMouseClickResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/mouse/click", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_mouse_click",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Mouse Double Click
+
+Performs a double click at the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/mouse/doubleClick`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_mouse_double_click<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::MouseClickRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdMouseDoubleClickResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/mouse/doubleClick", self.baseurl, encode_path(&
+                session_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_mouse_double_click",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Mouse Down
+
+Performs a mouse button down action at the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/mouse/down`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_mouse_down<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::MouseClickRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdMouseDownResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/mouse/down", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_mouse_down",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Mouse Move
+
+Moves the mouse cursor to the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/mouse/move`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_mouse_move<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::CoordinatesRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdMouseMoveResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/mouse/move", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_mouse_move",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Mouse Up
+
+Performs a mouse button up action at the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/mouse/up`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_mouse_up<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::MouseClickRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdMouseUpResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/mouse/up", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_mouse_up",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Paste Text
+
+Pastes text at the current cursor position
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/paste`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_paste<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::PasteRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdPasteResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/paste", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_paste",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Take Screenshot
+
+Takes a screenshot of the current browser session and returns it as an image.
+
+Sends a `GET` request to `/v1/sessions/{sessionId}/screenshot`
+
+Arguments:
+- `session_id`: The ID of the browser session
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn get_v1_sessions_by_session_id_screenshot<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<ByteStream>,
+            Error<types::GetV1SessionsBySessionIdScreenshotError>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/screenshot", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self.client.get(url).build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_sessions_by_session_id_screenshot",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Scroll
+
+Performs a scroll action at the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/scroll`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_scroll<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::ScrollRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdScrollResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/scroll", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_scroll",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Upload Files
+
+Upload files directly to a browser session for use with web forms and file inputs.
+
+Files are saved to the session's uploads directory and can be referenced in CDP commands.
+
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/uploads`
+
+Arguments:
+- `session_id`: The browser session ID
+*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn post_v1_sessions_by_session_id_uploads<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdUploadsResponse>,
+            Error<()>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/uploads", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_uploads",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Browser Session
+
+Retrieves detailed information about a specific browser session.
+
+Sends a `GET` request to `/v1/sessions/{session_id}`
+
+Arguments:
+- `session_id`: The ID of the session to retrieve.
+*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions_by_session_id<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::GetV1SessionsBySessionIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}", self.baseurl, encode_path(& session_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_sessions_by_session_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**End Browser Session
+
+Deletes the browser session associated with the provided browser session ID. Requires a valid API key for authentication.
+
+Sends a `DELETE` request to `/v1/sessions/{session_id}`
+
+Arguments:
+- `session_id`: The ID of the browser session to end.
+*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn delete_v1_sessions_by_session_id<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            let url = format!(
+                "{}/v1/sessions/{}", self.baseurl, encode_path(& session_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_sessions_by_session_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Pause Agent
+
+Pauses the AI agent for the specified browser session.
+
+Sends a `POST` request to `/v1/sessions/{session_id}/agent/pause`
+
+Arguments:
+- `session_id`: The ID of the browser session
+*/
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub async fn post_v1_sessions_by_session_id_agent_pause<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            let url = format!(
+                "{}/v1/sessions/{}/agent/pause", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_agent_pause",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Resume Agent
+
+Resumes the AI agent for the specified browser session.
+
+Sends a `POST` request to `/v1/sessions/{session_id}/agent/resume`
+
+Arguments:
+- `session_id`: The ID of the browser session
+*/
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub async fn post_v1_sessions_by_session_id_agent_resume<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            let url = format!(
+                "{}/v1/sessions/{}/agent/resume", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_agent_resume",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Session Downloads
+
+Retrieves metadata of files downloaded during a browser session. Requires a valid API key for authentication.
+
+Sends a `GET` request to `/v1/sessions/{session_id}/downloads`
+
+Arguments:
+- `session_id`: The unique identifier of the browser session to retrieve downloads for.
+*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions_by_session_id_downloads<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::DownloadListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/downloads", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_sessions_by_session_id_downloads",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Browser Session Pages
+
+Retrieves a list of pages associated with a specific browser session.
+
+Sends a `GET` request to `/v1/sessions/{session_id}/pages`
+
+Arguments:
+- `session_id`: The ID of the session to retrieve pages for.
+*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions_by_session_id_pages<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<
+                ::std::vec::Vec<types::GetV1SessionsBySessionIdPagesResponseItem>,
+            >,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/pages", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_sessions_by_session_id_pages",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Session Recordings
+
+Retrieves the URLs of the browser session's video recordings. Requires a valid API key for authentication.
+
+Sends a `GET` request to `/v1/sessions/{session_id}/recordings`
+
+Arguments:
+- `session_id`: The ID of the browser session to retrieve recordings for.
+*/
+        #[cfg(any(feature = "session-recordings"))]
+        pub async fn get_v1_sessions_by_session_id_recordings<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::RecordingListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/recordings", self.baseurl, encode_path(& session_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_sessions_by_session_id_recordings",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Pause Session Recording
+
+Pauses the video recording for the specified browser session.
+
+Sends a `POST` request to `/v1/sessions/{session_id}/recordings/pause`
+
+Arguments:
+- `session_id`: The ID of the browser session for which to pause recording.
+*/
+        #[cfg(any(feature = "session-recordings"))]
+        pub async fn post_v1_sessions_by_session_id_recordings_pause<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdRecordingsPauseResponse>,
+            Error<types::PostV1SessionsBySessionIdRecordingsPauseError>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/recordings/pause", self.baseurl, encode_path(&
+                session_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_recordings_pause",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Session Recording
+
+Downloads the primary recording file for the specified browser session. Returns the recording as an MP4 file.
+
+Sends a `GET` request to `/v1/sessions/{session_id}/recordings/primary/fetch`
+
+Arguments:
+- `session_id`: The ID of the browser session to download the recording for.
+*/
+        #[cfg(any(feature = "session-recordings"))]
+        pub async fn get_v1_sessions_by_session_id_recordings_primary_fetch<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>> {
+            let url = format!(
+                "{}/v1/sessions/{}/recordings/primary/fetch", self.baseurl, encode_path(&
+                session_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self.client.get(url).build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_sessions_by_session_id_recordings_primary_fetch",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Resume Session Recording
+
+Resumes the video recording for the specified browser session.
+
+Sends a `POST` request to `/v1/sessions/{session_id}/recordings/resume`
+
+Arguments:
+- `session_id`: The ID of the browser session for which to resume recording.
+*/
+        #[cfg(any(feature = "session-recordings"))]
+        pub async fn post_v1_sessions_by_session_id_recordings_resume<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdRecordingsResumeResponse>,
+            Error<types::PostV1SessionsBySessionIdRecordingsResumeError>,
+        > {
+            let url = format!(
+                "{}/v1/sessions/{}/recordings/resume", self.baseurl, encode_path(&
+                session_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_sessions_by_session_id_recordings_resume",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Tasks (Legacy)
+
+Retrieves a paginated list of all tasks for the authenticated team. Tasks are returned
+with their latest version information and metadata.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task`
+
+Arguments:
+- `limit`: Number of tasks per page
+- `page`: Page number
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task<'a>(
+            &'a self,
+            limit: Option<&'a types::GetV1TaskLimit>,
+            page: Option<&'a types::GetV1TaskPage>,
+        ) -> Result<
+            ResponseValue<types::TaskListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/task", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_task",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create Task (Legacy)
+
+Creates a new task or updates an existing task with the same name. Tasks are reusable code snippets
+that can be executed in browser sessions. Tasks support versioning with draft and published versions.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task`
+
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task<'a>(
+            &'a self,
+            body: &'a types::CreateTaskRequest,
+        ) -> Result<ResponseValue<types::TaskResponse>, Error<types::ErrorResponse>> {
+            let url = format!("{}/v1/task", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_task",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Run Task (Legacy)
+
+Executes a task in a browser session. The task can be run with a specific version or the latest version.
+Optionally, you can provide an existing session ID or let the system create a new one.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task/run`
+
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task_run<'a>(
+            &'a self,
+            body: &'a types::RunTaskRequest,
+        ) -> Result<ResponseValue<types::RunTaskResponse>, Error<types::ErrorResponse>> {
+            let url = format!("{}/v1/task/run", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_task_run",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Run Task by Name (Legacy)
+
+Executes a task by its name, always using the latest version. This is a convenience endpoint
+for running tasks without needing to know the task ID.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task/run/{taskName}`
+
+Arguments:
+- `task_name`: The name of the task to run
+- `body`
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task_run_by_task_name<'a>(
+            &'a self,
+            task_name: &'a types::PostV1TaskRunByTaskNameTaskName,
+            body: &'a types::RunTaskByNameRequest,
+        ) -> Result<ResponseValue<types::RunTaskResponse>, Error<types::ErrorResponse>> {
+            let url = format!(
+                "{}/v1/task/run/{}", self.baseurl, encode_path(& task_name.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_task_run_by_task_name",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Task Metadata (Legacy)
+
+Retrieves task metadata without the code content. Useful for getting task information
+without downloading the full task code.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}`
+
+Arguments:
+- `task_id`: The ID of the task to retrieve
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::TaskMetadataResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}", self.baseurl, encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_task_by_task_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Update Task Metadata (Legacy)
+
+Updates task metadata (name and description). This does not affect the task code or versions.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `PUT` request to `/v1/task/{taskId}`
+
+Arguments:
+- `task_id`: The ID of the task to update
+- `body`
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn put_v1_task_by_task_id<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            body: &'a types::UpdateTaskMetadataRequest,
+        ) -> Result<
+            ResponseValue<types::TaskMetadataResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}", self.baseurl, encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "put_v1_task_by_task_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Delete Task (Legacy)
+
+Soft deletes a task and all its versions. The task will no longer be accessible
+but the data is preserved for potential recovery.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `DELETE` request to `/v1/task/{taskId}`
+
+Arguments:
+- `task_id`: The ID of the task to delete
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn delete_v1_task_by_task_id<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteTaskResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}", self.baseurl, encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_task_by_task_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Deploy Task (Legacy)
+
+Deploys a task by creating a new version with auto-incremented version number.
+This is the recommended way to publish task changes.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task/{taskId}/deploy`
+
+Arguments:
+- `task_id`: The ID of the task
+- `body`
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task_by_task_id_deploy<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            body: &'a types::PublishVersionRequest,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}/deploy", self.baseurl, encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_task_by_task_id_deploy",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Task Draft (Legacy)
+
+Retrieves the draft version of a task, including the full code content.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/draft`
+
+Arguments:
+- `task_id`: The ID of the task
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_draft<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}/draft", self.baseurl, encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_task_by_task_id_draft",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Create or Update Task Draft (Legacy)
+
+Creates or updates the draft version of a task. Draft versions are used for development
+and testing before publishing.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task/{taskId}/draft`
+
+Arguments:
+- `task_id`: The ID of the task
+- `body`
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task_by_task_id_draft<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            body: &'a types::DraftTaskRequest,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}/draft", self.baseurl, encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_task_by_task_id_draft",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Task Executions (Legacy)
+
+Retrieves execution history for a task, including success/failure status,
+execution times, and outputs. Results can be filtered by version and status.
+
+If you are using the new Task Builder, see the Tasks V2 endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/executions`
+
+Arguments:
+- `task_id`: The ID of the task
+- `limit`: Number of results per page
+- `page`: Page number
+- `status`: Filter by execution status
+- `version`: Filter by task version
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_executions<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            limit: Option<&'a types::GetV1TaskByTaskIdExecutionsLimit>,
+            page: Option<&'a types::GetV1TaskByTaskIdExecutionsPage>,
+            status: Option<types::GetV1TaskByTaskIdExecutionsStatus>,
+            version: Option<&'a str>,
+        ) -> Result<
+            ResponseValue<types::TaskExecutionResultsListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}/executions", self.baseurl, encode_path(& task_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .query(&progenitor_client::QueryParam::new("version", &version))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_task_by_task_id_executions",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Task Execution Result (Legacy)
+
+Retrieves a single execution result by its ID. This endpoint is useful for polling
+execution status in async mode or retrieving detailed execution information.
+
+If you are using the new Task Builder, see the Tasks V2 endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/executions/{executionId}`
+
+Arguments:
+- `task_id`: The ID of the task
+- `execution_id`: The ID of the execution result
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_executions_by_execution_id<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            execution_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::TaskExecutionResultResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}/executions/{}", self.baseurl, encode_path(& task_id
+                .to_string()), encode_path(& execution_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_task_by_task_id_executions_by_execution_id",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Latest Task Version (Legacy)
+
+Retrieves the latest version of a task, including the full code content.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/latest`
+
+Arguments:
+- `task_id`: The ID of the task
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_latest<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}/latest", self.baseurl, encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_task_by_task_id_latest",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**List Task Versions (Legacy)
+
+Retrieves all versions of a specific task, including draft and published versions.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/versions`
+
+Arguments:
+- `task_id`: The ID of the task
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_versions<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::TaskVersionsListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}/versions", self.baseurl, encode_path(& task_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_task_by_task_id_versions",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Task Version (Legacy)
+
+Retrieves a specific version of a task, including the full code content.
+
+If you are using the new Task Builder, see the Tasks V2 endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/{taskVersion}`
+
+Arguments:
+- `task_id`: The ID of the task
+- `task_version`: The version to retrieve (draft, latest, or version number)
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_by_task_version<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            task_version: &'a types::GetV1TaskByTaskIdByTaskVersionTaskVersion,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}/{}", self.baseurl, encode_path(& task_id.to_string()),
+                encode_path(& task_version.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_task_by_task_id_by_task_version",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Publish Task Version (Legacy)
+
+Publishes a specific version of a task. This creates a new version if it doesn't exist,
+or updates an existing version's metadata.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task/{taskId}/{taskVersion}`
+
+Arguments:
+- `task_id`: The ID of the task
+- `task_version`: The version to publish (cannot be draft)
+- `body`
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task_by_task_id_by_task_version<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            task_version: &'a types::PostV1TaskByTaskIdByTaskVersionTaskVersion,
+            body: &'a types::PublishVersionRequest,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}/{}", self.baseurl, encode_path(& task_id.to_string()),
+                encode_path(& task_version.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_task_by_task_id_by_task_version",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Delete Task Version (Legacy)
+
+Soft deletes a specific version of a task. The version will no longer be accessible
+but the data is preserved for potential recovery.
+
+If you are using the new Task Builder, see the Tasks V2 endpoints in this API reference.
+
+
+Sends a `DELETE` request to `/v1/task/{taskId}/{taskVersion}`
+
+Arguments:
+- `task_id`: The ID of the task
+- `task_version`: The version to delete
+*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn delete_v1_task_by_task_id_by_task_version<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            task_version: &'a types::DeleteV1TaskByTaskIdByTaskVersionTaskVersion,
+        ) -> Result<
+            ResponseValue<types::DeleteTaskResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/task/{}/{}", self.baseurl, encode_path(& task_id.to_string()),
+                encode_path(& task_version.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_v1_task_by_task_id_by_task_version",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Webpage Content
+
+Retrieve the rendered content of a webpage, optionally formatted as Markdown or HTML.
+
+Sends a `POST` request to `/v1/tools/fetch-webpage`
+
+Arguments:
+- `session_id`: An optional browser session identifier to reference an existing running browser session. If provided, the tool will execute within that browser session.
+- `body`
+*/
+        #[cfg(any(feature = "tools"))]
+        pub async fn post_v1_tools_fetch_webpage<'a>(
+            &'a self,
+            session_id: Option<&'a str>,
+            body: &'a types::FetchWebpageRequestSchema,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>> {
+            let url = format!("{}/v1/tools/fetch-webpage", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("sessionId", &session_id))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_tools_fetch_webpage",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Page PDF
+
+Generates a PDF of the current page for a browser session and returns it as a binary PDF file.
+
+Sends a `POST` request to `/v1/tools/page-pdf`
+
+Arguments:
+- `session_id`: Optional browser session ID. If omitted, `url` in the request body is required.
+- `body`
+*/
+        #[cfg(any(feature = "tools"))]
+        pub async fn post_v1_tools_page_pdf<'a>(
+            &'a self,
+            session_id: Option<&'a ::uuid::Uuid>,
+            body: &'a types::PostV1ToolsPagePdfBody,
+        ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+            let url = format!("{}/v1/tools/page-pdf", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("sessionId", &session_id))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_tools_page_pdf",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Perform Web Task
+
+Start from a URL and perform the given task.
+
+Sends a `POST` request to `/v1/tools/perform-web-task`
+
+Arguments:
+- `session_id`: An optional browser session identifier to reference an existing running browser sessions. When passed, the tool will be executed on the provided browser session.
+- `body`
+*/
+        #[cfg(any(feature = "ai-tools"))]
+        pub async fn post_v1_tools_perform_web_task<'a>(
+            &'a self,
+            session_id: Option<&'a str>,
+            body: &'a types::PerformWebTaskRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PerformWebTaskResponseSchema>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!("{}/v1/tools/perform-web-task", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("sessionId", &session_id))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_tools_perform_web_task",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Perform Web Task Status
+
+Get the status of an asynchronous perform-web-task execution by workflow ID.
+
+Sends a `GET` request to `/v1/tools/perform-web-task/{workflowId}/status`
+
+Arguments:
+- `workflow_id`: The workflow ID returned when starting an asynchronous perform-web-task execution.
+*/
+        #[cfg(any(feature = "ai-tools"))]
+        pub async fn get_v1_tools_perform_web_task_by_workflow_id_status<'a>(
+            &'a self,
+            workflow_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::PerformWebTaskStatusResponseSchema>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v1/tools/perform-web-task/{}/status", self.baseurl, encode_path(&
+                workflow_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v1_tools_perform_web_task_by_workflow_id_status",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Screenshot Webpage
+
+This endpoint captures a screenshot of the specified webpage using Chromium. Users can customize the viewport dimensions and capture options.
+
+Sends a `POST` request to `/v1/tools/screenshot`
+
+Arguments:
+- `session_id`: An optional browser session identifier to reference an existing running browser sessions. When passed, the tool will be executed on the provided browser session.
+- `body`
+*/
+        #[cfg(any(feature = "tools"))]
+        pub async fn post_v1_tools_screenshot<'a>(
+            &'a self,
+            session_id: Option<&'a str>,
+            body: &'a types::ScreenshotRequestSchema,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>> {
+            let url = format!("{}/v1/tools/screenshot", self.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("sessionId", &session_id))
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v1_tools_screenshot",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Get Task Run Status
+
+Retrieves the current status and result of a task run in the non-deprecated Tasks endpoints.
+
+
+Sends a `GET` request to `/v2/tasks/runs/{runId}/status`
+
+Arguments:
+- `run_id`: The ID of the task run
+*/
+        #[cfg(any(feature = "tasks"))]
+        pub async fn get_v2_tasks_runs_by_run_id_status<'a>(
+            &'a self,
+            run_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::TaskRunStatusV2Response>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v2/tasks/runs/{}/status", self.baseurl, encode_path(& run_id
+                .to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_v2_tasks_runs_by_run_id_status",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        /**Run a Task
+
+Triggers execution of a task by ID using the non-deprecated Tasks endpoints.
+
+
+Sends a `POST` request to `/v2/tasks/{taskId}/run`
+
+Arguments:
+- `task_id`: The ID of the task to run
+- `body`
+*/
+        #[cfg(any(feature = "tasks"))]
+        pub async fn post_v2_tasks_by_task_id_run<'a>(
+            &'a self,
+            task_id: &'a str,
+            body: &'a types::RunTaskV2Request,
+        ) -> Result<
+            ResponseValue<types::TaskRunStatusV2Response>,
+            Error<types::ErrorResponse>,
+        > {
+            let url = format!(
+                "{}/v2/tasks/{}/run", self.baseurl, encode_path(& task_id.to_string()),
+            );
+            #[allow(unused_mut)]
+            let mut request = self
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "post_v2_tasks_by_task_id_run",
+            };
+            self.pre(&mut request, &info).await?;
+            let result = self.exec(request, &info).await;
+            self.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
     }
     /// Items consumers will typically use such as the Client.
     pub mod prelude {
@@ -252,13 +15950,17 @@ Sends a `GET` request to `/v1/billing`
 #[rustfmt::skip]
 mod client {
     use super::generated;
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::generated::ByteStream;
     #[allow(unused_imports)]
+    use super::errors;
+    #[allow(unused_imports)]
     use billfold_runtime::{ConfigError, ResponseValue, Secret};
-    ///The error every operation of this client returns; API errors carry a typed `types::ErrorResponse` body where the spec declares one.
-    pub type Error = billfold_runtime::Error<types::ErrorResponse>;
+    /// The error of an operation of this client, `E` being that operation's typed error
+    /// body (each method names its own: the spec gives its operations different ones).
+    pub type Error<E> = billfold_runtime::Error<E>;
     ///What this crate knows about Anchor Browser: default base URL, env vars and credential schemes (from `specs/anchor/` and `specs/providers.toml`).
     pub static PROVIDER: billfold_runtime::Provider = billfold_runtime::Provider {
         id: "anchor",
@@ -286,6 +15988,656 @@ mod client {
         pub fn with_api_key(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
             Self::from_config(Self::config().credential("api_key_header", secret))
         }
+        /**List Applications
+
+Retrieves all applications for the authenticated team.
+
+
+Sends a `GET` request to `/v1/applications`
+
+Arguments:
+- `search`: Search query to filter applications by name
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_applications`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn get_v1_applications<'a>(
+            &'a self,
+            search: Option<&'a str>,
+        ) -> Result<
+            ResponseValue<types::ListApplicationsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_applications",
+                    true,
+                    || self.raw.get_v1_applications(search),
+                )
+                .await
+        }
+        /**Create Application
+
+Creates a new application for identity management.
+
+
+Sends a `POST` request to `/v1/applications`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_applications`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn post_v1_applications<'a>(
+            &'a self,
+            body: &'a types::CreateApplicationRequest,
+        ) -> Result<
+            ResponseValue<types::CreateApplicationResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_applications",
+                    false,
+                    || self.raw.post_v1_applications(body),
+                )
+                .await
+        }
+        /**Get Application
+
+Retrieves details of a specific application by its ID.
+
+
+Sends a `GET` request to `/v1/applications/{applicationId}`
+
+Arguments:
+- `application_id`: The ID of the application to retrieve
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_applications_by_application_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn get_v1_applications_by_application_id<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::GetApplicationResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_applications_by_application_id",
+                    true,
+                    || self.raw.get_v1_applications_by_application_id(application_id),
+                )
+                .await
+        }
+        /**Delete Application
+
+Deletes an existing application.
+
+
+Sends a `DELETE` request to `/v1/applications/{applicationId}`
+
+Arguments:
+- `application_id`: The ID of the application to delete
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_applications_by_application_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn delete_v1_applications_by_application_id<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteApplicationResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_applications_by_application_id",
+                    true,
+                    || self.raw.delete_v1_applications_by_application_id(application_id),
+                )
+                .await
+        }
+        /**List Application Authentication Flows
+
+Retrieves all authentication flows for a specific application.
+
+
+Sends a `GET` request to `/v1/applications/{applicationId}/auth-flows`
+
+Arguments:
+- `application_id`: The ID of the application
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_applications_by_application_id_auth_flows`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn get_v1_applications_by_application_id_auth_flows<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::ListApplicationAuthFlowsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_applications_by_application_id_auth_flows",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_applications_by_application_id_auth_flows(
+                                application_id,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Create Authentication Flow
+
+Creates a new authentication flow for an application.
+
+
+Sends a `POST` request to `/v1/applications/{applicationId}/auth-flows`
+
+Arguments:
+- `application_id`: The ID of the application
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_applications_by_application_id_auth_flows`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn post_v1_applications_by_application_id_auth_flows<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+            body: &'a types::CreateAuthFlowRequest,
+        ) -> Result<
+            ResponseValue<types::CreateAuthFlowResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_applications_by_application_id_auth_flows",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_applications_by_application_id_auth_flows(
+                                application_id,
+                                body,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Delete Authentication Flow
+
+Deletes an existing authentication flow.
+
+
+Sends a `DELETE` request to `/v1/applications/{applicationId}/auth-flows/{authFlowId}`
+
+Arguments:
+- `application_id`: The ID of the application
+- `auth_flow_id`: The ID of the authentication flow to delete
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id<
+            'a,
+        >(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+            auth_flow_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteAuthFlowResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id(
+                                application_id,
+                                auth_flow_id,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Update Authentication Flow
+
+Updates an existing authentication flow.
+
+
+Sends a `PATCH` request to `/v1/applications/{applicationId}/auth-flows/{authFlowId}`
+
+Arguments:
+- `application_id`: The ID of the application
+- `auth_flow_id`: The ID of the authentication flow to update
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id<
+            'a,
+        >(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+            auth_flow_id: &'a ::uuid::Uuid,
+            body: &'a types::UpdateAuthFlowRequest,
+        ) -> Result<
+            ResponseValue<types::UpdateAuthFlowResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id(
+                                application_id,
+                                auth_flow_id,
+                                body,
+                            )
+                    },
+                )
+                .await
+        }
+        /**List Application Identities
+
+Retrieves all identities associated with a specific application.
+
+
+Sends a `GET` request to `/v1/applications/{applicationId}/identities`
+
+Arguments:
+- `application_id`: The ID of the application
+- `metadata`: Filter identities by metadata. Pass a **JSON object** to filter identities whose metadata contains the specified key-value pairs.
+- `search`: Search query to filter identities by name
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_applications_by_application_id_identities`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn get_v1_applications_by_application_id_identities<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+            metadata: Option<&'a str>,
+            search: Option<&'a str>,
+        ) -> Result<
+            ResponseValue<types::ListApplicationIdentitiesResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_applications_by_application_id_identities",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_applications_by_application_id_identities(
+                                application_id,
+                                metadata,
+                                search,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Create Identity Token
+
+Creates an identity token for a specific application. This token is used to initiate
+an authentication flow for linking user identities to the application.
+
+The callback URL must use HTTPS and is where the user will be redirected after authentication.
+
+
+Sends a `POST` request to `/v1/applications/{applicationId}/tokens`
+
+Arguments:
+- `application_id`: The unique identifier of the application
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_applications_by_application_id_tokens`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "applications"))]
+        pub async fn post_v1_applications_by_application_id_tokens<'a>(
+            &'a self,
+            application_id: &'a ::uuid::Uuid,
+            body: &'a types::CreateIdentityTokenRequest,
+        ) -> Result<
+            ResponseValue<types::IdentityTokenResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_applications_by_application_id_tokens",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_applications_by_application_id_tokens(
+                                application_id,
+                                body,
+                            )
+                    },
+                )
+                .await
+        }
+        /**List Batch Sessions
+
+Lists all batch session requests for the authenticated team, with optional filtering
+by status and pagination support.
+
+
+Sends a `GET` request to `/v1/batch-sessions`
+
+Arguments:
+- `created_after`: Filter batches created after this timestamp (ISO 8601)
+- `created_before`: Filter batches created before this timestamp (ISO 8601)
+- `limit`: Number of results per page
+- `page`: Page number (1-based)
+- `status`: Filter batches by status
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_batch_sessions`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn get_v1_batch_sessions<'a>(
+            &'a self,
+            created_after: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            created_before: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            limit: Option<::std::num::NonZeroU64>,
+            page: Option<::std::num::NonZeroU64>,
+            status: Option<types::GetV1BatchSessionsStatus>,
+        ) -> Result<
+            ResponseValue<types::GetV1BatchSessionsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_batch_sessions",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_batch_sessions(
+                                created_after,
+                                created_before,
+                                limit,
+                                page,
+                                status.clone(),
+                            )
+                    },
+                )
+                .await
+        }
+        /**Create Batch Sessions
+
+Creates multiple browser sessions in a single batch operation. This endpoint allows you to
+create up to 5,000 browser sessions simultaneously with the same configuration.
+
+The batch will be processed asynchronously, and you can monitor progress using the batch status endpoint.
+
+
+Sends a `POST` request to `/v1/batch-sessions`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_batch_sessions`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn post_v1_batch_sessions<'a>(
+            &'a self,
+            body: &'a types::BatchSessionRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1BatchSessionsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_batch_sessions",
+                    false,
+                    || self.raw.post_v1_batch_sessions(body),
+                )
+                .await
+        }
+        /**Get Batch Session Status
+
+Retrieves detailed status information for a specific batch, including progress,
+individual session details, and any errors that occurred.
+
+
+Sends a `GET` request to `/v1/batch-sessions/{batch_id}`
+
+Arguments:
+- `batch_id`: The unique identifier of the batch
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_batch_sessions_by_batch_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn get_v1_batch_sessions_by_batch_id<'a>(
+            &'a self,
+            batch_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::GetV1BatchSessionsByBatchIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_batch_sessions_by_batch_id",
+                    true,
+                    || self.raw.get_v1_batch_sessions_by_batch_id(batch_id),
+                )
+                .await
+        }
+        /**Delete Batch Sessions
+
+Deletes all sessions in a batch. Running sessions will be terminated
+and all session data will be removed.
+
+
+Sends a `DELETE` request to `/v1/batch-sessions/{batch_id}`
+
+Arguments:
+- `batch_id`: The unique identifier of the batch
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_batch_sessions_by_batch_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn delete_v1_batch_sessions_by_batch_id<'a>(
+            &'a self,
+            batch_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteV1BatchSessionsByBatchIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_batch_sessions_by_batch_id",
+                    true,
+                    || self.raw.delete_v1_batch_sessions_by_batch_id(batch_id),
+                )
+                .await
+        }
+        /**Update Batch Session
+
+Updates a batch session. Supports cancelling a running or pending batch,
+which terminates all running sessions in the batch.
+
+
+Sends a `PATCH` request to `/v1/batch-sessions/{batch_id}`
+
+Arguments:
+- `batch_id`: The unique identifier of the batch
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `patch_v1_batch_sessions_by_batch_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn patch_v1_batch_sessions_by_batch_id<'a>(
+            &'a self,
+            batch_id: &'a ::uuid::Uuid,
+            body: &'a types::BatchSessionUpdateRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PatchV1BatchSessionsByBatchIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "patch_v1_batch_sessions_by_batch_id",
+                    false,
+                    || self.raw.patch_v1_batch_sessions_by_batch_id(batch_id, body),
+                )
+                .await
+        }
+        /**Retry Failed Batch Sessions
+
+Retries failed sessions in a batch by creating new browser pods for each
+failed session. The batch status will be set back to 'processing'.
+
+
+Sends a `POST` request to `/v1/batch-sessions/{batch_id}/retry`
+
+Arguments:
+- `batch_id`: The unique identifier of the batch
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_batch_sessions_by_batch_id_retry`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "batch-sessions"))]
+        pub async fn post_v1_batch_sessions_by_batch_id_retry<'a>(
+            &'a self,
+            batch_id: &'a ::uuid::Uuid,
+            body: &'a types::BatchSessionRetryRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1BatchSessionsByBatchIdRetryResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_batch_sessions_by_batch_id_retry",
+                    false,
+                    || self.raw.post_v1_batch_sessions_by_batch_id_retry(batch_id, body),
+                )
+                .await
+        }
         /**Get Billing Info
 
 Retrieves credit balance, current-period credit usage, tier, and billing limits for the authenticated project.
@@ -302,9 +16654,13 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "billing"))]
         pub async fn get_billing<'a>(
             &'a self,
-        ) -> Result<ResponseValue<types::BillingInfoResponse>, Error> {
+        ) -> Result<
+            ResponseValue<types::BillingInfoResponse>,
+            Error<types::ErrorResponse>,
+        > {
             billfold_runtime::call(
                     &self.raw.inner,
                     "get_billing",
@@ -312,6 +16668,2970 @@ followed, bodies over the size limit, and bodies that do not match the spec.*/
                     || self.raw.get_billing(),
                 )
                 .await
+        }
+        /**Signal Event
+
+Signals an event with associated data, unblocking any clients waiting for this event.
+This enables coordination between different browser sessions, workflows, or external processes.
+
+
+Sends a `POST` request to `/v1/events/{event_name}`
+
+Arguments:
+- `event_name`: The name of the event to signal
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_events_by_event_name`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "event-coordination"))]
+        pub async fn post_v1_events_by_event_name<'a>(
+            &'a self,
+            event_name: &'a str,
+            body: &'a types::SignalEventRequestSchema,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_events_by_event_name",
+                    false,
+                    || self.raw.post_v1_events_by_event_name(event_name, body),
+                )
+                .await
+        }
+        /**Wait for Event
+
+Waits for a specific event to be signaled by another process, workflow, or session.
+This endpoint blocks until the event is signaled or the timeout is reached.
+Useful for coordinating between multiple browser sessions or workflows.
+
+
+Sends a `POST` request to `/v1/events/{event_name}/wait`
+
+Arguments:
+- `event_name`: The name of the event to wait for
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_events_by_event_name_wait`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "event-coordination"))]
+        pub async fn post_v1_events_by_event_name_wait<'a>(
+            &'a self,
+            event_name: &'a str,
+            body: &'a types::WaitForEventRequestSchema,
+        ) -> Result<
+            ResponseValue<types::EventResponseSchema>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_events_by_event_name_wait",
+                    false,
+                    || self.raw.post_v1_events_by_event_name_wait(event_name, body),
+                )
+                .await
+        }
+        /**List Extensions
+
+Get all extensions for the authenticated user
+
+Sends a `GET` request to `/v1/extensions`
+
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_extensions`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "extensions"))]
+        pub async fn get_v1_extensions<'a>(
+            &'a self,
+        ) -> Result<
+            ResponseValue<types::ExtensionListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_extensions",
+                    true,
+                    || self.raw.get_v1_extensions(),
+                )
+                .await
+        }
+        /**Upload Extension
+
+Upload a new browser extension as a ZIP file. The extension will be validated and stored for use in browser sessions.
+
+Sends a `POST` request to `/v1/extensions`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_extensions`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "extensions"))]
+        pub async fn post_v1_extensions<'a>(
+            &'a self,
+            form: &'a billfold_runtime::Multipart,
+        ) -> Result<
+            ResponseValue<types::PostV1ExtensionsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_extensions",
+                    false,
+                    || billfold_runtime::with_multipart(
+                        form,
+                        self.raw.post_v1_extensions(),
+                    ),
+                )
+                .await
+        }
+        /**Get Extension Details
+
+Get details of a specific extension by its ID
+
+Sends a `GET` request to `/v1/extensions/{id}`
+
+Arguments:
+- `id`: The ID of the extension to retrieve
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_extensions_by_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "extensions"))]
+        pub async fn get_v1_extensions_by_id<'a>(
+            &'a self,
+            id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::ExtensionResponseSchema>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_extensions_by_id",
+                    true,
+                    || self.raw.get_v1_extensions_by_id(id),
+                )
+                .await
+        }
+        /**Delete Extension
+
+Delete an extension and remove it from storage
+
+Sends a `DELETE` request to `/v1/extensions/{id}`
+
+Arguments:
+- `id`: The ID of the extension to delete
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_extensions_by_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "extensions"))]
+        pub async fn delete_v1_extensions_by_id<'a>(
+            &'a self,
+            id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteV1ExtensionsByIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_extensions_by_id",
+                    true,
+                    || self.raw.delete_v1_extensions_by_id(id),
+                )
+                .await
+        }
+        /**Create Identity
+
+Creates a new identity with credentials for authentication.
+
+
+Sends a `POST` request to `/v1/identities`
+
+Arguments:
+- `validate_async`: Whether to validate the identity asynchronously. Defaults to true.
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_identities`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "identities"))]
+        pub async fn post_v1_identities<'a>(
+            &'a self,
+            validate_async: Option<bool>,
+            body: &'a types::CreateIdentityRequest,
+        ) -> Result<
+            ResponseValue<types::CreateIdentityResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_identities",
+                    false,
+                    || self.raw.post_v1_identities(validate_async, body),
+                )
+                .await
+        }
+        /**Get Identity
+
+Retrieves details of a specific identity by its ID.
+
+
+Sends a `GET` request to `/v1/identities/{identityId}`
+
+Arguments:
+- `identity_id`: The ID of the identity to retrieve
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_identities_by_identity_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "identities"))]
+        pub async fn get_v1_identities_by_identity_id<'a>(
+            &'a self,
+            identity_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::GetIdentityResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_identities_by_identity_id",
+                    true,
+                    || self.raw.get_v1_identities_by_identity_id(identity_id),
+                )
+                .await
+        }
+        /**Update Identity
+
+Updates an existing identity's name, metadata, or credentials.
+
+
+Sends a `PUT` request to `/v1/identities/{identityId}`
+
+Arguments:
+- `identity_id`: The ID of the identity to update
+- `body`
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `put_v1_identities_by_identity_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "identities"))]
+        pub async fn put_v1_identities_by_identity_id<'a>(
+            &'a self,
+            identity_id: &'a ::uuid::Uuid,
+            body: &'a types::UpdateIdentityRequest,
+        ) -> Result<
+            ResponseValue<types::UpdateIdentityResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "put_v1_identities_by_identity_id",
+                    true,
+                    || self.raw.put_v1_identities_by_identity_id(identity_id, body),
+                )
+                .await
+        }
+        /**Delete Identity
+
+Deletes an existing identity.
+
+
+Sends a `DELETE` request to `/v1/identities/{identityId}`
+
+Arguments:
+- `identity_id`: The ID of the identity to delete
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_identities_by_identity_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "identities"))]
+        pub async fn delete_v1_identities_by_identity_id<'a>(
+            &'a self,
+            identity_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteIdentityResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_identities_by_identity_id",
+                    true,
+                    || self.raw.delete_v1_identities_by_identity_id(identity_id),
+                )
+                .await
+        }
+        /**Get Identity Credentials
+
+Retrieves the credentials for a specific identity. This endpoint returns sensitive credential data.
+
+
+Sends a `GET` request to `/v1/identities/{identityId}/credentials`
+
+Arguments:
+- `identity_id`: The ID of the identity
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_identities_by_identity_id_credentials`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "identities"))]
+        pub async fn get_v1_identities_by_identity_id_credentials<'a>(
+            &'a self,
+            identity_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::GetIdentityCredentialsResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_identities_by_identity_id_credentials",
+                    true,
+                    || self.raw.get_v1_identities_by_identity_id_credentials(identity_id),
+                )
+                .await
+        }
+        /**List Integrations
+
+Retrieves all integrations for the authenticated team.
+
+Sends a `GET` request to `/v1/integrations`
+
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_integrations`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "integrations"))]
+        pub async fn get_v1_integrations<'a>(
+            &'a self,
+        ) -> Result<
+            ResponseValue<types::IntegrationListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_integrations",
+                    true,
+                    || self.raw.get_v1_integrations(),
+                )
+                .await
+        }
+        /**Create Integration
+
+Creates a new integration with a third-party service like 1Password.
+The integration can then be used in browser sessions to automatically load secrets and credentials.
+
+
+Sends a `POST` request to `/v1/integrations`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_integrations`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "integrations"))]
+        pub async fn post_v1_integrations<'a>(
+            &'a self,
+            body: &'a types::CreateIntegrationRequest,
+        ) -> Result<
+            ResponseValue<types::IntegrationResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_integrations",
+                    false,
+                    || self.raw.post_v1_integrations(body),
+                )
+                .await
+        }
+        /**Delete Integration
+
+Deletes an existing integration and removes its stored credentials.
+
+Sends a `DELETE` request to `/v1/integrations/{integrationId}`
+
+Arguments:
+- `integration_id`: The ID of the integration to delete
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_integrations_by_integration_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "integrations"))]
+        pub async fn delete_v1_integrations_by_integration_id<'a>(
+            &'a self,
+            integration_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteV1IntegrationsByIntegrationIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_integrations_by_integration_id",
+                    true,
+                    || self.raw.delete_v1_integrations_by_integration_id(integration_id),
+                )
+                .await
+        }
+        /**List Profiles
+
+Fetches all stored profiles.
+
+Sends a `GET` request to `/v1/profiles`
+
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_profiles`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "profiles"))]
+        pub async fn get_v1_profiles<'a>(
+            &'a self,
+        ) -> Result<
+            ResponseValue<types::ProfileListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_profiles",
+                    true,
+                    || self.raw.get_v1_profiles(),
+                )
+                .await
+        }
+        /**Create Profile
+
+Creates a new profile from a browser session. A Profile stores cookies, local storage, and cache.
+
+Sends a `POST` request to `/v1/profiles`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_profiles`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "profiles"))]
+        pub async fn post_v1_profiles<'a>(
+            &'a self,
+            body: &'a types::ProfileRequestSchema,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_profiles",
+                    false,
+                    || self.raw.post_v1_profiles(body),
+                )
+                .await
+        }
+        /**Get Profile
+
+Retrieves details of a specific profile by its name.
+
+Sends a `GET` request to `/v1/profiles/{name}`
+
+Arguments:
+- `name`: The name of the profile to retrieve.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_profiles_by_name`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "profiles"))]
+        pub async fn get_v1_profiles_by_name<'a>(
+            &'a self,
+            name: &'a str,
+        ) -> Result<ResponseValue<types::ProfileResponse>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_profiles_by_name",
+                    true,
+                    || self.raw.get_v1_profiles_by_name(name),
+                )
+                .await
+        }
+        /**Delete Profile
+
+Deletes an existing profile by its name.
+
+Sends a `DELETE` request to `/v1/profiles/{name}`
+
+Arguments:
+- `name`: The name of the profile to delete.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_profiles_by_name`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "profiles"))]
+        pub async fn delete_v1_profiles_by_name<'a>(
+            &'a self,
+            name: &'a str,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_profiles_by_name",
+                    true,
+                    || self.raw.delete_v1_profiles_by_name(name),
+                )
+                .await
+        }
+        /**List Sessions History Page
+
+Retrieves a paginated list of sessions for the authenticated team with support for
+sorting and advanced filtering. This endpoint mirrors the backend session history-page
+filtering behavior.
+
+
+Sends a `GET` request to `/v1/sessions`
+
+Arguments:
+- `batch_id`: Filter by batch identifier.
+- `created_from`: Include sessions created at or after this timestamp (ISO 8601).
+- `created_to`: Include sessions created at or before this timestamp (ISO 8601).
+- `domains`: Comma-separated domain list. Session must include all provided domains.
+- `extra_stealth`: Filter by whether extra stealth mode was active.
+- `limit`: Number of sessions per page. Supported values are 10, 20, and 50.
+- `page`: Page number to fetch.
+- `playground`: Filter by whether the session is a playground session.
+- `profile_name`: Case-insensitive partial match on browser profile name.
+- `proxy`: Filter by whether proxy was active for the session.
+- `search`: Comma-separated tag search terms (partial, case-insensitive).
+- `sort_by`: Sort field. Common values are `created_at`, `session_id`, `used_credits`,
+`created_at`, and `api_key_name`.
+
+- `sort_order`: Sort direction.
+- `status`: Exact session status filter.
+- `tags`: Comma-separated tag list. Session must include all provided tags.
+- `task_initiated`: Filter by whether the session was task-initiated.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_sessions`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions<'a>(
+            &'a self,
+            batch_id: Option<&'a str>,
+            created_from: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            created_to: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            domains: Option<&'a str>,
+            extra_stealth: Option<bool>,
+            limit: Option<&'a types::GetV1SessionsLimit>,
+            page: Option<::std::num::NonZeroU64>,
+            playground: Option<bool>,
+            profile_name: Option<&'a str>,
+            proxy: Option<bool>,
+            search: Option<&'a str>,
+            sort_by: Option<&'a str>,
+            sort_order: Option<types::GetV1SessionsSortOrder>,
+            status: Option<&'a str>,
+            tags: Option<&'a str>,
+            task_initiated: Option<bool>,
+        ) -> Result<
+            ResponseValue<types::SessionHistoryPageResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_sessions",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_sessions(
+                                batch_id,
+                                created_from,
+                                created_to,
+                                domains,
+                                extra_stealth,
+                                limit,
+                                page,
+                                playground,
+                                profile_name,
+                                proxy,
+                                search,
+                                sort_by,
+                                sort_order.clone(),
+                                status,
+                                tags,
+                                task_initiated,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Start Browser Session
+
+Allocates a new browser session for the user, with optional configurations for ad-blocking, captcha solving, proxy usage, and idle timeout.
+
+Sends a `POST` request to `/v1/sessions`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn post_v1_sessions<'a>(
+            &'a self,
+            body: &'a types::SessionCreateRequestSchema,
+        ) -> Result<
+            ResponseValue<types::SessionCreateResponseSchema>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions",
+                    false,
+                    || self.raw.post_v1_sessions(body),
+                )
+                .await
+        }
+        /**End All Sessions
+
+Terminates all active browser sessions associated with the provided API key.
+
+Sends a `DELETE` request to `/v1/sessions/all`
+
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_sessions_all`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn delete_v1_sessions_all<'a>(
+            &'a self,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_sessions_all",
+                    true,
+                    || self.raw.delete_v1_sessions_all(),
+                )
+                .await
+        }
+        /**List All Sessions Status
+
+Retrieves status information for all browser sessions associated with the API key.
+
+Sends a `GET` request to `/v1/sessions/all/status`
+
+Arguments:
+- `batch_id`: Filter sessions by batch identifier.
+- `created_from`: Include sessions created at or after this timestamp (ISO 8601).
+- `created_to`: Include sessions created at or before this timestamp (ISO 8601).
+- `domains`: Comma-separated list of domains to filter by. Sessions must contain all provided domains.
+- `extra_stealth`: Filter by whether extra stealth mode was active for the session.
+- `playground`: Filter by whether the session is a playground session.
+- `profile_name`: Filter sessions by browser profile name (case-insensitive partial match).
+- `proxy`: Filter by whether proxy was active for the session.
+- `tags`: Comma-separated list of session tags to filter by. Sessions must contain all provided tags.
+- `task_initiated`: Filter by whether the session was initiated by a task.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_sessions_all_status`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions_all_status<'a>(
+            &'a self,
+            batch_id: Option<&'a str>,
+            created_from: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            created_to: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            domains: Option<&'a str>,
+            extra_stealth: Option<bool>,
+            playground: Option<bool>,
+            profile_name: Option<&'a str>,
+            proxy: Option<bool>,
+            tags: Option<&'a str>,
+            task_initiated: Option<bool>,
+        ) -> Result<
+            ResponseValue<types::SessionListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_sessions_all_status",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_sessions_all_status(
+                                batch_id,
+                                created_from,
+                                created_to,
+                                domains,
+                                extra_stealth,
+                                playground,
+                                profile_name,
+                                proxy,
+                                tags,
+                                task_initiated,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Get Sessions History
+
+Retrieves a list of sessions for a team.
+
+Sends a `GET` request to `/v1/sessions/history`
+
+Arguments:
+- `from_date`: Start date for filtering (ISO 8601 format).
+- `limit`: Number of records per page.
+- `metrics`: Metrics to include in the response.
+- `page`: Page number for pagination.
+- `to_date`: End date for filtering (ISO 8601 format).
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_sessions_history`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions_history<'a>(
+            &'a self,
+            from_date: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+            limit: Option<::std::num::NonZeroU64>,
+            metrics: Option<&'a types::GetV1SessionsHistoryMetrics>,
+            page: Option<::std::num::NonZeroU64>,
+            to_date: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+        ) -> Result<
+            ResponseValue<types::SessionHistoryResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_sessions_history",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_sessions_history(
+                                from_date,
+                                limit,
+                                metrics,
+                                page,
+                                to_date,
+                            )
+                    },
+                )
+                .await
+        }
+        /**List Agent Resources
+
+List all resources that have been uploaded to the browser session for agent use.
+Returns resource metadata including name, size, type, and last modified timestamp.
+
+
+Sends a `GET` request to `/v1/sessions/{sessionId}/agent/files`
+
+Arguments:
+- `session_id`: The browser session ID
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_sessions_by_session_id_agent_files`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub async fn get_v1_sessions_by_session_id_agent_files<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::GetV1SessionsBySessionIdAgentFilesResponse>,
+            Error<types::GetV1SessionsBySessionIdAgentFilesError>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_sessions_by_session_id_agent_files",
+                    true,
+                    || self.raw.get_v1_sessions_by_session_id_agent_files(session_id),
+                )
+                .await
+        }
+        /**Upload Agent Resources
+
+Upload files as agent resources to a browser session using multipart/form-data.
+If you upload a ZIP file, it will be automatically extracted and the files will be made available as agent resources.
+If you upload a single file, it will be saved directly as an agent resource.
+Resources are then accessible to AI agents for task completion and automation.
+
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/agent/files`
+
+Arguments:
+- `session_id`: The browser session ID
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_agent_files`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub async fn post_v1_sessions_by_session_id_agent_files<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            form: &'a billfold_runtime::Multipart,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdAgentFilesResponse>,
+            Error<errors::PostV1SessionsBySessionIdAgentFilesError>,
+        > {
+            billfold_runtime::call_decoding_errors(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_agent_files",
+                    false,
+                    || billfold_runtime::with_multipart(
+                        form,
+                        self.raw.post_v1_sessions_by_session_id_agent_files(session_id),
+                    ),
+                    super::errors::PostV1SessionsBySessionIdAgentFilesError::decode,
+                )
+                .await
+        }
+        /**Get Clipboard Content
+
+Retrieves the current content of the clipboard
+
+Sends a `GET` request to `/v1/sessions/{sessionId}/clipboard`
+
+Arguments:
+- `session_id`: The ID of the browser session
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_sessions_by_session_id_clipboard`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn get_v1_sessions_by_session_id_clipboard<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<ResponseValue<types::ClipboardResponseSchema>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_sessions_by_session_id_clipboard",
+                    true,
+                    || self.raw.get_v1_sessions_by_session_id_clipboard(session_id),
+                )
+                .await
+        }
+        /**Set Clipboard Content
+
+Sets the content of the clipboard
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/clipboard`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_clipboard`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_clipboard<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::ClipboardRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdClipboardResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_clipboard",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_sessions_by_session_id_clipboard(session_id, body)
+                    },
+                )
+                .await
+        }
+        /**Copy Selected Text
+
+Copies the currently selected text to the clipboard
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/copy`
+
+Arguments:
+- `session_id`: The ID of the browser session
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_copy`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_copy<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<ResponseValue<types::CopyResponseSchema>, Error<()>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_copy",
+                    false,
+                    || self.raw.post_v1_sessions_by_session_id_copy(session_id),
+                )
+                .await
+        }
+        /**Drag and Drop
+
+Performs a drag and drop operation from start coordinates to end coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/drag-and-drop`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_drag_and_drop`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_drag_and_drop<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::DragDropRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdDragAndDropResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_drag_and_drop",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_sessions_by_session_id_drag_and_drop(
+                                session_id,
+                                body,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Navigate to URL
+
+Navigates the browser session to the specified URL
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/goto`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_goto`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_goto<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::NavigateRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdGotoResponse>,
+            Error<errors::PostV1SessionsBySessionIdGotoError>,
+        > {
+            billfold_runtime::call_decoding_errors(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_goto",
+                    false,
+                    || self.raw.post_v1_sessions_by_session_id_goto(session_id, body),
+                    super::errors::PostV1SessionsBySessionIdGotoError::decode,
+                )
+                .await
+        }
+        /**Keyboard Shortcut
+
+Performs a keyboard shortcut using the specified keys
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/keyboard/shortcut`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_keyboard_shortcut`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_keyboard_shortcut<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::KeyboardShortcutRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdKeyboardShortcutResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_keyboard_shortcut",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_sessions_by_session_id_keyboard_shortcut(
+                                session_id,
+                                body,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Type Text
+
+Types the specified text with optional delay between keystrokes
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/keyboard/type`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_keyboard_type`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_keyboard_type<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::TypeTextRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdKeyboardTypeResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_keyboard_type",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_sessions_by_session_id_keyboard_type(
+                                session_id,
+                                body,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Mouse Click
+
+Performs a mouse click at the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/mouse/click`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_mouse_click`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_mouse_click<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::MouseSingleClickRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdMouseClickResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_mouse_click",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_sessions_by_session_id_mouse_click(session_id, body)
+                    },
+                )
+                .await
+        }
+        /**Mouse Double Click
+
+Performs a double click at the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/mouse/doubleClick`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_mouse_double_click`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_mouse_double_click<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::MouseClickRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdMouseDoubleClickResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_mouse_double_click",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_sessions_by_session_id_mouse_double_click(
+                                session_id,
+                                body,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Mouse Down
+
+Performs a mouse button down action at the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/mouse/down`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_mouse_down`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_mouse_down<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::MouseClickRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdMouseDownResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_mouse_down",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_sessions_by_session_id_mouse_down(session_id, body)
+                    },
+                )
+                .await
+        }
+        /**Mouse Move
+
+Moves the mouse cursor to the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/mouse/move`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_mouse_move`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_mouse_move<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::CoordinatesRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdMouseMoveResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_mouse_move",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_sessions_by_session_id_mouse_move(session_id, body)
+                    },
+                )
+                .await
+        }
+        /**Mouse Up
+
+Performs a mouse button up action at the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/mouse/up`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_mouse_up`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_mouse_up<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::MouseClickRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdMouseUpResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_mouse_up",
+                    false,
+                    || self.raw.post_v1_sessions_by_session_id_mouse_up(session_id, body),
+                )
+                .await
+        }
+        /**Paste Text
+
+Pastes text at the current cursor position
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/paste`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_paste`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_paste<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::PasteRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdPasteResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_paste",
+                    false,
+                    || self.raw.post_v1_sessions_by_session_id_paste(session_id, body),
+                )
+                .await
+        }
+        /**Take Screenshot
+
+Takes a screenshot of the current browser session and returns it as an image.
+
+Sends a `GET` request to `/v1/sessions/{sessionId}/screenshot`
+
+Arguments:
+- `session_id`: The ID of the browser session
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_sessions_by_session_id_screenshot`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn get_v1_sessions_by_session_id_screenshot<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<ByteStream>,
+            Error<types::GetV1SessionsBySessionIdScreenshotError>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_sessions_by_session_id_screenshot",
+                    true,
+                    || self.raw.get_v1_sessions_by_session_id_screenshot(session_id),
+                )
+                .await
+        }
+        /**Scroll
+
+Performs a scroll action at the specified coordinates
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/scroll`
+
+Arguments:
+- `session_id`: The ID of the browser session
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_scroll`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "os-level-control"))]
+        pub async fn post_v1_sessions_by_session_id_scroll<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            body: &'a types::ScrollRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdScrollResponse>,
+            Error<()>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_scroll",
+                    false,
+                    || self.raw.post_v1_sessions_by_session_id_scroll(session_id, body),
+                )
+                .await
+        }
+        /**Upload Files
+
+Upload files directly to a browser session for use with web forms and file inputs.
+
+Files are saved to the session's uploads directory and can be referenced in CDP commands.
+
+
+Sends a `POST` request to `/v1/sessions/{sessionId}/uploads`
+
+Arguments:
+- `session_id`: The browser session ID
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_uploads`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn post_v1_sessions_by_session_id_uploads<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+            form: &'a billfold_runtime::Multipart,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdUploadsResponse>,
+            Error<errors::PostV1SessionsBySessionIdUploadsError>,
+        > {
+            billfold_runtime::call_decoding_errors(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_uploads",
+                    false,
+                    || billfold_runtime::with_multipart(
+                        form,
+                        self.raw.post_v1_sessions_by_session_id_uploads(session_id),
+                    ),
+                    super::errors::PostV1SessionsBySessionIdUploadsError::decode,
+                )
+                .await
+        }
+        /**Get Browser Session
+
+Retrieves detailed information about a specific browser session.
+
+Sends a `GET` request to `/v1/sessions/{session_id}`
+
+Arguments:
+- `session_id`: The ID of the session to retrieve.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_sessions_by_session_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions_by_session_id<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::GetV1SessionsBySessionIdResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_sessions_by_session_id",
+                    true,
+                    || self.raw.get_v1_sessions_by_session_id(session_id),
+                )
+                .await
+        }
+        /**End Browser Session
+
+Deletes the browser session associated with the provided browser session ID. Requires a valid API key for authentication.
+
+Sends a `DELETE` request to `/v1/sessions/{session_id}`
+
+Arguments:
+- `session_id`: The ID of the browser session to end.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_sessions_by_session_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn delete_v1_sessions_by_session_id<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_sessions_by_session_id",
+                    true,
+                    || self.raw.delete_v1_sessions_by_session_id(session_id),
+                )
+                .await
+        }
+        /**Pause Agent
+
+Pauses the AI agent for the specified browser session.
+
+Sends a `POST` request to `/v1/sessions/{session_id}/agent/pause`
+
+Arguments:
+- `session_id`: The ID of the browser session
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_agent_pause`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub async fn post_v1_sessions_by_session_id_agent_pause<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_agent_pause",
+                    false,
+                    || self.raw.post_v1_sessions_by_session_id_agent_pause(session_id),
+                )
+                .await
+        }
+        /**Resume Agent
+
+Resumes the AI agent for the specified browser session.
+
+Sends a `POST` request to `/v1/sessions/{session_id}/agent/resume`
+
+Arguments:
+- `session_id`: The ID of the browser session
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_agent_resume`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "agentic-capabilities"))]
+        pub async fn post_v1_sessions_by_session_id_agent_resume<'a>(
+            &'a self,
+            session_id: &'a ::uuid::Uuid,
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_agent_resume",
+                    false,
+                    || self.raw.post_v1_sessions_by_session_id_agent_resume(session_id),
+                )
+                .await
+        }
+        /**List Session Downloads
+
+Retrieves metadata of files downloaded during a browser session. Requires a valid API key for authentication.
+
+Sends a `GET` request to `/v1/sessions/{session_id}/downloads`
+
+Arguments:
+- `session_id`: The unique identifier of the browser session to retrieve downloads for.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_sessions_by_session_id_downloads`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions_by_session_id_downloads<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::DownloadListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_sessions_by_session_id_downloads",
+                    true,
+                    || self.raw.get_v1_sessions_by_session_id_downloads(session_id),
+                )
+                .await
+        }
+        /**Get Browser Session Pages
+
+Retrieves a list of pages associated with a specific browser session.
+
+Sends a `GET` request to `/v1/sessions/{session_id}/pages`
+
+Arguments:
+- `session_id`: The ID of the session to retrieve pages for.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_sessions_by_session_id_pages`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "browser-sessions"))]
+        pub async fn get_v1_sessions_by_session_id_pages<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<
+                ::std::vec::Vec<types::GetV1SessionsBySessionIdPagesResponseItem>,
+            >,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_sessions_by_session_id_pages",
+                    true,
+                    || self.raw.get_v1_sessions_by_session_id_pages(session_id),
+                )
+                .await
+        }
+        /**List Session Recordings
+
+Retrieves the URLs of the browser session's video recordings. Requires a valid API key for authentication.
+
+Sends a `GET` request to `/v1/sessions/{session_id}/recordings`
+
+Arguments:
+- `session_id`: The ID of the browser session to retrieve recordings for.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_sessions_by_session_id_recordings`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "session-recordings"))]
+        pub async fn get_v1_sessions_by_session_id_recordings<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::RecordingListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_sessions_by_session_id_recordings",
+                    true,
+                    || self.raw.get_v1_sessions_by_session_id_recordings(session_id),
+                )
+                .await
+        }
+        /**Pause Session Recording
+
+Pauses the video recording for the specified browser session.
+
+Sends a `POST` request to `/v1/sessions/{session_id}/recordings/pause`
+
+Arguments:
+- `session_id`: The ID of the browser session for which to pause recording.
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_recordings_pause`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "session-recordings"))]
+        pub async fn post_v1_sessions_by_session_id_recordings_pause<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdRecordingsPauseResponse>,
+            Error<types::PostV1SessionsBySessionIdRecordingsPauseError>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_recordings_pause",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_sessions_by_session_id_recordings_pause(session_id)
+                    },
+                )
+                .await
+        }
+        /**Get Session Recording
+
+Downloads the primary recording file for the specified browser session. Returns the recording as an MP4 file.
+
+Sends a `GET` request to `/v1/sessions/{session_id}/recordings/primary/fetch`
+
+Arguments:
+- `session_id`: The ID of the browser session to download the recording for.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_sessions_by_session_id_recordings_primary_fetch`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "session-recordings"))]
+        pub async fn get_v1_sessions_by_session_id_recordings_primary_fetch<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_sessions_by_session_id_recordings_primary_fetch",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_sessions_by_session_id_recordings_primary_fetch(
+                                session_id,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Resume Session Recording
+
+Resumes the video recording for the specified browser session.
+
+Sends a `POST` request to `/v1/sessions/{session_id}/recordings/resume`
+
+Arguments:
+- `session_id`: The ID of the browser session for which to resume recording.
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_sessions_by_session_id_recordings_resume`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "session-recordings"))]
+        pub async fn post_v1_sessions_by_session_id_recordings_resume<'a>(
+            &'a self,
+            session_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::PostV1SessionsBySessionIdRecordingsResumeResponse>,
+            Error<types::PostV1SessionsBySessionIdRecordingsResumeError>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_sessions_by_session_id_recordings_resume",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_sessions_by_session_id_recordings_resume(session_id)
+                    },
+                )
+                .await
+        }
+        /**List Tasks (Legacy)
+
+Retrieves a paginated list of all tasks for the authenticated team. Tasks are returned
+with their latest version information and metadata.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task`
+
+Arguments:
+- `limit`: Number of tasks per page
+- `page`: Page number
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_task`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task<'a>(
+            &'a self,
+            limit: Option<&'a types::GetV1TaskLimit>,
+            page: Option<&'a types::GetV1TaskPage>,
+        ) -> Result<
+            ResponseValue<types::TaskListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_task",
+                    true,
+                    || self.raw.get_v1_task(limit, page),
+                )
+                .await
+        }
+        /**Create Task (Legacy)
+
+Creates a new task or updates an existing task with the same name. Tasks are reusable code snippets
+that can be executed in browser sessions. Tasks support versioning with draft and published versions.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_task`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task<'a>(
+            &'a self,
+            body: &'a types::CreateTaskRequest,
+        ) -> Result<ResponseValue<types::TaskResponse>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_task",
+                    false,
+                    || self.raw.post_v1_task(body),
+                )
+                .await
+        }
+        /**Run Task (Legacy)
+
+Executes a task in a browser session. The task can be run with a specific version or the latest version.
+Optionally, you can provide an existing session ID or let the system create a new one.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task/run`
+
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_task_run`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task_run<'a>(
+            &'a self,
+            body: &'a types::RunTaskRequest,
+        ) -> Result<ResponseValue<types::RunTaskResponse>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_task_run",
+                    false,
+                    || self.raw.post_v1_task_run(body),
+                )
+                .await
+        }
+        /**Run Task by Name (Legacy)
+
+Executes a task by its name, always using the latest version. This is a convenience endpoint
+for running tasks without needing to know the task ID.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task/run/{taskName}`
+
+Arguments:
+- `task_name`: The name of the task to run
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_task_run_by_task_name`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task_run_by_task_name<'a>(
+            &'a self,
+            task_name: &'a types::PostV1TaskRunByTaskNameTaskName,
+            body: &'a types::RunTaskByNameRequest,
+        ) -> Result<ResponseValue<types::RunTaskResponse>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_task_run_by_task_name",
+                    false,
+                    || self.raw.post_v1_task_run_by_task_name(task_name, body),
+                )
+                .await
+        }
+        /**Get Task Metadata (Legacy)
+
+Retrieves task metadata without the code content. Useful for getting task information
+without downloading the full task code.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}`
+
+Arguments:
+- `task_id`: The ID of the task to retrieve
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_task_by_task_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::TaskMetadataResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_task_by_task_id",
+                    true,
+                    || self.raw.get_v1_task_by_task_id(task_id),
+                )
+                .await
+        }
+        /**Update Task Metadata (Legacy)
+
+Updates task metadata (name and description). This does not affect the task code or versions.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `PUT` request to `/v1/task/{taskId}`
+
+Arguments:
+- `task_id`: The ID of the task to update
+- `body`
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `put_v1_task_by_task_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn put_v1_task_by_task_id<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            body: &'a types::UpdateTaskMetadataRequest,
+        ) -> Result<
+            ResponseValue<types::TaskMetadataResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "put_v1_task_by_task_id",
+                    true,
+                    || self.raw.put_v1_task_by_task_id(task_id, body),
+                )
+                .await
+        }
+        /**Delete Task (Legacy)
+
+Soft deletes a task and all its versions. The task will no longer be accessible
+but the data is preserved for potential recovery.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `DELETE` request to `/v1/task/{taskId}`
+
+Arguments:
+- `task_id`: The ID of the task to delete
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_task_by_task_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn delete_v1_task_by_task_id<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::DeleteTaskResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_task_by_task_id",
+                    true,
+                    || self.raw.delete_v1_task_by_task_id(task_id),
+                )
+                .await
+        }
+        /**Deploy Task (Legacy)
+
+Deploys a task by creating a new version with auto-incremented version number.
+This is the recommended way to publish task changes.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task/{taskId}/deploy`
+
+Arguments:
+- `task_id`: The ID of the task
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_task_by_task_id_deploy`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task_by_task_id_deploy<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            body: &'a types::PublishVersionRequest,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_task_by_task_id_deploy",
+                    false,
+                    || self.raw.post_v1_task_by_task_id_deploy(task_id, body),
+                )
+                .await
+        }
+        /**Get Task Draft (Legacy)
+
+Retrieves the draft version of a task, including the full code content.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/draft`
+
+Arguments:
+- `task_id`: The ID of the task
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_task_by_task_id_draft`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_draft<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_task_by_task_id_draft",
+                    true,
+                    || self.raw.get_v1_task_by_task_id_draft(task_id),
+                )
+                .await
+        }
+        /**Create or Update Task Draft (Legacy)
+
+Creates or updates the draft version of a task. Draft versions are used for development
+and testing before publishing.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task/{taskId}/draft`
+
+Arguments:
+- `task_id`: The ID of the task
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_task_by_task_id_draft`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task_by_task_id_draft<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            body: &'a types::DraftTaskRequest,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_task_by_task_id_draft",
+                    false,
+                    || self.raw.post_v1_task_by_task_id_draft(task_id, body),
+                )
+                .await
+        }
+        /**List Task Executions (Legacy)
+
+Retrieves execution history for a task, including success/failure status,
+execution times, and outputs. Results can be filtered by version and status.
+
+If you are using the new Task Builder, see the Tasks V2 endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/executions`
+
+Arguments:
+- `task_id`: The ID of the task
+- `limit`: Number of results per page
+- `page`: Page number
+- `status`: Filter by execution status
+- `version`: Filter by task version
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_task_by_task_id_executions`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_executions<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            limit: Option<&'a types::GetV1TaskByTaskIdExecutionsLimit>,
+            page: Option<&'a types::GetV1TaskByTaskIdExecutionsPage>,
+            status: Option<types::GetV1TaskByTaskIdExecutionsStatus>,
+            version: Option<&'a str>,
+        ) -> Result<
+            ResponseValue<types::TaskExecutionResultsListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_task_by_task_id_executions",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_task_by_task_id_executions(
+                                task_id,
+                                limit,
+                                page,
+                                status.clone(),
+                                version,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Get Task Execution Result (Legacy)
+
+Retrieves a single execution result by its ID. This endpoint is useful for polling
+execution status in async mode or retrieving detailed execution information.
+
+If you are using the new Task Builder, see the Tasks V2 endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/executions/{executionId}`
+
+Arguments:
+- `task_id`: The ID of the task
+- `execution_id`: The ID of the execution result
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_task_by_task_id_executions_by_execution_id`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_executions_by_execution_id<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            execution_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::TaskExecutionResultResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_task_by_task_id_executions_by_execution_id",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_task_by_task_id_executions_by_execution_id(
+                                task_id,
+                                execution_id,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Get Latest Task Version (Legacy)
+
+Retrieves the latest version of a task, including the full code content.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/latest`
+
+Arguments:
+- `task_id`: The ID of the task
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_task_by_task_id_latest`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_latest<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_task_by_task_id_latest",
+                    true,
+                    || self.raw.get_v1_task_by_task_id_latest(task_id),
+                )
+                .await
+        }
+        /**List Task Versions (Legacy)
+
+Retrieves all versions of a specific task, including draft and published versions.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/versions`
+
+Arguments:
+- `task_id`: The ID of the task
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_task_by_task_id_versions`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_versions<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+        ) -> Result<
+            ResponseValue<types::TaskVersionsListResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_task_by_task_id_versions",
+                    true,
+                    || self.raw.get_v1_task_by_task_id_versions(task_id),
+                )
+                .await
+        }
+        /**Get Task Version (Legacy)
+
+Retrieves a specific version of a task, including the full code content.
+
+If you are using the new Task Builder, see the Tasks V2 endpoints in this API reference.
+
+
+Sends a `GET` request to `/v1/task/{taskId}/{taskVersion}`
+
+Arguments:
+- `task_id`: The ID of the task
+- `task_version`: The version to retrieve (draft, latest, or version number)
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_task_by_task_id_by_task_version`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn get_v1_task_by_task_id_by_task_version<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            task_version: &'a types::GetV1TaskByTaskIdByTaskVersionTaskVersion,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_task_by_task_id_by_task_version",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_task_by_task_id_by_task_version(
+                                task_id,
+                                task_version,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Publish Task Version (Legacy)
+
+Publishes a specific version of a task. This creates a new version if it doesn't exist,
+or updates an existing version's metadata.
+
+If you are using the new Task Builder, see the non-deprecated Tasks endpoints in this API reference.
+
+
+Sends a `POST` request to `/v1/task/{taskId}/{taskVersion}`
+
+Arguments:
+- `task_id`: The ID of the task
+- `task_version`: The version to publish (cannot be draft)
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_task_by_task_id_by_task_version`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn post_v1_task_by_task_id_by_task_version<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            task_version: &'a types::PostV1TaskByTaskIdByTaskVersionTaskVersion,
+            body: &'a types::PublishVersionRequest,
+        ) -> Result<
+            ResponseValue<types::TaskVersionResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_task_by_task_id_by_task_version",
+                    false,
+                    || {
+                        self
+                            .raw
+                            .post_v1_task_by_task_id_by_task_version(
+                                task_id,
+                                task_version,
+                                body,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Delete Task Version (Legacy)
+
+Soft deletes a specific version of a task. The version will no longer be accessible
+but the data is preserved for potential recovery.
+
+If you are using the new Task Builder, see the Tasks V2 endpoints in this API reference.
+
+
+Sends a `DELETE` request to `/v1/task/{taskId}/{taskVersion}`
+
+Arguments:
+- `task_id`: The ID of the task
+- `task_version`: The version to delete
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `delete_v1_task_by_task_id_by_task_version`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks-legacy"))]
+        pub async fn delete_v1_task_by_task_id_by_task_version<'a>(
+            &'a self,
+            task_id: &'a ::uuid::Uuid,
+            task_version: &'a types::DeleteV1TaskByTaskIdByTaskVersionTaskVersion,
+        ) -> Result<
+            ResponseValue<types::DeleteTaskResponse>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "delete_v1_task_by_task_id_by_task_version",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .delete_v1_task_by_task_id_by_task_version(
+                                task_id,
+                                task_version,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Get Webpage Content
+
+Retrieve the rendered content of a webpage, optionally formatted as Markdown or HTML.
+
+Sends a `POST` request to `/v1/tools/fetch-webpage`
+
+Arguments:
+- `session_id`: An optional browser session identifier to reference an existing running browser session. If provided, the tool will execute within that browser session.
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_tools_fetch_webpage`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tools"))]
+        pub async fn post_v1_tools_fetch_webpage<'a>(
+            &'a self,
+            session_id: Option<&'a str>,
+            body: &'a types::FetchWebpageRequestSchema,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_tools_fetch_webpage",
+                    false,
+                    || self.raw.post_v1_tools_fetch_webpage(session_id, body),
+                )
+                .await
+        }
+        /**Get Page PDF
+
+Generates a PDF of the current page for a browser session and returns it as a binary PDF file.
+
+Sends a `POST` request to `/v1/tools/page-pdf`
+
+Arguments:
+- `session_id`: Optional browser session ID. If omitted, `url` in the request body is required.
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_tools_page_pdf`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tools"))]
+        pub async fn post_v1_tools_page_pdf<'a>(
+            &'a self,
+            session_id: Option<&'a ::uuid::Uuid>,
+            body: &'a types::PostV1ToolsPagePdfBody,
+        ) -> Result<ResponseValue<ByteStream>, Error<errors::PostV1ToolsPagePdfError>> {
+            billfold_runtime::call_decoding_errors(
+                    &self.raw.inner,
+                    "post_v1_tools_page_pdf",
+                    false,
+                    || self.raw.post_v1_tools_page_pdf(session_id, body),
+                    super::errors::PostV1ToolsPagePdfError::decode,
+                )
+                .await
+        }
+        /**Perform Web Task
+
+Start from a URL and perform the given task.
+
+Sends a `POST` request to `/v1/tools/perform-web-task`
+
+Arguments:
+- `session_id`: An optional browser session identifier to reference an existing running browser sessions. When passed, the tool will be executed on the provided browser session.
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_tools_perform_web_task`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "ai-tools"))]
+        pub async fn post_v1_tools_perform_web_task<'a>(
+            &'a self,
+            session_id: Option<&'a str>,
+            body: &'a types::PerformWebTaskRequestSchema,
+        ) -> Result<
+            ResponseValue<types::PerformWebTaskResponseSchema>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_tools_perform_web_task",
+                    false,
+                    || self.raw.post_v1_tools_perform_web_task(session_id, body),
+                )
+                .await
+        }
+        /**Get Perform Web Task Status
+
+Get the status of an asynchronous perform-web-task execution by workflow ID.
+
+Sends a `GET` request to `/v1/tools/perform-web-task/{workflowId}/status`
+
+Arguments:
+- `workflow_id`: The workflow ID returned when starting an asynchronous perform-web-task execution.
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v1_tools_perform_web_task_by_workflow_id_status`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "ai-tools"))]
+        pub async fn get_v1_tools_perform_web_task_by_workflow_id_status<'a>(
+            &'a self,
+            workflow_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::PerformWebTaskStatusResponseSchema>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v1_tools_perform_web_task_by_workflow_id_status",
+                    true,
+                    || {
+                        self
+                            .raw
+                            .get_v1_tools_perform_web_task_by_workflow_id_status(
+                                workflow_id,
+                            )
+                    },
+                )
+                .await
+        }
+        /**Screenshot Webpage
+
+This endpoint captures a screenshot of the specified webpage using Chromium. Users can customize the viewport dimensions and capture options.
+
+Sends a `POST` request to `/v1/tools/screenshot`
+
+Arguments:
+- `session_id`: An optional browser session identifier to reference an existing running browser sessions. When passed, the tool will be executed on the provided browser session.
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v1_tools_screenshot`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tools"))]
+        pub async fn post_v1_tools_screenshot<'a>(
+            &'a self,
+            session_id: Option<&'a str>,
+            body: &'a types::ScreenshotRequestSchema,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>> {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v1_tools_screenshot",
+                    false,
+                    || self.raw.post_v1_tools_screenshot(session_id, body),
+                )
+                .await
+        }
+        /**Get Task Run Status
+
+Retrieves the current status and result of a task run in the non-deprecated Tasks endpoints.
+
+
+Sends a `GET` request to `/v2/tasks/runs/{runId}/status`
+
+Arguments:
+- `run_id`: The ID of the task run
+*/
+        ///
+        /**Idempotent: retried as the rules below allow. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `get_v2_tasks_runs_by_run_id_status`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks"))]
+        pub async fn get_v2_tasks_runs_by_run_id_status<'a>(
+            &'a self,
+            run_id: &'a str,
+        ) -> Result<
+            ResponseValue<types::TaskRunStatusV2Response>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "get_v2_tasks_runs_by_run_id_status",
+                    true,
+                    || self.raw.get_v2_tasks_runs_by_run_id_status(run_id),
+                )
+                .await
+        }
+        /**Run a Task
+
+Triggers execution of a task by ID using the non-deprecated Tasks endpoints.
+
+
+Sends a `POST` request to `/v2/tasks/{taskId}/run`
+
+Arguments:
+- `task_id`: The ID of the task to run
+- `body`
+*/
+        ///
+        /**Not idempotent: sent once unless the client comes from [`Client::with_non_idempotent_retries`]. Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body where the spec declares one), `Redirect` for a redirect that would leave the configured origin, `ResponseTooLarge`, `Transport` for network failures and timeouts, `Decode` for a success body that does not match the spec (operationId `post_v2_tasks_by_task_id_run`).
+
+Retried (up to `max_retries`, 2 by default, with jittered exponential backoff): requests whose
+method is not POST or PATCH, on a connection failure or on HTTP 408, 429, 500, 502, 503 or 504,
+waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` field asks, up to
+`max_retry_wait`. POST and PATCH are sent once unless the client comes from
+`with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
+followed, bodies over the size limit, and bodies that do not match the spec.*/
+        #[cfg(any(feature = "tasks"))]
+        pub async fn post_v2_tasks_by_task_id_run<'a>(
+            &'a self,
+            task_id: &'a str,
+            body: &'a types::RunTaskV2Request,
+        ) -> Result<
+            ResponseValue<types::TaskRunStatusV2Response>,
+            Error<types::ErrorResponse>,
+        > {
+            billfold_runtime::call(
+                    &self.raw.inner,
+                    "post_v2_tasks_by_task_id_run",
+                    false,
+                    || self.raw.post_v2_tasks_by_task_id_run(task_id, body),
+                )
+                .await
+        }
+    }
+}
+/// Error bodies of operations whose spec gives them a different schema per status.
+#[rustfmt::skip]
+pub mod errors {
+    #[allow(unused_imports)]
+    use super::types;
+    ///Error bodies of `post_v1_sessions_by_session_id_agent_files`, typed by status (the spec gives them different schemas).
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+    #[serde(untagged)]
+    #[cfg(any(feature = "agentic-capabilities"))]
+    pub enum PostV1SessionsBySessionIdAgentFilesError {
+        ///The body of an HTTP 400 response.
+        Status400(types::PostV1SessionsBySessionIdAgentFilesError400),
+        ///The body of an HTTP 404 response.
+        Status404(types::PostV1SessionsBySessionIdAgentFilesError404),
+        ///The body of an HTTP 500 response.
+        Status500(types::PostV1SessionsBySessionIdAgentFilesError500),
+    }
+    #[cfg(any(feature = "agentic-capabilities"))]
+    impl PostV1SessionsBySessionIdAgentFilesError {
+        /// The typed body of an error response with this status, if it decodes.
+        #[doc(hidden)]
+        pub fn decode(status: u16, body: &[u8]) -> Option<Self> {
+            match status {
+                400u16 => ::serde_json::from_slice(body).ok().map(Self::Status400),
+                404u16 => ::serde_json::from_slice(body).ok().map(Self::Status404),
+                500u16 => ::serde_json::from_slice(body).ok().map(Self::Status500),
+                _ => None,
+            }
+        }
+    }
+    ///Error bodies of `post_v1_sessions_by_session_id_goto`, typed by status (the spec gives them different schemas).
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+    #[serde(untagged)]
+    #[cfg(any(feature = "os-level-control"))]
+    pub enum PostV1SessionsBySessionIdGotoError {
+        ///The body of an HTTP 400 response.
+        Status400(types::ErrorResponse),
+        ///The body of an HTTP 404 response.
+        Status404(types::PostV1SessionsBySessionIdGotoError404),
+        ///The body of an HTTP 500 response.
+        Status500(types::PostV1SessionsBySessionIdGotoError500),
+    }
+    #[cfg(any(feature = "os-level-control"))]
+    impl PostV1SessionsBySessionIdGotoError {
+        /// The typed body of an error response with this status, if it decodes.
+        #[doc(hidden)]
+        pub fn decode(status: u16, body: &[u8]) -> Option<Self> {
+            match status {
+                400u16 => ::serde_json::from_slice(body).ok().map(Self::Status400),
+                404u16 => ::serde_json::from_slice(body).ok().map(Self::Status404),
+                500u16 => ::serde_json::from_slice(body).ok().map(Self::Status500),
+                _ => None,
+            }
+        }
+    }
+    ///Error bodies of `post_v1_sessions_by_session_id_uploads`, typed by status (the spec gives them different schemas).
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+    #[serde(untagged)]
+    #[cfg(any(feature = "browser-sessions"))]
+    pub enum PostV1SessionsBySessionIdUploadsError {
+        ///The body of an HTTP 400 response.
+        Status400(types::PostV1SessionsBySessionIdUploadsError400),
+        ///The body of an HTTP 404 response.
+        Status404(types::PostV1SessionsBySessionIdUploadsError404),
+        ///The body of an HTTP 500 response.
+        Status500(types::PostV1SessionsBySessionIdUploadsError500),
+    }
+    #[cfg(any(feature = "browser-sessions"))]
+    impl PostV1SessionsBySessionIdUploadsError {
+        /// The typed body of an error response with this status, if it decodes.
+        #[doc(hidden)]
+        pub fn decode(status: u16, body: &[u8]) -> Option<Self> {
+            match status {
+                400u16 => ::serde_json::from_slice(body).ok().map(Self::Status400),
+                404u16 => ::serde_json::from_slice(body).ok().map(Self::Status404),
+                500u16 => ::serde_json::from_slice(body).ok().map(Self::Status500),
+                _ => None,
+            }
+        }
+    }
+    ///Error bodies of `post_v1_tools_page_pdf`, typed by status (the spec gives them different schemas).
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+    #[serde(untagged)]
+    #[cfg(any(feature = "tools"))]
+    pub enum PostV1ToolsPagePdfError {
+        ///The body of an HTTP 400 response.
+        Status400(types::PostV1ToolsPagePdfError400),
+        ///The body of an HTTP 404 response.
+        Status404(types::PostV1ToolsPagePdfError404),
+        ///The body of an HTTP 500 response.
+        Status500(types::PostV1ToolsPagePdfError500),
+    }
+    #[cfg(any(feature = "tools"))]
+    impl PostV1ToolsPagePdfError {
+        /// The typed body of an error response with this status, if it decodes.
+        #[doc(hidden)]
+        pub fn decode(status: u16, body: &[u8]) -> Option<Self> {
+            match status {
+                400u16 => ::serde_json::from_slice(body).ok().map(Self::Status400),
+                404u16 => ::serde_json::from_slice(body).ok().map(Self::Status404),
+                500u16 => ::serde_json::from_slice(body).ok().map(Self::Status500),
+                _ => None,
+            }
         }
     }
 }
