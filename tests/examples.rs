@@ -20,8 +20,9 @@ pub(crate) fn round_trip<T: DeserializeOwned + Serialize>(example: &Value) -> Re
     same(example, &back, "")
 }
 
-/// JSON equality where numbers compare by value (`50` == `50.0`) and a null field equals an
-/// absent one (optional fields are skipped when empty).
+/// JSON equality where numbers compare by value (`50` == `50.0`), and a null field or an empty
+/// array equals an absent one (typify skips optional fields that are empty, and reads an
+/// absent array as empty).
 fn same(expected: &Value, actual: &Value, at: &str) -> Result<(), String> {
     match (expected, actual) {
         (Value::Number(a), Value::Number(b)) if a.as_f64() == b.as_f64() => Ok(()),
@@ -30,7 +31,7 @@ fn same(expected: &Value, actual: &Value, at: &str) -> Result<(), String> {
                 let here = format!("{at}/{key}");
                 match b.get(key) {
                     Some(other) => same(value, other, &here)?,
-                    None if value.is_null() => {}
+                    None if value.is_null() || value == &Value::Array(Vec::new()) => {}
                     None => return Err(format!("{here} is lost: {value}")),
                 }
             }
@@ -59,6 +60,52 @@ fn same(expected: &Value, actual: &Value, at: &str) -> Result<(), String> {
             }
         }
         (a, b) => Err(format!("{at}: {a} became {b}")),
+    }
+}
+
+/// `example` as the client gives it back: with the `default` of every property its schema
+/// declares and the example leaves out (typify fills them in when decoding). Follows local
+/// `$ref`s, `properties`, `allOf` parts and array `items`; leaves unions alone.
+fn with_defaults(spec: &Value, schema: &Value, example: &mut Value, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+        if let Some(resolved) = target.strip_prefix('#').and_then(|p| spec.pointer(p)) {
+            with_defaults(spec, resolved, example, depth + 1);
+        }
+        return;
+    }
+    for part in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        with_defaults(spec, part, example, depth + 1);
+    }
+    match example {
+        Value::Object(fields) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            for (name, property) in properties.into_iter().flatten() {
+                match fields.get_mut(name) {
+                    Some(value) => with_defaults(spec, property, value, depth + 1),
+                    None => {
+                        if let Some(default) = property.get("default") {
+                            fields.insert(name.clone(), default.clone());
+                        }
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item) = schema.get("items") {
+                for value in items {
+                    with_defaults(spec, item, value, depth + 1);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -102,7 +149,10 @@ fn every_example_decodes_and_nothing_is_lost() {
                     places.push(("request".to_owned(), media));
                 }
                 for (place, media) in places {
-                    for (name, example) in media_examples(media) {
+                    for (name, mut example) in media_examples(media) {
+                        if let Some(schema) = media.get("schema") {
+                            with_defaults(&g.effective, schema, &mut example, 0);
+                        }
                         match check(id, operation, &place, &example) {
                             Some(Ok(())) => checked += 1,
                             Some(Err(e)) => failures.push(format!("{id} {operation} {place} {name}: {e}")),
@@ -153,4 +203,22 @@ fn the_comparison_catches_a_lost_field() {
     let with_extra = serde_json::json!({"balance": 1, "surprise": true});
     let err = round_trip::<aiml::types::BalanceResponse>(&with_extra).unwrap_err();
     assert!(err.contains("/surprise is lost"), "{err}");
+}
+
+#[test]
+fn defaults_the_example_leaves_out_are_expected_back() {
+    let spec = serde_json::json!({"components": {"schemas": {
+        "Run": {"allOf": [
+            {"properties": {"cleanup": {"type": "boolean", "default": true}}},
+            {"properties": {"steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}}
+        ]},
+        "Step": {"properties": {"retries": {"type": "integer", "default": 3}, "name": {"type": "string"}}}
+    }}});
+    let mut example = serde_json::json!({"steps": [{"name": "a"}, {"retries": 0}]});
+    let schema = serde_json::json!({"$ref": "#/components/schemas/Run"});
+    with_defaults(&spec, &schema, &mut example, 0);
+    assert_eq!(
+        example,
+        serde_json::json!({"cleanup": true, "steps": [{"name": "a", "retries": 3}, {"retries": 0}]})
+    );
 }

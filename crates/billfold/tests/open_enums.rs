@@ -86,7 +86,6 @@ fn anchor_response_enums_are_open() {
         "tn", "tr", "tc", "ua", "ae", "us", "uy", "uz", "ve", "ye",
     ]);
     open_enum::<types::ApplicationIdentityItemStatus>(&["pending", "validated", "failed"]);
-    open_enum::<types::AuthenticatorCredentialType>(&["authenticator"]);
     open_enum::<types::BatchSessionItemSchemaStatus>(&[
         "pending",
         "processing",
@@ -130,14 +129,8 @@ fn anchor_response_enums_are_open() {
     ]);
     open_enum::<types::BatchSessionUpdateResponseSchemaStatus>(&["cancelled"]);
     open_enum::<types::CreateIdentityResponseStatus>(&["pending", "validated", "failed"]);
-    open_enum::<types::CustomCredentialType>(&["custom"]);
-    open_enum::<types::CustomProxyType>(&["custom"]);
     open_enum::<types::GetIdentityResponseStatus>(&["pending", "validated", "failed"]);
     open_enum::<types::IntegrationType>(&["1PASSWORD"]);
-    open_enum::<types::PerformWebTaskAsyncResponseDataStatus>(&["running"]);
-    open_enum::<types::PerformWebTaskStatusFailedResponseDataStatus>(&["FAILED"]);
-    open_enum::<types::PerformWebTaskStatusRunningResponseDataStatus>(&["RUNNING"]);
-    open_enum::<types::PerformWebTaskStatusSuccessResponseDataStatus>(&["COMPLETED"]);
     open_enum::<types::ProfileResponseSchemaSource>(&["session"]);
     open_enum::<types::SessionHistoryPageItemUsedCreditsVariant2>(&["N/A"]);
     open_enum::<types::TaskExecutionResultStatus>(&[
@@ -158,7 +151,6 @@ fn anchor_response_enums_are_open() {
         "cancelled",
     ]);
     open_enum::<types::TaskVersionLanguage>(&["typescript"]);
-    open_enum::<types::UsernamePasswordCredentialType>(&["username_password"]);
     // get_v1_applications_by_application_id_identities success body (sampled from the schema)
     in_context::<types::ListApplicationIdentitiesResponse>(
         r#"{"identities":[{"auth_flow":"text","created_at":"2026-01-01T00:00:00Z","id":"00000000-0000-4000-8000-000000000000","name":"text","status":"pending","updated_at":"2026-01-01T00:00:00Z"}]}"#,

@@ -12,6 +12,14 @@
 //!   serde for every value, known or not;
 //! - a struct loses `deny_unknown_fields`.
 //!
+//! One kind of enum stays closed: one that tells the variants of an untagged union apart (the
+//! type of a required field of a struct that is a variant of an `#[serde(untagged)]` enum,
+//! such as `status: RUNNING` against `status: FAILED`). serde tries an untagged union's
+//! variants in order, and an open enum would let the first variant take every value (a failed
+//! task read as a running one, its error lost). Such a union gets a catch-all variant of its
+//! own instead, `Unknown(serde_json::Value)`, last, so a kind the spec did not list still
+//! decodes, kept whole.
+//!
 //! Enums used only in requests stay closed: a client should not send values it does not know.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,10 +50,15 @@ pub fn open_response_types(file: &mut syn::File, roots: &[Type]) -> Vec<OpenEnum
         return Vec::new();
     };
     let reachable = reachable(items, roots);
+    let (unions, discriminators) = union_discriminators(items, &reachable);
     let mut opened = Vec::new();
     for item in items.iter_mut() {
         match item {
-            Item::Enum(e) if reachable.contains(&e.ident.to_string()) => {
+            Item::Enum(e) if unions.contains(&e.ident.to_string()) => add_union_catch_all(e),
+            Item::Enum(e)
+                if reachable.contains(&e.ident.to_string())
+                    && !discriminators.contains(&e.ident.to_string()) =>
+            {
                 if let Some(open) = open_enum(e) {
                     opened.push(open);
                 }
@@ -139,6 +152,108 @@ fn names_in(ty: &Type, out: &mut BTreeSet<String>) {
     }
 }
 
+/// The reachable untagged unions whose variants are told apart by an enum field, and those
+/// enums (see the module docs): the enums stay closed, the unions get a catch-all.
+fn union_discriminators(
+    items: &[Item],
+    reachable: &BTreeSet<String>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let structs: BTreeMap<String, &syn::ItemStruct> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some((s.ident.to_string(), s)),
+            _ => None,
+        })
+        .collect();
+    let string_enums: BTreeSet<String> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Enum(e) if e.variants.iter().all(|v| matches!(v.fields, Fields::Unit)) => {
+                Some(e.ident.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut unions = BTreeSet::new();
+    let mut discriminators = BTreeSet::new();
+    for item in items {
+        let Item::Enum(union) = item else { continue };
+        if !reachable.contains(&union.ident.to_string())
+            || !has_serde_word(&union.attrs, &["untagged"])
+            || derives_any(&union.attrs, &["Copy", "Hash", "Eq", "Ord", "PartialOrd"])
+        {
+            continue;
+        }
+        let mut found = BTreeSet::new();
+        for variant in &union.variants {
+            let Fields::Unnamed(fields) = &variant.fields else {
+                continue;
+            };
+            let Some(Type::Path(path)) = fields.unnamed.first().map(|f| &f.ty) else {
+                continue;
+            };
+            let Some(shape) = path
+                .path
+                .segments
+                .last()
+                .and_then(|s| structs.get(&s.ident.to_string()))
+            else {
+                continue;
+            };
+            for field in &shape.fields {
+                // A required field: its type is the enum itself, not an `Option` of it.
+                if let Type::Path(ty) = &field.ty
+                    && let Some(last) = ty.path.segments.last()
+                    && last.arguments.is_empty()
+                    && string_enums.contains(&last.ident.to_string())
+                {
+                    found.insert(last.ident.to_string());
+                }
+            }
+        }
+        if !found.is_empty() {
+            unions.insert(union.ident.to_string());
+            discriminators.extend(found);
+        }
+    }
+    (unions, discriminators)
+}
+
+/// Appends `Unknown(serde_json::Value)` (or the first free name of that series) to an
+/// untagged union: tried last, it keeps any value the other variants do not take.
+fn add_union_catch_all(union: &mut ItemEnum) {
+    let taken: BTreeSet<String> = union.variants.iter().map(|v| v.ident.to_string()).collect();
+    let ident = format_ident!("{}", catch_all_name(&taken));
+    union.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+    union.variants.push(syn::parse_quote! {
+        /// A kind the spec did not list when this client was generated, kept as received.
+        #ident(::serde_json::Value)
+    });
+}
+
+/// The first of `Unknown`, `UnknownValue`, `UnknownValue2`, ... that no variant has taken.
+fn catch_all_name(taken: &BTreeSet<String>) -> String {
+    std::iter::once("Unknown".to_owned())
+        .chain((1..).map(|n| match n {
+            1 => "UnknownValue".to_owned(),
+            n => format!("UnknownValue{n}"),
+        }))
+        .find(|name| !taken.contains(name))
+        .unwrap_or_default()
+}
+
+/// Whether a `#[derive(...)]` of `attrs` names one of `derives`.
+fn derives_any(attrs: &[Attribute], derives: &[&str]) -> bool {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .filter_map(|a| {
+            a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .ok()
+        })
+        .any(|paths| paths.iter().any(|p| derives.iter().any(|d| p.is_ident(d))))
+}
+
 /// Opens a string enum (unit variants only, externally tagged); other enums are left alone.
 fn open_enum(e: &mut ItemEnum) -> Option<OpenEnum> {
     let plain = e.variants.iter().all(|v| matches!(v.fields, Fields::Unit))
@@ -153,14 +268,8 @@ fn open_enum(e: &mut ItemEnum) -> Option<OpenEnum> {
         .map(|v| serde_rename(&v.attrs).unwrap_or_else(|| v.ident.to_string()))
         .collect();
     let taken_in_order: Vec<String> = e.variants.iter().map(|v| v.ident.to_string()).collect();
-    let taken: BTreeSet<&String> = taken_in_order.iter().collect();
-    let catch_all = std::iter::once("Unknown".to_owned())
-        .chain((1..).map(|n| match n {
-            1 => "UnknownValue".to_owned(),
-            n => format!("UnknownValue{n}"),
-        }))
-        .find(|name| !taken.contains(name))
-        .unwrap_or_default();
+    let taken: BTreeSet<String> = taken_in_order.iter().cloned().collect();
+    let catch_all = catch_all_name(&taken);
     remove_derive(&mut e.attrs, "Copy");
     e.attrs.push(syn::parse_quote!(#[non_exhaustive]));
     let ident = format_ident!("{catch_all}");
@@ -506,5 +615,62 @@ mod tests {
         let reply = &reply[..reply.find('}').unwrap()];
         assert!(!text.contains("deny_unknown_fields"), "{text}");
         assert!(reply.contains("state"), "{reply}");
+    }
+
+    /// On progenitor's real output: the enums that tell an untagged union's variants apart
+    /// stay closed, and the union gets a catch-all; other response enums are opened.
+    #[test]
+    fn union_discriminators_stay_closed_and_the_union_gets_a_catch_all() {
+        let object = |status: &str, field: &str| {
+            serde_json::json!({
+                "type": "object", "required": ["status"],
+                "properties": {
+                    "status": {"type": "string", "enum": [status]},
+                    field: {"type": "string"}
+                }
+            })
+        };
+        let spec: openapiv3::OpenAPI = serde_json::from_value(serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/task": {"get": {
+                "operationId": "get_task",
+                "responses": {"200": {"description": "ok", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Task"}
+                }}}}
+            }}},
+            "components": {"schemas": {
+                "Task": {"type": "object", "required": ["data"], "properties": {
+                    "data": {"oneOf": [
+                        {"$ref": "#/components/schemas/Running"},
+                        {"$ref": "#/components/schemas/Failed"}
+                    ]},
+                    "tier": {"type": "string", "enum": ["free", "pro"]}
+                }},
+                "Running": object("RUNNING", "step"),
+                "Failed": object("FAILED", "error")
+            }}
+        }))
+        .unwrap();
+        let Ok(output) = crate::pipeline::progenitor_run::generate(&spec) else {
+            panic!("progenitor failed");
+        };
+        let mut file = output.file;
+        let roots: Vec<Type> = vec![syn::parse_quote!(types::Task)];
+        let open = open_response_types(&mut file, &roots);
+        let text = prettyplease::unparse(&file);
+        assert_eq!(
+            open.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(),
+            ["TaskTier"],
+            "{text}"
+        );
+        let union = &text[text.find("pub enum TaskData").unwrap()..];
+        let union = &union[..union.find('}').unwrap()];
+        assert!(union.contains("Unknown(::serde_json::Value),"), "{union}");
+        let running = &text[text.find("pub enum RunningStatus").unwrap()..];
+        assert!(
+            !running[..running.find('}').unwrap()].contains("Unknown"),
+            "{running}"
+        );
     }
 }

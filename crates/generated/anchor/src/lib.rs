@@ -644,6 +644,7 @@ The city parameter can only be used when region is also provided.
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
+            Copy,
             Debug,
             Eq,
             Hash,
@@ -651,14 +652,30 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[non_exhaustive]
         #[cfg(any(feature = "identities"))]
         pub enum AuthenticatorCredentialType {
             #[serde(rename = "authenticator")]
             Authenticator,
-            /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
-            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::fmt::Display for AuthenticatorCredentialType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Authenticator => f.write_str("authenticator"),
+                }
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::str::FromStr for AuthenticatorCredentialType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "authenticator" => Ok(Self::Authenticator),
+                    _ => Err("invalid value".into()),
+                }
+            }
         }
         #[cfg(any(feature = "identities"))]
         impl ::std::convert::TryFrom<&str> for AuthenticatorCredentialType {
@@ -2473,11 +2490,14 @@ The city parameter can only be used when region is also provided.
         ///`CredentialData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
+        #[non_exhaustive]
         #[cfg(any(feature = "identities"))]
         pub enum CredentialData {
             UsernamePasswordCredential(UsernamePasswordCredential),
             AuthenticatorCredential(AuthenticatorCredential),
             CustomCredential(CustomCredential),
+            /// A kind the spec did not list when this client was generated, kept as received.
+            Unknown(::serde_json::Value),
         }
         #[cfg(any(feature = "identities"))]
         impl ::std::convert::From<UsernamePasswordCredential> for CredentialData {
@@ -2512,6 +2532,7 @@ The city parameter can only be used when region is also provided.
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
+            Copy,
             Debug,
             Eq,
             Hash,
@@ -2519,14 +2540,30 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[non_exhaustive]
         #[cfg(any(feature = "identities"))]
         pub enum CustomCredentialType {
             #[serde(rename = "custom")]
             Custom,
-            /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
-            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::fmt::Display for CustomCredentialType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Custom => f.write_str("custom"),
+                }
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::str::FromStr for CustomCredentialType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "custom" => Ok(Self::Custom),
+                    _ => Err("invalid value".into()),
+                }
+            }
         }
         #[cfg(any(feature = "identities"))]
         impl ::std::convert::TryFrom<&str> for CustomCredentialType {
@@ -2587,6 +2624,7 @@ The city parameter can only be used when region is also provided.
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
+            Copy,
             Debug,
             Eq,
             Hash,
@@ -2594,7 +2632,6 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[non_exhaustive]
         #[cfg(
             any(
                 feature = "batch-sessions",
@@ -2605,9 +2642,38 @@ The city parameter can only be used when region is also provided.
         pub enum CustomProxyType {
             #[serde(rename = "custom")]
             Custom,
-            /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
-            Unknown(::std::string::String),
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::fmt::Display for CustomProxyType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Custom => f.write_str("custom"),
+                }
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::std::str::FromStr for CustomProxyType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "custom" => Ok(Self::Custom),
+                    _ => Err("invalid value".into()),
+                }
+            }
         }
         #[cfg(
             any(
@@ -5262,6 +5328,7 @@ The city parameter can only be used when region is also provided.
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
+            Copy,
             Debug,
             Eq,
             Hash,
@@ -5269,14 +5336,30 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[non_exhaustive]
         #[cfg(any(feature = "ai-tools"))]
         pub enum PerformWebTaskAsyncResponseDataStatus {
             #[serde(rename = "running")]
             Running,
-            /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
-            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::fmt::Display for PerformWebTaskAsyncResponseDataStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Running => f.write_str("running"),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::str::FromStr for PerformWebTaskAsyncResponseDataStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "running" => Ok(Self::Running),
+                    _ => Err("invalid value".into()),
+                }
+            }
         }
         #[cfg(any(feature = "ai-tools"))]
         impl ::std::convert::TryFrom<&str> for PerformWebTaskAsyncResponseDataStatus {
@@ -5505,10 +5588,13 @@ The city parameter can only be used when region is also provided.
         ///`PerformWebTaskResponseSchemaData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
+        #[non_exhaustive]
         #[cfg(any(feature = "ai-tools"))]
         pub enum PerformWebTaskResponseSchemaData {
             SyncResponseData(PerformWebTaskSyncResponseData),
             AsyncResponseData(PerformWebTaskAsyncResponseData),
+            /// A kind the spec did not list when this client was generated, kept as received.
+            Unknown(::serde_json::Value),
         }
         #[cfg(any(feature = "ai-tools"))]
         impl ::std::convert::From<PerformWebTaskSyncResponseData>
@@ -5538,6 +5624,7 @@ The city parameter can only be used when region is also provided.
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
+            Copy,
             Debug,
             Eq,
             Hash,
@@ -5545,14 +5632,30 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[non_exhaustive]
         #[cfg(any(feature = "ai-tools"))]
         pub enum PerformWebTaskStatusFailedResponseDataStatus {
             #[serde(rename = "FAILED")]
             Failed,
-            /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
-            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::fmt::Display for PerformWebTaskStatusFailedResponseDataStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Failed => f.write_str("FAILED"),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::str::FromStr for PerformWebTaskStatusFailedResponseDataStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "FAILED" => Ok(Self::Failed),
+                    _ => Err("invalid value".into()),
+                }
+            }
         }
         #[cfg(any(feature = "ai-tools"))]
         impl ::std::convert::TryFrom<&str>
@@ -5583,11 +5686,14 @@ The city parameter can only be used when region is also provided.
         ///`PerformWebTaskStatusResponseSchemaData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
+        #[non_exhaustive]
         #[cfg(any(feature = "ai-tools"))]
         pub enum PerformWebTaskStatusResponseSchemaData {
             SuccessResponseData(PerformWebTaskStatusSuccessResponseData),
             RunningResponseData(PerformWebTaskStatusRunningResponseData),
             FailedResponseData(PerformWebTaskStatusFailedResponseData),
+            /// A kind the spec did not list when this client was generated, kept as received.
+            Unknown(::serde_json::Value),
         }
         #[cfg(
             all(
@@ -5635,6 +5741,7 @@ The city parameter can only be used when region is also provided.
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
+            Copy,
             Debug,
             Eq,
             Hash,
@@ -5642,14 +5749,30 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[non_exhaustive]
         #[cfg(any(feature = "ai-tools"))]
         pub enum PerformWebTaskStatusRunningResponseDataStatus {
             #[serde(rename = "RUNNING")]
             Running,
-            /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
-            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::fmt::Display for PerformWebTaskStatusRunningResponseDataStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Running => f.write_str("RUNNING"),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::str::FromStr for PerformWebTaskStatusRunningResponseDataStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "RUNNING" => Ok(Self::Running),
+                    _ => Err("invalid value".into()),
+                }
+            }
         }
         #[cfg(any(feature = "ai-tools"))]
         impl ::std::convert::TryFrom<&str>
@@ -5685,6 +5808,7 @@ The city parameter can only be used when region is also provided.
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
+            Copy,
             Debug,
             Eq,
             Hash,
@@ -5692,14 +5816,30 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[non_exhaustive]
         #[cfg(any(feature = "ai-tools"))]
         pub enum PerformWebTaskStatusSuccessResponseDataStatus {
             #[serde(rename = "COMPLETED")]
             Completed,
-            /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
-            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::fmt::Display for PerformWebTaskStatusSuccessResponseDataStatus {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::Completed => f.write_str("COMPLETED"),
+                }
+            }
+        }
+        #[cfg(any(feature = "ai-tools"))]
+        impl ::std::str::FromStr for PerformWebTaskStatusSuccessResponseDataStatus {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "COMPLETED" => Ok(Self::Completed),
+                    _ => Err("invalid value".into()),
+                }
+            }
         }
         #[cfg(any(feature = "ai-tools"))]
         impl ::std::convert::TryFrom<&str>
@@ -6790,6 +6930,7 @@ The city parameter can only be used when region is also provided.
 */
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
+        #[non_exhaustive]
         #[cfg(
             any(
                 feature = "batch-sessions",
@@ -6800,6 +6941,8 @@ The city parameter can only be used when region is also provided.
         pub enum ProxyConfig {
             AnchorProxy(AnchorProxy),
             CustomProxy(CustomProxy),
+            /// A kind the spec did not list when this client was generated, kept as received.
+            Unknown(::serde_json::Value),
         }
         #[cfg(
             any(
@@ -9321,6 +9464,7 @@ The city parameter can only be used when region is also provided.
             ::serde::Deserialize,
             ::serde::Serialize,
             Clone,
+            Copy,
             Debug,
             Eq,
             Hash,
@@ -9328,14 +9472,30 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[non_exhaustive]
         #[cfg(any(feature = "identities"))]
         pub enum UsernamePasswordCredentialType {
             #[serde(rename = "username_password")]
             UsernamePassword,
-            /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
-            Unknown(::std::string::String),
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::fmt::Display for UsernamePasswordCredentialType {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match *self {
+                    Self::UsernamePassword => f.write_str("username_password"),
+                }
+            }
+        }
+        #[cfg(any(feature = "identities"))]
+        impl ::std::str::FromStr for UsernamePasswordCredentialType {
+            type Err = self::error::ConversionError;
+            fn from_str(
+                value: &str,
+            ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    "username_password" => Ok(Self::UsernamePassword),
+                    _ => Err("invalid value".into()),
+                }
+            }
         }
         #[cfg(any(feature = "identities"))]
         impl ::std::convert::TryFrom<&str> for UsernamePasswordCredentialType {
@@ -9839,36 +9999,6 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "identities"))]
-        impl AuthenticatorCredentialType {
-            /// The value as sent on the wire (for an unknown value, exactly as received).
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Authenticator => "authenticator",
-                    Self::Unknown(value) => value.as_str(),
-                }
-            }
-        }
-        #[cfg(any(feature = "identities"))]
-        impl ::std::fmt::Display for AuthenticatorCredentialType {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        #[cfg(any(feature = "identities"))]
-        impl ::std::str::FromStr for AuthenticatorCredentialType {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                Ok(
-                    match value {
-                        "authenticator" => Self::Authenticator,
-                        other => Self::Unknown(other.to_owned()),
-                    },
-                )
-            }
-        }
         #[cfg(any(feature = "batch-sessions"))]
         impl BatchSessionItemSchemaStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
@@ -10162,84 +10292,6 @@ The city parameter can only be used when region is also provided.
             }
         }
         #[cfg(any(feature = "identities"))]
-        impl CustomCredentialType {
-            /// The value as sent on the wire (for an unknown value, exactly as received).
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Custom => "custom",
-                    Self::Unknown(value) => value.as_str(),
-                }
-            }
-        }
-        #[cfg(any(feature = "identities"))]
-        impl ::std::fmt::Display for CustomCredentialType {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        #[cfg(any(feature = "identities"))]
-        impl ::std::str::FromStr for CustomCredentialType {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                Ok(
-                    match value {
-                        "custom" => Self::Custom,
-                        other => Self::Unknown(other.to_owned()),
-                    },
-                )
-            }
-        }
-        #[cfg(
-            any(
-                feature = "batch-sessions",
-                feature = "browser-sessions",
-                feature = "tasks-legacy"
-            )
-        )]
-        impl CustomProxyType {
-            /// The value as sent on the wire (for an unknown value, exactly as received).
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Custom => "custom",
-                    Self::Unknown(value) => value.as_str(),
-                }
-            }
-        }
-        #[cfg(
-            any(
-                feature = "batch-sessions",
-                feature = "browser-sessions",
-                feature = "tasks-legacy"
-            )
-        )]
-        impl ::std::fmt::Display for CustomProxyType {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        #[cfg(
-            any(
-                feature = "batch-sessions",
-                feature = "browser-sessions",
-                feature = "tasks-legacy"
-            )
-        )]
-        impl ::std::str::FromStr for CustomProxyType {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                Ok(
-                    match value {
-                        "custom" => Self::Custom,
-                        other => Self::Unknown(other.to_owned()),
-                    },
-                )
-            }
-        }
-        #[cfg(any(feature = "identities"))]
         impl GetIdentityResponseStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10298,126 +10350,6 @@ The city parameter can only be used when region is also provided.
                 Ok(
                     match value {
                         "1PASSWORD" => Self::X1password,
-                        other => Self::Unknown(other.to_owned()),
-                    },
-                )
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl PerformWebTaskAsyncResponseDataStatus {
-            /// The value as sent on the wire (for an unknown value, exactly as received).
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Running => "running",
-                    Self::Unknown(value) => value.as_str(),
-                }
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl ::std::fmt::Display for PerformWebTaskAsyncResponseDataStatus {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl ::std::str::FromStr for PerformWebTaskAsyncResponseDataStatus {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                Ok(
-                    match value {
-                        "running" => Self::Running,
-                        other => Self::Unknown(other.to_owned()),
-                    },
-                )
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl PerformWebTaskStatusFailedResponseDataStatus {
-            /// The value as sent on the wire (for an unknown value, exactly as received).
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Failed => "FAILED",
-                    Self::Unknown(value) => value.as_str(),
-                }
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl ::std::fmt::Display for PerformWebTaskStatusFailedResponseDataStatus {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl ::std::str::FromStr for PerformWebTaskStatusFailedResponseDataStatus {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                Ok(
-                    match value {
-                        "FAILED" => Self::Failed,
-                        other => Self::Unknown(other.to_owned()),
-                    },
-                )
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl PerformWebTaskStatusRunningResponseDataStatus {
-            /// The value as sent on the wire (for an unknown value, exactly as received).
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Running => "RUNNING",
-                    Self::Unknown(value) => value.as_str(),
-                }
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl ::std::fmt::Display for PerformWebTaskStatusRunningResponseDataStatus {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl ::std::str::FromStr for PerformWebTaskStatusRunningResponseDataStatus {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                Ok(
-                    match value {
-                        "RUNNING" => Self::Running,
-                        other => Self::Unknown(other.to_owned()),
-                    },
-                )
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl PerformWebTaskStatusSuccessResponseDataStatus {
-            /// The value as sent on the wire (for an unknown value, exactly as received).
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::Completed => "COMPLETED",
-                    Self::Unknown(value) => value.as_str(),
-                }
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl ::std::fmt::Display for PerformWebTaskStatusSuccessResponseDataStatus {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        #[cfg(any(feature = "ai-tools"))]
-        impl ::std::str::FromStr for PerformWebTaskStatusSuccessResponseDataStatus {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                Ok(
-                    match value {
-                        "COMPLETED" => Self::Completed,
                         other => Self::Unknown(other.to_owned()),
                     },
                 )
@@ -10618,36 +10550,6 @@ The city parameter can only be used when region is also provided.
                 Ok(
                     match value {
                         "typescript" => Self::Typescript,
-                        other => Self::Unknown(other.to_owned()),
-                    },
-                )
-            }
-        }
-        #[cfg(any(feature = "identities"))]
-        impl UsernamePasswordCredentialType {
-            /// The value as sent on the wire (for an unknown value, exactly as received).
-            pub fn as_str(&self) -> &str {
-                match self {
-                    Self::UsernamePassword => "username_password",
-                    Self::Unknown(value) => value.as_str(),
-                }
-            }
-        }
-        #[cfg(any(feature = "identities"))]
-        impl ::std::fmt::Display for UsernamePasswordCredentialType {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        #[cfg(any(feature = "identities"))]
-        impl ::std::str::FromStr for UsernamePasswordCredentialType {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                Ok(
-                    match value {
-                        "username_password" => Self::UsernamePassword,
                         other => Self::Unknown(other.to_owned()),
                     },
                 )

@@ -6047,7 +6047,14 @@ mod generated {
             pub upload_url: ::std::option::Option<::std::string::String>,
         }
         ///`PostV1MapsBody`
-        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
         #[cfg(any(feature = "maps"))]
         pub struct PostV1MapsBody {
             ///OPTIONAL: Pagination cursor from a previous response. When provided, returns the next set of URLs from where the previous request left off due to response size limit.
@@ -6069,7 +6076,8 @@ mod generated {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub top_n: ::std::option::Option<f64>,
             ///The URL of the website for which you want the links
-            pub url: ::std::string::String,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub url: ::std::option::Option<::std::string::String>,
         }
         ///`PostV1MapsResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
