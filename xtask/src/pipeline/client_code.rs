@@ -205,8 +205,9 @@ pub fn build(
                 pub struct Client(generated::Client) for PROVIDER;
             }
 
-            // Method signatures are progenitor's, lifetimes included.
-            #[allow(clippy::needless_lifetimes)]
+            // Method signatures are progenitor's, lifetimes and parameter lists included (one
+            // parameter per spec parameter); each attempt clones the arguments, `Copy` or not.
+            #[allow(clippy::needless_lifetimes, clippy::too_many_arguments, clippy::clone_on_copy)]
             impl Client {
                 #(#constructor_fns)*
 
@@ -669,7 +670,7 @@ fn raw_method(
             .attrs
             .iter()
             .filter(|a| a.path().is_ident("doc"))
-            .cloned()
+            .map(indent_list_continuations)
             .collect(),
         idempotent,
         typed_errors,
@@ -680,6 +681,47 @@ fn raw_method(
         success,
         error,
     })
+}
+
+/// A doc attribute whose list items that run on over several lines (a parameter description
+/// with a line break, as progenitor copies it) have their following lines indented, as
+/// Markdown (and clippy's `doc_lazy_continuation`) wants.
+fn indent_list_continuations(attr: &syn::Attribute) -> syn::Attribute {
+    let syn::Meta::NameValue(meta) = &attr.meta else {
+        return attr.clone();
+    };
+    let syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(text),
+        ..
+    }) = &meta.value
+    else {
+        return attr.clone();
+    };
+    let mut in_item = false;
+    let mut changed = false;
+    let lines: Vec<String> = text
+        .value()
+        .lines()
+        .map(|line| {
+            if line.starts_with("- ") || line.starts_with("* ") {
+                in_item = true;
+            } else if line.trim().is_empty() {
+                in_item = false;
+            } else if in_item && !line.starts_with(' ') {
+                changed = true;
+                return format!("  {line}");
+            }
+            line.to_owned()
+        })
+        .collect();
+    if !changed {
+        return attr.clone();
+    }
+    let mut joined = lines.join("\n");
+    if text.value().ends_with('\n') {
+        joined.push('\n');
+    }
+    syn::parse_quote!(#[doc = #joined])
 }
 
 /// The type arguments of the last path segment (`Result<A, B>` → `[A, B]`).
@@ -1363,6 +1405,31 @@ pub fn token_text(tokens: &impl quote::ToTokens) -> String {
         prev = Some(c);
     }
     out
+}
+
+#[cfg(test)]
+mod doc_tests {
+    use super::*;
+
+    #[test]
+    fn a_list_item_running_on_is_indented() {
+        let attr: syn::Attribute = syn::parse_quote!(#[doc = "Arguments:\n- `sort_by`: Common values are `a`,\n`b`.\n\nAfter the list.\n- `x`: one line\n"]);
+        let fixed = indent_list_continuations(&attr);
+        let syn::Meta::NameValue(meta) = &fixed.meta else {
+            panic!("a doc attribute");
+        };
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) = &meta.value
+        else {
+            panic!("a string");
+        };
+        assert_eq!(
+            text.value(),
+            "Arguments:\n- `sort_by`: Common values are `a`,\n  `b`.\n\nAfter the list.\n- `x`: one line\n"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -265,9 +265,13 @@ fn collect_idents(tokens: TokenStream, f: &mut impl FnMut(&str)) {
 /// `#[cfg(all(any(feature = "a", ...), ...))]`, simplified where one group suffices.
 fn cfg_attribute(condition: &[BTreeSet<String>]) -> syn::Attribute {
     let groups: BTreeSet<&BTreeSet<String>> = condition.iter().collect();
+    // `feature = "a"` alone, `any(...)` of several (clippy flags an `any` of one).
     let any = |features: &BTreeSet<String>| -> TokenStream {
-        let list = features.iter().map(|f| quote!(feature = #f));
-        quote!(any(#(#list),*))
+        let list: Vec<TokenStream> = features.iter().map(|f| quote!(feature = #f)).collect();
+        match list.as_slice() {
+            [one] => one.clone(),
+            _ => quote!(any(#(#list),*)),
+        }
     };
     let groups: Vec<TokenStream> = groups.into_iter().map(any).collect();
     let predicate = if groups.len() == 1 {

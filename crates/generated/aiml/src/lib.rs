@@ -23,7 +23,7 @@ mod generated {
     pub mod types {
         ///`BalanceResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct BalanceResponse {
             ///Automatic top-up status (the docs show `disabled`).
             #[serde(
@@ -171,7 +171,7 @@ Returns the balance of the account that owns the API key.
 Sends a `GET` request to `/v1/billing/balance`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error<()>> {
@@ -237,7 +237,11 @@ mod client {
         "Client for the AIML API API.\n\nBuilt from the environment (AIML_API_KEY, and AIML_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_aiml::Error> {\nlet client = billfold_aiml::Client::from_env()?;\nlet response = client.get_balance().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (The AIML API key, sent as `Authorization: Bearer &lt;key>`)) to <https://billing.aimlapi.com>.
         pub fn with_bearer_token(
@@ -261,7 +265,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error> {

@@ -474,7 +474,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct ApplicationIdentityItem {
             ///Authentication flow associated with this identity
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -512,7 +512,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub enum ApplicationIdentityItemStatus {
             #[serde(rename = "pending")]
             Pending,
@@ -524,7 +524,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::convert::TryFrom<&str> for ApplicationIdentityItemStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -533,7 +533,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::convert::TryFrom<::std::string::String>
         for ApplicationIdentityItemStatus {
             type Error = self::error::ConversionError;
@@ -552,7 +552,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct ApplicationItem {
             ///List of allowed domains for this application
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -595,7 +595,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct AuthFlowItem {
             ///Timestamp when the authentication flow was created
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -628,7 +628,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`AuthenticatorCredential`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub struct AuthenticatorCredential {
             ///Optional OTP code
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -652,12 +652,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub enum AuthenticatorCredentialType {
             #[serde(rename = "authenticator")]
             Authenticator,
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::fmt::Display for AuthenticatorCredentialType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -665,7 +665,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::str::FromStr for AuthenticatorCredentialType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -677,7 +677,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<&str> for AuthenticatorCredentialType {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -686,7 +686,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<::std::string::String>
         for AuthenticatorCredentialType {
             type Error = self::error::ConversionError;
@@ -705,7 +705,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionDeleteResponseSchema {
             ///Unique identifier for the batch
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -732,7 +732,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionDeleteResponseSchemaErrorsItem {
             ///Error message
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -750,7 +750,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionItemSchema {
             ///CDP websocket connection URL (if session is ready)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -800,7 +800,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionItemSchemaStatus {
             #[serde(rename = "pending")]
             Pending,
@@ -816,7 +816,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionItemSchemaStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -825,7 +825,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for BatchSessionItemSchemaStatus {
             type Error = self::error::ConversionError;
@@ -844,7 +844,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionListItemSchema {
             ///Timestamp when the batch completed (if completed)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -885,7 +885,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionListItemSchemaStatus {
             #[serde(rename = "pending")]
             Pending,
@@ -901,7 +901,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionListItemSchemaStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -910,7 +910,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for BatchSessionListItemSchemaStatus {
             type Error = self::error::ConversionError;
@@ -929,7 +929,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionListResponseSchema {
             ///Array of batch session summaries
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -948,7 +948,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionListResponseSchemaPagination {
             ///Current page number
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -968,7 +968,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`BatchSessionRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionRequestSchema {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub configuration: ::std::option::Option<SessionCreateRequestSchema>,
@@ -987,7 +987,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionResponseSchema {
             ///Unique identifier for the batch
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1017,7 +1017,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionResponseSchemaStatus {
             #[serde(rename = "pending")]
             Pending,
@@ -1033,7 +1033,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionResponseSchemaStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -1042,7 +1042,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for BatchSessionResponseSchemaStatus {
             type Error = self::error::ConversionError;
@@ -1054,7 +1054,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`BatchSessionRetryRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionRetryRequestSchema {
             ///Maximum number of attempts per failed session. Each session is retried up to this many times, stopping on first success.
             #[serde(default = "defaults::default_nzu64::<::std::num::NonZeroU64, 1>")]
@@ -1063,7 +1063,7 @@ The city parameter can only be used when region is also provided.
             #[serde(default = "defaults::default_bool::<true>")]
             pub retry_failed_only: bool,
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::default::Default for BatchSessionRetryRequestSchema {
             fn default() -> Self {
                 Self {
@@ -1081,7 +1081,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionRetryResponseSchema {
             ///Unique identifier for the batch
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1109,7 +1109,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionRetryResponseSchemaStatus {
             #[serde(rename = "pending")]
             Pending,
@@ -1125,7 +1125,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionRetryResponseSchemaStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -1134,7 +1134,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for BatchSessionRetryResponseSchemaStatus {
             type Error = self::error::ConversionError;
@@ -1153,7 +1153,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionStatusResponseSchema {
             ///Timestamp when the batch completed (if completed)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1206,7 +1206,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionStatusResponseSchemaProgress {
             ///Current processing phase
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1230,7 +1230,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionStatusResponseSchemaProgressCurrentPhase {
             #[serde(rename = "queued")]
             Queued,
@@ -1244,7 +1244,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str>
         for BatchSessionStatusResponseSchemaProgressCurrentPhase {
             type Error = self::error::ConversionError;
@@ -1254,7 +1254,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for BatchSessionStatusResponseSchemaProgressCurrentPhase {
             type Error = self::error::ConversionError;
@@ -1277,7 +1277,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionStatusResponseSchemaStatus {
             #[serde(rename = "pending")]
             Pending,
@@ -1293,7 +1293,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionStatusResponseSchemaStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -1302,7 +1302,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for BatchSessionStatusResponseSchemaStatus {
             type Error = self::error::ConversionError;
@@ -1314,7 +1314,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`BatchSessionUpdateRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionUpdateRequestSchema {
             ///Target status for the batch
             pub status: BatchSessionUpdateRequestSchemaStatus,
@@ -1332,12 +1332,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionUpdateRequestSchemaStatus {
             #[serde(rename = "cancelled")]
             Cancelled,
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for BatchSessionUpdateRequestSchemaStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -1345,7 +1345,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::str::FromStr for BatchSessionUpdateRequestSchemaStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -1357,7 +1357,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionUpdateRequestSchemaStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -1366,7 +1366,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for BatchSessionUpdateRequestSchemaStatus {
             type Error = self::error::ConversionError;
@@ -1385,7 +1385,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct BatchSessionUpdateResponseSchema {
             ///Unique identifier for the batch
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1413,7 +1413,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionUpdateResponseSchemaStatus {
             #[serde(rename = "cancelled")]
             Cancelled,
@@ -1421,7 +1421,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionUpdateResponseSchemaStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -1430,7 +1430,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for BatchSessionUpdateResponseSchemaStatus {
             type Error = self::error::ConversionError;
@@ -1449,7 +1449,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct BillingInfoResponse {
             ///Optional configured credit spend limit for the project, when the API sends it beside `data` (as the published example does).
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1462,7 +1462,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`BillingInfoResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct BillingInfoResponseData {
             ///Current billing period in YYYY-MM format.
             pub billing_period: ::std::string::String,
@@ -1809,7 +1809,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`ClipboardRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct ClipboardRequestSchema {
             ///Text to set in the clipboard
             pub text: ::std::string::String,
@@ -1823,7 +1823,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct ClipboardResponseSchema {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<ClipboardResponseSchemaData>,
@@ -1837,7 +1837,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct ClipboardResponseSchemaData {
             ///Text content of the clipboard
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1845,7 +1845,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`CoordinatesRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct CoordinatesRequestSchema {
             ///X coordinate
             pub x: i64,
@@ -1861,7 +1861,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct CopyResponseSchema {
             ///The text that was copied
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1869,7 +1869,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`CreateApplicationRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct CreateApplicationRequest {
             ///Description of the application
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1889,7 +1889,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct CreateApplicationResponse {
             ///Timestamp when the application was created
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1911,7 +1911,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`CreateAuthFlowRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct CreateAuthFlowRequest {
             ///Custom fields for this authentication flow
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1940,7 +1940,7 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub enum CreateAuthFlowRequestMethodsItem {
             #[serde(rename = "username_password")]
             UsernamePassword,
@@ -1949,7 +1949,7 @@ The city parameter can only be used when region is also provided.
             #[serde(rename = "custom")]
             Custom,
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::fmt::Display for CreateAuthFlowRequestMethodsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -1959,7 +1959,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::str::FromStr for CreateAuthFlowRequestMethodsItem {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -1973,7 +1973,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::convert::TryFrom<&str> for CreateAuthFlowRequestMethodsItem {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -1982,7 +1982,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::convert::TryFrom<::std::string::String>
         for CreateAuthFlowRequestMethodsItem {
             type Error = self::error::ConversionError;
@@ -2001,7 +2001,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct CreateAuthFlowResponse {
             ///Timestamp when the authentication flow was created
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2034,7 +2034,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`CreateIdentityRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub struct CreateIdentityRequest {
             ///Optional application description
             #[serde(
@@ -2068,7 +2068,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub struct CreateIdentityResponse {
             ///Timestamp when the identity was created
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2101,7 +2101,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub enum CreateIdentityResponseStatus {
             #[serde(rename = "pending")]
             Pending,
@@ -2113,7 +2113,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<&str> for CreateIdentityResponseStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -2122,7 +2122,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<::std::string::String>
         for CreateIdentityResponseStatus {
             type Error = self::error::ConversionError;
@@ -2134,7 +2134,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`CreateIdentityTokenRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct CreateIdentityTokenRequest {
             ///The HTTPS URL where the user will be redirected after authentication. Must use HTTPS protocol.
             #[serde(rename = "callbackUrl")]
@@ -2142,7 +2142,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`CreateIntegrationRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct CreateIntegrationRequest {
             pub credentials: ServiceAccountCredentials,
             ///Name for the integration
@@ -2153,23 +2153,23 @@ The city parameter can only be used when region is also provided.
         ///Name for the integration
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct CreateIntegrationRequestName(::std::string::String);
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::ops::Deref for CreateIntegrationRequestName {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::convert::From<CreateIntegrationRequestName>
         for ::std::string::String {
             fn from(value: CreateIntegrationRequestName) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::str::FromStr for CreateIntegrationRequestName {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2181,7 +2181,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::convert::TryFrom<&str> for CreateIntegrationRequestName {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -2190,7 +2190,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::convert::TryFrom<::std::string::String>
         for CreateIntegrationRequestName {
             type Error = self::error::ConversionError;
@@ -2200,7 +2200,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl<'de> ::serde::Deserialize<'de> for CreateIntegrationRequestName {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -2215,7 +2215,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`CreateTaskRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct CreateTaskRequest {
             #[serde(
                 rename = "browserConfiguration",
@@ -2236,22 +2236,22 @@ The city parameter can only be used when region is also provided.
         ///Base64 encoded task code (optional)
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct CreateTaskRequestCode(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for CreateTaskRequestCode {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<CreateTaskRequestCode> for ::std::string::String {
             fn from(value: CreateTaskRequestCode) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for CreateTaskRequestCode {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2267,7 +2267,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for CreateTaskRequestCode {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -2276,7 +2276,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for CreateTaskRequestCode {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -2285,7 +2285,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for CreateTaskRequestCode {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -2301,23 +2301,23 @@ The city parameter can only be used when region is also provided.
         ///Optional description of the task
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct CreateTaskRequestDescription(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for CreateTaskRequestDescription {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<CreateTaskRequestDescription>
         for ::std::string::String {
             fn from(value: CreateTaskRequestDescription) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for CreateTaskRequestDescription {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2329,7 +2329,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for CreateTaskRequestDescription {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -2338,7 +2338,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for CreateTaskRequestDescription {
             type Error = self::error::ConversionError;
@@ -2348,7 +2348,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for CreateTaskRequestDescription {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -2374,12 +2374,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub enum CreateTaskRequestLanguage {
             #[serde(rename = "typescript")]
             Typescript,
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for CreateTaskRequestLanguage {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -2387,7 +2387,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for CreateTaskRequestLanguage {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2399,7 +2399,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for CreateTaskRequestLanguage {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -2408,7 +2408,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for CreateTaskRequestLanguage {
             type Error = self::error::ConversionError;
@@ -2421,22 +2421,22 @@ The city parameter can only be used when region is also provided.
         ///Task name (letters, numbers, hyphens, and underscores only)
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct CreateTaskRequestName(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for CreateTaskRequestName {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<CreateTaskRequestName> for ::std::string::String {
             fn from(value: CreateTaskRequestName) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for CreateTaskRequestName {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2456,7 +2456,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for CreateTaskRequestName {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -2465,7 +2465,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for CreateTaskRequestName {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -2474,7 +2474,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for CreateTaskRequestName {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -2491,7 +2491,7 @@ The city parameter can only be used when region is also provided.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
         #[non_exhaustive]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub enum CredentialData {
             UsernamePasswordCredential(UsernamePasswordCredential),
             AuthenticatorCredential(AuthenticatorCredential),
@@ -2499,19 +2499,19 @@ The city parameter can only be used when region is also provided.
             /// A kind the spec did not list when this client was generated, kept as received.
             Unknown(::serde_json::Value),
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::From<UsernamePasswordCredential> for CredentialData {
             fn from(value: UsernamePasswordCredential) -> Self {
                 Self::UsernamePasswordCredential(value)
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::From<AuthenticatorCredential> for CredentialData {
             fn from(value: AuthenticatorCredential) -> Self {
                 Self::AuthenticatorCredential(value)
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::From<CustomCredential> for CredentialData {
             fn from(value: CustomCredential) -> Self {
                 Self::CustomCredential(value)
@@ -2519,7 +2519,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`CustomCredential`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub struct CustomCredential {
             ///Array of custom fields
             pub fields: ::std::vec::Vec<CustomFieldItem>,
@@ -2540,12 +2540,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub enum CustomCredentialType {
             #[serde(rename = "custom")]
             Custom,
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::fmt::Display for CustomCredentialType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -2553,7 +2553,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::str::FromStr for CustomCredentialType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2565,7 +2565,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<&str> for CustomCredentialType {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -2574,7 +2574,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<::std::string::String> for CustomCredentialType {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -2585,14 +2585,14 @@ The city parameter can only be used when region is also provided.
         }
         ///`CustomFieldDefinition`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct CustomFieldDefinition {
             ///Name of the custom field
             pub name: ::std::string::String,
         }
         ///`CustomFieldItem`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub struct CustomFieldItem {
             ///Field name
             pub name: ::std::string::String,
@@ -2714,7 +2714,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct DeleteApplicationResponse {
             ///Whether the deletion was successful
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2729,7 +2729,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct DeleteAuthFlowResponse {
             ///Whether the deletion was successful
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2744,7 +2744,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub struct DeleteIdentityResponse {
             ///Deletion result message
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2759,14 +2759,14 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct DeleteTaskResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<DeleteTaskResponseData>,
         }
         ///`DeleteTaskResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct DeleteTaskResponseData {
             ///Deletion result message
             pub message: ::std::string::String,
@@ -2782,7 +2782,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct DeleteV1BatchSessionsByBatchIdResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<BatchSessionDeleteResponseSchema>,
@@ -2796,7 +2796,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "extensions"))]
+        #[cfg(feature = "extensions")]
         pub struct DeleteV1ExtensionsByIdResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<SuccessResponse>,
@@ -2810,7 +2810,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct DeleteV1IntegrationsByIntegrationIdResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<
@@ -2826,7 +2826,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct DeleteV1IntegrationsByIntegrationIdResponseData {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub integration: ::std::option::Option<
@@ -2842,7 +2842,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct DeleteV1IntegrationsByIntegrationIdResponseDataIntegration {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub deleted: ::std::option::Option<bool>,
@@ -2854,23 +2854,23 @@ The city parameter can only be used when region is also provided.
         ///`DeleteV1TaskByTaskIdByTaskVersionTaskVersion`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct DeleteV1TaskByTaskIdByTaskVersionTaskVersion(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for DeleteV1TaskByTaskIdByTaskVersionTaskVersion {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<DeleteV1TaskByTaskIdByTaskVersionTaskVersion>
         for ::std::string::String {
             fn from(value: DeleteV1TaskByTaskIdByTaskVersionTaskVersion) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for DeleteV1TaskByTaskIdByTaskVersionTaskVersion {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2884,7 +2884,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str>
         for DeleteV1TaskByTaskIdByTaskVersionTaskVersion {
             type Error = self::error::ConversionError;
@@ -2894,7 +2894,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for DeleteV1TaskByTaskIdByTaskVersionTaskVersion {
             type Error = self::error::ConversionError;
@@ -2904,7 +2904,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de>
         for DeleteV1TaskByTaskIdByTaskVersionTaskVersion {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
@@ -2927,7 +2927,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct DownloadItem {
             ///The timestamp when the file record was created.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2968,7 +2968,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct DownloadListResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<DownloadListResponseData>,
@@ -2982,7 +2982,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct DownloadListResponseData {
             ///Total number of downloads
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2992,7 +2992,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`DraftTaskRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct DraftTaskRequest {
             #[serde(
                 rename = "browserConfiguration",
@@ -3011,22 +3011,22 @@ The city parameter can only be used when region is also provided.
         ///Base64 encoded task code
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct DraftTaskRequestCode(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for DraftTaskRequestCode {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<DraftTaskRequestCode> for ::std::string::String {
             fn from(value: DraftTaskRequestCode) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for DraftTaskRequestCode {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -3045,7 +3045,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for DraftTaskRequestCode {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -3054,7 +3054,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for DraftTaskRequestCode {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -3063,7 +3063,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for DraftTaskRequestCode {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -3079,23 +3079,23 @@ The city parameter can only be used when region is also provided.
         ///Optional description of the version
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct DraftTaskRequestDescription(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for DraftTaskRequestDescription {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<DraftTaskRequestDescription>
         for ::std::string::String {
             fn from(value: DraftTaskRequestDescription) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for DraftTaskRequestDescription {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -3107,7 +3107,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for DraftTaskRequestDescription {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -3116,7 +3116,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for DraftTaskRequestDescription {
             type Error = self::error::ConversionError;
@@ -3126,7 +3126,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for DraftTaskRequestDescription {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -3152,12 +3152,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub enum DraftTaskRequestLanguage {
             #[serde(rename = "typescript")]
             Typescript,
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for DraftTaskRequestLanguage {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -3165,7 +3165,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for DraftTaskRequestLanguage {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -3177,7 +3177,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for DraftTaskRequestLanguage {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -3186,7 +3186,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for DraftTaskRequestLanguage {
             type Error = self::error::ConversionError;
@@ -3198,7 +3198,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`DragDropRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct DragDropRequestSchema {
             ///Mouse button to use
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3229,7 +3229,7 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub enum DragDropRequestSchemaButton {
             #[serde(rename = "left")]
             Left,
@@ -3238,7 +3238,7 @@ The city parameter can only be used when region is also provided.
             #[serde(rename = "right")]
             Right,
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::fmt::Display for DragDropRequestSchemaButton {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -3248,7 +3248,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::str::FromStr for DragDropRequestSchemaButton {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -3262,7 +3262,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::convert::TryFrom<&str> for DragDropRequestSchemaButton {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -3271,7 +3271,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::convert::TryFrom<::std::string::String>
         for DragDropRequestSchemaButton {
             type Error = self::error::ConversionError;
@@ -3358,7 +3358,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "event-coordination"))]
+        #[cfg(feature = "event-coordination")]
         pub struct EventResponseSchema {
             ///The event data that was signaled
             #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -3373,7 +3373,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "extensions"))]
+        #[cfg(feature = "extensions")]
         pub struct ExtensionListResponse {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub data: ::std::vec::Vec<ExtensionResponseSchema>,
@@ -3516,7 +3516,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub struct FetchWebpageRequestSchema {
             ///The output format of the content.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3550,14 +3550,14 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub enum FetchWebpageRequestSchemaFormat {
             #[serde(rename = "html")]
             Html,
             #[serde(rename = "markdown")]
             Markdown,
         }
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         impl ::std::fmt::Display for FetchWebpageRequestSchemaFormat {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -3566,7 +3566,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         impl ::std::str::FromStr for FetchWebpageRequestSchemaFormat {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -3579,7 +3579,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         impl ::std::convert::TryFrom<&str> for FetchWebpageRequestSchemaFormat {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -3588,7 +3588,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         impl ::std::convert::TryFrom<::std::string::String>
         for FetchWebpageRequestSchemaFormat {
             type Error = self::error::ConversionError;
@@ -3607,7 +3607,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct GetApplicationResponse {
             ///List of allowed domains for this application
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3650,7 +3650,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub struct GetIdentityCredentialsResponse {
             ///Array of credentials with sensitive data
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3674,7 +3674,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub struct GetIdentityResponse {
             ///Timestamp when the identity was created
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3715,7 +3715,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub enum GetIdentityResponseStatus {
             #[serde(rename = "pending")]
             Pending,
@@ -3727,7 +3727,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<&str> for GetIdentityResponseStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -3736,7 +3736,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<::std::string::String>
         for GetIdentityResponseStatus {
             type Error = self::error::ConversionError;
@@ -3755,7 +3755,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct GetV1BatchSessionsByBatchIdResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<BatchSessionStatusResponseSchema>,
@@ -3769,7 +3769,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct GetV1BatchSessionsResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<BatchSessionListResponseSchema>,
@@ -3787,7 +3787,7 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub enum GetV1BatchSessionsStatus {
             #[serde(rename = "pending")]
             Pending,
@@ -3800,7 +3800,7 @@ The city parameter can only be used when region is also provided.
             #[serde(rename = "cancelled")]
             Cancelled,
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for GetV1BatchSessionsStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -3812,7 +3812,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::str::FromStr for GetV1BatchSessionsStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -3828,7 +3828,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for GetV1BatchSessionsStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -3837,7 +3837,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for GetV1BatchSessionsStatus {
             type Error = self::error::ConversionError;
@@ -3856,7 +3856,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub struct GetV1SessionsBySessionIdAgentFilesError {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -3870,7 +3870,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub struct GetV1SessionsBySessionIdAgentFilesResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<
@@ -3886,7 +3886,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub struct GetV1SessionsBySessionIdAgentFilesResponseData {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub files: ::std::vec::Vec<
@@ -3902,7 +3902,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub struct GetV1SessionsBySessionIdAgentFilesResponseDataFilesItem {
             ///When the resource was last modified
             #[serde(
@@ -3927,7 +3927,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`GetV1SessionsBySessionIdPagesResponseItem`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct GetV1SessionsBySessionIdPagesResponseItem {
             ///The frontend URL for accessing the page.
             pub frontend_url: ::std::string::String,
@@ -3947,7 +3947,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct GetV1SessionsBySessionIdResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<GetV1SessionsBySessionIdResponseData>,
@@ -3961,7 +3961,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct GetV1SessionsBySessionIdResponseData {
             ///The configuration settings for the session.
             #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -4016,7 +4016,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct GetV1SessionsBySessionIdScreenshotError {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<::std::string::String>,
@@ -4024,12 +4024,12 @@ The city parameter can only be used when region is also provided.
         ///`GetV1SessionsHistoryMetrics`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub enum GetV1SessionsHistoryMetrics {
             String(::std::string::String),
             Array(::std::vec::Vec<GetV1SessionsHistoryMetricsArrayItem>),
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::From<::std::vec::Vec<GetV1SessionsHistoryMetricsArrayItem>>
         for GetV1SessionsHistoryMetrics {
             fn from(
@@ -4051,7 +4051,7 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub enum GetV1SessionsHistoryMetricsArrayItem {
             #[serde(rename = "session_count")]
             SessionCount,
@@ -4064,7 +4064,7 @@ The city parameter can only be used when region is also provided.
             #[serde(rename = "credits_used")]
             CreditsUsed,
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::fmt::Display for GetV1SessionsHistoryMetricsArrayItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -4076,7 +4076,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::str::FromStr for GetV1SessionsHistoryMetricsArrayItem {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -4092,7 +4092,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<&str> for GetV1SessionsHistoryMetricsArrayItem {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4101,7 +4101,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for GetV1SessionsHistoryMetricsArrayItem {
             type Error = self::error::ConversionError;
@@ -4114,28 +4114,28 @@ The city parameter can only be used when region is also provided.
         ///`GetV1SessionsLimit`
         #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(transparent)]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct GetV1SessionsLimit(i64);
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::ops::Deref for GetV1SessionsLimit {
             type Target = i64;
             fn deref(&self) -> &i64 {
                 &self.0
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::From<GetV1SessionsLimit> for i64 {
             fn from(value: GetV1SessionsLimit) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::default::Default for GetV1SessionsLimit {
             fn default() -> Self {
                 GetV1SessionsLimit(10_i64)
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<i64> for GetV1SessionsLimit {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4148,7 +4148,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl<'de> ::serde::Deserialize<'de> for GetV1SessionsLimit {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -4173,14 +4173,14 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub enum GetV1SessionsSortOrder {
             #[serde(rename = "asc")]
             Asc,
             #[serde(rename = "desc")]
             Desc,
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::fmt::Display for GetV1SessionsSortOrder {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -4189,7 +4189,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::str::FromStr for GetV1SessionsSortOrder {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -4202,7 +4202,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<&str> for GetV1SessionsSortOrder {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4211,7 +4211,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<::std::string::String> for GetV1SessionsSortOrder {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4220,7 +4220,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::default::Default for GetV1SessionsSortOrder {
             fn default() -> Self {
                 GetV1SessionsSortOrder::Asc
@@ -4229,23 +4229,23 @@ The city parameter can only be used when region is also provided.
         ///`GetV1TaskByTaskIdByTaskVersionTaskVersion`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct GetV1TaskByTaskIdByTaskVersionTaskVersion(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for GetV1TaskByTaskIdByTaskVersionTaskVersion {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<GetV1TaskByTaskIdByTaskVersionTaskVersion>
         for ::std::string::String {
             fn from(value: GetV1TaskByTaskIdByTaskVersionTaskVersion) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for GetV1TaskByTaskIdByTaskVersionTaskVersion {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -4259,7 +4259,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str>
         for GetV1TaskByTaskIdByTaskVersionTaskVersion {
             type Error = self::error::ConversionError;
@@ -4269,7 +4269,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for GetV1TaskByTaskIdByTaskVersionTaskVersion {
             type Error = self::error::ConversionError;
@@ -4279,7 +4279,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de>
         for GetV1TaskByTaskIdByTaskVersionTaskVersion {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
@@ -4296,29 +4296,29 @@ The city parameter can only be used when region is also provided.
         ///`GetV1TaskByTaskIdExecutionsLimit`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct GetV1TaskByTaskIdExecutionsLimit(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for GetV1TaskByTaskIdExecutionsLimit {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<GetV1TaskByTaskIdExecutionsLimit>
         for ::std::string::String {
             fn from(value: GetV1TaskByTaskIdExecutionsLimit) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::default::Default for GetV1TaskByTaskIdExecutionsLimit {
             fn default() -> Self {
                 GetV1TaskByTaskIdExecutionsLimit("10".to_string())
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for GetV1TaskByTaskIdExecutionsLimit {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -4332,7 +4332,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for GetV1TaskByTaskIdExecutionsLimit {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4341,7 +4341,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for GetV1TaskByTaskIdExecutionsLimit {
             type Error = self::error::ConversionError;
@@ -4351,7 +4351,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for GetV1TaskByTaskIdExecutionsLimit {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -4367,29 +4367,29 @@ The city parameter can only be used when region is also provided.
         ///`GetV1TaskByTaskIdExecutionsPage`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct GetV1TaskByTaskIdExecutionsPage(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for GetV1TaskByTaskIdExecutionsPage {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<GetV1TaskByTaskIdExecutionsPage>
         for ::std::string::String {
             fn from(value: GetV1TaskByTaskIdExecutionsPage) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::default::Default for GetV1TaskByTaskIdExecutionsPage {
             fn default() -> Self {
                 GetV1TaskByTaskIdExecutionsPage("1".to_string())
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for GetV1TaskByTaskIdExecutionsPage {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -4403,7 +4403,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for GetV1TaskByTaskIdExecutionsPage {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4412,7 +4412,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for GetV1TaskByTaskIdExecutionsPage {
             type Error = self::error::ConversionError;
@@ -4422,7 +4422,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for GetV1TaskByTaskIdExecutionsPage {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -4448,7 +4448,7 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub enum GetV1TaskByTaskIdExecutionsStatus {
             #[serde(rename = "success")]
             Success,
@@ -4463,7 +4463,7 @@ The city parameter can only be used when region is also provided.
             #[serde(rename = "running")]
             Running,
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for GetV1TaskByTaskIdExecutionsStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -4476,7 +4476,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for GetV1TaskByTaskIdExecutionsStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -4493,7 +4493,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for GetV1TaskByTaskIdExecutionsStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4502,7 +4502,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for GetV1TaskByTaskIdExecutionsStatus {
             type Error = self::error::ConversionError;
@@ -4515,28 +4515,28 @@ The city parameter can only be used when region is also provided.
         ///`GetV1TaskLimit`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct GetV1TaskLimit(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for GetV1TaskLimit {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<GetV1TaskLimit> for ::std::string::String {
             fn from(value: GetV1TaskLimit) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::default::Default for GetV1TaskLimit {
             fn default() -> Self {
                 GetV1TaskLimit("10".to_string())
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for GetV1TaskLimit {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -4550,7 +4550,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for GetV1TaskLimit {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4559,7 +4559,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for GetV1TaskLimit {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4568,7 +4568,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for GetV1TaskLimit {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -4584,28 +4584,28 @@ The city parameter can only be used when region is also provided.
         ///`GetV1TaskPage`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct GetV1TaskPage(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for GetV1TaskPage {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<GetV1TaskPage> for ::std::string::String {
             fn from(value: GetV1TaskPage) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::default::Default for GetV1TaskPage {
             fn default() -> Self {
                 GetV1TaskPage("1".to_string())
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for GetV1TaskPage {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -4619,7 +4619,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for GetV1TaskPage {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4628,7 +4628,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for GetV1TaskPage {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4637,7 +4637,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for GetV1TaskPage {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -4659,7 +4659,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct IdentityTokenResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<IdentityTokenResponseData>,
@@ -4673,7 +4673,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct IdentityTokenResponseData {
             ///The timestamp when the token expires
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4720,7 +4720,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct IntegrationItem {
             ///Timestamp when the integration was created
             #[serde(
@@ -4754,7 +4754,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct IntegrationListResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<IntegrationListResponseData>,
@@ -4768,7 +4768,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct IntegrationListResponseData {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub integrations: ::std::vec::Vec<IntegrationItem>,
@@ -4782,7 +4782,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct IntegrationResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<IntegrationResponseData>,
@@ -4796,7 +4796,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct IntegrationResponseData {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub integration: ::std::option::Option<IntegrationItem>,
@@ -4814,7 +4814,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub enum IntegrationType {
             #[serde(rename = "1PASSWORD")]
             X1password,
@@ -4822,7 +4822,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::convert::TryFrom<&str> for IntegrationType {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4831,7 +4831,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::convert::TryFrom<::std::string::String> for IntegrationType {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4842,7 +4842,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`KeyboardShortcutRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct KeyboardShortcutRequestSchema {
             ///Time to hold the keys down in milliseconds
             #[serde(
@@ -4862,7 +4862,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct ListApplicationAuthFlowsResponse {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub auth_flows: ::std::vec::Vec<AuthFlowItem>,
@@ -4876,7 +4876,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct ListApplicationIdentitiesResponse {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub identities: ::std::vec::Vec<ApplicationIdentityItem>,
@@ -4890,14 +4890,14 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct ListApplicationsResponse {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub applications: ::std::vec::Vec<ApplicationItem>,
         }
         ///`MouseClickRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct MouseClickRequestSchema {
             ///Mouse button to use
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4920,7 +4920,7 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub enum MouseClickRequestSchemaButton {
             #[serde(rename = "left")]
             Left,
@@ -4929,7 +4929,7 @@ The city parameter can only be used when region is also provided.
             #[serde(rename = "right")]
             Right,
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::fmt::Display for MouseClickRequestSchemaButton {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -4939,7 +4939,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::str::FromStr for MouseClickRequestSchemaButton {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -4953,7 +4953,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::convert::TryFrom<&str> for MouseClickRequestSchemaButton {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -4962,7 +4962,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::convert::TryFrom<::std::string::String>
         for MouseClickRequestSchemaButton {
             type Error = self::error::ConversionError;
@@ -4981,7 +4981,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct MouseSingleClickRequestSchema {
             ///Mouse button to use
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5015,7 +5015,7 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub enum MouseSingleClickRequestSchemaButton {
             #[serde(rename = "left")]
             Left,
@@ -5024,7 +5024,7 @@ The city parameter can only be used when region is also provided.
             #[serde(rename = "right")]
             Right,
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::fmt::Display for MouseSingleClickRequestSchemaButton {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -5034,7 +5034,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::str::FromStr for MouseSingleClickRequestSchemaButton {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -5048,7 +5048,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::convert::TryFrom<&str> for MouseSingleClickRequestSchemaButton {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -5057,7 +5057,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         impl ::std::convert::TryFrom<::std::string::String>
         for MouseSingleClickRequestSchemaButton {
             type Error = self::error::ConversionError;
@@ -5069,7 +5069,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`NavigateRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct NavigateRequestSchema {
             ///The URL to navigate to
             pub url: ::std::string::String,
@@ -5295,7 +5295,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`PasteRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PasteRequestSchema {
             ///Text to paste
             pub text: ::std::string::String,
@@ -5309,14 +5309,14 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct PatchV1BatchSessionsByBatchIdResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<BatchSessionUpdateResponseSchema>,
         }
         ///`PerformWebTaskAsyncResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub struct PerformWebTaskAsyncResponseData {
             ///The status of the asynchronous task execution.
             pub status: PerformWebTaskAsyncResponseDataStatus,
@@ -5336,12 +5336,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskAsyncResponseDataStatus {
             #[serde(rename = "running")]
             Running,
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskAsyncResponseDataStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -5349,7 +5349,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::str::FromStr for PerformWebTaskAsyncResponseDataStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -5361,7 +5361,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<&str> for PerformWebTaskAsyncResponseDataStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -5370,7 +5370,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PerformWebTaskAsyncResponseDataStatus {
             type Error = self::error::ConversionError;
@@ -5382,7 +5382,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`PerformWebTaskRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub struct PerformWebTaskRequestSchema {
             ///The AI agent to use for task completion. Defaults to browser-use.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5442,7 +5442,7 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskRequestSchemaAgent {
             #[serde(rename = "browser-use")]
             BrowserUse,
@@ -5453,7 +5453,7 @@ The city parameter can only be used when region is also provided.
             #[serde(rename = "anthropic-cua")]
             AnthropicCua,
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskRequestSchemaAgent {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -5464,7 +5464,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::str::FromStr for PerformWebTaskRequestSchemaAgent {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -5479,7 +5479,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<&str> for PerformWebTaskRequestSchemaAgent {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -5488,7 +5488,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PerformWebTaskRequestSchemaAgent {
             type Error = self::error::ConversionError;
@@ -5511,7 +5511,7 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskRequestSchemaProvider {
             #[serde(rename = "openai")]
             Openai,
@@ -5524,7 +5524,7 @@ The city parameter can only be used when region is also provided.
             #[serde(rename = "xai")]
             Xai,
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskRequestSchemaProvider {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -5536,7 +5536,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::str::FromStr for PerformWebTaskRequestSchemaProvider {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -5552,7 +5552,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<&str> for PerformWebTaskRequestSchemaProvider {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -5561,7 +5561,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PerformWebTaskRequestSchemaProvider {
             type Error = self::error::ConversionError;
@@ -5580,7 +5580,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub struct PerformWebTaskResponseSchema {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<PerformWebTaskResponseSchemaData>,
@@ -5589,21 +5589,21 @@ The city parameter can only be used when region is also provided.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
         #[non_exhaustive]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskResponseSchemaData {
             SyncResponseData(PerformWebTaskSyncResponseData),
             AsyncResponseData(PerformWebTaskAsyncResponseData),
             /// A kind the spec did not list when this client was generated, kept as received.
             Unknown(::serde_json::Value),
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::From<PerformWebTaskSyncResponseData>
         for PerformWebTaskResponseSchemaData {
             fn from(value: PerformWebTaskSyncResponseData) -> Self {
                 Self::SyncResponseData(value)
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::From<PerformWebTaskAsyncResponseData>
         for PerformWebTaskResponseSchemaData {
             fn from(value: PerformWebTaskAsyncResponseData) -> Self {
@@ -5612,7 +5612,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`PerformWebTaskStatusFailedResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub struct PerformWebTaskStatusFailedResponseData {
             ///Error message describing why the workflow failed.
             pub error: ::std::string::String,
@@ -5632,12 +5632,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskStatusFailedResponseDataStatus {
             #[serde(rename = "FAILED")]
             Failed,
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskStatusFailedResponseDataStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -5645,7 +5645,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::str::FromStr for PerformWebTaskStatusFailedResponseDataStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -5657,7 +5657,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<&str>
         for PerformWebTaskStatusFailedResponseDataStatus {
             type Error = self::error::ConversionError;
@@ -5667,7 +5667,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PerformWebTaskStatusFailedResponseDataStatus {
             type Error = self::error::ConversionError;
@@ -5679,7 +5679,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`PerformWebTaskStatusResponseSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub struct PerformWebTaskStatusResponseSchema {
             pub data: PerformWebTaskStatusResponseSchemaData,
         }
@@ -5687,7 +5687,7 @@ The city parameter can only be used when region is also provided.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
         #[non_exhaustive]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskStatusResponseSchemaData {
             SuccessResponseData(PerformWebTaskStatusSuccessResponseData),
             RunningResponseData(PerformWebTaskStatusRunningResponseData),
@@ -5706,7 +5706,7 @@ The city parameter can only be used when region is also provided.
                     feature = "profiles",
                     feature = "session-recordings"
                 ),
-                any(feature = "ai-tools")
+                feature = "ai-tools"
             )
         )]
         impl ::std::convert::From<PerformWebTaskStatusSuccessResponseData>
@@ -5715,14 +5715,14 @@ The city parameter can only be used when region is also provided.
                 Self::SuccessResponseData(value)
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::From<PerformWebTaskStatusRunningResponseData>
         for PerformWebTaskStatusResponseSchemaData {
             fn from(value: PerformWebTaskStatusRunningResponseData) -> Self {
                 Self::RunningResponseData(value)
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::From<PerformWebTaskStatusFailedResponseData>
         for PerformWebTaskStatusResponseSchemaData {
             fn from(value: PerformWebTaskStatusFailedResponseData) -> Self {
@@ -5731,7 +5731,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`PerformWebTaskStatusRunningResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub struct PerformWebTaskStatusRunningResponseData {
             ///The workflow is currently running.
             pub status: PerformWebTaskStatusRunningResponseDataStatus,
@@ -5749,12 +5749,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskStatusRunningResponseDataStatus {
             #[serde(rename = "RUNNING")]
             Running,
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskStatusRunningResponseDataStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -5762,7 +5762,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::str::FromStr for PerformWebTaskStatusRunningResponseDataStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -5774,7 +5774,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<&str>
         for PerformWebTaskStatusRunningResponseDataStatus {
             type Error = self::error::ConversionError;
@@ -5784,7 +5784,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PerformWebTaskStatusRunningResponseDataStatus {
             type Error = self::error::ConversionError;
@@ -5796,7 +5796,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`PerformWebTaskStatusSuccessResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub struct PerformWebTaskStatusSuccessResponseData {
             ///The outcome or answer produced by the autonomous task.
             pub result: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -5816,12 +5816,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskStatusSuccessResponseDataStatus {
             #[serde(rename = "COMPLETED")]
             Completed,
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskStatusSuccessResponseDataStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -5829,7 +5829,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::str::FromStr for PerformWebTaskStatusSuccessResponseDataStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -5841,7 +5841,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<&str>
         for PerformWebTaskStatusSuccessResponseDataStatus {
             type Error = self::error::ConversionError;
@@ -5851,7 +5851,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PerformWebTaskStatusSuccessResponseDataStatus {
             type Error = self::error::ConversionError;
@@ -5863,7 +5863,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`PerformWebTaskSyncResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub struct PerformWebTaskSyncResponseData {
             ///The outcome or answer produced by the autonomous task.
             pub result: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -5877,7 +5877,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct PostV1BatchSessionsByBatchIdRetryResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<BatchSessionRetryResponseSchema>,
@@ -5891,7 +5891,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub struct PostV1BatchSessionsResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<BatchSessionResponseSchema>,
@@ -5905,7 +5905,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "extensions"))]
+        #[cfg(feature = "extensions")]
         pub struct PostV1ExtensionsResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<ExtensionResponseSchema>,
@@ -5919,7 +5919,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub struct PostV1SessionsBySessionIdAgentFilesError {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -5933,7 +5933,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub struct PostV1SessionsBySessionIdAgentFilesError400 {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<
@@ -5949,7 +5949,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub struct PostV1SessionsBySessionIdAgentFilesError400Error {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code: ::std::option::Option<i64>,
@@ -5965,7 +5965,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub struct PostV1SessionsBySessionIdAgentFilesError404 {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -5979,7 +5979,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub struct PostV1SessionsBySessionIdAgentFilesError500 {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -5993,7 +5993,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub struct PostV1SessionsBySessionIdAgentFilesResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<
@@ -6009,7 +6009,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub struct PostV1SessionsBySessionIdAgentFilesResponseData {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message: ::std::option::Option<::std::string::String>,
@@ -6025,7 +6025,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdClipboardResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6039,7 +6039,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdDragAndDropResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6053,7 +6053,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdGotoError {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -6067,7 +6067,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdGotoError404 {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -6081,7 +6081,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdGotoError500 {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -6095,7 +6095,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdGotoResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6109,7 +6109,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdKeyboardShortcutResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6123,7 +6123,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdKeyboardTypeResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6137,7 +6137,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdMouseClickResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6151,7 +6151,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdMouseDoubleClickResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6165,7 +6165,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdMouseDownResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6179,7 +6179,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdMouseMoveResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6193,7 +6193,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdMouseUpResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6207,7 +6207,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdPasteResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6221,7 +6221,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub struct PostV1SessionsBySessionIdRecordingsPauseError {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -6235,7 +6235,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub struct PostV1SessionsBySessionIdRecordingsPauseResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<SuccessResponse>,
@@ -6249,7 +6249,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub struct PostV1SessionsBySessionIdRecordingsResumeError {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -6263,7 +6263,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub struct PostV1SessionsBySessionIdRecordingsResumeResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<SuccessResponse>,
@@ -6277,7 +6277,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct PostV1SessionsBySessionIdScrollResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status: ::std::option::Option<::std::string::String>,
@@ -6291,7 +6291,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct PostV1SessionsBySessionIdUploadsError {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -6305,7 +6305,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct PostV1SessionsBySessionIdUploadsError400 {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<
@@ -6321,7 +6321,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct PostV1SessionsBySessionIdUploadsError400Error {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code: ::std::option::Option<i64>,
@@ -6337,7 +6337,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct PostV1SessionsBySessionIdUploadsError404 {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -6351,7 +6351,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct PostV1SessionsBySessionIdUploadsError500 {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<ErrorResponse>,
@@ -6365,7 +6365,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct PostV1SessionsBySessionIdUploadsResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<
@@ -6381,7 +6381,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct PostV1SessionsBySessionIdUploadsResponseData {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub message: ::std::option::Option<::std::string::String>,
@@ -6391,23 +6391,23 @@ The city parameter can only be used when region is also provided.
         ///`PostV1TaskByTaskIdByTaskVersionTaskVersion`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct PostV1TaskByTaskIdByTaskVersionTaskVersion(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for PostV1TaskByTaskIdByTaskVersionTaskVersion {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<PostV1TaskByTaskIdByTaskVersionTaskVersion>
         for ::std::string::String {
             fn from(value: PostV1TaskByTaskIdByTaskVersionTaskVersion) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for PostV1TaskByTaskIdByTaskVersionTaskVersion {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -6421,7 +6421,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str>
         for PostV1TaskByTaskIdByTaskVersionTaskVersion {
             type Error = self::error::ConversionError;
@@ -6431,7 +6431,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PostV1TaskByTaskIdByTaskVersionTaskVersion {
             type Error = self::error::ConversionError;
@@ -6441,7 +6441,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de>
         for PostV1TaskByTaskIdByTaskVersionTaskVersion {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
@@ -6458,23 +6458,23 @@ The city parameter can only be used when region is also provided.
         ///`PostV1TaskRunByTaskNameTaskName`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct PostV1TaskRunByTaskNameTaskName(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for PostV1TaskRunByTaskNameTaskName {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<PostV1TaskRunByTaskNameTaskName>
         for ::std::string::String {
             fn from(value: PostV1TaskRunByTaskNameTaskName) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for PostV1TaskRunByTaskNameTaskName {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -6488,7 +6488,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for PostV1TaskRunByTaskNameTaskName {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -6497,7 +6497,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PostV1TaskRunByTaskNameTaskName {
             type Error = self::error::ConversionError;
@@ -6507,7 +6507,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for PostV1TaskRunByTaskNameTaskName {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -6522,7 +6522,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`PostV1ToolsPagePdfBody`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub struct PostV1ToolsPagePdfBody {
             ///Display header and footer. Defaults to false.
             #[serde(
@@ -6608,23 +6608,23 @@ The city parameter can only be used when region is also provided.
         ///Page ranges to print, e.g. '1-5, 8, 11-13'. Defaults to all pages.
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub struct PostV1ToolsPagePdfBodyPageRanges(::std::string::String);
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         impl ::std::ops::Deref for PostV1ToolsPagePdfBodyPageRanges {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         impl ::std::convert::From<PostV1ToolsPagePdfBodyPageRanges>
         for ::std::string::String {
             fn from(value: PostV1ToolsPagePdfBodyPageRanges) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         impl ::std::str::FromStr for PostV1ToolsPagePdfBodyPageRanges {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -6643,7 +6643,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         impl ::std::convert::TryFrom<&str> for PostV1ToolsPagePdfBodyPageRanges {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -6652,7 +6652,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PostV1ToolsPagePdfBodyPageRanges {
             type Error = self::error::ConversionError;
@@ -6662,7 +6662,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         impl<'de> ::serde::Deserialize<'de> for PostV1ToolsPagePdfBodyPageRanges {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -6684,7 +6684,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub struct PostV1ToolsPagePdfError {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<::std::string::String>,
@@ -6698,7 +6698,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub struct PostV1ToolsPagePdfError400 {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub details: ::std::vec::Vec<::std::string::String>,
@@ -6714,7 +6714,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub struct PostV1ToolsPagePdfError404 {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<::std::string::String>,
@@ -6728,7 +6728,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub struct PostV1ToolsPagePdfError500 {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error: ::std::option::Option<::std::string::String>,
@@ -6742,7 +6742,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub struct ProfileListResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<ProfileListResponseData>,
@@ -6756,7 +6756,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub struct ProfileListResponseData {
             ///Total number of profiles
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6766,7 +6766,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`ProfileRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub struct ProfileRequestSchema {
             ///Whether to use a dedicated sticky IP for this profile. Defaults to false.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6796,12 +6796,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub enum ProfileRequestSchemaSource {
             #[serde(rename = "session")]
             Session,
         }
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         impl ::std::fmt::Display for ProfileRequestSchemaSource {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -6809,7 +6809,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         impl ::std::str::FromStr for ProfileRequestSchemaSource {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -6821,7 +6821,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         impl ::std::convert::TryFrom<&str> for ProfileRequestSchemaSource {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -6830,7 +6830,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         impl ::std::convert::TryFrom<::std::string::String>
         for ProfileRequestSchemaSource {
             type Error = self::error::ConversionError;
@@ -6849,7 +6849,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub struct ProfileResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<ProfileResponseSchema>,
@@ -6863,7 +6863,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub struct ProfileResponseSchema {
             ///The timestamp when the profile was created.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6899,7 +6899,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub enum ProfileResponseSchemaSource {
             #[serde(rename = "session")]
             Session,
@@ -6907,7 +6907,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         impl ::std::convert::TryFrom<&str> for ProfileResponseSchemaSource {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -6916,7 +6916,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         impl ::std::convert::TryFrom<::std::string::String>
         for ProfileResponseSchemaSource {
             type Error = self::error::ConversionError;
@@ -6977,7 +6977,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct PublishVersionRequest {
             #[serde(
                 rename = "browserConfiguration",
@@ -6997,22 +6997,22 @@ The city parameter can only be used when region is also provided.
         ///Base64 encoded task code (required for new versions)
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct PublishVersionRequestCode(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for PublishVersionRequestCode {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<PublishVersionRequestCode> for ::std::string::String {
             fn from(value: PublishVersionRequestCode) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for PublishVersionRequestCode {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -7031,7 +7031,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for PublishVersionRequestCode {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -7040,7 +7040,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PublishVersionRequestCode {
             type Error = self::error::ConversionError;
@@ -7050,7 +7050,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for PublishVersionRequestCode {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -7066,23 +7066,23 @@ The city parameter can only be used when region is also provided.
         ///Optional description of the version
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct PublishVersionRequestDescription(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for PublishVersionRequestDescription {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<PublishVersionRequestDescription>
         for ::std::string::String {
             fn from(value: PublishVersionRequestDescription) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for PublishVersionRequestDescription {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -7094,7 +7094,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for PublishVersionRequestDescription {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -7103,7 +7103,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PublishVersionRequestDescription {
             type Error = self::error::ConversionError;
@@ -7113,7 +7113,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for PublishVersionRequestDescription {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -7139,12 +7139,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub enum PublishVersionRequestLanguage {
             #[serde(rename = "typescript")]
             Typescript,
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for PublishVersionRequestLanguage {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -7152,7 +7152,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for PublishVersionRequestLanguage {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -7164,7 +7164,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for PublishVersionRequestLanguage {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -7173,7 +7173,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for PublishVersionRequestLanguage {
             type Error = self::error::ConversionError;
@@ -7192,7 +7192,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub struct RecordingItem {
             ///Timestamp when the recording was created
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7227,7 +7227,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub struct RecordingListResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<RecordingListResponseData>,
@@ -7241,7 +7241,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub struct RecordingListResponseData {
             ///Total number of video recordings
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7251,7 +7251,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`RunTaskByNameRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct RunTaskByNameRequest {
             ///Whether to run the task asynchronously
             #[serde(
@@ -7286,7 +7286,7 @@ The city parameter can only be used when region is also provided.
             )]
             pub session_id: ::std::option::Option<::uuid::Uuid>,
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::default::Default for RunTaskByNameRequest {
             fn default() -> Self {
                 Self {
@@ -7300,7 +7300,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`RunTaskRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct RunTaskRequest {
             ///Whether to run the task asynchronously.
             #[serde(
@@ -7344,22 +7344,22 @@ The city parameter can only be used when region is also provided.
         ///Version to run (draft, latest, or version number)
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct RunTaskRequestVersion(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for RunTaskRequestVersion {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<RunTaskRequestVersion> for ::std::string::String {
             fn from(value: RunTaskRequestVersion) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for RunTaskRequestVersion {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -7373,7 +7373,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for RunTaskRequestVersion {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -7382,7 +7382,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for RunTaskRequestVersion {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -7391,7 +7391,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for RunTaskRequestVersion {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -7413,14 +7413,14 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct RunTaskResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<RunTaskResponseData>,
         }
         ///`RunTaskResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct RunTaskResponseData {
             ///Whether the task was executed asynchronously
             #[serde(rename = "async")]
@@ -7453,7 +7453,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`RunTaskV2Request`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         pub struct RunTaskV2Request {
             ///Whether to clean up sessions after execution
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7479,7 +7479,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub struct ScreenshotRequestSchema {
             ///If true, captures the entire height of the page, ignoring the viewport height.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7508,7 +7508,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`ScrollRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct ScrollRequestSchema {
             ///Horizontal scroll amount (positive is right, negative is left)
             #[serde(
@@ -7535,7 +7535,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`ServiceAccountCredentials`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct ServiceAccountCredentials {
             pub data: ServiceAccountCredentialsData,
             ///Credential type
@@ -7544,7 +7544,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`ServiceAccountCredentialsData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub struct ServiceAccountCredentialsData {
             ///Service account token
             #[serde(rename = "serviceAccount")]
@@ -7563,12 +7563,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub enum ServiceAccountCredentialsType {
             #[serde(rename = "serviceAccount")]
             ServiceAccount,
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::fmt::Display for ServiceAccountCredentialsType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -7576,7 +7576,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::str::FromStr for ServiceAccountCredentialsType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -7588,7 +7588,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::convert::TryFrom<&str> for ServiceAccountCredentialsType {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -7597,7 +7597,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::convert::TryFrom<::std::string::String>
         for ServiceAccountCredentialsType {
             type Error = self::error::ConversionError;
@@ -7752,7 +7752,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionCreateResponseSchema {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<SessionCreateResponseSchemaData>,
@@ -7766,7 +7766,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionCreateResponseSchemaData {
             ///The CDP websocket connection string
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7787,7 +7787,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionHistoryDataPoint {
             ///Total AI steps taken in this period.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7810,7 +7810,7 @@ The city parameter can only be used when region is also provided.
         }
         ///A single session record in paginated history listing.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionHistoryPageItem {
             ///Display name of the API key that created the session.
             pub api_key_name: ::std::string::String,
@@ -7860,13 +7860,13 @@ The city parameter can only be used when region is also provided.
         ///Credits consumed by the session (number or decimal string), or `N/A` while still running.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub enum SessionHistoryPageItemUsedCredits {
             Variant0(f64),
             Variant1(SessionHistoryPageItemUsedCreditsVariant1),
             Variant2(SessionHistoryPageItemUsedCreditsVariant2),
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::fmt::Display for SessionHistoryPageItemUsedCredits {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match self {
@@ -7876,7 +7876,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::str::FromStr for SessionHistoryPageItemUsedCredits {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -7893,7 +7893,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<&str> for SessionHistoryPageItemUsedCredits {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -7902,7 +7902,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for SessionHistoryPageItemUsedCredits {
             type Error = self::error::ConversionError;
@@ -7912,20 +7912,20 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::From<f64> for SessionHistoryPageItemUsedCredits {
             fn from(value: f64) -> Self {
                 Self::Variant0(value)
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::From<SessionHistoryPageItemUsedCreditsVariant1>
         for SessionHistoryPageItemUsedCredits {
             fn from(value: SessionHistoryPageItemUsedCreditsVariant1) -> Self {
                 Self::Variant1(value)
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::From<SessionHistoryPageItemUsedCreditsVariant2>
         for SessionHistoryPageItemUsedCredits {
             fn from(value: SessionHistoryPageItemUsedCreditsVariant2) -> Self {
@@ -7935,23 +7935,23 @@ The city parameter can only be used when region is also provided.
         ///`SessionHistoryPageItemUsedCreditsVariant1`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionHistoryPageItemUsedCreditsVariant1(::std::string::String);
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::ops::Deref for SessionHistoryPageItemUsedCreditsVariant1 {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::From<SessionHistoryPageItemUsedCreditsVariant1>
         for ::std::string::String {
             fn from(value: SessionHistoryPageItemUsedCreditsVariant1) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::str::FromStr for SessionHistoryPageItemUsedCreditsVariant1 {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -7965,7 +7965,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<&str>
         for SessionHistoryPageItemUsedCreditsVariant1 {
             type Error = self::error::ConversionError;
@@ -7975,7 +7975,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for SessionHistoryPageItemUsedCreditsVariant1 {
             type Error = self::error::ConversionError;
@@ -7985,7 +7985,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl<'de> ::serde::Deserialize<'de>
         for SessionHistoryPageItemUsedCreditsVariant1 {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
@@ -8012,7 +8012,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub enum SessionHistoryPageItemUsedCreditsVariant2 {
             #[serde(rename = "N/A")]
             NA,
@@ -8020,7 +8020,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<&str>
         for SessionHistoryPageItemUsedCreditsVariant2 {
             type Error = self::error::ConversionError;
@@ -8030,7 +8030,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<::std::string::String>
         for SessionHistoryPageItemUsedCreditsVariant2 {
             type Error = self::error::ConversionError;
@@ -8049,14 +8049,14 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionHistoryPageResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<SessionHistoryPageResponseData>,
         }
         ///`SessionHistoryPageResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionHistoryPageResponseData {
             ///Current page number.
             pub page: f64,
@@ -8076,7 +8076,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionHistoryPagination {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub current_page: ::std::option::Option<i64>,
@@ -8098,7 +8098,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionHistoryResponse {
             ///Historical data points.
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -8117,7 +8117,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionHistorySummary {
             ///Total AI steps taken in the time range.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8144,7 +8144,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionListResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<SessionListResponseData>,
@@ -8158,7 +8158,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionListResponseData {
             ///Total number of browser sessions
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8168,7 +8168,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`SessionStatus`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub struct SessionStatus {
             ///Timestamp when the browser session was created
             pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -8182,7 +8182,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`SignalEventRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "event-coordination"))]
+        #[cfg(feature = "event-coordination")]
         pub struct SignalEventRequestSchema {
             ///Event data to be passed to waiting clients
             pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -8236,7 +8236,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`Task`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct Task {
             #[serde(
                 rename = "browserConfiguration",
@@ -8272,22 +8272,22 @@ The city parameter can only be used when region is also provided.
         ///Optional description of the task
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskDescription(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for TaskDescription {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<TaskDescription> for ::std::string::String {
             fn from(value: TaskDescription) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for TaskDescription {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8299,7 +8299,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskDescription {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8308,7 +8308,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for TaskDescription {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8317,7 +8317,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for TaskDescription {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -8332,7 +8332,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`TaskExecutionResult`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskExecutionResult {
             ///Error message if execution failed
             #[serde(
@@ -8371,7 +8371,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskExecutionResultResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<TaskExecutionResult>,
@@ -8389,7 +8389,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub enum TaskExecutionResultStatus {
             #[serde(rename = "success")]
             Success,
@@ -8407,7 +8407,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskExecutionResultStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8416,7 +8416,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for TaskExecutionResultStatus {
             type Error = self::error::ConversionError;
@@ -8435,21 +8435,21 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskExecutionResultsListResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<TaskExecutionResultsListResponseData>,
         }
         ///`TaskExecutionResultsListResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskExecutionResultsListResponseData {
             pub pagination: TaskExecutionResultsListResponseDataPagination,
             pub results: ::std::vec::Vec<TaskExecutionResult>,
         }
         ///`TaskExecutionResultsListResponseDataPagination`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskExecutionResultsListResponseDataPagination {
             ///Number of results per page
             pub limit: ::std::num::NonZeroU64,
@@ -8474,7 +8474,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub enum TaskLanguage {
             #[serde(rename = "typescript")]
             Typescript,
@@ -8482,7 +8482,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskLanguage {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8491,7 +8491,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for TaskLanguage {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8509,14 +8509,14 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskListResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<TaskListResponseData>,
         }
         ///`TaskListResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskListResponseData {
             ///Number of tasks per page
             pub limit: ::std::num::NonZeroU64,
@@ -8528,7 +8528,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`TaskMetadata`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskMetadata {
             ///Task creation timestamp
             #[serde(rename = "createdAt")]
@@ -8554,22 +8554,22 @@ The city parameter can only be used when region is also provided.
         ///Optional description of the task
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskMetadataDescription(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for TaskMetadataDescription {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<TaskMetadataDescription> for ::std::string::String {
             fn from(value: TaskMetadataDescription) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for TaskMetadataDescription {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8581,7 +8581,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskMetadataDescription {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8590,7 +8590,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for TaskMetadataDescription {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8599,7 +8599,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for TaskMetadataDescription {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -8615,22 +8615,22 @@ The city parameter can only be used when region is also provided.
         ///Task name
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskMetadataName(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for TaskMetadataName {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<TaskMetadataName> for ::std::string::String {
             fn from(value: TaskMetadataName) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for TaskMetadataName {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8650,7 +8650,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskMetadataName {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8659,7 +8659,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for TaskMetadataName {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8668,7 +8668,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for TaskMetadataName {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -8690,7 +8690,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskMetadataResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<TaskMetadata>,
@@ -8698,22 +8698,22 @@ The city parameter can only be used when region is also provided.
         ///Task name (letters, numbers, hyphens, and underscores only)
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskName(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for TaskName {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<TaskName> for ::std::string::String {
             fn from(value: TaskName) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for TaskName {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8733,7 +8733,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskName {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8742,7 +8742,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for TaskName {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8751,7 +8751,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for TaskName {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -8773,14 +8773,14 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<Task>,
         }
         ///`TaskRunStatusV2Response`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         pub struct TaskRunStatusV2Response {
             ///Error message when the run fails
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8809,7 +8809,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         pub enum TaskRunStatusV2ResponseStatus {
             #[serde(rename = "queued")]
             Queued,
@@ -8827,7 +8827,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         impl ::std::convert::TryFrom<&str> for TaskRunStatusV2ResponseStatus {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8836,7 +8836,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         impl ::std::convert::TryFrom<::std::string::String>
         for TaskRunStatusV2ResponseStatus {
             type Error = self::error::ConversionError;
@@ -8848,7 +8848,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`TaskVersion`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskVersion {
             #[serde(
                 rename = "browserConfiguration",
@@ -8882,22 +8882,22 @@ The city parameter can only be used when region is also provided.
         ///Optional description of the version
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskVersionDescription(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for TaskVersionDescription {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<TaskVersionDescription> for ::std::string::String {
             fn from(value: TaskVersionDescription) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for TaskVersionDescription {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8909,7 +8909,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskVersionDescription {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8918,7 +8918,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for TaskVersionDescription {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8927,7 +8927,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for TaskVersionDescription {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -8953,7 +8953,7 @@ The city parameter can only be used when region is also provided.
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub enum TaskVersionLanguage {
             #[serde(rename = "typescript")]
             Typescript,
@@ -8961,7 +8961,7 @@ The city parameter can only be used when region is also provided.
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskVersionLanguage {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8970,7 +8970,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String> for TaskVersionLanguage {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -8988,7 +8988,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskVersionResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<TaskVersion>,
@@ -9002,14 +9002,14 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskVersionsListResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<TaskVersionsListResponseData>,
         }
         ///`TaskVersionsListResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskVersionsListResponseData {
             ///Task identifier
             #[serde(rename = "taskId")]
@@ -9018,7 +9018,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`TaskVersionsListResponseDataVersionsItem`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct TaskVersionsListResponseDataVersionsItem {
             ///Version creation timestamp
             #[serde(rename = "createdAt")]
@@ -9034,7 +9034,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`TypeTextRequestSchema`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub struct TypeTextRequestSchema {
             ///Delay between keystrokes in milliseconds
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9125,7 +9125,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct UpdateAuthFlowRequest {
             ///Custom fields for this authentication flow
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -9156,7 +9156,7 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub enum UpdateAuthFlowRequestMethodsItem {
             #[serde(rename = "username_password")]
             UsernamePassword,
@@ -9165,7 +9165,7 @@ The city parameter can only be used when region is also provided.
             #[serde(rename = "custom")]
             Custom,
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::fmt::Display for UpdateAuthFlowRequestMethodsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -9175,7 +9175,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::str::FromStr for UpdateAuthFlowRequestMethodsItem {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -9189,7 +9189,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::convert::TryFrom<&str> for UpdateAuthFlowRequestMethodsItem {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -9198,7 +9198,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::convert::TryFrom<::std::string::String>
         for UpdateAuthFlowRequestMethodsItem {
             type Error = self::error::ConversionError;
@@ -9217,7 +9217,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub struct UpdateAuthFlowResponse {
             ///Timestamp when the authentication flow was created
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9257,7 +9257,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub struct UpdateIdentityRequest {
             ///Array of credentials for authentication
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -9278,7 +9278,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub struct UpdateIdentityResponse {
             ///Unique identifier for the identity
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9304,7 +9304,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct UpdateTaskMetadataRequest {
             ///Optional description of the task
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9316,23 +9316,23 @@ The city parameter can only be used when region is also provided.
         ///Optional description of the task
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct UpdateTaskMetadataRequestDescription(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for UpdateTaskMetadataRequestDescription {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<UpdateTaskMetadataRequestDescription>
         for ::std::string::String {
             fn from(value: UpdateTaskMetadataRequestDescription) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for UpdateTaskMetadataRequestDescription {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -9344,7 +9344,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for UpdateTaskMetadataRequestDescription {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -9353,7 +9353,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for UpdateTaskMetadataRequestDescription {
             type Error = self::error::ConversionError;
@@ -9363,7 +9363,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for UpdateTaskMetadataRequestDescription {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -9379,23 +9379,23 @@ The city parameter can only be used when region is also provided.
         ///Task name (letters, numbers, hyphens, and underscores only)
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub struct UpdateTaskMetadataRequestName(::std::string::String);
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::ops::Deref for UpdateTaskMetadataRequestName {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::From<UpdateTaskMetadataRequestName>
         for ::std::string::String {
             fn from(value: UpdateTaskMetadataRequestName) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for UpdateTaskMetadataRequestName {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -9415,7 +9415,7 @@ The city parameter can only be used when region is also provided.
                 Ok(Self(value.to_string()))
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for UpdateTaskMetadataRequestName {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -9424,7 +9424,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<::std::string::String>
         for UpdateTaskMetadataRequestName {
             type Error = self::error::ConversionError;
@@ -9434,7 +9434,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl<'de> ::serde::Deserialize<'de> for UpdateTaskMetadataRequestName {
             fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
             where
@@ -9449,7 +9449,7 @@ The city parameter can only be used when region is also provided.
         }
         ///`UsernamePasswordCredential`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub struct UsernamePasswordCredential {
             ///Password for authentication
             pub password: ::std::string::String,
@@ -9472,12 +9472,12 @@ The city parameter can only be used when region is also provided.
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub enum UsernamePasswordCredentialType {
             #[serde(rename = "username_password")]
             UsernamePassword,
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::fmt::Display for UsernamePasswordCredentialType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -9485,7 +9485,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::str::FromStr for UsernamePasswordCredentialType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -9497,7 +9497,7 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<&str> for UsernamePasswordCredentialType {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -9506,7 +9506,7 @@ The city parameter can only be used when region is also provided.
                 value.parse()
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<::std::string::String>
         for UsernamePasswordCredentialType {
             type Error = self::error::ConversionError;
@@ -9525,7 +9525,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "event-coordination"))]
+        #[cfg(feature = "event-coordination")]
         pub struct WaitForEventRequestSchema {
             ///Timeout in milliseconds to wait for the event. Defaults to 60000ms (1 minute).
             #[serde(
@@ -9965,7 +9965,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ApplicationIdentityItemStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -9977,13 +9977,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::fmt::Display for ApplicationIdentityItemStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         impl ::std::str::FromStr for ApplicationIdentityItemStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -9999,7 +9999,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl BatchSessionItemSchemaStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10013,13 +10013,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for BatchSessionItemSchemaStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::str::FromStr for BatchSessionItemSchemaStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10037,7 +10037,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl BatchSessionListItemSchemaStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10051,13 +10051,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for BatchSessionListItemSchemaStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::str::FromStr for BatchSessionListItemSchemaStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10075,7 +10075,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl BatchSessionResponseSchemaStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10089,13 +10089,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for BatchSessionResponseSchemaStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::str::FromStr for BatchSessionResponseSchemaStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10113,7 +10113,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl BatchSessionRetryResponseSchemaStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10127,13 +10127,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for BatchSessionRetryResponseSchemaStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::str::FromStr for BatchSessionRetryResponseSchemaStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10151,7 +10151,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl BatchSessionStatusResponseSchemaProgressCurrentPhase {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10164,14 +10164,14 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display
         for BatchSessionStatusResponseSchemaProgressCurrentPhase {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::str::FromStr
         for BatchSessionStatusResponseSchemaProgressCurrentPhase {
             type Err = self::error::ConversionError;
@@ -10189,7 +10189,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl BatchSessionStatusResponseSchemaStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10203,13 +10203,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for BatchSessionStatusResponseSchemaStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::str::FromStr for BatchSessionStatusResponseSchemaStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10227,7 +10227,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl BatchSessionUpdateResponseSchemaStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10237,13 +10237,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for BatchSessionUpdateResponseSchemaStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         impl ::std::str::FromStr for BatchSessionUpdateResponseSchemaStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10257,7 +10257,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl CreateIdentityResponseStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10269,13 +10269,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::fmt::Display for CreateIdentityResponseStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::str::FromStr for CreateIdentityResponseStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10291,7 +10291,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl GetIdentityResponseStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10303,13 +10303,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::fmt::Display for GetIdentityResponseStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         impl ::std::str::FromStr for GetIdentityResponseStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10325,7 +10325,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl IntegrationType {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10335,13 +10335,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::fmt::Display for IntegrationType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         impl ::std::str::FromStr for IntegrationType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10355,7 +10355,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         impl ProfileResponseSchemaSource {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10365,13 +10365,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         impl ::std::fmt::Display for ProfileResponseSchemaSource {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         impl ::std::str::FromStr for ProfileResponseSchemaSource {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10385,7 +10385,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl SessionHistoryPageItemUsedCreditsVariant2 {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10395,13 +10395,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::fmt::Display for SessionHistoryPageItemUsedCreditsVariant2 {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         impl ::std::str::FromStr for SessionHistoryPageItemUsedCreditsVariant2 {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10415,7 +10415,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl TaskExecutionResultStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10430,13 +10430,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for TaskExecutionResultStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for TaskExecutionResultStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10455,7 +10455,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl TaskLanguage {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10465,13 +10465,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for TaskLanguage {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for TaskLanguage {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10485,7 +10485,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         impl TaskRunStatusV2ResponseStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10500,13 +10500,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         impl ::std::fmt::Display for TaskRunStatusV2ResponseStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         impl ::std::str::FromStr for TaskRunStatusV2ResponseStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10525,7 +10525,7 @@ The city parameter can only be used when region is also provided.
                 )
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl TaskVersionLanguage {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -10535,13 +10535,13 @@ The city parameter can only be used when region is also provided.
                 }
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for TaskVersionLanguage {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         impl ::std::str::FromStr for TaskVersionLanguage {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -10634,7 +10634,7 @@ Sends a `GET` request to `/v1/applications`
 Arguments:
 - `search`: Search query to filter applications by name
 */
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn get_v1_applications<'a>(
             &'a self,
             search: Option<&'a str>,
@@ -10680,7 +10680,7 @@ Creates a new application for identity management.
 Sends a `POST` request to `/v1/applications`
 
 */
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn post_v1_applications<'a>(
             &'a self,
             body: &'a types::CreateApplicationRequest,
@@ -10735,7 +10735,7 @@ Sends a `GET` request to `/v1/applications/{applicationId}`
 Arguments:
 - `application_id`: The ID of the application to retrieve
 */
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn get_v1_applications_by_application_id<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -10792,7 +10792,7 @@ Sends a `DELETE` request to `/v1/applications/{applicationId}`
 Arguments:
 - `application_id`: The ID of the application to delete
 */
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn delete_v1_applications_by_application_id<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -10849,7 +10849,7 @@ Sends a `GET` request to `/v1/applications/{applicationId}/auth-flows`
 Arguments:
 - `application_id`: The ID of the application
 */
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn get_v1_applications_by_application_id_auth_flows<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -10900,7 +10900,7 @@ Arguments:
 - `application_id`: The ID of the application
 - `body`
 */
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn post_v1_applications_by_application_id_auth_flows<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -10960,7 +10960,7 @@ Arguments:
 - `application_id`: The ID of the application
 - `auth_flow_id`: The ID of the authentication flow to delete
 */
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id<
             'a,
         >(
@@ -11015,7 +11015,7 @@ Arguments:
 - `auth_flow_id`: The ID of the authentication flow to update
 - `body`
 */
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id<
             'a,
         >(
@@ -11072,7 +11072,7 @@ Arguments:
 - `metadata`: Filter identities by metadata. Pass a **JSON object** to filter identities whose metadata contains the specified key-value pairs.
 - `search`: Search query to filter identities by name
 */
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn get_v1_applications_by_application_id_identities<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -11130,7 +11130,7 @@ Arguments:
 - `application_id`: The unique identifier of the application
 - `body`
 */
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn post_v1_applications_by_application_id_tokens<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -11201,7 +11201,7 @@ Arguments:
 - `page`: Page number (1-based)
 - `status`: Filter batches by status
 */
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn get_v1_batch_sessions<'a>(
             &'a self,
             created_after: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
@@ -11272,7 +11272,7 @@ The batch will be processed asynchronously, and you can monitor progress using t
 Sends a `POST` request to `/v1/batch-sessions`
 
 */
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn post_v1_batch_sessions<'a>(
             &'a self,
             body: &'a types::BatchSessionRequestSchema,
@@ -11342,7 +11342,7 @@ Sends a `GET` request to `/v1/batch-sessions/{batch_id}`
 Arguments:
 - `batch_id`: The unique identifier of the batch
 */
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn get_v1_batch_sessions_by_batch_id<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
@@ -11407,7 +11407,7 @@ Sends a `DELETE` request to `/v1/batch-sessions/{batch_id}`
 Arguments:
 - `batch_id`: The unique identifier of the batch
 */
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn delete_v1_batch_sessions_by_batch_id<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
@@ -11473,7 +11473,7 @@ Arguments:
 - `batch_id`: The unique identifier of the batch
 - `body`
 */
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn patch_v1_batch_sessions_by_batch_id<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
@@ -11548,7 +11548,7 @@ Arguments:
 - `batch_id`: The unique identifier of the batch
 - `body`
 */
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn post_v1_batch_sessions_by_batch_id_retry<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
@@ -11618,7 +11618,7 @@ Retrieves credit balance, current-period credit usage, tier, and billing limits 
 Sends a `GET` request to `/v1/billing`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_billing<'a>(
             &'a self,
         ) -> Result<
@@ -11673,7 +11673,7 @@ Arguments:
 - `event_name`: The name of the event to signal
 - `body`
 */
-        #[cfg(any(feature = "event-coordination"))]
+        #[cfg(feature = "event-coordination")]
         pub async fn post_v1_events_by_event_name<'a>(
             &'a self,
             event_name: &'a str,
@@ -11738,7 +11738,7 @@ Arguments:
 - `event_name`: The name of the event to wait for
 - `body`
 */
-        #[cfg(any(feature = "event-coordination"))]
+        #[cfg(feature = "event-coordination")]
         pub async fn post_v1_events_by_event_name_wait<'a>(
             &'a self,
             event_name: &'a str,
@@ -11801,7 +11801,7 @@ Get all extensions for the authenticated user
 Sends a `GET` request to `/v1/extensions`
 
 */
-        #[cfg(any(feature = "extensions"))]
+        #[cfg(feature = "extensions")]
         pub async fn get_v1_extensions<'a>(
             &'a self,
         ) -> Result<
@@ -11844,7 +11844,7 @@ Upload a new browser extension as a ZIP file. The extension will be validated an
 Sends a `POST` request to `/v1/extensions`
 
 */
-        #[cfg(any(feature = "extensions"))]
+        #[cfg(feature = "extensions")]
         pub async fn post_v1_extensions<'a>(
             &'a self,
         ) -> Result<
@@ -11896,7 +11896,7 @@ Sends a `GET` request to `/v1/extensions/{id}`
 Arguments:
 - `id`: The ID of the extension to retrieve
 */
-        #[cfg(any(feature = "extensions"))]
+        #[cfg(feature = "extensions")]
         pub async fn get_v1_extensions_by_id<'a>(
             &'a self,
             id: &'a ::uuid::Uuid,
@@ -11951,7 +11951,7 @@ Sends a `DELETE` request to `/v1/extensions/{id}`
 Arguments:
 - `id`: The ID of the extension to delete
 */
-        #[cfg(any(feature = "extensions"))]
+        #[cfg(feature = "extensions")]
         pub async fn delete_v1_extensions_by_id<'a>(
             &'a self,
             id: &'a ::uuid::Uuid,
@@ -12008,7 +12008,7 @@ Arguments:
 - `validate_async`: Whether to validate the identity asynchronously. Defaults to true.
 - `body`
 */
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub async fn post_v1_identities<'a>(
             &'a self,
             validate_async: Option<bool>,
@@ -12067,7 +12067,7 @@ Sends a `GET` request to `/v1/identities/{identityId}`
 Arguments:
 - `identity_id`: The ID of the identity to retrieve
 */
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub async fn get_v1_identities_by_identity_id<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
@@ -12125,7 +12125,7 @@ Arguments:
 - `identity_id`: The ID of the identity to update
 - `body`
 */
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub async fn put_v1_identities_by_identity_id<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
@@ -12184,7 +12184,7 @@ Sends a `DELETE` request to `/v1/identities/{identityId}`
 Arguments:
 - `identity_id`: The ID of the identity to delete
 */
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub async fn delete_v1_identities_by_identity_id<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
@@ -12241,7 +12241,7 @@ Sends a `GET` request to `/v1/identities/{identityId}/credentials`
 Arguments:
 - `identity_id`: The ID of the identity
 */
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub async fn get_v1_identities_by_identity_id_credentials<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
@@ -12295,7 +12295,7 @@ Retrieves all integrations for the authenticated team.
 Sends a `GET` request to `/v1/integrations`
 
 */
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub async fn get_v1_integrations<'a>(
             &'a self,
         ) -> Result<
@@ -12340,7 +12340,7 @@ The integration can then be used in browser sessions to automatically load secre
 Sends a `POST` request to `/v1/integrations`
 
 */
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub async fn post_v1_integrations<'a>(
             &'a self,
             body: &'a types::CreateIntegrationRequest,
@@ -12394,7 +12394,7 @@ Sends a `DELETE` request to `/v1/integrations/{integrationId}`
 Arguments:
 - `integration_id`: The ID of the integration to delete
 */
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub async fn delete_v1_integrations_by_integration_id<'a>(
             &'a self,
             integration_id: &'a ::uuid::Uuid,
@@ -12448,7 +12448,7 @@ Fetches all stored profiles.
 Sends a `GET` request to `/v1/profiles`
 
 */
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub async fn get_v1_profiles<'a>(
             &'a self,
         ) -> Result<
@@ -12491,7 +12491,7 @@ Creates a new profile from a browser session. A Profile stores cookies, local st
 Sends a `POST` request to `/v1/profiles`
 
 */
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub async fn post_v1_profiles<'a>(
             &'a self,
             body: &'a types::ProfileRequestSchema,
@@ -12556,7 +12556,7 @@ Sends a `GET` request to `/v1/profiles/{name}`
 Arguments:
 - `name`: The name of the profile to retrieve.
 */
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub async fn get_v1_profiles_by_name<'a>(
             &'a self,
             name: &'a str,
@@ -12615,7 +12615,7 @@ Sends a `DELETE` request to `/v1/profiles/{name}`
 Arguments:
 - `name`: The name of the profile to delete.
 */
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub async fn delete_v1_profiles_by_name<'a>(
             &'a self,
             name: &'a str,
@@ -12687,7 +12687,7 @@ Arguments:
 - `tags`: Comma-separated tag list. Session must include all provided tags.
 - `task_initiated`: Filter by whether the session was task-initiated.
 */
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions<'a>(
             &'a self,
             batch_id: Option<&'a str>,
@@ -12780,7 +12780,7 @@ Allocates a new browser session for the user, with optional configurations for a
 Sends a `POST` request to `/v1/sessions`
 
 */
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn post_v1_sessions<'a>(
             &'a self,
             body: &'a types::SessionCreateRequestSchema,
@@ -12832,7 +12832,7 @@ Terminates all active browser sessions associated with the provided API key.
 Sends a `DELETE` request to `/v1/sessions/all`
 
 */
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn delete_v1_sessions_all<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
@@ -12876,7 +12876,7 @@ Arguments:
 - `tags`: Comma-separated list of session tags to filter by. Sessions must contain all provided tags.
 - `task_initiated`: Filter by whether the session was initiated by a task.
 */
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions_all_status<'a>(
             &'a self,
             batch_id: Option<&'a str>,
@@ -12963,7 +12963,7 @@ Arguments:
 - `page`: Page number for pagination.
 - `to_date`: End date for filtering (ISO 8601 format).
 */
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions_history<'a>(
             &'a self,
             from_date: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
@@ -13027,7 +13027,7 @@ Sends a `GET` request to `/v1/sessions/{sessionId}/agent/files`
 Arguments:
 - `session_id`: The browser session ID
 */
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub async fn get_v1_sessions_by_session_id_agent_files<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13094,7 +13094,7 @@ Sends a `POST` request to `/v1/sessions/{sessionId}/agent/files`
 Arguments:
 - `session_id`: The browser session ID
 */
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub async fn post_v1_sessions_by_session_id_agent_files<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13136,7 +13136,7 @@ Sends a `GET` request to `/v1/sessions/{sessionId}/clipboard`
 Arguments:
 - `session_id`: The ID of the browser session
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn get_v1_sessions_by_session_id_clipboard<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13176,7 +13176,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_clipboard<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13220,7 +13220,7 @@ Sends a `POST` request to `/v1/sessions/{sessionId}/copy`
 Arguments:
 - `session_id`: The ID of the browser session
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_copy<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13260,7 +13260,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_drag_and_drop<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13305,7 +13305,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_goto<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13350,7 +13350,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_keyboard_shortcut<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13395,7 +13395,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_keyboard_type<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13440,7 +13440,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_mouse_click<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13485,7 +13485,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_mouse_double_click<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13530,7 +13530,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_mouse_down<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13575,7 +13575,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_mouse_move<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13620,7 +13620,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_mouse_up<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13665,7 +13665,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_paste<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13709,7 +13709,7 @@ Sends a `GET` request to `/v1/sessions/{sessionId}/screenshot`
 Arguments:
 - `session_id`: The ID of the browser session
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn get_v1_sessions_by_session_id_screenshot<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13759,7 +13759,7 @@ Arguments:
 - `session_id`: The ID of the browser session
 - `body`
 */
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_scroll<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13806,7 +13806,7 @@ Sends a `POST` request to `/v1/sessions/{sessionId}/uploads`
 Arguments:
 - `session_id`: The browser session ID
 */
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn post_v1_sessions_by_session_id_uploads<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -13848,7 +13848,7 @@ Sends a `GET` request to `/v1/sessions/{session_id}`
 Arguments:
 - `session_id`: The ID of the session to retrieve.
 */
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions_by_session_id<'a>(
             &'a self,
             session_id: &'a str,
@@ -13903,7 +13903,7 @@ Sends a `DELETE` request to `/v1/sessions/{session_id}`
 Arguments:
 - `session_id`: The ID of the browser session to end.
 */
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn delete_v1_sessions_by_session_id<'a>(
             &'a self,
             session_id: &'a str,
@@ -13955,7 +13955,7 @@ Sends a `POST` request to `/v1/sessions/{session_id}/agent/pause`
 Arguments:
 - `session_id`: The ID of the browser session
 */
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub async fn post_v1_sessions_by_session_id_agent_pause<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -14015,7 +14015,7 @@ Sends a `POST` request to `/v1/sessions/{session_id}/agent/resume`
 Arguments:
 - `session_id`: The ID of the browser session
 */
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub async fn post_v1_sessions_by_session_id_agent_resume<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -14075,7 +14075,7 @@ Sends a `GET` request to `/v1/sessions/{session_id}/downloads`
 Arguments:
 - `session_id`: The unique identifier of the browser session to retrieve downloads for.
 */
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions_by_session_id_downloads<'a>(
             &'a self,
             session_id: &'a str,
@@ -14138,7 +14138,7 @@ Sends a `GET` request to `/v1/sessions/{session_id}/pages`
 Arguments:
 - `session_id`: The ID of the session to retrieve pages for.
 */
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions_by_session_id_pages<'a>(
             &'a self,
             session_id: &'a str,
@@ -14203,7 +14203,7 @@ Sends a `GET` request to `/v1/sessions/{session_id}/recordings`
 Arguments:
 - `session_id`: The ID of the browser session to retrieve recordings for.
 */
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub async fn get_v1_sessions_by_session_id_recordings<'a>(
             &'a self,
             session_id: &'a str,
@@ -14266,7 +14266,7 @@ Sends a `POST` request to `/v1/sessions/{session_id}/recordings/pause`
 Arguments:
 - `session_id`: The ID of the browser session for which to pause recording.
 */
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub async fn post_v1_sessions_by_session_id_recordings_pause<'a>(
             &'a self,
             session_id: &'a str,
@@ -14329,7 +14329,7 @@ Sends a `GET` request to `/v1/sessions/{session_id}/recordings/primary/fetch`
 Arguments:
 - `session_id`: The ID of the browser session to download the recording for.
 */
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub async fn get_v1_sessions_by_session_id_recordings_primary_fetch<'a>(
             &'a self,
             session_id: &'a str,
@@ -14382,7 +14382,7 @@ Sends a `POST` request to `/v1/sessions/{session_id}/recordings/resume`
 Arguments:
 - `session_id`: The ID of the browser session for which to resume recording.
 */
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub async fn post_v1_sessions_by_session_id_recordings_resume<'a>(
             &'a self,
             session_id: &'a str,
@@ -14450,7 +14450,7 @@ Arguments:
 - `limit`: Number of tasks per page
 - `page`: Page number
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task<'a>(
             &'a self,
             limit: Option<&'a types::GetV1TaskLimit>,
@@ -14501,7 +14501,7 @@ If you are using the new Task Builder, see the non-deprecated Tasks endpoints in
 Sends a `POST` request to `/v1/task`
 
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task<'a>(
             &'a self,
             body: &'a types::CreateTaskRequest,
@@ -14561,7 +14561,7 @@ If you are using the new Task Builder, see the non-deprecated Tasks endpoints in
 Sends a `POST` request to `/v1/task/run`
 
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task_run<'a>(
             &'a self,
             body: &'a types::RunTaskRequest,
@@ -14617,7 +14617,7 @@ Arguments:
 - `task_name`: The name of the task to run
 - `body`
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task_run_by_task_name<'a>(
             &'a self,
             task_name: &'a types::PostV1TaskRunByTaskNameTaskName,
@@ -14675,7 +14675,7 @@ Sends a `GET` request to `/v1/task/{taskId}`
 Arguments:
 - `task_id`: The ID of the task to retrieve
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -14734,7 +14734,7 @@ Arguments:
 - `task_id`: The ID of the task to update
 - `body`
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn put_v1_task_by_task_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -14802,7 +14802,7 @@ Sends a `DELETE` request to `/v1/task/{taskId}`
 Arguments:
 - `task_id`: The ID of the task to delete
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn delete_v1_task_by_task_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -14862,7 +14862,7 @@ Arguments:
 - `task_id`: The ID of the task
 - `body`
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task_by_task_id_deploy<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -14922,7 +14922,7 @@ Sends a `GET` request to `/v1/task/{taskId}/draft`
 Arguments:
 - `task_id`: The ID of the task
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_draft<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -14982,7 +14982,7 @@ Arguments:
 - `task_id`: The ID of the task
 - `body`
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task_by_task_id_draft<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -15047,7 +15047,7 @@ Arguments:
 - `status`: Filter by execution status
 - `version`: Filter by task version
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_executions<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -15116,7 +15116,7 @@ Arguments:
 - `task_id`: The ID of the task
 - `execution_id`: The ID of the execution result
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_executions_by_execution_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -15176,7 +15176,7 @@ Sends a `GET` request to `/v1/task/{taskId}/latest`
 Arguments:
 - `task_id`: The ID of the task
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_latest<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -15234,7 +15234,7 @@ Sends a `GET` request to `/v1/task/{taskId}/versions`
 Arguments:
 - `task_id`: The ID of the task
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_versions<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -15294,7 +15294,7 @@ Arguments:
 - `task_id`: The ID of the task
 - `task_version`: The version to retrieve (draft, latest, or version number)
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_by_task_version<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -15357,7 +15357,7 @@ Arguments:
 - `task_version`: The version to publish (cannot be draft)
 - `body`
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task_by_task_id_by_task_version<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -15428,7 +15428,7 @@ Arguments:
 - `task_id`: The ID of the task
 - `task_version`: The version to delete
 */
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn delete_v1_task_by_task_id_by_task_version<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -15486,7 +15486,7 @@ Arguments:
 - `session_id`: An optional browser session identifier to reference an existing running browser session. If provided, the tool will execute within that browser session.
 - `body`
 */
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub async fn post_v1_tools_fetch_webpage<'a>(
             &'a self,
             session_id: Option<&'a str>,
@@ -15536,7 +15536,7 @@ Arguments:
 - `session_id`: Optional browser session ID. If omitted, `url` in the request body is required.
 - `body`
 */
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub async fn post_v1_tools_page_pdf<'a>(
             &'a self,
             session_id: Option<&'a ::uuid::Uuid>,
@@ -15572,7 +15572,7 @@ Arguments:
 - `session_id`: An optional browser session identifier to reference an existing running browser sessions. When passed, the tool will be executed on the provided browser session.
 - `body`
 */
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub async fn post_v1_tools_perform_web_task<'a>(
             &'a self,
             session_id: Option<&'a str>,
@@ -15628,7 +15628,7 @@ Sends a `GET` request to `/v1/tools/perform-web-task/{workflowId}/status`
 Arguments:
 - `workflow_id`: The workflow ID returned when starting an asynchronous perform-web-task execution.
 */
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub async fn get_v1_tools_perform_web_task_by_workflow_id_status<'a>(
             &'a self,
             workflow_id: &'a str,
@@ -15685,7 +15685,7 @@ Arguments:
 - `session_id`: An optional browser session identifier to reference an existing running browser sessions. When passed, the tool will be executed on the provided browser session.
 - `body`
 */
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub async fn post_v1_tools_screenshot<'a>(
             &'a self,
             session_id: Option<&'a str>,
@@ -15735,7 +15735,7 @@ Sends a `GET` request to `/v2/tasks/runs/{runId}/status`
 Arguments:
 - `run_id`: The ID of the task run
 */
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         pub async fn get_v2_tasks_runs_by_run_id_status<'a>(
             &'a self,
             run_id: &'a str,
@@ -15793,7 +15793,7 @@ Arguments:
 - `task_id`: The ID of the task to run
 - `body`
 */
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         pub async fn post_v2_tasks_by_task_id_run<'a>(
             &'a self,
             task_id: &'a str,
@@ -15884,7 +15884,11 @@ mod client {
         "Client for the Anchor Browser API.\n\nBuilt from the environment (ANCHOR_API_KEY, and ANCHOR_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_anchor::Error> {\nlet client = billfold_anchor::Client::from_env()?;\nlet response = client.get_billing().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `anchor-api-key: <key>` (security scheme `api_key_header` (API key passed in the header)) to <https://api.anchorbrowser.io>.
         pub fn with_api_key(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
@@ -15909,7 +15913,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn get_v1_applications<'a>(
             &'a self,
             search: Option<&'a str>,
@@ -15942,7 +15946,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn post_v1_applications<'a>(
             &'a self,
             body: &'a types::CreateApplicationRequest,
@@ -15977,7 +15981,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn get_v1_applications_by_application_id<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -16012,7 +16016,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn delete_v1_applications_by_application_id<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -16047,7 +16051,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn get_v1_applications_by_application_id_auth_flows<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -16089,7 +16093,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn post_v1_applications_by_application_id_auth_flows<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -16133,7 +16137,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id<
             'a,
         >(
@@ -16180,7 +16184,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id<
             'a,
         >(
@@ -16229,7 +16233,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn get_v1_applications_by_application_id_identities<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -16278,7 +16282,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "applications"))]
+        #[cfg(feature = "applications")]
         pub async fn post_v1_applications_by_application_id_tokens<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
@@ -16326,7 +16330,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn get_v1_batch_sessions<'a>(
             &'a self,
             created_after: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
@@ -16376,7 +16380,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn post_v1_batch_sessions<'a>(
             &'a self,
             body: &'a types::BatchSessionRequestSchema,
@@ -16412,7 +16416,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn get_v1_batch_sessions_by_batch_id<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
@@ -16448,7 +16452,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn delete_v1_batch_sessions_by_batch_id<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
@@ -16485,7 +16489,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn patch_v1_batch_sessions_by_batch_id<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
@@ -16523,7 +16527,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batch-sessions"))]
+        #[cfg(feature = "batch-sessions")]
         pub async fn post_v1_batch_sessions_by_batch_id_retry<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
@@ -16556,7 +16560,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_billing<'a>(
             &'a self,
         ) -> Result<
@@ -16592,7 +16596,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "event-coordination"))]
+        #[cfg(feature = "event-coordination")]
         pub async fn post_v1_events_by_event_name<'a>(
             &'a self,
             event_name: &'a str,
@@ -16628,7 +16632,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "event-coordination"))]
+        #[cfg(feature = "event-coordination")]
         pub async fn post_v1_events_by_event_name_wait<'a>(
             &'a self,
             event_name: &'a str,
@@ -16661,7 +16665,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "extensions"))]
+        #[cfg(feature = "extensions")]
         pub async fn get_v1_extensions<'a>(
             &'a self,
         ) -> Result<
@@ -16692,7 +16696,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "extensions"))]
+        #[cfg(feature = "extensions")]
         pub async fn post_v1_extensions<'a>(
             &'a self,
             form: &'a billfold_runtime::Multipart,
@@ -16729,7 +16733,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "extensions"))]
+        #[cfg(feature = "extensions")]
         pub async fn get_v1_extensions_by_id<'a>(
             &'a self,
             id: &'a ::uuid::Uuid,
@@ -16763,7 +16767,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "extensions"))]
+        #[cfg(feature = "extensions")]
         pub async fn delete_v1_extensions_by_id<'a>(
             &'a self,
             id: &'a ::uuid::Uuid,
@@ -16799,7 +16803,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub async fn post_v1_identities<'a>(
             &'a self,
             validate_async: Option<bool>,
@@ -16835,7 +16839,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub async fn get_v1_identities_by_identity_id<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
@@ -16871,7 +16875,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub async fn put_v1_identities_by_identity_id<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
@@ -16907,7 +16911,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub async fn delete_v1_identities_by_identity_id<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
@@ -16942,7 +16946,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "identities"))]
+        #[cfg(feature = "identities")]
         pub async fn get_v1_identities_by_identity_id_credentials<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
@@ -16974,7 +16978,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub async fn get_v1_integrations<'a>(
             &'a self,
         ) -> Result<
@@ -17007,7 +17011,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub async fn post_v1_integrations<'a>(
             &'a self,
             body: &'a types::CreateIntegrationRequest,
@@ -17041,7 +17045,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "integrations"))]
+        #[cfg(feature = "integrations")]
         pub async fn delete_v1_integrations_by_integration_id<'a>(
             &'a self,
             integration_id: &'a ::uuid::Uuid,
@@ -17073,7 +17077,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub async fn get_v1_profiles<'a>(
             &'a self,
         ) -> Result<
@@ -17104,7 +17108,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub async fn post_v1_profiles<'a>(
             &'a self,
             body: &'a types::ProfileRequestSchema,
@@ -17135,7 +17139,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub async fn get_v1_profiles_by_name<'a>(
             &'a self,
             name: &'a str,
@@ -17166,7 +17170,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "profiles"))]
+        #[cfg(feature = "profiles")]
         pub async fn delete_v1_profiles_by_name<'a>(
             &'a self,
             name: &'a str,
@@ -17201,7 +17205,7 @@ Arguments:
 - `proxy`: Filter by whether proxy was active for the session.
 - `search`: Comma-separated tag search terms (partial, case-insensitive).
 - `sort_by`: Sort field. Common values are `created_at`, `session_id`, `used_credits`,
-`created_at`, and `api_key_name`.
+  `created_at`, and `api_key_name`.
 
 - `sort_order`: Sort direction.
 - `status`: Exact session status filter.
@@ -17217,7 +17221,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions<'a>(
             &'a self,
             batch_id: Option<&'a str>,
@@ -17285,7 +17289,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn post_v1_sessions<'a>(
             &'a self,
             body: &'a types::SessionCreateRequestSchema,
@@ -17317,7 +17321,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn delete_v1_sessions_all<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
@@ -17356,7 +17360,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions_all_status<'a>(
             &'a self,
             batch_id: Option<&'a str>,
@@ -17418,7 +17422,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions_history<'a>(
             &'a self,
             from_date: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
@@ -17468,7 +17472,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub async fn get_v1_sessions_by_session_id_agent_files<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17506,7 +17510,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub async fn post_v1_sessions_by_session_id_agent_files<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17545,7 +17549,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn get_v1_sessions_by_session_id_clipboard<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17577,7 +17581,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_clipboard<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17616,7 +17620,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_copy<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17648,7 +17652,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_drag_and_drop<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17691,7 +17695,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_goto<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17728,7 +17732,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_keyboard_shortcut<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17771,7 +17775,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_keyboard_type<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17814,7 +17818,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_mouse_click<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17854,7 +17858,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_mouse_double_click<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17897,7 +17901,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_mouse_down<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17937,7 +17941,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_mouse_move<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -17977,7 +17981,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_mouse_up<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -18013,7 +18017,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_paste<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -18048,7 +18052,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn get_v1_sessions_by_session_id_screenshot<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -18083,7 +18087,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "os-level-control"))]
+        #[cfg(feature = "os-level-control")]
         pub async fn post_v1_sessions_by_session_id_scroll<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -18121,7 +18125,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn post_v1_sessions_by_session_id_uploads<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -18160,7 +18164,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions_by_session_id<'a>(
             &'a self,
             session_id: &'a str,
@@ -18194,7 +18198,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn delete_v1_sessions_by_session_id<'a>(
             &'a self,
             session_id: &'a str,
@@ -18225,7 +18229,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub async fn post_v1_sessions_by_session_id_agent_pause<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -18256,7 +18260,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "agentic-capabilities"))]
+        #[cfg(feature = "agentic-capabilities")]
         pub async fn post_v1_sessions_by_session_id_agent_resume<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
@@ -18287,7 +18291,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions_by_session_id_downloads<'a>(
             &'a self,
             session_id: &'a str,
@@ -18321,7 +18325,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "browser-sessions"))]
+        #[cfg(feature = "browser-sessions")]
         pub async fn get_v1_sessions_by_session_id_pages<'a>(
             &'a self,
             session_id: &'a str,
@@ -18357,7 +18361,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub async fn get_v1_sessions_by_session_id_recordings<'a>(
             &'a self,
             session_id: &'a str,
@@ -18391,7 +18395,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub async fn post_v1_sessions_by_session_id_recordings_pause<'a>(
             &'a self,
             session_id: &'a str,
@@ -18429,7 +18433,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub async fn get_v1_sessions_by_session_id_recordings_primary_fetch<'a>(
             &'a self,
             session_id: &'a str,
@@ -18466,7 +18470,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "session-recordings"))]
+        #[cfg(feature = "session-recordings")]
         pub async fn post_v1_sessions_by_session_id_recordings_resume<'a>(
             &'a self,
             session_id: &'a str,
@@ -18509,7 +18513,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task<'a>(
             &'a self,
             limit: Option<&'a types::GetV1TaskLimit>,
@@ -18546,7 +18550,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task<'a>(
             &'a self,
             body: &'a types::CreateTaskRequest,
@@ -18579,7 +18583,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task_run<'a>(
             &'a self,
             body: &'a types::RunTaskRequest,
@@ -18615,7 +18619,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task_run_by_task_name<'a>(
             &'a self,
             task_name: &'a types::PostV1TaskRunByTaskNameTaskName,
@@ -18651,7 +18655,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -18689,7 +18693,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn put_v1_task_by_task_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -18728,7 +18732,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn delete_v1_task_by_task_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -18767,7 +18771,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task_by_task_id_deploy<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -18805,7 +18809,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_draft<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -18844,7 +18848,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task_by_task_id_draft<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -18887,7 +18891,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_executions<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -18940,7 +18944,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_executions_by_execution_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -18985,7 +18989,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_latest<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -19022,7 +19026,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_versions<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -19060,7 +19064,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn get_v1_task_by_task_id_by_task_version<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -19108,7 +19112,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn post_v1_task_by_task_id_by_task_version<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -19157,7 +19161,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks-legacy"))]
+        #[cfg(feature = "tasks-legacy")]
         pub async fn delete_v1_task_by_task_id_by_task_version<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
@@ -19200,7 +19204,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub async fn post_v1_tools_fetch_webpage<'a>(
             &'a self,
             session_id: Option<&'a str>,
@@ -19233,7 +19237,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub async fn post_v1_tools_page_pdf<'a>(
             &'a self,
             session_id: Option<&'a ::uuid::Uuid>,
@@ -19267,7 +19271,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub async fn post_v1_tools_perform_web_task<'a>(
             &'a self,
             session_id: Option<&'a str>,
@@ -19302,7 +19306,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "ai-tools"))]
+        #[cfg(feature = "ai-tools")]
         pub async fn get_v1_tools_perform_web_task_by_workflow_id_status<'a>(
             &'a self,
             workflow_id: &'a str,
@@ -19343,7 +19347,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tools"))]
+        #[cfg(feature = "tools")]
         pub async fn post_v1_tools_screenshot<'a>(
             &'a self,
             session_id: Option<&'a str>,
@@ -19376,7 +19380,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         pub async fn get_v2_tasks_runs_by_run_id_status<'a>(
             &'a self,
             run_id: &'a str,
@@ -19412,7 +19416,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "tasks"))]
+        #[cfg(feature = "tasks")]
         pub async fn post_v2_tasks_by_task_id_run<'a>(
             &'a self,
             task_id: &'a str,
@@ -19439,7 +19443,7 @@ pub mod errors {
     ///Error bodies of `post_v1_sessions_by_session_id_agent_files`, typed by status (the spec gives them different schemas).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
     #[serde(untagged)]
-    #[cfg(any(feature = "agentic-capabilities"))]
+    #[cfg(feature = "agentic-capabilities")]
     pub enum PostV1SessionsBySessionIdAgentFilesError {
         ///The body of an HTTP 400 response.
         Status400(types::PostV1SessionsBySessionIdAgentFilesError400),
@@ -19448,7 +19452,7 @@ pub mod errors {
         ///The body of an HTTP 500 response.
         Status500(types::PostV1SessionsBySessionIdAgentFilesError500),
     }
-    #[cfg(any(feature = "agentic-capabilities"))]
+    #[cfg(feature = "agentic-capabilities")]
     impl PostV1SessionsBySessionIdAgentFilesError {
         /// The typed body of an error response with this status, if it decodes.
         #[doc(hidden)]
@@ -19464,7 +19468,7 @@ pub mod errors {
     ///Error bodies of `post_v1_sessions_by_session_id_goto`, typed by status (the spec gives them different schemas).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
     #[serde(untagged)]
-    #[cfg(any(feature = "os-level-control"))]
+    #[cfg(feature = "os-level-control")]
     pub enum PostV1SessionsBySessionIdGotoError {
         ///The body of an HTTP 400 response.
         Status400(types::ErrorResponse),
@@ -19473,7 +19477,7 @@ pub mod errors {
         ///The body of an HTTP 500 response.
         Status500(types::PostV1SessionsBySessionIdGotoError500),
     }
-    #[cfg(any(feature = "os-level-control"))]
+    #[cfg(feature = "os-level-control")]
     impl PostV1SessionsBySessionIdGotoError {
         /// The typed body of an error response with this status, if it decodes.
         #[doc(hidden)]
@@ -19489,7 +19493,7 @@ pub mod errors {
     ///Error bodies of `post_v1_sessions_by_session_id_uploads`, typed by status (the spec gives them different schemas).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
     #[serde(untagged)]
-    #[cfg(any(feature = "browser-sessions"))]
+    #[cfg(feature = "browser-sessions")]
     pub enum PostV1SessionsBySessionIdUploadsError {
         ///The body of an HTTP 400 response.
         Status400(types::PostV1SessionsBySessionIdUploadsError400),
@@ -19498,7 +19502,7 @@ pub mod errors {
         ///The body of an HTTP 500 response.
         Status500(types::PostV1SessionsBySessionIdUploadsError500),
     }
-    #[cfg(any(feature = "browser-sessions"))]
+    #[cfg(feature = "browser-sessions")]
     impl PostV1SessionsBySessionIdUploadsError {
         /// The typed body of an error response with this status, if it decodes.
         #[doc(hidden)]
@@ -19514,7 +19518,7 @@ pub mod errors {
     ///Error bodies of `post_v1_tools_page_pdf`, typed by status (the spec gives them different schemas).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
     #[serde(untagged)]
-    #[cfg(any(feature = "tools"))]
+    #[cfg(feature = "tools")]
     pub enum PostV1ToolsPagePdfError {
         ///The body of an HTTP 400 response.
         Status400(types::PostV1ToolsPagePdfError400),
@@ -19523,7 +19527,7 @@ pub mod errors {
         ///The body of an HTTP 500 response.
         Status500(types::PostV1ToolsPagePdfError500),
     }
-    #[cfg(any(feature = "tools"))]
+    #[cfg(feature = "tools")]
     impl PostV1ToolsPagePdfError {
         /// The typed body of an error response with this status, if it decodes.
         #[doc(hidden)]

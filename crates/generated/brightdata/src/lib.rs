@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct CustomerBalanceResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance: ::std::option::Option<i64>,
@@ -145,7 +145,7 @@ The money in the account and what will be billed in the next cycle.
 Sends a `GET` request to `/customer/balance`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_customer_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CustomerBalanceResponse>, Error<()>> {
@@ -211,7 +211,11 @@ mod client {
         "Client for the Bright Data API.\n\nBuilt from the environment (BRIGHTDATA_API_KEY, and BRIGHTDATA_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_brightdata::Error> {\nlet client = billfold_brightdata::Client::from_env()?;\nlet response = client.get_customer_balance().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (The Bright Data API key, sent as `Authorization: Bearer &lt;key>`)) to <https://api.brightdata.com>.
         pub fn with_bearer_token(
@@ -235,7 +239,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_customer_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CustomerBalanceResponse>, Error> {

@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct ProjectUsage {
             #[serde(
                 rename = "browserMinutes",
@@ -153,7 +153,7 @@ Sends a `GET` request to `/v1/projects/{id}/usage`
 Arguments:
 - `id`: The project id.
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn projects_usage<'a>(
             &'a self,
             id: &'a str,
@@ -222,7 +222,11 @@ mod client {
         "Client for the Browserbase API.\n\nBuilt from the environment (BROWSERBASE_API_KEY, and BROWSERBASE_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_browserbase::Error> {\nlet client = billfold_browserbase::Client::from_env()?;\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `X-BB-API-Key: <key>` (security scheme `BrowserbaseAuth` (The Browserbase API key, sent in the `X-BB-API-Key` header)) to <https://api.browserbase.com>.
         pub fn with_api_key(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
@@ -246,7 +250,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn projects_usage<'a>(
             &'a self,
             id: &'a str,

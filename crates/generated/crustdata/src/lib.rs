@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct UserCreditsResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub credits: ::std::option::Option<f64>,
@@ -143,7 +143,7 @@ Remaining API credits of the account; free to call.
 Sends a `GET` request to `/user/credits`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_user_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UserCreditsResponse>, Error<()>> {
@@ -209,7 +209,11 @@ mod client {
         "Client for the Crustdata API.\n\nBuilt from the environment (CRUSTDATA_API_KEY, and CRUSTDATA_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_crustdata::Error> {\nlet client = billfold_crustdata::Client::from_env()?;\nlet response = client.get_user_credits().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (The Crustdata API key, sent as `Authorization: Bearer &lt;key>`)) to <https://api.crustdata.com>.
         pub fn with_bearer_token(
@@ -233,7 +237,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_user_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UserCreditsResponse>, Error> {

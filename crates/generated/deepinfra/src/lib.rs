@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct Checklist {
             ///The spending limit in USD; null when none is set.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -153,7 +153,7 @@ The account's billing state, with its Stripe balance (negative means prepaid fun
 Sends a `GET` request to `/payment/checklist`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_checklist<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::Checklist>, Error<()>> {
@@ -219,7 +219,11 @@ mod client {
         "Client for the DeepInfra API.\n\nBuilt from the environment (DEEPINFRA_API_KEY, and DEEPINFRA_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_deepinfra::Error> {\nlet client = billfold_deepinfra::Client::from_env()?;\nlet response = client.get_checklist().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (The DeepInfra API key, sent as `Authorization: Bearer &lt;key>`)) to <https://api.deepinfra.com>.
         pub fn with_bearer_token(
@@ -243,7 +247,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_checklist<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::Checklist>, Error> {

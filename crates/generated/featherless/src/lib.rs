@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct CreditBalanceResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub available_nano_usd: ::std::option::Option<::std::string::String>,
@@ -155,7 +155,7 @@ The organization's prepaid credit, reserved and available, as strings.
 Sends a `GET` request to `/credits/balance`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_credit_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditBalanceResponse>, Error<()>> {
@@ -221,7 +221,11 @@ mod client {
         "Client for the Featherless API.\n\nBuilt from the environment (FEATHERLESS_API_KEY, and FEATHERLESS_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_featherless::Error> {\nlet client = billfold_featherless::Client::from_env()?;\nlet response = client.get_credit_balance().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (An API key of an organization Admin (manage_billing), sent as `Authorization: Bearer &lt;key>`)) to <https://api.featherless.ai>.
         pub fn with_bearer_token(
@@ -245,7 +249,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_credit_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditBalanceResponse>, Error> {

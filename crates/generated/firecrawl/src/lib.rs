@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct CreditUsageResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<CreditUsageResponseData>,
@@ -46,7 +46,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct CreditUsageResponseData {
             #[serde(
                 rename = "billingPeriodEnd",
@@ -177,7 +177,7 @@ Remaining and plan credits of the team, and the billing period.
 Sends a `GET` request to `/v2/team/credit-usage`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_credit_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditUsageResponse>, Error<()>> {
@@ -243,7 +243,11 @@ mod client {
         "Client for the Firecrawl API.\n\nBuilt from the environment (FIRECRAWL_API_KEY, and FIRECRAWL_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_firecrawl::Error> {\nlet client = billfold_firecrawl::Client::from_env()?;\nlet response = client.get_credit_usage().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (The Firecrawl API key, sent as `Authorization: Bearer &lt;key>`)) to <https://api.firecrawl.dev>.
         pub fn with_bearer_token(
@@ -267,7 +271,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_credit_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::CreditUsageResponse>, Error> {

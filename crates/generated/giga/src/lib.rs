@@ -23,7 +23,7 @@ mod generated {
     pub mod types {
         ///`Billing`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct Billing {
             ///End of the current billing period.
             #[serde(rename = "currentPeriodEnd")]
@@ -45,27 +45,27 @@ mod generated {
         }
         ///`BillingInfoResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct BillingInfoResponse {
             pub data: BillingInfoResponseData,
             pub success: bool,
         }
         ///`BillingInfoResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct BillingInfoResponseData {
             pub billing: Billing,
         }
         ///`CheckoutResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct CheckoutResponse {
             pub data: CheckoutResponseData,
             pub success: bool,
         }
         ///`CheckoutResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct CheckoutResponseData {
             ///Stripe checkout URL to redirect the user to.
             #[serde(rename = "checkoutUrl")]
@@ -74,18 +74,18 @@ mod generated {
         ///A number, or "custom" when the value is negotiated per customer.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub enum NumberOrCustom {
             Number(f64),
             String(NumberOrCustomString),
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::convert::From<f64> for NumberOrCustom {
             fn from(value: f64) -> Self {
                 Self::Number(value)
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::convert::From<NumberOrCustomString> for NumberOrCustom {
             fn from(value: NumberOrCustomString) -> Self {
                 Self::String(value)
@@ -104,7 +104,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub enum NumberOrCustomString {
             #[serde(rename = "custom")]
             Custom,
@@ -112,7 +112,7 @@ mod generated {
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<&str> for NumberOrCustomString {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -121,7 +121,7 @@ mod generated {
                 value.parse()
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<::std::string::String> for NumberOrCustomString {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -133,18 +133,18 @@ mod generated {
         ///A number, or "unlimited" when there is no limit.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub enum NumberOrUnlimited {
             Number(f64),
             String(NumberOrUnlimitedString),
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::convert::From<f64> for NumberOrUnlimited {
             fn from(value: f64) -> Self {
                 Self::Number(value)
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::convert::From<NumberOrUnlimitedString> for NumberOrUnlimited {
             fn from(value: NumberOrUnlimitedString) -> Self {
                 Self::String(value)
@@ -163,7 +163,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub enum NumberOrUnlimitedString {
             #[serde(rename = "unlimited")]
             Unlimited,
@@ -171,7 +171,7 @@ mod generated {
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<&str> for NumberOrUnlimitedString {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -180,7 +180,7 @@ mod generated {
                 value.parse()
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<::std::string::String> for NumberOrUnlimitedString {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -191,7 +191,7 @@ mod generated {
         }
         ///`Plan`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct Plan {
             #[serde(rename = "concurrentAgents")]
             pub concurrent_agents: NumberOrUnlimited,
@@ -208,27 +208,27 @@ mod generated {
         }
         ///`PlansResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct PlansResponse {
             pub data: PlansResponseData,
             pub success: bool,
         }
         ///`PlansResponseData`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct PlansResponseData {
             pub plans: ::std::vec::Vec<Plan>,
         }
         ///`RechargeRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct RechargeRequest {
             ///USD amount to add to prepaid balance.
             pub amount: f64,
         }
         ///`SubscribeRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct SubscribeRequest {
             ///Id of the plan to subscribe to.
             #[serde(rename = "planId")]
@@ -266,7 +266,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl NumberOrCustomString {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -276,13 +276,13 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::fmt::Display for NumberOrCustomString {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::str::FromStr for NumberOrCustomString {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -296,7 +296,7 @@ mod generated {
                 )
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl NumberOrUnlimitedString {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -306,13 +306,13 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::fmt::Display for NumberOrUnlimitedString {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::str::FromStr for NumberOrUnlimitedString {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -402,7 +402,7 @@ Returns your current plan, credit balance, and usage for the current period.
 Sends a `GET` request to `/api/billing`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_billing<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingInfoResponse>, Error<()>> {
@@ -435,7 +435,7 @@ Returns all available subscription plans with pricing and limits.
 Sends a `GET` request to `/api/billing/plans`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn list_plans<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::PlansResponse>, Error<()>> {
@@ -468,7 +468,7 @@ Initiates a Stripe checkout to top up your prepaid credit balance.
 Sends a `POST` request to `/api/billing/recharge`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn recharge<'a>(
             &'a self,
             body: &'a types::RechargeRequest,
@@ -503,7 +503,7 @@ Initiates a Stripe checkout session to upgrade or downgrade your subscription. R
 Sends a `POST` request to `/api/billing/subscribe`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn subscribe<'a>(
             &'a self,
             body: &'a types::SubscribeRequest,
@@ -571,7 +571,11 @@ mod client {
         "Client for the Giga API.\n\nBuilt from the environment (GIGA_API_KEY, and GIGA_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_giga::Error> {\nlet client = billfold_giga::Client::from_env()?;\nlet response = client.get_billing().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (Assumed: the Giga API key, sent as `Authorization: Bearer &lt;key>`)) to `base_url`: Giga publishes no base URL, so it must be given.
         pub fn with_bearer_token(
@@ -598,7 +602,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_billing<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingInfoResponse>, Error> {
@@ -626,7 +630,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn list_plans<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::PlansResponse>, Error> {
@@ -654,7 +658,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn recharge<'a>(
             &'a self,
             body: &'a types::RechargeRequest,
@@ -683,7 +687,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn subscribe<'a>(
             &'a self,
             body: &'a types::SubscribeRequest,

@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct BalanceResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance: ::std::option::Option<i64>,
@@ -143,7 +143,7 @@ Recalculates the team's balance and returns it, in microcents (1 USD = 100,000,0
 Sends a `GET` request to `/billing/balance`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error<()>> {
@@ -209,7 +209,11 @@ mod client {
         "Client for the inference.sh API.\n\nBuilt from the environment (INFERENCESH_API_KEY, and INFERENCESH_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_inferencesh::Error> {\nlet client = billfold_inferencesh::Client::from_env()?;\nlet response = client.get_balance().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (An inference.sh API key with the billing:read scope, sent as `Authorization: Bearer &lt;key>`)) to <https://api.inference.sh>.
         pub fn with_bearer_token(
@@ -233,7 +237,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BalanceResponse>, Error> {

@@ -23,7 +23,7 @@ mod generated {
     pub mod types {
         ///`BillingCreditsResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct BillingCreditsResponse {
             pub available_credits: f64,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -65,7 +65,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub enum BillingCreditsResponseResourceType {
             #[serde(rename = "user")]
             User,
@@ -75,7 +75,7 @@ mod generated {
             #[serde(untagged)]
             Unknown(::std::string::String),
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<&str> for BillingCreditsResponseResourceType {
             type Error = self::error::ConversionError;
             fn try_from(
@@ -84,7 +84,7 @@ mod generated {
                 value.parse()
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<::std::string::String>
         for BillingCreditsResponseResourceType {
             type Error = self::error::ConversionError;
@@ -103,7 +103,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct BillingPaymentMethod {
             ///Card brand (visa, mastercard, amex, etc.)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -180,7 +180,7 @@ not for branching.
                 }
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl BillingCreditsResponseResourceType {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -191,13 +191,13 @@ not for branching.
                 }
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::fmt::Display for BillingCreditsResponseResourceType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         impl ::std::str::FromStr for BillingCreditsResponseResourceType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -290,7 +290,7 @@ for the authenticated user or their team.
 Sends a `GET` request to `/api/v1/billing/credits`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_v1_billing_credits<'a>(
             &'a self,
         ) -> Result<
@@ -378,7 +378,11 @@ mod client {
         "Client for the ProjectDiscovery Neo API.\n\nBuilt from the environment (NEO_TOKEN or NEO_API_KEY, and NEO_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_neo::Error> {\nlet client = billfold_neo::Client::from_env()?;\nlet response = client.get_v1_billing_credits().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `BearerAuth` (JWT authentication token)) to <https://neo.api.projectdiscovery.io>.
         pub fn with_bearer_token(
@@ -408,7 +412,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_v1_billing_credits<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingCreditsResponse>, Error> {

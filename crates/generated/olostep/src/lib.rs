@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "balance-billing"))]
+        #[cfg(feature = "balance-billing")]
         pub struct ActiveSubscription {
             ///Unix timestamp when the subscription was created.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -54,7 +54,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct AiropsBatchesError {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub error_code: ::std::option::Option<::std::string::String>,
@@ -64,14 +64,14 @@ mod generated {
         ///Key-value pairs for custom data. Max 50 keys, key max 40 chars, value max 500 chars.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(transparent)]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct AiropsBatchesMetadata(
             pub ::std::collections::HashMap<
                 ::std::string::String,
                 AiropsBatchesMetadataValue,
             >,
         );
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::ops::Deref for AiropsBatchesMetadata {
             type Target = ::std::collections::HashMap<
                 ::std::string::String,
@@ -86,7 +86,7 @@ mod generated {
                 &self.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::convert::From<AiropsBatchesMetadata>
         for ::std::collections::HashMap<
             ::std::string::String,
@@ -96,7 +96,7 @@ mod generated {
                 value.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::convert::From<
             ::std::collections::HashMap<
                 ::std::string::String,
@@ -115,22 +115,22 @@ mod generated {
         ///`AiropsBatchesMetadataValue`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct AiropsBatchesMetadataValue(::std::string::String);
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::ops::Deref for AiropsBatchesMetadataValue {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::convert::From<AiropsBatchesMetadataValue> for ::std::string::String {
             fn from(value: AiropsBatchesMetadataValue) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for AiropsBatchesMetadataValue {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -144,7 +144,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -172,7 +172,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -201,7 +201,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -240,7 +240,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct AnalyzingStatus {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub completed_at: ::std::option::Option<i64>,
@@ -268,7 +268,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct AnalyzingStatusFieldsToEnrich {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub author: ::std::option::Option<i64>,
@@ -294,7 +294,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub enum AnalyzingStatusState {
             #[serde(rename = "pending")]
             Pending,
@@ -310,7 +310,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -338,7 +338,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -373,7 +373,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct BatchDetailResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub analyzing: ::std::option::Option<AnalyzingStatus>,
@@ -410,7 +410,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub enum BatchDetailResponseObject {
             #[serde(rename = "batch")]
             Batch,
@@ -420,7 +420,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -448,7 +448,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -488,7 +488,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub enum BatchDetailResponseStatus {
             #[serde(rename = "pending")]
             Pending,
@@ -504,7 +504,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -532,7 +532,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -561,7 +561,7 @@ mod generated {
         }
         ///`BatchItem`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct BatchItem {
             ///Your unique identifier for this item.
             pub custom_id: BatchItemCustomId,
@@ -571,22 +571,22 @@ mod generated {
         ///Your unique identifier for this item.
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct BatchItemCustomId(::std::string::String);
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::ops::Deref for BatchItemCustomId {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::convert::From<BatchItemCustomId> for ::std::string::String {
             fn from(value: BatchItemCustomId) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for BatchItemCustomId {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -603,7 +603,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -631,7 +631,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -659,7 +659,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -698,7 +698,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct BatchItemResult {
             ///Author of the content.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -743,7 +743,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub enum BatchItemResultFailedStage {
             #[serde(rename = "scraping")]
             Scraping,
@@ -757,7 +757,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -785,7 +785,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -825,7 +825,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub enum BatchItemResultPageType {
             #[serde(rename = "homepage")]
             Homepage,
@@ -875,7 +875,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -903,7 +903,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -942,7 +942,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub enum BatchItemResultStatus {
             #[serde(rename = "completed")]
             Completed,
@@ -954,7 +954,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -982,7 +982,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -1010,7 +1010,7 @@ mod generated {
         }
         ///`CreateBatchRequest`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct CreateBatchRequest {
             ///Brand names to look for in page content. The LLM will extract mentions of these brands from each page.
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1029,23 +1029,23 @@ mod generated {
         ///`CreateBatchRequestBrandsItem`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct CreateBatchRequestBrandsItem(::std::string::String);
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::ops::Deref for CreateBatchRequestBrandsItem {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::convert::From<CreateBatchRequestBrandsItem>
         for ::std::string::String {
             fn from(value: CreateBatchRequestBrandsItem) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for CreateBatchRequestBrandsItem {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -1062,7 +1062,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -1090,7 +1090,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -1119,7 +1119,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -1158,7 +1158,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct CreateBatchResponse {
             ///Unix timestamp (milliseconds) when the batch was created.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1188,7 +1188,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub enum CreateBatchResponseObject {
             #[serde(rename = "batch_airops")]
             BatchAirops,
@@ -1198,7 +1198,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -1226,7 +1226,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -1262,7 +1262,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "balance-billing"))]
+        #[cfg(feature = "balance-billing")]
         pub struct CreditsBreakdownItem {
             ///Credits originally allocated to this lot.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1290,7 +1290,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "balance-billing"))]
+        #[cfg(feature = "balance-billing")]
         pub enum CreditsBreakdownItemPurchaseKind {
             Subscription,
             #[serde(rename = "Top-up")]
@@ -1319,7 +1319,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "balance-billing")
+                feature = "balance-billing"
             )
         )]
         impl ::std::convert::TryFrom<&str> for CreditsBreakdownItemPurchaseKind {
@@ -1347,7 +1347,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "balance-billing")
+                feature = "balance-billing"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -1368,7 +1368,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "balance-billing"))]
+        #[cfg(feature = "balance-billing")]
         pub struct CreditsInfoResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub active_subscription: ::std::option::Option<ActiveSubscription>,
@@ -1391,7 +1391,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub struct DeleteV1FilesByFileIdResponse {
             ///Indicates the file was successfully deleted
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1412,7 +1412,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub struct DeleteV1SchedulesByScheduleIdResponse {
             ///Success message
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1424,23 +1424,23 @@ mod generated {
         ///`DeleteV1SchedulesByScheduleIdScheduleId`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub struct DeleteV1SchedulesByScheduleIdScheduleId(::std::string::String);
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::ops::Deref for DeleteV1SchedulesByScheduleIdScheduleId {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::convert::From<DeleteV1SchedulesByScheduleIdScheduleId>
         for ::std::string::String {
             fn from(value: DeleteV1SchedulesByScheduleIdScheduleId) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for DeleteV1SchedulesByScheduleIdScheduleId {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -1471,7 +1471,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str> for DeleteV1SchedulesByScheduleIdScheduleId {
@@ -1499,7 +1499,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -1528,7 +1528,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl<'de> ::serde::Deserialize<'de> for DeleteV1SchedulesByScheduleIdScheduleId {
@@ -2062,7 +2062,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct EnrichingStatus {
             ///Whether async batch API was used
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2100,7 +2100,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub enum EnrichingStatusState {
             #[serde(rename = "pending")]
             Pending,
@@ -2118,7 +2118,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -2146,7 +2146,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -2311,7 +2311,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "balance-billing"))]
+        #[cfg(feature = "balance-billing")]
         pub struct ErrorResponse {
             ///Cooldown window in seconds (cooldown responses only).
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2326,7 +2326,7 @@ mod generated {
         ///`GetOlostepP2pIncomingApiActionsItem`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(tag = "type")]
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         pub enum GetOlostepP2pIncomingApiActionsItem {
             ///Wait
             #[serde(rename = "wait")]
@@ -2370,14 +2370,14 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         pub enum GetOlostepP2pIncomingApiHtmlTransformer {
             #[serde(rename = "none")]
             None,
             #[serde(rename = "postlightParser")]
             PostlightParser,
         }
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         impl ::std::fmt::Display for GetOlostepP2pIncomingApiHtmlTransformer {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -2386,7 +2386,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         impl ::std::str::FromStr for GetOlostepP2pIncomingApiHtmlTransformer {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2416,7 +2416,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "builder")
+                feature = "builder"
             )
         )]
         impl ::std::convert::TryFrom<&str> for GetOlostepP2pIncomingApiHtmlTransformer {
@@ -2444,7 +2444,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "builder")
+                feature = "builder"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -2456,7 +2456,7 @@ mod generated {
                 value.parse()
             }
         }
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         impl ::std::default::Default for GetOlostepP2pIncomingApiHtmlTransformer {
             fn default() -> Self {
                 GetOlostepP2pIncomingApiHtmlTransformer::None
@@ -2475,7 +2475,7 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         pub enum GetOlostepP2pIncomingApiRemoveCsSselectors {
             #[serde(rename = "default")]
             Default,
@@ -2484,7 +2484,7 @@ mod generated {
             #[serde(rename = "JSON stringified array of CSS selectors")]
             JsonStringifiedArrayOfCssSelectors,
         }
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         impl ::std::fmt::Display for GetOlostepP2pIncomingApiRemoveCsSselectors {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -2496,7 +2496,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         impl ::std::str::FromStr for GetOlostepP2pIncomingApiRemoveCsSselectors {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2529,7 +2529,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "builder")
+                feature = "builder"
             )
         )]
         impl ::std::convert::TryFrom<&str>
@@ -2558,7 +2558,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "builder")
+                feature = "builder"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -2570,7 +2570,7 @@ mod generated {
                 value.parse()
             }
         }
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         impl ::std::default::Default for GetOlostepP2pIncomingApiRemoveCsSselectors {
             fn default() -> Self {
                 GetOlostepP2pIncomingApiRemoveCsSselectors::Default
@@ -2585,7 +2585,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "answers"))]
+        #[cfg(feature = "answers")]
         pub struct GetV1AnswersByAnswerIdResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub created: ::std::option::Option<i64>,
@@ -2609,7 +2609,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "answers"))]
+        #[cfg(feature = "answers")]
         pub struct GetV1AnswersByAnswerIdResponseResult {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub json_content: ::std::option::Option<::std::string::String>,
@@ -2627,7 +2627,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct GetV1BatchesByBatchIdItemsResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub batch_id: ::std::option::Option<::std::string::String>,
@@ -2652,7 +2652,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct GetV1BatchesByBatchIdItemsResponseItemsItem {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub custom_id: ::std::option::Option<::std::string::String>,
@@ -2679,14 +2679,14 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub enum GetV1BatchesByBatchIdItemsStatus {
             #[serde(rename = "completed")]
             Completed,
             #[serde(rename = "failed")]
             Failed,
         }
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         impl ::std::fmt::Display for GetV1BatchesByBatchIdItemsStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -2695,7 +2695,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         impl ::std::str::FromStr for GetV1BatchesByBatchIdItemsStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2725,7 +2725,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "batches")
+                feature = "batches"
             )
         )]
         impl ::std::convert::TryFrom<&str> for GetV1BatchesByBatchIdItemsStatus {
@@ -2753,7 +2753,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "batches")
+                feature = "batches"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -2774,7 +2774,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct GetV1BatchesByBatchIdResponse {
             ///Count of completed URLs
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2813,7 +2813,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct GetV1BatchesRecentResponse {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub data: ::std::vec::Vec<GetV1BatchesRecentResponseDataItem>,
@@ -2829,7 +2829,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct GetV1BatchesRecentResponseDataItem {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub completed_urls: ::std::option::Option<f64>,
@@ -2857,7 +2857,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub enum GetV1BatchesRecentResponseObject {
             #[serde(rename = "list")]
             List,
@@ -2882,7 +2882,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "batches")
+                feature = "batches"
             )
         )]
         impl ::std::convert::TryFrom<&str> for GetV1BatchesRecentResponseObject {
@@ -2910,7 +2910,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "batches")
+                feature = "batches"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -2935,14 +2935,14 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub enum GetV1CrawlsByCrawlIdPagesFormatsItem {
             #[serde(rename = "html")]
             Html,
             #[serde(rename = "markdown")]
             Markdown,
         }
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         impl ::std::fmt::Display for GetV1CrawlsByCrawlIdPagesFormatsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -2951,7 +2951,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         impl ::std::str::FromStr for GetV1CrawlsByCrawlIdPagesFormatsItem {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2981,7 +2981,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "crawls")
+                feature = "crawls"
             )
         )]
         impl ::std::convert::TryFrom<&str> for GetV1CrawlsByCrawlIdPagesFormatsItem {
@@ -3009,7 +3009,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "crawls")
+                feature = "crawls"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -3030,7 +3030,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub struct GetV1CrawlsByCrawlIdPagesResponse {
             ///Crawl ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3064,7 +3064,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub struct GetV1CrawlsByCrawlIdPagesResponseMetadata {
             ///External URLs that were found during crawl
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3082,7 +3082,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub struct GetV1CrawlsByCrawlIdPagesResponsePagesItem {
             ///Deprecated: Use `/retrieve` endpoint with `retrieve_id`.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3109,7 +3109,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub struct GetV1CrawlsByCrawlIdResponse {
             ///Created time in epoch
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3162,7 +3162,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub struct GetV1FilesByFileIdContentResponse {
             ///File size in bytes
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3195,7 +3195,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub struct GetV1FilesByFileIdResponse {
             ///File size in bytes
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3232,14 +3232,14 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub enum GetV1FilesPurpose {
             #[serde(rename = "context")]
             Context,
             #[serde(rename = "batch")]
             Batch,
         }
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         impl ::std::fmt::Display for GetV1FilesPurpose {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -3248,7 +3248,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         impl ::std::str::FromStr for GetV1FilesPurpose {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -3278,7 +3278,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "files")
+                feature = "files"
             )
         )]
         impl ::std::convert::TryFrom<&str> for GetV1FilesPurpose {
@@ -3306,7 +3306,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "files")
+                feature = "files"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String> for GetV1FilesPurpose {
@@ -3326,7 +3326,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub struct GetV1FilesResponse {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub data: ::std::vec::Vec<GetV1FilesResponseDataItem>,
@@ -3343,7 +3343,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub struct GetV1FilesResponseDataItem {
             ///File size in bytes
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3376,7 +3376,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "maps"))]
+        #[cfg(feature = "maps")]
         pub struct GetV1MapsByMapIdResponse {
             ///Pagination cursor to retrieve the next set of URLs. If null, all URLs have been retrieved.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3404,7 +3404,7 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "utility"))]
+        #[cfg(feature = "utility")]
         pub enum GetV1RetrieveFormatsItem {
             #[serde(rename = "html")]
             Html,
@@ -3413,7 +3413,7 @@ mod generated {
             #[serde(rename = "json")]
             Json,
         }
-        #[cfg(any(feature = "utility"))]
+        #[cfg(feature = "utility")]
         impl ::std::fmt::Display for GetV1RetrieveFormatsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -3423,7 +3423,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "utility"))]
+        #[cfg(feature = "utility")]
         impl ::std::str::FromStr for GetV1RetrieveFormatsItem {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -3454,7 +3454,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "utility")
+                feature = "utility"
             )
         )]
         impl ::std::convert::TryFrom<&str> for GetV1RetrieveFormatsItem {
@@ -3482,7 +3482,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "utility")
+                feature = "utility"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -3503,7 +3503,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "utility"))]
+        #[cfg(feature = "utility")]
         pub struct GetV1RetrieveResponse {
             ///HTML content of the page, if requested and available.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3536,7 +3536,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub struct GetV1SchedulesByScheduleIdResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub schedule: ::std::option::Option<
@@ -3552,7 +3552,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub struct GetV1SchedulesByScheduleIdResponseSchedule {
             ///ISO 8601 datetime when the schedule was created
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3628,7 +3628,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesByScheduleIdResponseScheduleMethod {
             #[serde(rename = "GET")]
             Get,
@@ -3655,7 +3655,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str>
@@ -3684,7 +3684,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -3709,7 +3709,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesByScheduleIdResponseScheduleState {
             #[serde(rename = "ENABLED")]
             Enabled,
@@ -3736,7 +3736,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str>
@@ -3765,7 +3765,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -3790,7 +3790,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesByScheduleIdResponseScheduleType {
             #[serde(rename = "recurring")]
             Recurring,
@@ -3817,7 +3817,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str>
@@ -3846,7 +3846,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -3861,23 +3861,23 @@ mod generated {
         ///`GetV1SchedulesByScheduleIdScheduleId`
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub struct GetV1SchedulesByScheduleIdScheduleId(::std::string::String);
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::ops::Deref for GetV1SchedulesByScheduleIdScheduleId {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::convert::From<GetV1SchedulesByScheduleIdScheduleId>
         for ::std::string::String {
             fn from(value: GetV1SchedulesByScheduleIdScheduleId) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for GetV1SchedulesByScheduleIdScheduleId {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -3908,7 +3908,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str> for GetV1SchedulesByScheduleIdScheduleId {
@@ -3936,7 +3936,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -3965,7 +3965,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl<'de> ::serde::Deserialize<'de> for GetV1SchedulesByScheduleIdScheduleId {
@@ -3993,14 +3993,14 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesIncludeDeleted {
             #[serde(rename = "true")]
             True,
             #[serde(rename = "false")]
             False,
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for GetV1SchedulesIncludeDeleted {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -4009,7 +4009,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for GetV1SchedulesIncludeDeleted {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -4039,7 +4039,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str> for GetV1SchedulesIncludeDeleted {
@@ -4067,7 +4067,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -4079,7 +4079,7 @@ mod generated {
                 value.parse()
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::default::Default for GetV1SchedulesIncludeDeleted {
             fn default() -> Self {
                 GetV1SchedulesIncludeDeleted::False
@@ -4094,7 +4094,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub struct GetV1SchedulesResponse {
             ///Total number of schedules
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4112,7 +4112,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub struct GetV1SchedulesResponseSchedulesItem {
             ///ISO 8601 datetime when the schedule was created
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4182,7 +4182,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesResponseSchedulesItemMethod {
             #[serde(rename = "GET")]
             Get,
@@ -4209,7 +4209,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str>
@@ -4238,7 +4238,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -4263,7 +4263,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesResponseSchedulesItemState {
             #[serde(rename = "ENABLED")]
             Enabled,
@@ -4290,7 +4290,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str> for GetV1SchedulesResponseSchedulesItemState {
@@ -4318,7 +4318,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -4343,7 +4343,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesResponseSchedulesItemType {
             #[serde(rename = "recurring")]
             Recurring,
@@ -4370,7 +4370,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str> for GetV1SchedulesResponseSchedulesItemType {
@@ -4398,7 +4398,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -4419,7 +4419,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct GetV1ScrapesByScrapeIdResponse {
             ///Created epoch
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4448,7 +4448,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct GetV1ScrapesByScrapeIdResponseResult {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub html_content: ::std::option::Option<::std::string::String>,
@@ -4482,7 +4482,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct GetV1ScrapesByScrapeIdResponseResultPageMetadata {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status_code: ::std::option::Option<i64>,
@@ -4498,7 +4498,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "search"))]
+        #[cfg(feature = "search")]
         pub struct GetV1SearchesBySearchIdResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub created: ::std::option::Option<i64>,
@@ -4522,7 +4522,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "search"))]
+        #[cfg(feature = "search")]
         pub struct GetV1SearchesBySearchIdResponseResult {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub json_content: ::std::option::Option<::std::string::String>,
@@ -4540,7 +4540,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "search"))]
+        #[cfg(feature = "search")]
         pub struct GetV1SearchesBySearchIdResponseResultLinksItem {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: ::std::option::Option<::std::string::String>,
@@ -4558,7 +4558,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct ListBatchItemsResponse {
             ///The batch identifier.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4586,7 +4586,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct ListBatchItemsResponseCounts {
             ///Failed items.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4611,7 +4611,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub enum ListBatchItemsResponseStatus {
             #[serde(rename = "completed")]
             Completed,
@@ -4623,7 +4623,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -4651,7 +4651,7 @@ mod generated {
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -4681,22 +4681,22 @@ mod generated {
         ///LLM provider and usage details.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(transparent)]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct LlmInfo(pub ::std::option::Option<LlmInfoInner>);
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::ops::Deref for LlmInfo {
             type Target = ::std::option::Option<LlmInfoInner>;
             fn deref(&self) -> &::std::option::Option<LlmInfoInner> {
                 &self.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::convert::From<LlmInfo> for ::std::option::Option<LlmInfoInner> {
             fn from(value: LlmInfo) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::convert::From<::std::option::Option<LlmInfoInner>> for LlmInfo {
             fn from(value: ::std::option::Option<LlmInfoInner>) -> Self {
                 Self(value)
@@ -4711,7 +4711,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct LlmInfoInner {
             ///Processing time in ms
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4734,7 +4734,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct LlmInfoInnerUsage {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub completion_tokens: ::std::option::Option<i64>,
@@ -5018,14 +5018,14 @@ mod generated {
         }
         ///`PartnerQuickConnectRequestBody`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub struct PartnerQuickConnectRequestBody {
             ///End-user email (already verified by the partner). Normalized server-side to lowercase trimmed form.
             pub verified_email: ::std::string::String,
         }
         ///`PartnerQuickConnectResult`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub struct PartnerQuickConnectResult {
             ///Promo credits granted in this response. `0` when the account already claimed partner quick-connect credits.
             pub applied_quick_connect_credits: i64,
@@ -5049,7 +5049,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub enum PartnerQuickConnectResultObject {
             #[serde(rename = "partner_quick_connect_result")]
             PartnerQuickConnectResult,
@@ -5074,7 +5074,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "partnerships")
+                feature = "partnerships"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PartnerQuickConnectResultObject {
@@ -5102,7 +5102,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "partnerships")
+                feature = "partnerships"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -5116,7 +5116,7 @@ mod generated {
         }
         ///`PartnerQuickConnectUser`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub struct PartnerQuickConnectUser {
             pub api_key: PartnerQuickConnectUserApiKey,
             pub email: ::std::string::String,
@@ -5128,7 +5128,7 @@ mod generated {
         }
         ///`PartnerQuickConnectUserApiKey`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub struct PartnerQuickConnectUserApiKey {
             ///New default API key minted during this request, if any. Omitted/null when not created in this call or when credits were already claimed.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5139,23 +5139,23 @@ mod generated {
         ///Required. Unique key for this logical operation (max 255 characters). Same key + same verified_email replays the completed response while the idempotency record exists (~24 hours, DynamoDB TTL); same key + different email is rejected. Full semantics (API key replay, persistence, retries) are in Headers & authentication and this endpoint description.
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub struct PartnerQuickConnectUserIdempotencyKey(::std::string::String);
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl ::std::ops::Deref for PartnerQuickConnectUserIdempotencyKey {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl ::std::convert::From<PartnerQuickConnectUserIdempotencyKey>
         for ::std::string::String {
             fn from(value: PartnerQuickConnectUserIdempotencyKey) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl ::std::str::FromStr for PartnerQuickConnectUserIdempotencyKey {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -5187,7 +5187,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "partnerships")
+                feature = "partnerships"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PartnerQuickConnectUserIdempotencyKey {
@@ -5215,7 +5215,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "partnerships")
+                feature = "partnerships"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -5244,7 +5244,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "partnerships")
+                feature = "partnerships"
             )
         )]
         impl<'de> ::serde::Deserialize<'de> for PartnerQuickConnectUserIdempotencyKey {
@@ -5272,7 +5272,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub enum PartnerQuickConnectUserObject {
             #[serde(rename = "user")]
             User,
@@ -5297,7 +5297,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "partnerships")
+                feature = "partnerships"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PartnerQuickConnectUserObject {
@@ -5325,7 +5325,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "partnerships")
+                feature = "partnerships"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -5339,7 +5339,7 @@ mod generated {
         }
         ///`PatchV1BatchesByBatchIdBody`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct PatchV1BatchesByBatchIdBody {
             pub metadata: Metadata,
         }
@@ -5352,7 +5352,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct PatchV1BatchesByBatchIdResponse {
             ///Count of completed URLs
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5377,7 +5377,7 @@ mod generated {
         }
         ///`PostV1AnswersBody`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "answers"))]
+        #[cfg(feature = "answers")]
         pub struct PostV1AnswersBody {
             ///The desired output JSON object with empty values as a schema, or simply describe the data you want as a string.
             #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -5397,7 +5397,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "answers"))]
+        #[cfg(feature = "answers")]
         pub struct PostV1AnswersResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub created: ::std::option::Option<i64>,
@@ -5421,7 +5421,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "answers"))]
+        #[cfg(feature = "answers")]
         pub struct PostV1AnswersResponseResult {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub json_content: ::std::option::Option<::std::string::String>,
@@ -5430,7 +5430,7 @@ mod generated {
         }
         ///`PostV1BatchesBody`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct PostV1BatchesBody {
             ///Country for the batch execution. Provide in ISO 3166-1 alpha-2 codes like US(USA), IN(India), etc
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5449,7 +5449,7 @@ mod generated {
         }
         ///`PostV1BatchesBodyItemsItem`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct PostV1BatchesBodyItemsItem {
             ///An internal unique identifier for the url.
             pub custom_id: ::std::string::String,
@@ -5461,7 +5461,7 @@ mod generated {
         }
         ///Get all the links present on each page in the batch.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct PostV1BatchesBodyLinksOnPage {
             ///When true, it returns complete URLs (e.g., 'https://example.com/page') instead of relative paths (e.g., '/page')
             #[serde(default = "defaults::default_bool::<true>")]
@@ -5473,7 +5473,7 @@ mod generated {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub include_links: ::std::vec::Vec<::std::string::String>,
         }
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         impl ::std::default::Default for PostV1BatchesBodyLinksOnPage {
             fn default() -> Self {
                 Self {
@@ -5485,7 +5485,7 @@ mod generated {
         }
         ///You can use this parameter to specify the parser to use. Parsers are useful to extract structured content from web pages. Olostep has a few parsers built in for most common web pages, and you can also create your own parsers.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct PostV1BatchesBodyParser {
             ///Parser to be used for the batch.
             pub id: ::std::string::String,
@@ -5499,7 +5499,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct PostV1BatchesResponse {
             ///Count of completed URLs
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5531,7 +5531,7 @@ mod generated {
         }
         ///`PostV1CrawlsBody`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub struct PostV1CrawlsBody {
             ///URL path names in glob pattern to exclude. For example: `/careers/**`. Excluded URLs will supersede included URLs.
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -5579,7 +5579,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub struct PostV1CrawlsBodyScrapeOptions {
             ///Output formats to request for each scraped page. Defaults to `["html", "markdown"]` when omitted. `html` is always included automatically. `json` is automatically added when a `parser` is provided. Note: `raw_pdf` is not supported — PDFs cannot be crawled.
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -5601,7 +5601,7 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub enum PostV1CrawlsBodyScrapeOptionsFormatsItem {
             #[serde(rename = "html")]
             Html,
@@ -5614,7 +5614,7 @@ mod generated {
             #[serde(rename = "screenshot")]
             Screenshot,
         }
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         impl ::std::fmt::Display for PostV1CrawlsBodyScrapeOptionsFormatsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -5626,7 +5626,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         impl ::std::str::FromStr for PostV1CrawlsBodyScrapeOptionsFormatsItem {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -5659,7 +5659,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "crawls")
+                feature = "crawls"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PostV1CrawlsBodyScrapeOptionsFormatsItem {
@@ -5687,7 +5687,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "crawls")
+                feature = "crawls"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -5708,7 +5708,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub struct PostV1CrawlsResponse {
             ///Created time in epoch
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5754,7 +5754,7 @@ mod generated {
         }
         ///`PostV1FilesBody`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub struct PostV1FilesBody {
             ///The filename for the file. Must end with .json extension.
             pub filename: PostV1FilesBodyFilename,
@@ -5765,22 +5765,22 @@ mod generated {
         ///The filename for the file. Must end with .json extension.
         #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[serde(transparent)]
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub struct PostV1FilesBodyFilename(::std::string::String);
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         impl ::std::ops::Deref for PostV1FilesBodyFilename {
             type Target = ::std::string::String;
             fn deref(&self) -> &::std::string::String {
                 &self.0
             }
         }
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         impl ::std::convert::From<PostV1FilesBodyFilename> for ::std::string::String {
             fn from(value: PostV1FilesBodyFilename) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         impl ::std::str::FromStr for PostV1FilesBodyFilename {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -5811,7 +5811,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "files")
+                feature = "files"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PostV1FilesBodyFilename {
@@ -5839,7 +5839,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "files")
+                feature = "files"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String> for PostV1FilesBodyFilename {
@@ -5867,7 +5867,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "files")
+                feature = "files"
             )
         )]
         impl<'de> ::serde::Deserialize<'de> for PostV1FilesBodyFilename {
@@ -5895,14 +5895,14 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub enum PostV1FilesBodyPurpose {
             #[serde(rename = "context")]
             Context,
             #[serde(rename = "batch")]
             Batch,
         }
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         impl ::std::fmt::Display for PostV1FilesBodyPurpose {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -5911,7 +5911,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         impl ::std::str::FromStr for PostV1FilesBodyPurpose {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -5941,7 +5941,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "files")
+                feature = "files"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PostV1FilesBodyPurpose {
@@ -5969,7 +5969,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "files")
+                feature = "files"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String> for PostV1FilesBodyPurpose {
@@ -5980,7 +5980,7 @@ mod generated {
                 value.parse()
             }
         }
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         impl ::std::default::Default for PostV1FilesBodyPurpose {
             fn default() -> Self {
                 PostV1FilesBodyPurpose::Context
@@ -5995,7 +5995,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub struct PostV1FilesByFileIdCompleteResponse {
             ///File size in bytes
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6028,7 +6028,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub struct PostV1FilesResponse {
             ///Created epoch timestamp
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6055,7 +6055,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "maps"))]
+        #[cfg(feature = "maps")]
         pub struct PostV1MapsBody {
             ///OPTIONAL: Pagination cursor from a previous response. When provided, returns the next set of URLs from where the previous request left off due to response size limit.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6081,7 +6081,7 @@ mod generated {
         }
         ///`PostV1MapsResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "maps"))]
+        #[cfg(feature = "maps")]
         pub struct PostV1MapsResponse {
             ///Pagination cursor to retrieve the next set of URLs limited due to 10MB size limit. If null or not present, all URLs have been retrieved.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6096,7 +6096,7 @@ mod generated {
         }
         ///`PostV1SchedulesBody`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub struct PostV1SchedulesBody {
             ///Cron expression in 6 fields format (minute hour day month day-of-week year) for recurring schedules. Required for recurring schedules. Mutually exclusive with execute_at and text.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6133,14 +6133,14 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub enum PostV1SchedulesBodyMethod {
             #[serde(rename = "GET")]
             Get,
             #[serde(rename = "POST")]
             Post,
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for PostV1SchedulesBodyMethod {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -6149,7 +6149,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for PostV1SchedulesBodyMethod {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -6179,7 +6179,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PostV1SchedulesBodyMethod {
@@ -6207,7 +6207,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -6228,7 +6228,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub struct PostV1SchedulesResponse {
             ///ISO 8601 datetime when the schedule was created
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6275,7 +6275,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub enum PostV1SchedulesResponseMethod {
             #[serde(rename = "GET")]
             Get,
@@ -6302,7 +6302,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PostV1SchedulesResponseMethod {
@@ -6330,7 +6330,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -6355,7 +6355,7 @@ mod generated {
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub enum PostV1SchedulesResponseType {
             #[serde(rename = "recurring")]
             Recurring,
@@ -6382,7 +6382,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PostV1SchedulesResponseType {
@@ -6410,7 +6410,7 @@ mod generated {
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "schedules")
+                feature = "schedules"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -6424,7 +6424,7 @@ mod generated {
         }
         ///`PostV1ScrapesBody`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct PostV1ScrapesBody {
             ///Actions to perform on the page before getting the content.
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -6487,7 +6487,7 @@ Some operations, like scraping Google Search and Google News, support all countr
         ///`PostV1ScrapesBodyActionsItem`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(tag = "type")]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub enum PostV1ScrapesBodyActionsItem {
             ///Wait2
             #[serde(rename = "wait")]
@@ -6531,7 +6531,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub enum PostV1ScrapesBodyFormatsItem {
             #[serde(rename = "html")]
             Html,
@@ -6546,7 +6546,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             #[serde(rename = "screenshot")]
             Screenshot,
         }
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyFormatsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -6559,7 +6559,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         impl ::std::str::FromStr for PostV1ScrapesBodyFormatsItem {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -6593,7 +6593,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "scrapes")
+                feature = "scrapes"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PostV1ScrapesBodyFormatsItem {
@@ -6621,7 +6621,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "scrapes")
+                feature = "scrapes"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -6635,7 +6635,7 @@ Some operations, like scraping Google Search and Google News, support all countr
         }
         ///With this option, you can get all the links present on the page you scrape.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct PostV1ScrapesBodyLinksOnPage {
             ///When true, it returns complete URLs (e.g., 'https://example.com/page') instead of relative paths (e.g., '/page')
             #[serde(default = "defaults::default_bool::<true>")]
@@ -6650,7 +6650,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub query_to_order_links_by: ::std::option::Option<::std::string::String>,
         }
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         impl ::std::default::Default for PostV1ScrapesBodyLinksOnPage {
             fn default() -> Self {
                 Self {
@@ -6670,7 +6670,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct PostV1ScrapesBodyLlmExtract {
             ///Schema for the LLM extraction.
             #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -6678,7 +6678,7 @@ Some operations, like scraping Google Search and Google News, support all countr
         }
         ///When defining json as a format, you can use this parameter to specify the parser to use. Parsers are useful to extract structured content from web pages. Olostep has a few parsers built in for most common web pages, and you can also create your own parsers.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct PostV1ScrapesBodyParser {
             ///ID of the parser to use.
             pub id: ::std::string::String,
@@ -6696,7 +6696,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub enum PostV1ScrapesBodyRemoveCssSelectors {
             #[serde(rename = "default")]
             Default,
@@ -6705,7 +6705,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             #[serde(rename = "array")]
             Array,
         }
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyRemoveCssSelectors {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -6715,7 +6715,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         impl ::std::str::FromStr for PostV1ScrapesBodyRemoveCssSelectors {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -6746,7 +6746,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "scrapes")
+                feature = "scrapes"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PostV1ScrapesBodyRemoveCssSelectors {
@@ -6774,7 +6774,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "scrapes")
+                feature = "scrapes"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -6795,7 +6795,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct PostV1ScrapesBodyScreenSize {
             ///Height of the screen in pixels. Desktop: 1080px, mobile: 896px, default: 1024px.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6822,7 +6822,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub enum PostV1ScrapesBodyScreenSizeScreenType {
             #[serde(rename = "default")]
             Default,
@@ -6831,7 +6831,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             #[serde(rename = "desktop")]
             Desktop,
         }
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyScreenSizeScreenType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -6841,7 +6841,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         impl ::std::str::FromStr for PostV1ScrapesBodyScreenSizeScreenType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -6872,7 +6872,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "scrapes")
+                feature = "scrapes"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PostV1ScrapesBodyScreenSizeScreenType {
@@ -6900,7 +6900,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "scrapes")
+                feature = "scrapes"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -6921,7 +6921,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct PostV1ScrapesBodyScreenshot {
             ///if passed true, the full page screenshot is taken after scrolling to the bottom of the site.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6940,14 +6940,14 @@ Some operations, like scraping Google Search and Google News, support all countr
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub enum PostV1ScrapesBodyTransformer {
             #[serde(rename = "postlight")]
             Postlight,
             #[serde(rename = "none")]
             None,
         }
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyTransformer {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -6956,7 +6956,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         impl ::std::str::FromStr for PostV1ScrapesBodyTransformer {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -6986,7 +6986,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "scrapes")
+                feature = "scrapes"
             )
         )]
         impl ::std::convert::TryFrom<&str> for PostV1ScrapesBodyTransformer {
@@ -7014,7 +7014,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "scrapes")
+                feature = "scrapes"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -7035,7 +7035,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct PostV1ScrapesResponse {
             ///Created epoch
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7064,7 +7064,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct PostV1ScrapesResponseResult {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub html_content: ::std::option::Option<::std::string::String>,
@@ -7099,7 +7099,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub struct PostV1ScrapesResponseResultPageMetadata {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub status_code: ::std::option::Option<i64>,
@@ -7108,7 +7108,7 @@ Some operations, like scraping Google Search and Google News, support all countr
         }
         ///`PostV1SearchesBody`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "search"))]
+        #[cfg(feature = "search")]
         pub struct PostV1SearchesBody {
             ///The search query in natural language.
             pub query: ::std::string::String,
@@ -7122,7 +7122,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "search"))]
+        #[cfg(feature = "search")]
         pub struct PostV1SearchesResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub created: ::std::option::Option<i64>,
@@ -7146,7 +7146,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "search"))]
+        #[cfg(feature = "search")]
         pub struct PostV1SearchesResponseResult {
             ///Stringified JSON of the full search result.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7167,7 +7167,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "search"))]
+        #[cfg(feature = "search")]
         pub struct PostV1SearchesResponseResultLinksItem {
             ///A short snippet or description of the result.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7181,14 +7181,14 @@ Some operations, like scraping Google Search and Google News, support all countr
         }
         ///`PostV1TestBatchBody`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct PostV1TestBatchBody {
             ///Array of items to be processed in the batch.
             pub items: ::std::vec::Vec<PostV1TestBatchBodyItemsItem>,
         }
         ///`PostV1TestBatchBodyItemsItem`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct PostV1TestBatchBodyItemsItem {
             ///An internal unique identifier for the url.
             pub custom_id: ::std::string::String,
@@ -7204,7 +7204,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub struct PostV1TestBatchResponse {
             ///Batch ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7212,7 +7212,7 @@ Some operations, like scraping Google Search and Google News, support all countr
         }
         ///`ProblemJson`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub struct ProblemJson {
             ///Stable machine code, e.g. `validation_error`, `invalid_partner_key`, `idempotency_key_reuse`, `internal_server_error`.
             pub code: ::std::string::String,
@@ -7243,7 +7243,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub struct ProblemJsonErrorItem {
             ///Location of the invalid field (e.g. `["header","Idempotency-Key"]` or `["body","verified_email"]`).
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -7260,12 +7260,12 @@ Some operations, like scraping Google Search and Google News, support all countr
         ///`ProblemJsonErrorItemLocItem`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(untagged)]
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub enum ProblemJsonErrorItemLocItem {
             String(::std::string::String),
             Integer(i64),
         }
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl ::std::fmt::Display for ProblemJsonErrorItemLocItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match self {
@@ -7274,7 +7274,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl ::std::convert::From<i64> for ProblemJsonErrorItemLocItem {
             fn from(value: i64) -> Self {
                 Self::Integer(value)
@@ -7293,7 +7293,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub enum ProblemJsonObject {
             #[serde(rename = "error")]
             Error,
@@ -7318,7 +7318,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "partnerships")
+                feature = "partnerships"
             )
         )]
         impl ::std::convert::TryFrom<&str> for ProblemJsonObject {
@@ -7346,7 +7346,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "partnerships")
+                feature = "partnerships"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String> for ProblemJsonObject {
@@ -7366,7 +7366,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct ScrapingStatus {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub completed_at: ::std::option::Option<i64>,
@@ -7402,7 +7402,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub enum ScrapingStatusState {
             #[serde(rename = "pending")]
             Pending,
@@ -7418,7 +7418,7 @@ Some operations, like scraping Google Search and Google News, support all countr
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -7446,7 +7446,7 @@ Some operations, like scraping Google Search and Google News, support all countr
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -7485,7 +7485,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub enum Scroll2Direction {
             #[serde(rename = "up")]
             Up,
@@ -7496,7 +7496,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             #[serde(rename = "right")]
             Right,
         }
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for Scroll2Direction {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -7507,7 +7507,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         impl ::std::str::FromStr for Scroll2Direction {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -7539,7 +7539,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "scrapes")
+                feature = "scrapes"
             )
         )]
         impl ::std::convert::TryFrom<&str> for Scroll2Direction {
@@ -7567,7 +7567,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "scrapes")
+                feature = "scrapes"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String> for Scroll2Direction {
@@ -7591,7 +7591,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             PartialEq,
             PartialOrd
         )]
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         pub enum ScrollDirection {
             #[serde(rename = "up")]
             Up,
@@ -7602,7 +7602,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             #[serde(rename = "right")]
             Right,
         }
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         impl ::std::fmt::Display for ScrollDirection {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -7613,7 +7613,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         impl ::std::str::FromStr for ScrollDirection {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -7645,7 +7645,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "builder")
+                feature = "builder"
             )
         )]
         impl ::std::convert::TryFrom<&str> for ScrollDirection {
@@ -7673,7 +7673,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "builder")
+                feature = "builder"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String> for ScrollDirection {
@@ -7687,22 +7687,22 @@ Some operations, like scraping Google Search and Google News, support all countr
         ///`StepError`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(transparent)]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct StepError(pub ::std::option::Option<StepErrorInner>);
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::ops::Deref for StepError {
             type Target = ::std::option::Option<StepErrorInner>;
             fn deref(&self) -> &::std::option::Option<StepErrorInner> {
                 &self.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::convert::From<StepError> for ::std::option::Option<StepErrorInner> {
             fn from(value: StepError) -> Self {
                 value.0
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::convert::From<::std::option::Option<StepErrorInner>> for StepError {
             fn from(value: ::std::option::Option<StepErrorInner>) -> Self {
                 Self(value)
@@ -7717,7 +7717,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct StepErrorInner {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code: ::std::option::Option<::std::string::String>,
@@ -7733,7 +7733,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct ValidationError {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub details: ::std::vec::Vec<ValidationErrorDetailsItem>,
@@ -7751,7 +7751,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct ValidationErrorDetailsItem {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code: ::std::option::Option<::std::string::String>,
@@ -7769,7 +7769,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub struct WorkflowStatus {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub analyzing: ::std::option::Option<AnalyzingStatus>,
@@ -7794,7 +7794,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             PartialOrd
         )]
         #[non_exhaustive]
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub enum WorkflowStatusOverall {
             #[serde(rename = "pending")]
             Pending,
@@ -7810,7 +7810,7 @@ Some operations, like scraping Google Search and Google News, support all countr
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -7838,7 +7838,7 @@ Some operations, like scraping Google Search and Google News, support all countr
         }
         #[cfg(
             all(
-                any(feature = "airops-batches"),
+                feature = "airops-batches",
                 any(
                     feature = "airops-batches",
                     feature = "answers",
@@ -7872,7 +7872,7 @@ Some operations, like scraping Google Search and Google News, support all countr
             pub(super) fn create_batch_request_country() -> ::std::string::String {
                 "RANDOM".to_string()
             }
-            #[cfg(any(feature = "files"))]
+            #[cfg(feature = "files")]
             pub(super) fn post_v1_files_body_purpose() -> super::PostV1FilesBodyPurpose {
                 super::PostV1FilesBodyPurpose::Context
             }
@@ -7960,7 +7960,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl AnalyzingStatusState {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -7973,13 +7973,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::fmt::Display for AnalyzingStatusState {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for AnalyzingStatusState {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -7996,7 +7996,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl BatchDetailResponseObject {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8006,13 +8006,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::fmt::Display for BatchDetailResponseObject {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for BatchDetailResponseObject {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8026,7 +8026,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl BatchDetailResponseStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8039,13 +8039,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::fmt::Display for BatchDetailResponseStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for BatchDetailResponseStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8062,7 +8062,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl BatchItemResultFailedStage {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8074,13 +8074,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::fmt::Display for BatchItemResultFailedStage {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for BatchItemResultFailedStage {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8096,7 +8096,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl BatchItemResultPageType {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8126,13 +8126,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::fmt::Display for BatchItemResultPageType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for BatchItemResultPageType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8166,7 +8166,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl BatchItemResultStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8177,13 +8177,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::fmt::Display for BatchItemResultStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for BatchItemResultStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8198,7 +8198,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl CreateBatchResponseObject {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8208,13 +8208,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::fmt::Display for CreateBatchResponseObject {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for CreateBatchResponseObject {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8228,7 +8228,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "balance-billing"))]
+        #[cfg(feature = "balance-billing")]
         impl CreditsBreakdownItemPurchaseKind {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8242,13 +8242,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "balance-billing"))]
+        #[cfg(feature = "balance-billing")]
         impl ::std::fmt::Display for CreditsBreakdownItemPurchaseKind {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "balance-billing"))]
+        #[cfg(feature = "balance-billing")]
         impl ::std::str::FromStr for CreditsBreakdownItemPurchaseKind {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8266,7 +8266,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl EnrichingStatusState {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8280,13 +8280,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::fmt::Display for EnrichingStatusState {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for EnrichingStatusState {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8382,7 +8382,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         impl GetV1BatchesRecentResponseObject {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8392,13 +8392,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         impl ::std::fmt::Display for GetV1BatchesRecentResponseObject {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         impl ::std::str::FromStr for GetV1BatchesRecentResponseObject {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8412,7 +8412,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl GetV1SchedulesByScheduleIdResponseScheduleMethod {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8423,13 +8423,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for GetV1SchedulesByScheduleIdResponseScheduleMethod {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for GetV1SchedulesByScheduleIdResponseScheduleMethod {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8444,7 +8444,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl GetV1SchedulesByScheduleIdResponseScheduleState {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8455,13 +8455,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for GetV1SchedulesByScheduleIdResponseScheduleState {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for GetV1SchedulesByScheduleIdResponseScheduleState {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8476,7 +8476,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl GetV1SchedulesByScheduleIdResponseScheduleType {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8487,13 +8487,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for GetV1SchedulesByScheduleIdResponseScheduleType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for GetV1SchedulesByScheduleIdResponseScheduleType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8508,7 +8508,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl GetV1SchedulesResponseSchedulesItemMethod {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8519,13 +8519,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for GetV1SchedulesResponseSchedulesItemMethod {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for GetV1SchedulesResponseSchedulesItemMethod {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8540,7 +8540,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl GetV1SchedulesResponseSchedulesItemState {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8551,13 +8551,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for GetV1SchedulesResponseSchedulesItemState {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for GetV1SchedulesResponseSchedulesItemState {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8572,7 +8572,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl GetV1SchedulesResponseSchedulesItemType {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8583,13 +8583,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for GetV1SchedulesResponseSchedulesItemType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for GetV1SchedulesResponseSchedulesItemType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8604,7 +8604,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ListBatchItemsResponseStatus {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8615,13 +8615,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::fmt::Display for ListBatchItemsResponseStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for ListBatchItemsResponseStatus {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8636,7 +8636,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl PartnerQuickConnectResultObject {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8646,13 +8646,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl ::std::fmt::Display for PartnerQuickConnectResultObject {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl ::std::str::FromStr for PartnerQuickConnectResultObject {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8666,7 +8666,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl PartnerQuickConnectUserObject {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8676,13 +8676,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl ::std::fmt::Display for PartnerQuickConnectUserObject {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl ::std::str::FromStr for PartnerQuickConnectUserObject {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8696,7 +8696,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl PostV1SchedulesResponseMethod {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8707,13 +8707,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for PostV1SchedulesResponseMethod {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for PostV1SchedulesResponseMethod {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8728,7 +8728,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl PostV1SchedulesResponseType {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8739,13 +8739,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for PostV1SchedulesResponseType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         impl ::std::str::FromStr for PostV1SchedulesResponseType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8777,7 +8777,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "partnerships")
+                feature = "partnerships"
             )
         )]
         impl ProblemJsonObject {
@@ -8789,7 +8789,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         impl ::std::fmt::Display for ProblemJsonObject {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
@@ -8812,7 +8812,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                     feature = "search",
                     feature = "utility"
                 ),
-                any(feature = "partnerships")
+                feature = "partnerships"
             )
         )]
         impl ::std::str::FromStr for ProblemJsonObject {
@@ -8828,7 +8828,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ScrapingStatusState {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8841,13 +8841,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::fmt::Display for ScrapingStatusState {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for ScrapingStatusState {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8864,7 +8864,7 @@ Some operations, like scraping Google Search and Google News, support all countr
                 )
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl WorkflowStatusOverall {
             /// The value as sent on the wire (for an unknown value, exactly as received).
             pub fn as_str(&self) -> &str {
@@ -8877,13 +8877,13 @@ Some operations, like scraping Google Search and Google News, support all countr
                 }
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::fmt::Display for WorkflowStatusOverall {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         impl ::std::str::FromStr for WorkflowStatusOverall {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -8981,7 +8981,7 @@ Arguments:
 - `retrieve_html`: Option to retrieve the dataset in HTML format.
 - `retrieve_markdown`: Option to retrieve the dataset in Markdown format.
 */
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         pub async fn get_olostep_p2p_dataset_api<'a>(
             &'a self,
             dataset_id: &'a str,
@@ -9041,7 +9041,7 @@ Arguments:
 - `url`: The URL to start scraping from.
 - `wait_before_scraping`: Time to wait in seconds before starting the scraping, up to 500 seconds.
 */
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         pub async fn get_olostep_p2p_incoming_api<'a>(
             &'a self,
             actions: Option<
@@ -9157,7 +9157,7 @@ After **200**, Olostep persists the response for replay under your partner scope
 **Customer API key:** `user.api_key.auto_generated_api_key` only on first mint plus replay with the same key + email; a new idempotency key after claim yields already-claimed **200** without the key. **Recommended:** stable key per signup, persist JSON, retry with the same key on timeouts.
 - `body`
 */
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub async fn partner_quick_connect_user<'a>(
             &'a self,
             idempotency_key: &'a types::PartnerQuickConnectUserIdempotencyKey,
@@ -9239,7 +9239,7 @@ Returns the authenticated team's credit balance, per-lot breakdown, active subsc
 Sends a `GET` request to `/user/credits/info`
 
 */
-        #[cfg(any(feature = "balance-billing"))]
+        #[cfg(feature = "balance-billing")]
         pub async fn get_credits_info<'a>(
             &'a self,
         ) -> Result<
@@ -9285,7 +9285,7 @@ Execution time is 3-30s depending upon complexity.
 Sends a `POST` request to `/v1/answers`
 
 */
-        #[cfg(any(feature = "answers"))]
+        #[cfg(feature = "answers")]
         pub async fn post_v1_answers<'a>(
             &'a self,
             body: &'a types::PostV1AnswersBody,
@@ -9322,7 +9322,7 @@ Sends a `GET` request to `/v1/answers/{answer_id}`
 Arguments:
 - `answer_id`: Unique identifier for the answer to be retrieved.
 */
-        #[cfg(any(feature = "answers"))]
+        #[cfg(feature = "answers")]
         pub async fn get_v1_answers_by_answer_id<'a>(
             &'a self,
             answer_id: &'a str,
@@ -9358,7 +9358,7 @@ Initiates a new batch process with the specified parameters.
 Sends a `POST` request to `/v1/batches`
 
 */
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn post_v1_batches<'a>(
             &'a self,
             body: &'a types::PostV1BatchesBody,
@@ -9442,7 +9442,7 @@ Starts a batch process that combines scraping with LLM-based enrichment for page
 Sends a `POST` request to `/v1/batches-airops`
 
 */
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub async fn create_air_ops_batch<'a>(
             &'a self,
             body: &'a types::CreateBatchRequest,
@@ -9479,7 +9479,7 @@ Sends a `GET` request to `/v1/batches-airops/{batch_id}`
 Arguments:
 - `batch_id`: The ID of the batch to retrieve.
 */
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub async fn get_air_ops_batch<'a>(
             &'a self,
             batch_id: &'a str,
@@ -9528,7 +9528,7 @@ Sends a `GET` request to `/v1/batches-airops/{batch_id}/items`
 Arguments:
 - `batch_id`: The ID of the batch to retrieve items for.
 */
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub async fn get_air_ops_batch_items<'a>(
             &'a self,
             batch_id: &'a str,
@@ -9578,7 +9578,7 @@ Arguments:
 - `limit`: Maximum number of batches to return (default 50, max 100).
 - `source`: Filter by source (optional).
 */
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn get_v1_batches_recent<'a>(
             &'a self,
             limit: Option<i64>,
@@ -9634,7 +9634,7 @@ Sends a `GET` request to `/v1/batches/{batch_id}`
 Arguments:
 - `batch_id`: The ID of the batch to retrieve information for.
 */
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn get_v1_batches_by_batch_id<'a>(
             &'a self,
             batch_id: &'a str,
@@ -9697,7 +9697,7 @@ Arguments:
 - `batch_id`: The ID of the batch to update.
 - `body`
 */
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn patch_v1_batches_by_batch_id<'a>(
             &'a self,
             batch_id: &'a str,
@@ -9771,7 +9771,7 @@ Arguments:
 - `limit`: Number of results to return (recommended 10-50).
 - `status`: Status of the URLs to retrieve (completed or failed).
 */
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn get_v1_batches_by_batch_id_items<'a>(
             &'a self,
             batch_id: &'a str,
@@ -9845,7 +9845,7 @@ Initiates a new crawl process with the specified parameters.
 Sends a `POST` request to `/v1/crawls`
 
 */
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub async fn post_v1_crawls<'a>(
             &'a self,
             body: &'a types::PostV1CrawlsBody,
@@ -9882,7 +9882,7 @@ Sends a `GET` request to `/v1/crawls/{crawl_id}`
 Arguments:
 - `crawl_id`: The ID of the crawl to retrieve information for.
 */
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub async fn get_v1_crawls_by_crawl_id<'a>(
             &'a self,
             crawl_id: &'a str,
@@ -9926,7 +9926,7 @@ Array of formats to fetch (e.g., ["html", "markdown"]).
 - `limit`: Optional integer to limit the number of results returned. Recommended 10-50 results at a time. Paginated using *cursor*. Maximum 10MB of content can be fetched in a single request.
 - `search_query`: An optional search query to sort the results by relevance. Uses the original search_query by default if provided.
 */
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub async fn get_v1_crawls_by_crawl_id_pages<'a>(
             &'a self,
             crawl_id: &'a str,
@@ -9977,7 +9977,7 @@ Sends a `GET` request to `/v1/files`
 Arguments:
 - `purpose`: Filter files by purpose. Supported values: 'context' or 'batch'.
 */
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn get_v1_files<'a>(
             &'a self,
             purpose: Option<types::GetV1FilesPurpose>,
@@ -10012,7 +10012,7 @@ Generate a pre-signed URL for uploading a JSON file. After uploading, you must c
 Sends a `POST` request to `/v1/files`
 
 */
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn post_v1_files<'a>(
             &'a self,
             body: &'a types::PostV1FilesBody,
@@ -10049,7 +10049,7 @@ Sends a `GET` request to `/v1/files/{file_id}`
 Arguments:
 - `file_id`: Unique identifier for the file to retrieve.
 */
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn get_v1_files_by_file_id<'a>(
             &'a self,
             file_id: &'a str,
@@ -10087,7 +10087,7 @@ Sends a `DELETE` request to `/v1/files/{file_id}`
 Arguments:
 - `file_id`: Unique identifier for the file to delete.
 */
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn delete_v1_files_by_file_id<'a>(
             &'a self,
             file_id: &'a str,
@@ -10125,7 +10125,7 @@ Sends a `POST` request to `/v1/files/{file_id}/complete`
 Arguments:
 - `file_id`: Unique identifier for the file to complete.
 */
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn post_v1_files_by_file_id_complete<'a>(
             &'a self,
             file_id: &'a str,
@@ -10168,7 +10168,7 @@ Arguments:
 - `file_id`: Unique identifier for the file to download.
 - `expires_in`: Number of seconds until the download URL expires. Defaults to 600 seconds (10 minutes).
 */
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn get_v1_files_by_file_id_content<'a>(
             &'a self,
             file_id: &'a str,
@@ -10207,7 +10207,7 @@ This endpoint allows users to get all the urls on a certain website. It can take
 Sends a `POST` request to `/v1/maps`
 
 */
-        #[cfg(any(feature = "maps"))]
+        #[cfg(feature = "maps")]
         pub async fn post_v1_maps<'a>(
             &'a self,
             body: &'a types::PostV1MapsBody,
@@ -10244,7 +10244,7 @@ Sends a `GET` request to `/v1/maps/{map_id}`
 Arguments:
 - `map_id`: Unique identifier for the map to be retrieved.
 */
-        #[cfg(any(feature = "maps"))]
+        #[cfg(feature = "maps")]
         pub async fn get_v1_maps_by_map_id<'a>(
             &'a self,
             map_id: &'a str,
@@ -10283,7 +10283,7 @@ Arguments:
 - `formats`: Optional array to retrieve only specific formats in production. If not provided, all formats will be returned.
 - `retrieve_id`: The ID of the page content to retrieve. Available in the response of `/v1/crawls/{crawl_id}/pages`, `/v1/scrapes/{scrape_id}` or `/v1/batches/{batch_id}/items` endpoints
 */
-        #[cfg(any(feature = "utility"))]
+        #[cfg(feature = "utility")]
         pub async fn get_v1_retrieve<'a>(
             &'a self,
             formats: Option<&'a ::std::vec::Vec<types::GetV1RetrieveFormatsItem>>,
@@ -10322,7 +10322,7 @@ Sends a `GET` request to `/v1/schedules`
 Arguments:
 - `include_deleted`: Set to 'true' to include deleted schedules in the response. By default, deleted schedules are filtered out.
 */
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub async fn get_v1_schedules<'a>(
             &'a self,
             include_deleted: Option<types::GetV1SchedulesIncludeDeleted>,
@@ -10362,7 +10362,7 @@ Creates a new schedule to execute API calls at specified times. Supports both on
 Sends a `POST` request to `/v1/schedules`
 
 */
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub async fn post_v1_schedules<'a>(
             &'a self,
             body: &'a types::PostV1SchedulesBody,
@@ -10399,7 +10399,7 @@ Sends a `GET` request to `/v1/schedules/{schedule_id}`
 Arguments:
 - `schedule_id`: Unique identifier for the schedule. Must start with 'schedule_'.
 */
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub async fn get_v1_schedules_by_schedule_id<'a>(
             &'a self,
             schedule_id: &'a types::GetV1SchedulesByScheduleIdScheduleId,
@@ -10441,7 +10441,7 @@ Sends a `DELETE` request to `/v1/schedules/{schedule_id}`
 Arguments:
 - `schedule_id`: Unique identifier for the schedule to be deleted. Must start with 'schedule_'.
 */
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub async fn delete_v1_schedules_by_schedule_id<'a>(
             &'a self,
             schedule_id: &'a types::DeleteV1SchedulesByScheduleIdScheduleId,
@@ -10481,7 +10481,7 @@ This endpoint allows users to start a web page scrape with various configuration
 Sends a `POST` request to `/v1/scrapes`
 
 */
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub async fn post_v1_scrapes<'a>(
             &'a self,
             body: &'a types::PostV1ScrapesBody,
@@ -10518,7 +10518,7 @@ Sends a `GET` request to `/v1/scrapes/{scrape_id}`
 Arguments:
 - `scrape_id`: Unique identifier for the scrape to be retrieved.
 */
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub async fn get_v1_scrapes_by_scrape_id<'a>(
             &'a self,
             scrape_id: &'a str,
@@ -10558,7 +10558,7 @@ See [Search feature](/features/search).
 Sends a `POST` request to `/v1/searches`
 
 */
-        #[cfg(any(feature = "search"))]
+        #[cfg(feature = "search")]
         pub async fn post_v1_searches<'a>(
             &'a self,
             body: &'a types::PostV1SearchesBody,
@@ -10595,7 +10595,7 @@ Sends a `GET` request to `/v1/searches/{search_id}`
 Arguments:
 - `search_id`: Unique identifier for the search to be retrieved.
 */
-        #[cfg(any(feature = "search"))]
+        #[cfg(feature = "search")]
         pub async fn get_v1_searches_by_search_id<'a>(
             &'a self,
             search_id: &'a str,
@@ -10631,7 +10631,7 @@ Test batch
 Sends a `POST` request to `/v1/test-batch`
 
 */
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn post_v1_test_batch<'a>(
             &'a self,
             body: &'a types::PostV1TestBatchBody,
@@ -10848,7 +10848,11 @@ mod client {
         "Client for the Olostep API.\n\nBuilt from the environment (OLOSTEP_API_KEY or OLOSTEP_PARTNER_KEY, and OLOSTEP_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_olostep::Error> {\nlet client = billfold_olostep::Client::from_env()?;\nlet response = client.get_credits_info().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `Authorization` (Bearer authentication header of the form Bearer &lt;token>, where &lt;token> is your auth token)) to <https://api.olostep.com>.
         pub fn with_bearer_token(
@@ -10881,7 +10885,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         pub async fn get_olostep_p2p_dataset_api<'a>(
             &'a self,
             dataset_id: &'a str,
@@ -10934,7 +10938,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "builder"))]
+        #[cfg(feature = "builder")]
         pub async fn get_olostep_p2p_incoming_api<'a>(
             &'a self,
             actions: Option<
@@ -11030,7 +11034,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "partnerships"))]
+        #[cfg(feature = "partnerships")]
         pub async fn partner_quick_connect_user<'a>(
             &'a self,
             idempotency_key: &'a types::PartnerQuickConnectUserIdempotencyKey,
@@ -11063,7 +11067,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "balance-billing"))]
+        #[cfg(feature = "balance-billing")]
         pub async fn get_credits_info<'a>(
             &'a self,
         ) -> Result<
@@ -11097,7 +11101,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "answers"))]
+        #[cfg(feature = "answers")]
         pub async fn post_v1_answers<'a>(
             &'a self,
             body: &'a types::PostV1AnswersBody,
@@ -11128,7 +11132,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "answers"))]
+        #[cfg(feature = "answers")]
         pub async fn get_v1_answers_by_answer_id<'a>(
             &'a self,
             answer_id: &'a str,
@@ -11157,7 +11161,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn post_v1_batches<'a>(
             &'a self,
             body: &'a types::PostV1BatchesBody,
@@ -11186,7 +11190,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub async fn create_air_ops_batch<'a>(
             &'a self,
             body: &'a types::CreateBatchRequest,
@@ -11221,7 +11225,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub async fn get_air_ops_batch<'a>(
             &'a self,
             batch_id: &'a str,
@@ -11255,7 +11259,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "airops-batches"))]
+        #[cfg(feature = "airops-batches")]
         pub async fn get_air_ops_batch_items<'a>(
             &'a self,
             batch_id: &'a str,
@@ -11290,7 +11294,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn get_v1_batches_recent<'a>(
             &'a self,
             limit: Option<i64>,
@@ -11325,7 +11329,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn get_v1_batches_by_batch_id<'a>(
             &'a self,
             batch_id: &'a str,
@@ -11360,7 +11364,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn patch_v1_batches_by_batch_id<'a>(
             &'a self,
             batch_id: &'a str,
@@ -11398,7 +11402,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn get_v1_batches_by_batch_id_items<'a>(
             &'a self,
             batch_id: &'a str,
@@ -11442,7 +11446,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub async fn post_v1_crawls<'a>(
             &'a self,
             body: &'a types::PostV1CrawlsBody,
@@ -11473,7 +11477,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub async fn get_v1_crawls_by_crawl_id<'a>(
             &'a self,
             crawl_id: &'a str,
@@ -11510,7 +11514,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "crawls"))]
+        #[cfg(feature = "crawls")]
         pub async fn get_v1_crawls_by_crawl_id_pages<'a>(
             &'a self,
             crawl_id: &'a str,
@@ -11557,7 +11561,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn get_v1_files<'a>(
             &'a self,
             purpose: Option<types::GetV1FilesPurpose>,
@@ -11586,7 +11590,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn post_v1_files<'a>(
             &'a self,
             body: &'a types::PostV1FilesBody,
@@ -11617,7 +11621,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn get_v1_files_by_file_id<'a>(
             &'a self,
             file_id: &'a str,
@@ -11648,7 +11652,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn delete_v1_files_by_file_id<'a>(
             &'a self,
             file_id: &'a str,
@@ -11679,7 +11683,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn post_v1_files_by_file_id_complete<'a>(
             &'a self,
             file_id: &'a str,
@@ -11714,7 +11718,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "files"))]
+        #[cfg(feature = "files")]
         pub async fn get_v1_files_by_file_id_content<'a>(
             &'a self,
             file_id: &'a str,
@@ -11744,7 +11748,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "maps"))]
+        #[cfg(feature = "maps")]
         pub async fn post_v1_maps<'a>(
             &'a self,
             body: &'a types::PostV1MapsBody,
@@ -11775,7 +11779,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "maps"))]
+        #[cfg(feature = "maps")]
         pub async fn get_v1_maps_by_map_id<'a>(
             &'a self,
             map_id: &'a str,
@@ -11807,7 +11811,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "utility"))]
+        #[cfg(feature = "utility")]
         pub async fn get_v1_retrieve<'a>(
             &'a self,
             formats: Option<&'a ::std::vec::Vec<types::GetV1RetrieveFormatsItem>>,
@@ -11839,7 +11843,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub async fn get_v1_schedules<'a>(
             &'a self,
             include_deleted: Option<types::GetV1SchedulesIncludeDeleted>,
@@ -11868,7 +11872,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub async fn post_v1_schedules<'a>(
             &'a self,
             body: &'a types::PostV1SchedulesBody,
@@ -11899,7 +11903,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub async fn get_v1_schedules_by_schedule_id<'a>(
             &'a self,
             schedule_id: &'a types::GetV1SchedulesByScheduleIdScheduleId,
@@ -11933,7 +11937,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "schedules"))]
+        #[cfg(feature = "schedules")]
         pub async fn delete_v1_schedules_by_schedule_id<'a>(
             &'a self,
             schedule_id: &'a types::DeleteV1SchedulesByScheduleIdScheduleId,
@@ -11965,7 +11969,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub async fn post_v1_scrapes<'a>(
             &'a self,
             body: &'a types::PostV1ScrapesBody,
@@ -11996,7 +12000,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "scrapes"))]
+        #[cfg(feature = "scrapes")]
         pub async fn get_v1_scrapes_by_scrape_id<'a>(
             &'a self,
             scrape_id: &'a str,
@@ -12029,7 +12033,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "search"))]
+        #[cfg(feature = "search")]
         pub async fn post_v1_searches<'a>(
             &'a self,
             body: &'a types::PostV1SearchesBody,
@@ -12060,7 +12064,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "search"))]
+        #[cfg(feature = "search")]
         pub async fn get_v1_searches_by_search_id<'a>(
             &'a self,
             search_id: &'a str,
@@ -12089,7 +12093,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "batches"))]
+        #[cfg(feature = "batches")]
         pub async fn post_v1_test_batch<'a>(
             &'a self,
             body: &'a types::PostV1TestBatchBody,
@@ -12112,7 +12116,7 @@ pub mod errors {
     ///Error bodies of `createAirOpsBatch`, typed by status (the spec gives them different schemas).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
     #[serde(untagged)]
-    #[cfg(any(feature = "airops-batches"))]
+    #[cfg(feature = "airops-batches")]
     pub enum CreateAirOpsBatchError {
         ///The body of an HTTP 400 response.
         Status400(types::ValidationError),
@@ -12121,7 +12125,7 @@ pub mod errors {
         ///The body of an HTTP 500 response.
         Status500(types::AiropsBatchesError),
     }
-    #[cfg(any(feature = "airops-batches"))]
+    #[cfg(feature = "airops-batches")]
     impl CreateAirOpsBatchError {
         /// The typed body of an error response with this status, if it decodes.
         #[doc(hidden)]

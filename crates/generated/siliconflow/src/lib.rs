@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct UserInfoResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub code: ::std::option::Option<i64>,
@@ -50,7 +50,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct UserInfoResponseData {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balance: ::std::option::Option<::std::string::String>,
@@ -192,7 +192,7 @@ User information including balance and status.
 Sends a `GET` request to `/v1/user/info`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_user_info<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UserInfoResponse>, Error<()>> {
@@ -258,7 +258,11 @@ mod client {
         "Client for the SiliconFlow API.\n\nBuilt from the environment (SILICONFLOW_API_KEY, and SILICONFLOW_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_siliconflow::Error> {\nlet client = billfold_siliconflow::Client::from_env()?;\nlet response = client.get_user_info().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (The SiliconFlow API key, sent as `Authorization: Bearer &lt;key>`)) to <https://api.siliconflow.com>.
         pub fn with_bearer_token(
@@ -282,7 +286,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_user_info<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::UserInfoResponse>, Error> {

@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct BillingBalanceResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub balances: ::std::option::Option<BillingBalanceResponseBalances>,
@@ -59,7 +59,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct BillingBalanceResponseBalances {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub diem: ::std::option::Option<f64>,
@@ -174,7 +174,7 @@ Current balance information for the authenticated user.
 Sends a `GET` request to `/api/v1/billing/balance`
 
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_billing_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingBalanceResponse>, Error<()>> {
@@ -240,7 +240,11 @@ mod client {
         "Client for the Venice API.\n\nBuilt from the environment (VENICE_API_KEY, and VENICE_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_venice::Error> {\nlet client = billfold_venice::Client::from_env()?;\nlet response = client.get_billing_balance().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (The Venice API key, sent as `Authorization: Bearer &lt;key>`)) to <https://api.venice.ai>.
         pub fn with_bearer_token(
@@ -264,7 +268,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_billing_balance<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::BillingBalanceResponse>, Error> {

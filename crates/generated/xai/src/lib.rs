@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct PrepaidBalanceResponse {
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub changes: ::std::vec::Vec<PrepaidBalanceResponseChangesItem>,
@@ -46,7 +46,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct PrepaidBalanceResponseChangesItem {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub amount: ::std::option::Option<PrepaidBalanceResponseChangesItemAmount>,
@@ -65,7 +65,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct PrepaidBalanceResponseChangesItemAmount {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub val: ::std::option::Option<::std::string::String>,
@@ -79,7 +79,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub struct PrepaidBalanceResponseTotal {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub val: ::std::option::Option<::std::string::String>,
@@ -194,7 +194,7 @@ Sends a `GET` request to `/v1/billing/teams/{team_id}/prepaid/balance`
 Arguments:
 - `team_id`: The team whose balance is read (shown in the xAI Console).
 */
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_prepaid_balance<'a>(
             &'a self,
             team_id: &'a str,
@@ -264,7 +264,11 @@ mod client {
         "Client for the xAI API.\n\nBuilt from the environment (XAI_MANAGEMENT_KEY, and XAI_MANAGEMENT_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_xai::Error> {\nlet client = billfold_xai::Client::from_env()?;\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `Authorization: Bearer <token>` (security scheme `bearerAuth` (An xAI management key (not an inference key), sent as `Authorization: Bearer &lt;key>`)) to <https://management-api.x.ai>.
         pub fn with_bearer_token(
@@ -290,7 +294,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "billing"))]
+        #[cfg(feature = "billing")]
         pub async fn get_prepaid_balance<'a>(
             &'a self,
             team_id: &'a str,

@@ -30,7 +30,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(any(feature = "usage"))]
+        #[cfg(feature = "usage")]
         pub struct Usage {
             ///API credits the plan allows in the current period.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -147,7 +147,7 @@ API credits used and the plan's credit limit.
 Sends a `GET` request to `/v1/usage`
 
 */
-        #[cfg(any(feature = "usage"))]
+        #[cfg(feature = "usage")]
         pub async fn get_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::Usage>, Error<()>> {
@@ -213,7 +213,11 @@ mod client {
         "Client for the ZenRows API.\n\nBuilt from the environment (ZENROWS_API_KEY, and ZENROWS_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_zenrows::Error> {\nlet client = billfold_zenrows::Client::from_env()?;\nlet response = client.get_usage().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
-    #[allow(clippy::needless_lifetimes)]
+    #[allow(
+        clippy::needless_lifetimes,
+        clippy::too_many_arguments,
+        clippy::clone_on_copy
+    )]
     impl Client {
         ///A client that sends `query parameter apikey=<key>` (security scheme `apiKeyQuery` (The ZenRows API key, sent as the `apikey` query parameter)) to <https://api.zenrows.com>.
         pub fn with_api_key(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
@@ -235,7 +239,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `max_retry_wait`. POST and PATCH are sent once unless the client comes from
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
-        #[cfg(any(feature = "usage"))]
+        #[cfg(feature = "usage")]
         pub async fn get_usage<'a>(
             &'a self,
         ) -> Result<ResponseValue<types::Usage>, Error> {
