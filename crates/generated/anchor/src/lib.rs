@@ -2,7 +2,8 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 /// progenitor's output: the raw client and the types of the spec (response types opened
-/// and the undeclared `api-version` header removed by the generator).
+/// and the undeclared `api-version` header removed by the generator). Its docs are the
+/// spec's prose, which may hold bare URLs and stray HTML.
 #[rustfmt::skip]
 #[allow(
     missing_docs,
@@ -11,7 +12,10 @@
     unused_mut,
     unused_comparisons,
     unreachable_patterns,
-    clippy::all
+    clippy::all,
+    rustdoc::bare_urls,
+    rustdoc::invalid_html_tags,
+    rustdoc::broken_intra_doc_links
 )]
 mod generated {
     #[allow(unused_imports)]
@@ -15848,8 +15852,10 @@ Arguments:
         pub use super::Client;
     }
 }
-/// The public client (from `billfold_runtime::client!`) and its operations.
+/// The public client (from `billfold_runtime::client!`) and its operations (whose docs
+/// are the spec's prose, as progenitor copies it).
 #[rustfmt::skip]
+#[allow(rustdoc::bare_urls, rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 mod client {
     use super::generated;
     #[allow(unused_imports)]
