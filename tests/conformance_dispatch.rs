@@ -772,7 +772,7 @@ mod anchor {
 
     fn post_v1_batch_sessions<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
-            let post_v1_batch_sessions_body: billfold::anchor::types::BatchSessionRequestSchema = match serde_json::from_str("{\"configuration\":{\"browser\":{\"headless\":{\"active\":true},\"viewport\":{\"height\":900,\"width\":1440}},\"session\":{\"recording\":{\"active\":true},\"tags\":[\"batch-test-comprehensive\"],\"timeout\":{\"idle_timeout\":10,\"max_duration\":300}}},\"count\":2500,\"metadata\":{\"description\":\"Comprehensive batch test with 3 sessions\",\"test\":true}}").or_else(|error| serde_json::from_str("{\"configuration\":{\"browser\":{\"adblock\":{\"active\":true},\"captcha_solver\":{\"active\":true},\"disable_web_security\":{\"active\":true},\"extensions\":[\"00000000-0000-4000-8000-000000000000\"],\"extra_stealth\":{\"active\":true},\"force_popups_as_tabs\":{\"active\":true},\"fullscreen\":{\"active\":true},\"headless\":{\"active\":true},\"p2p_download\":{\"active\":true},\"pdf_viewer\":{\"active\":true},\"popup_blocker\":{\"active\":true},\"profile\":{\"name\":\"text\",\"persist\":true},\"sensitive_data_mask\":{\"active\":true,\"custom_patterns\":[{}],\"custom_selectors\":[\"text\"],\"site_selectors\":{}},\"tracing\":{\"active\":true,\"snapshots\":true,\"sources\":true},\"viewport\":{\"height\":1,\"width\":1},\"web_bot_auth\":{\"active\":true}},\"identities\":[{\"id\":\"123e4567-e89b-12d3-a456-426614174000\"}],\"integrations\":[{\"configuration\":{\"load_mode\":\"all\"},\"id\":\"550e8400-e29b-41d4-a716-446655440000\",\"type\":\"1PASSWORD\"}],\"session\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true},\"recording\":{\"active\":true},\"tags\":[\"production\",\"scraping\",\"customer-123\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}}},\"count\":1,\"metadata\":{}}").map_err(|_| error)).or_else(|error| serde_json::from_str("{\"configuration\":{\"browser\":{\"adblock\":{\"active\":true},\"captcha_solver\":{\"active\":true},\"disable_web_security\":{\"active\":true},\"extensions\":[\"00000000-0000-4000-8000-000000000000\"],\"extra_stealth\":{\"active\":true},\"force_popups_as_tabs\":{\"active\":true},\"fullscreen\":{\"active\":true},\"headless\":{\"active\":true},\"p2p_download\":{\"active\":true},\"pdf_viewer\":{\"active\":true},\"popup_blocker\":{\"active\":true},\"profile\":{\"name\":\"text\",\"persist\":true},\"sensitive_data_mask\":{\"active\":true,\"custom_patterns\":[{}],\"custom_selectors\":[\"text\"],\"site_selectors\":{}},\"tracing\":{\"active\":true,\"snapshots\":true,\"sources\":true},\"viewport\":{\"height\":1,\"width\":1},\"web_bot_auth\":{\"active\":true}},\"identities\":[{\"id\":\"text\"}],\"integrations\":[{\"configuration\":{\"load_mode\":\"all\"},\"id\":\"00000000-0000-4000-8000-000000000000\",\"type\":\"1PASSWORD\"}],\"session\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true},\"recording\":{\"active\":true},\"tags\":[\"text\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}}},\"count\":1,\"metadata\":{}}").map_err(|_| error)) {
+            let post_v1_batch_sessions_body: billfold::anchor::types::BatchSessionRequestSchema = match serde_json::from_str("{\"configuration\":{\"browser\":{\"headless\":{\"active\":true},\"viewport\":{\"height\":900,\"width\":1440}},\"session\":{\"recording\":{\"active\":true},\"tags\":[\"batch-test-comprehensive\"],\"timeout\":{\"idle_timeout\":10,\"max_duration\":300}}},\"count\":1000,\"metadata\":{\"description\":\"Comprehensive batch test with 3 sessions\",\"test\":true}}").or_else(|error| serde_json::from_str("{\"configuration\":{\"browser\":{\"adblock\":{\"active\":true},\"captcha_solver\":{\"active\":true},\"disable_web_security\":{\"active\":true},\"extensions\":[\"00000000-0000-4000-8000-000000000000\"],\"extra_stealth\":{\"active\":true},\"force_popups_as_tabs\":{\"active\":true},\"fullscreen\":{\"active\":true},\"headless\":{\"active\":true},\"p2p_download\":{\"active\":true},\"pdf_viewer\":{\"active\":true},\"popup_blocker\":{\"active\":true},\"profile\":{\"name\":\"text\",\"persist\":true},\"sensitive_data_mask\":{\"active\":true,\"custom_patterns\":[{}],\"custom_selectors\":[\"text\"],\"site_selectors\":{}},\"tracing\":{\"active\":true,\"snapshots\":true,\"sources\":true},\"viewport\":{\"height\":1,\"width\":1},\"web_bot_auth\":{\"active\":true}},\"identities\":[{\"id\":\"123e4567-e89b-12d3-a456-426614174000\"}],\"integrations\":[{\"configuration\":{\"load_mode\":\"all\"},\"id\":\"550e8400-e29b-41d4-a716-446655440000\",\"type\":\"1PASSWORD\"}],\"session\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true},\"recording\":{\"active\":true},\"tags\":[\"production\",\"scraping\",\"customer-123\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}}},\"count\":1,\"metadata\":{}}").map_err(|_| error)).or_else(|error| serde_json::from_str("{\"configuration\":{\"browser\":{\"adblock\":{\"active\":true},\"captcha_solver\":{\"active\":true},\"disable_web_security\":{\"active\":true},\"extensions\":[\"00000000-0000-4000-8000-000000000000\"],\"extra_stealth\":{\"active\":true},\"force_popups_as_tabs\":{\"active\":true},\"fullscreen\":{\"active\":true},\"headless\":{\"active\":true},\"p2p_download\":{\"active\":true},\"pdf_viewer\":{\"active\":true},\"popup_blocker\":{\"active\":true},\"profile\":{\"name\":\"text\",\"persist\":true},\"sensitive_data_mask\":{\"active\":true,\"custom_patterns\":[{}],\"custom_selectors\":[\"text\"],\"site_selectors\":{}},\"tracing\":{\"active\":true,\"snapshots\":true,\"sources\":true},\"viewport\":{\"height\":1,\"width\":1},\"web_bot_auth\":{\"active\":true}},\"identities\":[{\"id\":\"text\"}],\"integrations\":[{\"configuration\":{\"load_mode\":\"all\"},\"id\":\"00000000-0000-4000-8000-000000000000\",\"type\":\"1PASSWORD\"}],\"session\":{\"initial_url\":\"https://example.com/\",\"live_view\":{\"read_only\":true},\"proxy\":{\"active\":true},\"recording\":{\"active\":true},\"tags\":[\"text\"],\"timeout\":{\"idle_timeout\":1,\"max_duration\":1}}},\"count\":1,\"metadata\":{}}").map_err(|_| error)) {
                 Ok(value) => value,
                 // An example that contradicts its own schema is reported, not a panic.
                 Err(error) => {
@@ -3484,22 +3484,6 @@ mod olostep {
 
     fn get_olostep_p2p_incoming_api<'a>(rows: &'a mut Vec<Value>, entry: &'a Entry) -> Run<'a> {
         Box::pin(async move {
-            let get_olostep_p2p_incoming_api_actions: ::std::vec::Vec<
-                billfold::olostep::types::GetOlostepP2pIncomingApiActionsItem,
-            > = match serde_json::from_str("[{\"milliseconds\":1,\"type\":\"wait\"}]") {
-                Ok(value) => value,
-                // An example that contradicts its own schema is reported, not a panic.
-                Err(error) => {
-                    rows.push(row(
-                        "olostep",
-                        "get_olostep_p2p_incoming_api",
-                        format!("the spec's example of actions does not decode: {error}"),
-                        String::new(),
-                        String::new(),
-                    ));
-                    return;
-                }
-            };
             let get_olostep_p2p_incoming_api_expand_html: Option<bool> =
                 match serde_json::from_str("false") {
                     Ok(value) => value,
@@ -3641,7 +3625,7 @@ mod olostep {
                 entry,
                 "get_olostep_p2p_incoming_api",
                 |client| client.get_olostep_p2p_incoming_api(
-                    Some(&get_olostep_p2p_incoming_api_actions),
+                    Some("text"),
                     get_olostep_p2p_incoming_api_expand_html.clone(),
                     get_olostep_p2p_incoming_api_expand_markdown.clone(),
                     get_olostep_p2p_incoming_api_html_transformer.clone(),

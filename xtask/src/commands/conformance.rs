@@ -75,8 +75,9 @@ pub fn run(root: &Path) -> Result<String, String> {
     let providers = pipeline::load_providers(root).map_err(|e| e.to_string())?;
     let mut specs = BTreeMap::new();
     for provider in &providers {
-        let (effective, _, _) =
+        let (mut effective, _, _) =
             pipeline::effective_spec(root, provider).map_err(|e| e.to_string())?;
+        restore_multipart(&mut effective);
         let path = work.join(format!("{}.yaml", provider.id));
         fs::write(&path, document::to_yaml(&effective))
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
@@ -177,7 +178,13 @@ pub fn run(root: &Path) -> Result<String, String> {
         let mut cells = Vec::new();
         for check in ["examples", "dynamic", "auth_rejected"] {
             let outcome = row[check].as_str().unwrap_or("missing");
-            if outcome == "ok" {
+            // A dynamic answer is data json-schema-faker made up; where only that answer
+            // breaks the schema (it overshoots `maxProperties`, say), the request was valid and
+            // the client decoded what it got: that is the client's part done.
+            let prisms_own_data = check == "dynamic"
+                && outcome.starts_with(VIOLATIONS)
+                && !rejects_the_request(outcome);
+            if outcome == "ok" || prisms_own_data {
                 cells.push("ok".to_owned());
             } else {
                 cells.push("FAIL".to_owned());
@@ -452,6 +459,7 @@ fn prism_spec(spec: &Path, out: &Path) -> Result<PathBuf, String> {
         serde_json::from_str(&text).map_err(|e| format!("reading {}: {e}", spec.display()))?;
     let streams = restore_event_streams(&mut doc);
     let any_of = pipeline::any_of::restore_any_of(&mut doc);
+    let multipart = restore_multipart(&mut doc);
     let token_urls: Vec<String> = doc
         .pointer("/components/securitySchemes")
         .and_then(Value::as_object)
@@ -461,7 +469,7 @@ fn prism_spec(spec: &Path, out: &Path) -> Result<PathBuf, String> {
         .filter_map(Value::as_str)
         .map(str::to_owned)
         .collect();
-    if token_urls.is_empty() && streams == 0 && any_of == 0 {
+    if token_urls.is_empty() && streams == 0 && any_of == 0 && multipart == 0 {
         return Ok(spec.to_path_buf());
     }
     let answer = serde_json::json!({"post": {
@@ -486,6 +494,34 @@ fn prism_spec(spec: &Path, out: &Path) -> Result<PathBuf, String> {
     }
     fs::write(out, doc.to_string()).map_err(|e| format!("writing {}: {e}", out.display()))?;
     Ok(out.to_path_buf())
+}
+
+/// Gives each operation whose `multipart/form-data` request body the effective spec keeps in
+/// `x-billfold-multipart` (progenitor must not see it) that body back, so that Prism accepts
+/// the form the client sends; returns how many it gave one.
+fn restore_multipart(doc: &mut Value) -> usize {
+    let mut restored = 0;
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+        return 0;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(Value::as_object_mut)
+    {
+        if operation.contains_key("requestBody") {
+            continue;
+        }
+        if let Some(schema) = operation.get("x-billfold-multipart").cloned() {
+            operation.insert(
+                "requestBody".to_owned(),
+                serde_json::json!({"required": true, "content": {"multipart/form-data": {"schema": schema}}}),
+            );
+            restored += 1;
+        }
+    }
+    restored
 }
 
 /// Gives each operation with an `x-billfold-event-stream` a `text/event-stream` body in its
@@ -748,7 +784,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prism_gets_back_streams_token_endpoints_and_any_of() {
+    fn prism_gets_back_streams_token_endpoints_any_of_and_forms() {
         let dir = tempfile::tempdir().unwrap();
         let spec = dir.path().join("effective-spec.json");
         let doc = serde_json::json!({
@@ -760,6 +796,10 @@ mod tests {
                     "envelope": false, "sentinel": "[DONE]", "beside_json": true
                 },
                 "responses": {"200": {"description": "ok", "content": {"application/json": {}}}}
+            }}, "/upload": {"post": {
+                "operationId": "upload",
+                "x-billfold-multipart": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+                "responses": {"204": {"description": "ok"}}
             }}},
             "components": {
                 "schemas": {
@@ -779,6 +819,9 @@ mod tests {
         assert_eq!(stream, "data: {\"id\":\"c1\"}\n\ndata: [DONE]\n\n");
         assert!(served["paths"]["/v1/oauth2/token"]["post"].is_object());
         assert!(served["components"]["schemas"]["Key"]["anyOf"].is_array());
+        let form =
+            &served["paths"]["/upload"]["post"]["requestBody"]["content"]["multipart/form-data"];
+        assert_eq!(form["schema"]["properties"]["file"]["format"], "binary");
         // A spec that needs none of it is served as it is.
         let plain = dir.path().join("plain.json");
         fs::write(&plain, r#"{"openapi": "3.0.3", "paths": {}}"#).unwrap();

@@ -438,6 +438,19 @@ fn check_crates(
 /// pinned dependencies (the runtime by absolute path), with the corpus crates, the re-export
 /// crate and the conformance client as members.
 pub fn write_workspace(root: &Path, staging: &Path, extra_members: &[&str]) -> Result<(), String> {
+    let members: Vec<&str> = [
+        "crates/generated/*",
+        "crates/billfold",
+        "crates/conformance",
+    ]
+    .into_iter()
+    .chain(extra_members.iter().copied())
+    .collect();
+    write_workspace_of(root, staging, &members)
+}
+
+/// A staging workspace's `Cargo.toml` as [`write_workspace`] writes it, with only `members`.
+pub fn write_workspace_of(root: &Path, staging: &Path, members: &[&str]) -> Result<(), String> {
     let main: toml::Table = toml::from_str(
         &fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?,
     )
@@ -465,15 +478,10 @@ pub fn write_workspace(root: &Path, staging: &Path, extra_members: &[&str]) -> R
     ws.insert(
         "members".into(),
         toml::Value::Array(
-            [
-                "crates/generated/*",
-                "crates/billfold",
-                "crates/conformance",
-            ]
-            .into_iter()
-            .chain(extra_members.iter().copied())
-            .map(|member| toml::Value::String(member.into()))
-            .collect(),
+            members
+                .iter()
+                .map(|member| toml::Value::String((*member).into()))
+                .collect(),
         ),
     );
     if let Some(package) = workspace.get("package") {

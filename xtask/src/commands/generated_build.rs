@@ -83,7 +83,7 @@ pub fn measure(root: &Path) -> Result<Value, String> {
 }
 
 /// progenitor's own crate for `spec`: its code, and the dependencies its code names.
-fn write_progenitor_crate(staging: &Path, spec: &Path) -> Result<(), String> {
+pub(crate) fn write_progenitor_crate(staging: &Path, spec: &Path) -> Result<(), String> {
     let text = fs::read_to_string(spec).map_err(|e| format!("{}: {e}", spec.display()))?;
     let openapi: openapiv3::OpenAPI =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", spec.display()))?;
@@ -108,6 +108,17 @@ fn write_progenitor_crate(staging: &Path, spec: &Path) -> Result<(), String> {
 }
 
 fn build(staging: &Path, root: &Path, packages: &[&str], release: bool) -> Result<(), String> {
+    build_with(staging, root, packages, release, &[])
+}
+
+/// [`build`] with more arguments for cargo (`--no-default-features`, `--features ...`).
+pub(crate) fn build_with(
+    staging: &Path,
+    root: &Path,
+    packages: &[&str],
+    release: bool,
+    extra: &[&str],
+) -> Result<(), String> {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     command
         .args(["build", "--quiet", "--lib"])
@@ -120,6 +131,7 @@ fn build(staging: &Path, root: &Path, packages: &[&str], release: bool) -> Resul
     for package in packages {
         command.args(["--package", package]);
     }
+    command.args(extra);
     let status = command
         .status()
         .map_err(|e| format!("building {packages:?}: {e}"))?;
@@ -131,7 +143,7 @@ fn build(staging: &Path, root: &Path, packages: &[&str], release: bool) -> Resul
 }
 
 /// Marks a file changed, so that cargo rebuilds its crate.
-fn touch(file: &Path) -> Result<(), String> {
+pub(crate) fn touch(file: &Path) -> Result<(), String> {
     let text = fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     fs::write(file, text).map_err(|e| format!("{}: {e}", file.display()))
 }

@@ -1685,6 +1685,7 @@ fn take_deep_object_style(doc: &mut Value, item_at: &str, at: &str) -> Vec<Strin
     }
     let mut names = Vec::new();
     for pointer in pointers {
+        objects_in_query_as_json_text(doc, &pointer);
         let Some(Value::Object(param)) = doc.pointer_mut(&pointer) else {
             continue;
         };
@@ -1700,6 +1701,43 @@ fn take_deep_object_style(doc: &mut Value, item_at: &str, at: &str) -> Vec<Strin
         }
     }
     names
+}
+
+/// A query parameter (not `deepObject`) whose value is a list of objects or unions has no
+/// form the OpenAPI styles define (serde's query encoder refuses it, so every call would fail
+/// before it is sent): it is typed as a string the caller fills with the list as JSON text,
+/// the convention such APIs document, with a note in the effective spec.
+fn objects_in_query_as_json_text(doc: &mut Value, pointer: &str) {
+    let Some(param) = doc.pointer(pointer) else {
+        return;
+    };
+    let deep = param.get("style").and_then(Value::as_str) == Some("deepObject")
+        || param.get(DEEP_OBJECT_MARKER).is_some();
+    if deep || param.get("in").and_then(Value::as_str) != Some("query") {
+        return;
+    }
+    let Some(schema) = param.get("schema").map(|s| resolve(doc, s)) else {
+        return;
+    };
+    let structured = |schema: &Value| {
+        let schema = resolve(doc, schema);
+        ["oneOf", "anyOf", "allOf", "properties"]
+            .iter()
+            .any(|key| schema.get(key).is_some())
+            || schema.get("type").and_then(Value::as_str) == Some("object")
+    };
+    let list_of_objects = schema.get("type").and_then(Value::as_str) == Some("array")
+        && schema.get("items").is_some_and(structured);
+    if !list_of_objects {
+        return;
+    }
+    if let Some(Value::Object(param)) = doc.pointer_mut(pointer) {
+        param.insert("schema".to_owned(), json!({"type": "string"}));
+        crate::pipeline::lower::note(
+            param,
+            "a list of objects in the query: typed as a string, to be given as JSON text",
+        );
+    }
 }
 
 /// (status, component schema name) of error bodies typed by status.
@@ -1938,6 +1976,26 @@ mod tests {
             );
         }
         assert!(d.pointer("/paths/~1x/put/parameters/1/style").is_none());
+    }
+
+    #[test]
+    fn a_list_of_objects_in_the_query_becomes_json_text() {
+        let mut d = doc(json!({
+            "/x": {"get": {"operationId": "get_x", "parameters": [
+                {"name": "actions", "in": "query", "schema": {"type": "array", "items": {"oneOf": [
+                    {"type": "object", "properties": {"wait": {"type": "integer"}}},
+                    {"type": "object", "properties": {"click": {"type": "string"}}}
+                ]}}},
+                {"name": "ids", "in": "query", "schema": {"type": "array", "items": {"type": "integer"}}}
+            ], "responses": {"200": ok("ok")}}}
+        }));
+        validate(&mut d).unwrap();
+        let actions = d.pointer("/paths/~1x/get/parameters/0").unwrap();
+        assert_eq!(actions["schema"], json!({"type": "string"}));
+        assert!(actions.to_string().contains("JSON text"), "{actions}");
+        // A list of plain values has a form: it stays.
+        let ids = d.pointer("/paths/~1x/get/parameters/1/schema").unwrap();
+        assert_eq!(ids["items"]["type"], "integer");
     }
 
     #[test]

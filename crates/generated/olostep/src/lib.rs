@@ -2327,40 +2327,6 @@ mod generated {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub retry_after: ::std::option::Option<i64>,
         }
-        ///`GetOlostepP2pIncomingApiActionsItem`
-        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-        #[serde(tag = "type")]
-        #[cfg(feature = "builder")]
-        pub enum GetOlostepP2pIncomingApiActionsItem {
-            ///Wait
-            #[serde(rename = "wait")]
-            Wait {
-                ///Time to wait in milliseconds
-                milliseconds: u64,
-            },
-            ///Click
-            #[serde(rename = "click")]
-            Click {
-                ///CSS selector for the element to click
-                selector: ::std::string::String,
-            },
-            ///Fill Input
-            #[serde(rename = "fill_input")]
-            FillInput {
-                ///CSS selector for the input element
-                selector: ::std::string::String,
-                ///Text to enter into the input
-                value: ::std::string::String,
-            },
-            ///Scroll
-            #[serde(rename = "scroll")]
-            Scroll {
-                ///Amount to scroll in pixels
-                amount: f64,
-                ///Direction to scroll
-                direction: ScrollDirection,
-            },
-        }
         ///`GetOlostepP2pIncomingApiHtmlTransformer`
         #[derive(
             ::serde::Deserialize,
@@ -7582,112 +7548,6 @@ Some operations, like scraping Google Search and Google News, support all countr
                 value.parse()
             }
         }
-        ///Direction to scroll
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
-        #[cfg(feature = "builder")]
-        pub enum ScrollDirection {
-            #[serde(rename = "up")]
-            Up,
-            #[serde(rename = "down")]
-            Down,
-            #[serde(rename = "left")]
-            Left,
-            #[serde(rename = "right")]
-            Right,
-        }
-        #[cfg(feature = "builder")]
-        impl ::std::fmt::Display for ScrollDirection {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match *self {
-                    Self::Up => f.write_str("up"),
-                    Self::Down => f.write_str("down"),
-                    Self::Left => f.write_str("left"),
-                    Self::Right => f.write_str("right"),
-                }
-            }
-        }
-        #[cfg(feature = "builder")]
-        impl ::std::str::FromStr for ScrollDirection {
-            type Err = self::error::ConversionError;
-            fn from_str(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                match value {
-                    "up" => Ok(Self::Up),
-                    "down" => Ok(Self::Down),
-                    "left" => Ok(Self::Left),
-                    "right" => Ok(Self::Right),
-                    _ => Err("invalid value".into()),
-                }
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "builder"
-            )
-        )]
-        impl ::std::convert::TryFrom<&str> for ScrollDirection {
-            type Error = self::error::ConversionError;
-            fn try_from(
-                value: &str,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                value.parse()
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "builder"
-            )
-        )]
-        impl ::std::convert::TryFrom<::std::string::String> for ScrollDirection {
-            type Error = self::error::ConversionError;
-            fn try_from(
-                value: ::std::string::String,
-            ) -> ::std::result::Result<Self, self::error::ConversionError> {
-                value.parse()
-            }
-        }
         ///`StepError`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(transparent)]
@@ -9048,9 +8908,7 @@ Arguments:
         #[cfg(feature = "builder")]
         pub async fn get_olostep_p2p_incoming_api<'a>(
             &'a self,
-            actions: Option<
-                &'a ::std::vec::Vec<types::GetOlostepP2pIncomingApiActionsItem>,
-            >,
+            actions: Option<&'a str>,
             expand_html: Option<bool>,
             expand_markdown: Option<bool>,
             html_transformer: Option<types::GetOlostepP2pIncomingApiHtmlTransformer>,
@@ -10947,9 +10805,7 @@ followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "builder")]
         pub async fn get_olostep_p2p_incoming_api<'a>(
             &'a self,
-            actions: Option<
-                &'a ::std::vec::Vec<types::GetOlostepP2pIncomingApiActionsItem>,
-            >,
+            actions: Option<&'a str>,
             expand_html: Option<bool>,
             expand_markdown: Option<bool>,
             html_transformer: Option<types::GetOlostepP2pIncomingApiHtmlTransformer>,
