@@ -84,6 +84,11 @@ enum Command {
         /// Only the generated crate's build beside progenitor's own output (a few minutes).
         #[arg(long, conflicts_with = "footprint")]
         generated_build: bool,
+        /// Only the compile budget of whole APIs: the CLI's clean release build against an
+        /// earlier commit's, and billfold-anchor's features against its one-operation crate
+        /// and progenitor's output (about 15 minutes).
+        #[arg(long, conflicts_with_all = ["footprint", "generated_build"])]
+        compile_budget: bool,
     },
 }
 
@@ -103,6 +108,10 @@ fn main() -> ExitCode {
             generated_build: true,
             ..
         } => xtask::commands::bench::run_generated_build(&root).map(|table| print!("{table}")),
+        Command::Bench {
+            compile_budget: true,
+            ..
+        } => xtask::commands::bench::run_compile_budget(&root).map(|table| print!("{table}")),
         Command::Bench { footprint, .. } => {
             xtask::commands::bench::run(&root, footprint).map(|table| print!("{table}"))
         }

@@ -40,13 +40,14 @@ pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
     let billfold = billfold.to_string_lossy();
     let metrics = run_json(&bench, &["metrics", billfold.as_ref(), "200", "10"])?;
     let history = run_json(&bench, &["history", billfold.as_ref(), "25", "365"])?;
-    let (footprint, generated_build) = if footprint {
+    let (footprint, generated_build, compile_budget) = if footprint {
         (
             Some(measure_footprint(root)?),
             Some(crate::commands::generated_build::measure(root)?),
+            Some(crate::commands::compile_budget::measure(root)?),
         )
     } else {
-        (None, None)
+        (None, None, None)
     };
     let report = json!({
         "generation": generation,
@@ -57,6 +58,7 @@ pub fn run(root: &Path, footprint: bool) -> Result<String, String> {
         "history": history,
         "footprint": footprint,
         "generated_build": generated_build,
+        "compile_budget": compile_budget,
     });
     let path = root.join(REPORT);
     if let Some(parent) = path.parent() {
@@ -237,6 +239,7 @@ pub fn table(report: &Value) -> String {
         );
     }
     generated_build_rows(&mut out, &report["generated_build"]);
+    compile_budget_rows(&mut out, &report["compile_budget"]);
     let p = &report["footprint"];
     if !p.is_null() {
         let rt = number(&p["build_ratio"]);
@@ -461,6 +464,70 @@ fn generated_build_rows(out: &mut String, b: &Value) {
             verdict(ratio <= 1.15)
         );
     }
+}
+
+/// The rows of [`crate::commands::compile_budget::measure`]'s report `b` (none when null).
+fn compile_budget_rows(out: &mut String, b: &Value) {
+    let cli = &b["cli"];
+    if !cli["ratio"].is_null() {
+        let ratio = number(&cli["ratio"]);
+        let _ = writeln!(
+            out,
+            "| CLI clean release build, every provider's whole API in the workspace | {:.1} s | {:.1} s the CLI at {} | {ratio:.2} | ≤ 1.10: {} |",
+            number(&cli["now"]["build_s"]),
+            number(&cli["before"]["build_s"]),
+            cli["before"]["commit"].as_str().unwrap_or("?"),
+            verdict(ratio <= 1.10)
+        );
+        let mib = |v: &Value| number(v) / 1048576.0;
+        let _ = writeln!(
+            out,
+            "| CLI binary, as the release profile builds it (stripped of symbols too) | {:.1} MiB ({:.1} MiB) | {:.1} MiB ({:.1} MiB) at {} | {:.2} | |",
+            mib(&cli["now"]["binary_bytes"]),
+            mib(&cli["now"]["stripped_bytes"]),
+            mib(&cli["before"]["binary_bytes"]),
+            mib(&cli["before"]["stripped_bytes"]),
+            cli["before"]["commit"].as_str().unwrap_or("?"),
+            number(&cli["now"]["binary_bytes"]) / number(&cli["before"]["binary_bytes"])
+        );
+    }
+    let anchor = &b["anchor"];
+    for profile in ["debug", "release"] {
+        let row = &anchor[profile];
+        if row.is_null() {
+            continue;
+        }
+        let balance = number(&row["balance_features"]) / number(&row["one_operation"]);
+        let _ = writeln!(
+            out,
+            "| billfold-anchor, {profile}, only the balance's features ({}) | {:.1} s | {:.1} s the one-operation crate at {} | {balance:.2} | ≤ 1.2: {} |",
+            anchor["balance_features"].as_str().unwrap_or("?"),
+            number(&row["balance_features"]),
+            number(&row["one_operation"]),
+            anchor["one_operation_commit"].as_str().unwrap_or("?"),
+            verdict(balance <= 1.2)
+        );
+        let all = number(&row["all_features"]) / number(&row["progenitor"]);
+        let _ = writeln!(
+            out,
+            "| billfold-anchor, {profile}, every feature | {:.1} s | {:.1} s progenitor's own output | {all:.2} | ≤ 1.15: {} |",
+            number(&row["all_features"]),
+            number(&row["progenitor"]),
+            verdict(all <= 1.15)
+        );
+    }
+}
+
+/// `cargo xtask bench --compile-budget`: only the compile budget of whole APIs, as a table.
+pub fn run_compile_budget(root: &Path) -> Result<String, String> {
+    let budget = crate::commands::compile_budget::measure(root)?;
+    let path = root.join("target/bench/compile-budget.json");
+    fs::write(&path, budget.to_string()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = String::from(
+        "| measure | billfold | reference | ratio | target |\n| --- | --- | --- | --- | --- |\n",
+    );
+    compile_budget_rows(&mut out, &budget);
+    Ok(out)
 }
 
 /// `cargo xtask bench --generated-build`: only the generated crate's build against
