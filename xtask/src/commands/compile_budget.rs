@@ -12,7 +12,7 @@
 //!
 //! For 2 and 3 the crates are staged in `target/bench/compile-budget` with this workspace's
 //! dependencies; their dependencies are built first, then each crate alone is rebuilt from
-//! scratch, alternately, [`ROUNDS`] times in debug and in release (medians).
+//! scratch, alternately, three times in debug and in release (medians).
 
 use std::fs;
 use std::path::Path;

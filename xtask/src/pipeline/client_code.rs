@@ -53,6 +53,9 @@ pub struct Constructor {
     pub header: String,
 }
 
+/// [`CrateCode::error_type`] when each operation names its own error body.
+pub const PER_OPERATION: &str = "per operation";
+
 /// What the crate files other than `src/lib.rs` are rendered from: what the code holds.
 #[derive(Debug, Clone)]
 pub struct CrateCode {
@@ -170,7 +173,7 @@ pub fn build(
         )
     };
     let constructor_fns = constructors_code(provider, validated, &constructors);
-    let client_doc = client_doc(provider, &methods, &constructors);
+    let client_doc = client_doc(provider, &methods, &constructors, error_type.is_none());
 
     let tokens = quote! {
         #![doc = include_str!("../README.md")]
@@ -259,7 +262,7 @@ pub fn build(
     let code = CrateCode {
         methods,
         constructors,
-        error_type: error_type.unwrap_or_else(|| "per operation".to_owned()),
+        error_type: error_type.unwrap_or_else(|| PER_OPERATION.to_owned()),
         types,
         open_enums,
         usage: generated.usage,
@@ -727,6 +730,16 @@ fn indent_list_continuations(attr: &syn::Attribute) -> syn::Attribute {
     syn::parse_quote!(#[doc = #joined])
 }
 
+/// The error type of a doc example's `run` function: the crate's `Error`, or, when each
+/// operation names its own error body (`Error<E>`), any error.
+pub(crate) fn example_error(krate: &str, per_operation_errors: bool) -> String {
+    if per_operation_errors {
+        "Box<dyn std::error::Error>".to_owned()
+    } else {
+        format!("{krate}::Error")
+    }
+}
+
 /// The type arguments of the last path segment (`Result<A, B>` → `[A, B]`).
 fn type_args(ty: &Type) -> Vec<&Type> {
     let Type::Path(path) = ty else {
@@ -1021,6 +1034,8 @@ fn client_doc(
     provider: &ProviderEntry,
     methods: &[Method],
     constructors: &[Constructor],
+
+    per_operation_errors: bool,
 ) -> String {
     let crate_ident = provider.crate_name.replace('-', "_");
     let env_vars: Vec<&str> = constructors.iter().map(|c| c.env_var.as_str()).collect();
@@ -1035,12 +1050,13 @@ fn client_doc(
          code; every request carries the configured credential and nothing the provider did not \
          ask for. `Debug` never shows the credential.\n\n\
          ```no_run\n\
-         # async fn run() -> Result<(), {krate}::Error> {{\n\
+         # async fn run() -> Result<(), {error}> {{\n\
          let client = {krate}::Client::from_env()?;\n\
          {example_call}\
          # Ok(()) }}\n\
          ```\n",
         name = provider.name,
+        error = example_error(&crate_ident, per_operation_errors),
         creds = env_vars.join(" or "),
         base_env = provider.base_url_env,
         krate = crate_ident,

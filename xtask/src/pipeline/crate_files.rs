@@ -23,7 +23,7 @@ pub fn cargo_toml(provider: &ProviderEntry, code: &CrateCode) -> String {
         out,
         "[package]\n\
          name = \"{crate_name}\"\n\
-         description = \"Typed client for the {name} billing API, generated from its OpenAPI spec.\"\n\
+         description = \"Typed client for {name} ({operations}), generated from its OpenAPI spec.\"\n\
          readme = \"README.md\"\n\
          version.workspace = true\n\
          edition.workspace = true\n\
@@ -38,6 +38,10 @@ pub fn cargo_toml(provider: &ProviderEntry, code: &CrateCode) -> String {
          [dependencies]\n\
          billfold-runtime.workspace = true\n",
         crate_name = provider.crate_name,
+        operations = match code.methods.len() {
+            1 => "1 operation".to_owned(),
+            n => format!("{n} operations"),
+        },
         name = provider.name,
     );
     for dependency in code.usage.crates() {
@@ -160,7 +164,11 @@ pub fn readme(
     }
 
     out.push_str("\n## Usage\n\n```rust,no_run\n");
-    let _ = writeln!(out, "# async fn run() -> Result<(), {krate}::Error> {{");
+    let error = crate::pipeline::client_code::example_error(
+        &krate,
+        code.error_type == crate::pipeline::client_code::PER_OPERATION,
+    );
+    let _ = writeln!(out, "# async fn run() -> Result<(), {error}> {{");
     let _ = writeln!(
         out,
         "// From the environment: {}.",

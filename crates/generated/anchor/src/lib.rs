@@ -15887,7 +15887,7 @@ mod client {
     };
     billfold_runtime::client! {
         #[doc =
-        "Client for the Anchor Browser API.\n\nBuilt from the environment (ANCHOR_API_KEY, and ANCHOR_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_anchor::Error> {\nlet client = billfold_anchor::Client::from_env()?;\nlet response = client.get_billing().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
+        "Client for the Anchor Browser API.\n\nBuilt from the environment (ANCHOR_API_KEY, and ANCHOR_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), Box<dyn std::error::Error>> {\nlet client = billfold_anchor::Client::from_env()?;\nlet response = client.get_billing().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
     #[allow(

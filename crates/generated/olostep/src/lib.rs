@@ -10709,7 +10709,7 @@ mod client {
     };
     billfold_runtime::client! {
         #[doc =
-        "Client for the Olostep API.\n\nBuilt from the environment (OLOSTEP_API_KEY or OLOSTEP_PARTNER_KEY, and OLOSTEP_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), billfold_olostep::Error> {\nlet client = billfold_olostep::Client::from_env()?;\nlet response = client.get_credits_info().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
+        "Client for the Olostep API.\n\nBuilt from the environment (OLOSTEP_API_KEY or OLOSTEP_PARTNER_KEY, and OLOSTEP_BASE_URL to override the base URL) or from code; every request carries the configured credential and nothing the provider did not ask for. `Debug` never shows the credential.\n\n```no_run\n# async fn run() -> Result<(), Box<dyn std::error::Error>> {\nlet client = billfold_olostep::Client::from_env()?;\nlet response = client.get_credits_info().await?;\nprintln!(\"{:?}\", response.into_inner());\n# Ok(()) }\n```\n"]
         pub struct Client(generated::Client) for PROVIDER;
     }
     #[allow(
