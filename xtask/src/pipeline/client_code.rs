@@ -40,6 +40,17 @@ pub struct Method {
     pub event_stream: bool,
 }
 
+impl Method {
+    /// Its arguments as written in a signature (`id: &str, body: &types::Body`).
+    pub fn args_text(&self) -> String {
+        self.args
+            .iter()
+            .map(|(name, ty)| format!("{name}: {ty}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// A constructor generated from a security scheme.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Constructor {

@@ -229,12 +229,7 @@ pub fn readme(
         "\n## Operations\n\n| method | request | returns | feature |\n| --- | --- | --- | --- |\n",
     );
     for m in &code.methods {
-        let args = m
-            .args
-            .iter()
-            .map(|(name, ty)| format!("{name}: {ty}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let args = m.args_text();
         let features = code
             .features
             .of_method

@@ -88,12 +88,7 @@ fn write_operation(
         .iter()
         .find(|m| m.operation_id == op.operation_id)
     {
-        let args = m
-            .args
-            .iter()
-            .map(|(name, ty)| format!("{name}: {ty}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let args = m.args_text();
         let _ = writeln!(out, "      method: {}({args}) -> {}", m.name, m.success);
     }
     let _ = writeln!(out, "      operationId: {}", op.operation_id);
