@@ -405,12 +405,21 @@ pub fn readme_table(generated: &[Generated]) -> String {
     );
     for g in generated {
         let p = &g.provider;
-        let operations: Vec<String> = g
-            .code
-            .methods
-            .iter()
-            .map(|m| format!("`{}`", m.name))
-            .collect();
+        // A few operations are named; a whole API is counted, its balance operation named.
+        let operations: Vec<String> = if g.code.methods.len() <= 3 {
+            g.code
+                .methods
+                .iter()
+                .map(|m| format!("`{}`", m.name))
+                .collect()
+        } else {
+            let balance = p
+                .balance
+                .as_ref()
+                .map(|b| format!(" (balance: `{}`)", b.operation))
+                .unwrap_or_default();
+            vec![format!("{} operations{balance}", g.code.methods.len())]
+        };
         let credentials: Vec<String> = g
             .code
             .constructors
