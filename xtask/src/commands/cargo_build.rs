@@ -25,6 +25,70 @@ pub fn binary_in(
     if let Some(dir) = target_dir {
         command.env("CARGO_TARGET_DIR", dir);
     }
+    build(command, root, package, bin, release)
+}
+
+/// [`binary`] for a copy of this workspace at `copy`, reusing the dependencies this workspace
+/// has already built in `build_dir` (its `target/`): cargo's intermediate artifacts go to
+/// `build_dir`, the copy's binaries to `target_dir`.
+///
+/// Cargo names a member's artifacts by its path inside the workspace, so the copy's members
+/// would take the place of this workspace's own in `build_dir`; each of them is therefore built
+/// with a profile setting of its own (`codegen-units = 255`), which gives its artifacts other
+/// names. Dependencies keep theirs and are shared: a test that builds the copy's `billfold`
+/// command then compiles the copy's own crates only, not the whole dependency tree again.
+///
+/// ```no_run
+/// # use std::path::Path;
+/// let billfold = xtask::commands::cargo_build::binary_beside(
+///     Path::new("/tmp/copy"), "billfold-cli", "billfold",
+///     Path::new("target"), Path::new("target/add-provider"),
+/// )?;
+/// # Ok::<(), String>(())
+/// ```
+pub fn binary_beside(
+    copy: &Path,
+    package: &str,
+    bin: &str,
+    build_dir: &Path,
+    target_dir: &Path,
+) -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let metadata = Command::new(&cargo)
+        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .current_dir(copy)
+        .output()
+        .map_err(|e| format!("running cargo metadata in {}: {e}", copy.display()))?;
+    if !metadata.status.success() {
+        return Err(format!(
+            "cargo metadata in {} failed:\n{}",
+            copy.display(),
+            String::from_utf8_lossy(&metadata.stderr)
+        ));
+    }
+    let metadata: Value = serde_json::from_slice(&metadata.stdout)
+        .map_err(|e| format!("reading cargo metadata of {}: {e}", copy.display()))?;
+    let mut command = Command::new(cargo);
+    command
+        .env("CARGO_BUILD_BUILD_DIR", build_dir)
+        .env("CARGO_TARGET_DIR", target_dir);
+    for member in metadata["packages"].as_array().into_iter().flatten() {
+        let name = member["name"].as_str().unwrap_or_default();
+        command.arg("--config").arg(format!(
+            "profile.dev.package.\"{name}\".codegen-units=255"
+        ));
+    }
+    build(command, copy, package, bin, false)
+}
+
+/// Runs `cargo build` of `bin` with `command`'s environment; returns the executable's path.
+fn build(
+    mut command: Command,
+    root: &Path,
+    package: &str,
+    bin: &str,
+    release: bool,
+) -> Result<PathBuf, String> {
     command.args([
         "build",
         "--quiet",

@@ -435,7 +435,7 @@ fn check_crates(
 }
 
 /// Writes the staging workspace's `Cargo.toml`: this workspace's package fields, profiles and
-/// pinned dependencies (the runtime by absolute path), with the corpus crates, the re-export
+/// pinned dependencies (the runtime by absolute path) and its lockfile, with the corpus crates, the re-export
 /// crate and the conformance client as members.
 pub fn write_workspace(root: &Path, staging: &Path, extra_members: &[&str]) -> Result<(), String> {
     let members: Vec<&str> = [
@@ -497,7 +497,11 @@ pub fn write_workspace_of(root: &Path, staging: &Path, members: &[&str]) -> Resu
         toml::to_string(&staged).map_err(|e| e.to_string())?,
     )
     .map_err(|e| format!("staging Cargo.toml: {e}"))?;
-
+    // The workspace's own lockfile, so that the staging workspace resolves to the versions
+    // already downloaded and checked (cargo adds the staged members): resolved afresh, it took
+    // newer releases of 19 dependencies and checked them all again.
+    fs::copy(root.join("Cargo.lock"), staging.join("Cargo.lock"))
+        .map_err(|e| format!("staging Cargo.lock: {e}"))?;
     Ok(())
 }
 
