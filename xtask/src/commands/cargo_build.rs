@@ -55,7 +55,13 @@ pub fn binary_beside(
 ) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let metadata = Command::new(&cargo)
-        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
         .current_dir(copy)
         .output()
         .map_err(|e| format!("running cargo metadata in {}: {e}", copy.display()))?;
@@ -74,9 +80,9 @@ pub fn binary_beside(
         .env("CARGO_TARGET_DIR", target_dir);
     for member in metadata["packages"].as_array().into_iter().flatten() {
         let name = member["name"].as_str().unwrap_or_default();
-        command.arg("--config").arg(format!(
-            "profile.dev.package.\"{name}\".codegen-units=255"
-        ));
+        command
+            .arg("--config")
+            .arg(format!("profile.dev.package.\"{name}\".codegen-units=255"));
     }
     build(command, copy, package, bin, false)
 }

@@ -255,7 +255,7 @@ pub fn build(
         .iter()
         .map(|op| (op.operation_id.as_str(), &op.tags))
         .collect();
-    let features = crate::pipeline::features::FeaturePlan::new(raw_methods.iter().map(|m| {
+    let mut features = crate::pipeline::features::FeaturePlan::new(raw_methods.iter().map(|m| {
         (
             m.sig.ident.to_string(),
             tags.get(m.operation_id.as_str())

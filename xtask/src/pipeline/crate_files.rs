@@ -288,6 +288,14 @@ fn features_section(
             methods.len()
         );
     }
+    if plan.unreferenced_types {
+        let _ = writeln!(
+            out,
+            "\nThe spec's types that no operation uses (a webhook's payload, say) compile with \
+             `{}`.",
+            crate::pipeline::features::UNREFERENCED_TYPES
+        );
+    }
     out
 }
 

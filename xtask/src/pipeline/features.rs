@@ -9,9 +9,10 @@
 //! - A type compiles when a feature of an operation that *reaches* it is on: the types an
 //!   operation's methods name in their signatures (arguments, success, errors), then every type
 //!   those types name, transitively, so nested and shared types come with every operation that
-//!   needs them. A type no operation reaches (a webhook payload, say) compiles with any
-//!   feature. The types the client always names (its common error body, and what that names)
-//!   are never gated.
+//!   needs them. A type no operation reaches (a webhook payload, or a schema the spec defines
+//!   and never uses) compiles with a feature of its own, [`UNREFERENCED_TYPES`] (in `default`),
+//!   and with the features of whatever operation reaches what it names. The types the client
+//!   always names (its common error body, and what that names) are never gated.
 //! - Any other item next to the types (an `impl`, a default-value function) compiles when every
 //!   type it names does.
 
@@ -24,6 +25,10 @@ use syn::{ImplItem, Item};
 /// The feature of operations without a tag.
 pub const UNTAGGED: &str = "untagged";
 
+/// The feature of the types no operation reaches (only when there are such types): a build
+/// with the features it needs does not compile the spec's other schemas.
+pub const UNREFERENCED_TYPES: &str = "unreferenced-types";
+
 /// Which features there are, and which methods each one compiles.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeaturePlan {
@@ -33,6 +38,9 @@ pub struct FeaturePlan {
     pub tags: BTreeMap<String, String>,
     /// Method name → the features any one of which compiles it.
     pub of_method: BTreeMap<String, BTreeSet<String>>,
+    /// Whether some types are reached by no operation (set by [`FeaturePlan::gate`]): they
+    /// compile with [`UNREFERENCED_TYPES`].
+    pub unreferenced_types: bool,
 }
 
 /// A feature name for `tag`: lower-case ASCII letters and digits joined by `-`.
@@ -48,7 +56,7 @@ pub fn feature_name(tag: &str) -> String {
     let name = name.trim_end_matches('-').to_owned();
     match name.as_str() {
         "" => "tag".to_owned(),
-        "default" | "std" => format!("tag-{name}"),
+        "default" | "std" | UNREFERENCED_TYPES => format!("tag-{name}"),
         _ if name.starts_with(|c: char| c.is_ascii_digit()) => format!("tag-{name}"),
         _ => name,
     }
@@ -89,13 +97,17 @@ impl FeaturePlan {
 
     /// Every feature, sorted.
     pub fn all(&self) -> BTreeSet<String> {
-        self.features.keys().cloned().collect()
+        let mut all: BTreeSet<String> = self.features.keys().cloned().collect();
+        if self.unreferenced_types {
+            all.insert(UNREFERENCED_TYPES.to_owned());
+        }
+        all
     }
 
     /// Gates the items of a generated crate's `lib.rs` (`crate_file`): methods of every `impl
     /// Client`, the items of `generated::types` and of `errors`. `always` names the types that
     /// stay ungated (and what they reach).
-    pub fn gate(&self, crate_file: &mut syn::File, always: &[String]) {
+    pub fn gate(&mut self, crate_file: &mut syn::File, always: &[String]) {
         if self.features.is_empty() {
             return;
         }
@@ -136,16 +148,20 @@ impl FeaturePlan {
                     .extend(features.iter().cloned());
             }
         }
-        let all = self.all();
-        // A type no operation reaches compiles with any feature, and so does what it names.
+        // A type no operation reaches compiles with a feature of its own, and so does what it
+        // names (which may also come with the operations that reach it).
         let unreached: Vec<String> = names
             .mentions
             .keys()
-            .filter(|name| !features_of.contains_key(*name))
+            .filter(|name| !features_of.contains_key(*name) && !always.contains(*name))
             .cloned()
             .collect();
+        self.unreferenced_types = !unreached.is_empty();
         for name in names.closure(unreached.into_iter()) {
-            features_of.insert(name, all.clone());
+            features_of
+                .entry(name)
+                .or_default()
+                .insert(UNREFERENCED_TYPES.to_owned());
         }
         let cfg_of = |name: &str| -> Option<BTreeSet<String>> {
             if always.contains(name) {
@@ -319,4 +335,125 @@ fn visit_modules(items: &mut Vec<Item>, f: &mut impl FnMut(&[String], &mut Vec<I
         }
     }
     walk(&mut Vec::new(), items, f);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `#[cfg(...)]` of the item defining (or implementing for) `name`, as text.
+    fn cfg_of(file: &syn::File, name: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut items = file.items.clone();
+        visit_modules(&mut items, &mut |_, items| {
+            for item in items.iter() {
+                let (attrs, defined) = match item {
+                    Item::Struct(s) => (&s.attrs, s.ident.to_string()),
+                    Item::Enum(e) => (&e.attrs, e.ident.to_string()),
+                    _ => continue,
+                };
+                if defined == name {
+                    found.extend(
+                        attrs
+                            .iter()
+                            .filter(|a| a.path().is_ident("cfg"))
+                            .map(|a| a.to_token_stream().to_string()),
+                    );
+                }
+            }
+        });
+        found
+    }
+
+    fn crate_file() -> syn::File {
+        syn::parse_quote! {
+            mod generated {
+                pub mod types {
+                    pub struct Balance { pub amount: Amount }
+                    pub struct Amount(f64);
+                    pub struct Task { pub state: TaskState }
+                    pub enum TaskState { Running, Done }
+                    pub struct WebhookPayload { pub task: Task, pub extra: Extra }
+                    pub struct Extra;
+                    pub struct ErrorBody { pub detail: Detail }
+                    pub struct Detail;
+                }
+                pub struct Client;
+                impl Client {
+                    pub async fn get_balance(&self) -> Result<Balance, ErrorBody> { todo!() }
+                    pub async fn create_task(&self, body: &TaskState) -> Result<Task, ErrorBody> { todo!() }
+                }
+            }
+        }
+    }
+
+    fn plan() -> FeaturePlan {
+        FeaturePlan::new([
+            ("get_balance".to_owned(), vec!["Billing".to_owned()]),
+            ("create_task".to_owned(), vec!["Tasks (Legacy)".to_owned()]),
+        ])
+    }
+
+    #[test]
+    fn a_type_compiles_with_the_operations_that_reach_it_and_what_no_operation_reaches_has_its_own_feature()
+     {
+        let mut file = crate_file();
+        let mut plan = plan();
+        plan.gate(&mut file, &["ErrorBody".to_owned()]);
+        assert_eq!(
+            cfg_of(&file, "Balance"),
+            ["# [cfg (feature = \"billing\")]"]
+        );
+        // Nested: reached through `Balance`.
+        assert_eq!(cfg_of(&file, "Amount"), ["# [cfg (feature = \"billing\")]"]);
+        // Reached by an operation and named by a type no operation reaches.
+        assert_eq!(
+            cfg_of(&file, "Task"),
+            ["# [cfg (any (feature = \"tasks-legacy\" , feature = \"unreferenced-types\"))]"]
+        );
+        assert_eq!(
+            cfg_of(&file, "WebhookPayload"),
+            ["# [cfg (feature = \"unreferenced-types\")]"]
+        );
+        assert_eq!(
+            cfg_of(&file, "Extra"),
+            ["# [cfg (feature = \"unreferenced-types\")]"]
+        );
+        // The client's error body, and what it names, are never gated.
+        assert!(cfg_of(&file, "ErrorBody").is_empty());
+        assert!(cfg_of(&file, "Detail").is_empty());
+        assert!(plan.unreferenced_types);
+        assert_eq!(
+            plan.all().into_iter().collect::<Vec<_>>(),
+            ["billing", "tasks-legacy", "unreferenced-types"]
+        );
+    }
+
+    #[test]
+    fn without_types_no_operation_reaches_there_is_no_feature_for_them() {
+        let mut file: syn::File = syn::parse_quote! {
+            mod generated {
+                pub mod types { pub struct Balance; }
+                impl Client { pub async fn get_balance(&self) -> Balance { todo!() } }
+            }
+        };
+        let mut plan = FeaturePlan::new([("get_balance".to_owned(), vec![])]);
+        plan.gate(&mut file, &[]);
+        assert!(!plan.unreferenced_types);
+        assert_eq!(plan.all().into_iter().collect::<Vec<_>>(), [UNTAGGED]);
+        assert_eq!(
+            cfg_of(&file, "Balance"),
+            ["# [cfg (feature = \"untagged\")]"]
+        );
+    }
+
+    #[test]
+    fn feature_names_are_kebab_case_and_never_a_reserved_name() {
+        assert_eq!(feature_name("Tasks (Legacy)"), "tasks-legacy");
+        assert_eq!(feature_name("OS-Level Control"), "os-level-control");
+        assert_eq!(feature_name("default"), "tag-default");
+        assert_eq!(feature_name("Unreferenced types"), "tag-unreferenced-types");
+        assert_eq!(feature_name("2024 API"), "tag-2024-api");
+        assert_eq!(feature_name("…"), "tag");
+    }
 }

@@ -3391,26 +3391,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(
-            any(
-                feature = "agentic-capabilities",
-                feature = "ai-tools",
-                feature = "applications",
-                feature = "batch-sessions",
-                feature = "billing",
-                feature = "browser-sessions",
-                feature = "event-coordination",
-                feature = "extensions",
-                feature = "identities",
-                feature = "integrations",
-                feature = "os-level-control",
-                feature = "profiles",
-                feature = "session-recordings",
-                feature = "tasks",
-                feature = "tasks-legacy",
-                feature = "tools"
-            )
-        )]
+        #[cfg(any(feature = "extensions", feature = "unreferenced-types"))]
         pub struct ExtensionManifest {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub description: ::std::option::Option<::std::string::String>,
@@ -3432,26 +3413,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(
-            any(
-                feature = "agentic-capabilities",
-                feature = "ai-tools",
-                feature = "applications",
-                feature = "batch-sessions",
-                feature = "billing",
-                feature = "browser-sessions",
-                feature = "event-coordination",
-                feature = "extensions",
-                feature = "identities",
-                feature = "integrations",
-                feature = "os-level-control",
-                feature = "profiles",
-                feature = "session-recordings",
-                feature = "tasks",
-                feature = "tasks-legacy",
-                feature = "tools"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         pub struct ExtensionResponse {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub data: ::std::option::Option<ExtensionResponseSchema>,
@@ -3465,26 +3427,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(
-            any(
-                feature = "agentic-capabilities",
-                feature = "ai-tools",
-                feature = "applications",
-                feature = "batch-sessions",
-                feature = "billing",
-                feature = "browser-sessions",
-                feature = "event-coordination",
-                feature = "extensions",
-                feature = "identities",
-                feature = "integrations",
-                feature = "os-level-control",
-                feature = "profiles",
-                feature = "session-recordings",
-                feature = "tasks",
-                feature = "tasks-legacy",
-                feature = "tools"
-            )
-        )]
+        #[cfg(any(feature = "extensions", feature = "unreferenced-types"))]
         pub struct ExtensionResponseSchema {
             ///Timestamp when the extension was created
             #[serde(
@@ -9055,26 +8998,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(
-            any(
-                feature = "agentic-capabilities",
-                feature = "ai-tools",
-                feature = "applications",
-                feature = "batch-sessions",
-                feature = "billing",
-                feature = "browser-sessions",
-                feature = "event-coordination",
-                feature = "extensions",
-                feature = "identities",
-                feature = "integrations",
-                feature = "os-level-control",
-                feature = "profiles",
-                feature = "session-recordings",
-                feature = "tasks",
-                feature = "tasks-legacy",
-                feature = "tools"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         pub struct UpdateApplicationRequest {
             ///List of allowed domains for this application
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -9089,26 +9013,7 @@ The city parameter can only be used when region is also provided.
             Default,
             PartialEq
         )]
-        #[cfg(
-            any(
-                feature = "agentic-capabilities",
-                feature = "ai-tools",
-                feature = "applications",
-                feature = "batch-sessions",
-                feature = "billing",
-                feature = "browser-sessions",
-                feature = "event-coordination",
-                feature = "extensions",
-                feature = "identities",
-                feature = "integrations",
-                feature = "os-level-control",
-                feature = "profiles",
-                feature = "session-recordings",
-                feature = "tasks",
-                feature = "tasks-legacy",
-                feature = "tools"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         pub struct UpdateApplicationResponse {
             ///List of allowed domains for this application
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]

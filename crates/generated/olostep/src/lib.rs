@@ -1550,87 +1550,23 @@ mod generated {
         ///Final merged output combining parser and LLM extraction results.
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[serde(transparent)]
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         pub struct EnrichedData(pub ::std::option::Option<EnrichedDataInner>);
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         impl ::std::ops::Deref for EnrichedData {
             type Target = ::std::option::Option<EnrichedDataInner>;
             fn deref(&self) -> &::std::option::Option<EnrichedDataInner> {
                 &self.0
             }
         }
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         impl ::std::convert::From<EnrichedData>
         for ::std::option::Option<EnrichedDataInner> {
             fn from(value: EnrichedData) -> Self {
                 value.0
             }
         }
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         impl ::std::convert::From<::std::option::Option<EnrichedDataInner>>
         for EnrichedData {
             fn from(value: ::std::option::Option<EnrichedDataInner>) -> Self {
@@ -1646,23 +1582,7 @@ mod generated {
             Default,
             PartialEq
         )]
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         pub struct EnrichedDataInner {
             ///Author of the content.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1704,23 +1624,7 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         pub enum EnrichedDataInnerMethodsValue {
             #[serde(rename = "classifier")]
             Classifier,
@@ -1731,23 +1635,7 @@ mod generated {
             #[serde(rename = "not_found")]
             NotFound,
         }
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         impl ::std::fmt::Display for EnrichedDataInnerMethodsValue {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -1758,23 +1646,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         impl ::std::str::FromStr for EnrichedDataInnerMethodsValue {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -1790,20 +1662,23 @@ mod generated {
             }
         }
         #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "unreferenced-types"
             )
         )]
         impl ::std::convert::TryFrom<&str> for EnrichedDataInnerMethodsValue {
@@ -1815,20 +1690,23 @@ mod generated {
             }
         }
         #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "unreferenced-types"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
@@ -1853,23 +1731,7 @@ mod generated {
             PartialEq,
             PartialOrd
         )]
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         pub enum EnrichedDataInnerPageType {
             #[serde(rename = "homepage")]
             Homepage,
@@ -1914,23 +1776,7 @@ mod generated {
             #[serde(rename = "other")]
             Other,
         }
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         impl ::std::fmt::Display for EnrichedDataInnerPageType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match *self {
@@ -1958,23 +1804,7 @@ mod generated {
                 }
             }
         }
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
+        #[cfg(feature = "unreferenced-types")]
         impl ::std::str::FromStr for EnrichedDataInnerPageType {
             type Err = self::error::ConversionError;
             fn from_str(
@@ -2007,20 +1837,23 @@ mod generated {
             }
         }
         #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "unreferenced-types"
             )
         )]
         impl ::std::convert::TryFrom<&str> for EnrichedDataInnerPageType {
@@ -2032,20 +1865,23 @@ mod generated {
             }
         }
         #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "unreferenced-types"
             )
         )]
         impl ::std::convert::TryFrom<::std::string::String>
