@@ -52,10 +52,8 @@ pub fn bundle(doc: &mut Value, root_file: &Path, folder: &Path) -> usize {
         schemas: Map::new(),
         taken: Default::default(),
         dropped_extensions: 0,
-        prefetched: BTreeMap::new(),
     };
     bundler.read_schema_map(doc);
-    bundler.prefetch(doc);
     bundler.taken = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
@@ -121,9 +119,6 @@ struct Bundler {
     taken: std::collections::BTreeSet<String>,
     /// Extensions dropped for a reference that could not be resolved.
     dropped_extensions: usize,
-    /// Files read ahead of the walk, in parallel ([`Bundler::prefetch`]); taken into `files`
-    /// when the walk first needs them.
-    prefetched: BTreeMap<PathBuf, Option<Value>>,
 }
 
 impl Bundler {
@@ -187,95 +182,15 @@ impl Bundler {
             .then(|| (file, fragment.to_owned()))
     }
 
-    /// Reads and parses, on every core, the files `doc` references inside the folder, then the
-    /// files those reference, and so on: a spec split over thousands of files (DigitalOcean's)
-    /// spends most of its bundling in the YAML parser. The walk then finds them parsed; a file
-    /// read ahead that the walk never needs is not counted as brought in.
-    fn prefetch(&mut self, doc: &Value) {
-        let mut seen: std::collections::BTreeSet<PathBuf> = self.files.keys().cloned().collect();
-        seen.insert(self.root.clone());
-        let mut frontier = Vec::new();
-        self.referenced_files(doc, &self.root, &mut seen, &mut frontier);
-        let parsed_already: Vec<(PathBuf, Value)> = self
-            .files
-            .iter()
-            .filter_map(|(path, doc)| Some((path.clone(), doc.clone()?)))
-            .collect();
-        for (path, doc) in &parsed_already {
-            self.referenced_files(doc, path, &mut seen, &mut frontier);
-        }
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        while !frontier.is_empty() {
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            let files = &frontier;
-            let parsed: Vec<(usize, Option<Value>)> = std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..workers.min(files.len()))
-                    .map(|_| {
-                        scope.spawn(|| {
-                            let mut done = Vec::new();
-                            loop {
-                                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                let Some(file) = files.get(index) else { break };
-                                done.push((index, parse_file(file)));
-                            }
-                            done
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect()
-            });
-            let mut found = Vec::new();
-            for (index, doc) in parsed {
-                let file = frontier[index].clone();
-                if let Some(doc) = &doc {
-                    self.referenced_files(doc, &file, &mut seen, &mut found);
-                }
-                self.prefetched.insert(file, doc);
-            }
-            frontier = found;
-        }
-    }
-
-    /// Pushes onto `found` the files inside the folder that references below `node` (in
-    /// `file`) point to and that are not in `seen` yet.
-    fn referenced_files(
-        &self,
-        node: &Value,
-        file: &Path,
-        seen: &mut std::collections::BTreeSet<PathBuf>,
-        found: &mut Vec<PathBuf>,
-    ) {
-        match node {
-            Value::Object(map) => {
-                if let Some(Value::String(reference)) = map.get("$ref")
-                    && let Some((target, _)) = self.target(reference, file)
-                    && seen.insert(target.clone())
-                {
-                    found.push(target);
-                }
-                for value in map.values() {
-                    self.referenced_files(value, file, seen, found);
-                }
-            }
-            Value::Array(items) => {
-                for item in items {
-                    self.referenced_files(item, file, seen, found);
-                }
-            }
-            _ => {}
-        }
-    }
-
     /// The node at `fragment` of `file`, parsed once.
     fn resolve(&mut self, file: &Path, fragment: &str) -> Option<Value> {
-        let prefetched = &mut self.prefetched;
         let doc = self
             .files
             .entry(file.to_path_buf())
-            .or_insert_with(|| prefetched.remove(file).unwrap_or_else(|| parse_file(file)))
+            .or_insert_with(|| {
+                let text = std::fs::read_to_string(file).ok()?;
+                document::parse(&text).ok()
+            })
             .as_ref()?;
         if fragment.is_empty() {
             Some(doc.clone())
@@ -437,12 +352,6 @@ impl Bundler {
         self.schemas.insert(name.to_owned(), schema);
         Some(())
     }
-}
-
-/// The parsed contents of `file` (`None`: unreadable or not a document).
-fn parse_file(file: &Path) -> Option<Value> {
-    let text = std::fs::read_to_string(file).ok()?;
-    document::parse(&text).ok()
 }
 
 /// Whether any `$ref` below `node` points to another file.
