@@ -5,8 +5,9 @@
 //!
 //! It builds the copy's command with this workspace's dependencies, already built in `target/`
 //! (`cargo_build::binary_beside`): the copy's own crates are compiled under names of their own,
-//! and its binaries go to `target/add-provider/`, so nothing of this workspace is replaced. On
-//! a fresh clone that build took 2 min 59 s on two cores in a target directory of its own.
+//! and its binaries go to `target/add-provider/`, so nothing of this workspace is replaced.
+//! Built in a target directory of its own, the copy's whole dependency tree was compiled again
+//! (the test took 179 s beside the others); sharing them, it took 53 s in a fresh-clone CI run.
 
 use std::fs;
 use std::path::Path;
