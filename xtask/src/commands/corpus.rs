@@ -434,9 +434,9 @@ fn check_crates(
     Ok((derived_checked || derived_errors > 0).then_some(derived_errors))
 }
 
-/// Writes the staging workspace's `Cargo.toml`: this workspace's package fields, profiles and
-/// pinned dependencies (the runtime by absolute path) and its lockfile, with the corpus crates, the re-export
-/// crate and the conformance client as members.
+/// Writes the staging workspace's `Cargo.toml` and `Cargo.lock`: this workspace's package
+/// fields, profiles, pinned dependencies (the runtime by absolute path) and lockfile, with the
+/// corpus crates, the re-export crate and the conformance client as members.
 pub fn write_workspace(root: &Path, staging: &Path, extra_members: &[&str]) -> Result<(), String> {
     let members: Vec<&str> = [
         "crates/generated/*",
@@ -449,7 +449,8 @@ pub fn write_workspace(root: &Path, staging: &Path, extra_members: &[&str]) -> R
     write_workspace_of(root, staging, &members)
 }
 
-/// A staging workspace's `Cargo.toml` as [`write_workspace`] writes it, with only `members`.
+/// A staging workspace's `Cargo.toml` and `Cargo.lock` as [`write_workspace`] writes them, with
+/// only `members`.
 pub fn write_workspace_of(root: &Path, staging: &Path, members: &[&str]) -> Result<(), String> {
     let main: toml::Table = toml::from_str(
         &fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?,

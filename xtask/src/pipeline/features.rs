@@ -380,8 +380,8 @@ mod tests {
                 }
                 pub struct Client;
                 impl Client {
-                    pub async fn get_balance(&self) -> Result<Balance, ErrorBody> { todo!() }
-                    pub async fn create_task(&self, body: &TaskState) -> Result<Task, ErrorBody> { todo!() }
+                    pub async fn get_balance(&self) -> Result<Balance, ErrorBody> { self.send().await }
+                    pub async fn create_task(&self, body: &TaskState) -> Result<Task, ErrorBody> { self.send().await }
                 }
             }
         }
@@ -434,7 +434,7 @@ mod tests {
         let mut file: syn::File = syn::parse_quote! {
             mod generated {
                 pub mod types { pub struct Balance; }
-                impl Client { pub async fn get_balance(&self) -> Balance { todo!() } }
+                impl Client { pub async fn get_balance(&self) -> Balance { self.send().await } }
             }
         };
         let mut plan = FeaturePlan::new([("get_balance".to_owned(), vec![])]);
