@@ -2,6 +2,8 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tracing::Instrument;
@@ -77,11 +79,12 @@ pub async fn call<T, E, F>(
     runtime: &Runtime,
     operation: &'static str,
     idempotent: bool,
-    request: impl FnMut() -> F,
+    request: impl FnMut() -> F + Send,
 ) -> Result<ResponseValue<T>, Error<E>>
 where
-    F: Future<Output = Result<ResponseValue<T>, RawError<E>>>,
-    E: std::fmt::Debug + serde::Serialize,
+    F: Future<Output = Result<ResponseValue<T>, RawError<E>>> + Send,
+    T: Send,
+    E: std::fmt::Debug + serde::Serialize + Send,
 {
     run(
         runtime,
@@ -102,11 +105,12 @@ pub async fn call_without_error_body<T, E, F>(
     runtime: &Runtime,
     operation: &'static str,
     idempotent: bool,
-    request: impl FnMut() -> F,
+    request: impl FnMut() -> F + Send,
 ) -> Result<ResponseValue<T>, Error<E>>
 where
-    F: Future<Output = Result<ResponseValue<T>, RawError<()>>>,
-    E: std::fmt::Debug + serde::Serialize,
+    F: Future<Output = Result<ResponseValue<T>, RawError<()>>> + Send,
+    T: Send,
+    E: std::fmt::Debug + serde::Serialize + Send,
 {
     // progenitor only makes `ErrorResponse` for documented error statuses, and the xtask
     // removes body-less ones, so this mapping is for completeness.
@@ -132,12 +136,13 @@ pub async fn call_decoding_errors<T, E, F>(
     runtime: &Runtime,
     operation: &'static str,
     idempotent: bool,
-    request: impl FnMut() -> F,
+    request: impl FnMut() -> F + Send,
     decode: DecodeErrorBody<E>,
 ) -> Result<ResponseValue<T>, Error<E>>
 where
-    F: Future<Output = Result<ResponseValue<T>, RawError<()>>>,
-    E: std::fmt::Debug + serde::Serialize,
+    F: Future<Output = Result<ResponseValue<T>, RawError<()>>> + Send,
+    T: Send,
+    E: std::fmt::Debug + serde::Serialize + Send,
 {
     run(
         runtime,
@@ -150,18 +155,123 @@ where
     .await
 }
 
+/// What one attempt's future resolves to, its operation's types erased: what the retry loop
+/// needs to decide and to log. The typed result stays with the operation ([`run`]).
+struct Verdict {
+    /// The status of the response the attempt received, if any (from [`Runtime::execute`]).
+    response_status: Option<u16>,
+    /// The status the call's result reports (its response's, or its error's).
+    status: Option<StatusCode>,
+    /// What kind of failure it was, for [`retry_delay`].
+    failure: Failure,
+    /// The error as shown in the logs (`None`: the attempt succeeded).
+    error: Option<String>,
+}
+
+/// The kinds of failure the retry rules tell apart.
+#[derive(Clone, Copy)]
+enum Failure {
+    /// Succeeded, or failed in a way never retried.
+    NotRetryable,
+    /// An error status, with the wait the server asked for.
+    Status {
+        status: StatusCode,
+        retry_after: Option<Duration>,
+    },
+    /// The connection failed.
+    Connect,
+}
+
+/// One attempt of a call: sends the request and maps its outcome, storing the typed result.
+type Attempt<'a> = Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>;
+
+/// The typed part of a call, one instance per operation: each attempt sends the request, maps
+/// its outcome into [`Error`] and keeps the result, while the retry loop around it
+/// ([`retry_loop`]) is compiled once for every operation.
 async fn run<T, E, D, F>(
     runtime: &Runtime,
     operation: &'static str,
     idempotent: bool,
-    mut request: impl FnMut() -> F,
+    mut request: impl FnMut() -> F + Send,
     typed_body: fn(ResponseValue<D>) -> ErrorBody<E>,
     decode: Option<DecodeErrorBody<E>>,
 ) -> Result<ResponseValue<T>, Error<E>>
 where
-    F: Future<Output = Result<ResponseValue<T>, RawError<D>>>,
-    E: std::fmt::Debug + serde::Serialize,
+    F: Future<Output = Result<ResponseValue<T>, RawError<D>>> + Send,
+    T: Send,
+    E: std::fmt::Debug + serde::Serialize + Send,
+    D: Send,
 {
+    let provider = runtime.provider().name;
+    let limit = runtime.max_response_bytes();
+    let result: Mutex<Option<Result<ResponseValue<T>, Error<E>>>> = Mutex::new(None);
+    let slot = &result;
+    let mut attempt = || -> Attempt<'_> {
+        let future = request();
+        Box::pin(async move {
+            let outcome = future.await;
+            let meta = LAST_RESPONSE.with(|meta| meta.borrow_mut().take());
+            let response_status = meta.as_ref().map(|m| m.status.as_u16());
+            let outcome = match outcome {
+                Ok(value) => Ok(value),
+                Err(raw) => {
+                    Err(map_error(provider, operation, raw, meta, limit, typed_body, decode).await)
+                }
+            };
+            let verdict = Verdict {
+                response_status,
+                status: match &outcome {
+                    Ok(value) => Some(value.status()),
+                    Err(error) => error.status(),
+                },
+                failure: outcome
+                    .as_ref()
+                    .err()
+                    .map_or(Failure::NotRetryable, Failure::of),
+                error: outcome.as_ref().err().map(ToString::to_string),
+            };
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+            verdict
+        })
+    };
+    retry_loop(runtime, operation, idempotent, &mut attempt).await;
+    result
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        // The loop makes at least one attempt, and each attempt stores its result.
+        .unwrap_or_else(|| {
+            Err(Error::InvalidRequest {
+                provider,
+                operation,
+                message: "no attempt was made".to_owned(),
+            })
+        })
+}
+
+impl Failure {
+    fn of<E>(error: &Error<E>) -> Failure {
+        match error {
+            Error::Api(api) => Failure::Status {
+                status: api.status,
+                retry_after: api.retry_after,
+            },
+            Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            } => Failure::Connect,
+            _ => Failure::NotRetryable,
+        }
+    }
+}
+
+/// Makes attempts (each inside the call's span, with a fresh slot for the response's status)
+/// until one succeeds or the [`RetryPolicy`] says to stop; logs each.
+async fn retry_loop<'a>(
+    runtime: &Runtime,
+    operation: &'static str,
+    idempotent: bool,
+    attempt: &mut (dyn FnMut() -> Attempt<'a> + Send + '_),
+) {
     let provider = runtime.provider();
     let policy = runtime.retry_policy();
     let may_retry = policy.allows_retry(idempotent);
@@ -174,45 +284,25 @@ where
         duration_ms = tracing::field::Empty,
     );
     let started = Instant::now();
-    let mut attempt: u32 = 0;
-    let result = loop {
-        attempt += 1;
-        // Boxed, so that the (large) progenitor future is not copied through every layer.
-        let future = Box::pin(request());
-        let (outcome, meta) = LAST_RESPONSE
-            .scope(RefCell::new(None), async {
-                let outcome = future.await;
-                let meta = LAST_RESPONSE.with(|slot| slot.borrow_mut().take());
-                (outcome, meta)
-            })
+    let mut attempts: u32 = 0;
+    let verdict = loop {
+        attempts += 1;
+        let verdict = LAST_RESPONSE
+            .scope(RefCell::new(None), attempt())
             .instrument(span.clone())
             .await;
-        let status = meta.as_ref().map(|m| m.status.as_u16());
-        span.in_scope(|| {
-            tracing::debug!(attempt, status, ok = outcome.is_ok(), "attempt finished")
-        });
-        let error = match outcome {
-            Ok(value) => break Ok(value),
-            Err(raw) => {
-                let limit = runtime.max_response_bytes();
-                map_error(
-                    provider.name,
-                    operation,
-                    raw,
-                    meta,
-                    limit,
-                    typed_body,
-                    decode,
-                )
-                .await
-            }
+        let status = verdict.response_status;
+        let ok = verdict.error.is_none();
+        span.in_scope(|| tracing::debug!(attempt = attempts, status, ok, "attempt finished"));
+        let Some(error) = &verdict.error else {
+            break verdict;
         };
-        let retries_left = may_retry && attempt <= policy.max_retries;
-        match retry_delay(&error, policy, attempt).filter(|_| retries_left) {
+        let retries_left = may_retry && attempts <= policy.max_retries;
+        match retry_delay(verdict.failure, policy, attempts).filter(|_| retries_left) {
             Some(delay) => {
                 span.in_scope(|| {
                     tracing::info!(
-                        attempt,
+                        attempt = attempts,
                         delay_ms = delay.as_millis() as u64,
                         error = %error,
                         "retrying"
@@ -220,33 +310,31 @@ where
                 });
                 tokio::time::sleep(delay).await;
             }
-            None => break Err(error),
+            None => break verdict,
         }
     };
     let duration_ms = started.elapsed().as_millis() as u64;
-    span.record("attempts", attempt);
+    span.record("attempts", attempts);
     span.record("duration_ms", duration_ms);
-    let status = match &result {
-        Ok(value) => Some(value.status()),
-        Err(error) => error.status(),
-    };
-    if let Some(status) = status {
+    if let Some(status) = verdict.status {
         span.record("status", status.as_u16());
     }
-    span.in_scope(|| match &result {
-        Ok(_) => tracing::debug!(attempt, duration_ms, "succeeded"),
-        Err(error) => tracing::debug!(attempt, duration_ms, error = %error, "failed"),
+    span.in_scope(|| match &verdict.error {
+        None => tracing::debug!(attempt = attempts, duration_ms, "succeeded"),
+        Some(error) => tracing::debug!(attempt = attempts, duration_ms, error = %error, "failed"),
     });
-    result
 }
 
-/// How long to wait before retrying after `error`, or `None` when it is not worth retrying:
+/// How long to wait before retrying after `failure`, or `None` when it is not worth retrying:
 /// retryable statuses wait what the server asks (up to `max_retry_wait`, beyond which there is
 /// no retry) or the backoff; connection failures wait the backoff; timeouts are not retried
 /// (the timeout bounds what the caller waits).
-fn retry_delay<E>(error: &Error<E>, policy: &RetryPolicy, attempt: u32) -> Option<Duration> {
-    match error {
-        Error::Api(api) if is_retryable_status(api.status) => match api.retry_after {
+fn retry_delay(failure: Failure, policy: &RetryPolicy, attempt: u32) -> Option<Duration> {
+    match failure {
+        Failure::Status {
+            status,
+            retry_after,
+        } if is_retryable_status(status) => match retry_after {
             Some(asked) if asked > policy.max_retry_wait => {
                 tracing::info!(
                     attempt,
@@ -258,11 +346,8 @@ fn retry_delay<E>(error: &Error<E>, policy: &RetryPolicy, attempt: u32) -> Optio
             Some(asked) => Some(asked),
             None => Some(policy.backoff(attempt)),
         },
-        Error::Transport {
-            kind: TransportKind::Connect,
-            ..
-        } => Some(policy.backoff(attempt)),
-        _ => None,
+        Failure::Connect => Some(policy.backoff(attempt)),
+        Failure::Status { .. } | Failure::NotRetryable => None,
     }
 }
 
