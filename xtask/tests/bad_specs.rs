@@ -369,7 +369,7 @@ components:
     let code: String = lib.split_whitespace().collect::<Vec<_>>().join(" ");
     // A 204 beside a 200 with a body: `None`, the body `Some`.
     assert!(
-        code.contains("pub async fn delete_thing<'a>( &'a self, ) -> Result<ResponseValue<::std::option::Option<types::Thing>>, Error>"),
+        code.contains("pub fn delete_thing<'a>( &'a self, ) -> impl ::std::future::Future< Output = Result<ResponseValue<::std::option::Option<types::Thing>>, Error>, >"),
         "{code}"
     );
     assert!(
@@ -385,7 +385,7 @@ components:
     // JSON beside CSV: the bytes.
     assert!(
         code.contains(
-            "pub async fn put_thing<'a>( &'a self, ) -> Result<ResponseValue<ByteStream>, Error>"
+            "pub fn put_thing<'a>( &'a self, ) -> impl ::std::future::Future< Output = Result<ResponseValue<ByteStream>, Error>, >"
         ),
         "{code}"
     );

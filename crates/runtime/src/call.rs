@@ -2,8 +2,6 @@
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tracing::Instrument;
@@ -79,12 +77,11 @@ pub async fn call<T, E, F>(
     runtime: &Runtime,
     operation: &'static str,
     idempotent: bool,
-    request: impl FnMut() -> F + Send,
+    request: impl FnMut() -> F,
 ) -> Result<ResponseValue<T>, Error<E>>
 where
-    F: Future<Output = Result<ResponseValue<T>, RawError<E>>> + Send,
-    T: Send,
-    E: std::fmt::Debug + serde::Serialize + Send,
+    F: Future<Output = Result<ResponseValue<T>, RawError<E>>>,
+    E: std::fmt::Debug + serde::Serialize,
 {
     run(
         runtime,
@@ -105,12 +102,11 @@ pub async fn call_without_error_body<T, E, F>(
     runtime: &Runtime,
     operation: &'static str,
     idempotent: bool,
-    request: impl FnMut() -> F + Send,
+    request: impl FnMut() -> F,
 ) -> Result<ResponseValue<T>, Error<E>>
 where
-    F: Future<Output = Result<ResponseValue<T>, RawError<()>>> + Send,
-    T: Send,
-    E: std::fmt::Debug + serde::Serialize + Send,
+    F: Future<Output = Result<ResponseValue<T>, RawError<()>>>,
+    E: std::fmt::Debug + serde::Serialize,
 {
     // progenitor only makes `ErrorResponse` for documented error statuses, and the xtask
     // removes body-less ones, so this mapping is for completeness.
@@ -136,13 +132,12 @@ pub async fn call_decoding_errors<T, E, F>(
     runtime: &Runtime,
     operation: &'static str,
     idempotent: bool,
-    request: impl FnMut() -> F + Send,
+    request: impl FnMut() -> F,
     decode: DecodeErrorBody<E>,
 ) -> Result<ResponseValue<T>, Error<E>>
 where
-    F: Future<Output = Result<ResponseValue<T>, RawError<()>>> + Send,
-    T: Send,
-    E: std::fmt::Debug + serde::Serialize + Send,
+    F: Future<Output = Result<ResponseValue<T>, RawError<()>>>,
+    E: std::fmt::Debug + serde::Serialize,
 {
     run(
         runtime,
@@ -155,24 +150,65 @@ where
     .await
 }
 
-/// What one attempt's future resolves to, its operation's types erased: what the retry loop
-/// needs to decide and to log. The typed result stays with the operation ([`run`]).
-struct Verdict {
-    /// The status of the response the attempt received, if any (from [`Runtime::execute`]).
-    response_status: Option<u16>,
-    /// The status the call's result reports (its response's, or its error's).
-    status: Option<StatusCode>,
-    /// What kind of failure it was, for [`retry_delay`].
-    failure: Failure,
-    /// The error as shown in the logs (`None`: the attempt succeeded).
-    error: Option<String>,
+/// The typed part of a call, one instance per operation: the attempts and the mapping of their
+/// outcome. What does not depend on the operation's types (the span, the retry decision, the
+/// logs) lives in [`Retries`], compiled once for every operation.
+async fn run<T, E, D, F>(
+    runtime: &Runtime,
+    operation: &'static str,
+    idempotent: bool,
+    mut request: impl FnMut() -> F,
+    typed_body: fn(ResponseValue<D>) -> ErrorBody<E>,
+    decode: Option<DecodeErrorBody<E>>,
+) -> Result<ResponseValue<T>, Error<E>>
+where
+    F: Future<Output = Result<ResponseValue<T>, RawError<D>>>,
+    E: std::fmt::Debug + serde::Serialize,
+{
+    let mut retries = Retries::start(runtime, operation, idempotent);
+    loop {
+        // Boxed, so that the (large) progenitor future is not copied through every layer.
+        let future = Box::pin(request());
+        let (outcome, meta) = LAST_RESPONSE
+            .scope(RefCell::new(None), async {
+                let outcome = future.await;
+                let meta = LAST_RESPONSE.with(|slot| slot.borrow_mut().take());
+                (outcome, meta)
+            })
+            .instrument(retries.span.clone())
+            .await;
+        retries.attempt_finished(meta.as_ref().map(|m| m.status), outcome.is_ok());
+        let error = match outcome {
+            Ok(value) => {
+                retries.finish(Some(value.status()), None);
+                return Ok(value);
+            }
+            Err(raw) => {
+                map_error(
+                    retries.provider,
+                    operation,
+                    raw,
+                    meta,
+                    runtime.max_response_bytes(),
+                    typed_body,
+                    decode,
+                )
+                .await
+            }
+        };
+        match retries.delay(Failure::of(&error), &error) {
+            Some(delay) => tokio::time::sleep(delay).await,
+            None => {
+                retries.finish(error.status(), Some(&error));
+                return Err(error);
+            }
+        }
+    }
 }
 
-/// The kinds of failure the retry rules tell apart.
+/// The kinds of failure the retry rules tell apart, whatever the operation's types.
 #[derive(Clone, Copy)]
 enum Failure {
-    /// Succeeded, or failed in a way never retried.
-    NotRetryable,
     /// An error status, with the wait the server asked for.
     Status {
         status: StatusCode,
@@ -180,72 +216,8 @@ enum Failure {
     },
     /// The connection failed.
     Connect,
-}
-
-/// One attempt of a call: sends the request and maps its outcome, storing the typed result.
-type Attempt<'a> = Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>;
-
-/// The typed part of a call, one instance per operation: each attempt sends the request, maps
-/// its outcome into [`Error`] and keeps the result, while the retry loop around it
-/// ([`retry_loop`]) is compiled once for every operation.
-async fn run<T, E, D, F>(
-    runtime: &Runtime,
-    operation: &'static str,
-    idempotent: bool,
-    mut request: impl FnMut() -> F + Send,
-    typed_body: fn(ResponseValue<D>) -> ErrorBody<E>,
-    decode: Option<DecodeErrorBody<E>>,
-) -> Result<ResponseValue<T>, Error<E>>
-where
-    F: Future<Output = Result<ResponseValue<T>, RawError<D>>> + Send,
-    T: Send,
-    E: std::fmt::Debug + serde::Serialize + Send,
-    D: Send,
-{
-    let provider = runtime.provider().name;
-    let limit = runtime.max_response_bytes();
-    let result: Mutex<Option<Result<ResponseValue<T>, Error<E>>>> = Mutex::new(None);
-    let slot = &result;
-    let mut attempt = || -> Attempt<'_> {
-        let future = request();
-        Box::pin(async move {
-            let outcome = future.await;
-            let meta = LAST_RESPONSE.with(|meta| meta.borrow_mut().take());
-            let response_status = meta.as_ref().map(|m| m.status.as_u16());
-            let outcome = match outcome {
-                Ok(value) => Ok(value),
-                Err(raw) => {
-                    Err(map_error(provider, operation, raw, meta, limit, typed_body, decode).await)
-                }
-            };
-            let verdict = Verdict {
-                response_status,
-                status: match &outcome {
-                    Ok(value) => Some(value.status()),
-                    Err(error) => error.status(),
-                },
-                failure: outcome
-                    .as_ref()
-                    .err()
-                    .map_or(Failure::NotRetryable, Failure::of),
-                error: outcome.as_ref().err().map(ToString::to_string),
-            };
-            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
-            verdict
-        })
-    };
-    retry_loop(runtime, operation, idempotent, &mut attempt).await;
-    result
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-        // The loop makes at least one attempt, and each attempt stores its result.
-        .unwrap_or_else(|| {
-            Err(Error::InvalidRequest {
-                provider,
-                operation,
-                message: "no attempt was made".to_owned(),
-            })
-        })
+    /// Anything else: never retried.
+    Other,
 }
 
 impl Failure {
@@ -259,70 +231,84 @@ impl Failure {
                 kind: TransportKind::Connect,
                 ..
             } => Failure::Connect,
-            _ => Failure::NotRetryable,
+            _ => Failure::Other,
         }
     }
 }
 
-/// Makes attempts (each inside the call's span, with a fresh slot for the response's status)
-/// until one succeeds or the [`RetryPolicy`] says to stop; logs each.
-async fn retry_loop<'a>(
-    runtime: &Runtime,
-    operation: &'static str,
-    idempotent: bool,
-    attempt: &mut (dyn FnMut() -> Attempt<'a> + Send + '_),
-) {
-    let provider = runtime.provider();
-    let policy = runtime.retry_policy();
-    let may_retry = policy.allows_retry(idempotent);
-    let span = tracing::info_span!(
-        "billfold.request",
-        provider = provider.id,
-        operation,
-        attempts = tracing::field::Empty,
-        status = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-    );
-    let started = Instant::now();
-    let mut attempts: u32 = 0;
-    let verdict = loop {
-        attempts += 1;
-        let verdict = LAST_RESPONSE
-            .scope(RefCell::new(None), attempt())
-            .instrument(span.clone())
-            .await;
-        let status = verdict.response_status;
-        let ok = verdict.error.is_none();
-        span.in_scope(|| tracing::debug!(attempt = attempts, status, ok, "attempt finished"));
-        let Some(error) = &verdict.error else {
-            break verdict;
-        };
-        let retries_left = may_retry && attempts <= policy.max_retries;
-        match retry_delay(verdict.failure, policy, attempts).filter(|_| retries_left) {
-            Some(delay) => {
-                span.in_scope(|| {
-                    tracing::info!(
-                        attempt = attempts,
-                        delay_ms = delay.as_millis() as u64,
-                        error = %error,
-                        "retrying"
-                    )
-                });
-                tokio::time::sleep(delay).await;
-            }
-            None => break verdict,
+/// One call's retry state: its span, its attempts so far and the policy that decides whether
+/// to try again, with the call's logs.
+struct Retries<'r> {
+    provider: &'static str,
+    policy: &'r RetryPolicy,
+    may_retry: bool,
+    span: tracing::Span,
+    started: Instant,
+    attempts: u32,
+}
+
+impl<'r> Retries<'r> {
+    fn start(runtime: &'r Runtime, operation: &'static str, idempotent: bool) -> Self {
+        let provider = runtime.provider();
+        let policy = runtime.retry_policy();
+        let span = tracing::info_span!(
+            "billfold.request",
+            provider = provider.id,
+            operation,
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        Retries {
+            provider: provider.name,
+            policy,
+            may_retry: policy.allows_retry(idempotent),
+            span,
+            started: Instant::now(),
+            attempts: 0,
         }
-    };
-    let duration_ms = started.elapsed().as_millis() as u64;
-    span.record("attempts", attempts);
-    span.record("duration_ms", duration_ms);
-    if let Some(status) = verdict.status {
-        span.record("status", status.as_u16());
     }
-    span.in_scope(|| match &verdict.error {
-        None => tracing::debug!(attempt = attempts, duration_ms, "succeeded"),
-        Some(error) => tracing::debug!(attempt = attempts, duration_ms, error = %error, "failed"),
-    });
+
+    /// Counts an attempt that received a response with `status` (`None`: none came).
+    fn attempt_finished(&mut self, status: Option<StatusCode>, ok: bool) {
+        self.attempts += 1;
+        let attempt = self.attempts;
+        let status = status.map(|s| s.as_u16());
+        self.span
+            .in_scope(|| tracing::debug!(attempt, status, ok, "attempt finished"));
+    }
+
+    /// How long to wait before the next attempt after `failure` (shown as `error`), or `None`
+    /// to give up.
+    fn delay(&self, failure: Failure, error: &dyn std::fmt::Display) -> Option<Duration> {
+        let attempt = self.attempts;
+        let retries_left = self.may_retry && attempt <= self.policy.max_retries;
+        let delay = retry_delay(failure, self.policy, attempt).filter(|_| retries_left)?;
+        self.span.in_scope(|| {
+            tracing::info!(
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                error = %error,
+                "retrying"
+            )
+        });
+        Some(delay)
+    }
+
+    /// Records the call's outcome on its span: the attempts, the duration and the status.
+    fn finish(&self, status: Option<StatusCode>, error: Option<&dyn std::fmt::Display>) {
+        let attempt = self.attempts;
+        let duration_ms = self.started.elapsed().as_millis() as u64;
+        self.span.record("attempts", attempt);
+        self.span.record("duration_ms", duration_ms);
+        if let Some(status) = status {
+            self.span.record("status", status.as_u16());
+        }
+        self.span.in_scope(|| match error {
+            None => tracing::debug!(attempt, duration_ms, "succeeded"),
+            Some(error) => tracing::debug!(attempt, duration_ms, error = %error, "failed"),
+        });
+    }
 }
 
 /// How long to wait before retrying after `failure`, or `None` when it is not worth retrying:
@@ -347,7 +333,7 @@ fn retry_delay(failure: Failure, policy: &RetryPolicy, attempt: u32) -> Option<D
             None => Some(policy.backoff(attempt)),
         },
         Failure::Connect => Some(policy.backoff(attempt)),
-        Failure::Status { .. } | Failure::NotRetryable => None,
+        Failure::Status { .. } | Failure::Other => None,
     }
 }
 

@@ -429,12 +429,12 @@ impl RawMethod {
         let call = if !self.typed_errors.is_empty() {
             let decode_path: syn::Path = syn::parse_str(&format!("{own_error}::decode"))
                 .unwrap_or_else(|_| syn::parse_quote!(decode));
-            quote!(call_decoding_errors(&self.raw.inner, #operation, #idempotent, || #raw_call, super::#decode_path))
+            quote!(call_decoding_errors(&self.raw.inner, #operation, #idempotent, move || #raw_call, super::#decode_path))
         } else if own_error == "()" && client_error.is_some_and(|e| e != "()") {
             // An operation without an error body, in a client whose other operations have one.
-            quote!(call_without_error_body(&self.raw.inner, #operation, #idempotent, || #raw_call))
+            quote!(call_without_error_body(&self.raw.inner, #operation, #idempotent, move || #raw_call))
         } else {
-            quote!(call(&self.raw.inner, #operation, #idempotent, || #raw_call))
+            quote!(call(&self.raw.inner, #operation, #idempotent, move || #raw_call))
         };
         let errors_doc = format!(
             "{} Errors: [`Error::Api`](billfold_runtime::Error::Api) for an error status (typed body \
@@ -500,8 +500,8 @@ impl RawMethod {
             #(#docs)*
             #[doc = ""]
             #[doc = #errors_doc]
-            pub async fn #name #generics (#(#inputs),*) -> Result<ResponseValue<#success>, #returned> {
-                billfold_runtime::#call.await
+            pub fn #name #generics (#(#inputs),*) -> impl ::std::future::Future<Output = Result<ResponseValue<#success>, #returned>> {
+                billfold_runtime::#call
             }
         }
     }

@@ -15825,20 +15825,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "applications")]
-        pub async fn get_v1_applications<'a>(
+        pub fn get_v1_applications<'a>(
             &'a self,
             search: Option<&'a str>,
-        ) -> Result<
-            ResponseValue<types::ListApplicationsResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListApplicationsResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_applications",
-                    true,
-                    || self.raw.get_v1_applications(search),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_applications",
+                true,
+                move || self.raw.get_v1_applications(search),
+            )
         }
         /**Create Application
 
@@ -15858,20 +15859,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "applications")]
-        pub async fn post_v1_applications<'a>(
+        pub fn post_v1_applications<'a>(
             &'a self,
             body: &'a types::CreateApplicationRequest,
-        ) -> Result<
-            ResponseValue<types::CreateApplicationResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreateApplicationResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_applications",
-                    false,
-                    || self.raw.post_v1_applications(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_applications",
+                false,
+                move || self.raw.post_v1_applications(body),
+            )
         }
         /**Get Application
 
@@ -15893,20 +15895,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "applications")]
-        pub async fn get_v1_applications_by_application_id<'a>(
+        pub fn get_v1_applications_by_application_id<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::GetApplicationResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetApplicationResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_applications_by_application_id",
-                    true,
-                    || self.raw.get_v1_applications_by_application_id(application_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_applications_by_application_id",
+                true,
+                move || self.raw.get_v1_applications_by_application_id(application_id),
+            )
         }
         /**Delete Application
 
@@ -15928,20 +15931,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "applications")]
-        pub async fn delete_v1_applications_by_application_id<'a>(
+        pub fn delete_v1_applications_by_application_id<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::DeleteApplicationResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DeleteApplicationResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_applications_by_application_id",
-                    true,
-                    || self.raw.delete_v1_applications_by_application_id(application_id),
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_applications_by_application_id",
+                true,
+                move || self.raw.delete_v1_applications_by_application_id(application_id),
+            )
         }
         /**List Application Authentication Flows
 
@@ -15963,26 +15967,25 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "applications")]
-        pub async fn get_v1_applications_by_application_id_auth_flows<'a>(
+        pub fn get_v1_applications_by_application_id_auth_flows<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::ListApplicationAuthFlowsResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListApplicationAuthFlowsResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_applications_by_application_id_auth_flows",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_applications_by_application_id_auth_flows(
-                                application_id,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_applications_by_application_id_auth_flows",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_applications_by_application_id_auth_flows(application_id)
+                },
+            )
         }
         /**Create Authentication Flow
 
@@ -16005,28 +16008,29 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "applications")]
-        pub async fn post_v1_applications_by_application_id_auth_flows<'a>(
+        pub fn post_v1_applications_by_application_id_auth_flows<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
             body: &'a types::CreateAuthFlowRequest,
-        ) -> Result<
-            ResponseValue<types::CreateAuthFlowResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreateAuthFlowResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_applications_by_application_id_auth_flows",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_applications_by_application_id_auth_flows(
-                                application_id,
-                                body,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_applications_by_application_id_auth_flows",
+                false,
+                move || {
+                    self
+                        .raw
+                        .post_v1_applications_by_application_id_auth_flows(
+                            application_id,
+                            body,
+                        )
+                },
+            )
         }
         /**Delete Authentication Flow
 
@@ -16049,30 +16053,29 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "applications")]
-        pub async fn delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id<
-            'a,
-        >(
+        pub fn delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
             auth_flow_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::DeleteAuthFlowResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DeleteAuthFlowResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id(
-                                application_id,
-                                auth_flow_id,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+                true,
+                move || {
+                    self
+                        .raw
+                        .delete_v1_applications_by_application_id_auth_flows_by_auth_flow_id(
+                            application_id,
+                            auth_flow_id,
+                        )
+                },
+            )
         }
         /**Update Authentication Flow
 
@@ -16096,32 +16099,31 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "applications")]
-        pub async fn patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id<
-            'a,
-        >(
+        pub fn patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
             auth_flow_id: &'a ::uuid::Uuid,
             body: &'a types::UpdateAuthFlowRequest,
-        ) -> Result<
-            ResponseValue<types::UpdateAuthFlowResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::UpdateAuthFlowResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id(
-                                application_id,
-                                auth_flow_id,
-                                body,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id",
+                false,
+                move || {
+                    self
+                        .raw
+                        .patch_v1_applications_by_application_id_auth_flows_by_auth_flow_id(
+                            application_id,
+                            auth_flow_id,
+                            body,
+                        )
+                },
+            )
         }
         /**List Application Identities
 
@@ -16145,30 +16147,31 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "applications")]
-        pub async fn get_v1_applications_by_application_id_identities<'a>(
+        pub fn get_v1_applications_by_application_id_identities<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
             metadata: Option<&'a str>,
             search: Option<&'a str>,
-        ) -> Result<
-            ResponseValue<types::ListApplicationIdentitiesResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListApplicationIdentitiesResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_applications_by_application_id_identities",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_applications_by_application_id_identities(
-                                application_id,
-                                metadata,
-                                search,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_applications_by_application_id_identities",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_applications_by_application_id_identities(
+                            application_id,
+                            metadata,
+                            search,
+                        )
+                },
+            )
         }
         /**Create Identity Token
 
@@ -16194,28 +16197,29 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "applications")]
-        pub async fn post_v1_applications_by_application_id_tokens<'a>(
+        pub fn post_v1_applications_by_application_id_tokens<'a>(
             &'a self,
             application_id: &'a ::uuid::Uuid,
             body: &'a types::CreateIdentityTokenRequest,
-        ) -> Result<
-            ResponseValue<types::IdentityTokenResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::IdentityTokenResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_applications_by_application_id_tokens",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_applications_by_application_id_tokens(
-                                application_id,
-                                body,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_applications_by_application_id_tokens",
+                false,
+                move || {
+                    self
+                        .raw
+                        .post_v1_applications_by_application_id_tokens(
+                            application_id,
+                            body,
+                        )
+                },
+            )
         }
         /**List Batch Sessions
 
@@ -16242,34 +16246,35 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batch-sessions")]
-        pub async fn get_v1_batch_sessions<'a>(
+        pub fn get_v1_batch_sessions<'a>(
             &'a self,
             created_after: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
             created_before: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
             limit: Option<::std::num::NonZeroU64>,
             page: Option<::std::num::NonZeroU64>,
             status: Option<types::GetV1BatchSessionsStatus>,
-        ) -> Result<
-            ResponseValue<types::GetV1BatchSessionsResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1BatchSessionsResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_batch_sessions",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_batch_sessions(
-                                created_after,
-                                created_before,
-                                limit,
-                                page,
-                                status.clone(),
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_batch_sessions",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_batch_sessions(
+                            created_after,
+                            created_before,
+                            limit,
+                            page,
+                            status.clone(),
+                        )
+                },
+            )
         }
         /**Create Batch Sessions
 
@@ -16292,20 +16297,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batch-sessions")]
-        pub async fn post_v1_batch_sessions<'a>(
+        pub fn post_v1_batch_sessions<'a>(
             &'a self,
             body: &'a types::BatchSessionRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1BatchSessionsResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1BatchSessionsResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_batch_sessions",
-                    false,
-                    || self.raw.post_v1_batch_sessions(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_batch_sessions",
+                false,
+                move || self.raw.post_v1_batch_sessions(body),
+            )
         }
         /**Get Batch Session Status
 
@@ -16328,20 +16334,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batch-sessions")]
-        pub async fn get_v1_batch_sessions_by_batch_id<'a>(
+        pub fn get_v1_batch_sessions_by_batch_id<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::GetV1BatchSessionsByBatchIdResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1BatchSessionsByBatchIdResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_batch_sessions_by_batch_id",
-                    true,
-                    || self.raw.get_v1_batch_sessions_by_batch_id(batch_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_batch_sessions_by_batch_id",
+                true,
+                move || self.raw.get_v1_batch_sessions_by_batch_id(batch_id),
+            )
         }
         /**Delete Batch Sessions
 
@@ -16364,20 +16371,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batch-sessions")]
-        pub async fn delete_v1_batch_sessions_by_batch_id<'a>(
+        pub fn delete_v1_batch_sessions_by_batch_id<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::DeleteV1BatchSessionsByBatchIdResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DeleteV1BatchSessionsByBatchIdResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_batch_sessions_by_batch_id",
-                    true,
-                    || self.raw.delete_v1_batch_sessions_by_batch_id(batch_id),
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_batch_sessions_by_batch_id",
+                true,
+                move || self.raw.delete_v1_batch_sessions_by_batch_id(batch_id),
+            )
         }
         /**Update Batch Session
 
@@ -16401,21 +16409,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batch-sessions")]
-        pub async fn patch_v1_batch_sessions_by_batch_id<'a>(
+        pub fn patch_v1_batch_sessions_by_batch_id<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
             body: &'a types::BatchSessionUpdateRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PatchV1BatchSessionsByBatchIdResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PatchV1BatchSessionsByBatchIdResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "patch_v1_batch_sessions_by_batch_id",
-                    false,
-                    || self.raw.patch_v1_batch_sessions_by_batch_id(batch_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "patch_v1_batch_sessions_by_batch_id",
+                false,
+                move || self.raw.patch_v1_batch_sessions_by_batch_id(batch_id, body),
+            )
         }
         /**Retry Failed Batch Sessions
 
@@ -16439,21 +16448,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batch-sessions")]
-        pub async fn post_v1_batch_sessions_by_batch_id_retry<'a>(
+        pub fn post_v1_batch_sessions_by_batch_id_retry<'a>(
             &'a self,
             batch_id: &'a ::uuid::Uuid,
             body: &'a types::BatchSessionRetryRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1BatchSessionsByBatchIdRetryResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1BatchSessionsByBatchIdRetryResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_batch_sessions_by_batch_id_retry",
-                    false,
-                    || self.raw.post_v1_batch_sessions_by_batch_id_retry(batch_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_batch_sessions_by_batch_id_retry",
+                false,
+                move || self.raw.post_v1_batch_sessions_by_batch_id_retry(batch_id, body),
+            )
         }
         /**Get Billing Info
 
@@ -16472,19 +16482,20 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn get_billing<'a>(
+        pub fn get_billing<'a>(
             &'a self,
-        ) -> Result<
-            ResponseValue<types::BillingInfoResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::BillingInfoResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_billing",
-                    true,
-                    || self.raw.get_billing(),
-                )
-                .await
+                &self.raw.inner,
+                "get_billing",
+                true,
+                move || self.raw.get_billing(),
+            )
         }
         /**Signal Event
 
@@ -16508,18 +16519,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "event-coordination")]
-        pub async fn post_v1_events_by_event_name<'a>(
+        pub fn post_v1_events_by_event_name<'a>(
             &'a self,
             event_name: &'a str,
             body: &'a types::SignalEventRequestSchema,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SuccessResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_events_by_event_name",
-                    false,
-                    || self.raw.post_v1_events_by_event_name(event_name, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_events_by_event_name",
+                false,
+                move || self.raw.post_v1_events_by_event_name(event_name, body),
+            )
         }
         /**Wait for Event
 
@@ -16544,21 +16559,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "event-coordination")]
-        pub async fn post_v1_events_by_event_name_wait<'a>(
+        pub fn post_v1_events_by_event_name_wait<'a>(
             &'a self,
             event_name: &'a str,
             body: &'a types::WaitForEventRequestSchema,
-        ) -> Result<
-            ResponseValue<types::EventResponseSchema>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::EventResponseSchema>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_events_by_event_name_wait",
-                    false,
-                    || self.raw.post_v1_events_by_event_name_wait(event_name, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_events_by_event_name_wait",
+                false,
+                move || self.raw.post_v1_events_by_event_name_wait(event_name, body),
+            )
         }
         /**List Extensions
 
@@ -16577,19 +16593,20 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "extensions")]
-        pub async fn get_v1_extensions<'a>(
+        pub fn get_v1_extensions<'a>(
             &'a self,
-        ) -> Result<
-            ResponseValue<types::ExtensionListResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ExtensionListResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_extensions",
-                    true,
-                    || self.raw.get_v1_extensions(),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_extensions",
+                true,
+                move || self.raw.get_v1_extensions(),
+            )
         }
         /**Upload Extension
 
@@ -16608,23 +16625,24 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "extensions")]
-        pub async fn post_v1_extensions<'a>(
+        pub fn post_v1_extensions<'a>(
             &'a self,
             form: &'a billfold_runtime::Multipart,
-        ) -> Result<
-            ResponseValue<types::PostV1ExtensionsResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1ExtensionsResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_extensions",
-                    false,
-                    || billfold_runtime::with_multipart(
-                        form,
-                        self.raw.post_v1_extensions(),
-                    ),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_extensions",
+                false,
+                move || billfold_runtime::with_multipart(
+                    form,
+                    self.raw.post_v1_extensions(),
+                ),
+            )
         }
         /**Get Extension Details
 
@@ -16645,20 +16663,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "extensions")]
-        pub async fn get_v1_extensions_by_id<'a>(
+        pub fn get_v1_extensions_by_id<'a>(
             &'a self,
             id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::ExtensionResponseSchema>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ExtensionResponseSchema>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_extensions_by_id",
-                    true,
-                    || self.raw.get_v1_extensions_by_id(id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_extensions_by_id",
+                true,
+                move || self.raw.get_v1_extensions_by_id(id),
+            )
         }
         /**Delete Extension
 
@@ -16679,20 +16698,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "extensions")]
-        pub async fn delete_v1_extensions_by_id<'a>(
+        pub fn delete_v1_extensions_by_id<'a>(
             &'a self,
             id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::DeleteV1ExtensionsByIdResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DeleteV1ExtensionsByIdResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_extensions_by_id",
-                    true,
-                    || self.raw.delete_v1_extensions_by_id(id),
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_extensions_by_id",
+                true,
+                move || self.raw.delete_v1_extensions_by_id(id),
+            )
         }
         /**Create Identity
 
@@ -16715,21 +16735,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "identities")]
-        pub async fn post_v1_identities<'a>(
+        pub fn post_v1_identities<'a>(
             &'a self,
             validate_async: Option<bool>,
             body: &'a types::CreateIdentityRequest,
-        ) -> Result<
-            ResponseValue<types::CreateIdentityResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreateIdentityResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_identities",
-                    false,
-                    || self.raw.post_v1_identities(validate_async, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_identities",
+                false,
+                move || self.raw.post_v1_identities(validate_async, body),
+            )
         }
         /**Get Identity
 
@@ -16751,20 +16772,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "identities")]
-        pub async fn get_v1_identities_by_identity_id<'a>(
+        pub fn get_v1_identities_by_identity_id<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::GetIdentityResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetIdentityResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_identities_by_identity_id",
-                    true,
-                    || self.raw.get_v1_identities_by_identity_id(identity_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_identities_by_identity_id",
+                true,
+                move || self.raw.get_v1_identities_by_identity_id(identity_id),
+            )
         }
         /**Update Identity
 
@@ -16787,21 +16809,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "identities")]
-        pub async fn put_v1_identities_by_identity_id<'a>(
+        pub fn put_v1_identities_by_identity_id<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
             body: &'a types::UpdateIdentityRequest,
-        ) -> Result<
-            ResponseValue<types::UpdateIdentityResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::UpdateIdentityResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "put_v1_identities_by_identity_id",
-                    true,
-                    || self.raw.put_v1_identities_by_identity_id(identity_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "put_v1_identities_by_identity_id",
+                true,
+                move || self.raw.put_v1_identities_by_identity_id(identity_id, body),
+            )
         }
         /**Delete Identity
 
@@ -16823,20 +16846,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "identities")]
-        pub async fn delete_v1_identities_by_identity_id<'a>(
+        pub fn delete_v1_identities_by_identity_id<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::DeleteIdentityResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DeleteIdentityResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_identities_by_identity_id",
-                    true,
-                    || self.raw.delete_v1_identities_by_identity_id(identity_id),
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_identities_by_identity_id",
+                true,
+                move || self.raw.delete_v1_identities_by_identity_id(identity_id),
+            )
         }
         /**Get Identity Credentials
 
@@ -16858,20 +16882,23 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "identities")]
-        pub async fn get_v1_identities_by_identity_id_credentials<'a>(
+        pub fn get_v1_identities_by_identity_id_credentials<'a>(
             &'a self,
             identity_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::GetIdentityCredentialsResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetIdentityCredentialsResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_identities_by_identity_id_credentials",
-                    true,
-                    || self.raw.get_v1_identities_by_identity_id_credentials(identity_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_identities_by_identity_id_credentials",
+                true,
+                move || {
+                    self.raw.get_v1_identities_by_identity_id_credentials(identity_id)
+                },
+            )
         }
         /**List Integrations
 
@@ -16890,19 +16917,20 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "integrations")]
-        pub async fn get_v1_integrations<'a>(
+        pub fn get_v1_integrations<'a>(
             &'a self,
-        ) -> Result<
-            ResponseValue<types::IntegrationListResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::IntegrationListResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_integrations",
-                    true,
-                    || self.raw.get_v1_integrations(),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_integrations",
+                true,
+                move || self.raw.get_v1_integrations(),
+            )
         }
         /**Create Integration
 
@@ -16923,20 +16951,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "integrations")]
-        pub async fn post_v1_integrations<'a>(
+        pub fn post_v1_integrations<'a>(
             &'a self,
             body: &'a types::CreateIntegrationRequest,
-        ) -> Result<
-            ResponseValue<types::IntegrationResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::IntegrationResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_integrations",
-                    false,
-                    || self.raw.post_v1_integrations(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_integrations",
+                false,
+                move || self.raw.post_v1_integrations(body),
+            )
         }
         /**Delete Integration
 
@@ -16957,20 +16986,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "integrations")]
-        pub async fn delete_v1_integrations_by_integration_id<'a>(
+        pub fn delete_v1_integrations_by_integration_id<'a>(
             &'a self,
             integration_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::DeleteV1IntegrationsByIntegrationIdResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DeleteV1IntegrationsByIntegrationIdResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_integrations_by_integration_id",
-                    true,
-                    || self.raw.delete_v1_integrations_by_integration_id(integration_id),
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_integrations_by_integration_id",
+                true,
+                move || self.raw.delete_v1_integrations_by_integration_id(integration_id),
+            )
         }
         /**List Profiles
 
@@ -16989,19 +17019,20 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "profiles")]
-        pub async fn get_v1_profiles<'a>(
+        pub fn get_v1_profiles<'a>(
             &'a self,
-        ) -> Result<
-            ResponseValue<types::ProfileListResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ProfileListResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_profiles",
-                    true,
-                    || self.raw.get_v1_profiles(),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_profiles",
+                true,
+                move || self.raw.get_v1_profiles(),
+            )
         }
         /**Create Profile
 
@@ -17020,17 +17051,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "profiles")]
-        pub async fn post_v1_profiles<'a>(
+        pub fn post_v1_profiles<'a>(
             &'a self,
             body: &'a types::ProfileRequestSchema,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SuccessResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_profiles",
-                    false,
-                    || self.raw.post_v1_profiles(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_profiles",
+                false,
+                move || self.raw.post_v1_profiles(body),
+            )
         }
         /**Get Profile
 
@@ -17051,17 +17086,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "profiles")]
-        pub async fn get_v1_profiles_by_name<'a>(
+        pub fn get_v1_profiles_by_name<'a>(
             &'a self,
             name: &'a str,
-        ) -> Result<ResponseValue<types::ProfileResponse>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ProfileResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_profiles_by_name",
-                    true,
-                    || self.raw.get_v1_profiles_by_name(name),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_profiles_by_name",
+                true,
+                move || self.raw.get_v1_profiles_by_name(name),
+            )
         }
         /**Delete Profile
 
@@ -17082,17 +17121,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "profiles")]
-        pub async fn delete_v1_profiles_by_name<'a>(
+        pub fn delete_v1_profiles_by_name<'a>(
             &'a self,
             name: &'a str,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SuccessResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_profiles_by_name",
-                    true,
-                    || self.raw.delete_v1_profiles_by_name(name),
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_profiles_by_name",
+                true,
+                move || self.raw.delete_v1_profiles_by_name(name),
+            )
         }
         /**List Sessions History Page
 
@@ -17133,7 +17176,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "browser-sessions")]
-        pub async fn get_v1_sessions<'a>(
+        pub fn get_v1_sessions<'a>(
             &'a self,
             batch_id: Option<&'a str>,
             created_from: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
@@ -17151,38 +17194,39 @@ followed, bodies over the size limit, and bodies that do not match the spec.*/
             status: Option<&'a str>,
             tags: Option<&'a str>,
             task_initiated: Option<bool>,
-        ) -> Result<
-            ResponseValue<types::SessionHistoryPageResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SessionHistoryPageResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_sessions",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_sessions(
-                                batch_id,
-                                created_from,
-                                created_to,
-                                domains,
-                                extra_stealth,
-                                limit,
-                                page,
-                                playground,
-                                profile_name,
-                                proxy,
-                                search,
-                                sort_by,
-                                sort_order.clone(),
-                                status,
-                                tags,
-                                task_initiated,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_sessions",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_sessions(
+                            batch_id,
+                            created_from,
+                            created_to,
+                            domains,
+                            extra_stealth,
+                            limit,
+                            page,
+                            playground,
+                            profile_name,
+                            proxy,
+                            search,
+                            sort_by,
+                            sort_order.clone(),
+                            status,
+                            tags,
+                            task_initiated,
+                        )
+                },
+            )
         }
         /**Start Browser Session
 
@@ -17201,20 +17245,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "browser-sessions")]
-        pub async fn post_v1_sessions<'a>(
+        pub fn post_v1_sessions<'a>(
             &'a self,
             body: &'a types::SessionCreateRequestSchema,
-        ) -> Result<
-            ResponseValue<types::SessionCreateResponseSchema>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SessionCreateResponseSchema>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions",
-                    false,
-                    || self.raw.post_v1_sessions(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions",
+                false,
+                move || self.raw.post_v1_sessions(body),
+            )
         }
         /**End All Sessions
 
@@ -17233,16 +17278,17 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "browser-sessions")]
-        pub async fn delete_v1_sessions_all<'a>(
+        pub fn delete_v1_sessions_all<'a>(
             &'a self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SuccessResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_sessions_all",
-                    true,
-                    || self.raw.delete_v1_sessions_all(),
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_sessions_all",
+                true,
+                move || self.raw.delete_v1_sessions_all(),
+            )
         }
         /**List All Sessions Status
 
@@ -17272,7 +17318,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "browser-sessions")]
-        pub async fn get_v1_sessions_all_status<'a>(
+        pub fn get_v1_sessions_all_status<'a>(
             &'a self,
             batch_id: Option<&'a str>,
             created_from: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
@@ -17284,32 +17330,33 @@ followed, bodies over the size limit, and bodies that do not match the spec.*/
             proxy: Option<bool>,
             tags: Option<&'a str>,
             task_initiated: Option<bool>,
-        ) -> Result<
-            ResponseValue<types::SessionListResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SessionListResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_sessions_all_status",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_sessions_all_status(
-                                batch_id,
-                                created_from,
-                                created_to,
-                                domains,
-                                extra_stealth,
-                                playground,
-                                profile_name,
-                                proxy,
-                                tags,
-                                task_initiated,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_sessions_all_status",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_sessions_all_status(
+                            batch_id,
+                            created_from,
+                            created_to,
+                            domains,
+                            extra_stealth,
+                            playground,
+                            profile_name,
+                            proxy,
+                            tags,
+                            task_initiated,
+                        )
+                },
+            )
         }
         /**Get Sessions History
 
@@ -17334,34 +17381,35 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "browser-sessions")]
-        pub async fn get_v1_sessions_history<'a>(
+        pub fn get_v1_sessions_history<'a>(
             &'a self,
             from_date: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
             limit: Option<::std::num::NonZeroU64>,
             metrics: Option<&'a types::GetV1SessionsHistoryMetrics>,
             page: Option<::std::num::NonZeroU64>,
             to_date: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
-        ) -> Result<
-            ResponseValue<types::SessionHistoryResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SessionHistoryResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_sessions_history",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_sessions_history(
-                                from_date,
-                                limit,
-                                metrics,
-                                page,
-                                to_date,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_sessions_history",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_sessions_history(
+                            from_date,
+                            limit,
+                            metrics,
+                            page,
+                            to_date,
+                        )
+                },
+            )
         }
         /**List Agent Resources
 
@@ -17384,20 +17432,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "agentic-capabilities")]
-        pub async fn get_v1_sessions_by_session_id_agent_files<'a>(
+        pub fn get_v1_sessions_by_session_id_agent_files<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::GetV1SessionsBySessionIdAgentFilesResponse>,
-            Error<types::GetV1SessionsBySessionIdAgentFilesError>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1SessionsBySessionIdAgentFilesResponse>,
+                Error<types::GetV1SessionsBySessionIdAgentFilesError>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_sessions_by_session_id_agent_files",
-                    true,
-                    || self.raw.get_v1_sessions_by_session_id_agent_files(session_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_sessions_by_session_id_agent_files",
+                true,
+                move || self.raw.get_v1_sessions_by_session_id_agent_files(session_id),
+            )
         }
         /**Upload Agent Resources
 
@@ -17422,25 +17471,26 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "agentic-capabilities")]
-        pub async fn post_v1_sessions_by_session_id_agent_files<'a>(
+        pub fn post_v1_sessions_by_session_id_agent_files<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             form: &'a billfold_runtime::Multipart,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdAgentFilesResponse>,
-            Error<errors::PostV1SessionsBySessionIdAgentFilesError>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdAgentFilesResponse>,
+                Error<errors::PostV1SessionsBySessionIdAgentFilesError>,
+            >,
         > {
             billfold_runtime::call_decoding_errors(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_agent_files",
-                    false,
-                    || billfold_runtime::with_multipart(
-                        form,
-                        self.raw.post_v1_sessions_by_session_id_agent_files(session_id),
-                    ),
-                    super::errors::PostV1SessionsBySessionIdAgentFilesError::decode,
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_agent_files",
+                false,
+                move || billfold_runtime::with_multipart(
+                    form,
+                    self.raw.post_v1_sessions_by_session_id_agent_files(session_id),
+                ),
+                super::errors::PostV1SessionsBySessionIdAgentFilesError::decode,
+            )
         }
         /**Get Clipboard Content
 
@@ -17461,17 +17511,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn get_v1_sessions_by_session_id_clipboard<'a>(
+        pub fn get_v1_sessions_by_session_id_clipboard<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
-        ) -> Result<ResponseValue<types::ClipboardResponseSchema>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ClipboardResponseSchema>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_sessions_by_session_id_clipboard",
-                    true,
-                    || self.raw.get_v1_sessions_by_session_id_clipboard(session_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_sessions_by_session_id_clipboard",
+                true,
+                move || self.raw.get_v1_sessions_by_session_id_clipboard(session_id),
+            )
         }
         /**Set Clipboard Content
 
@@ -17493,25 +17544,24 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_clipboard<'a>(
+        pub fn post_v1_sessions_by_session_id_clipboard<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::ClipboardRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdClipboardResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdClipboardResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_clipboard",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_sessions_by_session_id_clipboard(session_id, body)
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_clipboard",
+                false,
+                move || {
+                    self.raw.post_v1_sessions_by_session_id_clipboard(session_id, body)
+                },
+            )
         }
         /**Copy Selected Text
 
@@ -17532,17 +17582,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_copy<'a>(
+        pub fn post_v1_sessions_by_session_id_copy<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
-        ) -> Result<ResponseValue<types::CopyResponseSchema>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CopyResponseSchema>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_copy",
-                    false,
-                    || self.raw.post_v1_sessions_by_session_id_copy(session_id),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_copy",
+                false,
+                move || self.raw.post_v1_sessions_by_session_id_copy(session_id),
+            )
         }
         /**Drag and Drop
 
@@ -17564,28 +17615,26 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_drag_and_drop<'a>(
+        pub fn post_v1_sessions_by_session_id_drag_and_drop<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::DragDropRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdDragAndDropResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdDragAndDropResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_drag_and_drop",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_sessions_by_session_id_drag_and_drop(
-                                session_id,
-                                body,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_drag_and_drop",
+                false,
+                move || {
+                    self
+                        .raw
+                        .post_v1_sessions_by_session_id_drag_and_drop(session_id, body)
+                },
+            )
         }
         /**Navigate to URL
 
@@ -17607,22 +17656,23 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_goto<'a>(
+        pub fn post_v1_sessions_by_session_id_goto<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::NavigateRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdGotoResponse>,
-            Error<errors::PostV1SessionsBySessionIdGotoError>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdGotoResponse>,
+                Error<errors::PostV1SessionsBySessionIdGotoError>,
+            >,
         > {
             billfold_runtime::call_decoding_errors(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_goto",
-                    false,
-                    || self.raw.post_v1_sessions_by_session_id_goto(session_id, body),
-                    super::errors::PostV1SessionsBySessionIdGotoError::decode,
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_goto",
+                false,
+                move || self.raw.post_v1_sessions_by_session_id_goto(session_id, body),
+                super::errors::PostV1SessionsBySessionIdGotoError::decode,
+            )
         }
         /**Keyboard Shortcut
 
@@ -17644,28 +17694,29 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_keyboard_shortcut<'a>(
+        pub fn post_v1_sessions_by_session_id_keyboard_shortcut<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::KeyboardShortcutRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdKeyboardShortcutResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdKeyboardShortcutResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_keyboard_shortcut",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_sessions_by_session_id_keyboard_shortcut(
-                                session_id,
-                                body,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_keyboard_shortcut",
+                false,
+                move || {
+                    self
+                        .raw
+                        .post_v1_sessions_by_session_id_keyboard_shortcut(
+                            session_id,
+                            body,
+                        )
+                },
+            )
         }
         /**Type Text
 
@@ -17687,28 +17738,26 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_keyboard_type<'a>(
+        pub fn post_v1_sessions_by_session_id_keyboard_type<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::TypeTextRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdKeyboardTypeResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdKeyboardTypeResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_keyboard_type",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_sessions_by_session_id_keyboard_type(
-                                session_id,
-                                body,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_keyboard_type",
+                false,
+                move || {
+                    self
+                        .raw
+                        .post_v1_sessions_by_session_id_keyboard_type(session_id, body)
+                },
+            )
         }
         /**Mouse Click
 
@@ -17730,25 +17779,24 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_mouse_click<'a>(
+        pub fn post_v1_sessions_by_session_id_mouse_click<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::MouseSingleClickRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdMouseClickResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdMouseClickResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_mouse_click",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_sessions_by_session_id_mouse_click(session_id, body)
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_mouse_click",
+                false,
+                move || {
+                    self.raw.post_v1_sessions_by_session_id_mouse_click(session_id, body)
+                },
+            )
         }
         /**Mouse Double Click
 
@@ -17770,28 +17818,29 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_mouse_double_click<'a>(
+        pub fn post_v1_sessions_by_session_id_mouse_double_click<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::MouseClickRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdMouseDoubleClickResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdMouseDoubleClickResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_mouse_double_click",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_sessions_by_session_id_mouse_double_click(
-                                session_id,
-                                body,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_mouse_double_click",
+                false,
+                move || {
+                    self
+                        .raw
+                        .post_v1_sessions_by_session_id_mouse_double_click(
+                            session_id,
+                            body,
+                        )
+                },
+            )
         }
         /**Mouse Down
 
@@ -17813,25 +17862,24 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_mouse_down<'a>(
+        pub fn post_v1_sessions_by_session_id_mouse_down<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::MouseClickRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdMouseDownResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdMouseDownResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_mouse_down",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_sessions_by_session_id_mouse_down(session_id, body)
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_mouse_down",
+                false,
+                move || {
+                    self.raw.post_v1_sessions_by_session_id_mouse_down(session_id, body)
+                },
+            )
         }
         /**Mouse Move
 
@@ -17853,25 +17901,24 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_mouse_move<'a>(
+        pub fn post_v1_sessions_by_session_id_mouse_move<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::CoordinatesRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdMouseMoveResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdMouseMoveResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_mouse_move",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_sessions_by_session_id_mouse_move(session_id, body)
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_mouse_move",
+                false,
+                move || {
+                    self.raw.post_v1_sessions_by_session_id_mouse_move(session_id, body)
+                },
+            )
         }
         /**Mouse Up
 
@@ -17893,21 +17940,24 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_mouse_up<'a>(
+        pub fn post_v1_sessions_by_session_id_mouse_up<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::MouseClickRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdMouseUpResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdMouseUpResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_mouse_up",
-                    false,
-                    || self.raw.post_v1_sessions_by_session_id_mouse_up(session_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_mouse_up",
+                false,
+                move || {
+                    self.raw.post_v1_sessions_by_session_id_mouse_up(session_id, body)
+                },
+            )
         }
         /**Paste Text
 
@@ -17929,21 +17979,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_paste<'a>(
+        pub fn post_v1_sessions_by_session_id_paste<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::PasteRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdPasteResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdPasteResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_paste",
-                    false,
-                    || self.raw.post_v1_sessions_by_session_id_paste(session_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_paste",
+                false,
+                move || self.raw.post_v1_sessions_by_session_id_paste(session_id, body),
+            )
         }
         /**Take Screenshot
 
@@ -17964,20 +18015,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn get_v1_sessions_by_session_id_screenshot<'a>(
+        pub fn get_v1_sessions_by_session_id_screenshot<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<ByteStream>,
-            Error<types::GetV1SessionsBySessionIdScreenshotError>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<ByteStream>,
+                Error<types::GetV1SessionsBySessionIdScreenshotError>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_sessions_by_session_id_screenshot",
-                    true,
-                    || self.raw.get_v1_sessions_by_session_id_screenshot(session_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_sessions_by_session_id_screenshot",
+                true,
+                move || self.raw.get_v1_sessions_by_session_id_screenshot(session_id),
+            )
         }
         /**Scroll
 
@@ -17999,21 +18051,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "os-level-control")]
-        pub async fn post_v1_sessions_by_session_id_scroll<'a>(
+        pub fn post_v1_sessions_by_session_id_scroll<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             body: &'a types::ScrollRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdScrollResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdScrollResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_scroll",
-                    false,
-                    || self.raw.post_v1_sessions_by_session_id_scroll(session_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_scroll",
+                false,
+                move || self.raw.post_v1_sessions_by_session_id_scroll(session_id, body),
+            )
         }
         /**Upload Files
 
@@ -18037,25 +18090,26 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "browser-sessions")]
-        pub async fn post_v1_sessions_by_session_id_uploads<'a>(
+        pub fn post_v1_sessions_by_session_id_uploads<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
             form: &'a billfold_runtime::Multipart,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdUploadsResponse>,
-            Error<errors::PostV1SessionsBySessionIdUploadsError>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdUploadsResponse>,
+                Error<errors::PostV1SessionsBySessionIdUploadsError>,
+            >,
         > {
             billfold_runtime::call_decoding_errors(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_uploads",
-                    false,
-                    || billfold_runtime::with_multipart(
-                        form,
-                        self.raw.post_v1_sessions_by_session_id_uploads(session_id),
-                    ),
-                    super::errors::PostV1SessionsBySessionIdUploadsError::decode,
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_uploads",
+                false,
+                move || billfold_runtime::with_multipart(
+                    form,
+                    self.raw.post_v1_sessions_by_session_id_uploads(session_id),
+                ),
+                super::errors::PostV1SessionsBySessionIdUploadsError::decode,
+            )
         }
         /**Get Browser Session
 
@@ -18076,20 +18130,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "browser-sessions")]
-        pub async fn get_v1_sessions_by_session_id<'a>(
+        pub fn get_v1_sessions_by_session_id<'a>(
             &'a self,
             session_id: &'a str,
-        ) -> Result<
-            ResponseValue<types::GetV1SessionsBySessionIdResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1SessionsBySessionIdResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_sessions_by_session_id",
-                    true,
-                    || self.raw.get_v1_sessions_by_session_id(session_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_sessions_by_session_id",
+                true,
+                move || self.raw.get_v1_sessions_by_session_id(session_id),
+            )
         }
         /**End Browser Session
 
@@ -18110,17 +18165,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "browser-sessions")]
-        pub async fn delete_v1_sessions_by_session_id<'a>(
+        pub fn delete_v1_sessions_by_session_id<'a>(
             &'a self,
             session_id: &'a str,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SuccessResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_sessions_by_session_id",
-                    true,
-                    || self.raw.delete_v1_sessions_by_session_id(session_id),
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_sessions_by_session_id",
+                true,
+                move || self.raw.delete_v1_sessions_by_session_id(session_id),
+            )
         }
         /**Pause Agent
 
@@ -18141,17 +18200,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "agentic-capabilities")]
-        pub async fn post_v1_sessions_by_session_id_agent_pause<'a>(
+        pub fn post_v1_sessions_by_session_id_agent_pause<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SuccessResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_agent_pause",
-                    false,
-                    || self.raw.post_v1_sessions_by_session_id_agent_pause(session_id),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_agent_pause",
+                false,
+                move || self.raw.post_v1_sessions_by_session_id_agent_pause(session_id),
+            )
         }
         /**Resume Agent
 
@@ -18172,17 +18235,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "agentic-capabilities")]
-        pub async fn post_v1_sessions_by_session_id_agent_resume<'a>(
+        pub fn post_v1_sessions_by_session_id_agent_resume<'a>(
             &'a self,
             session_id: &'a ::uuid::Uuid,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SuccessResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_agent_resume",
-                    false,
-                    || self.raw.post_v1_sessions_by_session_id_agent_resume(session_id),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_agent_resume",
+                false,
+                move || self.raw.post_v1_sessions_by_session_id_agent_resume(session_id),
+            )
         }
         /**List Session Downloads
 
@@ -18203,20 +18270,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "browser-sessions")]
-        pub async fn get_v1_sessions_by_session_id_downloads<'a>(
+        pub fn get_v1_sessions_by_session_id_downloads<'a>(
             &'a self,
             session_id: &'a str,
-        ) -> Result<
-            ResponseValue<types::DownloadListResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DownloadListResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_sessions_by_session_id_downloads",
-                    true,
-                    || self.raw.get_v1_sessions_by_session_id_downloads(session_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_sessions_by_session_id_downloads",
+                true,
+                move || self.raw.get_v1_sessions_by_session_id_downloads(session_id),
+            )
         }
         /**Get Browser Session Pages
 
@@ -18237,22 +18305,23 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "browser-sessions")]
-        pub async fn get_v1_sessions_by_session_id_pages<'a>(
+        pub fn get_v1_sessions_by_session_id_pages<'a>(
             &'a self,
             session_id: &'a str,
-        ) -> Result<
-            ResponseValue<
-                ::std::vec::Vec<types::GetV1SessionsBySessionIdPagesResponseItem>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<
+                    ::std::vec::Vec<types::GetV1SessionsBySessionIdPagesResponseItem>,
+                >,
+                Error<types::ErrorResponse>,
             >,
-            Error<types::ErrorResponse>,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_sessions_by_session_id_pages",
-                    true,
-                    || self.raw.get_v1_sessions_by_session_id_pages(session_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_sessions_by_session_id_pages",
+                true,
+                move || self.raw.get_v1_sessions_by_session_id_pages(session_id),
+            )
         }
         /**List Session Recordings
 
@@ -18273,20 +18342,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "session-recordings")]
-        pub async fn get_v1_sessions_by_session_id_recordings<'a>(
+        pub fn get_v1_sessions_by_session_id_recordings<'a>(
             &'a self,
             session_id: &'a str,
-        ) -> Result<
-            ResponseValue<types::RecordingListResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::RecordingListResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_sessions_by_session_id_recordings",
-                    true,
-                    || self.raw.get_v1_sessions_by_session_id_recordings(session_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_sessions_by_session_id_recordings",
+                true,
+                move || self.raw.get_v1_sessions_by_session_id_recordings(session_id),
+            )
         }
         /**Pause Session Recording
 
@@ -18307,24 +18377,23 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "session-recordings")]
-        pub async fn post_v1_sessions_by_session_id_recordings_pause<'a>(
+        pub fn post_v1_sessions_by_session_id_recordings_pause<'a>(
             &'a self,
             session_id: &'a str,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdRecordingsPauseResponse>,
-            Error<types::PostV1SessionsBySessionIdRecordingsPauseError>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdRecordingsPauseResponse>,
+                Error<types::PostV1SessionsBySessionIdRecordingsPauseError>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_recordings_pause",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_sessions_by_session_id_recordings_pause(session_id)
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_recordings_pause",
+                false,
+                move || {
+                    self.raw.post_v1_sessions_by_session_id_recordings_pause(session_id)
+                },
+            )
         }
         /**Get Session Recording
 
@@ -18345,23 +18414,24 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "session-recordings")]
-        pub async fn get_v1_sessions_by_session_id_recordings_primary_fetch<'a>(
+        pub fn get_v1_sessions_by_session_id_recordings_primary_fetch<'a>(
             &'a self,
             session_id: &'a str,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_sessions_by_session_id_recordings_primary_fetch",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_sessions_by_session_id_recordings_primary_fetch(
-                                session_id,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_sessions_by_session_id_recordings_primary_fetch",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_sessions_by_session_id_recordings_primary_fetch(
+                            session_id,
+                        )
+                },
+            )
         }
         /**Resume Session Recording
 
@@ -18382,24 +18452,23 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "session-recordings")]
-        pub async fn post_v1_sessions_by_session_id_recordings_resume<'a>(
+        pub fn post_v1_sessions_by_session_id_recordings_resume<'a>(
             &'a self,
             session_id: &'a str,
-        ) -> Result<
-            ResponseValue<types::PostV1SessionsBySessionIdRecordingsResumeResponse>,
-            Error<types::PostV1SessionsBySessionIdRecordingsResumeError>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1SessionsBySessionIdRecordingsResumeResponse>,
+                Error<types::PostV1SessionsBySessionIdRecordingsResumeError>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_sessions_by_session_id_recordings_resume",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_sessions_by_session_id_recordings_resume(session_id)
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_sessions_by_session_id_recordings_resume",
+                false,
+                move || {
+                    self.raw.post_v1_sessions_by_session_id_recordings_resume(session_id)
+                },
+            )
         }
         /**List Tasks (Legacy)
 
@@ -18425,21 +18494,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn get_v1_task<'a>(
+        pub fn get_v1_task<'a>(
             &'a self,
             limit: Option<&'a types::GetV1TaskLimit>,
             page: Option<&'a types::GetV1TaskPage>,
-        ) -> Result<
-            ResponseValue<types::TaskListResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskListResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_task",
-                    true,
-                    || self.raw.get_v1_task(limit, page),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_task",
+                true,
+                move || self.raw.get_v1_task(limit, page),
+            )
         }
         /**Create Task (Legacy)
 
@@ -18462,17 +18532,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn post_v1_task<'a>(
+        pub fn post_v1_task<'a>(
             &'a self,
             body: &'a types::CreateTaskRequest,
-        ) -> Result<ResponseValue<types::TaskResponse>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_task",
-                    false,
-                    || self.raw.post_v1_task(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_task",
+                false,
+                move || self.raw.post_v1_task(body),
+            )
         }
         /**Run Task (Legacy)
 
@@ -18495,17 +18569,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn post_v1_task_run<'a>(
+        pub fn post_v1_task_run<'a>(
             &'a self,
             body: &'a types::RunTaskRequest,
-        ) -> Result<ResponseValue<types::RunTaskResponse>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::RunTaskResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_task_run",
-                    false,
-                    || self.raw.post_v1_task_run(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_task_run",
+                false,
+                move || self.raw.post_v1_task_run(body),
+            )
         }
         /**Run Task by Name (Legacy)
 
@@ -18531,18 +18609,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn post_v1_task_run_by_task_name<'a>(
+        pub fn post_v1_task_run_by_task_name<'a>(
             &'a self,
             task_name: &'a types::PostV1TaskRunByTaskNameTaskName,
             body: &'a types::RunTaskByNameRequest,
-        ) -> Result<ResponseValue<types::RunTaskResponse>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::RunTaskResponse>,
+                Error<types::ErrorResponse>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_task_run_by_task_name",
-                    false,
-                    || self.raw.post_v1_task_run_by_task_name(task_name, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_task_run_by_task_name",
+                false,
+                move || self.raw.post_v1_task_run_by_task_name(task_name, body),
+            )
         }
         /**Get Task Metadata (Legacy)
 
@@ -18567,20 +18649,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn get_v1_task_by_task_id<'a>(
+        pub fn get_v1_task_by_task_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::TaskMetadataResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskMetadataResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_task_by_task_id",
-                    true,
-                    || self.raw.get_v1_task_by_task_id(task_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_task_by_task_id",
+                true,
+                move || self.raw.get_v1_task_by_task_id(task_id),
+            )
         }
         /**Update Task Metadata (Legacy)
 
@@ -18605,21 +18688,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn put_v1_task_by_task_id<'a>(
+        pub fn put_v1_task_by_task_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
             body: &'a types::UpdateTaskMetadataRequest,
-        ) -> Result<
-            ResponseValue<types::TaskMetadataResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskMetadataResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "put_v1_task_by_task_id",
-                    true,
-                    || self.raw.put_v1_task_by_task_id(task_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "put_v1_task_by_task_id",
+                true,
+                move || self.raw.put_v1_task_by_task_id(task_id, body),
+            )
         }
         /**Delete Task (Legacy)
 
@@ -18644,20 +18728,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn delete_v1_task_by_task_id<'a>(
+        pub fn delete_v1_task_by_task_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::DeleteTaskResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DeleteTaskResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_task_by_task_id",
-                    true,
-                    || self.raw.delete_v1_task_by_task_id(task_id),
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_task_by_task_id",
+                true,
+                move || self.raw.delete_v1_task_by_task_id(task_id),
+            )
         }
         /**Deploy Task (Legacy)
 
@@ -18683,21 +18768,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn post_v1_task_by_task_id_deploy<'a>(
+        pub fn post_v1_task_by_task_id_deploy<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
             body: &'a types::PublishVersionRequest,
-        ) -> Result<
-            ResponseValue<types::TaskVersionResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskVersionResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_task_by_task_id_deploy",
-                    false,
-                    || self.raw.post_v1_task_by_task_id_deploy(task_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_task_by_task_id_deploy",
+                false,
+                move || self.raw.post_v1_task_by_task_id_deploy(task_id, body),
+            )
         }
         /**Get Task Draft (Legacy)
 
@@ -18721,20 +18807,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn get_v1_task_by_task_id_draft<'a>(
+        pub fn get_v1_task_by_task_id_draft<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::TaskVersionResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskVersionResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_task_by_task_id_draft",
-                    true,
-                    || self.raw.get_v1_task_by_task_id_draft(task_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_task_by_task_id_draft",
+                true,
+                move || self.raw.get_v1_task_by_task_id_draft(task_id),
+            )
         }
         /**Create or Update Task Draft (Legacy)
 
@@ -18760,21 +18847,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn post_v1_task_by_task_id_draft<'a>(
+        pub fn post_v1_task_by_task_id_draft<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
             body: &'a types::DraftTaskRequest,
-        ) -> Result<
-            ResponseValue<types::TaskVersionResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskVersionResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_task_by_task_id_draft",
-                    false,
-                    || self.raw.post_v1_task_by_task_id_draft(task_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_task_by_task_id_draft",
+                false,
+                move || self.raw.post_v1_task_by_task_id_draft(task_id, body),
+            )
         }
         /**List Task Executions (Legacy)
 
@@ -18803,34 +18891,35 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn get_v1_task_by_task_id_executions<'a>(
+        pub fn get_v1_task_by_task_id_executions<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
             limit: Option<&'a types::GetV1TaskByTaskIdExecutionsLimit>,
             page: Option<&'a types::GetV1TaskByTaskIdExecutionsPage>,
             status: Option<types::GetV1TaskByTaskIdExecutionsStatus>,
             version: Option<&'a str>,
-        ) -> Result<
-            ResponseValue<types::TaskExecutionResultsListResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskExecutionResultsListResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_task_by_task_id_executions",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_task_by_task_id_executions(
-                                task_id,
-                                limit,
-                                page,
-                                status.clone(),
-                                version,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_task_by_task_id_executions",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_task_by_task_id_executions(
+                            task_id,
+                            limit,
+                            page,
+                            status.clone(),
+                            version,
+                        )
+                },
+            )
         }
         /**Get Task Execution Result (Legacy)
 
@@ -18856,28 +18945,29 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn get_v1_task_by_task_id_executions_by_execution_id<'a>(
+        pub fn get_v1_task_by_task_id_executions_by_execution_id<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
             execution_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::TaskExecutionResultResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskExecutionResultResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_task_by_task_id_executions_by_execution_id",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_task_by_task_id_executions_by_execution_id(
-                                task_id,
-                                execution_id,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_task_by_task_id_executions_by_execution_id",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_task_by_task_id_executions_by_execution_id(
+                            task_id,
+                            execution_id,
+                        )
+                },
+            )
         }
         /**Get Latest Task Version (Legacy)
 
@@ -18901,20 +18991,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn get_v1_task_by_task_id_latest<'a>(
+        pub fn get_v1_task_by_task_id_latest<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::TaskVersionResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskVersionResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_task_by_task_id_latest",
-                    true,
-                    || self.raw.get_v1_task_by_task_id_latest(task_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_task_by_task_id_latest",
+                true,
+                move || self.raw.get_v1_task_by_task_id_latest(task_id),
+            )
         }
         /**List Task Versions (Legacy)
 
@@ -18938,20 +19029,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn get_v1_task_by_task_id_versions<'a>(
+        pub fn get_v1_task_by_task_id_versions<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
-        ) -> Result<
-            ResponseValue<types::TaskVersionsListResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskVersionsListResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_task_by_task_id_versions",
-                    true,
-                    || self.raw.get_v1_task_by_task_id_versions(task_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_task_by_task_id_versions",
+                true,
+                move || self.raw.get_v1_task_by_task_id_versions(task_id),
+            )
         }
         /**Get Task Version (Legacy)
 
@@ -18976,28 +19068,26 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn get_v1_task_by_task_id_by_task_version<'a>(
+        pub fn get_v1_task_by_task_id_by_task_version<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
             task_version: &'a types::GetV1TaskByTaskIdByTaskVersionTaskVersion,
-        ) -> Result<
-            ResponseValue<types::TaskVersionResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskVersionResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_task_by_task_id_by_task_version",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_task_by_task_id_by_task_version(
-                                task_id,
-                                task_version,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_task_by_task_id_by_task_version",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_task_by_task_id_by_task_version(task_id, task_version)
+                },
+            )
         }
         /**Publish Task Version (Legacy)
 
@@ -19024,30 +19114,31 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn post_v1_task_by_task_id_by_task_version<'a>(
+        pub fn post_v1_task_by_task_id_by_task_version<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
             task_version: &'a types::PostV1TaskByTaskIdByTaskVersionTaskVersion,
             body: &'a types::PublishVersionRequest,
-        ) -> Result<
-            ResponseValue<types::TaskVersionResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskVersionResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_task_by_task_id_by_task_version",
-                    false,
-                    || {
-                        self
-                            .raw
-                            .post_v1_task_by_task_id_by_task_version(
-                                task_id,
-                                task_version,
-                                body,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_task_by_task_id_by_task_version",
+                false,
+                move || {
+                    self
+                        .raw
+                        .post_v1_task_by_task_id_by_task_version(
+                            task_id,
+                            task_version,
+                            body,
+                        )
+                },
+            )
         }
         /**Delete Task Version (Legacy)
 
@@ -19073,28 +19164,26 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks-legacy")]
-        pub async fn delete_v1_task_by_task_id_by_task_version<'a>(
+        pub fn delete_v1_task_by_task_id_by_task_version<'a>(
             &'a self,
             task_id: &'a ::uuid::Uuid,
             task_version: &'a types::DeleteV1TaskByTaskIdByTaskVersionTaskVersion,
-        ) -> Result<
-            ResponseValue<types::DeleteTaskResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DeleteTaskResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_task_by_task_id_by_task_version",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .delete_v1_task_by_task_id_by_task_version(
-                                task_id,
-                                task_version,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_task_by_task_id_by_task_version",
+                true,
+                move || {
+                    self
+                        .raw
+                        .delete_v1_task_by_task_id_by_task_version(task_id, task_version)
+                },
+            )
         }
         /**Get Webpage Content
 
@@ -19116,18 +19205,19 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tools")]
-        pub async fn post_v1_tools_fetch_webpage<'a>(
+        pub fn post_v1_tools_fetch_webpage<'a>(
             &'a self,
             session_id: Option<&'a str>,
             body: &'a types::FetchWebpageRequestSchema,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_tools_fetch_webpage",
-                    false,
-                    || self.raw.post_v1_tools_fetch_webpage(session_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_tools_fetch_webpage",
+                false,
+                move || self.raw.post_v1_tools_fetch_webpage(session_id, body),
+            )
         }
         /**Get Page PDF
 
@@ -19149,19 +19239,23 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tools")]
-        pub async fn post_v1_tools_page_pdf<'a>(
+        pub fn post_v1_tools_page_pdf<'a>(
             &'a self,
             session_id: Option<&'a ::uuid::Uuid>,
             body: &'a types::PostV1ToolsPagePdfBody,
-        ) -> Result<ResponseValue<ByteStream>, Error<errors::PostV1ToolsPagePdfError>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<ByteStream>,
+                Error<errors::PostV1ToolsPagePdfError>,
+            >,
+        > {
             billfold_runtime::call_decoding_errors(
-                    &self.raw.inner,
-                    "post_v1_tools_page_pdf",
-                    false,
-                    || self.raw.post_v1_tools_page_pdf(session_id, body),
-                    super::errors::PostV1ToolsPagePdfError::decode,
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_tools_page_pdf",
+                false,
+                move || self.raw.post_v1_tools_page_pdf(session_id, body),
+                super::errors::PostV1ToolsPagePdfError::decode,
+            )
         }
         /**Perform Web Task
 
@@ -19183,21 +19277,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "ai-tools")]
-        pub async fn post_v1_tools_perform_web_task<'a>(
+        pub fn post_v1_tools_perform_web_task<'a>(
             &'a self,
             session_id: Option<&'a str>,
             body: &'a types::PerformWebTaskRequestSchema,
-        ) -> Result<
-            ResponseValue<types::PerformWebTaskResponseSchema>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PerformWebTaskResponseSchema>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_tools_perform_web_task",
-                    false,
-                    || self.raw.post_v1_tools_perform_web_task(session_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_tools_perform_web_task",
+                false,
+                move || self.raw.post_v1_tools_perform_web_task(session_id, body),
+            )
         }
         /**Get Perform Web Task Status
 
@@ -19218,26 +19313,25 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "ai-tools")]
-        pub async fn get_v1_tools_perform_web_task_by_workflow_id_status<'a>(
+        pub fn get_v1_tools_perform_web_task_by_workflow_id_status<'a>(
             &'a self,
             workflow_id: &'a str,
-        ) -> Result<
-            ResponseValue<types::PerformWebTaskStatusResponseSchema>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PerformWebTaskStatusResponseSchema>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_tools_perform_web_task_by_workflow_id_status",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_tools_perform_web_task_by_workflow_id_status(
-                                workflow_id,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_tools_perform_web_task_by_workflow_id_status",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_tools_perform_web_task_by_workflow_id_status(workflow_id)
+                },
+            )
         }
         /**Screenshot Webpage
 
@@ -19259,18 +19353,19 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tools")]
-        pub async fn post_v1_tools_screenshot<'a>(
+        pub fn post_v1_tools_screenshot<'a>(
             &'a self,
             session_id: Option<&'a str>,
             body: &'a types::ScreenshotRequestSchema,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error<types::ErrorResponse>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_tools_screenshot",
-                    false,
-                    || self.raw.post_v1_tools_screenshot(session_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_tools_screenshot",
+                false,
+                move || self.raw.post_v1_tools_screenshot(session_id, body),
+            )
         }
         /**Get Task Run Status
 
@@ -19292,20 +19387,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks")]
-        pub async fn get_v2_tasks_runs_by_run_id_status<'a>(
+        pub fn get_v2_tasks_runs_by_run_id_status<'a>(
             &'a self,
             run_id: &'a str,
-        ) -> Result<
-            ResponseValue<types::TaskRunStatusV2Response>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskRunStatusV2Response>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v2_tasks_runs_by_run_id_status",
-                    true,
-                    || self.raw.get_v2_tasks_runs_by_run_id_status(run_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v2_tasks_runs_by_run_id_status",
+                true,
+                move || self.raw.get_v2_tasks_runs_by_run_id_status(run_id),
+            )
         }
         /**Run a Task
 
@@ -19328,21 +19424,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "tasks")]
-        pub async fn post_v2_tasks_by_task_id_run<'a>(
+        pub fn post_v2_tasks_by_task_id_run<'a>(
             &'a self,
             task_id: &'a str,
             body: &'a types::RunTaskV2Request,
-        ) -> Result<
-            ResponseValue<types::TaskRunStatusV2Response>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TaskRunStatusV2Response>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v2_tasks_by_task_id_run",
-                    false,
-                    || self.raw.post_v2_tasks_by_task_id_run(task_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v2_tasks_by_task_id_run",
+                false,
+                move || self.raw.post_v2_tasks_by_task_id_run(task_id, body),
+            )
         }
     }
 }

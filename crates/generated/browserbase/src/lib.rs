@@ -257,17 +257,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn projects_usage<'a>(
+        pub fn projects_usage<'a>(
             &'a self,
             id: &'a str,
-        ) -> Result<ResponseValue<types::ProjectUsage>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ProjectUsage>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "projects_usage",
-                    true,
-                    || self.raw.projects_usage(id),
-                )
-                .await
+                &self.raw.inner,
+                "projects_usage",
+                true,
+                move || self.raw.projects_usage(id),
+            )
         }
     }
 }

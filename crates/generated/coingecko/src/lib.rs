@@ -250,16 +250,17 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn get_api_usage<'a>(
+        pub fn get_api_usage<'a>(
             &'a self,
-        ) -> Result<ResponseValue<types::ApiUsageResponse>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiUsageResponse>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_api_usage",
-                    true,
-                    || self.raw.get_api_usage(),
-                )
-                .await
+                &self.raw.inner,
+                "get_api_usage",
+                true,
+                move || self.raw.get_api_usage(),
+            )
         }
     }
 }

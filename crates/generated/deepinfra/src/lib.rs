@@ -254,16 +254,17 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn get_checklist<'a>(
+        pub fn get_checklist<'a>(
             &'a self,
-        ) -> Result<ResponseValue<types::Checklist>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Checklist>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_checklist",
-                    true,
-                    || self.raw.get_checklist(),
-                )
-                .await
+                &self.raw.inner,
+                "get_checklist",
+                true,
+                move || self.raw.get_checklist(),
+            )
         }
     }
 }

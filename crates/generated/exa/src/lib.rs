@@ -250,16 +250,17 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "team-management")]
-        pub async fn get_team_credits<'a>(
+        pub fn get_team_credits<'a>(
             &'a self,
-        ) -> Result<ResponseValue<types::TeamCredits>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TeamCredits>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_team_credits",
-                    true,
-                    || self.raw.get_team_credits(),
-                )
-                .await
+                &self.raw.inner,
+                "get_team_credits",
+                true,
+                move || self.raw.get_team_credits(),
+            )
         }
     }
 }

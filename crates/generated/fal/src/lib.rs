@@ -264,17 +264,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "account")]
-        pub async fn get_account_billing<'a>(
+        pub fn get_account_billing<'a>(
             &'a self,
             expand: Option<&'a str>,
-        ) -> Result<ResponseValue<types::AccountBilling>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AccountBilling>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_account_billing",
-                    true,
-                    || self.raw.get_account_billing(expand),
-                )
-                .await
+                &self.raw.inner,
+                "get_account_billing",
+                true,
+                move || self.raw.get_account_billing(expand),
+            )
         }
     }
 }

@@ -609,16 +609,17 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn get_billing<'a>(
+        pub fn get_billing<'a>(
             &'a self,
-        ) -> Result<ResponseValue<types::BillingInfoResponse>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BillingInfoResponse>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_billing",
-                    true,
-                    || self.raw.get_billing(),
-                )
-                .await
+                &self.raw.inner,
+                "get_billing",
+                true,
+                move || self.raw.get_billing(),
+            )
         }
         /**List plans
 
@@ -637,16 +638,17 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn list_plans<'a>(
+        pub fn list_plans<'a>(
             &'a self,
-        ) -> Result<ResponseValue<types::PlansResponse>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PlansResponse>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "list_plans",
-                    true,
-                    || self.raw.list_plans(),
-                )
-                .await
+                &self.raw.inner,
+                "list_plans",
+                true,
+                move || self.raw.list_plans(),
+            )
         }
         /**Add credits
 
@@ -665,17 +667,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn recharge<'a>(
+        pub fn recharge<'a>(
             &'a self,
             body: &'a types::RechargeRequest,
-        ) -> Result<ResponseValue<types::CheckoutResponse>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CheckoutResponse>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "recharge",
-                    false,
-                    || self.raw.recharge(body),
-                )
-                .await
+                &self.raw.inner,
+                "recharge",
+                false,
+                move || self.raw.recharge(body),
+            )
         }
         /**Subscribe to a plan
 
@@ -694,17 +697,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn subscribe<'a>(
+        pub fn subscribe<'a>(
             &'a self,
             body: &'a types::SubscribeRequest,
-        ) -> Result<ResponseValue<types::CheckoutResponse>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CheckoutResponse>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "subscribe",
-                    false,
-                    || self.raw.subscribe(body),
-                )
-                .await
+                &self.raw.inner,
+                "subscribe",
+                false,
+                move || self.raw.subscribe(body),
+            )
         }
     }
 }

@@ -419,16 +419,17 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn get_v1_billing_credits<'a>(
+        pub fn get_v1_billing_credits<'a>(
             &'a self,
-        ) -> Result<ResponseValue<types::BillingCreditsResponse>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BillingCreditsResponse>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_billing_credits",
-                    true,
-                    || self.raw.get_v1_billing_credits(),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_billing_credits",
+                true,
+                move || self.raw.get_v1_billing_credits(),
+            )
         }
     }
 }

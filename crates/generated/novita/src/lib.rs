@@ -267,16 +267,17 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn get_balance_detail<'a>(
+        pub fn get_balance_detail<'a>(
             &'a self,
-        ) -> Result<ResponseValue<types::BalanceDetailResponse>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BalanceDetailResponse>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_balance_detail",
-                    true,
-                    || self.raw.get_balance_detail(),
-                )
-                .await
+                &self.raw.inner,
+                "get_balance_detail",
+                true,
+                move || self.raw.get_balance_detail(),
+            )
         }
     }
 }

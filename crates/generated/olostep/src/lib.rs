@@ -10586,29 +10586,28 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "builder")]
-        pub async fn get_olostep_p2p_dataset_api<'a>(
+        pub fn get_olostep_p2p_dataset_api<'a>(
             &'a self,
             dataset_id: &'a str,
             fast_lane: Option<bool>,
             retrieve_html: Option<bool>,
             retrieve_markdown: Option<bool>,
-        ) -> Result<ResponseValue<()>, Error<()>> {
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error<()>>> {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_olostep_p2p_dataset_api",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_olostep_p2p_dataset_api(
-                                dataset_id,
-                                fast_lane,
-                                retrieve_html,
-                                retrieve_markdown,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_olostep_p2p_dataset_api",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_olostep_p2p_dataset_api(
+                            dataset_id,
+                            fast_lane,
+                            retrieve_html,
+                            retrieve_markdown,
+                        )
+                },
+            )
         }
         /**Initiate web page scraping with various configurations
 
@@ -10639,7 +10638,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "builder")]
-        pub async fn get_olostep_p2p_incoming_api<'a>(
+        pub fn get_olostep_p2p_incoming_api<'a>(
             &'a self,
             actions: Option<&'a str>,
             expand_html: Option<bool>,
@@ -10654,30 +10653,29 @@ followed, bodies over the size limit, and bodies that do not match the spec.*/
             timeout: Option<i64>,
             url: &'a str,
             wait_before_scraping: Option<i64>,
-        ) -> Result<ResponseValue<()>, Error<()>> {
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error<()>>> {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_olostep_p2p_incoming_api",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_olostep_p2p_incoming_api(
-                                actions,
-                                expand_html,
-                                expand_markdown,
-                                html_transformer.clone(),
-                                remove_cs_sselectors.clone(),
-                                remove_images,
-                                save_html,
-                                save_markdown,
-                                timeout,
-                                url,
-                                wait_before_scraping,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_olostep_p2p_incoming_api",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_olostep_p2p_incoming_api(
+                            actions,
+                            expand_html,
+                            expand_markdown,
+                            html_transformer.clone(),
+                            remove_cs_sselectors.clone(),
+                            remove_images,
+                            save_html,
+                            save_markdown,
+                            timeout,
+                            url,
+                            wait_before_scraping,
+                        )
+                },
+            )
         }
         /**Partner user quick-connect
 
@@ -10733,21 +10731,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "partnerships")]
-        pub async fn partner_quick_connect_user<'a>(
+        pub fn partner_quick_connect_user<'a>(
             &'a self,
             idempotency_key: &'a types::PartnerQuickConnectUserIdempotencyKey,
             body: &'a types::PartnerQuickConnectRequestBody,
-        ) -> Result<
-            ResponseValue<types::PartnerQuickConnectResult>,
-            Error<types::ProblemJson>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PartnerQuickConnectResult>,
+                Error<types::ProblemJson>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "partner_quick_connect_user",
-                    false,
-                    || self.raw.partner_quick_connect_user(idempotency_key, body),
-                )
-                .await
+                &self.raw.inner,
+                "partner_quick_connect_user",
+                false,
+                move || self.raw.partner_quick_connect_user(idempotency_key, body),
+            )
         }
         /**Get credit info
 
@@ -10766,19 +10765,20 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "balance-billing")]
-        pub async fn get_credits_info<'a>(
+        pub fn get_credits_info<'a>(
             &'a self,
-        ) -> Result<
-            ResponseValue<types::CreditsInfoResponse>,
-            Error<types::ErrorResponse>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreditsInfoResponse>,
+                Error<types::ErrorResponse>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_credits_info",
-                    true,
-                    || self.raw.get_credits_info(),
-                )
-                .await
+                &self.raw.inner,
+                "get_credits_info",
+                true,
+                move || self.raw.get_credits_info(),
+            )
         }
         /**Create Answer
 
@@ -10800,17 +10800,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "answers")]
-        pub async fn post_v1_answers<'a>(
+        pub fn post_v1_answers<'a>(
             &'a self,
             body: &'a types::PostV1AnswersBody,
-        ) -> Result<ResponseValue<types::PostV1AnswersResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PostV1AnswersResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_answers",
-                    false,
-                    || self.raw.post_v1_answers(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_answers",
+                false,
+                move || self.raw.post_v1_answers(body),
+            )
         }
         /**Get Answer
 
@@ -10831,17 +10832,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "answers")]
-        pub async fn get_v1_answers_by_answer_id<'a>(
+        pub fn get_v1_answers_by_answer_id<'a>(
             &'a self,
             answer_id: &'a str,
-        ) -> Result<ResponseValue<types::GetV1AnswersByAnswerIdResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1AnswersByAnswerIdResponse>,
+                Error<()>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_answers_by_answer_id",
-                    true,
-                    || self.raw.get_v1_answers_by_answer_id(answer_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_answers_by_answer_id",
+                true,
+                move || self.raw.get_v1_answers_by_answer_id(answer_id),
+            )
         }
         /**Start a new batch
 
@@ -10860,17 +10865,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batches")]
-        pub async fn post_v1_batches<'a>(
+        pub fn post_v1_batches<'a>(
             &'a self,
             body: &'a types::PostV1BatchesBody,
-        ) -> Result<ResponseValue<types::PostV1BatchesResponse>, Error<types::Error>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1BatchesResponse>,
+                Error<types::Error>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_batches",
-                    false,
-                    || self.raw.post_v1_batches(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_batches",
+                false,
+                move || self.raw.post_v1_batches(body),
+            )
         }
         /**Create AirOps Batch
 
@@ -10889,21 +10898,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "airops-batches")]
-        pub async fn create_air_ops_batch<'a>(
+        pub fn create_air_ops_batch<'a>(
             &'a self,
             body: &'a types::CreateBatchRequest,
-        ) -> Result<
-            ResponseValue<types::CreateBatchResponse>,
-            Error<errors::CreateAirOpsBatchError>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreateBatchResponse>,
+                Error<errors::CreateAirOpsBatchError>,
+            >,
         > {
             billfold_runtime::call_decoding_errors(
-                    &self.raw.inner,
-                    "create_air_ops_batch",
-                    false,
-                    || self.raw.create_air_ops_batch(body),
-                    super::errors::CreateAirOpsBatchError::decode,
-                )
-                .await
+                &self.raw.inner,
+                "create_air_ops_batch",
+                false,
+                move || self.raw.create_air_ops_batch(body),
+                super::errors::CreateAirOpsBatchError::decode,
+            )
         }
         /**Get AirOps Batch Status
 
@@ -10924,20 +10934,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "airops-batches")]
-        pub async fn get_air_ops_batch<'a>(
+        pub fn get_air_ops_batch<'a>(
             &'a self,
             batch_id: &'a str,
-        ) -> Result<
-            ResponseValue<types::BatchDetailResponse>,
-            Error<types::AiropsBatchesError>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::BatchDetailResponse>,
+                Error<types::AiropsBatchesError>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_air_ops_batch",
-                    true,
-                    || self.raw.get_air_ops_batch(batch_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_air_ops_batch",
+                true,
+                move || self.raw.get_air_ops_batch(batch_id),
+            )
         }
         /**Get AirOps Batch Items
 
@@ -10958,20 +10969,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "airops-batches")]
-        pub async fn get_air_ops_batch_items<'a>(
+        pub fn get_air_ops_batch_items<'a>(
             &'a self,
             batch_id: &'a str,
-        ) -> Result<
-            ResponseValue<types::ListBatchItemsResponse>,
-            Error<types::AiropsBatchesError>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ListBatchItemsResponse>,
+                Error<types::AiropsBatchesError>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_air_ops_batch_items",
-                    true,
-                    || self.raw.get_air_ops_batch_items(batch_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_air_ops_batch_items",
+                true,
+                move || self.raw.get_air_ops_batch_items(batch_id),
+            )
         }
         /**List recent batches
 
@@ -10993,21 +11005,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batches")]
-        pub async fn get_v1_batches_recent<'a>(
+        pub fn get_v1_batches_recent<'a>(
             &'a self,
             limit: Option<i64>,
             source: Option<&'a str>,
-        ) -> Result<
-            ResponseValue<types::GetV1BatchesRecentResponse>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1BatchesRecentResponse>,
+                Error<types::Error>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_batches_recent",
-                    true,
-                    || self.raw.get_v1_batches_recent(limit, source),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_batches_recent",
+                true,
+                move || self.raw.get_v1_batches_recent(limit, source),
+            )
         }
         /**Retrieve batch information
 
@@ -11028,20 +11041,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batches")]
-        pub async fn get_v1_batches_by_batch_id<'a>(
+        pub fn get_v1_batches_by_batch_id<'a>(
             &'a self,
             batch_id: &'a str,
-        ) -> Result<
-            ResponseValue<types::GetV1BatchesByBatchIdResponse>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1BatchesByBatchIdResponse>,
+                Error<types::Error>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_batches_by_batch_id",
-                    true,
-                    || self.raw.get_v1_batches_by_batch_id(batch_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_batches_by_batch_id",
+                true,
+                move || self.raw.get_v1_batches_by_batch_id(batch_id),
+            )
         }
         /**Update batch metadata
 
@@ -11063,21 +11077,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batches")]
-        pub async fn patch_v1_batches_by_batch_id<'a>(
+        pub fn patch_v1_batches_by_batch_id<'a>(
             &'a self,
             batch_id: &'a str,
             body: &'a types::PatchV1BatchesByBatchIdBody,
-        ) -> Result<
-            ResponseValue<types::PatchV1BatchesByBatchIdResponse>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PatchV1BatchesByBatchIdResponse>,
+                Error<types::Error>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "patch_v1_batches_by_batch_id",
-                    false,
-                    || self.raw.patch_v1_batches_by_batch_id(batch_id, body),
-                )
-                .await
+                &self.raw.inner,
+                "patch_v1_batches_by_batch_id",
+                false,
+                move || self.raw.patch_v1_batches_by_batch_id(batch_id, body),
+            )
         }
         /**Retrieve completed or failed items list optionally with content for a specific batch
 
@@ -11101,32 +11116,33 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batches")]
-        pub async fn get_v1_batches_by_batch_id_items<'a>(
+        pub fn get_v1_batches_by_batch_id_items<'a>(
             &'a self,
             batch_id: &'a str,
             cursor: Option<i64>,
             limit: Option<i64>,
             status: Option<types::GetV1BatchesByBatchIdItemsStatus>,
-        ) -> Result<
-            ResponseValue<types::GetV1BatchesByBatchIdItemsResponse>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1BatchesByBatchIdItemsResponse>,
+                Error<types::Error>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_batches_by_batch_id_items",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_batches_by_batch_id_items(
-                                batch_id,
-                                cursor,
-                                limit,
-                                status.clone(),
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_batches_by_batch_id_items",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_batches_by_batch_id_items(
+                            batch_id,
+                            cursor,
+                            limit,
+                            status.clone(),
+                        )
+                },
+            )
         }
         /**Start a new crawl
 
@@ -11145,17 +11161,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "crawls")]
-        pub async fn post_v1_crawls<'a>(
+        pub fn post_v1_crawls<'a>(
             &'a self,
             body: &'a types::PostV1CrawlsBody,
-        ) -> Result<ResponseValue<types::PostV1CrawlsResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PostV1CrawlsResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_crawls",
-                    false,
-                    || self.raw.post_v1_crawls(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_crawls",
+                false,
+                move || self.raw.post_v1_crawls(body),
+            )
         }
         /**Retrieve crawl information
 
@@ -11176,17 +11193,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "crawls")]
-        pub async fn get_v1_crawls_by_crawl_id<'a>(
+        pub fn get_v1_crawls_by_crawl_id<'a>(
             &'a self,
             crawl_id: &'a str,
-        ) -> Result<ResponseValue<types::GetV1CrawlsByCrawlIdResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1CrawlsByCrawlIdResponse>,
+                Error<()>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_crawls_by_crawl_id",
-                    true,
-                    || self.raw.get_v1_crawls_by_crawl_id(crawl_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_crawls_by_crawl_id",
+                true,
+                move || self.raw.get_v1_crawls_by_crawl_id(crawl_id),
+            )
         }
         /**Retrieve list of crawled pages optionally with content
 
@@ -11213,7 +11234,7 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "crawls")]
-        pub async fn get_v1_crawls_by_crawl_id_pages<'a>(
+        pub fn get_v1_crawls_by_crawl_id_pages<'a>(
             &'a self,
             crawl_id: &'a str,
             cursor: Option<i64>,
@@ -11222,24 +11243,28 @@ followed, bodies over the size limit, and bodies that do not match the spec.*/
             >,
             limit: Option<i64>,
             search_query: Option<&'a str>,
-        ) -> Result<ResponseValue<types::GetV1CrawlsByCrawlIdPagesResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1CrawlsByCrawlIdPagesResponse>,
+                Error<()>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_crawls_by_crawl_id_pages",
-                    true,
-                    || {
-                        self
-                            .raw
-                            .get_v1_crawls_by_crawl_id_pages(
-                                crawl_id,
-                                cursor,
-                                formats,
-                                limit,
-                                search_query,
-                            )
-                    },
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_crawls_by_crawl_id_pages",
+                true,
+                move || {
+                    self
+                        .raw
+                        .get_v1_crawls_by_crawl_id_pages(
+                            crawl_id,
+                            cursor,
+                            formats,
+                            limit,
+                            search_query,
+                        )
+                },
+            )
         }
         /**List Files
 
@@ -11260,17 +11285,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "files")]
-        pub async fn get_v1_files<'a>(
+        pub fn get_v1_files<'a>(
             &'a self,
             purpose: Option<types::GetV1FilesPurpose>,
-        ) -> Result<ResponseValue<types::GetV1FilesResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetV1FilesResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_files",
-                    true,
-                    || self.raw.get_v1_files(purpose.clone()),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_files",
+                true,
+                move || self.raw.get_v1_files(purpose.clone()),
+            )
         }
         /**Create File Upload
 
@@ -11289,17 +11315,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "files")]
-        pub async fn post_v1_files<'a>(
+        pub fn post_v1_files<'a>(
             &'a self,
             body: &'a types::PostV1FilesBody,
-        ) -> Result<ResponseValue<types::PostV1FilesResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PostV1FilesResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_files",
-                    false,
-                    || self.raw.post_v1_files(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_files",
+                false,
+                move || self.raw.post_v1_files(body),
+            )
         }
         /**Get File Metadata by ID
 
@@ -11320,17 +11347,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "files")]
-        pub async fn get_v1_files_by_file_id<'a>(
+        pub fn get_v1_files_by_file_id<'a>(
             &'a self,
             file_id: &'a str,
-        ) -> Result<ResponseValue<types::GetV1FilesByFileIdResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetV1FilesByFileIdResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_files_by_file_id",
-                    true,
-                    || self.raw.get_v1_files_by_file_id(file_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_files_by_file_id",
+                true,
+                move || self.raw.get_v1_files_by_file_id(file_id),
+            )
         }
         /**Delete File
 
@@ -11351,17 +11379,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "files")]
-        pub async fn delete_v1_files_by_file_id<'a>(
+        pub fn delete_v1_files_by_file_id<'a>(
             &'a self,
             file_id: &'a str,
-        ) -> Result<ResponseValue<types::DeleteV1FilesByFileIdResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DeleteV1FilesByFileIdResponse>,
+                Error<()>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_files_by_file_id",
-                    true,
-                    || self.raw.delete_v1_files_by_file_id(file_id),
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_files_by_file_id",
+                true,
+                move || self.raw.delete_v1_files_by_file_id(file_id),
+            )
         }
         /**Complete File Upload
 
@@ -11382,20 +11414,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "files")]
-        pub async fn post_v1_files_by_file_id_complete<'a>(
+        pub fn post_v1_files_by_file_id_complete<'a>(
             &'a self,
             file_id: &'a str,
-        ) -> Result<
-            ResponseValue<types::PostV1FilesByFileIdCompleteResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PostV1FilesByFileIdCompleteResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_files_by_file_id_complete",
-                    false,
-                    || self.raw.post_v1_files_by_file_id_complete(file_id),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_files_by_file_id_complete",
+                false,
+                move || self.raw.post_v1_files_by_file_id_complete(file_id),
+            )
         }
         /**Get File Object by ID
 
@@ -11417,18 +11450,22 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "files")]
-        pub async fn get_v1_files_by_file_id_content<'a>(
+        pub fn get_v1_files_by_file_id_content<'a>(
             &'a self,
             file_id: &'a str,
             expires_in: Option<i64>,
-        ) -> Result<ResponseValue<types::GetV1FilesByFileIdContentResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1FilesByFileIdContentResponse>,
+                Error<()>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_files_by_file_id_content",
-                    true,
-                    || self.raw.get_v1_files_by_file_id_content(file_id, expires_in),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_files_by_file_id_content",
+                true,
+                move || self.raw.get_v1_files_by_file_id_content(file_id, expires_in),
+            )
         }
         /**Get all the urls on a certain website
 
@@ -11447,17 +11484,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "maps")]
-        pub async fn post_v1_maps<'a>(
+        pub fn post_v1_maps<'a>(
             &'a self,
             body: &'a types::PostV1MapsBody,
-        ) -> Result<ResponseValue<types::PostV1MapsResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PostV1MapsResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_maps",
-                    false,
-                    || self.raw.post_v1_maps(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_maps",
+                false,
+                move || self.raw.post_v1_maps(body),
+            )
         }
         /**Get Map
 
@@ -11478,17 +11516,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "maps")]
-        pub async fn get_v1_maps_by_map_id<'a>(
+        pub fn get_v1_maps_by_map_id<'a>(
             &'a self,
             map_id: &'a str,
-        ) -> Result<ResponseValue<types::GetV1MapsByMapIdResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetV1MapsByMapIdResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_maps_by_map_id",
-                    true,
-                    || self.raw.get_v1_maps_by_map_id(map_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_maps_by_map_id",
+                true,
+                move || self.raw.get_v1_maps_by_map_id(map_id),
+            )
         }
         /**Retrieve page content
 
@@ -11510,18 +11549,19 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "utility")]
-        pub async fn get_v1_retrieve<'a>(
+        pub fn get_v1_retrieve<'a>(
             &'a self,
             formats: Option<&'a ::std::vec::Vec<types::GetV1RetrieveFormatsItem>>,
             retrieve_id: &'a str,
-        ) -> Result<ResponseValue<types::GetV1RetrieveResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetV1RetrieveResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_retrieve",
-                    true,
-                    || self.raw.get_v1_retrieve(formats, retrieve_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_retrieve",
+                true,
+                move || self.raw.get_v1_retrieve(formats, retrieve_id),
+            )
         }
         /**List Schedules
 
@@ -11542,17 +11582,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "schedules")]
-        pub async fn get_v1_schedules<'a>(
+        pub fn get_v1_schedules<'a>(
             &'a self,
             include_deleted: Option<types::GetV1SchedulesIncludeDeleted>,
-        ) -> Result<ResponseValue<types::GetV1SchedulesResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetV1SchedulesResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_schedules",
-                    true,
-                    || self.raw.get_v1_schedules(include_deleted.clone()),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_schedules",
+                true,
+                move || self.raw.get_v1_schedules(include_deleted.clone()),
+            )
         }
         /**Create Schedule
 
@@ -11571,17 +11612,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "schedules")]
-        pub async fn post_v1_schedules<'a>(
+        pub fn post_v1_schedules<'a>(
             &'a self,
             body: &'a types::PostV1SchedulesBody,
-        ) -> Result<ResponseValue<types::PostV1SchedulesResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PostV1SchedulesResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_schedules",
-                    false,
-                    || self.raw.post_v1_schedules(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_schedules",
+                false,
+                move || self.raw.post_v1_schedules(body),
+            )
         }
         /**Get Schedule
 
@@ -11602,20 +11644,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "schedules")]
-        pub async fn get_v1_schedules_by_schedule_id<'a>(
+        pub fn get_v1_schedules_by_schedule_id<'a>(
             &'a self,
             schedule_id: &'a types::GetV1SchedulesByScheduleIdScheduleId,
-        ) -> Result<
-            ResponseValue<types::GetV1SchedulesByScheduleIdResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1SchedulesByScheduleIdResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_schedules_by_schedule_id",
-                    true,
-                    || self.raw.get_v1_schedules_by_schedule_id(schedule_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_schedules_by_schedule_id",
+                true,
+                move || self.raw.get_v1_schedules_by_schedule_id(schedule_id),
+            )
         }
         /**Delete Schedule
 
@@ -11636,20 +11679,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "schedules")]
-        pub async fn delete_v1_schedules_by_schedule_id<'a>(
+        pub fn delete_v1_schedules_by_schedule_id<'a>(
             &'a self,
             schedule_id: &'a types::DeleteV1SchedulesByScheduleIdScheduleId,
-        ) -> Result<
-            ResponseValue<types::DeleteV1SchedulesByScheduleIdResponse>,
-            Error<()>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::DeleteV1SchedulesByScheduleIdResponse>,
+                Error<()>,
+            >,
         > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "delete_v1_schedules_by_schedule_id",
-                    true,
-                    || self.raw.delete_v1_schedules_by_schedule_id(schedule_id),
-                )
-                .await
+                &self.raw.inner,
+                "delete_v1_schedules_by_schedule_id",
+                true,
+                move || self.raw.delete_v1_schedules_by_schedule_id(schedule_id),
+            )
         }
         /**Initiate a web page scrape
 
@@ -11668,17 +11712,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "scrapes")]
-        pub async fn post_v1_scrapes<'a>(
+        pub fn post_v1_scrapes<'a>(
             &'a self,
             body: &'a types::PostV1ScrapesBody,
-        ) -> Result<ResponseValue<types::PostV1ScrapesResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PostV1ScrapesResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_scrapes",
-                    false,
-                    || self.raw.post_v1_scrapes(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_scrapes",
+                false,
+                move || self.raw.post_v1_scrapes(body),
+            )
         }
         /**Retrieve scrape result
 
@@ -11699,17 +11744,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "scrapes")]
-        pub async fn get_v1_scrapes_by_scrape_id<'a>(
+        pub fn get_v1_scrapes_by_scrape_id<'a>(
             &'a self,
             scrape_id: &'a str,
-        ) -> Result<ResponseValue<types::GetV1ScrapesByScrapeIdResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1ScrapesByScrapeIdResponse>,
+                Error<()>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_scrapes_by_scrape_id",
-                    true,
-                    || self.raw.get_v1_scrapes_by_scrape_id(scrape_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_scrapes_by_scrape_id",
+                true,
+                move || self.raw.get_v1_scrapes_by_scrape_id(scrape_id),
+            )
         }
         /**Create Search
 
@@ -11732,17 +11781,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "search")]
-        pub async fn post_v1_searches<'a>(
+        pub fn post_v1_searches<'a>(
             &'a self,
             body: &'a types::PostV1SearchesBody,
-        ) -> Result<ResponseValue<types::PostV1SearchesResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PostV1SearchesResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_searches",
-                    false,
-                    || self.raw.post_v1_searches(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_searches",
+                false,
+                move || self.raw.post_v1_searches(body),
+            )
         }
         /**Get Search
 
@@ -11763,17 +11813,21 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "search")]
-        pub async fn get_v1_searches_by_search_id<'a>(
+        pub fn get_v1_searches_by_search_id<'a>(
             &'a self,
             search_id: &'a str,
-        ) -> Result<ResponseValue<types::GetV1SearchesBySearchIdResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::GetV1SearchesBySearchIdResponse>,
+                Error<()>,
+            >,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_v1_searches_by_search_id",
-                    true,
-                    || self.raw.get_v1_searches_by_search_id(search_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_v1_searches_by_search_id",
+                true,
+                move || self.raw.get_v1_searches_by_search_id(search_id),
+            )
         }
         /**Test batch
 
@@ -11792,17 +11846,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "batches")]
-        pub async fn post_v1_test_batch<'a>(
+        pub fn post_v1_test_batch<'a>(
             &'a self,
             body: &'a types::PostV1TestBatchBody,
-        ) -> Result<ResponseValue<types::PostV1TestBatchResponse>, Error<()>> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PostV1TestBatchResponse>, Error<()>>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "post_v1_test_batch",
-                    false,
-                    || self.raw.post_v1_test_batch(body),
-                )
-                .await
+                &self.raw.inner,
+                "post_v1_test_batch",
+                false,
+                move || self.raw.post_v1_test_batch(body),
+            )
         }
     }
 }

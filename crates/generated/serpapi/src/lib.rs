@@ -270,16 +270,17 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn get_account<'a>(
+        pub fn get_account<'a>(
             &'a self,
-        ) -> Result<ResponseValue<types::AccountResponse>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AccountResponse>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_account",
-                    true,
-                    || self.raw.get_account(),
-                )
-                .await
+                &self.raw.inner,
+                "get_account",
+                true,
+                move || self.raw.get_account(),
+            )
         }
     }
 }

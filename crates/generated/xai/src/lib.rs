@@ -301,17 +301,18 @@ waiting what `Retry-After` (seconds or an HTTP date) or a JSON `retry_after` fie
 `with_non_idempotent_retries()`. Never retried: timeouts, other statuses, redirects that are not
 followed, bodies over the size limit, and bodies that do not match the spec.*/
         #[cfg(feature = "billing")]
-        pub async fn get_prepaid_balance<'a>(
+        pub fn get_prepaid_balance<'a>(
             &'a self,
             team_id: &'a str,
-        ) -> Result<ResponseValue<types::PrepaidBalanceResponse>, Error> {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PrepaidBalanceResponse>, Error>,
+        > {
             billfold_runtime::call(
-                    &self.raw.inner,
-                    "get_prepaid_balance",
-                    true,
-                    || self.raw.get_prepaid_balance(team_id),
-                )
-                .await
+                &self.raw.inner,
+                "get_prepaid_balance",
+                true,
+                move || self.raw.get_prepaid_balance(team_id),
+            )
         }
     }
 }
