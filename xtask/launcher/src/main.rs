@@ -1,5 +1,10 @@
-//! `cargo xtask ...` (see `.cargo/config.toml`): runs `cargo run --package xtask -- ...`, after
-//! making sure cargo can load the workspace.
+//! `cargo xtask ...` (see `.cargo/config.toml`): builds the xtask and runs it, after making sure
+//! cargo can load the workspace.
+//!
+//! The xtask is built with `--workspace --examples --bin xtask`: its dependencies' features are
+//! then resolved as `cargo test --workspace` resolves them (asking for examples brings the
+//! dev-dependencies in; the workspace has none to build), so the tests reuse what `cargo xtask`
+//! built instead of compiling typify, progenitor and the rest again with other features.
 //!
 //! A generated crate (`crates/generated/<id>/`) that is missing, or whose `Cargo.toml` is broken
 //! or hand-edited into something cargo refuses, makes the whole workspace unloadable, and with it
@@ -56,36 +61,68 @@ fn main() -> ExitCode {
         );
         repaired.push(id);
     }
-    if repaired.is_empty() {
-        return run(Command::new(&cargo)
-            .args(["run", "--quiet", "--package", "xtask", "--"])
-            .args(&args)
-            .current_dir(&root));
-    }
-    // Build with the placeholders, then put Cargo.lock back (cargo pruned what the placeholders
-    // do not use) before the xtask runs, so the real crates keep their locked versions.
+    // With placeholders, Cargo.lock is put back after the build (cargo pruned what the
+    // placeholders do not use) before the xtask runs, so the real crates keep their locked
+    // versions.
     let built = Command::new(&cargo)
-        .args(["build", "--quiet", "--package", "xtask"])
+        .args([
+            "build",
+            "--quiet",
+            "--workspace",
+            "--examples",
+            "--bin",
+            "xtask",
+            // Compiler errors rendered to stderr as usual; the rest as JSON, to find the binary.
+            "--message-format=json-render-diagnostics",
+        ])
         .current_dir(&root)
-        .status();
-    if let Some(lock) = &lock {
+        .stderr(std::process::Stdio::inherit())
+        .output();
+    if !repaired.is_empty()
+        && let Some(lock) = &lock
+    {
         let _ = std::fs::write(root.join("Cargo.lock"), lock);
     }
-    match built {
-        Ok(status) if status.success() => {}
+    let binary = match built {
+        Ok(output) if output.status.success() => {
+            match executable(&String::from_utf8_lossy(&output.stdout), "xtask") {
+                Some(binary) => binary,
+                None => {
+                    eprintln!("xtask launcher: cargo built the xtask but did not say where");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
         Ok(_) => return ExitCode::FAILURE,
         Err(e) => {
             eprintln!("xtask launcher: cannot run {cargo}: {e}");
             return ExitCode::FAILURE;
         }
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let binary = target
-        .join("debug")
-        .join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+    };
     run(Command::new(binary).args(&args).current_dir(&root))
+}
+
+/// The path of binary `bin`'s executable in cargo's JSON messages (`--message-format=json`).
+fn executable(messages: &str, bin: &str) -> Option<PathBuf> {
+    let name = format!("\"name\":\"{bin}\"");
+    messages
+        .lines()
+        .filter(|line| line.contains(&name) && line.contains("\"kind\":[\"bin\"]"))
+        .find_map(|line| {
+            let start = line.find("\"executable\":\"")? + "\"executable\":\"".len();
+            let rest = &line[start..];
+            // A JSON string: ends at the first quote not escaped; `\\` and `\"` unescaped.
+            let mut path = String::new();
+            let mut chars = rest.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => return Some(PathBuf::from(path)),
+                    '\\' => path.push(chars.next()?),
+                    other => path.push(other),
+                }
+            }
+            None
+        })
 }
 
 fn run(command: &mut Command) -> ExitCode {
@@ -160,5 +197,21 @@ mod tests {
                        Caused by:\n  failed to read `/w/crates/generated/tavily/Cargo.toml`";
         assert_eq!(failing_crate(missing).as_deref(), Some("tavily"));
         assert_eq!(failing_crate("error: could not find `Cargo.toml`"), None);
+    }
+
+    #[test]
+    fn the_executable_is_read_from_cargo_messages() {
+        let messages = concat!(
+            r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"xtask"},"executable":null}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"xtask"},"executable":"/w/target/debug/x\"y\\xtask"}"#,
+            "\n",
+            r#"{"reason":"build-finished","success":true}"#,
+        );
+        assert_eq!(
+            executable(messages, "xtask"),
+            Some(PathBuf::from(r#"/w/target/debug/x"y\xtask"#))
+        );
+        assert_eq!(executable(messages, "other"), None);
     }
 }

@@ -5,14 +5,62 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// Builds binary `bin` of `package` (in release when `release`) and returns its path, as cargo
-/// reports it.
-pub fn binary(root: &Path, package: &str, bin: &str, release: bool) -> Result<PathBuf, String> {
-    binary_in(root, package, bin, release, None)
+/// For which packages cargo resolves the features of a binary's dependencies.
+///
+/// Cargo enables a dependency's features for the packages a command selects, so the same
+/// dependency built for `-p billfold-tests` and for `cargo test --workspace` can differ by a
+/// feature (tokio's `rt-multi-thread`, say) and is then compiled twice, with everything above
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// The binary's package alone (`-p <package>`): what a user building that package gets.
+    Package,
+    /// The whole workspace with its dev-dependencies, as `cargo test --workspace` resolves it
+    /// (`--workspace --examples`: asking for examples is what brings the dev-dependencies in;
+    /// the workspace has none, so nothing more is built). A binary built this way reuses every
+    /// dependency the tests built.
+    Workspace,
 }
 
-/// [`binary`], built in `target_dir` when given (a copy of this workspace must not share
-/// `target/` with it: cargo names members' artifacts by their path inside the workspace).
+impl Resolution {
+    /// The cargo arguments that select `bin` of `package` this way.
+    ///
+    /// ```
+    /// use xtask::commands::cargo_build::Resolution;
+    /// assert_eq!(
+    ///     Resolution::Workspace.selection("billfold-tests", "conformance-client"),
+    ///     ["--workspace", "--examples", "--bin", "conformance-client"]
+    /// );
+    /// ```
+    pub fn selection(self, package: &str, bin: &str) -> Vec<String> {
+        let packages = match self {
+            Resolution::Package => vec!["-p".to_owned(), package.to_owned()],
+            Resolution::Workspace => vec!["--workspace".to_owned(), "--examples".to_owned()],
+        };
+        packages
+            .into_iter()
+            .chain(["--bin".to_owned(), bin.to_owned()])
+            .collect()
+    }
+}
+
+/// Builds binary `bin` of `package` (in release when `release`) with the features `cargo test
+/// --workspace` gives its dependencies ([`Resolution::Workspace`]), and returns its path, as
+/// cargo reports it.
+pub fn binary(root: &Path, package: &str, bin: &str, release: bool) -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    build(
+        Command::new(cargo),
+        root,
+        &Resolution::Workspace.selection(package, bin),
+        bin,
+        release,
+    )
+}
+
+/// Builds `bin` of `package` alone ([`Resolution::Package`]), in `target_dir` when given (a
+/// copy of this workspace must not share `target/` with it: cargo names members' artifacts by
+/// their path inside the workspace).
 pub fn binary_in(
     root: &Path,
     package: &str,
@@ -25,7 +73,13 @@ pub fn binary_in(
     if let Some(dir) = target_dir {
         command.env("CARGO_TARGET_DIR", dir);
     }
-    build(command, root, package, bin, release)
+    build(
+        command,
+        root,
+        &Resolution::Package.selection(package, bin),
+        bin,
+        release,
+    )
 }
 
 /// [`binary`] for a copy of this workspace at `copy`, reusing the dependencies this workspace
@@ -36,7 +90,8 @@ pub fn binary_in(
 /// would take the place of this workspace's own in `build_dir`; each of them is therefore built
 /// with a profile setting of its own (`codegen-units = 255`), which gives its artifacts other
 /// names. Dependencies keep theirs and are shared: a test that builds the copy's `billfold`
-/// command then compiles the copy's own crates only, not the whole dependency tree again.
+/// command then compiles the copy's own crates only, not the whole dependency tree again (with
+/// [`Resolution::Workspace`], so the dependencies have the features the tests built them with).
 ///
 /// ```no_run
 /// # use std::path::Path;
@@ -84,26 +139,31 @@ pub fn binary_beside(
             .arg("--config")
             .arg(format!("profile.dev.package.\"{name}\".codegen-units=255"));
     }
-    build(command, copy, package, bin, false)
+    build(
+        command,
+        copy,
+        &Resolution::Workspace.selection(package, bin),
+        bin,
+        false,
+    )
 }
 
-/// Runs `cargo build` of `bin` with `command`'s environment; returns the executable's path.
+/// Runs `cargo build <selection>` with `command`'s environment; returns the path of `bin`'s
+/// executable.
 fn build(
     mut command: Command,
     root: &Path,
-    package: &str,
+    selection: &[String],
     bin: &str,
     release: bool,
 ) -> Result<PathBuf, String> {
-    command.args([
-        "build",
-        "--quiet",
-        "-p",
-        package,
-        "--bin",
-        bin,
-        "--message-format=json",
-    ]);
+    command
+        .args([
+            "build",
+            "--quiet",
+            "--message-format=json-render-diagnostics",
+        ])
+        .args(selection);
     if release {
         command.arg("--release");
     }
