@@ -46,7 +46,8 @@ impl Resolution {
 
 /// Builds binary `bin` of `package` (in release when `release`) with the features `cargo test
 /// --workspace` gives its dependencies ([`Resolution::Workspace`]), and returns its path, as
-/// cargo reports it.
+/// cargo reports it. The workspace's binaries have names of their own, so `bin` alone selects
+/// it.
 pub fn binary(root: &Path, package: &str, bin: &str, release: bool) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     build(
