@@ -51,7 +51,7 @@ fn main() -> ExitCode {
             eprintln!("xtask launcher: a placeholder for crates/generated/{id} did not help");
             return ExitCode::FAILURE;
         }
-        if let Err(e) = placeholder(&root, &id) {
+        if let Err(e) = placeholder(&root, &id, &[]) {
             eprintln!("xtask launcher: writing a placeholder for crates/generated/{id}: {e}");
             return ExitCode::FAILURE;
         }
@@ -63,21 +63,34 @@ fn main() -> ExitCode {
     }
     // With placeholders, Cargo.lock is put back after the build (cargo pruned what the
     // placeholders do not use) before the xtask runs, so the real crates keep their locked
-    // versions.
-    let built = Command::new(&cargo)
-        .args([
-            "build",
-            "--quiet",
-            "--workspace",
-            "--examples",
-            "--bin",
-            "xtask",
-            // Compiler errors rendered to stderr as usual; the rest as JSON, to find the binary.
-            "--message-format=json-render-diagnostics",
-        ])
-        .current_dir(&root)
-        .stderr(std::process::Stdio::inherit())
-        .output();
+    // versions. A feature another crate asks of a placeholder (the facade takes each provider
+    // crate's balance feature) is added to it, and the build tried again.
+    let mut features: Vec<(String, String)> = Vec::new();
+    let built = loop {
+        let built = build(&cargo, &root, repaired.is_empty());
+        let wanted = match &built {
+            Ok(output) if !output.status.success() => {
+                missing_feature(&String::from_utf8_lossy(&output.stderr))
+                    .filter(|(id, _)| repaired.contains(id))
+                    .filter(|wanted| !features.contains(wanted))
+            }
+            _ => None,
+        };
+        let Some(wanted) = wanted.filter(|_| features.len() < MAX_REPAIRS) else {
+            break built;
+        };
+        features.push(wanted);
+        let id = &features[features.len() - 1].0;
+        let asked: Vec<&str> = features
+            .iter()
+            .filter(|(of, _)| of == id)
+            .map(|(_, feature)| feature.as_str())
+            .collect();
+        if let Err(e) = placeholder(&root, id, &asked) {
+            eprintln!("xtask launcher: writing a placeholder for crates/generated/{id}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     if !repaired.is_empty()
         && let Some(lock) = &lock
     {
@@ -93,13 +106,55 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Ok(_) => return ExitCode::FAILURE,
+        Ok(output) => {
+            // Captured only while repairing: shown now.
+            eprint!("{}", String::from_utf8_lossy(&output.stderr));
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
             eprintln!("xtask launcher: cannot run {cargo}: {e}");
             return ExitCode::FAILURE;
         }
     };
     run(Command::new(binary).args(&args).current_dir(&root))
+}
+
+/// `cargo build` of the xtask, with the feature resolution of `cargo test --workspace` (see the
+/// module's documentation). Compiler errors go to the terminal as they come, unless the
+/// workspace holds placeholders (`show_errors` false): then they are captured, to be read.
+fn build(cargo: &str, root: &Path, show_errors: bool) -> std::io::Result<std::process::Output> {
+    Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--workspace",
+            "--examples",
+            "--bin",
+            "xtask",
+            // Compiler errors rendered to stderr as usual; the rest as JSON, to find the binary.
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(root)
+        .stderr(if show_errors {
+            std::process::Stdio::inherit()
+        } else {
+            std::process::Stdio::piped()
+        })
+        .output()
+}
+
+/// The generated crate and the feature that cargo's error says a crate asks of it and it does
+/// not have ("depends on `billfold-<id>` with feature `<f>` but `billfold-<id>` does not have
+/// that feature").
+fn missing_feature(error: &str) -> Option<(String, String)> {
+    let line = error
+        .lines()
+        .find(|line| line.contains("does not have that feature"))?;
+    let (_, rest) = line.split_once("depends on `billfold-")?;
+    let (id, rest) = rest.split_once('`')?;
+    let (_, rest) = rest.split_once("with feature `")?;
+    let (feature, _) = rest.split_once('`')?;
+    Some((id.to_owned(), feature.to_owned()))
 }
 
 /// The path of binary `bin`'s executable in cargo's JSON messages (`--message-format=json`).
@@ -169,8 +224,9 @@ fn failing_crate(error: &str) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
-/// A minimal crate cargo can load in place of `crates/generated/<id>`.
-fn placeholder(root: &Path, id: &str) -> std::io::Result<()> {
+/// A minimal crate cargo can load in place of `crates/generated/<id>`, with `features` (empty
+/// ones) for the crates that ask for them.
+fn placeholder(root: &Path, id: &str, features: &[&str]) -> std::io::Result<()> {
     let dir = root.join("crates").join("generated").join(id);
     std::fs::create_dir_all(dir.join("src"))?;
     std::fs::write(
@@ -178,7 +234,11 @@ fn placeholder(root: &Path, id: &str) -> std::io::Result<()> {
         format!(
             "# placeholder written by the xtask launcher so the workspace loads; \
              `cargo xtask regen` replaces it.\n[package]\nname = \"billfold-{id}\"\n\
-             version = \"0.1.0\"\nedition = \"2024\"\npublish = false\n"
+             version = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[features]\n{}",
+            features
+                .iter()
+                .map(|feature| format!("{feature:?} = []\n"))
+                .collect::<String>()
         ),
     )?;
     std::fs::write(
@@ -197,6 +257,19 @@ mod tests {
                        Caused by:\n  failed to read `/w/crates/generated/tavily/Cargo.toml`";
         assert_eq!(failing_crate(missing).as_deref(), Some("tavily"));
         assert_eq!(failing_crate("error: could not find `Cargo.toml`"), None);
+    }
+
+    #[test]
+    fn a_feature_asked_of_a_placeholder_is_found_in_cargo_errors() {
+        let error = "error: failed to select a version for `billfold-tavily`.\n    ... required by \
+                     package `billfold v0.1.0 (/w/crates/billfold)`\n\npackage `billfold` depends \
+                     on `billfold-tavily` with feature `billing` but `billfold-tavily` does not \
+                     have that feature.\n";
+        assert_eq!(
+            missing_feature(error),
+            Some(("tavily".to_owned(), "billing".to_owned()))
+        );
+        assert_eq!(missing_feature("error: could not compile `xtask`"), None);
     }
 
     #[test]
