@@ -10,7 +10,8 @@
 //! or hand-edited into something cargo refuses, makes the whole workspace unloadable, and with it
 //! the xtask that would write that crate again. So when `cargo metadata` fails on such a crate,
 //! the launcher writes a placeholder manifest there (the folder belongs to the xtask anyway),
-//! builds the xtask, puts `Cargo.lock` back as it was, and runs it; `cargo xtask regen` then
+//! builds the xtask (adding to a placeholder each feature cargo says another crate asks of it),
+//! puts `Cargo.lock` back as it was, and runs it; `cargo xtask regen` then
 //! replaces the placeholders with the real crates, or removes them when no provider names them.
 //! A failure that names no generated crate is reported as cargo reported it.
 
