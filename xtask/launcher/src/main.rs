@@ -80,14 +80,14 @@ fn main() -> ExitCode {
         let Some(wanted) = wanted.filter(|_| features.len() < MAX_REPAIRS) else {
             break built;
         };
+        let id = wanted.0.clone();
         features.push(wanted);
-        let id = &features[features.len() - 1].0;
         let asked: Vec<&str> = features
             .iter()
-            .filter(|(of, _)| of == id)
+            .filter(|(of, _)| *of == id)
             .map(|(_, feature)| feature.as_str())
             .collect();
-        if let Err(e) = placeholder(&root, id, &asked) {
+        if let Err(e) = placeholder(&root, &id, &asked) {
             eprintln!("xtask launcher: writing a placeholder for crates/generated/{id}: {e}");
             return ExitCode::FAILURE;
         }

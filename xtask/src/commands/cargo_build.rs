@@ -53,7 +53,8 @@ pub fn binary(root: &Path, package: &str, bin: &str, release: bool) -> Result<Pa
     build(
         Command::new(cargo),
         root,
-        &Resolution::Workspace.selection(package, bin),
+        Resolution::Workspace,
+        package,
         bin,
         release,
     )
@@ -74,13 +75,7 @@ pub fn binary_in(
     if let Some(dir) = target_dir {
         command.env("CARGO_TARGET_DIR", dir);
     }
-    build(
-        command,
-        root,
-        &Resolution::Package.selection(package, bin),
-        bin,
-        release,
-    )
+    build(command, root, Resolution::Package, package, bin, release)
 }
 
 /// [`binary`] for a copy of this workspace at `copy`, reusing the dependencies this workspace
@@ -140,21 +135,16 @@ pub fn binary_beside(
             .arg("--config")
             .arg(format!("profile.dev.package.\"{name}\".codegen-units=255"));
     }
-    build(
-        command,
-        copy,
-        &Resolution::Workspace.selection(package, bin),
-        bin,
-        false,
-    )
+    build(command, copy, Resolution::Workspace, package, bin, false)
 }
 
-/// Runs `cargo build <selection>` with `command`'s environment; returns the path of `bin`'s
-/// executable.
+/// Runs `cargo build` of `bin` (selected as `resolution` says) with `command`'s environment;
+/// returns the path of its executable.
 fn build(
     mut command: Command,
     root: &Path,
-    selection: &[String],
+    resolution: Resolution,
+    package: &str,
     bin: &str,
     release: bool,
 ) -> Result<PathBuf, String> {
@@ -164,7 +154,7 @@ fn build(
             "--quiet",
             "--message-format=json-render-diagnostics",
         ])
-        .args(selection);
+        .args(resolution.selection(package, bin));
     if release {
         command.arg("--release");
     }
