@@ -12,7 +12,8 @@
 //! - [`Runtime`]: the state a generated client carries to authenticate each request;
 //! - [`RetryPolicy`]: retries of idempotent requests with jittered backoff and `Retry-After`;
 //! - [`Error`]: the error every operation returns, with the status and body of API errors kept;
-//! - [`EventStream`]: `text/event-stream` responses as a stream of typed events.
+//! - [`EventStream`]: `text/event-stream` responses as a stream of typed events;
+//! - [`string_enum`]: serde for the string enums, through their `Display` and `FromStr`.
 //!
 //! Each call is a `billfold.request` tracing span (provider, operation, attempts, status,
 //! duration) with an event per attempt; nothing is logged unless the application installs a
@@ -57,6 +58,7 @@ mod runtime;
 mod secret;
 mod servers;
 mod sse;
+pub mod string_enum;
 mod tls;
 
 #[cfg(test)]

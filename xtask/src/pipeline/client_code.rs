@@ -238,6 +238,8 @@ pub fn build(
         pub use client::{Client, Error, PROVIDER};
         pub use generated::types;
     };
+    // Last of the rewrites of progenitor's items: the ones before read the serde attributes.
+    crate::pipeline::string_enums::serialize_through_strings(&mut file);
     let mut crate_file: syn::File = syn::parse2(tokens)
         .map_err(|e| Located::new("", format!("the wrapper code does not parse: {e}")))?;
     // progenitor's items go into `mod generated` as they are: no second trip through tokens.

@@ -22,6 +22,7 @@ pub mod request_bodies;
 pub mod rustfmt;
 pub mod samples;
 pub mod servers;
+pub mod string_enums;
 pub mod surface;
 pub mod type_names;
 pub mod validate;

@@ -56,17 +56,7 @@ The city parameter can only be used when region is also provided.
             pub type_: ::std::option::Option<AnchorProxy2>,
         }
         ///Create a session with a proxy to access websites as if you're browsing from a computer in that country.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(
             any(
@@ -76,11 +66,41 @@ The city parameter can only be used when region is also provided.
             )
         )]
         pub enum AnchorProxy2 {
-            #[serde(rename = "anchor_proxy")]
             AnchorProxy,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::serde::Serialize for AnchorProxy2 {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for AnchorProxy2 {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["anchor_proxy"],
+                )
+            }
         }
         #[cfg(
             any(
@@ -113,17 +133,7 @@ The city parameter can only be used when region is also provided.
             }
         }
         ///`AnchorProxyCountryCode`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(
             any(
@@ -133,299 +143,331 @@ The city parameter can only be used when region is also provided.
             )
         )]
         pub enum AnchorProxyCountryCode {
-            #[serde(rename = "af")]
             Af,
-            #[serde(rename = "al")]
             Al,
-            #[serde(rename = "dz")]
             Dz,
-            #[serde(rename = "ad")]
             Ad,
-            #[serde(rename = "ao")]
             Ao,
-            #[serde(rename = "as")]
             As,
-            #[serde(rename = "ag")]
             Ag,
-            #[serde(rename = "ar")]
             Ar,
-            #[serde(rename = "am")]
             Am,
-            #[serde(rename = "aw")]
             Aw,
-            #[serde(rename = "au")]
             Au,
-            #[serde(rename = "at")]
             At,
-            #[serde(rename = "az")]
             Az,
-            #[serde(rename = "bs")]
             Bs,
-            #[serde(rename = "bh")]
             Bh,
-            #[serde(rename = "bb")]
             Bb,
-            #[serde(rename = "by")]
             By,
-            #[serde(rename = "be")]
             Be,
-            #[serde(rename = "bz")]
             Bz,
-            #[serde(rename = "bj")]
             Bj,
-            #[serde(rename = "bm")]
             Bm,
-            #[serde(rename = "bo")]
             Bo,
-            #[serde(rename = "ba")]
             Ba,
-            #[serde(rename = "br")]
             Br,
-            #[serde(rename = "bg")]
             Bg,
-            #[serde(rename = "bf")]
             Bf,
-            #[serde(rename = "cm")]
             Cm,
-            #[serde(rename = "ca")]
             Ca,
-            #[serde(rename = "cv")]
             Cv,
-            #[serde(rename = "td")]
             Td,
-            #[serde(rename = "cl")]
             Cl,
-            #[serde(rename = "co")]
             Co,
-            #[serde(rename = "cg")]
             Cg,
-            #[serde(rename = "cr")]
             Cr,
-            #[serde(rename = "ci")]
             Ci,
-            #[serde(rename = "hr")]
             Hr,
-            #[serde(rename = "cu")]
             Cu,
-            #[serde(rename = "cy")]
             Cy,
-            #[serde(rename = "cz")]
             Cz,
-            #[serde(rename = "dk")]
             Dk,
-            #[serde(rename = "dm")]
             Dm,
-            #[serde(rename = "do")]
             Do,
-            #[serde(rename = "ec")]
             Ec,
-            #[serde(rename = "eg")]
             Eg,
-            #[serde(rename = "sv")]
             Sv,
-            #[serde(rename = "ee")]
             Ee,
-            #[serde(rename = "et")]
             Et,
-            #[serde(rename = "fo")]
             Fo,
-            #[serde(rename = "fi")]
             Fi,
-            #[serde(rename = "fr")]
             Fr,
-            #[serde(rename = "gf")]
             Gf,
-            #[serde(rename = "pf")]
             Pf,
-            #[serde(rename = "ga")]
             Ga,
-            #[serde(rename = "gm")]
             Gm,
-            #[serde(rename = "ge")]
             Ge,
-            #[serde(rename = "de")]
             De,
-            #[serde(rename = "gh")]
             Gh,
-            #[serde(rename = "gi")]
             Gi,
-            #[serde(rename = "gr")]
             Gr,
-            #[serde(rename = "gd")]
             Gd,
-            #[serde(rename = "gp")]
             Gp,
-            #[serde(rename = "gt")]
             Gt,
-            #[serde(rename = "gg")]
             Gg,
-            #[serde(rename = "gn")]
             Gn,
-            #[serde(rename = "gw")]
             Gw,
-            #[serde(rename = "gy")]
             Gy,
-            #[serde(rename = "ht")]
             Ht,
-            #[serde(rename = "hn")]
             Hn,
-            #[serde(rename = "hu")]
             Hu,
-            #[serde(rename = "is")]
             Is,
-            #[serde(rename = "in")]
             In,
-            #[serde(rename = "ir")]
             Ir,
-            #[serde(rename = "iq")]
             Iq,
-            #[serde(rename = "ie")]
             Ie,
-            #[serde(rename = "il")]
             Il,
-            #[serde(rename = "it")]
             It,
-            #[serde(rename = "jm")]
             Jm,
-            #[serde(rename = "jp")]
             Jp,
-            #[serde(rename = "jo")]
             Jo,
-            #[serde(rename = "kz")]
             Kz,
-            #[serde(rename = "kw")]
             Kw,
-            #[serde(rename = "kg")]
             Kg,
-            #[serde(rename = "lv")]
             Lv,
-            #[serde(rename = "lb")]
             Lb,
-            #[serde(rename = "ly")]
             Ly,
-            #[serde(rename = "li")]
             Li,
-            #[serde(rename = "lt")]
             Lt,
-            #[serde(rename = "lu")]
             Lu,
-            #[serde(rename = "mk")]
             Mk,
-            #[serde(rename = "ml")]
             Ml,
-            #[serde(rename = "mt")]
             Mt,
-            #[serde(rename = "mq")]
             Mq,
-            #[serde(rename = "mr")]
             Mr,
-            #[serde(rename = "mx")]
             Mx,
-            #[serde(rename = "md")]
             Md,
-            #[serde(rename = "mc")]
             Mc,
-            #[serde(rename = "me")]
             Me,
-            #[serde(rename = "ma")]
             Ma,
-            #[serde(rename = "nl")]
             Nl,
-            #[serde(rename = "nz")]
             Nz,
-            #[serde(rename = "ni")]
             Ni,
-            #[serde(rename = "ng")]
             Ng,
-            #[serde(rename = "no")]
             No,
-            #[serde(rename = "pk")]
             Pk,
-            #[serde(rename = "pa")]
             Pa,
-            #[serde(rename = "py")]
             Py,
-            #[serde(rename = "pe")]
             Pe,
-            #[serde(rename = "ph")]
             Ph,
-            #[serde(rename = "pl")]
             Pl,
-            #[serde(rename = "pt")]
             Pt,
-            #[serde(rename = "pr")]
             Pr,
-            #[serde(rename = "qa")]
             Qa,
-            #[serde(rename = "ro")]
             Ro,
-            #[serde(rename = "lc")]
             Lc,
-            #[serde(rename = "sm")]
             Sm,
-            #[serde(rename = "sa")]
             Sa,
-            #[serde(rename = "sn")]
             Sn,
-            #[serde(rename = "rs")]
             Rs,
-            #[serde(rename = "sc")]
             Sc,
-            #[serde(rename = "sl")]
             Sl,
-            #[serde(rename = "sk")]
             Sk,
-            #[serde(rename = "si")]
             Si,
-            #[serde(rename = "so")]
             So,
-            #[serde(rename = "za")]
             Za,
-            #[serde(rename = "kr")]
             Kr,
-            #[serde(rename = "es")]
             Es,
-            #[serde(rename = "sr")]
             Sr,
-            #[serde(rename = "se")]
             Se,
-            #[serde(rename = "ch")]
             Ch,
-            #[serde(rename = "sy")]
             Sy,
-            #[serde(rename = "st")]
             St,
-            #[serde(rename = "tw")]
             Tw,
-            #[serde(rename = "tj")]
             Tj,
-            #[serde(rename = "tg")]
             Tg,
-            #[serde(rename = "tt")]
             Tt,
-            #[serde(rename = "tn")]
             Tn,
-            #[serde(rename = "tr")]
             Tr,
-            #[serde(rename = "tc")]
             Tc,
-            #[serde(rename = "ua")]
             Ua,
-            #[serde(rename = "ae")]
             Ae,
-            #[serde(rename = "us")]
             Us,
-            #[serde(rename = "uy")]
             Uy,
-            #[serde(rename = "uz")]
             Uz,
-            #[serde(rename = "ve")]
             Ve,
-            #[serde(rename = "ye")]
             Ye,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::serde::Serialize for AnchorProxyCountryCode {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for AnchorProxyCountryCode {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &[
+                        "af",
+                        "al",
+                        "dz",
+                        "ad",
+                        "ao",
+                        "as",
+                        "ag",
+                        "ar",
+                        "am",
+                        "aw",
+                        "au",
+                        "at",
+                        "az",
+                        "bs",
+                        "bh",
+                        "bb",
+                        "by",
+                        "be",
+                        "bz",
+                        "bj",
+                        "bm",
+                        "bo",
+                        "ba",
+                        "br",
+                        "bg",
+                        "bf",
+                        "cm",
+                        "ca",
+                        "cv",
+                        "td",
+                        "cl",
+                        "co",
+                        "cg",
+                        "cr",
+                        "ci",
+                        "hr",
+                        "cu",
+                        "cy",
+                        "cz",
+                        "dk",
+                        "dm",
+                        "do",
+                        "ec",
+                        "eg",
+                        "sv",
+                        "ee",
+                        "et",
+                        "fo",
+                        "fi",
+                        "fr",
+                        "gf",
+                        "pf",
+                        "ga",
+                        "gm",
+                        "ge",
+                        "de",
+                        "gh",
+                        "gi",
+                        "gr",
+                        "gd",
+                        "gp",
+                        "gt",
+                        "gg",
+                        "gn",
+                        "gw",
+                        "gy",
+                        "ht",
+                        "hn",
+                        "hu",
+                        "is",
+                        "in",
+                        "ir",
+                        "iq",
+                        "ie",
+                        "il",
+                        "it",
+                        "jm",
+                        "jp",
+                        "jo",
+                        "kz",
+                        "kw",
+                        "kg",
+                        "lv",
+                        "lb",
+                        "ly",
+                        "li",
+                        "lt",
+                        "lu",
+                        "mk",
+                        "ml",
+                        "mt",
+                        "mq",
+                        "mr",
+                        "mx",
+                        "md",
+                        "mc",
+                        "me",
+                        "ma",
+                        "nl",
+                        "nz",
+                        "ni",
+                        "ng",
+                        "no",
+                        "pk",
+                        "pa",
+                        "py",
+                        "pe",
+                        "ph",
+                        "pl",
+                        "pt",
+                        "pr",
+                        "qa",
+                        "ro",
+                        "lc",
+                        "sm",
+                        "sa",
+                        "sn",
+                        "rs",
+                        "sc",
+                        "sl",
+                        "sk",
+                        "si",
+                        "so",
+                        "za",
+                        "kr",
+                        "es",
+                        "sr",
+                        "se",
+                        "ch",
+                        "sy",
+                        "st",
+                        "tw",
+                        "tj",
+                        "tg",
+                        "tt",
+                        "tn",
+                        "tr",
+                        "tc",
+                        "ua",
+                        "ae",
+                        "us",
+                        "uy",
+                        "uz",
+                        "ve",
+                        "ye",
+                    ],
+                )
+            }
         }
         #[cfg(
             any(
@@ -504,29 +546,35 @@ The city parameter can only be used when region is also provided.
             >,
         }
         ///Status of the identity
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "applications")]
         pub enum ApplicationIdentityItemStatus {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "validated")]
             Validated,
-            #[serde(rename = "failed")]
             Failed,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "applications")]
+        impl ::serde::Serialize for ApplicationIdentityItemStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "applications")]
+        impl<'de> ::serde::Deserialize<'de> for ApplicationIdentityItemStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "validated", "failed"],
+                )
+            }
         }
         #[cfg(feature = "applications")]
         impl ::std::convert::TryFrom<&str> for ApplicationIdentityItemStatus {
@@ -644,22 +692,30 @@ The city parameter can only be used when region is also provided.
             pub type_: AuthenticatorCredentialType,
         }
         ///Credential type
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "identities")]
         pub enum AuthenticatorCredentialType {
-            #[serde(rename = "authenticator")]
             Authenticator,
+        }
+        #[cfg(feature = "identities")]
+        impl ::serde::Serialize for AuthenticatorCredentialType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "identities")]
+        impl<'de> ::serde::Deserialize<'de> for AuthenticatorCredentialType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["authenticator"],
+                )
+            }
         }
         #[cfg(feature = "identities")]
         impl ::std::fmt::Display for AuthenticatorCredentialType {
@@ -792,33 +848,37 @@ The city parameter can only be used when region is also provided.
             pub status: ::std::option::Option<BatchSessionItemSchemaStatus>,
         }
         ///Current status of this individual session
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionItemSchemaStatus {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "processing")]
             Processing,
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
-            #[serde(rename = "cancelled")]
             Cancelled,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl ::serde::Serialize for BatchSessionItemSchemaStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl<'de> ::serde::Deserialize<'de> for BatchSessionItemSchemaStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "processing", "completed", "failed", "cancelled"],
+                )
+            }
         }
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionItemSchemaStatus {
@@ -877,33 +937,37 @@ The city parameter can only be used when region is also provided.
             pub total_requests: ::std::option::Option<i64>,
         }
         ///Current status of the batch
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionListItemSchemaStatus {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "processing")]
             Processing,
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
-            #[serde(rename = "cancelled")]
             Cancelled,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl ::serde::Serialize for BatchSessionListItemSchemaStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl<'de> ::serde::Deserialize<'de> for BatchSessionListItemSchemaStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "processing", "completed", "failed", "cancelled"],
+                )
+            }
         }
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionListItemSchemaStatus {
@@ -1009,33 +1073,37 @@ The city parameter can only be used when region is also provided.
             pub total_requests: ::std::option::Option<i64>,
         }
         ///Current status of the batch
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionResponseSchemaStatus {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "processing")]
             Processing,
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
-            #[serde(rename = "cancelled")]
             Cancelled,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl ::serde::Serialize for BatchSessionResponseSchemaStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl<'de> ::serde::Deserialize<'de> for BatchSessionResponseSchemaStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "processing", "completed", "failed", "cancelled"],
+                )
+            }
         }
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionResponseSchemaStatus {
@@ -1101,33 +1169,37 @@ The city parameter can only be used when region is also provided.
             pub status: ::std::option::Option<BatchSessionRetryResponseSchemaStatus>,
         }
         ///Current status of the batch after retry
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionRetryResponseSchemaStatus {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "processing")]
             Processing,
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
-            #[serde(rename = "cancelled")]
             Cancelled,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl ::serde::Serialize for BatchSessionRetryResponseSchemaStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl<'de> ::serde::Deserialize<'de> for BatchSessionRetryResponseSchemaStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "processing", "completed", "failed", "cancelled"],
+                )
+            }
         }
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionRetryResponseSchemaStatus {
@@ -1222,31 +1294,38 @@ The city parameter can only be used when region is also provided.
             pub percentage: ::std::option::Option<f64>,
         }
         ///Current processing phase
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionStatusResponseSchemaProgressCurrentPhase {
-            #[serde(rename = "queued")]
             Queued,
-            #[serde(rename = "provisioning")]
             Provisioning,
-            #[serde(rename = "configuring")]
             Configuring,
-            #[serde(rename = "ready")]
             Ready,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl ::serde::Serialize
+        for BatchSessionStatusResponseSchemaProgressCurrentPhase {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl<'de> ::serde::Deserialize<'de>
+        for BatchSessionStatusResponseSchemaProgressCurrentPhase {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["queued", "provisioning", "configuring", "ready"],
+                )
+            }
         }
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str>
@@ -1269,33 +1348,37 @@ The city parameter can only be used when region is also provided.
             }
         }
         ///Current status of the batch
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionStatusResponseSchemaStatus {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "processing")]
             Processing,
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
-            #[serde(rename = "cancelled")]
             Cancelled,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl ::serde::Serialize for BatchSessionStatusResponseSchemaStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl<'de> ::serde::Deserialize<'de> for BatchSessionStatusResponseSchemaStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "processing", "completed", "failed", "cancelled"],
+                )
+            }
         }
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionStatusResponseSchemaStatus {
@@ -1324,22 +1407,30 @@ The city parameter can only be used when region is also provided.
             pub status: BatchSessionUpdateRequestSchemaStatus,
         }
         ///Target status for the batch
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionUpdateRequestSchemaStatus {
-            #[serde(rename = "cancelled")]
             Cancelled,
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl ::serde::Serialize for BatchSessionUpdateRequestSchemaStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl<'de> ::serde::Deserialize<'de> for BatchSessionUpdateRequestSchemaStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["cancelled"],
+                )
+            }
         }
         #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for BatchSessionUpdateRequestSchemaStatus {
@@ -1405,25 +1496,33 @@ The city parameter can only be used when region is also provided.
             pub status: ::std::option::Option<BatchSessionUpdateResponseSchemaStatus>,
         }
         ///New status of the batch
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "batch-sessions")]
         pub enum BatchSessionUpdateResponseSchemaStatus {
-            #[serde(rename = "cancelled")]
             Cancelled,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl ::serde::Serialize for BatchSessionUpdateResponseSchemaStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl<'de> ::serde::Deserialize<'de> for BatchSessionUpdateResponseSchemaStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["cancelled"],
+                )
+            }
         }
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionUpdateResponseSchemaStatus {
@@ -1932,26 +2031,32 @@ The city parameter can only be used when region is also provided.
             pub name: ::std::string::String,
         }
         ///`CreateAuthFlowRequestMethodsItem`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "applications")]
         pub enum CreateAuthFlowRequestMethodsItem {
-            #[serde(rename = "username_password")]
             UsernamePassword,
-            #[serde(rename = "authenticator")]
             Authenticator,
-            #[serde(rename = "custom")]
             Custom,
+        }
+        #[cfg(feature = "applications")]
+        impl ::serde::Serialize for CreateAuthFlowRequestMethodsItem {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "applications")]
+        impl<'de> ::serde::Deserialize<'de> for CreateAuthFlowRequestMethodsItem {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["username_password", "authenticator", "custom"],
+                )
+            }
         }
         #[cfg(feature = "applications")]
         impl ::std::fmt::Display for CreateAuthFlowRequestMethodsItem {
@@ -2093,29 +2198,35 @@ The city parameter can only be used when region is also provided.
             pub status: ::std::option::Option<CreateIdentityResponseStatus>,
         }
         ///Status of the identity
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "identities")]
         pub enum CreateIdentityResponseStatus {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "validated")]
             Validated,
-            #[serde(rename = "failed")]
             Failed,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "identities")]
+        impl ::serde::Serialize for CreateIdentityResponseStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "identities")]
+        impl<'de> ::serde::Deserialize<'de> for CreateIdentityResponseStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "validated", "failed"],
+                )
+            }
         }
         #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<&str> for CreateIdentityResponseStatus {
@@ -2366,22 +2477,30 @@ The city parameter can only be used when region is also provided.
             }
         }
         ///Programming language for the task
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "tasks-legacy")]
         pub enum CreateTaskRequestLanguage {
-            #[serde(rename = "typescript")]
             Typescript,
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl ::serde::Serialize for CreateTaskRequestLanguage {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl<'de> ::serde::Deserialize<'de> for CreateTaskRequestLanguage {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["typescript"],
+                )
+            }
         }
         #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for CreateTaskRequestLanguage {
@@ -2532,22 +2651,27 @@ The city parameter can only be used when region is also provided.
             pub type_: CustomCredentialType,
         }
         ///Credential type
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "identities")]
         pub enum CustomCredentialType {
-            #[serde(rename = "custom")]
             Custom,
+        }
+        #[cfg(feature = "identities")]
+        impl ::serde::Serialize for CustomCredentialType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "identities")]
+        impl<'de> ::serde::Deserialize<'de> for CustomCredentialType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["custom"])
+            }
         }
         #[cfg(feature = "identities")]
         impl ::std::fmt::Display for CustomCredentialType {
@@ -2624,18 +2748,7 @@ The city parameter can only be used when region is also provided.
             pub username: ::std::string::String,
         }
         ///`CustomProxyType`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(
             any(
                 feature = "batch-sessions",
@@ -2644,8 +2757,36 @@ The city parameter can only be used when region is also provided.
             )
         )]
         pub enum CustomProxyType {
-            #[serde(rename = "custom")]
             Custom,
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl ::serde::Serialize for CustomProxyType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            any(
+                feature = "batch-sessions",
+                feature = "browser-sessions",
+                feature = "tasks-legacy"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for CustomProxyType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["custom"])
+            }
         }
         #[cfg(
             any(
@@ -3144,22 +3285,30 @@ The city parameter can only be used when region is also provided.
             }
         }
         ///Programming language for the task
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "tasks-legacy")]
         pub enum DraftTaskRequestLanguage {
-            #[serde(rename = "typescript")]
             Typescript,
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl ::serde::Serialize for DraftTaskRequestLanguage {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl<'de> ::serde::Deserialize<'de> for DraftTaskRequestLanguage {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["typescript"],
+                )
+            }
         }
         #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for DraftTaskRequestLanguage {
@@ -3221,26 +3370,32 @@ The city parameter can only be used when region is also provided.
             pub start_y: i64,
         }
         ///Mouse button to use
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "os-level-control")]
         pub enum DragDropRequestSchemaButton {
-            #[serde(rename = "left")]
             Left,
-            #[serde(rename = "middle")]
             Middle,
-            #[serde(rename = "right")]
             Right,
+        }
+        #[cfg(feature = "os-level-control")]
+        impl ::serde::Serialize for DragDropRequestSchemaButton {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "os-level-control")]
+        impl<'de> ::serde::Deserialize<'de> for DragDropRequestSchemaButton {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["left", "middle", "right"],
+                )
+            }
         }
         #[cfg(feature = "os-level-control")]
         impl ::std::fmt::Display for DragDropRequestSchemaButton {
@@ -3485,24 +3640,31 @@ The city parameter can only be used when region is also provided.
             pub wait: ::std::option::Option<i64>,
         }
         ///The output format of the content.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "tools")]
         pub enum FetchWebpageRequestSchemaFormat {
-            #[serde(rename = "html")]
             Html,
-            #[serde(rename = "markdown")]
             Markdown,
+        }
+        #[cfg(feature = "tools")]
+        impl ::serde::Serialize for FetchWebpageRequestSchemaFormat {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "tools")]
+        impl<'de> ::serde::Deserialize<'de> for FetchWebpageRequestSchemaFormat {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["html", "markdown"],
+                )
+            }
         }
         #[cfg(feature = "tools")]
         impl ::std::fmt::Display for FetchWebpageRequestSchemaFormat {
@@ -3650,29 +3812,35 @@ The city parameter can only be used when region is also provided.
             >,
         }
         ///Status of the identity
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "identities")]
         pub enum GetIdentityResponseStatus {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "validated")]
             Validated,
-            #[serde(rename = "failed")]
             Failed,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "identities")]
+        impl ::serde::Serialize for GetIdentityResponseStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "identities")]
+        impl<'de> ::serde::Deserialize<'de> for GetIdentityResponseStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "validated", "failed"],
+                )
+            }
         }
         #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<&str> for GetIdentityResponseStatus {
@@ -3722,30 +3890,34 @@ The city parameter can only be used when region is also provided.
             pub data: ::std::option::Option<BatchSessionListResponseSchema>,
         }
         ///`GetV1BatchSessionsStatus`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "batch-sessions")]
         pub enum GetV1BatchSessionsStatus {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "processing")]
             Processing,
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
-            #[serde(rename = "cancelled")]
             Cancelled,
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl ::serde::Serialize for GetV1BatchSessionsStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "batch-sessions")]
+        impl<'de> ::serde::Deserialize<'de> for GetV1BatchSessionsStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "processing", "completed", "failed", "cancelled"],
+                )
+            }
         }
         #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for GetV1BatchSessionsStatus {
@@ -3986,30 +4158,40 @@ The city parameter can only be used when region is also provided.
             }
         }
         ///`GetV1SessionsHistoryMetricsArrayItem`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "browser-sessions")]
         pub enum GetV1SessionsHistoryMetricsArrayItem {
-            #[serde(rename = "session_count")]
             SessionCount,
-            #[serde(rename = "proxy_bytes")]
             ProxyBytes,
-            #[serde(rename = "ai_steps")]
             AiSteps,
-            #[serde(rename = "session_hours")]
             SessionHours,
-            #[serde(rename = "credits_used")]
             CreditsUsed,
+        }
+        #[cfg(feature = "browser-sessions")]
+        impl ::serde::Serialize for GetV1SessionsHistoryMetricsArrayItem {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "browser-sessions")]
+        impl<'de> ::serde::Deserialize<'de> for GetV1SessionsHistoryMetricsArrayItem {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &[
+                        "session_count",
+                        "proxy_bytes",
+                        "ai_steps",
+                        "session_hours",
+                        "credits_used",
+                    ],
+                )
+            }
         }
         #[cfg(feature = "browser-sessions")]
         impl ::std::fmt::Display for GetV1SessionsHistoryMetricsArrayItem {
@@ -4108,24 +4290,31 @@ The city parameter can only be used when region is also provided.
             }
         }
         ///`GetV1SessionsSortOrder`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "browser-sessions")]
         pub enum GetV1SessionsSortOrder {
-            #[serde(rename = "asc")]
             Asc,
-            #[serde(rename = "desc")]
             Desc,
+        }
+        #[cfg(feature = "browser-sessions")]
+        impl ::serde::Serialize for GetV1SessionsSortOrder {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "browser-sessions")]
+        impl<'de> ::serde::Deserialize<'de> for GetV1SessionsSortOrder {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["asc", "desc"],
+                )
+            }
         }
         #[cfg(feature = "browser-sessions")]
         impl ::std::fmt::Display for GetV1SessionsSortOrder {
@@ -4383,32 +4572,35 @@ The city parameter can only be used when region is also provided.
             }
         }
         ///`GetV1TaskByTaskIdExecutionsStatus`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "tasks-legacy")]
         pub enum GetV1TaskByTaskIdExecutionsStatus {
-            #[serde(rename = "success")]
             Success,
-            #[serde(rename = "failure")]
             Failure,
-            #[serde(rename = "timeout")]
             Timeout,
-            #[serde(rename = "cancelled")]
             Cancelled,
-            #[serde(rename = "queued")]
             Queued,
-            #[serde(rename = "running")]
             Running,
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl ::serde::Serialize for GetV1TaskByTaskIdExecutionsStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl<'de> ::serde::Deserialize<'de> for GetV1TaskByTaskIdExecutionsStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["success", "failure", "timeout", "cancelled", "queued", "running"],
+                )
+            }
         }
         #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for GetV1TaskByTaskIdExecutionsStatus {
@@ -4749,25 +4941,33 @@ The city parameter can only be used when region is also provided.
             pub integration: ::std::option::Option<IntegrationItem>,
         }
         ///The type of integration
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "integrations")]
         pub enum IntegrationType {
-            #[serde(rename = "1PASSWORD")]
             X1password,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "integrations")]
+        impl ::serde::Serialize for IntegrationType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "integrations")]
+        impl<'de> ::serde::Deserialize<'de> for IntegrationType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["1PASSWORD"],
+                )
+            }
         }
         #[cfg(feature = "integrations")]
         impl ::std::convert::TryFrom<&str> for IntegrationType {
@@ -4855,26 +5055,32 @@ The city parameter can only be used when region is also provided.
             pub y: i64,
         }
         ///Mouse button to use
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "os-level-control")]
         pub enum MouseClickRequestSchemaButton {
-            #[serde(rename = "left")]
             Left,
-            #[serde(rename = "middle")]
             Middle,
-            #[serde(rename = "right")]
             Right,
+        }
+        #[cfg(feature = "os-level-control")]
+        impl ::serde::Serialize for MouseClickRequestSchemaButton {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "os-level-control")]
+        impl<'de> ::serde::Deserialize<'de> for MouseClickRequestSchemaButton {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["left", "middle", "right"],
+                )
+            }
         }
         #[cfg(feature = "os-level-control")]
         impl ::std::fmt::Display for MouseClickRequestSchemaButton {
@@ -4950,26 +5156,32 @@ The city parameter can only be used when region is also provided.
             pub y: ::std::option::Option<f64>,
         }
         ///Mouse button to use
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "os-level-control")]
         pub enum MouseSingleClickRequestSchemaButton {
-            #[serde(rename = "left")]
             Left,
-            #[serde(rename = "middle")]
             Middle,
-            #[serde(rename = "right")]
             Right,
+        }
+        #[cfg(feature = "os-level-control")]
+        impl ::serde::Serialize for MouseSingleClickRequestSchemaButton {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "os-level-control")]
+        impl<'de> ::serde::Deserialize<'de> for MouseSingleClickRequestSchemaButton {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["left", "middle", "right"],
+                )
+            }
         }
         #[cfg(feature = "os-level-control")]
         impl ::std::fmt::Display for MouseSingleClickRequestSchemaButton {
@@ -5029,22 +5241,27 @@ The city parameter can only be used when region is also provided.
             pub load_mode: OnePasswordAllSecretsConfigLoadMode,
         }
         ///Load all secrets from 1Password
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
         pub enum OnePasswordAllSecretsConfigLoadMode {
-            #[serde(rename = "all")]
             All,
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::serde::Serialize for OnePasswordAllSecretsConfigLoadMode {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl<'de> ::serde::Deserialize<'de> for OnePasswordAllSecretsConfigLoadMode {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["all"])
+            }
         }
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
         impl ::std::fmt::Display for OnePasswordAllSecretsConfigLoadMode {
@@ -5118,22 +5335,30 @@ The city parameter can only be used when region is also provided.
             pub type_: OnePasswordIntegrationType,
         }
         ///Integration type
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
         pub enum OnePasswordIntegrationType {
-            #[serde(rename = "1PASSWORD")]
             X1password,
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::serde::Serialize for OnePasswordIntegrationType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl<'de> ::serde::Deserialize<'de> for OnePasswordIntegrationType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["1PASSWORD"],
+                )
+            }
         }
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
         impl ::std::fmt::Display for OnePasswordIntegrationType {
@@ -5184,22 +5409,28 @@ The city parameter can only be used when region is also provided.
             pub secrets: ::std::vec::Vec<::std::string::String>,
         }
         ///Load specific secrets from 1Password
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
         pub enum OnePasswordSpecificSecretsConfigLoadMode {
-            #[serde(rename = "specific")]
             Specific,
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl ::serde::Serialize for OnePasswordSpecificSecretsConfigLoadMode {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
+        impl<'de> ::serde::Deserialize<'de>
+        for OnePasswordSpecificSecretsConfigLoadMode {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["specific"])
+            }
         }
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
         impl ::std::fmt::Display for OnePasswordSpecificSecretsConfigLoadMode {
@@ -5271,22 +5502,27 @@ The city parameter can only be used when region is also provided.
             pub workflow_id: ::std::string::String,
         }
         ///The status of the asynchronous task execution.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskAsyncResponseDataStatus {
-            #[serde(rename = "running")]
             Running,
+        }
+        #[cfg(feature = "ai-tools")]
+        impl ::serde::Serialize for PerformWebTaskAsyncResponseDataStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "ai-tools")]
+        impl<'de> ::serde::Deserialize<'de> for PerformWebTaskAsyncResponseDataStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["running"])
+            }
         }
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskAsyncResponseDataStatus {
@@ -5377,28 +5613,38 @@ The city parameter can only be used when region is also provided.
             pub url: ::std::option::Option<::std::string::String>,
         }
         ///The AI agent to use for task completion. Defaults to browser-use.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskRequestSchemaAgent {
-            #[serde(rename = "browser-use")]
             BrowserUse,
-            #[serde(rename = "openai-cua")]
             OpenaiCua,
-            #[serde(rename = "gemini-computer-use")]
             GeminiComputerUse,
-            #[serde(rename = "anthropic-cua")]
             AnthropicCua,
+        }
+        #[cfg(feature = "ai-tools")]
+        impl ::serde::Serialize for PerformWebTaskRequestSchemaAgent {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "ai-tools")]
+        impl<'de> ::serde::Deserialize<'de> for PerformWebTaskRequestSchemaAgent {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &[
+                        "browser-use",
+                        "openai-cua",
+                        "gemini-computer-use",
+                        "anthropic-cua",
+                    ],
+                )
+            }
         }
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskRequestSchemaAgent {
@@ -5446,30 +5692,34 @@ The city parameter can only be used when region is also provided.
             }
         }
         ///The AI provider to use for task completion.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskRequestSchemaProvider {
-            #[serde(rename = "openai")]
             Openai,
-            #[serde(rename = "gemini")]
             Gemini,
-            #[serde(rename = "groq")]
             Groq,
-            #[serde(rename = "azure")]
             Azure,
-            #[serde(rename = "xai")]
             Xai,
+        }
+        #[cfg(feature = "ai-tools")]
+        impl ::serde::Serialize for PerformWebTaskRequestSchemaProvider {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "ai-tools")]
+        impl<'de> ::serde::Deserialize<'de> for PerformWebTaskRequestSchemaProvider {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["openai", "gemini", "groq", "azure", "xai"],
+                )
+            }
         }
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskRequestSchemaProvider {
@@ -5567,22 +5817,28 @@ The city parameter can only be used when region is also provided.
             pub status: PerformWebTaskStatusFailedResponseDataStatus,
         }
         ///The workflow has failed.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskStatusFailedResponseDataStatus {
-            #[serde(rename = "FAILED")]
             Failed,
+        }
+        #[cfg(feature = "ai-tools")]
+        impl ::serde::Serialize for PerformWebTaskStatusFailedResponseDataStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "ai-tools")]
+        impl<'de> ::serde::Deserialize<'de>
+        for PerformWebTaskStatusFailedResponseDataStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["FAILED"])
+            }
         }
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskStatusFailedResponseDataStatus {
@@ -5684,22 +5940,28 @@ The city parameter can only be used when region is also provided.
             pub status: PerformWebTaskStatusRunningResponseDataStatus,
         }
         ///The workflow is currently running.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskStatusRunningResponseDataStatus {
-            #[serde(rename = "RUNNING")]
             Running,
+        }
+        #[cfg(feature = "ai-tools")]
+        impl ::serde::Serialize for PerformWebTaskStatusRunningResponseDataStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "ai-tools")]
+        impl<'de> ::serde::Deserialize<'de>
+        for PerformWebTaskStatusRunningResponseDataStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["RUNNING"])
+            }
         }
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskStatusRunningResponseDataStatus {
@@ -5751,22 +6013,31 @@ The city parameter can only be used when region is also provided.
             pub status: PerformWebTaskStatusSuccessResponseDataStatus,
         }
         ///The workflow has completed successfully.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "ai-tools")]
         pub enum PerformWebTaskStatusSuccessResponseDataStatus {
-            #[serde(rename = "COMPLETED")]
             Completed,
+        }
+        #[cfg(feature = "ai-tools")]
+        impl ::serde::Serialize for PerformWebTaskStatusSuccessResponseDataStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "ai-tools")]
+        impl<'de> ::serde::Deserialize<'de>
+        for PerformWebTaskStatusSuccessResponseDataStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["COMPLETED"],
+                )
+            }
         }
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskStatusSuccessResponseDataStatus {
@@ -6731,22 +7002,27 @@ The city parameter can only be used when region is also provided.
             pub source: ::std::option::Option<ProfileRequestSchemaSource>,
         }
         ///The source of the profile data. currently only `session` is supported.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "profiles")]
         pub enum ProfileRequestSchemaSource {
-            #[serde(rename = "session")]
             Session,
+        }
+        #[cfg(feature = "profiles")]
+        impl ::serde::Serialize for ProfileRequestSchemaSource {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "profiles")]
+        impl<'de> ::serde::Deserialize<'de> for ProfileRequestSchemaSource {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["session"])
+            }
         }
         #[cfg(feature = "profiles")]
         impl ::std::fmt::Display for ProfileRequestSchemaSource {
@@ -6834,25 +7110,30 @@ The city parameter can only be used when region is also provided.
             pub status: ::std::option::Option<::std::string::String>,
         }
         ///The source of the profile data.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "profiles")]
         pub enum ProfileResponseSchemaSource {
-            #[serde(rename = "session")]
             Session,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "profiles")]
+        impl ::serde::Serialize for ProfileResponseSchemaSource {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "profiles")]
+        impl<'de> ::serde::Deserialize<'de> for ProfileResponseSchemaSource {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["session"])
+            }
         }
         #[cfg(feature = "profiles")]
         impl ::std::convert::TryFrom<&str> for ProfileResponseSchemaSource {
@@ -7074,22 +7355,30 @@ The city parameter can only be used when region is also provided.
             }
         }
         ///Programming language for the task
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "tasks-legacy")]
         pub enum PublishVersionRequestLanguage {
-            #[serde(rename = "typescript")]
             Typescript,
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl ::serde::Serialize for PublishVersionRequestLanguage {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl<'de> ::serde::Deserialize<'de> for PublishVersionRequestLanguage {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["typescript"],
+                )
+            }
         }
         #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for PublishVersionRequestLanguage {
@@ -7498,22 +7787,30 @@ The city parameter can only be used when region is also provided.
             pub service_account: ::std::string::String,
         }
         ///Credential type
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "integrations")]
         pub enum ServiceAccountCredentialsType {
-            #[serde(rename = "serviceAccount")]
             ServiceAccount,
+        }
+        #[cfg(feature = "integrations")]
+        impl ::serde::Serialize for ServiceAccountCredentialsType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "integrations")]
+        impl<'de> ::serde::Deserialize<'de> for ServiceAccountCredentialsType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["serviceAccount"],
+                )
+            }
         }
         #[cfg(feature = "integrations")]
         impl ::std::fmt::Display for ServiceAccountCredentialsType {
@@ -7947,25 +8244,31 @@ The city parameter can only be used when region is also provided.
             }
         }
         ///`SessionHistoryPageItemUsedCreditsVariant2`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "browser-sessions")]
         pub enum SessionHistoryPageItemUsedCreditsVariant2 {
-            #[serde(rename = "N/A")]
             NA,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "browser-sessions")]
+        impl ::serde::Serialize for SessionHistoryPageItemUsedCreditsVariant2 {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "browser-sessions")]
+        impl<'de> ::serde::Deserialize<'de>
+        for SessionHistoryPageItemUsedCreditsVariant2 {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["N/A"])
+            }
         }
         #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<&str>
@@ -8324,35 +8627,38 @@ The city parameter can only be used when region is also provided.
             pub data: ::std::option::Option<TaskExecutionResult>,
         }
         ///Execution status
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "tasks-legacy")]
         pub enum TaskExecutionResultStatus {
-            #[serde(rename = "success")]
             Success,
-            #[serde(rename = "failure")]
             Failure,
-            #[serde(rename = "timeout")]
             Timeout,
-            #[serde(rename = "cancelled")]
             Cancelled,
-            #[serde(rename = "queued")]
             Queued,
-            #[serde(rename = "running")]
             Running,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl ::serde::Serialize for TaskExecutionResultStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl<'de> ::serde::Deserialize<'de> for TaskExecutionResultStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["success", "failure", "timeout", "cancelled", "queued", "running"],
+                )
+            }
         }
         #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskExecutionResultStatus {
@@ -8409,25 +8715,33 @@ The city parameter can only be used when region is also provided.
             pub total_pages: u64,
         }
         ///Programming language for the task
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "tasks-legacy")]
         pub enum TaskLanguage {
-            #[serde(rename = "typescript")]
             Typescript,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl ::serde::Serialize for TaskLanguage {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl<'de> ::serde::Deserialize<'de> for TaskLanguage {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["typescript"],
+                )
+            }
         }
         #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskLanguage {
@@ -8744,35 +9058,38 @@ The city parameter can only be used when region is also provided.
             pub status: TaskRunStatusV2ResponseStatus,
         }
         ///Current task run status
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "tasks")]
         pub enum TaskRunStatusV2ResponseStatus {
-            #[serde(rename = "queued")]
             Queued,
-            #[serde(rename = "running")]
             Running,
-            #[serde(rename = "success")]
             Success,
-            #[serde(rename = "failure")]
             Failure,
-            #[serde(rename = "timeout")]
             Timeout,
-            #[serde(rename = "cancelled")]
             Cancelled,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "tasks")]
+        impl ::serde::Serialize for TaskRunStatusV2ResponseStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "tasks")]
+        impl<'de> ::serde::Deserialize<'de> for TaskRunStatusV2ResponseStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["queued", "running", "success", "failure", "timeout", "cancelled"],
+                )
+            }
         }
         #[cfg(feature = "tasks")]
         impl ::std::convert::TryFrom<&str> for TaskRunStatusV2ResponseStatus {
@@ -8888,25 +9205,33 @@ The city parameter can only be used when region is also provided.
             }
         }
         ///Programming language for the task
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "tasks-legacy")]
         pub enum TaskVersionLanguage {
-            #[serde(rename = "typescript")]
             Typescript,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl ::serde::Serialize for TaskVersionLanguage {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "tasks-legacy")]
+        impl<'de> ::serde::Deserialize<'de> for TaskVersionLanguage {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["typescript"],
+                )
+            }
         }
         #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskVersionLanguage {
@@ -9053,26 +9378,32 @@ The city parameter can only be used when region is also provided.
             pub name: ::std::option::Option<::std::string::String>,
         }
         ///`UpdateAuthFlowRequestMethodsItem`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "applications")]
         pub enum UpdateAuthFlowRequestMethodsItem {
-            #[serde(rename = "username_password")]
             UsernamePassword,
-            #[serde(rename = "authenticator")]
             Authenticator,
-            #[serde(rename = "custom")]
             Custom,
+        }
+        #[cfg(feature = "applications")]
+        impl ::serde::Serialize for UpdateAuthFlowRequestMethodsItem {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "applications")]
+        impl<'de> ::serde::Deserialize<'de> for UpdateAuthFlowRequestMethodsItem {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["username_password", "authenticator", "custom"],
+                )
+            }
         }
         #[cfg(feature = "applications")]
         impl ::std::fmt::Display for UpdateAuthFlowRequestMethodsItem {
@@ -9369,22 +9700,30 @@ The city parameter can only be used when region is also provided.
             pub username: ::std::string::String,
         }
         ///Credential type
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "identities")]
         pub enum UsernamePasswordCredentialType {
-            #[serde(rename = "username_password")]
             UsernamePassword,
+        }
+        #[cfg(feature = "identities")]
+        impl ::serde::Serialize for UsernamePasswordCredentialType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "identities")]
+        impl<'de> ::serde::Deserialize<'de> for UsernamePasswordCredentialType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["username_password"],
+                )
+            }
         }
         #[cfg(feature = "identities")]
         impl ::std::fmt::Display for UsernamePasswordCredentialType {

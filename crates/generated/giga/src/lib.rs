@@ -96,25 +96,30 @@ mod generated {
             }
         }
         ///`NumberOrCustomString`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "billing")]
         pub enum NumberOrCustomString {
-            #[serde(rename = "custom")]
             Custom,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "billing")]
+        impl ::serde::Serialize for NumberOrCustomString {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "billing")]
+        impl<'de> ::serde::Deserialize<'de> for NumberOrCustomString {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["custom"])
+            }
         }
         #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<&str> for NumberOrCustomString {
@@ -155,25 +160,33 @@ mod generated {
             }
         }
         ///`NumberOrUnlimitedString`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "billing")]
         pub enum NumberOrUnlimitedString {
-            #[serde(rename = "unlimited")]
             Unlimited,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "billing")]
+        impl ::serde::Serialize for NumberOrUnlimitedString {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "billing")]
+        impl<'de> ::serde::Deserialize<'de> for NumberOrUnlimitedString {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["unlimited"],
+                )
+            }
         }
         #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<&str> for NumberOrUnlimitedString {

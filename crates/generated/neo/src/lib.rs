@@ -57,27 +57,34 @@ mod generated {
             pub used_credits: f64,
         }
         ///`BillingCreditsResponseResourceType`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "billing")]
         pub enum BillingCreditsResponseResourceType {
-            #[serde(rename = "user")]
             User,
-            #[serde(rename = "team")]
             Team,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(feature = "billing")]
+        impl ::serde::Serialize for BillingCreditsResponseResourceType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(feature = "billing")]
+        impl<'de> ::serde::Deserialize<'de> for BillingCreditsResponseResourceType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["user", "team"],
+                )
+            }
         }
         #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<&str> for BillingCreditsResponseResourceType {

@@ -286,31 +286,74 @@ mod generated {
             pub page_type: ::std::option::Option<i64>,
         }
         ///`AnalyzingStatusState`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "airops-batches")]
         pub enum AnalyzingStatusState {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "started")]
             Started,
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::serde::Serialize for AnalyzingStatusState {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for AnalyzingStatusState {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "started", "completed", "failed"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -402,25 +445,68 @@ mod generated {
             pub total_urls: ::std::option::Option<i64>,
         }
         ///`BatchDetailResponseObject`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "airops-batches")]
         pub enum BatchDetailResponseObject {
-            #[serde(rename = "batch")]
             Batch,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::serde::Serialize for BatchDetailResponseObject {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for BatchDetailResponseObject {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["batch"])
+            }
         }
         #[cfg(
             all(
@@ -480,31 +566,74 @@ mod generated {
             }
         }
         ///Overall workflow status.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "airops-batches")]
         pub enum BatchDetailResponseStatus {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "in_progress")]
             InProgress,
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::serde::Serialize for BatchDetailResponseStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for BatchDetailResponseStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "in_progress", "completed", "failed"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -735,29 +864,73 @@ mod generated {
             pub url: ::std::option::Option<::std::string::String>,
         }
         ///Stage where failure occurred (present when status is failed).
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "airops-batches")]
         pub enum BatchItemResultFailedStage {
-            #[serde(rename = "scraping")]
             Scraping,
-            #[serde(rename = "analyzing")]
             Analyzing,
-            #[serde(rename = "enriching")]
             Enriching,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::serde::Serialize for BatchItemResultFailedStage {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for BatchItemResultFailedStage {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["scraping", "analyzing", "enriching"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -817,65 +990,113 @@ mod generated {
             }
         }
         ///Classified page type (present when status is completed).
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "airops-batches")]
         pub enum BatchItemResultPageType {
-            #[serde(rename = "homepage")]
             Homepage,
-            #[serde(rename = "product_page")]
             ProductPage,
-            #[serde(rename = "collection_page")]
             CollectionPage,
-            #[serde(rename = "pricing_page")]
             PricingPage,
-            #[serde(rename = "informational_article")]
             InformationalArticle,
-            #[serde(rename = "documentation")]
             Documentation,
-            #[serde(rename = "listicle_article")]
             ListicleArticle,
-            #[serde(rename = "comparison_page")]
             ComparisonPage,
-            #[serde(rename = "support_article")]
             SupportArticle,
-            #[serde(rename = "review_page")]
             ReviewPage,
-            #[serde(rename = "forum_thread")]
             ForumThread,
-            #[serde(rename = "social_media_post")]
             SocialMediaPost,
-            #[serde(rename = "social_media_profile")]
             SocialMediaProfile,
-            #[serde(rename = "video_page")]
             VideoPage,
-            #[serde(rename = "news_article")]
             NewsArticle,
-            #[serde(rename = "case_study")]
             CaseStudy,
-            #[serde(rename = "marketplace_listing")]
             MarketplaceListing,
-            #[serde(rename = "landing_page")]
             LandingPage,
-            #[serde(rename = "deal_page")]
             DealPage,
-            #[serde(rename = "job_posting")]
             JobPosting,
-            #[serde(rename = "other")]
             Other,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::serde::Serialize for BatchItemResultPageType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for BatchItemResultPageType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &[
+                        "homepage",
+                        "product_page",
+                        "collection_page",
+                        "pricing_page",
+                        "informational_article",
+                        "documentation",
+                        "listicle_article",
+                        "comparison_page",
+                        "support_article",
+                        "review_page",
+                        "forum_thread",
+                        "social_media_post",
+                        "social_media_profile",
+                        "video_page",
+                        "news_article",
+                        "case_study",
+                        "marketplace_listing",
+                        "landing_page",
+                        "deal_page",
+                        "job_posting",
+                        "other",
+                    ],
+                )
+            }
         }
         #[cfg(
             all(
@@ -934,27 +1155,72 @@ mod generated {
             }
         }
         ///Item processing status.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "airops-batches")]
         pub enum BatchItemResultStatus {
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::serde::Serialize for BatchItemResultStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for BatchItemResultStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["completed", "failed"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -1180,25 +1446,71 @@ mod generated {
             pub total_urls: ::std::option::Option<i64>,
         }
         ///Object type identifier.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "airops-batches")]
         pub enum CreateBatchResponseObject {
-            #[serde(rename = "batch_airops")]
             BatchAirops,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::serde::Serialize for CreateBatchResponseObject {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for CreateBatchResponseObject {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["batch_airops"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -1282,29 +1594,75 @@ mod generated {
             pub remaining_units: ::std::option::Option<i64>,
         }
         ///How the credit lot was issued.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "balance-billing")]
         pub enum CreditsBreakdownItemPurchaseKind {
             Subscription,
-            #[serde(rename = "Top-up")]
             TopUp,
             Manual,
             Setup,
             Pending,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "balance-billing"
+            )
+        )]
+        impl ::serde::Serialize for CreditsBreakdownItemPurchaseKind {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "balance-billing"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for CreditsBreakdownItemPurchaseKind {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["Subscription", "Top-up", "Manual", "Setup", "Pending"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -1612,28 +1970,71 @@ mod generated {
             pub url: ::std::option::Option<::std::string::String>,
         }
         ///`EnrichedDataInnerMethodsValue`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "unreferenced-types")]
         pub enum EnrichedDataInnerMethodsValue {
-            #[serde(rename = "classifier")]
             Classifier,
-            #[serde(rename = "parser")]
             Parser,
-            #[serde(rename = "llm")]
             Llm,
-            #[serde(rename = "not_found")]
             NotFound,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "unreferenced-types"
+            )
+        )]
+        impl ::serde::Serialize for EnrichedDataInnerMethodsValue {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "unreferenced-types"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for EnrichedDataInnerMethodsValue {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["classifier", "parser", "llm", "not_found"],
+                )
+            }
         }
         #[cfg(feature = "unreferenced-types")]
         impl ::std::fmt::Display for EnrichedDataInnerMethodsValue {
@@ -1719,62 +2120,110 @@ mod generated {
             }
         }
         ///Classified page type.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "unreferenced-types")]
         pub enum EnrichedDataInnerPageType {
-            #[serde(rename = "homepage")]
             Homepage,
-            #[serde(rename = "product_page")]
             ProductPage,
-            #[serde(rename = "collection_page")]
             CollectionPage,
-            #[serde(rename = "pricing_page")]
             PricingPage,
-            #[serde(rename = "informational_article")]
             InformationalArticle,
-            #[serde(rename = "documentation")]
             Documentation,
-            #[serde(rename = "listicle_article")]
             ListicleArticle,
-            #[serde(rename = "comparison_page")]
             ComparisonPage,
-            #[serde(rename = "support_article")]
             SupportArticle,
-            #[serde(rename = "review_page")]
             ReviewPage,
-            #[serde(rename = "forum_thread")]
             ForumThread,
-            #[serde(rename = "social_media_post")]
             SocialMediaPost,
-            #[serde(rename = "social_media_profile")]
             SocialMediaProfile,
-            #[serde(rename = "video_page")]
             VideoPage,
-            #[serde(rename = "news_article")]
             NewsArticle,
-            #[serde(rename = "case_study")]
             CaseStudy,
-            #[serde(rename = "marketplace_listing")]
             MarketplaceListing,
-            #[serde(rename = "landing_page")]
             LandingPage,
-            #[serde(rename = "deal_page")]
             DealPage,
-            #[serde(rename = "job_posting")]
             JobPosting,
-            #[serde(rename = "other")]
             Other,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "unreferenced-types"
+            )
+        )]
+        impl ::serde::Serialize for EnrichedDataInnerPageType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "unreferenced-types"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for EnrichedDataInnerPageType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &[
+                        "homepage",
+                        "product_page",
+                        "collection_page",
+                        "pricing_page",
+                        "informational_article",
+                        "documentation",
+                        "listicle_article",
+                        "comparison_page",
+                        "support_article",
+                        "review_page",
+                        "forum_thread",
+                        "social_media_post",
+                        "social_media_profile",
+                        "video_page",
+                        "news_article",
+                        "case_study",
+                        "marketplace_listing",
+                        "landing_page",
+                        "deal_page",
+                        "job_posting",
+                        "other",
+                    ],
+                )
+            }
         }
         #[cfg(feature = "unreferenced-types")]
         impl ::std::fmt::Display for EnrichedDataInnerPageType {
@@ -1928,33 +2377,75 @@ mod generated {
             pub state: ::std::option::Option<EnrichingStatusState>,
         }
         ///`EnrichingStatusState`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "airops-batches")]
         pub enum EnrichingStatusState {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "started")]
             Started,
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
-            #[serde(rename = "skipped")]
             Skipped,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::serde::Serialize for EnrichingStatusState {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for EnrichingStatusState {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "started", "completed", "failed", "skipped"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -2056,17 +2547,7 @@ mod generated {
             pub type_: ::std::string::String,
         }
         ///Always 'error'
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(
             any(
@@ -2086,11 +2567,58 @@ mod generated {
             )
         )]
         pub enum ErrorObject {
-            #[serde(rename = "error")]
             Error,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl ::serde::Serialize for ErrorObject {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            any(
+                feature = "airops-batches",
+                feature = "answers",
+                feature = "balance-billing",
+                feature = "batches",
+                feature = "builder",
+                feature = "crawls",
+                feature = "files",
+                feature = "maps",
+                feature = "partnerships",
+                feature = "schedules",
+                feature = "scrapes",
+                feature = "search",
+                feature = "utility"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for ErrorObject {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["error"])
+            }
         }
         #[cfg(
             any(
@@ -2164,24 +2692,69 @@ mod generated {
             pub retry_after: ::std::option::Option<i64>,
         }
         ///`GetOlostepP2pIncomingApiHtmlTransformer`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "builder")]
         pub enum GetOlostepP2pIncomingApiHtmlTransformer {
-            #[serde(rename = "none")]
             None,
-            #[serde(rename = "postlightParser")]
             PostlightParser,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "builder"
+            )
+        )]
+        impl ::serde::Serialize for GetOlostepP2pIncomingApiHtmlTransformer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "builder"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for GetOlostepP2pIncomingApiHtmlTransformer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["none", "postlightParser"],
+                )
+            }
         }
         #[cfg(feature = "builder")]
         impl ::std::fmt::Display for GetOlostepP2pIncomingApiHtmlTransformer {
@@ -2269,26 +2842,71 @@ mod generated {
             }
         }
         ///`GetOlostepP2pIncomingApiRemoveCsSselectors`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "builder")]
         pub enum GetOlostepP2pIncomingApiRemoveCsSselectors {
-            #[serde(rename = "default")]
             Default,
-            #[serde(rename = "none")]
             None,
-            #[serde(rename = "JSON stringified array of CSS selectors")]
             JsonStringifiedArrayOfCssSelectors,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "builder"
+            )
+        )]
+        impl ::serde::Serialize for GetOlostepP2pIncomingApiRemoveCsSselectors {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "builder"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de>
+        for GetOlostepP2pIncomingApiRemoveCsSselectors {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["default", "none", "JSON stringified array of CSS selectors"],
+                )
+            }
         }
         #[cfg(feature = "builder")]
         impl ::std::fmt::Display for GetOlostepP2pIncomingApiRemoveCsSselectors {
@@ -2473,24 +3091,69 @@ mod generated {
             pub url: ::std::option::Option<::std::string::String>,
         }
         ///`GetV1BatchesByBatchIdItemsStatus`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "batches")]
         pub enum GetV1BatchesByBatchIdItemsStatus {
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "batches"
+            )
+        )]
+        impl ::serde::Serialize for GetV1BatchesByBatchIdItemsStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "batches"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for GetV1BatchesByBatchIdItemsStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["completed", "failed"],
+                )
+            }
         }
         #[cfg(feature = "batches")]
         impl ::std::fmt::Display for GetV1BatchesByBatchIdItemsStatus {
@@ -2651,25 +3314,68 @@ mod generated {
             pub total_urls: ::std::option::Option<f64>,
         }
         ///`GetV1BatchesRecentResponseObject`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "batches")]
         pub enum GetV1BatchesRecentResponseObject {
-            #[serde(rename = "list")]
             List,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "batches"
+            )
+        )]
+        impl ::serde::Serialize for GetV1BatchesRecentResponseObject {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "batches"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for GetV1BatchesRecentResponseObject {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["list"])
+            }
         }
         #[cfg(
             all(
@@ -2729,24 +3435,69 @@ mod generated {
             }
         }
         ///`GetV1CrawlsByCrawlIdPagesFormatsItem`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "crawls")]
         pub enum GetV1CrawlsByCrawlIdPagesFormatsItem {
-            #[serde(rename = "html")]
             Html,
-            #[serde(rename = "markdown")]
             Markdown,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "crawls"
+            )
+        )]
+        impl ::serde::Serialize for GetV1CrawlsByCrawlIdPagesFormatsItem {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "crawls"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for GetV1CrawlsByCrawlIdPagesFormatsItem {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["html", "markdown"],
+                )
+            }
         }
         #[cfg(feature = "crawls")]
         impl ::std::fmt::Display for GetV1CrawlsByCrawlIdPagesFormatsItem {
@@ -3026,24 +3777,69 @@ mod generated {
             pub status: ::std::option::Option<::std::string::String>,
         }
         ///`GetV1FilesPurpose`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "files")]
         pub enum GetV1FilesPurpose {
-            #[serde(rename = "context")]
             Context,
-            #[serde(rename = "batch")]
             Batch,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "files"
+            )
+        )]
+        impl ::serde::Serialize for GetV1FilesPurpose {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "files"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for GetV1FilesPurpose {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["context", "batch"],
+                )
+            }
         }
         #[cfg(feature = "files")]
         impl ::std::fmt::Display for GetV1FilesPurpose {
@@ -3198,26 +3994,70 @@ mod generated {
             pub urls_count: ::std::option::Option<i64>,
         }
         ///`GetV1RetrieveFormatsItem`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "utility")]
         pub enum GetV1RetrieveFormatsItem {
-            #[serde(rename = "html")]
             Html,
-            #[serde(rename = "markdown")]
             Markdown,
-            #[serde(rename = "json")]
             Json,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "utility"
+            )
+        )]
+        impl ::serde::Serialize for GetV1RetrieveFormatsItem {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "utility"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for GetV1RetrieveFormatsItem {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["html", "markdown", "json"],
+                )
+            }
         }
         #[cfg(feature = "utility")]
         impl ::std::fmt::Display for GetV1RetrieveFormatsItem {
@@ -3422,27 +4262,73 @@ mod generated {
             >,
         }
         ///HTTP method for the scheduled call
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesByScheduleIdResponseScheduleMethod {
-            #[serde(rename = "GET")]
             Get,
-            #[serde(rename = "POST")]
             Post,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl ::serde::Serialize for GetV1SchedulesByScheduleIdResponseScheduleMethod {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de>
+        for GetV1SchedulesByScheduleIdResponseScheduleMethod {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["GET", "POST"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -3503,27 +4389,73 @@ mod generated {
             }
         }
         ///Current state of the schedule
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesByScheduleIdResponseScheduleState {
-            #[serde(rename = "ENABLED")]
             Enabled,
-            #[serde(rename = "DELETED")]
             Deleted,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl ::serde::Serialize for GetV1SchedulesByScheduleIdResponseScheduleState {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de>
+        for GetV1SchedulesByScheduleIdResponseScheduleState {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["ENABLED", "DELETED"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -3584,27 +4516,73 @@ mod generated {
             }
         }
         ///Type of schedule
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesByScheduleIdResponseScheduleType {
-            #[serde(rename = "recurring")]
             Recurring,
-            #[serde(rename = "onetime")]
             Onetime,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl ::serde::Serialize for GetV1SchedulesByScheduleIdResponseScheduleType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de>
+        for GetV1SchedulesByScheduleIdResponseScheduleType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["recurring", "onetime"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -3787,24 +4765,69 @@ mod generated {
             }
         }
         ///`GetV1SchedulesIncludeDeleted`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesIncludeDeleted {
-            #[serde(rename = "true")]
             True,
-            #[serde(rename = "false")]
             False,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl ::serde::Serialize for GetV1SchedulesIncludeDeleted {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for GetV1SchedulesIncludeDeleted {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["true", "false"],
+                )
+            }
         }
         #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for GetV1SchedulesIncludeDeleted {
@@ -3976,27 +4999,73 @@ mod generated {
             >,
         }
         ///HTTP method for the scheduled call
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesResponseSchedulesItemMethod {
-            #[serde(rename = "GET")]
             Get,
-            #[serde(rename = "POST")]
             Post,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl ::serde::Serialize for GetV1SchedulesResponseSchedulesItemMethod {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de>
+        for GetV1SchedulesResponseSchedulesItemMethod {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["GET", "POST"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -4057,27 +5126,73 @@ mod generated {
             }
         }
         ///Current state of the schedule
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesResponseSchedulesItemState {
-            #[serde(rename = "ENABLED")]
             Enabled,
-            #[serde(rename = "DELETED")]
             Deleted,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl ::serde::Serialize for GetV1SchedulesResponseSchedulesItemState {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de>
+        for GetV1SchedulesResponseSchedulesItemState {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["ENABLED", "DELETED"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -4137,27 +5252,72 @@ mod generated {
             }
         }
         ///Type of schedule
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "schedules")]
         pub enum GetV1SchedulesResponseSchedulesItemType {
-            #[serde(rename = "recurring")]
             Recurring,
-            #[serde(rename = "onetime")]
             Onetime,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl ::serde::Serialize for GetV1SchedulesResponseSchedulesItemType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for GetV1SchedulesResponseSchedulesItemType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["recurring", "onetime"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -4405,27 +5565,72 @@ mod generated {
             pub total: ::std::option::Option<i64>,
         }
         ///Batch status.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "airops-batches")]
         pub enum ListBatchItemsResponseStatus {
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "in_progress")]
             InProgress,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::serde::Serialize for ListBatchItemsResponseStatus {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for ListBatchItemsResponseStatus {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["completed", "in_progress"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -4843,25 +6048,71 @@ mod generated {
             pub user_message: ::std::string::String,
         }
         ///`PartnerQuickConnectResultObject`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "partnerships")]
         pub enum PartnerQuickConnectResultObject {
-            #[serde(rename = "partner_quick_connect_result")]
             PartnerQuickConnectResult,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "partnerships"
+            )
+        )]
+        impl ::serde::Serialize for PartnerQuickConnectResultObject {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "partnerships"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PartnerQuickConnectResultObject {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["partner_quick_connect_result"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -5066,25 +6317,68 @@ mod generated {
             }
         }
         ///`PartnerQuickConnectUserObject`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "partnerships")]
         pub enum PartnerQuickConnectUserObject {
-            #[serde(rename = "user")]
             User,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "partnerships"
+            )
+        )]
+        impl ::serde::Serialize for PartnerQuickConnectUserObject {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "partnerships"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PartnerQuickConnectUserObject {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["user"])
+            }
         }
         #[cfg(
             all(
@@ -5395,30 +6689,73 @@ mod generated {
             pub parser: ::std::option::Option<::std::string::String>,
         }
         ///`PostV1CrawlsBodyScrapeOptionsFormatsItem`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "crawls")]
         pub enum PostV1CrawlsBodyScrapeOptionsFormatsItem {
-            #[serde(rename = "html")]
             Html,
-            #[serde(rename = "markdown")]
             Markdown,
-            #[serde(rename = "text")]
             Text,
-            #[serde(rename = "json")]
             Json,
-            #[serde(rename = "screenshot")]
             Screenshot,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "crawls"
+            )
+        )]
+        impl ::serde::Serialize for PostV1CrawlsBodyScrapeOptionsFormatsItem {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "crawls"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de>
+        for PostV1CrawlsBodyScrapeOptionsFormatsItem {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["html", "markdown", "text", "json", "screenshot"],
+                )
+            }
         }
         #[cfg(feature = "crawls")]
         impl ::std::fmt::Display for PostV1CrawlsBodyScrapeOptionsFormatsItem {
@@ -5689,24 +7026,69 @@ mod generated {
             }
         }
         ///The purpose of the file. Supported values: 'context' or 'batch'. Defaults to 'context'.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "files")]
         pub enum PostV1FilesBodyPurpose {
-            #[serde(rename = "context")]
             Context,
-            #[serde(rename = "batch")]
             Batch,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "files"
+            )
+        )]
+        impl ::serde::Serialize for PostV1FilesBodyPurpose {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "files"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PostV1FilesBodyPurpose {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["context", "batch"],
+                )
+            }
         }
         #[cfg(feature = "files")]
         impl ::std::fmt::Display for PostV1FilesBodyPurpose {
@@ -5927,24 +7309,69 @@ mod generated {
             pub text: ::std::option::Option<::std::string::String>,
         }
         ///HTTP method for the scheduled API call. Must be either GET or POST.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "schedules")]
         pub enum PostV1SchedulesBodyMethod {
-            #[serde(rename = "GET")]
             Get,
-            #[serde(rename = "POST")]
             Post,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl ::serde::Serialize for PostV1SchedulesBodyMethod {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PostV1SchedulesBodyMethod {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["GET", "POST"],
+                )
+            }
         }
         #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for PostV1SchedulesBodyMethod {
@@ -6069,27 +7496,72 @@ mod generated {
             pub type_: ::std::option::Option<PostV1SchedulesResponseType>,
         }
         ///HTTP method for the scheduled call
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "schedules")]
         pub enum PostV1SchedulesResponseMethod {
-            #[serde(rename = "GET")]
             Get,
-            #[serde(rename = "POST")]
             Post,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl ::serde::Serialize for PostV1SchedulesResponseMethod {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PostV1SchedulesResponseMethod {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["GET", "POST"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -6149,27 +7621,72 @@ mod generated {
             }
         }
         ///Type of schedule: 'recurring' for cron-based schedules, 'onetime' for single execution schedules
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "schedules")]
         pub enum PostV1SchedulesResponseType {
-            #[serde(rename = "recurring")]
             Recurring,
-            #[serde(rename = "onetime")]
             Onetime,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl ::serde::Serialize for PostV1SchedulesResponseType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "schedules"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PostV1SchedulesResponseType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["recurring", "onetime"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -6325,32 +7842,73 @@ Some operations, like scraping Google Search and Google News, support all countr
             },
         }
         ///`PostV1ScrapesBodyFormatsItem`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "scrapes")]
         pub enum PostV1ScrapesBodyFormatsItem {
-            #[serde(rename = "html")]
             Html,
-            #[serde(rename = "markdown")]
             Markdown,
-            #[serde(rename = "text")]
             Text,
-            #[serde(rename = "json")]
             Json,
-            #[serde(rename = "raw_pdf")]
             RawPdf,
-            #[serde(rename = "screenshot")]
             Screenshot,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "scrapes"
+            )
+        )]
+        impl ::serde::Serialize for PostV1ScrapesBodyFormatsItem {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "scrapes"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PostV1ScrapesBodyFormatsItem {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["html", "markdown", "text", "json", "raw_pdf", "screenshot"],
+                )
+            }
         }
         #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyFormatsItem {
@@ -6490,26 +8048,70 @@ Some operations, like scraping Google Search and Google News, support all countr
             pub id: ::std::string::String,
         }
         ///Option to remove certain CSS selectors from the content. Optionally, you can also pass a JSON stringified array of specific selectors you want to remove. The CSS selectors removed when this option is set to default are ['nav','footer','script','style','noscript','svg',[role=alert],[role=banner],[role=dialog],[role=alertdialog],[role=region][aria-label*=skip i],[aria-modal=true]]
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "scrapes")]
         pub enum PostV1ScrapesBodyRemoveCssSelectors {
-            #[serde(rename = "default")]
             Default,
-            #[serde(rename = "none")]
             None,
-            #[serde(rename = "array")]
             Array,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "scrapes"
+            )
+        )]
+        impl ::serde::Serialize for PostV1ScrapesBodyRemoveCssSelectors {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "scrapes"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PostV1ScrapesBodyRemoveCssSelectors {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["default", "none", "array"],
+                )
+            }
         }
         #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyRemoveCssSelectors {
@@ -6616,26 +8218,70 @@ Some operations, like scraping Google Search and Google News, support all countr
             pub screen_width: ::std::option::Option<i64>,
         }
         ///Type of screen. Desktop uses 1920x1080 pixels, mobile uses 414x896 pixels, and default uses 1024x768 pixels.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "scrapes")]
         pub enum PostV1ScrapesBodyScreenSizeScreenType {
-            #[serde(rename = "default")]
             Default,
-            #[serde(rename = "mobile")]
             Mobile,
-            #[serde(rename = "desktop")]
             Desktop,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "scrapes"
+            )
+        )]
+        impl ::serde::Serialize for PostV1ScrapesBodyScreenSizeScreenType {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "scrapes"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PostV1ScrapesBodyScreenSizeScreenType {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["default", "mobile", "desktop"],
+                )
+            }
         }
         #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyScreenSizeScreenType {
@@ -6734,24 +8380,69 @@ Some operations, like scraping Google Search and Google News, support all countr
             pub full_page: ::std::option::Option<bool>,
         }
         ///Specify the HTML transformer to use, if any. Postlight's Mercury Parser library is used to remove ads and other unwanted content from the scraped content.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "scrapes")]
         pub enum PostV1ScrapesBodyTransformer {
-            #[serde(rename = "postlight")]
             Postlight,
-            #[serde(rename = "none")]
             None,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "scrapes"
+            )
+        )]
+        impl ::serde::Serialize for PostV1ScrapesBodyTransformer {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "scrapes"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for PostV1ScrapesBodyTransformer {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["postlight", "none"],
+                )
+            }
         }
         #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyTransformer {
@@ -7087,25 +8778,68 @@ Some operations, like scraping Google Search and Google News, support all countr
             }
         }
         ///`ProblemJsonObject`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "partnerships")]
         pub enum ProblemJsonObject {
-            #[serde(rename = "error")]
             Error,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "partnerships"
+            )
+        )]
+        impl ::serde::Serialize for ProblemJsonObject {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "partnerships"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for ProblemJsonObject {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &["error"])
+            }
         }
         #[cfg(
             all(
@@ -7196,31 +8930,74 @@ Some operations, like scraping Google Search and Google News, support all countr
             pub valid: ::std::option::Option<i64>,
         }
         ///`ScrapingStatusState`
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "airops-batches")]
         pub enum ScrapingStatusState {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "started")]
             Started,
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::serde::Serialize for ScrapingStatusState {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for ScrapingStatusState {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "started", "completed", "failed"],
+                )
+            }
         }
         #[cfg(
             all(
@@ -7279,28 +9056,71 @@ Some operations, like scraping Google Search and Google News, support all countr
             }
         }
         ///Direction to scroll
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Copy,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[cfg(feature = "scrapes")]
         pub enum Scroll2Direction {
-            #[serde(rename = "up")]
             Up,
-            #[serde(rename = "down")]
             Down,
-            #[serde(rename = "left")]
             Left,
-            #[serde(rename = "right")]
             Right,
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "scrapes"
+            )
+        )]
+        impl ::serde::Serialize for Scroll2Direction {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                ),
+                feature = "scrapes"
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for Scroll2Direction {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["up", "down", "left", "right"],
+                )
+            }
         }
         #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for Scroll2Direction {
@@ -7482,31 +9302,74 @@ Some operations, like scraping Google Search and Google News, support all countr
             pub scraping: ::std::option::Option<ScrapingStatus>,
         }
         ///Aggregate workflow state.
-        #[derive(
-            ::serde::Deserialize,
-            ::serde::Serialize,
-            Clone,
-            Debug,
-            Eq,
-            Hash,
-            Ord,
-            PartialEq,
-            PartialOrd
-        )]
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
         #[non_exhaustive]
         #[cfg(feature = "airops-batches")]
         pub enum WorkflowStatusOverall {
-            #[serde(rename = "pending")]
             Pending,
-            #[serde(rename = "in_progress")]
             InProgress,
-            #[serde(rename = "completed")]
             Completed,
-            #[serde(rename = "failed")]
             Failed,
             /// A value the spec did not list when this client was generated, kept as sent.
-            #[serde(untagged)]
             Unknown(::std::string::String),
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl ::serde::Serialize for WorkflowStatusOverall {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        #[cfg(
+            all(
+                feature = "airops-batches",
+                any(
+                    feature = "airops-batches",
+                    feature = "answers",
+                    feature = "balance-billing",
+                    feature = "batches",
+                    feature = "builder",
+                    feature = "crawls",
+                    feature = "files",
+                    feature = "maps",
+                    feature = "partnerships",
+                    feature = "schedules",
+                    feature = "scrapes",
+                    feature = "search",
+                    feature = "utility"
+                )
+            )
+        )]
+        impl<'de> ::serde::Deserialize<'de> for WorkflowStatusOverall {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(
+                    deserializer,
+                    &["pending", "in_progress", "completed", "failed"],
+                )
+            }
         }
         #[cfg(
             all(

@@ -1,0 +1,340 @@
+//! String enums encode and decode through their `Display` and `FromStr`, not serde's derive.
+//!
+//! typify gives every string enum of a spec (unit variants, each `#[serde(rename)]`d to its
+//! wire value) `Display` and `FromStr` impls that know those values, and also derives serde's
+//! `Serialize` and `Deserialize`. The derived decoder is the largest code of such an enum (a
+//! field-identifier enum, a visitor and an `EnumAccess` walk; for an open enum, the content
+//! buffering of its `#[serde(untagged)]` catch-all), and specs have thousands of them: in
+//! PayPal's orders API (1,065 string enums) checking the crate took 55 s with the derives and
+//! 36 s without. Here each such enum loses the two derives and its `#[serde]` attributes and
+//! gets two short impls calling `billfold_runtime::string_enum`, which writes the `Display`
+//! string and parses with `FromStr`. The JSON is the same both ways, and so is the error for
+//! a value the enum does not know (``unknown variant `x`, expected one of ...``).
+//!
+//! An enum is rewritten only when nothing of serde's derive is lost: every variant a unit with
+//! at most a `rename` (or the `Unknown(String)` catch-all `open_types` adds), no serde
+//! attribute on the enum itself, and `Display` and `FromStr` impls beside it.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::{Span, TokenTree};
+use quote::format_ident;
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Fields, Item, ItemEnum, Meta, Token, Type};
+
+use crate::pipeline::open_types::serde_rename;
+
+/// Rewrites every string enum of the `types` module of progenitor's output (see the module
+/// docs); returns how many were rewritten.
+pub fn serialize_through_strings(file: &mut syn::File) -> usize {
+    let Some(items) = file.items.iter_mut().find_map(|item| match item {
+        Item::Mod(module) if module.ident == "types" => module.content.as_mut().map(|(_, i)| i),
+        _ => None,
+    }) else {
+        return 0;
+    };
+    let displayed = implementors(items, "Display");
+    let parsed = implementors(items, "FromStr");
+    let template = template();
+    let mut rewritten = 0;
+    // Each enum's impls go right after it, as typify places its `Display` and `FromStr`.
+    let mut out = Vec::with_capacity(items.len());
+    for mut item in std::mem::take(items) {
+        let values = match &item {
+            Item::Enum(e)
+                if displayed.contains(&e.ident.to_string())
+                    && parsed.contains(&e.ident.to_string()) =>
+            {
+                wire_values(e)
+            }
+            _ => None,
+        };
+        let Some((values, Item::Enum(e))) = values.zip(Some(&mut item)) else {
+            out.push(item);
+            continue;
+        };
+        strip_serde(e);
+        let ident = e.ident.clone();
+        out.push(item);
+        out.extend(template.iter().cloned().map(|mut block| {
+            fill(&mut block, &ident, &values);
+            Item::Impl(block)
+        }));
+        rewritten += 1;
+    }
+    *items = out;
+    rewritten
+}
+
+/// The wire value of each unit variant, when the enum is a string enum whose serde derive the
+/// two impls replace exactly; `None` otherwise.
+fn wire_values(e: &ItemEnum) -> Option<Vec<String>> {
+    let derives = derived(&e.attrs);
+    if !derives.contains("Serialize") || !derives.contains("Deserialize") {
+        return None;
+    }
+    if e.attrs.iter().any(|a| a.path().is_ident("serde")) || e.variants.is_empty() {
+        return None;
+    }
+    let mut values = Vec::new();
+    for variant in &e.variants {
+        let serde: Vec<&Attribute> = variant
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("serde"))
+            .collect();
+        match &variant.fields {
+            Fields::Unit => {
+                let rename = serde_rename(&variant.attrs);
+                // Nothing but one `rename` (an alias or a skip would change what decodes).
+                let only_rename = match serde.as_slice() {
+                    [] => true,
+                    [attr] => rename.is_some() && serde_words(attr) == ["rename"],
+                    _ => false,
+                };
+                if !only_rename {
+                    return None;
+                }
+                values.push(rename.unwrap_or_else(|| variant.ident.to_string()));
+            }
+            // The catch-all of an open enum: `#[serde(untagged)] Unknown(String)`.
+            Fields::Unnamed(fields)
+                if fields.unnamed.len() == 1
+                    && is_string(&fields.unnamed[0].ty)
+                    && matches!(serde.as_slice(), [attr] if serde_words(attr) == ["untagged"]) => {}
+            _ => return None,
+        }
+    }
+    Some(values)
+}
+
+/// The last path segment of every trait `attrs` derive (`Deserialize` for `::serde::Deserialize`).
+fn derived(attrs: &[Attribute]) -> BTreeSet<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .filter_map(|a| {
+            a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .ok()
+        })
+        .flat_map(|paths| {
+            paths
+                .into_iter()
+                .filter_map(|p| p.segments.last().map(|s| s.ident.to_string()))
+        })
+        .collect()
+}
+
+/// The leading word of each item of a `#[serde(...)]` attribute.
+fn serde_words(attr: &Attribute) -> Vec<String> {
+    let Meta::List(list) = &attr.meta else {
+        return Vec::new();
+    };
+    let mut words = Vec::new();
+    let mut at_item_start = true;
+    for tree in list.tokens.clone() {
+        match tree {
+            TokenTree::Punct(p) if p.as_char() == ',' => at_item_start = true,
+            TokenTree::Ident(word) if at_item_start => {
+                words.push(word.to_string());
+                at_item_start = false;
+            }
+            _ => at_item_start = false,
+        }
+    }
+    words
+}
+
+fn is_string(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "String"))
+}
+
+/// Names of the types of `items` with an impl of the trait whose last path segment is `name`.
+fn implementors(items: &[Item], name: &str) -> BTreeSet<String> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Impl(block) => Some(block),
+            _ => None,
+        })
+        .filter(|block| {
+            block
+                .trait_
+                .as_ref()
+                .and_then(|(path, _)| path.segments.last())
+                .is_some_and(|s| s.ident == name)
+        })
+        .filter_map(|block| match &*block.self_ty {
+            Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Removes serde from the enum: the two derives, and every `#[serde]` attribute of its variants.
+fn strip_serde(e: &mut ItemEnum) {
+    for attr in e.attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
+        let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        let kept: Vec<&syn::Path> = paths
+            .iter()
+            .filter(|p| {
+                !p.segments
+                    .last()
+                    .is_some_and(|s| s.ident == "Serialize" || s.ident == "Deserialize")
+            })
+            .collect();
+        *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+    }
+    for variant in &mut e.variants {
+        variant.attrs.retain(|a| !a.path().is_ident("serde"));
+    }
+}
+
+/// The two impls for an enum `__Enum` with no values, parsed once and filled in per enum
+/// (parsing them per enum would cost more than the rest of this pass).
+fn template() -> Vec<syn::ItemImpl> {
+    let file: syn::File = syn::parse_quote! {
+        impl ::serde::Serialize for __Enum {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                ::billfold_runtime::string_enum::serialize(self, serializer)
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for __Enum {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::billfold_runtime::string_enum::deserialize(deserializer, &[])
+            }
+        }
+    };
+    file.items
+        .into_iter()
+        .filter_map(|item| match item {
+            Item::Impl(block) => Some(block),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Names the enum in a template impl, and lists its wire values in the `deserialize` call.
+fn fill(block: &mut syn::ItemImpl, ident: &syn::Ident, values: &[String]) {
+    if let Type::Path(self_ty) = &mut *block.self_ty
+        && let Some(segment) = self_ty.path.segments.last_mut()
+    {
+        segment.ident = format_ident!("{ident}");
+    }
+    let Some(syn::ImplItem::Fn(function)) = block.items.first_mut() else {
+        return;
+    };
+    let Some(syn::Stmt::Expr(syn::Expr::Call(call), _)) = function.block.stmts.last_mut() else {
+        return;
+    };
+    let Some(syn::Expr::Reference(reference)) = call.args.last_mut() else {
+        return;
+    };
+    if let syn::Expr::Array(array) = &mut *reference.expr {
+        array.elems = values
+            .iter()
+            .map(|value| {
+                syn::Expr::Lit(syn::ExprLit {
+                    attrs: Vec::new(),
+                    lit: syn::Lit::Str(syn::LitStr::new(value, Span::call_site())),
+                })
+            })
+            .collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn rewritten(code: proc_macro2::TokenStream) -> (String, usize) {
+        let mut file: syn::File = syn::parse2(code).unwrap();
+        let count = serialize_through_strings(&mut file);
+        (prettyplease::unparse(&file), count)
+    }
+
+    /// A string enum with Display and FromStr, and an open one: both lose serde's derive and
+    /// get the two impls; the enums serde's derive does more for keep it.
+    #[test]
+    fn string_enums_get_impls_and_other_enums_keep_the_derive() {
+        let code = quote! {
+            pub mod types {
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Copy, Debug)]
+                pub enum Kind { #[serde(rename = "top-up")] TopUp, Refund }
+                impl ::std::fmt::Display for Kind {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { Ok(()) }
+                }
+                impl ::std::str::FromStr for Kind {
+                    type Err = ();
+                    fn from_str(value: &str) -> Result<Self, ()> { Err(()) }
+                }
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                #[non_exhaustive]
+                pub enum Open {
+                    #[serde(rename = "a")]
+                    A,
+                    #[serde(untagged)]
+                    Unknown(::std::string::String),
+                }
+                impl ::std::fmt::Display for Open {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { Ok(()) }
+                }
+                impl ::std::str::FromStr for Open {
+                    type Err = ();
+                    fn from_str(value: &str) -> Result<Self, ()> { Err(()) }
+                }
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                #[serde(untagged)]
+                pub enum Union { Number(f64), Text(String) }
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                pub enum Aliased { #[serde(rename = "x", alias = "ex")] X }
+                impl ::std::fmt::Display for Aliased {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { Ok(()) }
+                }
+                impl ::std::str::FromStr for Aliased {
+                    type Err = ();
+                    fn from_str(value: &str) -> Result<Self, ()> { Err(()) }
+                }
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                pub enum NoStrings { #[serde(rename = "y")] Y }
+            }
+        };
+        let (text, count) = rewritten(code);
+        assert_eq!(count, 2, "{text}");
+        let kind = &text[text.find("pub enum Kind").unwrap()..text.find("impl ::serde").unwrap()];
+        assert!(!kind.contains("serde"), "{text}");
+        assert!(
+            text.contains("#[derive(Clone, Copy, Debug)]\n    pub enum Kind"),
+            "{text}"
+        );
+        assert!(
+            text.contains("deserializer,\n                &[\"top-up\", \"Refund\"],"),
+            "{text}"
+        );
+        assert!(
+            text.contains("deserialize(deserializer, &[\"a\"])"),
+            "{text}"
+        );
+        assert!(text.contains("impl ::serde::Serialize for Open"), "{text}");
+        for kept in ["Union", "Aliased", "NoStrings"] {
+            assert!(
+                !text.contains(&format!("impl ::serde::Serialize for {kept}")),
+                "{kept}: {text}"
+            );
+        }
+        assert_eq!(
+            text.matches("::serde::Deserialize, ::serde::Serialize")
+                .count(),
+            3
+        );
+    }
+}
