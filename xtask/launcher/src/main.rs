@@ -18,6 +18,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+/// The environment of the cargo and the xtask this starts: without the variables `cargo run`
+/// gave the launcher (shared with the xtask, which starts cargo the same way).
+#[path = "../../src/commands/cargo_env.rs"]
+mod cargo_env;
+
 /// At most this many placeholders (one per failing crate) before giving up.
 const MAX_REPAIRS: usize = 256;
 
@@ -28,7 +33,7 @@ fn main() -> ExitCode {
     let lock = std::fs::read(root.join("Cargo.lock")).ok();
     let mut repaired = Vec::new();
     loop {
-        let output = Command::new(&cargo)
+        let output = cargo_env::cargo()
             .args(["metadata", "--no-deps", "--format-version", "1", "--quiet"])
             .current_dir(&root)
             .output();
@@ -68,7 +73,7 @@ fn main() -> ExitCode {
     // crate's balance feature) is added to it, and the build tried again.
     let mut features: Vec<(String, String)> = Vec::new();
     let built = loop {
-        let built = build(&cargo, &root, repaired.is_empty());
+        let built = build(&root, repaired.is_empty());
         let wanted = match &built {
             Ok(output) if !output.status.success() => {
                 missing_feature(&String::from_utf8_lossy(&output.stderr))
@@ -117,14 +122,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    run(Command::new(binary).args(&args).current_dir(&root))
+    run(cargo_env::without_cargo_run_env(&mut Command::new(binary))
+        .args(&args)
+        .current_dir(&root))
 }
 
 /// `cargo build` of the xtask, with the feature resolution of `cargo test --workspace` (see the
 /// module's documentation). Compiler errors go to the terminal as they come, unless the
 /// workspace holds placeholders (`show_errors` false): then they are captured, to be read.
-fn build(cargo: &str, root: &Path, show_errors: bool) -> std::io::Result<std::process::Output> {
-    Command::new(cargo)
+fn build(root: &Path, show_errors: bool) -> std::io::Result<std::process::Output> {
+    cargo_env::cargo()
         .args([
             "build",
             "--quiet",

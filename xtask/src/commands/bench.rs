@@ -269,10 +269,6 @@ pub fn table(report: &Value) -> String {
     out
 }
 
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
-}
-
 fn run_json(binary: &Path, args: &[&str]) -> Result<Value, String> {
     let output = Command::new(binary)
         .args(args)
@@ -377,7 +373,7 @@ fn measure_footprint(root: &Path) -> Result<Value, String> {
                 fs::remove_dir_all(&target).map_err(|e| e.to_string())?;
             }
             let started = Instant::now();
-            let status = Command::new(cargo())
+            let status = crate::commands::cargo_env::cargo()
                 .args(["build", "--release", "--quiet"])
                 .current_dir(&krate)
                 .env("CARGO_TARGET_DIR", &target)
@@ -391,7 +387,7 @@ fn measure_footprint(root: &Path) -> Result<Value, String> {
     }
     for (index, (name, _, _)) in scratch_crates(root).iter().enumerate() {
         let krate = dir.join(name);
-        let tree = Command::new(cargo())
+        let tree = crate::commands::cargo_env::cargo()
             .args([
                 "tree",
                 "--quiet",

@@ -5,6 +5,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::commands::cargo_env;
+
 /// For which packages cargo resolves the features of a binary's dependencies.
 ///
 /// Cargo enables a dependency's features for the packages a command selects, so the same
@@ -49,9 +51,8 @@ impl Resolution {
 /// cargo reports it. The workspace's binaries have names of their own, so `bin` alone selects
 /// it.
 pub fn binary(root: &Path, package: &str, bin: &str, release: bool) -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     build(
-        Command::new(cargo),
+        cargo_env::cargo(),
         root,
         Resolution::Workspace,
         package,
@@ -70,8 +71,7 @@ pub fn binary_in(
     release: bool,
     target_dir: Option<&Path>,
 ) -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut command = Command::new(cargo);
+    let mut command = cargo_env::cargo();
     if let Some(dir) = target_dir {
         command.env("CARGO_TARGET_DIR", dir);
     }
@@ -104,8 +104,7 @@ pub fn binary_beside(
     build_dir: &Path,
     target_dir: &Path,
 ) -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let metadata = Command::new(&cargo)
+    let metadata = cargo_env::cargo()
         .args([
             "metadata",
             "--no-deps",
@@ -125,7 +124,7 @@ pub fn binary_beside(
     }
     let metadata: Value = serde_json::from_slice(&metadata.stdout)
         .map_err(|e| format!("reading cargo metadata of {}: {e}", copy.display()))?;
-    let mut command = Command::new(cargo);
+    let mut command = cargo_env::cargo();
     command
         .env("CARGO_BUILD_BUILD_DIR", build_dir)
         .env("CARGO_TARGET_DIR", target_dir);

@@ -8,7 +8,6 @@
 //! crate that has one left.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -82,7 +81,7 @@ pub fn run(root: &Path) -> Result<String, String> {
 /// `cargo check <args>` with JSON messages; the warnings and errors of workspace crates, each
 /// with the feature set that raised it.
 fn check(root: &Path, args: &[String]) -> Result<Vec<String>, String> {
-    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+    let output = crate::commands::cargo_env::cargo()
         .arg("check")
         .args(args)
         .args(["--message-format", "json"])

@@ -11,7 +11,6 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -119,7 +118,7 @@ pub(crate) fn build_with(
     release: bool,
     extra: &[&str],
 ) -> Result<(), String> {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    let mut command = crate::commands::cargo_env::cargo();
     command
         .args(["build", "--quiet", "--lib"])
         .current_dir(staging)

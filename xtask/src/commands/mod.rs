@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod cargo_build;
+pub mod cargo_env;
 pub mod compile_budget;
 pub mod conformance;
 pub mod corpus;
