@@ -91,4 +91,5 @@ pub use sse::{DEFAULT_MAX_EVENT_BYTES, EventFormat, EventStream, SseEvent};
 pub mod __private {
     pub use progenitor_client::{ClientHooks, ClientInfo, Error as RawError, OperationInfo};
     pub use reqwest;
+    pub use serde;
 }

@@ -14,6 +14,9 @@
 //! In JSON, a form or a query string the encoding is the one serde's derive gives a unit
 //! variant: its name (or `rename`) as a string.
 //!
+//! A generated crate writes both impls with one line, [`serde_string_enum!`](crate::serde_string_enum)
+//! (`billfold_runtime::serde_string_enum!(Status, ["active", "paused"]);`); written out, they are:
+//!
 //! ```
 //! use std::fmt;
 //! use std::str::FromStr;
@@ -138,6 +141,56 @@ impl<T: FromStr> Visitor<'_> for StringVisitor<T> {
     }
 }
 
+/// `Serialize` and `Deserialize` for a string enum through its `Display` and `FromStr`
+/// ([`serialize`] and [`deserialize`] of [`string_enum`](crate::string_enum)), from its name and
+/// the wire values the spec lists. The generated crates write one per string enum.
+///
+/// ```
+/// # use std::{fmt, str::FromStr};
+/// #[derive(Debug, PartialEq)]
+/// enum Plan {
+///     Free,
+///     Pro,
+/// }
+/// # impl fmt::Display for Plan {
+/// #     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// #         f.write_str(match self { Plan::Free => "free", Plan::Pro => "pro" })
+/// #     }
+/// # }
+/// # impl FromStr for Plan {
+/// #     type Err = ();
+/// #     fn from_str(value: &str) -> Result<Self, ()> {
+/// #         match value { "free" => Ok(Plan::Free), "pro" => Ok(Plan::Pro), _ => Err(()) }
+/// #     }
+/// # }
+/// // With `Display` and `FromStr` for the wire values `free` and `pro`:
+/// billfold_runtime::serde_string_enum!(Plan, ["free", "pro"]);
+///
+/// assert_eq!(serde_json::to_string(&Plan::Pro)?, r#""pro""#);
+/// assert_eq!(serde_json::from_str::<Plan>(r#""free""#)?, Plan::Free);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[macro_export]
+macro_rules! serde_string_enum {
+    ($name:ident, [$($value:literal),* $(,)?]) => {
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                $crate::string_enum::serialize(self, serializer)
+            }
+        }
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                $crate::string_enum::deserialize(deserializer, &[$($value),*])
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,17 +221,7 @@ mod tests {
         }
     }
 
-    impl serde::Serialize for Open {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serialize(self, serializer)
-        }
-    }
-
-    impl<'de> serde::Deserialize<'de> for Open {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            deserialize(deserializer, &["known"])
-        }
-    }
+    crate::serde_string_enum!(Open, ["known"]);
 
     #[test]
     fn an_open_enum_keeps_what_it_does_not_know_and_sends_it_back() {

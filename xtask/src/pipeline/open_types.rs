@@ -9,7 +9,8 @@
 //!   ... when the spec itself has a value named `unknown`), marked `#[serde(untagged)]` so it
 //!   decodes any other string and encodes back to exactly that string; the enum becomes
 //!   `#[non_exhaustive]` and loses `Copy`; `Display`, `FromStr` and a new `as_str` agree with
-//!   serde for every value, known or not;
+//!   serde for every value, known or not (`string_enums` then replaces the serde derive with
+//!   impls that go through `Display` and `FromStr`);
 //! - a struct loses `deny_unknown_fields`.
 //!
 //! One kind of enum stays closed: one that tells the variants of an untagged union apart (the

@@ -7,8 +7,8 @@
 //! buffering of its `#[serde(untagged)]` catch-all), and specs have thousands of them: in
 //! PayPal's orders API (1,065 string enums) checking the crate took 55 s with the derives and
 //! 36 s without. Here each such enum loses the two derives and its `#[serde]` attributes and
-//! gets two short impls calling `billfold_runtime::string_enum`, which writes the `Display`
-//! string and parses with `FromStr`. The JSON is the same both ways, and so is the error for
+//! gets `billfold_runtime::serde_string_enum!(Name, ["value", ...]);`: two short impls that
+//! write the `Display` string and parse with `FromStr`. The JSON is the same both ways, and so is the error for
 //! a value the enum does not know (``unknown variant `x`, expected one of ...``).
 //!
 //! An enum is rewritten only when nothing of serde's derive is lost: every variant a unit with
@@ -17,8 +17,7 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::{Span, TokenTree};
-use quote::format_ident;
+use proc_macro2::TokenTree;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Fields, Item, ItemEnum, Meta, Token, Type};
 
@@ -35,7 +34,6 @@ pub fn serialize_through_strings(file: &mut syn::File) -> usize {
     };
     let displayed = implementors(items, "Display");
     let parsed = implementors(items, "FromStr");
-    let template = template();
     let mut rewritten = 0;
     // Each enum's impls go right after it, as typify places its `Display` and `FromStr`.
     let mut out = Vec::with_capacity(items.len());
@@ -54,12 +52,9 @@ pub fn serialize_through_strings(file: &mut syn::File) -> usize {
             continue;
         };
         strip_serde(e);
-        let ident = e.ident.clone();
+        let impls = impls(&e.ident, &values);
         out.push(item);
-        out.extend(template.iter().cloned().map(|mut block| {
-            fill(&mut block, &ident, &values);
-            Item::Impl(block)
-        }));
+        out.push(impls);
         rewritten += 1;
     }
     *items = out;
@@ -193,62 +188,14 @@ fn strip_serde(e: &mut ItemEnum) {
     }
 }
 
-/// The two impls for an enum `__Enum` with no values, parsed once and filled in per enum
-/// (parsing them per enum would cost more than the rest of this pass).
-fn template() -> Vec<syn::ItemImpl> {
-    let file: syn::File = syn::parse_quote! {
-        impl ::serde::Serialize for __Enum {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for __Enum {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &[])
-            }
-        }
-    };
-    file.items
-        .into_iter()
-        .filter_map(|item| match item {
-            Item::Impl(block) => Some(block),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Names the enum in a template impl, and lists its wire values in the `deserialize` call.
-fn fill(block: &mut syn::ItemImpl, ident: &syn::Ident, values: &[String]) {
-    if let Type::Path(self_ty) = &mut *block.self_ty
-        && let Some(segment) = self_ty.path.segments.last_mut()
-    {
-        segment.ident = format_ident!("{ident}");
-    }
-    let Some(syn::ImplItem::Fn(function)) = block.items.first_mut() else {
-        return;
-    };
-    let Some(syn::Stmt::Expr(syn::Expr::Call(call), _)) = function.block.stmts.last_mut() else {
-        return;
-    };
-    let Some(syn::Expr::Reference(reference)) = call.args.last_mut() else {
-        return;
-    };
-    if let syn::Expr::Array(array) = &mut *reference.expr {
-        array.elems = values
-            .iter()
-            .map(|value| {
-                syn::Expr::Lit(syn::ExprLit {
-                    attrs: Vec::new(),
-                    lit: syn::Lit::Str(syn::LitStr::new(value, Span::call_site())),
-                })
-            })
-            .collect();
-    }
+/// `billfold_runtime::serde_string_enum!(Name, ["value", ...]);`: the two impls, in one line.
+fn impls(ident: &syn::Ident, values: &[String]) -> Item {
+    Item::Macro(syn::ItemMacro {
+        attrs: Vec::new(),
+        ident: None,
+        mac: syn::parse_quote!(::billfold_runtime::serde_string_enum!(#ident, [#(#values),*])),
+        semi_token: Some(Default::default()),
+    })
 }
 
 #[cfg(test)]
@@ -310,24 +257,28 @@ mod tests {
         };
         let (text, count) = rewritten(code);
         assert_eq!(count, 2, "{text}");
-        let kind = &text[text.find("pub enum Kind").unwrap()..text.find("impl ::serde").unwrap()];
-        assert!(!kind.contains("serde"), "{text}");
+        let kind = &text[text.find("pub enum Kind").unwrap()..text.find("pub enum Open").unwrap()];
+        assert!(
+            kind.starts_with("pub enum Kind {\n        TopUp,\n        Refund,\n    }\n"),
+            "{text}"
+        );
         assert!(
             text.contains("#[derive(Clone, Copy, Debug)]\n    pub enum Kind"),
             "{text}"
         );
         assert!(
-            text.contains("deserializer,\n                &[\"top-up\", \"Refund\"],"),
+            kind.contains(
+                "::billfold_runtime::serde_string_enum!(Kind, [\"top-up\", \"Refund\"]);"
+            ),
             "{text}"
         );
         assert!(
-            text.contains("deserialize(deserializer, &[\"a\"])"),
+            text.contains("::billfold_runtime::serde_string_enum!(Open, [\"a\"]);"),
             "{text}"
         );
-        assert!(text.contains("impl ::serde::Serialize for Open"), "{text}");
         for kept in ["Union", "Aliased", "NoStrings"] {
             assert!(
-                !text.contains(&format!("impl ::serde::Serialize for {kept}")),
+                !text.contains(&format!("serde_string_enum!({kept},")),
                 "{kept}: {text}"
             );
         }

@@ -77,31 +77,7 @@ The city parameter can only be used when region is also provided.
                 feature = "tasks-legacy"
             )
         )]
-        impl ::serde::Serialize for AnchorProxy2 {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            any(
-                feature = "batch-sessions",
-                feature = "browser-sessions",
-                feature = "tasks-legacy"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for AnchorProxy2 {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["anchor_proxy"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(AnchorProxy2, ["anchor_proxy"]);
         #[cfg(
             any(
                 feature = "batch-sessions",
@@ -298,177 +274,20 @@ The city parameter can only be used when region is also provided.
                 feature = "tasks-legacy"
             )
         )]
-        impl ::serde::Serialize for AnchorProxyCountryCode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            any(
-                feature = "batch-sessions",
-                feature = "browser-sessions",
-                feature = "tasks-legacy"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for AnchorProxyCountryCode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &[
-                        "af",
-                        "al",
-                        "dz",
-                        "ad",
-                        "ao",
-                        "as",
-                        "ag",
-                        "ar",
-                        "am",
-                        "aw",
-                        "au",
-                        "at",
-                        "az",
-                        "bs",
-                        "bh",
-                        "bb",
-                        "by",
-                        "be",
-                        "bz",
-                        "bj",
-                        "bm",
-                        "bo",
-                        "ba",
-                        "br",
-                        "bg",
-                        "bf",
-                        "cm",
-                        "ca",
-                        "cv",
-                        "td",
-                        "cl",
-                        "co",
-                        "cg",
-                        "cr",
-                        "ci",
-                        "hr",
-                        "cu",
-                        "cy",
-                        "cz",
-                        "dk",
-                        "dm",
-                        "do",
-                        "ec",
-                        "eg",
-                        "sv",
-                        "ee",
-                        "et",
-                        "fo",
-                        "fi",
-                        "fr",
-                        "gf",
-                        "pf",
-                        "ga",
-                        "gm",
-                        "ge",
-                        "de",
-                        "gh",
-                        "gi",
-                        "gr",
-                        "gd",
-                        "gp",
-                        "gt",
-                        "gg",
-                        "gn",
-                        "gw",
-                        "gy",
-                        "ht",
-                        "hn",
-                        "hu",
-                        "is",
-                        "in",
-                        "ir",
-                        "iq",
-                        "ie",
-                        "il",
-                        "it",
-                        "jm",
-                        "jp",
-                        "jo",
-                        "kz",
-                        "kw",
-                        "kg",
-                        "lv",
-                        "lb",
-                        "ly",
-                        "li",
-                        "lt",
-                        "lu",
-                        "mk",
-                        "ml",
-                        "mt",
-                        "mq",
-                        "mr",
-                        "mx",
-                        "md",
-                        "mc",
-                        "me",
-                        "ma",
-                        "nl",
-                        "nz",
-                        "ni",
-                        "ng",
-                        "no",
-                        "pk",
-                        "pa",
-                        "py",
-                        "pe",
-                        "ph",
-                        "pl",
-                        "pt",
-                        "pr",
-                        "qa",
-                        "ro",
-                        "lc",
-                        "sm",
-                        "sa",
-                        "sn",
-                        "rs",
-                        "sc",
-                        "sl",
-                        "sk",
-                        "si",
-                        "so",
-                        "za",
-                        "kr",
-                        "es",
-                        "sr",
-                        "se",
-                        "ch",
-                        "sy",
-                        "st",
-                        "tw",
-                        "tj",
-                        "tg",
-                        "tt",
-                        "tn",
-                        "tr",
-                        "tc",
-                        "ua",
-                        "ae",
-                        "us",
-                        "uy",
-                        "uz",
-                        "ve",
-                        "ye",
-                    ],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            AnchorProxyCountryCode, ["af", "al", "dz", "ad", "ao", "as", "ag", "ar",
+            "am", "aw", "au", "at", "az", "bs", "bh", "bb", "by", "be", "bz", "bj", "bm",
+            "bo", "ba", "br", "bg", "bf", "cm", "ca", "cv", "td", "cl", "co", "cg", "cr",
+            "ci", "hr", "cu", "cy", "cz", "dk", "dm", "do", "ec", "eg", "sv", "ee", "et",
+            "fo", "fi", "fr", "gf", "pf", "ga", "gm", "ge", "de", "gh", "gi", "gr", "gd",
+            "gp", "gt", "gg", "gn", "gw", "gy", "ht", "hn", "hu", "is", "in", "ir", "iq",
+            "ie", "il", "it", "jm", "jp", "jo", "kz", "kw", "kg", "lv", "lb", "ly", "li",
+            "lt", "lu", "mk", "ml", "mt", "mq", "mr", "mx", "md", "mc", "me", "ma", "nl",
+            "nz", "ni", "ng", "no", "pk", "pa", "py", "pe", "ph", "pl", "pt", "pr", "qa",
+            "ro", "lc", "sm", "sa", "sn", "rs", "sc", "sl", "sk", "si", "so", "za", "kr",
+            "es", "sr", "se", "ch", "sy", "st", "tw", "tj", "tg", "tt", "tn", "tr", "tc",
+            "ua", "ae", "us", "uy", "uz", "ve", "ye"]
+        );
         #[cfg(
             any(
                 feature = "batch-sessions",
@@ -557,25 +376,9 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "applications")]
-        impl ::serde::Serialize for ApplicationIdentityItemStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "applications")]
-        impl<'de> ::serde::Deserialize<'de> for ApplicationIdentityItemStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "validated", "failed"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            ApplicationIdentityItemStatus, ["pending", "validated", "failed"]
+        );
         #[cfg(feature = "applications")]
         impl ::std::convert::TryFrom<&str> for ApplicationIdentityItemStatus {
             type Error = self::error::ConversionError;
@@ -698,25 +501,9 @@ The city parameter can only be used when region is also provided.
             Authenticator,
         }
         #[cfg(feature = "identities")]
-        impl ::serde::Serialize for AuthenticatorCredentialType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "identities")]
-        impl<'de> ::serde::Deserialize<'de> for AuthenticatorCredentialType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["authenticator"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            AuthenticatorCredentialType, ["authenticator"]
+        );
         #[cfg(feature = "identities")]
         impl ::std::fmt::Display for AuthenticatorCredentialType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -861,25 +648,10 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "batch-sessions")]
-        impl ::serde::Serialize for BatchSessionItemSchemaStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "batch-sessions")]
-        impl<'de> ::serde::Deserialize<'de> for BatchSessionItemSchemaStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "processing", "completed", "failed", "cancelled"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            BatchSessionItemSchemaStatus, ["pending", "processing", "completed",
+            "failed", "cancelled"]
+        );
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionItemSchemaStatus {
             type Error = self::error::ConversionError;
@@ -950,25 +722,10 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "batch-sessions")]
-        impl ::serde::Serialize for BatchSessionListItemSchemaStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "batch-sessions")]
-        impl<'de> ::serde::Deserialize<'de> for BatchSessionListItemSchemaStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "processing", "completed", "failed", "cancelled"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            BatchSessionListItemSchemaStatus, ["pending", "processing", "completed",
+            "failed", "cancelled"]
+        );
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionListItemSchemaStatus {
             type Error = self::error::ConversionError;
@@ -1086,25 +843,10 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "batch-sessions")]
-        impl ::serde::Serialize for BatchSessionResponseSchemaStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "batch-sessions")]
-        impl<'de> ::serde::Deserialize<'de> for BatchSessionResponseSchemaStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "processing", "completed", "failed", "cancelled"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            BatchSessionResponseSchemaStatus, ["pending", "processing", "completed",
+            "failed", "cancelled"]
+        );
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionResponseSchemaStatus {
             type Error = self::error::ConversionError;
@@ -1182,25 +924,10 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "batch-sessions")]
-        impl ::serde::Serialize for BatchSessionRetryResponseSchemaStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "batch-sessions")]
-        impl<'de> ::serde::Deserialize<'de> for BatchSessionRetryResponseSchemaStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "processing", "completed", "failed", "cancelled"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            BatchSessionRetryResponseSchemaStatus, ["pending", "processing", "completed",
+            "failed", "cancelled"]
+        );
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionRetryResponseSchemaStatus {
             type Error = self::error::ConversionError;
@@ -1306,27 +1033,10 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "batch-sessions")]
-        impl ::serde::Serialize
-        for BatchSessionStatusResponseSchemaProgressCurrentPhase {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "batch-sessions")]
-        impl<'de> ::serde::Deserialize<'de>
-        for BatchSessionStatusResponseSchemaProgressCurrentPhase {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["queued", "provisioning", "configuring", "ready"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            BatchSessionStatusResponseSchemaProgressCurrentPhase, ["queued",
+            "provisioning", "configuring", "ready"]
+        );
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str>
         for BatchSessionStatusResponseSchemaProgressCurrentPhase {
@@ -1361,25 +1071,10 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "batch-sessions")]
-        impl ::serde::Serialize for BatchSessionStatusResponseSchemaStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "batch-sessions")]
-        impl<'de> ::serde::Deserialize<'de> for BatchSessionStatusResponseSchemaStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "processing", "completed", "failed", "cancelled"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            BatchSessionStatusResponseSchemaStatus, ["pending", "processing",
+            "completed", "failed", "cancelled"]
+        );
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionStatusResponseSchemaStatus {
             type Error = self::error::ConversionError;
@@ -1413,25 +1108,9 @@ The city parameter can only be used when region is also provided.
             Cancelled,
         }
         #[cfg(feature = "batch-sessions")]
-        impl ::serde::Serialize for BatchSessionUpdateRequestSchemaStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "batch-sessions")]
-        impl<'de> ::serde::Deserialize<'de> for BatchSessionUpdateRequestSchemaStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["cancelled"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            BatchSessionUpdateRequestSchemaStatus, ["cancelled"]
+        );
         #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for BatchSessionUpdateRequestSchemaStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1505,25 +1184,9 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "batch-sessions")]
-        impl ::serde::Serialize for BatchSessionUpdateResponseSchemaStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "batch-sessions")]
-        impl<'de> ::serde::Deserialize<'de> for BatchSessionUpdateResponseSchemaStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["cancelled"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            BatchSessionUpdateResponseSchemaStatus, ["cancelled"]
+        );
         #[cfg(feature = "batch-sessions")]
         impl ::std::convert::TryFrom<&str> for BatchSessionUpdateResponseSchemaStatus {
             type Error = self::error::ConversionError;
@@ -2039,25 +1702,10 @@ The city parameter can only be used when region is also provided.
             Custom,
         }
         #[cfg(feature = "applications")]
-        impl ::serde::Serialize for CreateAuthFlowRequestMethodsItem {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "applications")]
-        impl<'de> ::serde::Deserialize<'de> for CreateAuthFlowRequestMethodsItem {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["username_password", "authenticator", "custom"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            CreateAuthFlowRequestMethodsItem, ["username_password", "authenticator",
+            "custom"]
+        );
         #[cfg(feature = "applications")]
         impl ::std::fmt::Display for CreateAuthFlowRequestMethodsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2209,25 +1857,9 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "identities")]
-        impl ::serde::Serialize for CreateIdentityResponseStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "identities")]
-        impl<'de> ::serde::Deserialize<'de> for CreateIdentityResponseStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "validated", "failed"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            CreateIdentityResponseStatus, ["pending", "validated", "failed"]
+        );
         #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<&str> for CreateIdentityResponseStatus {
             type Error = self::error::ConversionError;
@@ -2483,25 +2115,9 @@ The city parameter can only be used when region is also provided.
             Typescript,
         }
         #[cfg(feature = "tasks-legacy")]
-        impl ::serde::Serialize for CreateTaskRequestLanguage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "tasks-legacy")]
-        impl<'de> ::serde::Deserialize<'de> for CreateTaskRequestLanguage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["typescript"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            CreateTaskRequestLanguage, ["typescript"]
+        );
         #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for CreateTaskRequestLanguage {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2657,22 +2273,7 @@ The city parameter can only be used when region is also provided.
             Custom,
         }
         #[cfg(feature = "identities")]
-        impl ::serde::Serialize for CustomCredentialType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "identities")]
-        impl<'de> ::serde::Deserialize<'de> for CustomCredentialType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["custom"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(CustomCredentialType, ["custom"]);
         #[cfg(feature = "identities")]
         impl ::std::fmt::Display for CustomCredentialType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2766,28 +2367,7 @@ The city parameter can only be used when region is also provided.
                 feature = "tasks-legacy"
             )
         )]
-        impl ::serde::Serialize for CustomProxyType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            any(
-                feature = "batch-sessions",
-                feature = "browser-sessions",
-                feature = "tasks-legacy"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for CustomProxyType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["custom"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(CustomProxyType, ["custom"]);
         #[cfg(
             any(
                 feature = "batch-sessions",
@@ -3291,25 +2871,7 @@ The city parameter can only be used when region is also provided.
             Typescript,
         }
         #[cfg(feature = "tasks-legacy")]
-        impl ::serde::Serialize for DraftTaskRequestLanguage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "tasks-legacy")]
-        impl<'de> ::serde::Deserialize<'de> for DraftTaskRequestLanguage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["typescript"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(DraftTaskRequestLanguage, ["typescript"]);
         #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for DraftTaskRequestLanguage {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3378,25 +2940,9 @@ The city parameter can only be used when region is also provided.
             Right,
         }
         #[cfg(feature = "os-level-control")]
-        impl ::serde::Serialize for DragDropRequestSchemaButton {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "os-level-control")]
-        impl<'de> ::serde::Deserialize<'de> for DragDropRequestSchemaButton {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["left", "middle", "right"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            DragDropRequestSchemaButton, ["left", "middle", "right"]
+        );
         #[cfg(feature = "os-level-control")]
         impl ::std::fmt::Display for DragDropRequestSchemaButton {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3647,25 +3193,9 @@ The city parameter can only be used when region is also provided.
             Markdown,
         }
         #[cfg(feature = "tools")]
-        impl ::serde::Serialize for FetchWebpageRequestSchemaFormat {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "tools")]
-        impl<'de> ::serde::Deserialize<'de> for FetchWebpageRequestSchemaFormat {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["html", "markdown"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            FetchWebpageRequestSchemaFormat, ["html", "markdown"]
+        );
         #[cfg(feature = "tools")]
         impl ::std::fmt::Display for FetchWebpageRequestSchemaFormat {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3823,25 +3353,9 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "identities")]
-        impl ::serde::Serialize for GetIdentityResponseStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "identities")]
-        impl<'de> ::serde::Deserialize<'de> for GetIdentityResponseStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "validated", "failed"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            GetIdentityResponseStatus, ["pending", "validated", "failed"]
+        );
         #[cfg(feature = "identities")]
         impl ::std::convert::TryFrom<&str> for GetIdentityResponseStatus {
             type Error = self::error::ConversionError;
@@ -3900,25 +3414,10 @@ The city parameter can only be used when region is also provided.
             Cancelled,
         }
         #[cfg(feature = "batch-sessions")]
-        impl ::serde::Serialize for GetV1BatchSessionsStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "batch-sessions")]
-        impl<'de> ::serde::Deserialize<'de> for GetV1BatchSessionsStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "processing", "completed", "failed", "cancelled"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            GetV1BatchSessionsStatus, ["pending", "processing", "completed", "failed",
+            "cancelled"]
+        );
         #[cfg(feature = "batch-sessions")]
         impl ::std::fmt::Display for GetV1BatchSessionsStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4168,31 +3667,10 @@ The city parameter can only be used when region is also provided.
             CreditsUsed,
         }
         #[cfg(feature = "browser-sessions")]
-        impl ::serde::Serialize for GetV1SessionsHistoryMetricsArrayItem {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "browser-sessions")]
-        impl<'de> ::serde::Deserialize<'de> for GetV1SessionsHistoryMetricsArrayItem {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &[
-                        "session_count",
-                        "proxy_bytes",
-                        "ai_steps",
-                        "session_hours",
-                        "credits_used",
-                    ],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            GetV1SessionsHistoryMetricsArrayItem, ["session_count", "proxy_bytes",
+            "ai_steps", "session_hours", "credits_used"]
+        );
         #[cfg(feature = "browser-sessions")]
         impl ::std::fmt::Display for GetV1SessionsHistoryMetricsArrayItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4297,25 +3775,7 @@ The city parameter can only be used when region is also provided.
             Desc,
         }
         #[cfg(feature = "browser-sessions")]
-        impl ::serde::Serialize for GetV1SessionsSortOrder {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "browser-sessions")]
-        impl<'de> ::serde::Deserialize<'de> for GetV1SessionsSortOrder {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["asc", "desc"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(GetV1SessionsSortOrder, ["asc", "desc"]);
         #[cfg(feature = "browser-sessions")]
         impl ::std::fmt::Display for GetV1SessionsSortOrder {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4583,25 +4043,10 @@ The city parameter can only be used when region is also provided.
             Running,
         }
         #[cfg(feature = "tasks-legacy")]
-        impl ::serde::Serialize for GetV1TaskByTaskIdExecutionsStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "tasks-legacy")]
-        impl<'de> ::serde::Deserialize<'de> for GetV1TaskByTaskIdExecutionsStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["success", "failure", "timeout", "cancelled", "queued", "running"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            GetV1TaskByTaskIdExecutionsStatus, ["success", "failure", "timeout",
+            "cancelled", "queued", "running"]
+        );
         #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for GetV1TaskByTaskIdExecutionsStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4950,25 +4395,7 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "integrations")]
-        impl ::serde::Serialize for IntegrationType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "integrations")]
-        impl<'de> ::serde::Deserialize<'de> for IntegrationType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["1PASSWORD"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(IntegrationType, ["1PASSWORD"]);
         #[cfg(feature = "integrations")]
         impl ::std::convert::TryFrom<&str> for IntegrationType {
             type Error = self::error::ConversionError;
@@ -5063,25 +4490,9 @@ The city parameter can only be used when region is also provided.
             Right,
         }
         #[cfg(feature = "os-level-control")]
-        impl ::serde::Serialize for MouseClickRequestSchemaButton {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "os-level-control")]
-        impl<'de> ::serde::Deserialize<'de> for MouseClickRequestSchemaButton {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["left", "middle", "right"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            MouseClickRequestSchemaButton, ["left", "middle", "right"]
+        );
         #[cfg(feature = "os-level-control")]
         impl ::std::fmt::Display for MouseClickRequestSchemaButton {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5164,25 +4575,9 @@ The city parameter can only be used when region is also provided.
             Right,
         }
         #[cfg(feature = "os-level-control")]
-        impl ::serde::Serialize for MouseSingleClickRequestSchemaButton {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "os-level-control")]
-        impl<'de> ::serde::Deserialize<'de> for MouseSingleClickRequestSchemaButton {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["left", "middle", "right"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            MouseSingleClickRequestSchemaButton, ["left", "middle", "right"]
+        );
         #[cfg(feature = "os-level-control")]
         impl ::std::fmt::Display for MouseSingleClickRequestSchemaButton {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5247,22 +4642,9 @@ The city parameter can only be used when region is also provided.
             All,
         }
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
-        impl ::serde::Serialize for OnePasswordAllSecretsConfigLoadMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
-        impl<'de> ::serde::Deserialize<'de> for OnePasswordAllSecretsConfigLoadMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["all"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            OnePasswordAllSecretsConfigLoadMode, ["all"]
+        );
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
         impl ::std::fmt::Display for OnePasswordAllSecretsConfigLoadMode {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5341,25 +4723,9 @@ The city parameter can only be used when region is also provided.
             X1password,
         }
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
-        impl ::serde::Serialize for OnePasswordIntegrationType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
-        impl<'de> ::serde::Deserialize<'de> for OnePasswordIntegrationType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["1PASSWORD"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            OnePasswordIntegrationType, ["1PASSWORD"]
+        );
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
         impl ::std::fmt::Display for OnePasswordIntegrationType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5415,23 +4781,9 @@ The city parameter can only be used when region is also provided.
             Specific,
         }
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
-        impl ::serde::Serialize for OnePasswordSpecificSecretsConfigLoadMode {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
-        impl<'de> ::serde::Deserialize<'de>
-        for OnePasswordSpecificSecretsConfigLoadMode {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["specific"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            OnePasswordSpecificSecretsConfigLoadMode, ["specific"]
+        );
         #[cfg(any(feature = "batch-sessions", feature = "browser-sessions"))]
         impl ::std::fmt::Display for OnePasswordSpecificSecretsConfigLoadMode {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5508,22 +4860,9 @@ The city parameter can only be used when region is also provided.
             Running,
         }
         #[cfg(feature = "ai-tools")]
-        impl ::serde::Serialize for PerformWebTaskAsyncResponseDataStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "ai-tools")]
-        impl<'de> ::serde::Deserialize<'de> for PerformWebTaskAsyncResponseDataStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["running"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            PerformWebTaskAsyncResponseDataStatus, ["running"]
+        );
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskAsyncResponseDataStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5622,30 +4961,10 @@ The city parameter can only be used when region is also provided.
             AnthropicCua,
         }
         #[cfg(feature = "ai-tools")]
-        impl ::serde::Serialize for PerformWebTaskRequestSchemaAgent {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "ai-tools")]
-        impl<'de> ::serde::Deserialize<'de> for PerformWebTaskRequestSchemaAgent {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &[
-                        "browser-use",
-                        "openai-cua",
-                        "gemini-computer-use",
-                        "anthropic-cua",
-                    ],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            PerformWebTaskRequestSchemaAgent, ["browser-use", "openai-cua",
+            "gemini-computer-use", "anthropic-cua"]
+        );
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskRequestSchemaAgent {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5702,25 +5021,10 @@ The city parameter can only be used when region is also provided.
             Xai,
         }
         #[cfg(feature = "ai-tools")]
-        impl ::serde::Serialize for PerformWebTaskRequestSchemaProvider {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "ai-tools")]
-        impl<'de> ::serde::Deserialize<'de> for PerformWebTaskRequestSchemaProvider {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["openai", "gemini", "groq", "azure", "xai"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            PerformWebTaskRequestSchemaProvider, ["openai", "gemini", "groq", "azure",
+            "xai"]
+        );
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskRequestSchemaProvider {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5823,23 +5127,9 @@ The city parameter can only be used when region is also provided.
             Failed,
         }
         #[cfg(feature = "ai-tools")]
-        impl ::serde::Serialize for PerformWebTaskStatusFailedResponseDataStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "ai-tools")]
-        impl<'de> ::serde::Deserialize<'de>
-        for PerformWebTaskStatusFailedResponseDataStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["FAILED"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            PerformWebTaskStatusFailedResponseDataStatus, ["FAILED"]
+        );
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskStatusFailedResponseDataStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5946,23 +5236,9 @@ The city parameter can only be used when region is also provided.
             Running,
         }
         #[cfg(feature = "ai-tools")]
-        impl ::serde::Serialize for PerformWebTaskStatusRunningResponseDataStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "ai-tools")]
-        impl<'de> ::serde::Deserialize<'de>
-        for PerformWebTaskStatusRunningResponseDataStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["RUNNING"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            PerformWebTaskStatusRunningResponseDataStatus, ["RUNNING"]
+        );
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskStatusRunningResponseDataStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -6019,26 +5295,9 @@ The city parameter can only be used when region is also provided.
             Completed,
         }
         #[cfg(feature = "ai-tools")]
-        impl ::serde::Serialize for PerformWebTaskStatusSuccessResponseDataStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "ai-tools")]
-        impl<'de> ::serde::Deserialize<'de>
-        for PerformWebTaskStatusSuccessResponseDataStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["COMPLETED"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            PerformWebTaskStatusSuccessResponseDataStatus, ["COMPLETED"]
+        );
         #[cfg(feature = "ai-tools")]
         impl ::std::fmt::Display for PerformWebTaskStatusSuccessResponseDataStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -7008,22 +6267,7 @@ The city parameter can only be used when region is also provided.
             Session,
         }
         #[cfg(feature = "profiles")]
-        impl ::serde::Serialize for ProfileRequestSchemaSource {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "profiles")]
-        impl<'de> ::serde::Deserialize<'de> for ProfileRequestSchemaSource {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["session"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(ProfileRequestSchemaSource, ["session"]);
         #[cfg(feature = "profiles")]
         impl ::std::fmt::Display for ProfileRequestSchemaSource {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -7119,22 +6363,7 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "profiles")]
-        impl ::serde::Serialize for ProfileResponseSchemaSource {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "profiles")]
-        impl<'de> ::serde::Deserialize<'de> for ProfileResponseSchemaSource {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["session"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(ProfileResponseSchemaSource, ["session"]);
         #[cfg(feature = "profiles")]
         impl ::std::convert::TryFrom<&str> for ProfileResponseSchemaSource {
             type Error = self::error::ConversionError;
@@ -7361,25 +6590,9 @@ The city parameter can only be used when region is also provided.
             Typescript,
         }
         #[cfg(feature = "tasks-legacy")]
-        impl ::serde::Serialize for PublishVersionRequestLanguage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "tasks-legacy")]
-        impl<'de> ::serde::Deserialize<'de> for PublishVersionRequestLanguage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["typescript"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            PublishVersionRequestLanguage, ["typescript"]
+        );
         #[cfg(feature = "tasks-legacy")]
         impl ::std::fmt::Display for PublishVersionRequestLanguage {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -7793,25 +7006,9 @@ The city parameter can only be used when region is also provided.
             ServiceAccount,
         }
         #[cfg(feature = "integrations")]
-        impl ::serde::Serialize for ServiceAccountCredentialsType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "integrations")]
-        impl<'de> ::serde::Deserialize<'de> for ServiceAccountCredentialsType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["serviceAccount"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            ServiceAccountCredentialsType, ["serviceAccount"]
+        );
         #[cfg(feature = "integrations")]
         impl ::std::fmt::Display for ServiceAccountCredentialsType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8253,23 +7450,9 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "browser-sessions")]
-        impl ::serde::Serialize for SessionHistoryPageItemUsedCreditsVariant2 {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "browser-sessions")]
-        impl<'de> ::serde::Deserialize<'de>
-        for SessionHistoryPageItemUsedCreditsVariant2 {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["N/A"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            SessionHistoryPageItemUsedCreditsVariant2, ["N/A"]
+        );
         #[cfg(feature = "browser-sessions")]
         impl ::std::convert::TryFrom<&str>
         for SessionHistoryPageItemUsedCreditsVariant2 {
@@ -8641,25 +7824,10 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "tasks-legacy")]
-        impl ::serde::Serialize for TaskExecutionResultStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "tasks-legacy")]
-        impl<'de> ::serde::Deserialize<'de> for TaskExecutionResultStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["success", "failure", "timeout", "cancelled", "queued", "running"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            TaskExecutionResultStatus, ["success", "failure", "timeout", "cancelled",
+            "queued", "running"]
+        );
         #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskExecutionResultStatus {
             type Error = self::error::ConversionError;
@@ -8724,25 +7892,7 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "tasks-legacy")]
-        impl ::serde::Serialize for TaskLanguage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "tasks-legacy")]
-        impl<'de> ::serde::Deserialize<'de> for TaskLanguage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["typescript"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(TaskLanguage, ["typescript"]);
         #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskLanguage {
             type Error = self::error::ConversionError;
@@ -9072,25 +8222,10 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "tasks")]
-        impl ::serde::Serialize for TaskRunStatusV2ResponseStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "tasks")]
-        impl<'de> ::serde::Deserialize<'de> for TaskRunStatusV2ResponseStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["queued", "running", "success", "failure", "timeout", "cancelled"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            TaskRunStatusV2ResponseStatus, ["queued", "running", "success", "failure",
+            "timeout", "cancelled"]
+        );
         #[cfg(feature = "tasks")]
         impl ::std::convert::TryFrom<&str> for TaskRunStatusV2ResponseStatus {
             type Error = self::error::ConversionError;
@@ -9214,25 +8349,7 @@ The city parameter can only be used when region is also provided.
             Unknown(::std::string::String),
         }
         #[cfg(feature = "tasks-legacy")]
-        impl ::serde::Serialize for TaskVersionLanguage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "tasks-legacy")]
-        impl<'de> ::serde::Deserialize<'de> for TaskVersionLanguage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["typescript"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(TaskVersionLanguage, ["typescript"]);
         #[cfg(feature = "tasks-legacy")]
         impl ::std::convert::TryFrom<&str> for TaskVersionLanguage {
             type Error = self::error::ConversionError;
@@ -9386,25 +8503,10 @@ The city parameter can only be used when region is also provided.
             Custom,
         }
         #[cfg(feature = "applications")]
-        impl ::serde::Serialize for UpdateAuthFlowRequestMethodsItem {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "applications")]
-        impl<'de> ::serde::Deserialize<'de> for UpdateAuthFlowRequestMethodsItem {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["username_password", "authenticator", "custom"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            UpdateAuthFlowRequestMethodsItem, ["username_password", "authenticator",
+            "custom"]
+        );
         #[cfg(feature = "applications")]
         impl ::std::fmt::Display for UpdateAuthFlowRequestMethodsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9706,25 +8808,9 @@ The city parameter can only be used when region is also provided.
             UsernamePassword,
         }
         #[cfg(feature = "identities")]
-        impl ::serde::Serialize for UsernamePasswordCredentialType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "identities")]
-        impl<'de> ::serde::Deserialize<'de> for UsernamePasswordCredentialType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["username_password"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            UsernamePasswordCredentialType, ["username_password"]
+        );
         #[cfg(feature = "identities")]
         impl ::std::fmt::Display for UsernamePasswordCredentialType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {

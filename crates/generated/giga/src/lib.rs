@@ -105,22 +105,7 @@ mod generated {
             Unknown(::std::string::String),
         }
         #[cfg(feature = "billing")]
-        impl ::serde::Serialize for NumberOrCustomString {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "billing")]
-        impl<'de> ::serde::Deserialize<'de> for NumberOrCustomString {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["custom"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(NumberOrCustomString, ["custom"]);
         #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<&str> for NumberOrCustomString {
             type Error = self::error::ConversionError;
@@ -169,25 +154,7 @@ mod generated {
             Unknown(::std::string::String),
         }
         #[cfg(feature = "billing")]
-        impl ::serde::Serialize for NumberOrUnlimitedString {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "billing")]
-        impl<'de> ::serde::Deserialize<'de> for NumberOrUnlimitedString {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["unlimited"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(NumberOrUnlimitedString, ["unlimited"]);
         #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<&str> for NumberOrUnlimitedString {
             type Error = self::error::ConversionError;

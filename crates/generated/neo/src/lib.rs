@@ -67,25 +67,9 @@ mod generated {
             Unknown(::std::string::String),
         }
         #[cfg(feature = "billing")]
-        impl ::serde::Serialize for BillingCreditsResponseResourceType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(feature = "billing")]
-        impl<'de> ::serde::Deserialize<'de> for BillingCreditsResponseResourceType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["user", "team"],
-                )
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(
+            BillingCreditsResponseResourceType, ["user", "team"]
+        );
         #[cfg(feature = "billing")]
         impl ::std::convert::TryFrom<&str> for BillingCreditsResponseResourceType {
             type Error = self::error::ConversionError;

@@ -297,64 +297,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl ::serde::Serialize for AnalyzingStatusState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for AnalyzingStatusState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "started", "completed", "failed"],
-                )
-            }
-        }
+        #[cfg(feature = "airops-batches")]
+        ::billfold_runtime::serde_string_enum!(
+            AnalyzingStatusState, ["pending", "started", "completed", "failed"]
+        );
         #[cfg(
             all(
                 feature = "airops-batches",
@@ -453,61 +399,8 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl ::serde::Serialize for BatchDetailResponseObject {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for BatchDetailResponseObject {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["batch"])
-            }
-        }
+        #[cfg(feature = "airops-batches")]
+        ::billfold_runtime::serde_string_enum!(BatchDetailResponseObject, ["batch"]);
         #[cfg(
             all(
                 feature = "airops-batches",
@@ -577,64 +470,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl ::serde::Serialize for BatchDetailResponseStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for BatchDetailResponseStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "in_progress", "completed", "failed"],
-                )
-            }
-        }
+        #[cfg(feature = "airops-batches")]
+        ::billfold_runtime::serde_string_enum!(
+            BatchDetailResponseStatus, ["pending", "in_progress", "completed", "failed"]
+        );
         #[cfg(
             all(
                 feature = "airops-batches",
@@ -874,64 +713,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl ::serde::Serialize for BatchItemResultFailedStage {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for BatchItemResultFailedStage {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["scraping", "analyzing", "enriching"],
-                )
-            }
-        }
+        #[cfg(feature = "airops-batches")]
+        ::billfold_runtime::serde_string_enum!(
+            BatchItemResultFailedStage, ["scraping", "analyzing", "enriching"]
+        );
         #[cfg(
             all(
                 feature = "airops-batches",
@@ -1018,86 +803,15 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl ::serde::Serialize for BatchItemResultPageType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for BatchItemResultPageType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &[
-                        "homepage",
-                        "product_page",
-                        "collection_page",
-                        "pricing_page",
-                        "informational_article",
-                        "documentation",
-                        "listicle_article",
-                        "comparison_page",
-                        "support_article",
-                        "review_page",
-                        "forum_thread",
-                        "social_media_post",
-                        "social_media_profile",
-                        "video_page",
-                        "news_article",
-                        "case_study",
-                        "marketplace_listing",
-                        "landing_page",
-                        "deal_page",
-                        "job_posting",
-                        "other",
-                    ],
-                )
-            }
-        }
+        #[cfg(feature = "airops-batches")]
+        ::billfold_runtime::serde_string_enum!(
+            BatchItemResultPageType, ["homepage", "product_page", "collection_page",
+            "pricing_page", "informational_article", "documentation", "listicle_article",
+            "comparison_page", "support_article", "review_page", "forum_thread",
+            "social_media_post", "social_media_profile", "video_page", "news_article",
+            "case_study", "marketplace_listing", "landing_page", "deal_page",
+            "job_posting", "other"]
+        );
         #[cfg(
             all(
                 feature = "airops-batches",
@@ -1164,64 +878,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl ::serde::Serialize for BatchItemResultStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for BatchItemResultStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["completed", "failed"],
-                )
-            }
-        }
+        #[cfg(feature = "airops-batches")]
+        ::billfold_runtime::serde_string_enum!(
+            BatchItemResultStatus, ["completed", "failed"]
+        );
         #[cfg(
             all(
                 feature = "airops-batches",
@@ -1454,64 +1114,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl ::serde::Serialize for CreateBatchResponseObject {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for CreateBatchResponseObject {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["batch_airops"],
-                )
-            }
-        }
+        #[cfg(feature = "airops-batches")]
+        ::billfold_runtime::serde_string_enum!(
+            CreateBatchResponseObject, ["batch_airops"]
+        );
         #[cfg(
             all(
                 feature = "airops-batches",
@@ -1606,64 +1212,11 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "balance-billing"
-            )
-        )]
-        impl ::serde::Serialize for CreditsBreakdownItemPurchaseKind {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "balance-billing"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for CreditsBreakdownItemPurchaseKind {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["Subscription", "Top-up", "Manual", "Setup", "Pending"],
-                )
-            }
-        }
+        #[cfg(feature = "balance-billing")]
+        ::billfold_runtime::serde_string_enum!(
+            CreditsBreakdownItemPurchaseKind, ["Subscription", "Top-up", "Manual",
+            "Setup", "Pending"]
+        );
         #[cfg(
             all(
                 any(
@@ -1978,64 +1531,10 @@ mod generated {
             Llm,
             NotFound,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "unreferenced-types"
-            )
-        )]
-        impl ::serde::Serialize for EnrichedDataInnerMethodsValue {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "unreferenced-types"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for EnrichedDataInnerMethodsValue {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["classifier", "parser", "llm", "not_found"],
-                )
-            }
-        }
+        #[cfg(feature = "unreferenced-types")]
+        ::billfold_runtime::serde_string_enum!(
+            EnrichedDataInnerMethodsValue, ["classifier", "parser", "llm", "not_found"]
+        );
         #[cfg(feature = "unreferenced-types")]
         impl ::std::fmt::Display for EnrichedDataInnerMethodsValue {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2145,86 +1644,15 @@ mod generated {
             JobPosting,
             Other,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "unreferenced-types"
-            )
-        )]
-        impl ::serde::Serialize for EnrichedDataInnerPageType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "unreferenced-types"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for EnrichedDataInnerPageType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &[
-                        "homepage",
-                        "product_page",
-                        "collection_page",
-                        "pricing_page",
-                        "informational_article",
-                        "documentation",
-                        "listicle_article",
-                        "comparison_page",
-                        "support_article",
-                        "review_page",
-                        "forum_thread",
-                        "social_media_post",
-                        "social_media_profile",
-                        "video_page",
-                        "news_article",
-                        "case_study",
-                        "marketplace_listing",
-                        "landing_page",
-                        "deal_page",
-                        "job_posting",
-                        "other",
-                    ],
-                )
-            }
-        }
+        #[cfg(feature = "unreferenced-types")]
+        ::billfold_runtime::serde_string_enum!(
+            EnrichedDataInnerPageType, ["homepage", "product_page", "collection_page",
+            "pricing_page", "informational_article", "documentation", "listicle_article",
+            "comparison_page", "support_article", "review_page", "forum_thread",
+            "social_media_post", "social_media_profile", "video_page", "news_article",
+            "case_study", "marketplace_listing", "landing_page", "deal_page",
+            "job_posting", "other"]
+        );
         #[cfg(feature = "unreferenced-types")]
         impl ::std::fmt::Display for EnrichedDataInnerPageType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2389,64 +1817,11 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl ::serde::Serialize for EnrichingStatusState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for EnrichingStatusState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "started", "completed", "failed", "skipped"],
-                )
-            }
-        }
+        #[cfg(feature = "airops-batches")]
+        ::billfold_runtime::serde_string_enum!(
+            EnrichingStatusState, ["pending", "started", "completed", "failed",
+            "skipped"]
+        );
         #[cfg(
             all(
                 feature = "airops-batches",
@@ -2588,38 +1963,7 @@ mod generated {
                 feature = "utility"
             )
         )]
-        impl ::serde::Serialize for ErrorObject {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            any(
-                feature = "airops-batches",
-                feature = "answers",
-                feature = "balance-billing",
-                feature = "batches",
-                feature = "builder",
-                feature = "crawls",
-                feature = "files",
-                feature = "maps",
-                feature = "partnerships",
-                feature = "schedules",
-                feature = "scrapes",
-                feature = "search",
-                feature = "utility"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for ErrorObject {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["error"])
-            }
-        }
+        ::billfold_runtime::serde_string_enum!(ErrorObject, ["error"]);
         #[cfg(
             any(
                 feature = "airops-batches",
@@ -2698,64 +2042,10 @@ mod generated {
             None,
             PostlightParser,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "builder"
-            )
-        )]
-        impl ::serde::Serialize for GetOlostepP2pIncomingApiHtmlTransformer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "builder"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for GetOlostepP2pIncomingApiHtmlTransformer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["none", "postlightParser"],
-                )
-            }
-        }
+        #[cfg(feature = "builder")]
+        ::billfold_runtime::serde_string_enum!(
+            GetOlostepP2pIncomingApiHtmlTransformer, ["none", "postlightParser"]
+        );
         #[cfg(feature = "builder")]
         impl ::std::fmt::Display for GetOlostepP2pIncomingApiHtmlTransformer {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2849,65 +2139,11 @@ mod generated {
             None,
             JsonStringifiedArrayOfCssSelectors,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "builder"
-            )
-        )]
-        impl ::serde::Serialize for GetOlostepP2pIncomingApiRemoveCsSselectors {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "builder"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de>
-        for GetOlostepP2pIncomingApiRemoveCsSselectors {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["default", "none", "JSON stringified array of CSS selectors"],
-                )
-            }
-        }
+        #[cfg(feature = "builder")]
+        ::billfold_runtime::serde_string_enum!(
+            GetOlostepP2pIncomingApiRemoveCsSselectors, ["default", "none",
+            "JSON stringified array of CSS selectors"]
+        );
         #[cfg(feature = "builder")]
         impl ::std::fmt::Display for GetOlostepP2pIncomingApiRemoveCsSselectors {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3097,64 +2333,10 @@ mod generated {
             Completed,
             Failed,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "batches"
-            )
-        )]
-        impl ::serde::Serialize for GetV1BatchesByBatchIdItemsStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "batches"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for GetV1BatchesByBatchIdItemsStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["completed", "failed"],
-                )
-            }
-        }
+        #[cfg(feature = "batches")]
+        ::billfold_runtime::serde_string_enum!(
+            GetV1BatchesByBatchIdItemsStatus, ["completed", "failed"]
+        );
         #[cfg(feature = "batches")]
         impl ::std::fmt::Display for GetV1BatchesByBatchIdItemsStatus {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3322,61 +2504,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "batches"
-            )
-        )]
-        impl ::serde::Serialize for GetV1BatchesRecentResponseObject {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "batches"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for GetV1BatchesRecentResponseObject {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["list"])
-            }
-        }
+        #[cfg(feature = "batches")]
+        ::billfold_runtime::serde_string_enum!(
+            GetV1BatchesRecentResponseObject, ["list"]
+        );
         #[cfg(
             all(
                 any(
@@ -3441,64 +2572,10 @@ mod generated {
             Html,
             Markdown,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "crawls"
-            )
-        )]
-        impl ::serde::Serialize for GetV1CrawlsByCrawlIdPagesFormatsItem {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "crawls"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for GetV1CrawlsByCrawlIdPagesFormatsItem {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["html", "markdown"],
-                )
-            }
-        }
+        #[cfg(feature = "crawls")]
+        ::billfold_runtime::serde_string_enum!(
+            GetV1CrawlsByCrawlIdPagesFormatsItem, ["html", "markdown"]
+        );
         #[cfg(feature = "crawls")]
         impl ::std::fmt::Display for GetV1CrawlsByCrawlIdPagesFormatsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3783,64 +2860,8 @@ mod generated {
             Context,
             Batch,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "files"
-            )
-        )]
-        impl ::serde::Serialize for GetV1FilesPurpose {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "files"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for GetV1FilesPurpose {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["context", "batch"],
-                )
-            }
-        }
+        #[cfg(feature = "files")]
+        ::billfold_runtime::serde_string_enum!(GetV1FilesPurpose, ["context", "batch"]);
         #[cfg(feature = "files")]
         impl ::std::fmt::Display for GetV1FilesPurpose {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4001,64 +3022,10 @@ mod generated {
             Markdown,
             Json,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "utility"
-            )
-        )]
-        impl ::serde::Serialize for GetV1RetrieveFormatsItem {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "utility"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for GetV1RetrieveFormatsItem {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["html", "markdown", "json"],
-                )
-            }
-        }
+        #[cfg(feature = "utility")]
+        ::billfold_runtime::serde_string_enum!(
+            GetV1RetrieveFormatsItem, ["html", "markdown", "json"]
+        );
         #[cfg(feature = "utility")]
         impl ::std::fmt::Display for GetV1RetrieveFormatsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4271,65 +3238,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl ::serde::Serialize for GetV1SchedulesByScheduleIdResponseScheduleMethod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de>
-        for GetV1SchedulesByScheduleIdResponseScheduleMethod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["GET", "POST"],
-                )
-            }
-        }
+        #[cfg(feature = "schedules")]
+        ::billfold_runtime::serde_string_enum!(
+            GetV1SchedulesByScheduleIdResponseScheduleMethod, ["GET", "POST"]
+        );
         #[cfg(
             all(
                 any(
@@ -4398,65 +3310,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl ::serde::Serialize for GetV1SchedulesByScheduleIdResponseScheduleState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de>
-        for GetV1SchedulesByScheduleIdResponseScheduleState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["ENABLED", "DELETED"],
-                )
-            }
-        }
+        #[cfg(feature = "schedules")]
+        ::billfold_runtime::serde_string_enum!(
+            GetV1SchedulesByScheduleIdResponseScheduleState, ["ENABLED", "DELETED"]
+        );
         #[cfg(
             all(
                 any(
@@ -4525,65 +3382,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl ::serde::Serialize for GetV1SchedulesByScheduleIdResponseScheduleType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de>
-        for GetV1SchedulesByScheduleIdResponseScheduleType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["recurring", "onetime"],
-                )
-            }
-        }
+        #[cfg(feature = "schedules")]
+        ::billfold_runtime::serde_string_enum!(
+            GetV1SchedulesByScheduleIdResponseScheduleType, ["recurring", "onetime"]
+        );
         #[cfg(
             all(
                 any(
@@ -4771,64 +3573,10 @@ mod generated {
             True,
             False,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl ::serde::Serialize for GetV1SchedulesIncludeDeleted {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for GetV1SchedulesIncludeDeleted {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["true", "false"],
-                )
-            }
-        }
+        #[cfg(feature = "schedules")]
+        ::billfold_runtime::serde_string_enum!(
+            GetV1SchedulesIncludeDeleted, ["true", "false"]
+        );
         #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for GetV1SchedulesIncludeDeleted {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -5008,65 +3756,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl ::serde::Serialize for GetV1SchedulesResponseSchedulesItemMethod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de>
-        for GetV1SchedulesResponseSchedulesItemMethod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["GET", "POST"],
-                )
-            }
-        }
+        #[cfg(feature = "schedules")]
+        ::billfold_runtime::serde_string_enum!(
+            GetV1SchedulesResponseSchedulesItemMethod, ["GET", "POST"]
+        );
         #[cfg(
             all(
                 any(
@@ -5135,65 +3828,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl ::serde::Serialize for GetV1SchedulesResponseSchedulesItemState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de>
-        for GetV1SchedulesResponseSchedulesItemState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["ENABLED", "DELETED"],
-                )
-            }
-        }
+        #[cfg(feature = "schedules")]
+        ::billfold_runtime::serde_string_enum!(
+            GetV1SchedulesResponseSchedulesItemState, ["ENABLED", "DELETED"]
+        );
         #[cfg(
             all(
                 any(
@@ -5261,64 +3899,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl ::serde::Serialize for GetV1SchedulesResponseSchedulesItemType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for GetV1SchedulesResponseSchedulesItemType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["recurring", "onetime"],
-                )
-            }
-        }
+        #[cfg(feature = "schedules")]
+        ::billfold_runtime::serde_string_enum!(
+            GetV1SchedulesResponseSchedulesItemType, ["recurring", "onetime"]
+        );
         #[cfg(
             all(
                 any(
@@ -5574,64 +4158,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl ::serde::Serialize for ListBatchItemsResponseStatus {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for ListBatchItemsResponseStatus {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["completed", "in_progress"],
-                )
-            }
-        }
+        #[cfg(feature = "airops-batches")]
+        ::billfold_runtime::serde_string_enum!(
+            ListBatchItemsResponseStatus, ["completed", "in_progress"]
+        );
         #[cfg(
             all(
                 feature = "airops-batches",
@@ -6056,64 +4586,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "partnerships"
-            )
-        )]
-        impl ::serde::Serialize for PartnerQuickConnectResultObject {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "partnerships"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for PartnerQuickConnectResultObject {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["partner_quick_connect_result"],
-                )
-            }
-        }
+        #[cfg(feature = "partnerships")]
+        ::billfold_runtime::serde_string_enum!(
+            PartnerQuickConnectResultObject, ["partner_quick_connect_result"]
+        );
         #[cfg(
             all(
                 any(
@@ -6325,61 +4801,8 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "partnerships"
-            )
-        )]
-        impl ::serde::Serialize for PartnerQuickConnectUserObject {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "partnerships"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for PartnerQuickConnectUserObject {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["user"])
-            }
-        }
+        #[cfg(feature = "partnerships")]
+        ::billfold_runtime::serde_string_enum!(PartnerQuickConnectUserObject, ["user"]);
         #[cfg(
             all(
                 any(
@@ -6698,65 +5121,11 @@ mod generated {
             Json,
             Screenshot,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "crawls"
-            )
-        )]
-        impl ::serde::Serialize for PostV1CrawlsBodyScrapeOptionsFormatsItem {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "crawls"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de>
-        for PostV1CrawlsBodyScrapeOptionsFormatsItem {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["html", "markdown", "text", "json", "screenshot"],
-                )
-            }
-        }
+        #[cfg(feature = "crawls")]
+        ::billfold_runtime::serde_string_enum!(
+            PostV1CrawlsBodyScrapeOptionsFormatsItem, ["html", "markdown", "text",
+            "json", "screenshot"]
+        );
         #[cfg(feature = "crawls")]
         impl ::std::fmt::Display for PostV1CrawlsBodyScrapeOptionsFormatsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -7032,64 +5401,10 @@ mod generated {
             Context,
             Batch,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "files"
-            )
-        )]
-        impl ::serde::Serialize for PostV1FilesBodyPurpose {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "files"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for PostV1FilesBodyPurpose {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["context", "batch"],
-                )
-            }
-        }
+        #[cfg(feature = "files")]
+        ::billfold_runtime::serde_string_enum!(
+            PostV1FilesBodyPurpose, ["context", "batch"]
+        );
         #[cfg(feature = "files")]
         impl ::std::fmt::Display for PostV1FilesBodyPurpose {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -7315,64 +5630,10 @@ mod generated {
             Get,
             Post,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl ::serde::Serialize for PostV1SchedulesBodyMethod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for PostV1SchedulesBodyMethod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["GET", "POST"],
-                )
-            }
-        }
+        #[cfg(feature = "schedules")]
+        ::billfold_runtime::serde_string_enum!(
+            PostV1SchedulesBodyMethod, ["GET", "POST"]
+        );
         #[cfg(feature = "schedules")]
         impl ::std::fmt::Display for PostV1SchedulesBodyMethod {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -7505,64 +5766,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl ::serde::Serialize for PostV1SchedulesResponseMethod {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for PostV1SchedulesResponseMethod {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["GET", "POST"],
-                )
-            }
-        }
+        #[cfg(feature = "schedules")]
+        ::billfold_runtime::serde_string_enum!(
+            PostV1SchedulesResponseMethod, ["GET", "POST"]
+        );
         #[cfg(
             all(
                 any(
@@ -7630,64 +5837,10 @@ mod generated {
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl ::serde::Serialize for PostV1SchedulesResponseType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "schedules"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for PostV1SchedulesResponseType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["recurring", "onetime"],
-                )
-            }
-        }
+        #[cfg(feature = "schedules")]
+        ::billfold_runtime::serde_string_enum!(
+            PostV1SchedulesResponseType, ["recurring", "onetime"]
+        );
         #[cfg(
             all(
                 any(
@@ -7852,64 +6005,11 @@ Some operations, like scraping Google Search and Google News, support all countr
             RawPdf,
             Screenshot,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "scrapes"
-            )
-        )]
-        impl ::serde::Serialize for PostV1ScrapesBodyFormatsItem {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "scrapes"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for PostV1ScrapesBodyFormatsItem {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["html", "markdown", "text", "json", "raw_pdf", "screenshot"],
-                )
-            }
-        }
+        #[cfg(feature = "scrapes")]
+        ::billfold_runtime::serde_string_enum!(
+            PostV1ScrapesBodyFormatsItem, ["html", "markdown", "text", "json", "raw_pdf",
+            "screenshot"]
+        );
         #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyFormatsItem {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8055,64 +6155,10 @@ Some operations, like scraping Google Search and Google News, support all countr
             None,
             Array,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "scrapes"
-            )
-        )]
-        impl ::serde::Serialize for PostV1ScrapesBodyRemoveCssSelectors {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "scrapes"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for PostV1ScrapesBodyRemoveCssSelectors {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["default", "none", "array"],
-                )
-            }
-        }
+        #[cfg(feature = "scrapes")]
+        ::billfold_runtime::serde_string_enum!(
+            PostV1ScrapesBodyRemoveCssSelectors, ["default", "none", "array"]
+        );
         #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyRemoveCssSelectors {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8225,64 +6271,10 @@ Some operations, like scraping Google Search and Google News, support all countr
             Mobile,
             Desktop,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "scrapes"
-            )
-        )]
-        impl ::serde::Serialize for PostV1ScrapesBodyScreenSizeScreenType {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "scrapes"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for PostV1ScrapesBodyScreenSizeScreenType {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["default", "mobile", "desktop"],
-                )
-            }
-        }
+        #[cfg(feature = "scrapes")]
+        ::billfold_runtime::serde_string_enum!(
+            PostV1ScrapesBodyScreenSizeScreenType, ["default", "mobile", "desktop"]
+        );
         #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyScreenSizeScreenType {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8386,64 +6378,10 @@ Some operations, like scraping Google Search and Google News, support all countr
             Postlight,
             None,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "scrapes"
-            )
-        )]
-        impl ::serde::Serialize for PostV1ScrapesBodyTransformer {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "scrapes"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for PostV1ScrapesBodyTransformer {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["postlight", "none"],
-                )
-            }
-        }
+        #[cfg(feature = "scrapes")]
+        ::billfold_runtime::serde_string_enum!(
+            PostV1ScrapesBodyTransformer, ["postlight", "none"]
+        );
         #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for PostV1ScrapesBodyTransformer {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8786,61 +6724,8 @@ Some operations, like scraping Google Search and Google News, support all countr
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "partnerships"
-            )
-        )]
-        impl ::serde::Serialize for ProblemJsonObject {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "partnerships"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for ProblemJsonObject {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(deserializer, &["error"])
-            }
-        }
+        #[cfg(feature = "partnerships")]
+        ::billfold_runtime::serde_string_enum!(ProblemJsonObject, ["error"]);
         #[cfg(
             all(
                 any(
@@ -8941,64 +6826,10 @@ Some operations, like scraping Google Search and Google News, support all countr
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl ::serde::Serialize for ScrapingStatusState {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for ScrapingStatusState {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "started", "completed", "failed"],
-                )
-            }
-        }
+        #[cfg(feature = "airops-batches")]
+        ::billfold_runtime::serde_string_enum!(
+            ScrapingStatusState, ["pending", "started", "completed", "failed"]
+        );
         #[cfg(
             all(
                 feature = "airops-batches",
@@ -9064,64 +6895,10 @@ Some operations, like scraping Google Search and Google News, support all countr
             Left,
             Right,
         }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "scrapes"
-            )
-        )]
-        impl ::serde::Serialize for Scroll2Direction {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                ),
-                feature = "scrapes"
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for Scroll2Direction {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["up", "down", "left", "right"],
-                )
-            }
-        }
+        #[cfg(feature = "scrapes")]
+        ::billfold_runtime::serde_string_enum!(
+            Scroll2Direction, ["up", "down", "left", "right"]
+        );
         #[cfg(feature = "scrapes")]
         impl ::std::fmt::Display for Scroll2Direction {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9313,64 +7090,10 @@ Some operations, like scraping Google Search and Google News, support all countr
             /// A value the spec did not list when this client was generated, kept as sent.
             Unknown(::std::string::String),
         }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl ::serde::Serialize for WorkflowStatusOverall {
-            fn serialize<S: ::serde::Serializer>(
-                &self,
-                serializer: S,
-            ) -> ::std::result::Result<S::Ok, S::Error> {
-                ::billfold_runtime::string_enum::serialize(self, serializer)
-            }
-        }
-        #[cfg(
-            all(
-                feature = "airops-batches",
-                any(
-                    feature = "airops-batches",
-                    feature = "answers",
-                    feature = "balance-billing",
-                    feature = "batches",
-                    feature = "builder",
-                    feature = "crawls",
-                    feature = "files",
-                    feature = "maps",
-                    feature = "partnerships",
-                    feature = "schedules",
-                    feature = "scrapes",
-                    feature = "search",
-                    feature = "utility"
-                )
-            )
-        )]
-        impl<'de> ::serde::Deserialize<'de> for WorkflowStatusOverall {
-            fn deserialize<D: ::serde::Deserializer<'de>>(
-                deserializer: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                ::billfold_runtime::string_enum::deserialize(
-                    deserializer,
-                    &["pending", "in_progress", "completed", "failed"],
-                )
-            }
-        }
+        #[cfg(feature = "airops-batches")]
+        ::billfold_runtime::serde_string_enum!(
+            WorkflowStatusOverall, ["pending", "in_progress", "completed", "failed"]
+        );
         #[cfg(
             all(
                 feature = "airops-batches",
