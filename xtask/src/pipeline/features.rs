@@ -169,6 +169,7 @@ impl FeaturePlan {
             }
             features_of.get(name).cloned()
         };
+        let mut attributes: BTreeMap<BTreeSet<BTreeSet<String>>, syn::Attribute> = BTreeMap::new();
         visit_modules(&mut crate_file.items, &mut |path, items| {
             let typed = path.starts_with(&["generated".to_owned(), "types".to_owned()])
                 || path.starts_with(&["errors".to_owned()]);
@@ -202,7 +203,15 @@ impl FeaturePlan {
                         .collect(),
                 };
                 if !condition.is_empty() && !matches!(item, Item::Mod(_) | Item::Use(_)) {
-                    push_attribute(item, cfg_attribute(&condition));
+                    // Thousands of items share a few conditions: each attribute is made once.
+                    let groups: BTreeSet<BTreeSet<String>> = condition.into_iter().collect();
+                    let attribute = attributes
+                        .entry(groups)
+                        .or_insert_with_key(|groups| {
+                            cfg_attribute(&groups.iter().cloned().collect::<Vec<_>>())
+                        })
+                        .clone();
+                    push_attribute(item, attribute);
                 }
             }
         });
