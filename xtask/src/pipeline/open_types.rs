@@ -245,6 +245,13 @@ fn catch_all_name(taken: &BTreeSet<String>) -> String {
 
 /// Whether a `#[derive(...)]` of `attrs` names one of `derives`.
 fn derives_any(attrs: &[Attribute], derives: &[&str]) -> bool {
+    derived_traits(attrs)
+        .iter()
+        .any(|name| derives.contains(&name.as_str()))
+}
+
+/// The last path segment of every trait `attrs` derive (`Deserialize` for `::serde::Deserialize`).
+pub(crate) fn derived_traits(attrs: &[Attribute]) -> BTreeSet<String> {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("derive"))
@@ -252,7 +259,12 @@ fn derives_any(attrs: &[Attribute], derives: &[&str]) -> bool {
             a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
                 .ok()
         })
-        .any(|paths| paths.iter().any(|p| derives.iter().any(|d| p.is_ident(d))))
+        .flat_map(|paths| {
+            paths
+                .into_iter()
+                .filter_map(|p| p.segments.last().map(|s| s.ident.to_string()))
+        })
+        .collect()
 }
 
 /// Opens a string enum (unit variants only, externally tagged); other enums are left alone.

@@ -21,7 +21,7 @@ use proc_macro2::TokenTree;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Fields, Item, ItemEnum, Meta, Token, Type};
 
-use crate::pipeline::open_types::serde_rename;
+use crate::pipeline::open_types::{derived_traits, serde_rename};
 
 /// Rewrites every string enum of the `types` module of progenitor's output (see the module
 /// docs); returns how many were rewritten.
@@ -64,7 +64,7 @@ pub fn serialize_through_strings(file: &mut syn::File) -> usize {
 /// The wire value of each unit variant, when the enum is a string enum whose serde derive the
 /// two impls replace exactly; `None` otherwise.
 fn wire_values(e: &ItemEnum) -> Option<Vec<String>> {
-    let derives = derived(&e.attrs);
+    let derives = derived_traits(&e.attrs);
     if !derives.contains("Serialize") || !derives.contains("Deserialize") {
         return None;
     }
@@ -101,23 +101,6 @@ fn wire_values(e: &ItemEnum) -> Option<Vec<String>> {
         }
     }
     Some(values)
-}
-
-/// The last path segment of every trait `attrs` derive (`Deserialize` for `::serde::Deserialize`).
-fn derived(attrs: &[Attribute]) -> BTreeSet<String> {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("derive"))
-        .filter_map(|a| {
-            a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
-                .ok()
-        })
-        .flat_map(|paths| {
-            paths
-                .into_iter()
-                .filter_map(|p| p.segments.last().map(|s| s.ident.to_string()))
-        })
-        .collect()
 }
 
 /// The leading word of each item of a `#[serde(...)]` attribute.
