@@ -78,7 +78,7 @@ pub fn open_response_types(file: &mut syn::File, roots: &[Type]) -> Vec<OpenEnum
     opened
 }
 
-fn types_module(file: &mut syn::File) -> Option<&mut Vec<Item>> {
+pub(crate) fn types_module(file: &mut syn::File) -> Option<&mut Vec<Item>> {
     file.items.iter_mut().find_map(|item| match item {
         Item::Mod(module) if module.ident == "types" => module.content.as_mut().map(|(_, i)| i),
         _ => None,
@@ -283,7 +283,7 @@ fn open_enum(e: &mut ItemEnum) -> Option<OpenEnum> {
     let taken_in_order: Vec<String> = e.variants.iter().map(|v| v.ident.to_string()).collect();
     let taken: BTreeSet<String> = taken_in_order.iter().cloned().collect();
     let catch_all = catch_all_name(&taken);
-    remove_derive(&mut e.attrs, "Copy");
+    remove_derives(&mut e.attrs, &["Copy"]);
     e.attrs.push(syn::parse_quote!(#[non_exhaustive]));
     let ident = format_ident!("{catch_all}");
     e.variants.push(syn::parse_quote! {
@@ -452,16 +452,23 @@ fn is_replaced_impl(item: &Item, names: &BTreeSet<String>) -> bool {
             .is_some_and(|s| names.contains(&s.ident.to_string()))
 }
 
-fn remove_derive(attrs: &mut [Attribute], derive: &str) {
+/// Removes `derives` from the `#[derive(...)]`s of `attrs`, matched by the last path segment
+/// (`Serialize` removes `::serde::Serialize`).
+pub(crate) fn remove_derives(attrs: &mut [Attribute], derives: &[&str]) {
+    let removed = |p: &syn::Path| {
+        p.segments
+            .last()
+            .is_some_and(|s| derives.iter().any(|d| s.ident == d))
+    };
     for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
         let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
         else {
             continue;
         };
-        if !paths.iter().any(|p| p.is_ident(derive)) {
+        if !paths.iter().any(removed) {
             continue;
         }
-        let kept: Vec<&syn::Path> = paths.iter().filter(|p| !p.is_ident(derive)).collect();
+        let kept: Vec<&syn::Path> = paths.iter().filter(|p| !removed(p)).collect();
         *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
     }
 }
@@ -514,6 +521,14 @@ fn item_word(item: &[TokenTree]) -> Option<&proc_macro2::Ident> {
         Some(TokenTree::Ident(word)) => Some(word),
         _ => None,
     }
+}
+
+/// The leading word of each item of the `#[serde(...)]` attributes of `attrs` (`rename` for
+/// `rename = "x"`), in order.
+pub(crate) fn serde_words(attrs: &[Attribute]) -> Vec<String> {
+    serde_items(attrs)
+        .filter_map(|item| item_word(&item).map(ToString::to_string))
+        .collect()
 }
 
 fn has_serde_word(attrs: &[Attribute], words: &[&str]) -> bool {

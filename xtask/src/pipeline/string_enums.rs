@@ -17,19 +17,16 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::TokenTree;
-use syn::punctuated::Punctuated;
-use syn::{Attribute, Fields, Item, ItemEnum, Meta, Token, Type};
+use syn::{Fields, Item, ItemEnum, Type};
 
-use crate::pipeline::open_types::{derived_traits, serde_rename};
+use crate::pipeline::open_types::{
+    derived_traits, remove_derives, serde_rename, serde_words, types_module,
+};
 
 /// Rewrites every string enum of the `types` module of progenitor's output (see the module
 /// docs); returns how many were rewritten.
 pub fn serialize_through_strings(file: &mut syn::File) -> usize {
-    let Some(items) = file.items.iter_mut().find_map(|item| match item {
-        Item::Mod(module) if module.ident == "types" => module.content.as_mut().map(|(_, i)| i),
-        _ => None,
-    }) else {
+    let Some(items) = types_module(file) else {
         return 0;
     };
     let displayed = implementors(items, "Display");
@@ -38,24 +35,26 @@ pub fn serialize_through_strings(file: &mut syn::File) -> usize {
     // Each enum's impls go right after it, as typify places its `Display` and `FromStr`.
     let mut out = Vec::with_capacity(items.len());
     for mut item in std::mem::take(items) {
-        let values = match &item {
+        let impls = match &mut item {
             Item::Enum(e)
                 if displayed.contains(&e.ident.to_string())
                     && parsed.contains(&e.ident.to_string()) =>
             {
-                wire_values(e)
+                wire_values(e).map(|values| {
+                    remove_derives(&mut e.attrs, &["Serialize", "Deserialize"]);
+                    for variant in &mut e.variants {
+                        variant.attrs.retain(|a| !a.path().is_ident("serde"));
+                    }
+                    impls(&e.ident, &values)
+                })
             }
             _ => None,
         };
-        let Some((values, Item::Enum(e))) = values.zip(Some(&mut item)) else {
-            out.push(item);
-            continue;
-        };
-        strip_serde(e);
-        let impls = impls(&e.ident, &values);
         out.push(item);
-        out.push(impls);
-        rewritten += 1;
+        if let Some(impls) = impls {
+            out.push(impls);
+            rewritten += 1;
+        }
     }
     *items = out;
     rewritten
@@ -73,54 +72,23 @@ fn wire_values(e: &ItemEnum) -> Option<Vec<String>> {
     }
     let mut values = Vec::new();
     for variant in &e.variants {
-        let serde: Vec<&Attribute> = variant
-            .attrs
-            .iter()
-            .filter(|a| a.path().is_ident("serde"))
-            .collect();
+        let words = serde_words(&variant.attrs);
         match &variant.fields {
-            Fields::Unit => {
-                let rename = serde_rename(&variant.attrs);
-                // Nothing but one `rename` (an alias or a skip would change what decodes).
-                let only_rename = match serde.as_slice() {
-                    [] => true,
-                    [attr] => rename.is_some() && serde_words(attr) == ["rename"],
-                    _ => false,
-                };
-                if !only_rename {
-                    return None;
-                }
-                values.push(rename.unwrap_or_else(|| variant.ident.to_string()));
-            }
+            // Nothing but a `rename = "..."` (an alias or a skip would change what decodes).
+            Fields::Unit => match (words.as_slice(), serde_rename(&variant.attrs)) {
+                ([], _) => values.push(variant.ident.to_string()),
+                ([word], Some(rename)) if word == "rename" => values.push(rename),
+                _ => return None,
+            },
             // The catch-all of an open enum: `#[serde(untagged)] Unknown(String)`.
             Fields::Unnamed(fields)
                 if fields.unnamed.len() == 1
                     && is_string(&fields.unnamed[0].ty)
-                    && matches!(serde.as_slice(), [attr] if serde_words(attr) == ["untagged"]) => {}
+                    && words == ["untagged"] => {}
             _ => return None,
         }
     }
     Some(values)
-}
-
-/// The leading word of each item of a `#[serde(...)]` attribute.
-fn serde_words(attr: &Attribute) -> Vec<String> {
-    let Meta::List(list) = &attr.meta else {
-        return Vec::new();
-    };
-    let mut words = Vec::new();
-    let mut at_item_start = true;
-    for tree in list.tokens.clone() {
-        match tree {
-            TokenTree::Punct(p) if p.as_char() == ',' => at_item_start = true,
-            TokenTree::Ident(word) if at_item_start => {
-                words.push(word.to_string());
-                at_item_start = false;
-            }
-            _ => at_item_start = false,
-        }
-    }
-    words
 }
 
 fn is_string(ty: &Type) -> bool {
@@ -147,28 +115,6 @@ fn implementors(items: &[Item], name: &str) -> BTreeSet<String> {
             _ => None,
         })
         .collect()
-}
-
-/// Removes serde from the enum: the two derives, and every `#[serde]` attribute of its variants.
-fn strip_serde(e: &mut ItemEnum) {
-    for attr in e.attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
-        let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
-        else {
-            continue;
-        };
-        let kept: Vec<&syn::Path> = paths
-            .iter()
-            .filter(|p| {
-                !p.segments
-                    .last()
-                    .is_some_and(|s| s.ident == "Serialize" || s.ident == "Deserialize")
-            })
-            .collect();
-        *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
-    }
-    for variant in &mut e.variants {
-        variant.attrs.retain(|a| !a.path().is_ident("serde"));
-    }
 }
 
 /// `billfold_runtime::serde_string_enum!(Name, ["value", ...]);`: the two impls, in one line.
