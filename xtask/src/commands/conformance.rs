@@ -343,17 +343,45 @@ fn lint(
     Ok(lints)
 }
 
-/// `count` distinct free ports on 127.0.0.1 (all held open while choosing, so none repeats).
+/// `count` distinct free ports on 127.0.0.1 for servers that start later, chosen below the
+/// kernel's ephemeral range (all held open while choosing, so none repeats).
+///
+/// A port the kernel hands out for `bind(0)` or an outgoing connection could be taken by
+/// another process (a test's mock server, say) in the seconds before Prism listens on it; the
+/// kernel never hands out a port outside its ephemeral range, so no one takes these but by
+/// name. Where that range leaves no room below it, any free port is used.
 fn free_ports(count: usize) -> Result<Vec<u16>, String> {
-    let listeners: Vec<TcpListener> = (0..count)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("finding free ports: {e}"))?;
+    let ephemeral_start = fs::read_to_string(EPHEMERAL_RANGE)
+        .ok()
+        .and_then(|text| first_port_of_range(&text))
+        .unwrap_or(DEFAULT_EPHEMERAL_START);
+    let below = FIRST_CHOSEN_PORT..ephemeral_start;
+    let mut listeners: Vec<TcpListener> = below
+        .filter_map(|port| TcpListener::bind(("127.0.0.1", port)).ok())
+        .take(count)
+        .collect();
+    while listeners.len() < count {
+        listeners.push(
+            TcpListener::bind("127.0.0.1:0").map_err(|e| format!("finding free ports: {e}"))?,
+        );
+    }
     listeners
         .iter()
         .map(|l| l.local_addr().map(|a| a.port()))
         .collect::<Result<_, _>>()
         .map_err(|e| format!("finding free ports: {e}"))
+}
+
+/// Where Linux says which ports it hands out on its own.
+const EPHEMERAL_RANGE: &str = "/proc/sys/net/ipv4/ip_local_port_range";
+/// Where Linux's ephemeral range starts by default, for where the file cannot be read.
+const DEFAULT_EPHEMERAL_START: u16 = 32768;
+/// The first port tried below the ephemeral range (well above the ports services register).
+const FIRST_CHOSEN_PORT: u16 = 20000;
+
+/// The first of the two numbers of `ip_local_port_range` ("32768\t60999").
+fn first_port_of_range(text: &str) -> Option<u16> {
+    text.split_whitespace().next()?.parse().ok()
 }
 
 /// Starts `prism mock` for a spec on a 127.0.0.1 port; returns its base URL.
@@ -816,6 +844,34 @@ pub fn run_corpus(root: &Path, dir: Option<&Path>) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ports_for_later_servers_are_free_distinct_and_never_handed_out_by_the_kernel() {
+        let start = fs::read_to_string(EPHEMERAL_RANGE)
+            .ok()
+            .and_then(|text| first_port_of_range(&text))
+            .unwrap_or(DEFAULT_EPHEMERAL_START);
+        let ports = free_ports(60).unwrap();
+        let distinct: std::collections::BTreeSet<u16> = ports.iter().copied().collect();
+        assert_eq!(distinct.len(), 60, "{ports:?}");
+        for port in &ports {
+            assert!(
+                *port < start,
+                "{port} is in the ephemeral range from {start}"
+            );
+            // Free once chosen: Prism can listen there.
+            drop(TcpListener::bind(("127.0.0.1", *port)).unwrap());
+        }
+        // Ports the kernel chooses itself are never among them.
+        let kernel: Vec<TcpListener> = (0..200)
+            .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        for listener in &kernel {
+            assert!(!ports.contains(&listener.local_addr().unwrap().port()));
+        }
+        assert_eq!(first_port_of_range("32768\t60999\n"), Some(32768));
+        assert_eq!(first_port_of_range(""), None);
+    }
 
     #[test]
     fn prism_gets_back_streams_token_endpoints_any_of_and_forms() {
