@@ -75,6 +75,9 @@ pub fn wrong(provider: &'static Provider, url: &str) -> ClientConfig {
 }
 
 /// What a call's result says, as a row's column: a response, or a stream of events.
+// Public only for the corpus's dispatch crates; the client awaits it on one thread, so no
+// caller needs its futures to be `Send`.
+#[allow(async_fn_in_trait)]
 pub trait Outcome: Sized {
     /// "ok" for a decoded response Prism found nothing wrong with (every event of a stream
     /// decoded, to its end).

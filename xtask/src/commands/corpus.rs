@@ -76,13 +76,14 @@ pub fn run(root: &Path, dir: Option<&Path>) -> Result<String, String> {
     let started = Instant::now();
     let (staging, mut outcomes) = stage(root, &dir)?;
     let staged = started.elapsed();
-    let derived_errors = check_crates(root, &staging, &mut outcomes)?;
+    let derived_counts = check_crates(root, &staging, &mut outcomes)?;
     let checked = started.elapsed() - staged;
     let report = serde_json::to_string_pretty(&report_json(&outcomes)).unwrap_or_default();
     let _ = fs::write(root.join("target/corpus/report.json"), report);
-    let derived = match derived_errors {
-        Some(0) => "compile".to_owned(),
-        Some(n) => format!("do NOT compile ({n} errors)"),
+    let derived = match derived_counts {
+        Some((0, 0)) => "compile without a warning".to_owned(),
+        Some((0, warnings)) => format!("compile, with {warnings} warning(s)"),
+        Some((errors, _)) => format!("do NOT compile ({errors} errors)"),
         None => "were not checked (a crate they depend on does not compile)".to_owned(),
     };
     Ok(format!(
@@ -400,13 +401,13 @@ fn write_crate(staging: &Path, generated: &pipeline::Generated) -> Result<(), St
 /// Writes the staging workspace's `Cargo.toml` (this workspace's package fields and pinned
 /// dependencies, the runtime by absolute path), runs `cargo check` on it, and counts each
 /// crate's errors.
-/// Returns the errors in the derived crates (`None`: not checked, because a corpus crate they
-/// depend on failed).
+/// Returns the errors and warnings in the derived crates (`None`: not checked, because a
+/// corpus crate they depend on failed).
 fn check_crates(
     root: &Path,
     staging: &Path,
     outcomes: &mut [Outcome],
-) -> Result<Option<usize>, String> {
+) -> Result<Option<(usize, usize)>, String> {
     if outcomes.iter().all(|o| o.failed.is_some()) {
         // No crate to check (the workspace's member glob would match nothing).
         return Ok(None);
@@ -472,12 +473,15 @@ fn check_crates(
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    let derived_errors: usize = errors
-        .iter()
-        .filter(|(package, _)| package.contains("corpus-conformance"))
-        .map(|(_, n)| *n)
-        .sum();
-    Ok((derived_checked || derived_errors > 0).then_some(derived_errors))
+    let derived = |counts: &BTreeMap<String, usize>| -> usize {
+        counts
+            .iter()
+            .filter(|(package, _)| package.contains("corpus-conformance"))
+            .map(|(_, n)| *n)
+            .sum()
+    };
+    let derived_errors = derived(&errors);
+    Ok((derived_checked || derived_errors > 0).then_some((derived_errors, derived(&warnings))))
 }
 
 /// Writes the staging workspace's `Cargo.toml` and `Cargo.lock`: this workspace's package

@@ -52,7 +52,7 @@ pub fn render_crate(g: &Generated) -> String {
          #[allow(unused_imports)]\nuse conformance_harness::{{Entry, Operation, Operations, Run, exercise, row}};\n\
          #[allow(unused_imports)]\nuse serde_json::Value;\n\n\
          /// What the operations call `billfold`: the runtime and this spec's client, as the facade\n\
-         /// re-exports them.\nmod billfold {{\n    pub use billfold_runtime as runtime;\n    pub use billfold_{id} as {id};\n}}\n\n\
+         /// re-exports them (the runtime is named by multipart forms only).\nmod billfold {{\n    #[allow(unused_imports)]\n    pub use billfold_runtime as runtime;\n    pub use billfold_{id} as {id};\n}}\n\n\
          /// Every operation of this spec.\npub fn operations() -> Operations {{\n    {id}::OPERATIONS\n}}\n{}",
         provider_module(g)
     )
