@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use crate::{Entry, Operation, Run, row};
+use crate::{Entry, Operation, Operations, Run, row};
 
 /// The operations of `provider` (`None`: not a provider of this workspace).
-pub(crate) fn operations(provider: &str) -> Option<&'static [(&'static str, Operation)]> {
+pub(crate) fn operations(provider: &str) -> Option<Operations> {
     match provider {
         "anchor" => Some(anchor::OPERATIONS),
         "neo" => Some(neo::OPERATIONS),

@@ -134,6 +134,7 @@ fn rejected_by_status<E: std::fmt::Debug + serde::Serialize>(error: Option<Error
     }
 }
 
+/// One operation's row: its provider, operationId and the outcome of each run.
 pub fn row(
     provider: &str,
     operation: &str,
@@ -203,7 +204,7 @@ pub struct Entry {
 
 /// Runs every operation of `entry`'s provider (`None`: an unknown provider) against its two
 /// mock servers, each operation's panic (a defect of the generated code) becoming its row.
-pub async fn run_operations(rows: &mut Vec<Value>, entry: &Entry, operations: Option<Operations>) {
+async fn run_operations(rows: &mut Vec<Value>, entry: &Entry, operations: Option<Operations>) {
     let Some(operations) = operations else {
         rows.push(row(
             &entry.provider,

@@ -351,11 +351,7 @@ fn lint(
 /// kernel never hands out a port outside its ephemeral range, so no one takes these but by
 /// name. Where that range leaves no room below it, any free port is used.
 fn free_ports(count: usize) -> Result<Vec<u16>, String> {
-    let ephemeral_start = fs::read_to_string(EPHEMERAL_RANGE)
-        .ok()
-        .and_then(|text| first_port_of_range(&text))
-        .unwrap_or(DEFAULT_EPHEMERAL_START);
-    let below = FIRST_CHOSEN_PORT..ephemeral_start;
+    let below = FIRST_CHOSEN_PORT..ephemeral_start();
     let mut listeners: Vec<TcpListener> = below
         .filter_map(|port| TcpListener::bind(("127.0.0.1", port)).ok())
         .take(count)
@@ -378,6 +374,14 @@ const EPHEMERAL_RANGE: &str = "/proc/sys/net/ipv4/ip_local_port_range";
 const DEFAULT_EPHEMERAL_START: u16 = 32768;
 /// The first port tried below the ephemeral range (well above the ports services register).
 const FIRST_CHOSEN_PORT: u16 = 20000;
+
+/// The first port of the kernel's ephemeral range.
+fn ephemeral_start() -> u16 {
+    fs::read_to_string(EPHEMERAL_RANGE)
+        .ok()
+        .and_then(|text| first_port_of_range(&text))
+        .unwrap_or(DEFAULT_EPHEMERAL_START)
+}
 
 /// The first of the two numbers of `ip_local_port_range` ("32768\t60999").
 fn first_port_of_range(text: &str) -> Option<u16> {
@@ -847,10 +851,7 @@ mod tests {
 
     #[test]
     fn ports_for_later_servers_are_free_distinct_and_never_handed_out_by_the_kernel() {
-        let start = fs::read_to_string(EPHEMERAL_RANGE)
-            .ok()
-            .and_then(|text| first_port_of_range(&text))
-            .unwrap_or(DEFAULT_EPHEMERAL_START);
+        let start = ephemeral_start();
         let ports = free_ports(60).unwrap();
         let distinct: std::collections::BTreeSet<u16> = ports.iter().copied().collect();
         assert_eq!(distinct.len(), 60, "{ports:?}");
